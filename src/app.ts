@@ -1,0 +1,98 @@
+import { randomUUID } from 'node:crypto';
+import Fastify, { type FastifyInstance, LogController } from 'fastify';
+import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
+import type { Redis } from 'ioredis';
+import type { Env } from './config/env.js';
+import type { Database } from './db/client.js';
+import { authPlugin } from './http/plugins/auth.js';
+import { errorsPlugin } from './http/plugins/errors.js';
+import { idempotencyPlugin } from './http/plugins/idempotency.js';
+import { openapiPlugin } from './http/plugins/openapi.js';
+import { rateLimitPlugin } from './http/plugins/rate-limit.js';
+import { type Clock, systemClock } from './lib/clock.js';
+import { loggerOptions } from './lib/logger.js';
+import { createComplaintsRepository } from './modules/complaints/complaints.repository.js';
+import { complaintsRoutes } from './modules/complaints/complaints.routes.js';
+import { createComplaintsService } from './modules/complaints/complaints.service.js';
+import { healthRoutes } from './modules/health/health.routes.js';
+import { createIdempotencyRepository } from './modules/idempotency/idempotency.repository.js';
+import { createIdempotencyService } from './modules/idempotency/idempotency.service.js';
+import { createTenancyRepository } from './modules/tenancy/tenancy.repository.js';
+import { tenancyRoutes } from './modules/tenancy/tenancy.routes.js';
+import { createTenancyService } from './modules/tenancy/tenancy.service.js';
+
+export interface AppDependencies {
+  env: Env;
+  database: Database;
+  redis: Redis;
+  clock?: Clock;
+}
+
+const REQUEST_ID_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/** Builds the HTTP application from its dependencies; main.ts listens with it, tests inject into it. */
+export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> {
+  const { env, database, redis } = deps;
+  const clock = deps.clock ?? systemClock;
+
+  const app = Fastify({
+    logger: loggerOptions(env.LOG_LEVEL),
+    bodyLimit: env.BODY_LIMIT_BYTES,
+    // A caller's X-Request-Id is kept when it is sane, so one id follows a request across systems.
+    genReqId: (request) => {
+      const incoming = request.headers['x-request-id'];
+      return typeof incoming === 'string' && REQUEST_ID_PATTERN.test(incoming) ? incoming : randomUUID();
+    },
+    logController: new LogController({ requestIdLogLabel: 'requestId' }),
+    return503OnClosing: true,
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
+  }).withTypeProvider<ZodTypeProvider>();
+
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  // JSON Merge Patch bodies are JSON; PATCH callers may label them either way.
+  app.addContentTypeParser(
+    'application/merge-patch+json',
+    { parseAs: 'string' },
+    app.getDefaultJsonParser('error', 'error'),
+  );
+  app.addHook('onSend', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
+
+  const tenancy = createTenancyService({
+    db: database.db,
+    repository: createTenancyRepository(database.db),
+    clock,
+    onBackgroundError: (error) => app.log.warn({ err: error }, 'could not record API key use'),
+  });
+  const idempotencyRepository = createIdempotencyRepository(database.db);
+  const idempotency = createIdempotencyService({
+    repository: idempotencyRepository,
+    clock,
+    ttlHours: env.IDEMPOTENCY_TTL_HOURS,
+  });
+  const complaints = createComplaintsService({
+    db: database.db,
+    complaints: createComplaintsRepository(database.db),
+    idempotency: idempotencyRepository,
+    clock,
+  });
+
+  await app.register(errorsPlugin);
+  await app.register(openapiPlugin, { docs: env.DOCS_ENABLED });
+  await app.register(authPlugin, { tenancy });
+  await app.register(rateLimitPlugin, {
+    redis,
+    max: env.RATE_LIMIT_MAX,
+    windowSeconds: env.RATE_LIMIT_WINDOW_SECONDS,
+    keyPrefix: env.REDIS_PREFIX,
+  });
+  await app.register(idempotencyPlugin, { idempotency });
+
+  await app.register(healthRoutes, { pool: database.pool, redis });
+  await app.register(tenancyRoutes, { tenancy, publicBaseUrl: env.PUBLIC_BASE_URL });
+  await app.register(complaintsRoutes, { complaints, publicBaseUrl: env.PUBLIC_BASE_URL });
+
+  return app;
+}

@@ -1,0 +1,65 @@
+import { z } from 'zod';
+
+const booleanFromString = z
+  .enum(['true', 'false', '1', '0'])
+  .transform((value) => value === 'true' || value === '1');
+
+/** The environment the service reads, each variable validated once at start-up. */
+export const envSchema = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  DATABASE_URL: z
+    .string({ error: 'is required' })
+    .url()
+    .refine((value) => /^postgres(ql)?:\/\//.test(value), 'must be a postgres:// URL'),
+  DATABASE_POOL_MAX: z.coerce.number().int().min(1).max(200).default(20),
+  REDIS_URL: z
+    .string({ error: 'is required' })
+    .url()
+    .refine((value) => /^rediss?:\/\//.test(value), 'must be a redis:// URL'),
+  /** Prefix for every Redis key (BullMQ queues, rate-limit counters), so several deployments can share one Redis. */
+  REDIS_PREFIX: z
+    .string()
+    .regex(/^[a-zA-Z0-9:_-]{1,64}$/)
+    .default('redress'),
+  HOST: z.string().min(1).default('0.0.0.0'),
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** Requests allowed per API key per RATE_LIMIT_WINDOW_SECONDS. */
+  RATE_LIMIT_MAX: z.coerce.number().int().min(1).default(1200),
+  RATE_LIMIT_WINDOW_SECONDS: z.coerce.number().int().min(1).max(3600).default(60),
+  /** Largest request body accepted, in bytes. */
+  BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).max(10_485_760).default(262_144),
+  /** How long an Idempotency-Key and its first answer are kept. */
+  IDEMPOTENCY_TTL_HOURS: z.coerce
+    .number()
+    .int()
+    .min(24)
+    .max(24 * 30)
+    .default(48),
+  /** Serve interactive API docs at /docs. */
+  DOCS_ENABLED: booleanFromString.default(true),
+  /** Public base URL used in Location headers and the OpenAPI servers list. */
+  PUBLIC_BASE_URL: z.string().url().optional(),
+});
+
+export type Env = z.infer<typeof envSchema>;
+
+/** Thrown when the environment is unusable; the message names every bad variable. */
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+/** Parses the environment; throws ConfigError naming each missing or bad variable. */
+export function loadEnv(source: NodeJS.ProcessEnv = process.env): Env {
+  // Empty strings mean "unset", as in docker-compose files with `VAR=`.
+  const cleaned = Object.fromEntries(Object.entries(source).filter(([, value]) => value !== ''));
+  const parsed = envSchema.safeParse(cleaned);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => {
+      const name = issue.path.join('.') || '(environment)';
+      return `${name}: ${issue.message}`;
+    });
+    throw new ConfigError(`Invalid environment configuration:\n  ${problems.join('\n  ')}`);
+  }
+  return parsed.data;
+}

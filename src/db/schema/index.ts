@@ -1,0 +1,3 @@
+export * from './complaints.js';
+export * from './idempotency.js';
+export * from './tenancy.js';

@@ -1,0 +1,59 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import fp from 'fastify-plugin';
+import type { ActorRecord } from '../../db/schema/index.js';
+import { ForbiddenScopeError, UnauthenticatedError, ValidationError } from '../../lib/errors.js';
+import { hasScope, type Scope } from '../../modules/tenancy/scopes.js';
+import type { AuthContext, TenancyService } from '../../modules/tenancy/tenancy.service.js';
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** The scope a route needs. Routes without one (health, docs) are public. */
+    scope?: Scope;
+  }
+  interface FastifyRequest {
+    /** The calling API key; set on every route that declares a scope. */
+    auth: AuthContext | null;
+  }
+}
+
+/** Header naming the person a calling system acts for (an agent in the CRM); recorded as the actor. */
+export const ON_BEHALF_OF_HEADER = 'x-on-behalf-of';
+
+/** The authenticated caller of a scoped route; throws if called on a public route. */
+export function requireAuth(request: FastifyRequest): AuthContext {
+  if (!request.auth) throw new UnauthenticatedError('This operation requires an API key.');
+  return request.auth;
+}
+
+/** The actor recorded on the timeline for what this request does. */
+export function actorOf(request: FastifyRequest): ActorRecord {
+  const auth = requireAuth(request);
+  const header = request.headers[ON_BEHALF_OF_HEADER];
+  const onBehalfOf = typeof header === 'string' ? header.trim() : null;
+  return { type: 'api_key', id: auth.apiKeyId, name: auth.apiKeyName, onBehalfOf: onBehalfOf || null };
+}
+
+/** Authenticates `Authorization: Bearer` keys and enforces each route's scope before anything else runs. */
+export const authPlugin = fp(
+  async (app: FastifyInstance, options: { tenancy: TenancyService }) => {
+    app.decorateRequest('auth', null);
+    app.addHook('onRequest', async (request) => {
+      const required = request.routeOptions.config.scope;
+      if (!required) return;
+      const auth = await options.tenancy.authenticate(request.headers.authorization);
+      request.auth = auth;
+      request.log = request.log.child({ tenantId: auth.tenantId, keyPrefix: auth.apiKeyPrefix });
+      if (!hasScope(auth.scopes, required)) throw new ForbiddenScopeError(required);
+      const onBehalfOf = request.headers[ON_BEHALF_OF_HEADER];
+      if (onBehalfOf !== undefined && (typeof onBehalfOf !== 'string' || onBehalfOf.length > 200)) {
+        throw new ValidationError([
+          {
+            field: `headers.${ON_BEHALF_OF_HEADER}`,
+            message: 'must be a single value of at most 200 characters',
+          },
+        ]);
+      }
+    });
+  },
+  { name: 'redress-auth', dependencies: ['redress-errors'] },
+);

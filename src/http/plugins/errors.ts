@@ -1,0 +1,97 @@
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import fp from 'fastify-plugin';
+import { hasZodFastifySchemaValidationErrors, isResponseSerializationError } from 'fastify-type-provider-zod';
+import {
+  AppError,
+  type FieldProblem,
+  InternalError,
+  MalformedJsonError,
+  PayloadTooLargeError,
+  RouteNotFoundError,
+  UnsupportedMediaTypeError,
+  ValidationError,
+} from '../../lib/errors.js';
+import { PROBLEM_CONTENT_TYPE, PROBLEM_TYPE_BASE, type Problem } from '../problem.js';
+
+/** Renders any AppError as an RFC 9457 problem document. */
+export function sendProblem(request: FastifyRequest, reply: FastifyReply, error: AppError): FastifyReply {
+  const problem: Problem = {
+    type: `${PROBLEM_TYPE_BASE}${error.code}`,
+    title: error.title,
+    status: error.status,
+    detail: error.detail,
+    code: error.code,
+    requestId: String(request.id),
+    instance: request.url.length <= 2048 ? request.url : undefined,
+    ...error.extensions,
+  };
+  for (const [name, value] of Object.entries(error.headers)) reply.header(name, value);
+  return reply.code(error.status).type(PROBLEM_CONTENT_TYPE).send(problem);
+}
+
+/** Translates what Fastify, its plugins and zod throw into the AppError vocabulary. */
+export function toAppError(error: unknown): AppError {
+  if (error instanceof AppError) return error;
+  if (hasZodFastifySchemaValidationErrors(error)) {
+    const part = error.validationContext ?? 'request';
+    const errors: FieldProblem[] = error.validation.map((issue) => {
+      const path = issue.instancePath.replace(/^\//, '').replaceAll('/', '.');
+      return { field: path ? `${part}.${path}` : part, message: issue.message ?? 'is invalid' };
+    });
+    return new ValidationError(errors);
+  }
+  const fastifyError = error as Partial<FastifyError>;
+  switch (fastifyError.code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return new PayloadTooLargeError({ detail: 'The request body is larger than this API accepts.' });
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return new UnsupportedMediaTypeError({
+        detail: 'Send request bodies as application/json.',
+      });
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+      return new MalformedJsonError({ detail: 'The body is empty but Content-Type says application/json.' });
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+      return new MalformedJsonError({ detail: `The body is not valid JSON: ${fastifyError.message}` });
+    case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
+      return new MalformedJsonError({ detail: 'Content-Length does not match the body sent.' });
+  }
+  // secure-json-parse throws a SyntaxError (status 400) for unparsable JSON and for
+  // __proto__ / constructor.prototype keys, which are refused as a prototype-pollution guard.
+  if (error instanceof SyntaxError && fastifyError.statusCode === 400) {
+    return new MalformedJsonError({ detail: `The body is not valid JSON: ${error.message}` });
+  }
+  if (fastifyError.statusCode && fastifyError.statusCode >= 400 && fastifyError.statusCode < 500) {
+    return new ValidationError([], fastifyError.message ?? 'Bad request');
+  }
+  return new InternalError({ detail: 'An unexpected error occurred; it has been logged.', cause: error });
+}
+
+/** One place where errors become problem+json: 4xx logged at warn, 5xx at error. */
+export const errorsPlugin = fp(
+  async (app: FastifyInstance) => {
+    app.setErrorHandler((error, request, reply) => {
+      const appError = isResponseSerializationError(error)
+        ? new InternalError({
+            detail: 'The response could not be produced; it has been logged.',
+            cause: error,
+          })
+        : toAppError(error);
+      if (appError.status >= 500) {
+        request.log.error({ err: error, code: appError.code }, 'request failed');
+      } else {
+        request.log.warn(
+          { code: appError.code, status: appError.status, detail: appError.detail },
+          'request refused',
+        );
+      }
+      return sendProblem(request, reply, appError);
+    });
+
+    app.setNotFoundHandler((request, reply) => {
+      const error = new RouteNotFoundError(request.method, request.url.split('?')[0] ?? request.url);
+      request.log.warn({ code: error.code }, 'no such route');
+      return sendProblem(request, reply, error);
+    });
+  },
+  { name: 'redress-errors' },
+);

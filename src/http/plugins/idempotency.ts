@@ -1,0 +1,102 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import fp from 'fastify-plugin';
+import { ValidationError } from '../../lib/errors.js';
+import {
+  type IdempotencyService,
+  requestFingerprint,
+} from '../../modules/idempotency/idempotency.service.js';
+import { requireAuth } from './auth.js';
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** The route honours `Idempotency-Key`. */
+    idempotent?: boolean;
+  }
+  interface FastifyRequest {
+    /** Set when the request carries an Idempotency-Key this request now holds. */
+    idempotency: IdempotencyClaim | null;
+  }
+}
+
+export interface IdempotencyClaim {
+  tenantId: string;
+  key: string;
+  /** Set when a previous attempt already created the resource but never answered. */
+  recoveredResourceId: string | null;
+}
+
+const KEY_PATTERN = /^[\x21-\x7e]{1,255}$/;
+// Headers worth replaying with the stored body; the rest (date, request id…) belong to each answer.
+const REPLAYED_HEADERS = ['content-type', 'location', 'etag'];
+
+/** What a service needs to tie its transaction to the caller's Idempotency-Key. */
+export function idempotencyOf(request: FastifyRequest): IdempotencyClaim | null {
+  return request.idempotency;
+}
+
+/**
+ * Idempotency-Key handling for the routes that opt in: the first request runs and its answer is
+ * stored; the same key and body replays that answer; a different body is 422; a retry while the
+ * first still runs is 409. Runs after validation, so refused bodies never claim a key.
+ */
+export const idempotencyPlugin = fp(
+  async (app: FastifyInstance, options: { idempotency: IdempotencyService }) => {
+    const service = options.idempotency;
+    app.decorateRequest('idempotency', null);
+
+    app.addHook('preHandler', async (request, reply) => {
+      if (!request.routeOptions.config.idempotent) return;
+      const header = request.headers['idempotency-key'];
+      if (header === undefined) return;
+      if (typeof header !== 'string' || !KEY_PATTERN.test(header)) {
+        throw new ValidationError([
+          { field: 'headers.idempotency-key', message: 'must be 1 to 255 visible ASCII characters' },
+        ]);
+      }
+      const { tenantId } = requireAuth(request);
+      const fingerprint = requestFingerprint(
+        request.method,
+        request.routeOptions.url ?? request.url,
+        request.params,
+        request.body,
+      );
+      const outcome = await service.begin(tenantId, header, fingerprint);
+      if (outcome.kind === 'replay') {
+        reply.headers(outcome.headers).header('idempotent-replayed', 'true').code(outcome.status);
+        return reply.serializer((payload: unknown) => String(payload)).send(outcome.body);
+      }
+      request.idempotency = {
+        tenantId,
+        key: header,
+        recoveredResourceId: outcome.kind === 'recover' ? outcome.resourceId : null,
+      };
+    });
+
+    app.addHook('onSend', async (request, reply, payload) => {
+      const claim = request.idempotency;
+      if (!claim) return payload;
+      request.idempotency = null;
+      if (reply.statusCode >= 500) {
+        await service.release(claim.tenantId, claim.key);
+        return payload;
+      }
+      const headers: Record<string, string> = {};
+      for (const name of REPLAYED_HEADERS) {
+        const value = reply.getHeader(name);
+        if (value !== undefined) headers[name] = String(value);
+      }
+      await service.complete(claim.tenantId, claim.key, {
+        status: reply.statusCode,
+        headers,
+        body:
+          typeof payload === 'string'
+            ? payload
+            : payload === null || payload === undefined
+              ? ''
+              : String(payload),
+      });
+      return payload;
+    });
+  },
+  { name: 'redress-idempotency', dependencies: ['redress-auth'] },
+);

@@ -1,0 +1,57 @@
+import { z } from 'zod';
+
+/** RFC 9457 problem document, as every Redress error is rendered. */
+export const problemSchema = z
+  .object({
+    type: z.string().describe('URI naming the problem type; stable per `code`.'),
+    title: z.string(),
+    status: z.number().int(),
+    detail: z.string(),
+    code: z.string().describe('Stable machine-readable error code.'),
+    requestId: z.string(),
+    instance: z.string().optional(),
+    errors: z
+      .array(z.object({ field: z.string(), message: z.string() }))
+      .optional()
+      .describe('For validation errors: each bad field and what is wrong with it.'),
+  })
+  .catchall(z.unknown())
+  .meta({ id: 'Problem' });
+
+export type Problem = z.infer<typeof problemSchema>;
+
+export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
+
+/** Base of every problem `type` URI; the code is appended. */
+export const PROBLEM_TYPE_BASE = 'https://redress.dev/problems/';
+
+const descriptions: Record<number, string> = {
+  400: 'Invalid request (validation_failed, malformed_json, invalid_cursor).',
+  401: 'Missing, unknown, expired or revoked API key (unauthenticated).',
+  403: 'The API key lacks the scope this operation needs (insufficient_scope).',
+  404: 'No such resource for this tenant (not_found).',
+  409: 'Conflict with the current state (see `code`).',
+  412: 'If-Match does not match the current ETag (precondition_failed).',
+  413: 'Request body too large (payload_too_large).',
+  415: 'Unsupported Content-Type (unsupported_media_type).',
+  422: 'Idempotency-Key reused with a different request (idempotency_key_reused).',
+  428: 'If-Match header required (precondition_required).',
+  429: 'Rate limit exceeded; see Retry-After (rate_limited).',
+};
+
+/** Response schemas for the error statuses a route can answer with, for the OpenAPI contract. */
+export function problemResponses<const S extends number>(...statuses: S[]) {
+  const all = [...new Set([400, 401, 403, 429, ...statuses])].sort();
+  return Object.fromEntries(
+    all.map((status) => [
+      status,
+      {
+        description: descriptions[status] ?? 'Error',
+        content: { [PROBLEM_CONTENT_TYPE]: { schema: problemSchema } },
+      },
+    ]),
+  ) as Record<
+    400 | 401 | 403 | 429 | S,
+    { description: string; content: { 'application/problem+json': { schema: typeof problemSchema } } }
+  >;
+}

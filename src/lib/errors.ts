@@ -1,0 +1,204 @@
+/**
+ * The one error vocabulary of Redress. Every failure a caller can see is an AppError with a
+ * stable `code`; the HTTP layer renders it as RFC 9457 problem+json and GraphQL puts the same
+ * code in `extensions`. Codes are part of the public contract: never rename or reuse one.
+ */
+
+export interface FieldProblem {
+  /** JSON pointer-ish dotted path of the offending field, e.g. `body.customer.email`. */
+  field: string;
+  message: string;
+}
+
+export interface AppErrorOptions {
+  detail: string;
+  /** Extra members added to the problem document (e.g. `currentStatus`). */
+  extensions?: Record<string, unknown>;
+  headers?: Record<string, string>;
+  cause?: unknown;
+}
+
+export abstract class AppError extends Error {
+  abstract readonly code: string;
+  abstract readonly status: number;
+  abstract readonly title: string;
+  readonly detail: string;
+  readonly extensions: Record<string, unknown>;
+  readonly headers: Record<string, string>;
+
+  constructor(options: AppErrorOptions) {
+    super(options.detail, { cause: options.cause });
+    this.detail = options.detail;
+    this.extensions = options.extensions ?? {};
+    this.headers = options.headers ?? {};
+  }
+}
+
+export class ValidationError extends AppError {
+  readonly code = 'validation_failed';
+  readonly status = 400;
+  readonly title = 'Request validation failed';
+  constructor(
+    readonly errors: FieldProblem[],
+    detail = 'The request has invalid fields; see `errors`.',
+  ) {
+    super({ detail, extensions: { errors } });
+  }
+}
+
+export class MalformedJsonError extends AppError {
+  readonly code = 'malformed_json';
+  readonly status = 400;
+  readonly title = 'Malformed JSON body';
+}
+
+export class InvalidCursorError extends AppError {
+  readonly code = 'invalid_cursor';
+  readonly status = 400;
+  readonly title = 'Invalid pagination cursor';
+  constructor(cursor: string) {
+    super({
+      detail: `Cursor '${truncate(cursor)}' is not one this API issued; start again without a cursor.`,
+    });
+  }
+}
+
+export class UnauthenticatedError extends AppError {
+  readonly code = 'unauthenticated';
+  readonly status = 401;
+  readonly title = 'Authentication required';
+  constructor(detail: string) {
+    super({ detail, headers: { 'www-authenticate': 'Bearer realm="redress"' } });
+  }
+}
+
+export class ForbiddenScopeError extends AppError {
+  readonly code = 'insufficient_scope';
+  readonly status = 403;
+  readonly title = 'API key lacks a required scope';
+  constructor(requiredScope: string) {
+    super({
+      detail: `This operation needs the '${requiredScope}' scope, which the API key does not have.`,
+      extensions: { requiredScope },
+    });
+  }
+}
+
+export class NotFoundError extends AppError {
+  readonly code = 'not_found';
+  readonly status = 404;
+  readonly title = 'Resource not found';
+  constructor(resource: string, identifier: string) {
+    super({ detail: `${resource} '${truncate(identifier)}' not found.` });
+  }
+}
+
+export class RouteNotFoundError extends AppError {
+  readonly code = 'route_not_found';
+  readonly status = 404;
+  readonly title = 'No such endpoint';
+  constructor(method: string, url: string) {
+    super({ detail: `No endpoint answers ${method} ${truncate(url)}.` });
+  }
+}
+
+export class ConflictError extends AppError {
+  readonly status = 409;
+  readonly title: string;
+  constructor(
+    readonly code: string,
+    title: string,
+    options: AppErrorOptions,
+  ) {
+    super(options);
+    this.title = title;
+  }
+}
+
+export class IdempotencyKeyReusedError extends AppError {
+  readonly code = 'idempotency_key_reused';
+  readonly status = 422;
+  readonly title = 'Idempotency-Key reused with a different request';
+  constructor(key: string) {
+    super({
+      detail: `Idempotency-Key '${truncate(key)}' was first used with a different request; use a new key for a new request.`,
+    });
+  }
+}
+
+export class IdempotencyInProgressError extends AppError {
+  readonly code = 'idempotency_request_in_progress';
+  readonly status = 409;
+  readonly title = 'A request with this Idempotency-Key is still running';
+  constructor(key: string) {
+    super({
+      detail: `The first request with Idempotency-Key '${truncate(key)}' has not finished; retry shortly.`,
+      headers: { 'retry-after': '1' },
+    });
+  }
+}
+
+export class PreconditionRequiredError extends AppError {
+  readonly code = 'precondition_required';
+  readonly status = 428;
+  readonly title = 'If-Match header required';
+  constructor(resource: string) {
+    super({
+      detail: `Updating a ${resource} requires an If-Match header with the ETag you last read, so concurrent edits are not lost.`,
+    });
+  }
+}
+
+export class PreconditionFailedError extends AppError {
+  readonly code = 'precondition_failed';
+  readonly status = 412;
+  readonly title = 'The resource changed since you read it';
+  constructor(resource: string, identifier: string, currentEtag: string) {
+    super({
+      detail: `${resource} '${identifier}' has changed since the ETag in If-Match; read it again and reapply your change.`,
+      extensions: { currentEtag },
+    });
+  }
+}
+
+export class PayloadTooLargeError extends AppError {
+  readonly code = 'payload_too_large';
+  readonly status = 413;
+  readonly title = 'Request body too large';
+}
+
+export class UnsupportedMediaTypeError extends AppError {
+  readonly code = 'unsupported_media_type';
+  readonly status = 415;
+  readonly title = 'Unsupported Content-Type';
+}
+
+export class RateLimitedError extends AppError {
+  readonly code = 'rate_limited';
+  readonly status = 429;
+  readonly title = 'Too many requests';
+  constructor(retryAfterSeconds: number, limit: number) {
+    super({
+      detail: `This API key exceeded ${limit} requests in its window; retry after ${retryAfterSeconds} s.`,
+      headers: { 'retry-after': String(retryAfterSeconds) },
+      extensions: { retryAfterSeconds },
+    });
+  }
+}
+
+export class ServiceUnavailableError extends AppError {
+  readonly code = 'service_unavailable';
+  readonly status = 503;
+  readonly title = 'Service unavailable';
+}
+
+export class InternalError extends AppError {
+  readonly code = 'internal_error';
+  readonly status = 500;
+  readonly title = 'Internal server error';
+}
+
+/** Shortens caller-supplied values quoted back in messages so a huge value cannot bloat an error. */
+export function truncate(value: string, max = 120): string {
+  return value.length > max ? `${value.slice(0, max)}…` : value;
+}

@@ -1,0 +1,24 @@
+/** The strong ETag of a versioned resource. */
+export const etagForVersion = (version: number): string => `"${version}"`;
+
+/**
+ * RFC 9110 §13.1.1 If-Match evaluation with strong comparison: `*` matches any current
+ * representation; otherwise one of the listed entity tags must equal the current one.
+ * Weak tags (W/"…") never match a strong comparison.
+ */
+export function ifMatchSatisfied(header: string, currentEtag: string): boolean {
+  const trimmed = header.trim();
+  if (trimmed === '*') return true;
+  return trimmed
+    .split(',')
+    .map((tag) => tag.trim())
+    .some((tag) => tag === currentEtag);
+}
+
+/** RFC 9110 §13.1.2 If-None-Match with weak comparison, for conditional GET. */
+export function ifNoneMatchSatisfied(header: string, currentEtag: string): boolean {
+  const trimmed = header.trim();
+  if (trimmed === '*') return false;
+  const weakless = (tag: string) => tag.trim().replace(/^W\//, '');
+  return !trimmed.split(',').some((tag) => weakless(tag) === weakless(currentEtag));
+}

@@ -1,0 +1,25 @@
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
+
+/** A random v4 UUID for primary keys. */
+export const newId = (): string => randomUUID();
+
+const BASE62 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
+
+/** Unbiased base62 string of the given length from the OS random source. */
+export function randomBase62(length: number): string {
+  let out = '';
+  while (out.length < length) {
+    for (const byte of randomBytes(length * 2)) {
+      // 248 = 62 * 4: rejecting bytes above it keeps every character equally likely.
+      if (byte < 248) out += BASE62[byte % 62];
+      if (out.length === length) break;
+    }
+  }
+  return out;
+}
+
+/** Hex SHA-256, used for API key hashes and request fingerprints. */
+export const sha256Hex = (value: string): string => createHash('sha256').update(value).digest('hex');
+
+const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+export const isUuid = (value: string): boolean => UUID_PATTERN.test(value);

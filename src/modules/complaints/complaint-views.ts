@@ -1,0 +1,67 @@
+import { etagForVersion } from '../../lib/etag.js';
+import type { CommunicationRow, ComplaintRow, TimelineRow } from './complaints.repository.js';
+import type { CommunicationView, ComplaintView, TimelineEntryView } from './complaints.schemas.js';
+
+const iso = (date: Date) => date.toISOString();
+const isoOrNull = (date: Date | null) => (date ? date.toISOString() : null);
+
+/** The complaint as the REST API, GraphQL and events show it. */
+export function toComplaintView(row: ComplaintRow): ComplaintView {
+  return {
+    id: row.id,
+    reference: row.reference,
+    status: row.status,
+    channel: row.channel,
+    severity: row.severity,
+    priority: row.priority,
+    category: row.category,
+    subject: row.subject,
+    description: row.description,
+    customer: {
+      name: row.customerName,
+      phone: row.customerPhone,
+      email: row.customerEmail,
+      address: row.customerAddress,
+      externalId: row.customerExternalId,
+    },
+    desiredOutcome: row.desiredOutcome,
+    occurredAt: isoOrNull(row.occurredAt),
+    receivedAt: iso(row.receivedAt),
+    receivedBy: row.receivedBy,
+    assignee: row.assignee,
+    escalationLevel: row.escalationLevel,
+    externalRef: row.externalRef,
+    tags: row.tags,
+    metadata: row.metadata,
+    version: row.version,
+    createdAt: iso(row.createdAt),
+    updatedAt: iso(row.updatedAt),
+  };
+}
+
+export const complaintEtag = (row: Pick<ComplaintRow, 'version'>): string => etagForVersion(row.version);
+
+export function toCommunicationView(row: CommunicationRow): CommunicationView {
+  return {
+    id: row.id,
+    complaintId: row.complaintId,
+    direction: row.direction,
+    channel: row.channel,
+    body: row.body,
+    contactMade: row.contactMade,
+    occurredAt: iso(row.occurredAt),
+    recordedBy: row.recordedBy,
+    createdAt: iso(row.createdAt),
+  };
+}
+
+export function toTimelineEntryView(row: TimelineRow): TimelineEntryView {
+  return {
+    id: String(row.id),
+    type: row.type,
+    actor: row.actor,
+    occurredAt: iso(row.occurredAt),
+    changes: row.changes ?? null,
+    data: row.data ?? null,
+  };
+}

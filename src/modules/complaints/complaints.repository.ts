@@ -1,0 +1,162 @@
+import { and, asc, desc, eq, gt, gte, ilike, inArray, lt, or, type SQL, sql } from 'drizzle-orm';
+import type { Queryable } from '../../db/client.js';
+import { communications, complaints, complaintTimeline } from '../../db/schema/index.js';
+import { isUuid } from '../../lib/ids.js';
+import { complaintReferenceSequence } from '../tenancy/tenancy.repository.js';
+import type { ComplaintStatus } from './complaint-status.js';
+
+export type ComplaintRow = typeof complaints.$inferSelect;
+export type NewComplaintRow = Omit<typeof complaints.$inferInsert, 'reference'>;
+export type ComplaintChanges = Partial<
+  Omit<typeof complaints.$inferInsert, 'id' | 'tenantId' | 'reference' | 'createdAt' | 'version'>
+>;
+export type TimelineRow = typeof complaintTimeline.$inferSelect;
+export type NewTimelineRow = typeof complaintTimeline.$inferInsert;
+export type CommunicationRow = typeof communications.$inferSelect;
+
+export interface ComplaintFilters {
+  statuses?: ComplaintStatus[];
+  channels?: ComplaintRow['channel'][];
+  severity?: ComplaintRow['severity'];
+  category?: string;
+  assignee?: string;
+  receivedFrom?: Date;
+  receivedTo?: Date;
+  text?: string;
+  /** Keyset position: rows strictly after (receivedAt, id) in newest-first order. */
+  after?: { receivedAt: Date; id: string };
+}
+
+/** Escapes LIKE wildcards so a search for "100%" finds that text, not everything. */
+const likeContaining = (text: string) => `%${text.replace(/[\\%_]/g, (char) => `\\${char}`)}%`;
+
+/** Matches a complaint by id or reference; ids and references never look alike. */
+const byKey = (tenantId: string, key: string): SQL =>
+  and(
+    eq(complaints.tenantId, tenantId),
+    isUuid(key) ? eq(complaints.id, key) : eq(complaints.reference, key),
+  )!;
+
+export function createComplaintsRepository(db: Queryable) {
+  return {
+    /**
+     * Inserts a complaint, numbering it from the tenant's reference sequence. Returns undefined
+     * when the tenant already has a complaint with the same externalRef.
+     */
+    async insert(row: NewComplaintRow, tx: Queryable = db): Promise<ComplaintRow | undefined> {
+      const sequence = complaintReferenceSequence(row.tenantId);
+      const [inserted] = await tx
+        .insert(complaints)
+        .values({ ...row, reference: sql`'C-' || lpad(nextval(${sequence}::regclass)::text, 6, '0')` })
+        .onConflictDoNothing({
+          target: [complaints.tenantId, complaints.externalRef],
+          where: sql`${complaints.externalRef} is not null`,
+        })
+        .returning();
+      return inserted;
+    },
+
+    async findByKey(
+      tenantId: string,
+      key: string,
+      options: { forUpdate?: boolean } = {},
+      tx: Queryable = db,
+    ): Promise<ComplaintRow | undefined> {
+      const query = tx.select().from(complaints).where(byKey(tenantId, key));
+      const [row] = options.forUpdate ? await query.for('update') : await query;
+      return row;
+    },
+
+    async findByExternalRef(tenantId: string, externalRef: string, tx: Queryable = db) {
+      const [row] = await tx
+        .select({ id: complaints.id, reference: complaints.reference })
+        .from(complaints)
+        .where(and(eq(complaints.tenantId, tenantId), eq(complaints.externalRef, externalRef)));
+      return row;
+    },
+
+    /** One page in newest-received-first order; `limit + 1` rows tell whether another page exists. */
+    async list(
+      tenantId: string,
+      filters: ComplaintFilters,
+      limit: number,
+      tx: Queryable = db,
+    ): Promise<ComplaintRow[]> {
+      const conditions: (SQL | undefined)[] = [eq(complaints.tenantId, tenantId)];
+      if (filters.statuses?.length) conditions.push(inArray(complaints.status, filters.statuses));
+      if (filters.channels?.length) conditions.push(inArray(complaints.channel, filters.channels));
+      if (filters.severity) conditions.push(eq(complaints.severity, filters.severity));
+      if (filters.category) conditions.push(eq(complaints.category, filters.category));
+      if (filters.assignee) conditions.push(eq(complaints.assignee, filters.assignee));
+      if (filters.receivedFrom) conditions.push(gte(complaints.receivedAt, filters.receivedFrom));
+      if (filters.receivedTo) conditions.push(lt(complaints.receivedAt, filters.receivedTo));
+      if (filters.text) {
+        const pattern = likeContaining(filters.text);
+        conditions.push(
+          or(
+            ilike(complaints.subject, pattern),
+            ilike(complaints.description, pattern),
+            ilike(complaints.customerName, pattern),
+          ),
+        );
+      }
+      if (filters.after) {
+        // Row comparison keeps the keyset condition index-friendly on (received_at, id).
+        conditions.push(
+          sql`(${complaints.receivedAt}, ${complaints.id}) < (${filters.after.receivedAt}, ${filters.after.id})`,
+        );
+      }
+      return tx
+        .select()
+        .from(complaints)
+        .where(and(...conditions))
+        .orderBy(desc(complaints.receivedAt), desc(complaints.id))
+        .limit(limit + 1);
+    },
+
+    /** Applies changes and bumps the version; the caller holds the row lock. */
+    async update(tenantId: string, id: string, changes: ComplaintChanges, at: Date, tx: Queryable = db) {
+      const [row] = await tx
+        .update(complaints)
+        .set({ ...changes, updatedAt: at, version: sql`${complaints.version} + 1` })
+        .where(and(eq(complaints.tenantId, tenantId), eq(complaints.id, id)))
+        .returning();
+      return row!;
+    },
+
+    async appendTimeline(entries: NewTimelineRow[], tx: Queryable = db): Promise<void> {
+      if (entries.length > 0) await tx.insert(complaintTimeline).values(entries);
+    },
+
+    async listTimeline(
+      tenantId: string,
+      complaintId: string,
+      afterId: number | null,
+      limit: number,
+      tx: Queryable = db,
+    ) {
+      return tx
+        .select()
+        .from(complaintTimeline)
+        .where(
+          and(
+            eq(complaintTimeline.tenantId, tenantId),
+            eq(complaintTimeline.complaintId, complaintId),
+            afterId === null ? undefined : gt(complaintTimeline.id, afterId),
+          ),
+        )
+        .orderBy(asc(complaintTimeline.id))
+        .limit(limit + 1);
+    },
+
+    async insertCommunication(
+      row: typeof communications.$inferInsert,
+      tx: Queryable = db,
+    ): Promise<CommunicationRow> {
+      const [inserted] = await tx.insert(communications).values(row).returning();
+      return inserted!;
+    },
+  };
+}
+
+export type ComplaintsRepository = ReturnType<typeof createComplaintsRepository>;

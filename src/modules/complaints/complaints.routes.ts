@@ -1,0 +1,229 @@
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { requireAuth } from '../../http/plugins/auth.js';
+import { idempotencyOf } from '../../http/plugins/idempotency.js';
+import { problemResponses } from '../../http/problem.js';
+import { actingContext, actingHeaders, bearerSecurity, resourceUrl } from '../../http/route-helpers.js';
+import { ifNoneMatchSatisfied } from '../../lib/etag.js';
+import {
+  complaintEtag,
+  toCommunicationView,
+  toComplaintView,
+  toTimelineEntryView,
+} from './complaint-views.js';
+import {
+  communicationSchema,
+  complaintKeyParams,
+  complaintPageSchema,
+  complaintSchema,
+  createCommunicationBody,
+  createComplaintBody,
+  listComplaintsQuery,
+  listTimelineQuery,
+  timelinePageSchema,
+  transitionBody,
+  updateComplaintBody,
+} from './complaints.schemas.js';
+import type { ComplaintsService } from './complaints.service.js';
+
+const tags = ['complaints'];
+
+/** REST routes for complaints: thin handlers over ComplaintsService. */
+export const complaintsRoutes: FastifyPluginAsyncZod<{
+  complaints: ComplaintsService;
+  publicBaseUrl?: string;
+}> = async (app, { complaints, publicBaseUrl }) => {
+  app.post(
+    '/v1/complaints',
+    {
+      config: { scope: 'complaints:write', idempotent: true },
+      schema: {
+        operationId: 'createComplaint',
+        summary: 'Take in a complaint',
+        description:
+          'Creates a complaint and answers 201 with it. Send `Idempotency-Key` to make retries safe: the same ' +
+          'key and body replay the first answer, a different body is 422, and a retry while the first is ' +
+          'running is 409. A repeated `externalRef` is 409 naming the existing complaint.',
+        tags,
+        security: bearerSecurity,
+        headers: actingHeaders.extend({
+          'idempotency-key': z
+            .string()
+            .min(1)
+            .max(255)
+            .optional()
+            .describe('Makes the request safe to retry; kept ≥ 24 h.'),
+        }),
+        body: createComplaintBody,
+        response: { 201: complaintSchema, ...problemResponses(409, 413, 415, 422) },
+      },
+    },
+    async (request, reply) => {
+      const row = await complaints.create(actingContext(request), request.body, idempotencyOf(request));
+      return reply
+        .code(201)
+        .header('location', resourceUrl(publicBaseUrl, `/v1/complaints/${row.id}`))
+        .header('etag', complaintEtag(row))
+        .send(toComplaintView(row));
+    },
+  );
+
+  app.get(
+    '/v1/complaints',
+    {
+      config: { scope: 'complaints:read' },
+      schema: {
+        operationId: 'listComplaints',
+        summary: 'List and search complaints',
+        description:
+          'Newest received first. Pages with `limit` (≤ 100) and the opaque `nextCursor`; a page never repeats or ' +
+          'skips a complaint that existed when paging started, whatever is added meanwhile.',
+        tags,
+        security: bearerSecurity,
+        querystring: listComplaintsQuery,
+        response: { 200: complaintPageSchema, ...problemResponses() },
+      },
+    },
+    async (request) => {
+      const { rows, nextCursor } = await complaints.list(requireAuth(request).tenantId, request.query);
+      return { data: rows.map(toComplaintView), nextCursor };
+    },
+  );
+
+  app.get(
+    '/v1/complaints/:id',
+    {
+      config: { scope: 'complaints:read' },
+      schema: {
+        operationId: 'getComplaint',
+        summary: 'Get a complaint by id or reference',
+        tags,
+        security: bearerSecurity,
+        params: complaintKeyParams,
+        headers: z.object({ 'if-none-match': z.string().max(1000).optional() }),
+        response: {
+          200: complaintSchema,
+          304: z.undefined().describe('Not modified'),
+          ...problemResponses(404),
+        },
+      },
+    },
+    async (request, reply) => {
+      const row = await complaints.getRow(requireAuth(request).tenantId, request.params.id);
+      const etag = complaintEtag(row);
+      reply.header('etag', etag);
+      const ifNoneMatch = request.headers['if-none-match'];
+      if (ifNoneMatch && !ifNoneMatchSatisfied(ifNoneMatch, etag)) return reply.code(304).send();
+      return reply.send(toComplaintView(row));
+    },
+  );
+
+  app.patch(
+    '/v1/complaints/:id',
+    {
+      config: { scope: 'complaints:write' },
+      schema: {
+        operationId: 'updateComplaint',
+        summary: 'Edit a complaint',
+        description:
+          'Changes the fields sent (JSON merge semantics; `null` clears a field). Requires `If-Match` with the ' +
+          'ETag last read: 428 without it, 412 when the complaint changed since.',
+        tags,
+        security: bearerSecurity,
+        params: complaintKeyParams,
+        headers: actingHeaders.extend({ 'if-match': z.string().max(1000).optional() }),
+        body: updateComplaintBody,
+        response: { 200: complaintSchema, ...problemResponses(404, 412, 413, 415, 428) },
+      },
+    },
+    async (request, reply) => {
+      const row = await complaints.update(
+        actingContext(request),
+        request.params.id,
+        request.headers['if-match'],
+        request.body,
+      );
+      return reply.header('etag', complaintEtag(row)).send(toComplaintView(row));
+    },
+  );
+
+  app.post(
+    '/v1/complaints/:id/transitions',
+    {
+      config: { scope: 'complaints:write' },
+      schema: {
+        operationId: 'transitionComplaint',
+        summary: 'Change the status of a complaint',
+        description:
+          'received → acknowledged → investigating ⇄ awaiting_customer → resolved → closed; resolved/closed → ' +
+          'investigating reopens; rejected and withdrawn end it. An illegal move is 409 naming the current ' +
+          'status and the allowed ones. `If-Match` is optional here.',
+        tags,
+        security: bearerSecurity,
+        params: complaintKeyParams,
+        headers: actingHeaders.extend({ 'if-match': z.string().max(1000).optional() }),
+        body: transitionBody,
+        response: { 200: complaintSchema, ...problemResponses(404, 409, 412, 413, 415) },
+      },
+    },
+    async (request, reply) => {
+      const row = await complaints.transition(
+        actingContext(request),
+        request.params.id,
+        request.body,
+        request.headers['if-match'],
+      );
+      return reply.header('etag', complaintEtag(row)).send(toComplaintView(row));
+    },
+  );
+
+  app.post(
+    '/v1/complaints/:id/communications',
+    {
+      config: { scope: 'complaints:write' },
+      schema: {
+        operationId: 'recordCommunication',
+        summary: 'Record a contact with the customer',
+        tags,
+        security: bearerSecurity,
+        params: complaintKeyParams,
+        headers: actingHeaders,
+        body: createCommunicationBody,
+        response: { 201: communicationSchema, ...problemResponses(404, 413, 415) },
+      },
+    },
+    async (request, reply) => {
+      const row = await complaints.recordCommunication(
+        actingContext(request),
+        request.params.id,
+        request.body,
+      );
+      return reply.code(201).send(toCommunicationView(row));
+    },
+  );
+
+  app.get(
+    '/v1/complaints/:id/timeline',
+    {
+      config: { scope: 'complaints:read' },
+      schema: {
+        operationId: 'getComplaintTimeline',
+        summary: 'The append-only history of a complaint',
+        description: 'Oldest first. Entries are never changed or removed.',
+        tags,
+        security: bearerSecurity,
+        params: complaintKeyParams,
+        querystring: listTimelineQuery,
+        response: { 200: timelinePageSchema, ...problemResponses(404) },
+      },
+    },
+    async (request) => {
+      const { rows, nextCursor } = await complaints.timeline(
+        requireAuth(request).tenantId,
+        request.params.id,
+        request.query,
+      );
+      return { data: rows.map(toTimelineEntryView), nextCursor };
+    },
+  );
+};

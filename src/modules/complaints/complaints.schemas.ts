@@ -1,0 +1,252 @@
+import { z } from 'zod';
+import {
+  communicationDirection,
+  complaintChannel,
+  complaintPriority,
+  complaintSeverity,
+} from '../../db/schema/index.js';
+import { COMPLAINT_STATUSES } from './complaint-status.js';
+
+export const METADATA_MAX_BYTES = 16_384;
+export const REFERENCE_PATTERN = /^C-\d{6,12}$/;
+const UUID_OR_REFERENCE =
+  /^(?:[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}|C-\d{6,12})$/;
+
+export const channelSchema = z.enum(complaintChannel.enumValues).meta({ id: 'Channel' });
+export const statusSchema = z.enum(COMPLAINT_STATUSES).meta({ id: 'ComplaintStatus' });
+export const severitySchema = z.enum(complaintSeverity.enumValues).meta({ id: 'Severity' });
+export const prioritySchema = z.enum(complaintPriority.enumValues).meta({ id: 'Priority' });
+export const directionSchema = z.enum(communicationDirection.enumValues);
+
+const instant = z.iso.datetime({ offset: true }).describe('RFC 3339 date-time with a time zone offset');
+const text = (max: number) => z.string().trim().min(1).max(max);
+
+export const complaintKeyParams = z.object({
+  id: z
+    .string()
+    .regex(UUID_OR_REFERENCE, 'must be a complaint id (UUID) or reference such as C-000123')
+    .describe('The complaint id (UUID) or its reference (C-000123).'),
+});
+
+const customerFields = {
+  name: text(200),
+  phone: z
+    .string()
+    .trim()
+    .min(3)
+    .max(40)
+    .regex(/^[0-9+()\-.\s]+$/, 'must contain only digits, spaces and + ( ) - .'),
+  email: z.email().max(254),
+  address: text(500),
+  externalId: text(200).describe("The customer's id in the calling system"),
+};
+
+const metadataSchema = z
+  .record(z.string().min(1).max(100), z.unknown())
+  .refine(
+    (value) => Buffer.byteLength(JSON.stringify(value)) <= METADATA_MAX_BYTES,
+    `must serialise to at most ${METADATA_MAX_BYTES} bytes of JSON`,
+  )
+  .describe('Free JSON for sector extras (room number, car plate, account number); at most 16 KB.');
+
+const tagsSchema = z
+  .array(z.string().trim().min(1).max(50))
+  .max(20)
+  .refine((tags) => new Set(tags).size === tags.length, 'must not repeat a tag');
+
+export const createComplaintBody = z
+  .strictObject({
+    channel: channelSchema,
+    severity: severitySchema.default('general'),
+    priority: prioritySchema.default('normal'),
+    category: text(100).optional(),
+    subject: text(200),
+    description: text(10_000),
+    customer: z.strictObject({
+      name: customerFields.name.optional(),
+      phone: customerFields.phone.optional(),
+      email: customerFields.email.optional(),
+      address: customerFields.address.optional(),
+      externalId: customerFields.externalId.optional(),
+    }),
+    desiredOutcome: text(2_000).optional().describe('What the customer asks for (诉求).'),
+    occurredAt: instant.optional().describe('When the event complained about happened.'),
+    receivedAt: instant.optional().describe('When the complaint was received; defaults to now.'),
+    receivedBy: text(200)
+      .optional()
+      .describe(
+        'The first receiver, who owns the complaint until it is handed over; defaults to the acting person or API key.',
+      ),
+    assignee: text(200).optional().describe('Defaults to the first receiver (首问负责).'),
+    externalRef: text(200).optional().describe("The caller's own id; unique per tenant."),
+    tags: tagsSchema.default([]),
+    metadata: metadataSchema.default({}),
+  })
+  .meta({ id: 'ComplaintCreate' });
+
+export const updateComplaintBody = z
+  .strictObject({
+    severity: severitySchema.optional(),
+    priority: prioritySchema.optional(),
+    category: text(100).nullable().optional(),
+    subject: text(200).optional(),
+    description: text(10_000).optional(),
+    customer: z
+      .strictObject({
+        name: customerFields.name.nullable().optional(),
+        phone: customerFields.phone.nullable().optional(),
+        email: customerFields.email.nullable().optional(),
+        address: customerFields.address.nullable().optional(),
+        externalId: customerFields.externalId.nullable().optional(),
+      })
+      .optional()
+      .describe('Only the fields sent change; null clears one.'),
+    desiredOutcome: text(2_000).nullable().optional(),
+    occurredAt: instant.nullable().optional(),
+    assignee: text(200).nullable().optional(),
+    tags: tagsSchema.optional(),
+    metadata: metadataSchema.optional().describe('Replaces the whole metadata object.'),
+  })
+  .refine((body) => Object.keys(body).length > 0, 'must change at least one field')
+  .meta({ id: 'ComplaintUpdate' });
+
+export const transitionBody = z
+  .strictObject({
+    to: statusSchema,
+    reason: text(2_000).optional().describe('Required when rejecting, withdrawing or reopening.'),
+  })
+  .meta({ id: 'ComplaintTransition' });
+
+export const createCommunicationBody = z
+  .strictObject({
+    direction: directionSchema,
+    channel: channelSchema,
+    body: text(20_000),
+    contactMade: z.boolean().describe('True when the customer was actually reached (not a missed call).'),
+    occurredAt: instant.optional().describe('Defaults to now.'),
+  })
+  .meta({ id: 'CommunicationCreate' });
+
+const csvOf = <T extends string>(values: readonly [T, ...T[]], name: string) =>
+  z
+    .string()
+    .max(500)
+    .transform((raw, ctx) => {
+      const items = raw.split(',').map((item) => item.trim());
+      const bad = items.filter((item) => !(values as readonly string[]).includes(item));
+      if (bad.length > 0) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `unknown ${name} '${bad[0]}'; expected one of ${values.join(', ')}`,
+        });
+        return z.NEVER;
+      }
+      return items as T[];
+    })
+    .describe(`Comma-separated; any of ${values.join(', ')}`);
+
+export const listComplaintsQuery = z.strictObject({
+  status: csvOf(COMPLAINT_STATUSES, 'status').optional(),
+  channel: csvOf(complaintChannel.enumValues, 'channel').optional(),
+  severity: severitySchema.optional(),
+  category: text(100).optional(),
+  assignee: text(200).optional(),
+  receivedFrom: instant.optional().describe('Received at or after this instant.'),
+  receivedTo: instant.optional().describe('Received before this instant.'),
+  q: text(200).optional().describe('Text search in subject, description and customer name.'),
+  limit: z.coerce.number().int().min(1).max(100).default(25),
+  cursor: z.string().min(1).max(500).optional().describe('`nextCursor` from the previous page.'),
+});
+
+export const listTimelineQuery = z.strictObject({
+  limit: z.coerce.number().int().min(1).max(100).default(50),
+  cursor: z.string().min(1).max(500).optional(),
+});
+
+const actorSchema = z
+  .object({
+    type: z.enum(['api_key', 'system']),
+    id: z.string().nullable(),
+    name: z.string(),
+    onBehalfOf: z.string().nullable(),
+  })
+  .meta({ id: 'Actor' });
+
+export const complaintSchema = z
+  .object({
+    id: z.uuid(),
+    reference: z.string(),
+    status: statusSchema,
+    channel: channelSchema,
+    severity: severitySchema,
+    priority: prioritySchema,
+    category: z.string().nullable(),
+    subject: z.string(),
+    description: z.string(),
+    customer: z.object({
+      name: z.string().nullable(),
+      phone: z.string().nullable(),
+      email: z.string().nullable(),
+      address: z.string().nullable(),
+      externalId: z.string().nullable(),
+    }),
+    desiredOutcome: z.string().nullable(),
+    occurredAt: z.string().nullable(),
+    receivedAt: z.string(),
+    receivedBy: z.string(),
+    assignee: z.string().nullable(),
+    escalationLevel: z.number().int().min(0).max(3),
+    externalRef: z.string().nullable(),
+    tags: z.array(z.string()),
+    metadata: z.record(z.string(), z.unknown()),
+    version: z.number().int(),
+    createdAt: z.string(),
+    updatedAt: z.string(),
+  })
+  .meta({ id: 'Complaint' });
+
+export const complaintPageSchema = z
+  .object({ data: z.array(complaintSchema), nextCursor: z.string().nullable() })
+  .meta({ id: 'ComplaintPage' });
+
+export const communicationSchema = z
+  .object({
+    id: z.uuid(),
+    complaintId: z.uuid(),
+    direction: directionSchema,
+    channel: channelSchema,
+    body: z.string(),
+    contactMade: z.boolean(),
+    occurredAt: z.string(),
+    recordedBy: actorSchema,
+    createdAt: z.string(),
+  })
+  .meta({ id: 'Communication' });
+
+export const communicationListSchema = z.object({ data: z.array(communicationSchema) });
+
+export const timelineEntrySchema = z
+  .object({
+    id: z.string().describe('Increasing within a complaint; entries are never changed or removed.'),
+    type: z
+      .string()
+      .describe('complaint.created, complaint.updated, complaint.status_changed, communication.recorded'),
+    actor: actorSchema,
+    occurredAt: z.string(),
+    changes: z.array(z.object({ field: z.string(), before: z.unknown(), after: z.unknown() })).nullable(),
+    data: z.record(z.string(), z.unknown()).nullable(),
+  })
+  .meta({ id: 'TimelineEntry' });
+
+export const timelinePageSchema = z
+  .object({ data: z.array(timelineEntrySchema), nextCursor: z.string().nullable() })
+  .meta({ id: 'TimelinePage' });
+
+export type CreateComplaintInput = z.output<typeof createComplaintBody>;
+export type UpdateComplaintInput = z.output<typeof updateComplaintBody>;
+export type TransitionInput = z.output<typeof transitionBody>;
+export type CreateCommunicationInput = z.output<typeof createCommunicationBody>;
+export type ListComplaintsQuery = z.output<typeof listComplaintsQuery>;
+export type ComplaintView = z.output<typeof complaintSchema>;
+export type CommunicationView = z.output<typeof communicationSchema>;
+export type TimelineEntryView = z.output<typeof timelineEntrySchema>;

@@ -1,0 +1,115 @@
+import { and, eq, lt, sql } from 'drizzle-orm';
+import type { Queryable } from '../../db/client.js';
+import { idempotencyKeys } from '../../db/schema/index.js';
+
+export type IdempotencyRow = typeof idempotencyKeys.$inferSelect;
+
+export function createIdempotencyRepository(db: Queryable) {
+  return {
+    /** Claims a key for a new request; undefined when the key is already known. */
+    async claim(
+      row: { tenantId: string; key: string; requestFingerprint: string; lockedUntil: Date; expiresAt: Date },
+      tx: Queryable = db,
+    ): Promise<IdempotencyRow | undefined> {
+      const [claimed] = await tx.insert(idempotencyKeys).values(row).onConflictDoNothing().returning();
+      return claimed;
+    },
+
+    async find(tenantId: string, key: string, tx: Queryable = db): Promise<IdempotencyRow | undefined> {
+      const [row] = await tx
+        .select()
+        .from(idempotencyKeys)
+        .where(and(eq(idempotencyKeys.tenantId, tenantId), eq(idempotencyKeys.key, key)));
+      return row;
+    },
+
+    /** Takes over a claim whose first request died without finishing (its lease ran out). */
+    async takeOverExpiredLease(
+      tenantId: string,
+      key: string,
+      now: Date,
+      lockedUntil: Date,
+      tx: Queryable = db,
+    ): Promise<IdempotencyRow | undefined> {
+      const [row] = await tx
+        .update(idempotencyKeys)
+        .set({ lockedUntil })
+        .where(
+          and(
+            eq(idempotencyKeys.tenantId, tenantId),
+            eq(idempotencyKeys.key, key),
+            eq(idempotencyKeys.state, 'in_progress'),
+            lt(idempotencyKeys.lockedUntil, now),
+          ),
+        )
+        .returning();
+      return row;
+    },
+
+    /** Called inside the creating transaction: the outcome survives even if the answer is never sent. */
+    async recordResource(
+      tenantId: string,
+      key: string,
+      resourceId: string,
+      tx: Queryable = db,
+    ): Promise<void> {
+      await tx
+        .update(idempotencyKeys)
+        .set({ resourceId })
+        .where(and(eq(idempotencyKeys.tenantId, tenantId), eq(idempotencyKeys.key, key)));
+    },
+
+    async complete(
+      tenantId: string,
+      key: string,
+      response: { status: number; headers: Record<string, string>; body: string },
+      tx: Queryable = db,
+    ): Promise<void> {
+      await tx
+        .update(idempotencyKeys)
+        .set({
+          state: 'completed',
+          responseStatus: response.status,
+          responseHeaders: response.headers,
+          responseBody: response.body,
+        })
+        .where(and(eq(idempotencyKeys.tenantId, tenantId), eq(idempotencyKeys.key, key)));
+    },
+
+    /** Frees a claim whose request failed before changing anything, so a retry can run. */
+    async release(tenantId: string, key: string, tx: Queryable = db): Promise<void> {
+      await tx
+        .delete(idempotencyKeys)
+        .where(
+          and(
+            eq(idempotencyKeys.tenantId, tenantId),
+            eq(idempotencyKeys.key, key),
+            eq(idempotencyKeys.state, 'in_progress'),
+            sql`${idempotencyKeys.resourceId} is null`,
+          ),
+        );
+    },
+
+    async forgetExpired(tenantId: string, key: string, now: Date, tx: Queryable = db): Promise<void> {
+      await tx
+        .delete(idempotencyKeys)
+        .where(
+          and(
+            eq(idempotencyKeys.tenantId, tenantId),
+            eq(idempotencyKeys.key, key),
+            lt(idempotencyKeys.expiresAt, now),
+          ),
+        );
+    },
+
+    /** Deletes keys past their retention; returns how many went. */
+    async purgeExpired(now: Date, batchSize: number, tx: Queryable = db): Promise<number> {
+      const result = await tx.execute(sql`
+        delete from ${idempotencyKeys}
+        where ctid in (select ctid from ${idempotencyKeys} where ${idempotencyKeys.expiresAt} < ${now} limit ${batchSize})`);
+      return result.rowCount ?? 0;
+    },
+  };
+}
+
+export type IdempotencyRepository = ReturnType<typeof createIdempotencyRepository>;

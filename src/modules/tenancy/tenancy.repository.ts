@@ -1,0 +1,92 @@
+import { and, desc, eq, isNull, sql } from 'drizzle-orm';
+import type { Queryable } from '../../db/client.js';
+import { apiKeys, tenants } from '../../db/schema/index.js';
+
+export type TenantRow = typeof tenants.$inferSelect;
+export type ApiKeyRow = typeof apiKeys.$inferSelect;
+
+/** The per-tenant sequence that numbers complaint references (C-000001, C-000002 …). */
+export function complaintReferenceSequence(tenantId: string): string {
+  return `complaint_reference_${tenantId.replaceAll('-', '')}`;
+}
+
+export function createTenancyRepository(db: Queryable) {
+  return {
+    async insertTenant(tenant: { id: string; name: string }, tx: Queryable = db): Promise<TenantRow> {
+      const [row] = await tx.insert(tenants).values(tenant).returning();
+      // A sequence per tenant hands out reference numbers without a lock, so concurrent intake
+      // never queues behind one counter row. Rolled-back intakes leave gaps, which is harmless.
+      await tx.execute(sql.raw(`CREATE SEQUENCE IF NOT EXISTS "${complaintReferenceSequence(tenant.id)}"`));
+      return row!;
+    },
+
+    async findTenantById(tenantId: string, tx: Queryable = db): Promise<TenantRow | undefined> {
+      const [row] = await tx.select().from(tenants).where(eq(tenants.id, tenantId));
+      return row;
+    },
+
+    async findTenantByName(name: string, tx: Queryable = db): Promise<TenantRow | undefined> {
+      const [row] = await tx.select().from(tenants).where(eq(tenants.name, name)).limit(1);
+      return row;
+    },
+
+    async insertApiKey(key: typeof apiKeys.$inferInsert, tx: Queryable = db): Promise<ApiKeyRow> {
+      const [row] = await tx.insert(apiKeys).values(key).returning();
+      return row!;
+    },
+
+    /** Looks a key up by its hash across tenants: the key itself says which tenant it belongs to. */
+    async findApiKeyByHash(secretHash: string, tx: Queryable = db): Promise<ApiKeyRow | undefined> {
+      const [row] = await tx.select().from(apiKeys).where(eq(apiKeys.secretHash, secretHash));
+      return row;
+    },
+
+    async findApiKey(tenantId: string, keyId: string, tx: Queryable = db): Promise<ApiKeyRow | undefined> {
+      const [row] = await tx
+        .select()
+        .from(apiKeys)
+        .where(and(eq(apiKeys.tenantId, tenantId), eq(apiKeys.id, keyId)));
+      return row;
+    },
+
+    /** Operator look-up for the admin CLI, which acts across tenants. */
+    async findApiKeyByIdAnyTenant(keyId: string, tx: Queryable = db): Promise<ApiKeyRow | undefined> {
+      const [row] = await tx.select().from(apiKeys).where(eq(apiKeys.id, keyId));
+      return row;
+    },
+
+    async findApiKeyByPrefix(prefix: string, tx: Queryable = db): Promise<ApiKeyRow | undefined> {
+      const [row] = await tx.select().from(apiKeys).where(eq(apiKeys.prefix, prefix));
+      return row;
+    },
+
+    async listApiKeys(tenantId: string, tx: Queryable = db): Promise<ApiKeyRow[]> {
+      return tx
+        .select()
+        .from(apiKeys)
+        .where(eq(apiKeys.tenantId, tenantId))
+        .orderBy(desc(apiKeys.createdAt), desc(apiKeys.id));
+    },
+
+    /** Marks a key revoked; revoking twice keeps the first revocation time. */
+    async revokeApiKey(
+      tenantId: string,
+      keyId: string,
+      at: Date,
+      tx: Queryable = db,
+    ): Promise<ApiKeyRow | undefined> {
+      const [revoked] = await tx
+        .update(apiKeys)
+        .set({ revokedAt: at })
+        .where(and(eq(apiKeys.tenantId, tenantId), eq(apiKeys.id, keyId), isNull(apiKeys.revokedAt)))
+        .returning();
+      return revoked ?? (await this.findApiKey(tenantId, keyId, tx));
+    },
+
+    async touchApiKey(keyId: string, at: Date, tx: Queryable = db): Promise<void> {
+      await tx.update(apiKeys).set({ lastUsedAt: at }).where(eq(apiKeys.id, keyId));
+    },
+  };
+}
+
+export type TenancyRepository = ReturnType<typeof createTenancyRepository>;

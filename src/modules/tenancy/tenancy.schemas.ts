@@ -1,0 +1,53 @@
+import { z } from 'zod';
+import { SCOPES } from './scopes.js';
+import type { ApiKeyRow } from './tenancy.repository.js';
+
+export const scopeSchema = z.enum(SCOPES).meta({ id: 'Scope' });
+
+export const createApiKeyBody = z
+  .strictObject({
+    name: z.string().trim().min(1).max(100).describe('What the key is for, e.g. "CRM production".'),
+    scopes: z
+      .array(scopeSchema)
+      .min(1)
+      .max(SCOPES.length)
+      .describe('What the key may do; `admin` includes every other scope.'),
+    expiresAt: z.iso.datetime({ offset: true }).optional().describe('The key stops working at this instant.'),
+  })
+  .meta({ id: 'ApiKeyCreate' });
+
+export const apiKeyIdParams = z.object({ id: z.uuid() });
+
+export const apiKeySchema = z
+  .object({
+    id: z.uuid(),
+    name: z.string(),
+    prefix: z.string().describe('The visible start of the key, to tell keys apart.'),
+    scopes: z.array(scopeSchema),
+    createdAt: z.string(),
+    lastUsedAt: z.string().nullable().describe('Updated at most once a minute.'),
+    expiresAt: z.string().nullable(),
+    revokedAt: z.string().nullable(),
+  })
+  .meta({ id: 'ApiKey' });
+
+export const createdApiKeySchema = apiKeySchema
+  .extend({ key: z.string().describe('The whole key. Shown only in this response; store it now.') })
+  .meta({ id: 'ApiKeyWithSecret' });
+
+export const apiKeyListSchema = z.object({ data: z.array(apiKeySchema) }).meta({ id: 'ApiKeyList' });
+
+export function toApiKeyView(row: ApiKeyRow): z.output<typeof apiKeySchema> {
+  return {
+    id: row.id,
+    name: row.name,
+    prefix: row.prefix,
+    scopes: row.scopes.filter((scope): scope is (typeof SCOPES)[number] =>
+      (SCOPES as readonly string[]).includes(scope),
+    ),
+    createdAt: row.createdAt.toISOString(),
+    lastUsedAt: row.lastUsedAt?.toISOString() ?? null,
+    expiresAt: row.expiresAt?.toISOString() ?? null,
+    revokedAt: row.revokedAt?.toISOString() ?? null,
+  };
+}

@@ -1,0 +1,141 @@
+import type { Db, Queryable } from '../../db/client.js';
+import type { Clock } from '../../lib/clock.js';
+import { NotFoundError, UnauthenticatedError, ValidationError } from '../../lib/errors.js';
+import { isUuid, newId } from '../../lib/ids.js';
+import { generateApiKey, hashApiKey, looksLikeApiKey } from './api-key-secret.js';
+import type { Scope } from './scopes.js';
+import type { ApiKeyRow, TenancyRepository, TenantRow } from './tenancy.repository.js';
+
+/** Who is calling: resolved from the API key on every authenticated request. */
+export interface AuthContext {
+  tenantId: string;
+  apiKeyId: string;
+  apiKeyName: string;
+  apiKeyPrefix: string;
+  scopes: readonly string[];
+}
+
+export interface NewApiKey {
+  name: string;
+  scopes: Scope[];
+  expiresAt?: Date | null;
+}
+
+// last_used_at is informational; writing it on every request would turn each read into a write.
+const LAST_USED_WRITE_INTERVAL_MS = 60_000;
+
+export function createTenancyService(deps: {
+  db: Db;
+  repository: TenancyRepository;
+  clock: Clock;
+  onBackgroundError?: (error: unknown) => void;
+}) {
+  const { db, repository, clock } = deps;
+  const lastUsedWrites = new Map<string, number>();
+
+  async function issueKey(tenantId: string, input: NewApiKey, tx: Queryable) {
+    const generated = generateApiKey();
+    const row = await repository.insertApiKey(
+      {
+        id: newId(),
+        tenantId,
+        name: input.name,
+        prefix: generated.prefix,
+        secretHash: generated.secretHash,
+        scopes: [...new Set(input.scopes)],
+        expiresAt: input.expiresAt ?? null,
+      },
+      tx,
+    );
+    return { row, plaintext: generated.plaintext };
+  }
+
+  return {
+    /** Creates a tenant with one admin key; the key's plaintext is returned once and never stored. */
+    async createTenant(
+      name: string,
+    ): Promise<{ tenant: TenantRow; apiKey: ApiKeyRow; plaintextKey: string }> {
+      return db.transaction(async (tx) => {
+        const tenant = await repository.insertTenant({ id: newId(), name }, tx);
+        const { row, plaintext } = await issueKey(tenant.id, { name: 'admin', scopes: ['admin'] }, tx);
+        return { tenant, apiKey: row, plaintextKey: plaintext };
+      });
+    },
+
+    findTenantByName: (name: string) => repository.findTenantByName(name),
+
+    async createApiKey(
+      tenantId: string,
+      input: NewApiKey,
+    ): Promise<{ apiKey: ApiKeyRow; plaintextKey: string }> {
+      if (input.expiresAt && input.expiresAt.getTime() <= clock.now().getTime()) {
+        throw new ValidationError([{ field: 'body.expiresAt', message: 'must be in the future' }]);
+      }
+      const tenant = await repository.findTenantById(tenantId);
+      if (!tenant) throw new NotFoundError('Tenant', tenantId);
+      const { row, plaintext } = await issueKey(tenantId, input, db);
+      return { apiKey: row, plaintextKey: plaintext };
+    },
+
+    listApiKeys: (tenantId: string) => repository.listApiKeys(tenantId),
+
+    async getApiKey(tenantId: string, keyId: string): Promise<ApiKeyRow> {
+      const row = await repository.findApiKey(tenantId, keyId);
+      if (!row) throw new NotFoundError('API key', keyId);
+      return row;
+    },
+
+    async revokeApiKey(tenantId: string, keyId: string): Promise<ApiKeyRow> {
+      const row = await repository.revokeApiKey(tenantId, keyId, clock.now());
+      if (!row) throw new NotFoundError('API key', keyId);
+      return row;
+    },
+
+    /** Revokes by id or visible prefix without a tenant (the admin CLI, run by an operator). */
+    async revokeApiKeyAnyTenant(idOrPrefix: string): Promise<ApiKeyRow> {
+      const found = idOrPrefix.startsWith('rdk_')
+        ? await repository.findApiKeyByPrefix(idOrPrefix)
+        : isUuid(idOrPrefix)
+          ? await repository.findApiKeyByIdAnyTenant(idOrPrefix)
+          : undefined;
+      if (!found) throw new NotFoundError('API key', idOrPrefix);
+      return (await repository.revokeApiKey(found.tenantId, found.id, clock.now()))!;
+    },
+
+    /** Resolves an `Authorization` header to the calling key, or explains why it cannot. */
+    async authenticate(authorization: string | undefined): Promise<AuthContext> {
+      if (!authorization) {
+        throw new UnauthenticatedError('Send your API key as `Authorization: Bearer <key>`.');
+      }
+      const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization);
+      if (!match?.[1]) {
+        throw new UnauthenticatedError('The Authorization header must be `Bearer <key>`.');
+      }
+      const plaintext = match[1];
+      if (!looksLikeApiKey(plaintext)) {
+        throw new UnauthenticatedError('The bearer token is not a Redress API key.');
+      }
+      const key = await repository.findApiKeyByHash(hashApiKey(plaintext));
+      if (!key) throw new UnauthenticatedError('The API key is not recognised.');
+      const now = clock.now();
+      if (key.revokedAt) throw new UnauthenticatedError(`The API key '${key.prefix}' has been revoked.`);
+      if (key.expiresAt && key.expiresAt.getTime() <= now.getTime()) {
+        throw new UnauthenticatedError(`The API key '${key.prefix}' has expired.`);
+      }
+      const lastWrite = lastUsedWrites.get(key.id) ?? 0;
+      if (now.getTime() - lastWrite >= LAST_USED_WRITE_INTERVAL_MS) {
+        lastUsedWrites.set(key.id, now.getTime());
+        repository.touchApiKey(key.id, now).catch((error) => deps.onBackgroundError?.(error));
+      }
+      return {
+        tenantId: key.tenantId,
+        apiKeyId: key.id,
+        apiKeyName: key.name,
+        apiKeyPrefix: key.prefix,
+        scopes: key.scopes,
+      };
+    },
+  };
+}
+
+export type TenancyService = ReturnType<typeof createTenancyService>;
