@@ -50,6 +50,8 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
 
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
+  // The API speaks JSON only: a text/plain body is 415, not a confusing validation error.
+  app.removeContentTypeParser('text/plain');
   // JSON Merge Patch bodies are JSON; PATCH callers may label them either way.
   app.addContentTypeParser(
     'application/merge-patch+json',

@@ -78,7 +78,7 @@ export function createIdempotencyService(deps: {
 
     async replayOf(tenantId: string, key: string) {
       const row = await repository.find(tenantId, key);
-      if (!row || row.state !== 'completed') throw new IdempotencyInProgressError(key);
+      if (row?.state !== 'completed') throw new IdempotencyInProgressError(key);
       return {
         status: row.responseStatus ?? 200,
         headers: row.responseHeaders ?? {},
