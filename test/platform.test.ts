@@ -1,0 +1,206 @@
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  call,
+  complaintBody,
+  createTestTenant,
+  startTestApp,
+  type TestApp,
+  type TestTenant,
+} from './harness.js';
+
+const run = promisify(execFile);
+
+let t: TestApp;
+let tenant: TestTenant;
+
+beforeAll(async () => {
+  t = await startTestApp();
+  tenant = await createTestTenant(t.tenancy);
+});
+afterAll(() => t.close());
+
+describe('health', () => {
+  it('answers /healthz and /readyz without a key', async () => {
+    expect((await t.app.inject({ method: 'GET', url: '/healthz' })).json()).toEqual({ status: 'ok' });
+    const ready = await t.app.inject({ method: 'GET', url: '/readyz' });
+    expect(ready.statusCode).toBe(200);
+    expect(ready.json()).toMatchObject({
+      status: 'ready',
+      checks: { postgres: { status: 'up' }, redis: { status: 'up' } },
+    });
+  });
+
+  it('answers 503 from /readyz while Redis is unreachable, and the API keeps working', async () => {
+    const degraded = await startTestApp({ REDIS_URL: 'redis://127.0.0.1:1' });
+    try {
+      const ready = await degraded.app.inject({ method: 'GET', url: '/readyz' });
+      expect(ready.statusCode).toBe(503);
+      expect(ready.json()).toMatchObject({
+        status: 'not_ready',
+        checks: { redis: { status: 'down' }, postgres: { status: 'up' } },
+      });
+      const owner = await createTestTenant(degraded.tenancy);
+      const created = await call(degraded.app, owner.adminKey, {
+        method: 'POST',
+        url: '/v1/complaints',
+        json: complaintBody(),
+      });
+      expect(created.statusCode).toBe(201);
+    } finally {
+      await degraded.close();
+    }
+  });
+
+  it('answers 503 from /readyz while PostgreSQL is unreachable', async () => {
+    const degraded = await startTestApp({ DATABASE_URL: 'postgres://postgres@127.0.0.1:1/none' });
+    try {
+      const ready = await degraded.app.inject({ method: 'GET', url: '/readyz' });
+      expect(ready.statusCode).toBe(503);
+      expect(ready.json().checks.postgres.status).toBe('down');
+    } finally {
+      await degraded.close();
+    }
+  });
+});
+
+describe('cross-cutting HTTP behaviour', () => {
+  it('answers unknown routes with a problem document', async () => {
+    const res = await t.app.inject({ method: 'GET', url: '/v1/nothing-here' });
+    expect(res.statusCode).toBe(404);
+    expect(res.headers['content-type']).toContain('application/problem+json');
+    expect(res.json()).toMatchObject({ code: 'route_not_found', status: 404 });
+  });
+
+  it('keeps a sane caller X-Request-Id and makes one up otherwise', async () => {
+    const kept = await t.app.inject({
+      method: 'GET',
+      url: '/healthz',
+      headers: { 'x-request-id': 'crm-req-123' },
+    });
+    expect(kept.headers['x-request-id']).toBe('crm-req-123');
+    const replaced = await t.app.inject({
+      method: 'GET',
+      url: '/healthz',
+      headers: { 'x-request-id': 'bad id\twith spaces' },
+    });
+    expect(replaced.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
+  it('limits each API key and answers 429 with Retry-After', async () => {
+    const limited = await startTestApp({ RATE_LIMIT_MAX: '3', RATE_LIMIT_WINDOW_SECONDS: '60' });
+    try {
+      const owner = await createTestTenant(limited.tenancy);
+      const second = await owner.keyWith('complaints:read');
+      const statuses = [];
+      for (let i = 0; i < 4; i += 1) {
+        statuses.push(
+          (await call(limited.app, owner.adminKey, { method: 'GET', url: '/v1/complaints' })).statusCode,
+        );
+      }
+      expect(statuses).toEqual([200, 200, 200, 429]);
+      const refused = await call(limited.app, owner.adminKey, { method: 'GET', url: '/v1/complaints' });
+      expect(refused.headers['content-type']).toContain('application/problem+json');
+      expect(refused.json()).toMatchObject({ code: 'rate_limited', status: 429 });
+      expect(Number(refused.headers['retry-after'])).toBeGreaterThan(0);
+      // Another key has its own budget.
+      expect((await call(limited.app, second, { method: 'GET', url: '/v1/complaints' })).statusCode).toBe(
+        200,
+      );
+    } finally {
+      await limited.close();
+    }
+  });
+
+  it('serves the OpenAPI document and interactive docs', async () => {
+    const docs = await t.app.inject({ method: 'GET', url: '/docs/json' });
+    expect(docs.statusCode).toBe(200);
+    const document = docs.json();
+    expect(document.openapi).toBe('3.1.0');
+    expect(Object.keys(document.paths)).toEqual(
+      expect.arrayContaining([
+        '/v1/complaints',
+        '/v1/complaints/{id}',
+        '/v1/complaints/{id}/timeline',
+        '/v1/api-keys',
+      ]),
+    );
+    expect((await t.app.inject({ method: 'GET', url: '/docs' })).statusCode).toBeLessThan(400);
+  });
+});
+
+describe('admin CLI', () => {
+  const cli = (...args: string[]) =>
+    run('npx', ['tsx', 'src/cli.ts', ...args], {
+      env: {
+        ...process.env,
+        DATABASE_URL: t.env.DATABASE_URL,
+        REDIS_URL: t.env.REDIS_URL,
+        LOG_LEVEL: 'silent',
+      },
+    });
+
+  it('creates a tenant with an admin key, then creates and revokes keys', async () => {
+    const created = await cli('tenant', 'create', '--name', 'Acme CLI');
+    const lines = created.stdout.trim().split('\n');
+    expect(lines).toHaveLength(1);
+    const tenantOut = JSON.parse(lines[0]!);
+    expect(tenantOut).toMatchObject({
+      id: expect.any(String),
+      name: 'Acme CLI',
+      apiKey: expect.stringMatching(/^rdk_/),
+    });
+    expect((await call(t.app, tenantOut.apiKey, { method: 'GET', url: '/v1/api-keys' })).statusCode).toBe(
+      200,
+    );
+
+    const key = JSON.parse(
+      (
+        await cli(
+          'apikey',
+          'create',
+          '--tenant',
+          tenantOut.id,
+          '--name',
+          'crm',
+          '--scopes',
+          'complaints:read',
+        )
+      ).stdout,
+    );
+    expect(key.scopes).toEqual(['complaints:read']);
+    expect((await call(t.app, key.apiKey, { method: 'GET', url: '/v1/complaints' })).statusCode).toBe(200);
+    expect((await call(t.app, key.apiKey, { method: 'GET', url: '/v1/api-keys' })).statusCode).toBe(403);
+
+    await cli('apikey', 'revoke', '--id', key.id);
+    expect((await call(t.app, key.apiKey, { method: 'GET', url: '/v1/complaints' })).statusCode).toBe(401);
+  });
+
+  it('explains bad usage and exits non-zero', async () => {
+    await expect(
+      cli('apikey', 'create', '--tenant', tenant.tenantId, '--name', 'x', '--scopes', 'root'),
+    ).rejects.toMatchObject({
+      code: 2,
+      stderr: expect.stringContaining("unknown scope 'root'"),
+    });
+    await expect(cli('tenant', 'create')).rejects.toMatchObject({
+      code: 2,
+      stderr: expect.stringContaining('--name'),
+    });
+  });
+});
+
+describe('start-up configuration', () => {
+  it('refuses to start with a missing or bad variable, naming it', async () => {
+    const { DATABASE_URL: _d, REDIS_URL: _r, ...rest } = process.env;
+    await expect(
+      run('npx', ['tsx', 'src/main.ts'], {
+        env: { ...rest, REDIS_URL: 'redis://127.0.0.1:6379', PORT: 'eighty' },
+      }),
+    ).rejects.toMatchObject({
+      code: 1,
+      stderr: expect.stringMatching(/DATABASE_URL[\s\S]*PORT|PORT[\s\S]*DATABASE_URL/),
+    });
+  });
+});
