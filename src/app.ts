@@ -11,20 +11,21 @@ import { openapiPlugin } from './http/plugins/openapi.js';
 import { rateLimitPlugin } from './http/plugins/rate-limit.js';
 import { type Clock, systemClock } from './lib/clock.js';
 import { loggerOptions } from './lib/logger.js';
-import { createComplaintsRepository } from './modules/complaints/complaints.repository.js';
+import { calendarsRoutes } from './modules/calendars/calendars.routes.js';
 import { complaintsRoutes } from './modules/complaints/complaints.routes.js';
-import { createComplaintsService } from './modules/complaints/complaints.service.js';
+import type { DeadlineScheduler } from './modules/deadlines/deadline-scheduler.js';
+import { deadlinesRoutes } from './modules/deadlines/deadlines.routes.js';
 import { healthRoutes } from './modules/health/health.routes.js';
-import { createIdempotencyRepository } from './modules/idempotency/idempotency.repository.js';
-import { createIdempotencyService } from './modules/idempotency/idempotency.service.js';
-import { createTenancyRepository } from './modules/tenancy/tenancy.repository.js';
+import { slaPoliciesRoutes } from './modules/sla-policies/sla-policies.routes.js';
 import { tenancyRoutes } from './modules/tenancy/tenancy.routes.js';
-import { createTenancyService } from './modules/tenancy/tenancy.service.js';
+import { createServices } from './services.js';
 
 export interface AppDependencies {
   env: Env;
   database: Database;
   redis: Redis;
+  /** Arms deadline jobs in BullMQ; null where no queue is wanted (contract generation). */
+  scheduler: DeadlineScheduler | null;
   clock?: Clock;
 }
 
@@ -62,24 +63,14 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     reply.header('x-request-id', request.id);
   });
 
-  const tenancy = createTenancyService({
+  const services = createServices({
     db: database.db,
-    repository: createTenancyRepository(database.db),
     clock,
-    onBackgroundError: (error) => app.log.warn({ err: error }, 'could not record API key use'),
+    scheduler: deps.scheduler,
+    idempotencyTtlHours: env.IDEMPOTENCY_TTL_HOURS,
+    onBackgroundError: (error, context) => app.log.warn({ err: error }, `background task failed: ${context}`),
   });
-  const idempotencyRepository = createIdempotencyRepository(database.db);
-  const idempotency = createIdempotencyService({
-    repository: idempotencyRepository,
-    clock,
-    ttlHours: env.IDEMPOTENCY_TTL_HOURS,
-  });
-  const complaints = createComplaintsService({
-    db: database.db,
-    complaints: createComplaintsRepository(database.db),
-    idempotency: idempotencyRepository,
-    clock,
-  });
+  const { tenancy, idempotency, complaints, calendars, policies, deadlines } = services;
 
   await app.register(errorsPlugin);
   await app.register(openapiPlugin, { docs: env.DOCS_ENABLED });
@@ -95,6 +86,9 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   await app.register(healthRoutes, { pool: database.pool, redis });
   await app.register(tenancyRoutes, { tenancy, publicBaseUrl: env.PUBLIC_BASE_URL });
   await app.register(complaintsRoutes, { complaints, publicBaseUrl: env.PUBLIC_BASE_URL });
+  await app.register(deadlinesRoutes, { deadlines, complaints });
+  await app.register(calendarsRoutes, { calendars, publicBaseUrl: env.PUBLIC_BASE_URL });
+  await app.register(slaPoliciesRoutes, { policies, publicBaseUrl: env.PUBLIC_BASE_URL });
 
   return app;
 }

@@ -5,8 +5,7 @@ import { runMigrations } from './db/migrate.js';
 import { systemClock } from './lib/clock.js';
 import { AppError } from './lib/errors.js';
 import { SCOPES, type Scope } from './modules/tenancy/scopes.js';
-import { createTenancyRepository } from './modules/tenancy/tenancy.repository.js';
-import { createTenancyService } from './modules/tenancy/tenancy.service.js';
+import { createServices } from './services.js';
 
 const USAGE = `Usage: npm run cli -- <command> [options]
 
@@ -58,11 +57,8 @@ async function run(argv: string[]): Promise<unknown> {
 
   const database = createDatabase({ url: env.DATABASE_URL, poolMax: 2, applicationName: 'redress-cli' });
   try {
-    const tenancy = createTenancyService({
-      db: database.db,
-      repository: createTenancyRepository(database.db),
-      clock: systemClock,
-    });
+    // The CLI arms no jobs: it only manages tenants and keys.
+    const { tenancy } = createServices({ db: database.db, clock: systemClock, scheduler: null });
     switch (command) {
       case 'tenant create': {
         const { tenant, apiKey, plaintextKey } = await tenancy.createTenant(option(values, 'name'));

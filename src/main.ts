@@ -2,7 +2,9 @@ import closeWithGrace from 'close-with-grace';
 import { buildApp } from './app.js';
 import { ConfigError, loadEnv } from './config/env.js';
 import { createDatabase } from './db/client.js';
+import { systemClock } from './lib/clock.js';
 import { createRequestRedis } from './lib/redis.js';
+import { openDeadlineQueue } from './modules/deadlines/deadline-queue.js';
 
 async function main(): Promise<void> {
   const env = loadEnv();
@@ -14,12 +16,14 @@ async function main(): Promise<void> {
   const redis = createRequestRedis(env.REDIS_URL);
   redis.on('error', () => {}); // reconnects on its own; readiness reports the outage
   redis.connect().catch(() => {});
-  const app = await buildApp({ env, database, redis });
+  const deadlineQueue = openDeadlineQueue(env.REDIS_URL, env.REDIS_PREFIX, systemClock, { failFast: true });
+  const app = await buildApp({ env, database, redis, scheduler: deadlineQueue.scheduler });
 
   closeWithGrace({ delay: 10_000 }, async ({ signal, err }) => {
     if (err) app.log.error({ err }, 'shutting down after an unexpected error');
     else app.log.info({ signal }, 'shutting down');
     await app.close();
+    await deadlineQueue.close();
     redis.disconnect();
     await database.close();
   });

@@ -1,62 +1,165 @@
+import { createServer, type Server } from 'node:http';
 import { Worker } from 'bullmq';
 import closeWithGrace from 'close-with-grace';
 import pino from 'pino';
-import { ConfigError, loadEnv } from './config/env.js';
+import { collectDefaultMetrics, Registry } from 'prom-client';
+import { ConfigError, type Env, loadEnv } from './config/env.js';
 import { createDatabase } from './db/client.js';
 import { createQueue, type QueuePayloads } from './jobs/queues.js';
 import { systemClock } from './lib/clock.js';
 import { loggerOptions } from './lib/logger.js';
-import { createQueueRedis } from './lib/redis.js';
+import { createDeadlineMetrics } from './modules/deadlines/deadline-metrics.js';
+import { openDeadlineQueue } from './modules/deadlines/deadline-queue.js';
+import { reconcileDeadlines } from './modules/deadlines/deadline-reconciler.js';
+import { processDeadlineJob } from './modules/deadlines/deadlines.jobs.js';
 import { purgeExpiredKeys, schedulePurgeOfExpiredKeys } from './modules/idempotency/idempotency.jobs.js';
-import { createIdempotencyRepository } from './modules/idempotency/idempotency.repository.js';
+import { createServices } from './services.js';
 
-/** Starts the BullMQ workers; no HTTP. Returns a function that closes everything. */
-export async function startWorker() {
-  const env = loadEnv();
+// Any number for the advisory lock, fixed so that only one worker sweeps at a time.
+const RECONCILER_LOCK_ID = 7_361_022_002;
+
+/** Starts the BullMQ workers, the deadline reconciler and the metrics endpoint; no API. */
+export async function startWorker(env: Env) {
   const log = pino(loggerOptions(env.LOG_LEVEL, { role: 'worker' }));
+  const clock = systemClock;
   const database = createDatabase({
     url: env.DATABASE_URL,
-    poolMax: env.DATABASE_POOL_MAX,
+    // One connection per concurrent job, plus a few for the reconciler and metrics.
+    poolMax: Math.max(env.DATABASE_POOL_MAX, env.WORKER_CONCURRENCY + 4),
     applicationName: 'redress-worker',
   });
-  const connection = createQueueRedis(env.REDIS_URL);
-  const clock = systemClock;
-  const idempotencyRepository = createIdempotencyRepository(database.db);
+  const deadlineQueue = openDeadlineQueue(env.REDIS_URL, env.REDIS_PREFIX, clock, { failFast: false });
+  const services = createServices({
+    db: database.db,
+    clock,
+    scheduler: deadlineQueue.scheduler,
+    onBackgroundError: (err, context) => log.warn({ err }, `background task failed: ${context}`),
+  });
+  const maintenanceQueue = createQueue('maintenance', deadlineQueue.connection, env.REDIS_PREFIX);
 
-  const maintenanceQueue = createQueue('maintenance', connection, env.REDIS_PREFIX);
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'redress_worker_' });
+  const metrics = createDeadlineMetrics(registry, {
+    deadlineCounts: () => services.repositories.deadlines.countByStatus(),
+    queueCounts: async () => ({
+      deadlines: await deadlineQueue.queue.getJobCounts('wait', 'delayed', 'active', 'failed'),
+      maintenance: await maintenanceQueue.getJobCounts('wait', 'delayed', 'active', 'failed'),
+    }),
+  });
+
+  const prefix = `${env.REDIS_PREFIX}:bull`;
+  const deadlineWorker = new Worker<QueuePayloads['deadlines']>(
+    'deadlines',
+    (job) =>
+      processDeadlineJob({ deadlines: services.deadlines, metrics, now: () => clock.now().getTime() }, job),
+    { connection: deadlineQueue.connection, prefix, concurrency: env.WORKER_CONCURRENCY },
+  );
+  deadlineWorker.on('failed', (job, err) => log.error({ err, jobId: job?.id }, 'deadline job failed'));
+  deadlineWorker.on('error', (err) => log.error({ err }, 'deadline worker error'));
+
   await schedulePurgeOfExpiredKeys(maintenanceQueue);
-
   const maintenanceWorker = new Worker<QueuePayloads['maintenance']>(
     'maintenance',
     async (job) => {
       switch (job.data.task) {
         case 'purge-expired-idempotency-keys':
-          return purgeExpiredKeys({ repository: idempotencyRepository, clock, log });
+          return purgeExpiredKeys({ repository: services.repositories.idempotency, clock, log });
       }
     },
-    { connection, prefix: `${env.REDIS_PREFIX}:bull`, concurrency: 1 },
+    { connection: deadlineQueue.connection, prefix, concurrency: 1 },
   );
-  maintenanceWorker.on('failed', (job, err) =>
-    log.error({ err, jobId: job?.id, queue: 'maintenance' }, 'job failed'),
-  );
+  maintenanceWorker.on('failed', (job, err) => log.error({ err, jobId: job?.id }, 'maintenance job failed'));
 
-  log.info('worker started');
-  return async () => {
-    await maintenanceWorker.close();
-    await maintenanceQueue.close();
-    connection.disconnect();
-    await database.close();
-    log.info('worker stopped');
+  // The reconciler: at start (catching up on anything missed while no worker ran) and on an interval.
+  let stopped = false;
+  let sweeping: Promise<unknown> = Promise.resolve();
+  const sweep = async () => {
+    const client = await database.pool.connect();
+    try {
+      const { rows } = await client.query('select pg_try_advisory_lock($1) as locked', [RECONCILER_LOCK_ID]);
+      if (!rows[0]?.locked) return;
+      try {
+        await reconcileDeadlines({
+          repository: services.repositories.deadlines,
+          deadlines: services.deadlines,
+          scheduler: deadlineQueue.scheduler,
+          metrics,
+          now: () => clock.now().getTime(),
+          log,
+        });
+      } finally {
+        await client.query('select pg_advisory_unlock($1)', [RECONCILER_LOCK_ID]);
+      }
+    } catch (err) {
+      log.error({ err }, 'reconciler sweep failed');
+    } finally {
+      client.release();
+    }
+  };
+  const scheduleSweep = () => {
+    if (stopped) return;
+    sweeping = sweep().finally(() => {
+      if (!stopped) timer = setTimeout(scheduleSweep, env.SLA_RECONCILE_INTERVAL * 1000);
+    });
+  };
+  let timer: NodeJS.Timeout | undefined;
+  scheduleSweep();
+
+  let metricsServer: Server | null = null;
+  if (env.WORKER_METRICS_PORT > 0) {
+    metricsServer = createServer(async (request, response) => {
+      if (request.url !== '/metrics') {
+        response.writeHead(404).end();
+        return;
+      }
+      try {
+        const body = await registry.metrics();
+        response.writeHead(200, { 'content-type': registry.contentType }).end(body);
+      } catch (err) {
+        log.error({ err }, 'metrics collection failed');
+        response.writeHead(500).end();
+      }
+    });
+    await new Promise<void>((resolve) => metricsServer!.listen(env.WORKER_METRICS_PORT, env.HOST, resolve));
+  }
+
+  log.info(
+    { concurrency: env.WORKER_CONCURRENCY, reconcileEverySeconds: env.SLA_RECONCILE_INTERVAL },
+    'worker started',
+  );
+  return {
+    async close() {
+      stopped = true;
+      clearTimeout(timer);
+      await sweeping;
+      await deadlineWorker.close();
+      await maintenanceWorker.close();
+      await maintenanceQueue.close();
+      await deadlineQueue.close();
+      await new Promise<void>((resolve) =>
+        metricsServer ? metricsServer.close(() => resolve()) : resolve(),
+      );
+      await database.close();
+      log.info('worker stopped');
+    },
   };
 }
 
-startWorker()
-  .then((close) => {
+let env: Env;
+try {
+  env = loadEnv();
+} catch (error) {
+  console.error(error instanceof ConfigError ? error.message : error);
+  process.exit(1);
+}
+
+startWorker(env)
+  .then((worker) => {
     closeWithGrace({ delay: 15_000 }, async () => {
-      await close();
+      await worker.close();
     });
   })
   .catch((error) => {
-    console.error(error instanceof ConfigError ? error.message : error);
+    console.error('Redress worker failed to start:', error);
     process.exit(1);
   });

@@ -6,9 +6,10 @@ import { type Env, loadEnv } from '../src/config/env.js';
 import { createDatabase, type Database } from '../src/db/client.js';
 import { systemClock } from '../src/lib/clock.js';
 import { createRequestRedis } from '../src/lib/redis.js';
+import { type DeadlineQueue, openDeadlineQueue } from '../src/modules/deadlines/deadline-queue.js';
 import type { Scope } from '../src/modules/tenancy/scopes.js';
-import { createTenancyRepository } from '../src/modules/tenancy/tenancy.repository.js';
-import { createTenancyService, type TenancyService } from '../src/modules/tenancy/tenancy.service.js';
+import type { TenancyService } from '../src/modules/tenancy/tenancy.service.js';
+import { createServices, type Services } from '../src/services.js';
 
 /** The environment a test app runs with: the run's own database and Redis prefix. */
 export function testEnv(overrides: Record<string, string> = {}): Env {
@@ -27,7 +28,9 @@ export interface TestApp {
   app: FastifyInstance;
   database: Database;
   redis: Redis;
+  services: Services;
   tenancy: TenancyService;
+  deadlineQueue: DeadlineQueue;
   env: Env;
   close(): Promise<void>;
 }
@@ -44,21 +47,25 @@ export async function startTestApp(envOverrides: Record<string, string> = {}): P
   // A test may point Redis at a dead address on purpose (readiness, fail-open rate limits).
   redis.on('error', () => {});
   await redis.connect().catch(() => {});
-  const app = await buildApp({ env, database, redis });
+  const deadlineQueue = openDeadlineQueue(env.REDIS_URL, env.REDIS_PREFIX, systemClock, { failFast: true });
+  const app = await buildApp({ env, database, redis, scheduler: deadlineQueue.scheduler });
   await app.ready();
-  const tenancy = createTenancyService({
+  const services = createServices({
     db: database.db,
-    repository: createTenancyRepository(database.db),
     clock: systemClock,
+    scheduler: deadlineQueue.scheduler,
   });
   return {
     app,
     database,
     redis,
-    tenancy,
+    services,
+    tenancy: services.tenancy,
+    deadlineQueue,
     env,
     async close() {
       await app.close();
+      await deadlineQueue.close();
       redis.disconnect();
       await database.close();
     },

@@ -38,6 +38,12 @@ export const envSchema = z.object({
     .default(48),
   /** Serve interactive API docs at /docs. */
   DOCS_ENABLED: booleanFromString.default(true),
+  /** Seconds between reconciler sweeps that re-arm missing deadline jobs and breach overdue ones. */
+  SLA_RECONCILE_INTERVAL: z.coerce.number().min(0.2).max(3600).default(60),
+  /** Deadline jobs one worker process handles at once. */
+  WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(500).default(50),
+  /** Port of the worker's Prometheus /metrics endpoint; 0 turns it off. */
+  WORKER_METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(9464),
   /** Public base URL used in Location headers and the OpenAPI servers list. */
   PUBLIC_BASE_URL: z.string().url().optional(),
 });

@@ -6,13 +6,22 @@ import type { Redis } from 'ioredis';
  * secrets or customer data: PostgreSQL holds the truth and a job re-reads what it needs.
  */
 export interface QueuePayloads {
+  /**
+   * Wakes the worker when a deadline warning or breach falls due. `armedFor` is the due time the
+   * job was armed for (epoch ms): a job left over from before a pause or resume changes nothing.
+   */
+  deadlines: DeadlineJob;
   /** Housekeeping on a schedule: retention of idempotency keys and similar. */
   maintenance: { task: 'purge-expired-idempotency-keys' };
 }
 
 export type QueueName = keyof QueuePayloads;
 
-export const QUEUE_NAMES: readonly QueueName[] = ['maintenance'];
+export type DeadlineJob =
+  | { action: 'breach'; deadlineId: string; armedFor: number }
+  | { action: 'warn'; deadlineId: string; armedFor: number; index: number };
+
+export const QUEUE_NAMES: readonly QueueName[] = ['deadlines', 'maintenance'];
 
 /** A typed BullMQ queue under the deployment's Redis prefix. */
 export function createQueue<N extends QueueName>(

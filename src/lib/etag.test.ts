@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { etagForVersion, ifMatchSatisfied, ifNoneMatchSatisfied } from './etag.js';
+import { etagForVersion, ifMatchSatisfied } from './etag.js';
 
 describe('If-Match', () => {
   const current = etagForVersion(3);
@@ -13,18 +13,5 @@ describe('If-Match', () => {
     ['', false],
   ])('%s → %s', (header, expected) => {
     expect(ifMatchSatisfied(header, current)).toBe(expected);
-  });
-});
-
-describe('If-None-Match', () => {
-  const current = etagForVersion(3);
-  it.each([
-    ['"3"', false],
-    ['W/"3"', false],
-    ['"1", "3"', false],
-    ['*', false],
-    ['"2"', true],
-  ])('%s → modified %s', (header, expected) => {
-    expect(ifNoneMatchSatisfied(header, current)).toBe(expected);
   });
 });

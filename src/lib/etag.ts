@@ -14,11 +14,3 @@ export function ifMatchSatisfied(header: string, currentEtag: string): boolean {
     .map((tag) => tag.trim())
     .some((tag) => tag === currentEtag);
 }
-
-/** RFC 9110 §13.1.2 If-None-Match with weak comparison, for conditional GET. */
-export function ifNoneMatchSatisfied(header: string, currentEtag: string): boolean {
-  const trimmed = header.trim();
-  if (trimmed === '*') return false;
-  const weakless = (tag: string) => tag.trim().replace(/^W\//, '');
-  return !trimmed.split(',').some((tag) => weakless(tag) === weakless(currentEtag));
-}

@@ -76,6 +76,8 @@ export const complaints = pgTable(
     tags: text('tags').array().notNull().default(sql`'{}'::text[]`),
     metadata: jsonb('metadata').$type<Record<string, unknown>>().notNull().default({}),
     version: integer('version').notNull().default(1),
+    /** Last event sequence number handed out for this complaint (see events.sequence). */
+    eventSequence: bigint('event_sequence', { mode: 'number' }).notNull().default(0),
     createdAt: instant('created_at').notNull().defaultNow(),
     updatedAt: instant('updated_at').notNull().defaultNow(),
   },

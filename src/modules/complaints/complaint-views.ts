@@ -1,4 +1,6 @@
 import { etagForVersion } from '../../lib/etag.js';
+import { toNextDeadline } from '../deadlines/deadline-views.js';
+import type { DeadlineRow } from '../deadlines/deadlines.repository.js';
 import type { CommunicationRow, ComplaintRow, TimelineRow } from './complaints.repository.js';
 import type { CommunicationView, ComplaintView, TimelineEntryView } from './complaints.schemas.js';
 
@@ -6,7 +8,7 @@ const iso = (date: Date) => date.toISOString();
 const isoOrNull = (date: Date | null) => (date ? date.toISOString() : null);
 
 /** The complaint as the REST API, GraphQL and events show it. */
-export function toComplaintView(row: ComplaintRow): ComplaintView {
+export function toComplaintView(row: ComplaintRow, nextDeadline: DeadlineRow | undefined): ComplaintView {
   return {
     id: row.id,
     reference: row.reference,
@@ -34,6 +36,7 @@ export function toComplaintView(row: ComplaintRow): ComplaintView {
     tags: row.tags,
     metadata: row.metadata,
     version: row.version,
+    nextDeadline: toNextDeadline(nextDeadline),
     createdAt: iso(row.createdAt),
     updatedAt: iso(row.updatedAt),
   };

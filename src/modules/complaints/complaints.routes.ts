@@ -4,7 +4,6 @@ import { requireAuth } from '../../http/plugins/auth.js';
 import { idempotencyOf } from '../../http/plugins/idempotency.js';
 import { problemResponses } from '../../http/problem.js';
 import { actingContext, actingHeaders, bearerSecurity, resourceUrl } from '../../http/route-helpers.js';
-import { ifNoneMatchSatisfied } from '../../lib/etag.js';
 import {
   complaintEtag,
   toCommunicationView,
@@ -59,12 +58,16 @@ export const complaintsRoutes: FastifyPluginAsyncZod<{
       },
     },
     async (request, reply) => {
-      const row = await complaints.create(actingContext(request), request.body, idempotencyOf(request));
+      const { row, nextDeadline } = await complaints.create(
+        actingContext(request),
+        request.body,
+        idempotencyOf(request),
+      );
       return reply
         .code(201)
         .header('location', resourceUrl(publicBaseUrl, `/v1/complaints/${row.id}`))
         .header('etag', complaintEtag(row))
-        .send(toComplaintView(row));
+        .send(toComplaintView(row, nextDeadline));
     },
   );
 
@@ -85,8 +88,8 @@ export const complaintsRoutes: FastifyPluginAsyncZod<{
       },
     },
     async (request) => {
-      const { rows, nextCursor } = await complaints.list(requireAuth(request).tenantId, request.query);
-      return { data: rows.map(toComplaintView), nextCursor };
+      const { states, nextCursor } = await complaints.list(requireAuth(request).tenantId, request.query);
+      return { data: states.map((state) => toComplaintView(state.row, state.nextDeadline)), nextCursor };
     },
   );
 
@@ -100,21 +103,13 @@ export const complaintsRoutes: FastifyPluginAsyncZod<{
         tags,
         security: bearerSecurity,
         params: complaintKeyParams,
-        headers: z.object({ 'if-none-match': z.string().max(1000).optional() }),
-        response: {
-          200: complaintSchema,
-          304: z.undefined().describe('Not modified'),
-          ...problemResponses(404),
-        },
+        response: { 200: complaintSchema, ...problemResponses(404) },
       },
     },
     async (request, reply) => {
-      const row = await complaints.getRow(requireAuth(request).tenantId, request.params.id);
-      const etag = complaintEtag(row);
-      reply.header('etag', etag);
-      const ifNoneMatch = request.headers['if-none-match'];
-      if (ifNoneMatch && !ifNoneMatchSatisfied(ifNoneMatch, etag)) return reply.code(304).send();
-      return reply.send(toComplaintView(row));
+      // The ETag covers the editable complaint (its version) for If-Match; nextDeadline is derived.
+      const { row, nextDeadline } = await complaints.get(requireAuth(request).tenantId, request.params.id);
+      return reply.header('etag', complaintEtag(row)).send(toComplaintView(row, nextDeadline));
     },
   );
 
@@ -137,13 +132,13 @@ export const complaintsRoutes: FastifyPluginAsyncZod<{
       },
     },
     async (request, reply) => {
-      const row = await complaints.update(
+      const { row, nextDeadline } = await complaints.update(
         actingContext(request),
         request.params.id,
         request.headers['if-match'],
         request.body,
       );
-      return reply.header('etag', complaintEtag(row)).send(toComplaintView(row));
+      return reply.header('etag', complaintEtag(row)).send(toComplaintView(row, nextDeadline));
     },
   );
 
@@ -167,13 +162,13 @@ export const complaintsRoutes: FastifyPluginAsyncZod<{
       },
     },
     async (request, reply) => {
-      const row = await complaints.transition(
+      const { row, nextDeadline } = await complaints.transition(
         actingContext(request),
         request.params.id,
         request.body,
         request.headers['if-match'],
       );
-      return reply.header('etag', complaintEtag(row)).send(toComplaintView(row));
+      return reply.header('etag', complaintEtag(row)).send(toComplaintView(row, nextDeadline));
     },
   );
 

@@ -5,6 +5,7 @@ import {
   complaintPriority,
   complaintSeverity,
 } from '../../db/schema/index.js';
+import { nextDeadlineSchema } from '../deadlines/deadline-views.js';
 import { COMPLAINT_STATUSES } from './complaint-status.js';
 
 export const METADATA_MAX_BYTES = 16_384;
@@ -124,6 +125,11 @@ export const createCommunicationBody = z
     body: text(20_000),
     contactMade: z.boolean().describe('True when the customer was actually reached (not a missed call).'),
     occurredAt: instant.optional().describe('Defaults to now.'),
+    nextUpdateBy: instant
+      .optional()
+      .describe(
+        'For outbound contact: when the handler promised the customer the next update (确定下次回复的时间).',
+      ),
   })
   .meta({ id: 'CommunicationCreate' });
 
@@ -200,6 +206,7 @@ export const complaintSchema = z
     tags: z.array(z.string()),
     metadata: z.record(z.string(), z.unknown()),
     version: z.number().int(),
+    nextDeadline: nextDeadlineSchema,
     createdAt: z.string(),
     updatedAt: z.string(),
   })

@@ -1,6 +1,6 @@
 import { isDeepStrictEqual } from 'node:util';
 import { z } from 'zod';
-import type { Db } from '../../db/client.js';
+import type { Db, Queryable, Tx } from '../../db/client.js';
 import type { ActorRecord } from '../../db/schema/index.js';
 import type { Clock } from '../../lib/clock.js';
 import { decodeCursor, encodeCursor } from '../../lib/cursor.js';
@@ -13,9 +13,12 @@ import {
 } from '../../lib/errors.js';
 import { ifMatchSatisfied } from '../../lib/etag.js';
 import { newId } from '../../lib/ids.js';
+import type { DeadlineRow } from '../deadlines/deadlines.repository.js';
+import type { DeadlineEffects, DeadlinesService } from '../deadlines/deadlines.service.js';
+import type { EventsRepository, EventType } from '../events/events.repository.js';
 import type { IdempotencyRepository } from '../idempotency/idempotency.repository.js';
 import { allowedTransitions, canTransition, isReopen, transitionNeedsReason } from './complaint-status.js';
-import { complaintEtag, toComplaintView } from './complaint-views.js';
+import { complaintEtag, toCommunicationView, toComplaintView } from './complaint-views.js';
 import type {
   ComplaintChanges,
   ComplaintFilters,
@@ -49,18 +52,87 @@ export interface IdempotencyBinding {
   recoveredResourceId: string | null;
 }
 
+/** A complaint with its earliest pending deadline, as every complaint answer shows it. */
+export interface ComplaintState {
+  row: ComplaintRow;
+  nextDeadline: DeadlineRow | undefined;
+}
+
+const SYSTEM_ACTOR: ActorRecord = { type: 'system', id: null, name: 'redress', onBehalfOf: null };
+
 export function createComplaintsService(deps: {
   db: Db;
   complaints: ComplaintsRepository;
   idempotency: Pick<IdempotencyRepository, 'recordResource'>;
+  events: EventsRepository;
+  deadlines: DeadlinesService;
   clock: Clock;
 }) {
-  const { db, complaints, clock } = deps;
+  const { db, complaints, clock, events, deadlines } = deps;
 
   async function getRow(tenantId: string, key: string): Promise<ComplaintRow> {
     const row = await complaints.findByKey(tenantId, key);
     if (!row) throw new NotFoundError('Complaint', key);
     return row;
+  }
+
+  async function stateOf(row: ComplaintRow, tx?: Queryable): Promise<ComplaintState> {
+    const next = await deadlines.nextPendingFor(row.tenantId, [row.id], tx);
+    return { row, nextDeadline: next.get(row.id) };
+  }
+
+  function emit(
+    context: ActingContext,
+    row: ComplaintRow,
+    type: EventType,
+    at: Date,
+    payload: Record<string, unknown>,
+    tx: Queryable,
+    sequence?: number,
+  ) {
+    return events.appendForComplaint(
+      {
+        tenantId: context.tenantId,
+        complaint: row,
+        type,
+        occurredAt: at,
+        payload: { ...payload, actor: context.actor },
+        sequence,
+      },
+      tx,
+    );
+  }
+
+  /** Moves the status inside a transaction: timeline, events and deadline effects in one place. */
+  async function applyTransition(
+    context: ActingContext,
+    current: ComplaintRow,
+    to: ComplaintRow['status'],
+    reason: string | null,
+    tx: Tx,
+  ): Promise<{ updated: ComplaintRow; effects: DeadlineEffects }> {
+    const from = current.status;
+    const now = clock.now();
+    const updated = await complaints.update(context.tenantId, current.id, { status: to }, now, tx);
+    const reopened = isReopen(from, to);
+    await complaints.appendTimeline(
+      [
+        timelineEntry(context, current.id, 'complaint.status_changed', now, {
+          changes: [{ field: 'status', before: from, after: to }],
+          data: { from, to, reason, reopened },
+        }),
+      ],
+      tx,
+    );
+    const effects = await deadlines.onTransition(updated, from, to, context.actor, tx);
+    const view = toComplaintView(
+      updated,
+      (await deadlines.nextPendingFor(context.tenantId, [updated.id], tx)).get(updated.id),
+    );
+    await emit(context, updated, 'complaint.status_changed', now, { complaint: view, from, to, reason }, tx);
+    if (reopened)
+      await emit(context, updated, 'complaint.reopened', now, { complaint: view, from, reason }, tx);
+    return { updated, effects };
   }
 
   function timelineEntry(
@@ -76,13 +148,18 @@ export function createComplaintsService(deps: {
   return {
     getRow,
 
+    async get(tenantId: string, key: string): Promise<ComplaintState> {
+      return stateOf(await getRow(tenantId, key));
+    },
+
     /** Takes in a new complaint; with an Idempotency-Key, a retry returns the first result. */
     async create(
       context: ActingContext,
       input: CreateComplaintInput,
       idempotency: IdempotencyBinding | null = null,
-    ): Promise<ComplaintRow> {
-      if (idempotency?.recoveredResourceId) return getRow(context.tenantId, idempotency.recoveredResourceId);
+    ): Promise<ComplaintState> {
+      if (idempotency?.recoveredResourceId)
+        return stateOf(await getRow(context.tenantId, idempotency.recoveredResourceId));
       const now = clock.now();
       const receivedAt = input.receivedAt ? new Date(input.receivedAt) : now;
       const occurredAt = input.occurredAt ? new Date(input.occurredAt) : null;
@@ -123,22 +200,24 @@ export function createComplaintsService(deps: {
             externalRef: input.externalRef ?? null,
             tags: input.tags,
             metadata: input.metadata,
+            // complaint.created below takes sequence 1 without another update of this row.
+            eventSequence: 1,
             createdAt: now,
             updatedAt: now,
           },
           tx,
         );
         if (!row) return undefined;
+        const effects = await deadlines.openAtIntake(row, tx);
+        const nextDeadline = earliestPending(effects.toArm);
+        const view = toComplaintView(row, nextDeadline);
         await complaints.appendTimeline(
-          [
-            timelineEntry(context, row.id, 'complaint.created', now, {
-              data: { complaint: toComplaintView(row) },
-            }),
-          ],
+          [timelineEntry(context, row.id, 'complaint.created', now, { data: { complaint: view } })],
           tx,
         );
+        await emit(context, row, 'complaint.created', now, { complaint: view }, tx, 1);
         if (idempotency) await deps.idempotency.recordResource(context.tenantId, idempotency.key, row.id, tx);
-        return row;
+        return { state: { row, nextDeadline }, effects };
       });
       if (!created) {
         const existing = await complaints.findByExternalRef(context.tenantId, input.externalRef!);
@@ -147,14 +226,15 @@ export function createComplaintsService(deps: {
           extensions: { existingComplaint: existing ?? null },
         });
       }
-      return created;
+      await deadlines.arm(created.effects);
+      return created.state;
     },
 
     /** A page of complaints, newest received first, with a cursor for the next page. */
     async list(
       tenantId: string,
       query: ListComplaintsQuery,
-    ): Promise<{ rows: ComplaintRow[]; nextCursor: string | null }> {
+    ): Promise<{ states: ComplaintState[]; nextCursor: string | null }> {
       const filters: ComplaintFilters = {
         statuses: query.status,
         channels: query.channel,
@@ -174,7 +254,12 @@ export function createComplaintsService(deps: {
       const last = page.at(-1);
       const nextCursor =
         rows.length > query.limit && last ? encodeCursor([last.receivedAt.toISOString(), last.id]) : null;
-      return { rows: page, nextCursor };
+      // One query for the next deadline of the whole page, not one per complaint.
+      const next = await deadlines.nextPendingFor(
+        tenantId,
+        page.map((row) => row.id),
+      );
+      return { states: page.map((row) => ({ row, nextDeadline: next.get(row.id) })), nextCursor };
     },
 
     /** Edits a complaint if it is still at the version the caller read (If-Match). */
@@ -183,24 +268,40 @@ export function createComplaintsService(deps: {
       key: string,
       ifMatch: string | undefined,
       input: UpdateComplaintInput,
-    ): Promise<ComplaintRow> {
+    ): Promise<ComplaintState> {
       if (!ifMatch) throw new PreconditionRequiredError('complaint');
-      return db.transaction(async (tx) => {
+      const result = await db.transaction(async (tx) => {
         const current = await complaints.findByKey(context.tenantId, key, { forUpdate: true }, tx);
         if (!current) throw new NotFoundError('Complaint', key);
         if (!ifMatchSatisfied(ifMatch, complaintEtag(current))) {
           throw new PreconditionFailedError('Complaint', key, complaintEtag(current));
         }
         const { columns, changes } = diffUpdate(current, input);
-        if (changes.length === 0) return current;
+        if (changes.length === 0) return { state: await stateOf(current, tx), effects: { toArm: [] } };
         const now = clock.now();
         const updated = await complaints.update(context.tenantId, current.id, columns, now, tx);
         await complaints.appendTimeline(
           [timelineEntry(context, current.id, 'complaint.updated', now, { changes })],
           tx,
         );
-        return updated;
+        const effects = await deadlines.onSeverityChange(updated, current.severity, tx);
+        const state = await stateOf(updated, tx);
+        const view = toComplaintView(updated, state.nextDeadline);
+        await emit(context, updated, 'complaint.updated', now, { complaint: view, changes }, tx);
+        if (changes.some((change) => change.field === 'assignee')) {
+          await emit(
+            context,
+            updated,
+            'complaint.assigned',
+            now,
+            { complaint: view, previousAssignee: current.assignee },
+            tx,
+          );
+        }
+        return { state, effects };
       });
+      await deadlines.arm(result.effects);
+      return result.state;
     },
 
     /** Moves a complaint through its life cycle; an illegal move names the allowed ones. */
@@ -209,8 +310,8 @@ export function createComplaintsService(deps: {
       key: string,
       input: TransitionInput,
       ifMatch?: string,
-    ): Promise<ComplaintRow> {
-      return db.transaction(async (tx) => {
+    ): Promise<ComplaintState> {
+      const result = await db.transaction(async (tx) => {
         const current = await complaints.findByKey(context.tenantId, key, { forUpdate: true }, tx);
         if (!current) throw new NotFoundError('Complaint', key);
         if (ifMatch && !ifMatchSatisfied(ifMatch, complaintEtag(current))) {
@@ -231,19 +332,17 @@ export function createComplaintsService(deps: {
             { field: 'body.reason', message: `is required to move from '${from}' to '${input.to}'` },
           ]);
         }
-        const now = clock.now();
-        const updated = await complaints.update(context.tenantId, current.id, { status: input.to }, now, tx);
-        await complaints.appendTimeline(
-          [
-            timelineEntry(context, current.id, 'complaint.status_changed', now, {
-              changes: [{ field: 'status', before: from, after: input.to }],
-              data: { from, to: input.to, reason: input.reason ?? null, reopened: isReopen(from, input.to) },
-            }),
-          ],
+        const { updated, effects } = await applyTransition(
+          context,
+          current,
+          input.to,
+          input.reason ?? null,
           tx,
         );
-        return updated;
+        return { state: await stateOf(updated, tx), effects };
       });
+      await deadlines.arm(result.effects);
+      return result.state;
     },
 
     /** Records a contact with the customer, inbound or outbound, on the complaint's record. */
@@ -253,7 +352,13 @@ export function createComplaintsService(deps: {
       if (occurredAt.getTime() > now.getTime() + CLOCK_SKEW_MS) {
         throw new ValidationError([{ field: 'body.occurredAt', message: 'must not be in the future' }]);
       }
-      return db.transaction(async (tx) => {
+      const nextUpdateBy = input.nextUpdateBy ? new Date(input.nextUpdateBy) : null;
+      if (nextUpdateBy && (input.direction !== 'outbound' || nextUpdateBy.getTime() <= now.getTime())) {
+        throw new ValidationError([
+          { field: 'body.nextUpdateBy', message: 'must be a future time, on an outbound communication' },
+        ]);
+      }
+      const result = await db.transaction(async (tx) => {
         // The row lock orders communications with concurrent status changes on the same complaint.
         const complaint = await complaints.findByKey(context.tenantId, key, { forUpdate: true }, tx);
         if (!complaint) throw new NotFoundError('Complaint', key);
@@ -282,13 +387,41 @@ export function createComplaintsService(deps: {
                 contactMade: input.contactMade,
                 occurredAt: occurredAt.toISOString(),
                 body: input.body,
+                nextUpdateBy: nextUpdateBy?.toISOString() ?? null,
               },
             }),
           ],
           tx,
         );
-        return communication;
+        await emit(
+          context,
+          complaint,
+          'communication.recorded',
+          now,
+          { communication: toCommunicationView(communication) },
+          tx,
+        );
+        const effects = await deadlines.onCommunication(
+          complaint,
+          { ...communication, nextUpdateBy },
+          context.actor,
+          tx,
+        );
+        // The customer's reply ends the wait: handling resumes, and with it the paused clocks.
+        if (input.direction === 'inbound' && complaint.status === 'awaiting_customer') {
+          const resumed = await applyTransition(
+            { tenantId: context.tenantId, actor: SYSTEM_ACTOR },
+            complaint,
+            'investigating',
+            'The customer replied',
+            tx,
+          );
+          effects.toArm.push(...resumed.effects.toArm);
+        }
+        return { communication, effects };
       });
+      await deadlines.arm(result.effects);
+      return result.communication;
     },
 
     /** The complaint's history, oldest first. */
@@ -304,6 +437,15 @@ export function createComplaintsService(deps: {
 }
 
 export type ComplaintsService = ReturnType<typeof createComplaintsService>;
+
+function earliestPending(rows: DeadlineRow[]): DeadlineRow | undefined {
+  return rows
+    .filter((row) => row.status === 'pending')
+    .reduce<DeadlineRow | undefined>(
+      (best, row) => (!best || row.dueAt < best.dueAt ? row : best),
+      undefined,
+    );
+}
 
 type Change = { field: string; before: unknown; after: unknown };
 

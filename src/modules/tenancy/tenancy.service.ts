@@ -28,6 +28,8 @@ export function createTenancyService(deps: {
   db: Db;
   repository: TenancyRepository;
   clock: Clock;
+  /** Runs inside the tenant-creation transaction, e.g. to give the tenant its default SLA policy. */
+  onTenantCreated?: (tenantId: string, tx: Queryable) => Promise<unknown>;
   onBackgroundError?: (error: unknown) => void;
 }) {
   const { db, repository, clock } = deps;
@@ -57,6 +59,7 @@ export function createTenancyService(deps: {
     ): Promise<{ tenant: TenantRow; apiKey: ApiKeyRow; plaintextKey: string }> {
       return db.transaction(async (tx) => {
         const tenant = await repository.insertTenant({ id: newId(), name }, tx);
+        await deps.onTenantCreated?.(tenant.id, tx);
         const { row, plaintext } = await issueKey(tenant.id, { name: 'admin', scopes: ['admin'] }, tx);
         return { tenant, apiKey: row, plaintextKey: plaintext };
       });

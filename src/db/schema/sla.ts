@@ -1,0 +1,179 @@
+import { sql } from 'drizzle-orm';
+import {
+  bigint,
+  boolean,
+  index,
+  integer,
+  jsonb,
+  pgEnum,
+  pgTable,
+  primaryKey,
+  real,
+  smallint,
+  text,
+  uniqueIndex,
+  uuid,
+} from 'drizzle-orm/pg-core';
+import { instant } from './columns.js';
+import { complaints } from './complaints.js';
+import { tenants } from './tenancy.js';
+
+export const deadlineKind = pgEnum('deadline_kind', [
+  'first_contact',
+  'online_reply',
+  'resolution',
+  'follow_up',
+  'major_report',
+  'progress_update',
+]);
+
+export const deadlineStatus = pgEnum('deadline_status', [
+  'pending',
+  'met',
+  'breached',
+  'paused',
+  'cancelled',
+]);
+export const slaClock = pgEnum('sla_clock', ['calendar', 'business']);
+
+export interface StoredInterval {
+  start: string;
+  end: string;
+}
+
+/** Working time of a tenant: time zone, weekly hours, public holidays and extra working days (调休). */
+export const calendars = pgTable(
+  'calendars',
+  {
+    id: uuid('id').primaryKey(),
+    tenantId: uuid('tenant_id')
+      .notNull()
+      .references(() => tenants.id, { onDelete: 'cascade' }),
+    name: text('name').notNull(),
+    timeZone: text('time_zone').notNull(),
+    weeklyHours: jsonb('weekly_hours').$type<Record<string, StoredInterval[]>>().notNull(),
+    holidays: jsonb('holidays').$type<Array<{ date: string; name: string | null }>>().notNull().default([]),
+    extraWorkingDays: jsonb('extra_working_days')
+      .$type<Array<{ date: string; name: string | null; intervals?: StoredInterval[] }>>()
+      .notNull()
+      .default([]),
+    version: integer('version').notNull().default(1),
+    createdAt: instant('created_at').notNull().defaultNow(),
+    updatedAt: instant('updated_at').notNull().defaultNow(),
+  },
+  (table) => [index('calendars_tenant_idx').on(table.tenantId, table.createdAt)],
+);
+
+export interface StoredTarget {
+  duration: string;
+  clock: 'calendar' | 'business';
+}
+
+export interface StoredTargets {
+  firstContact: StoredTarget;
+  onlineReply: StoredTarget;
+  resolution: StoredTarget;
+  followUp: StoredTarget;
+  majorReport: StoredTarget;
+  progressUpdate: StoredTarget;
+}
+
+export interface StoredMatch {
+  channels: string[];
+  categories: string[];
+  severities: string[];
+}
+
+/** The current version of each SLA policy; every version ever in force is kept in sla_policy_versions. */
+export const slaPolicies = pgTable(
+  'sla_policies',
+  {
+    id: uuid('id').primaryKey(),
+    tenantId: uuid('tenant_id')
+      .notNull()
+      .references(() => tenants.id, { onDelete: 'cascade' }),
+    name: text('name').notNull(),
+    priority: integer('priority').notNull(),
+    match: jsonb('match').$type<StoredMatch>().notNull(),
+    calendarId: uuid('calendar_id').references(() => calendars.id, { onDelete: 'restrict' }),
+    warnAt: real('warn_at').array().notNull(),
+    targets: jsonb('targets').$type<StoredTargets>().notNull(),
+    isDefault: boolean('is_default').notNull().default(false),
+    active: boolean('active').notNull().default(true),
+    version: integer('version').notNull().default(1),
+    createdAt: instant('created_at').notNull().defaultNow(),
+    updatedAt: instant('updated_at').notNull().defaultNow(),
+  },
+  (table) => [
+    index('sla_policies_tenant_priority_idx').on(table.tenantId, table.priority),
+    // One default policy per tenant: the catch-all every complaint falls back to.
+    uniqueIndex('sla_policies_one_default_key').on(table.tenantId).where(sql`${table.isDefault}`),
+  ],
+);
+
+/** Immutable snapshots of every policy version, so a deadline can always show the rule it came from. */
+export const slaPolicyVersions = pgTable(
+  'sla_policy_versions',
+  {
+    policyId: uuid('policy_id')
+      .notNull()
+      .references(() => slaPolicies.id, { onDelete: 'cascade' }),
+    version: integer('version').notNull(),
+    tenantId: uuid('tenant_id')
+      .notNull()
+      .references(() => tenants.id, { onDelete: 'cascade' }),
+    snapshot: jsonb('snapshot').$type<Record<string, unknown>>().notNull(),
+    createdAt: instant('created_at').notNull().defaultNow(),
+  },
+  (table) => [primaryKey({ columns: [table.policyId, table.version] })],
+);
+
+/**
+ * A response deadline of a complaint. The row is the truth; BullMQ jobs only wake the worker at
+ * `warn_ats` and `due_at`, and every state change is a conditional update on `status`.
+ */
+export const deadlines = pgTable(
+  'deadlines',
+  {
+    id: uuid('id').primaryKey(),
+    tenantId: uuid('tenant_id')
+      .notNull()
+      .references(() => tenants.id, { onDelete: 'cascade' }),
+    complaintId: uuid('complaint_id')
+      .notNull()
+      .references(() => complaints.id, { onDelete: 'cascade' }),
+    kind: deadlineKind('kind').notNull(),
+    status: deadlineStatus('status').notNull().default('pending'),
+    startsAt: instant('starts_at').notNull(),
+    dueAt: instant('due_at').notNull(),
+    /** When each warning falls due; empty once paused (recomputed on resume). */
+    warnAts: instant('warn_ats').array().notNull().default(sql`'{}'::timestamptz[]`),
+    /** Fractions of the allowed time the warnings stand for, parallel to warn_ats. */
+    warnFractions: real('warn_fractions').array().notNull().default(sql`'{}'::real[]`),
+    /** How many warnings have been recorded; a warning job records only if its index is next or later. */
+    warningsFired: smallint('warnings_fired').notNull().default(0),
+    clock: slaClock('clock').notNull(),
+    /** The policy target it came from (ISO-8601, e.g. PT24H), or null for a promised time. */
+    targetDuration: text('target_duration'),
+    durationMs: bigint('duration_ms', { mode: 'number' }).notNull(),
+    /** Time left when paused, in the deadline's clock (business milliseconds for business clocks). */
+    remainingMs: bigint('remaining_ms', { mode: 'number' }),
+    pausedAt: instant('paused_at'),
+    metAt: instant('met_at'),
+    breachedAt: instant('breached_at'),
+    cancelledAt: instant('cancelled_at'),
+    policyId: uuid('policy_id').notNull(),
+    policyVersion: integer('policy_version').notNull(),
+    calendarId: uuid('calendar_id'),
+    /** What started it: the inbound communication for a next-reply deadline, a promise for a progress update. */
+    sourceId: uuid('source_id'),
+    createdAt: instant('created_at').notNull().defaultNow(),
+    updatedAt: instant('updated_at').notNull().defaultNow(),
+  },
+  (table) => [
+    index('deadlines_complaint_idx').on(table.tenantId, table.complaintId, table.createdAt),
+    // Work queues and the reconciler scan open deadlines by due time.
+    index('deadlines_open_due_idx').on(table.dueAt).where(sql`${table.status} = 'pending'`),
+    index('deadlines_tenant_status_due_idx').on(table.tenantId, table.status, table.dueAt),
+  ],
+);

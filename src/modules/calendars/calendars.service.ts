@@ -1,0 +1,87 @@
+import type { Db } from '../../db/client.js';
+import type { Clock } from '../../lib/clock.js';
+import {
+  ConflictError,
+  NotFoundError,
+  PreconditionFailedError,
+  PreconditionRequiredError,
+  ValidationError,
+} from '../../lib/errors.js';
+import { etagForVersion, ifMatchSatisfied } from '../../lib/etag.js';
+import { newId } from '../../lib/ids.js';
+import { type BusinessCalendar, validateCalendar } from './business-time.js';
+import type { CalendarsRepository } from './calendars.repository.js';
+import type { CalendarInput, CalendarRow } from './calendars.schemas.js';
+
+/** The pure-arithmetic view of a stored calendar. */
+export function toBusinessCalendar(
+  row: Pick<CalendarRow, 'timeZone' | 'weeklyHours' | 'holidays' | 'extraWorkingDays'>,
+): BusinessCalendar {
+  return {
+    timeZone: row.timeZone,
+    weeklyHours: row.weeklyHours,
+    holidays: row.holidays.map((holiday) => holiday.date),
+    extraWorkingDays: row.extraWorkingDays.map((day) => ({ date: day.date, intervals: day.intervals })),
+  };
+}
+
+function assertValid(input: CalendarInput): void {
+  const problems = validateCalendar(toBusinessCalendar(input));
+  if (problems.length > 0)
+    throw new ValidationError(problems.map((message: string) => ({ field: 'body', message })));
+}
+
+export function createCalendarsService(deps: { db: Db; calendars: CalendarsRepository; clock: Clock }) {
+  const { db, calendars, clock } = deps;
+
+  async function get(tenantId: string, id: string): Promise<CalendarRow> {
+    const row = await calendars.find(tenantId, id);
+    if (!row) throw new NotFoundError('Calendar', id);
+    return row;
+  }
+
+  return {
+    get,
+    list: (tenantId: string) => calendars.list(tenantId),
+
+    async create(tenantId: string, input: CalendarInput): Promise<CalendarRow> {
+      assertValid(input);
+      const now = clock.now();
+      return calendars.insert({ id: newId(), tenantId, ...input, createdAt: now, updatedAt: now });
+    },
+
+    /** Replaces a calendar; deadlines already set keep their due times, new ones use the new hours. */
+    async replace(
+      tenantId: string,
+      id: string,
+      ifMatch: string | undefined,
+      input: CalendarInput,
+    ): Promise<CalendarRow> {
+      if (!ifMatch) throw new PreconditionRequiredError('calendar');
+      assertValid(input);
+      return db.transaction(async (tx) => {
+        const current = await calendars.find(tenantId, id, { forUpdate: true }, tx);
+        if (!current) throw new NotFoundError('Calendar', id);
+        if (!ifMatchSatisfied(ifMatch, etagForVersion(current.version))) {
+          throw new PreconditionFailedError('Calendar', id, etagForVersion(current.version));
+        }
+        return calendars.replace(tenantId, id, input, clock.now(), tx);
+      });
+    },
+
+    async remove(tenantId: string, id: string): Promise<void> {
+      await db.transaction(async (tx) => {
+        const current = await calendars.find(tenantId, id, { forUpdate: true }, tx);
+        if (!current) throw new NotFoundError('Calendar', id);
+        if (await calendars.isUsedByPolicy(tenantId, id, tx)) {
+          throw new ConflictError('calendar_in_use', 'Calendar still in use', {
+            detail: `Calendar '${id}' is used by an SLA policy; point the policy at another calendar first.`,
+          });
+        }
+        await calendars.delete(tenantId, id, tx);
+      });
+    },
+  };
+}
+
+export type CalendarsService = ReturnType<typeof createCalendarsService>;

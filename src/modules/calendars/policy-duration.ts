@@ -1,0 +1,45 @@
+import { DateTime } from 'luxon';
+import {
+  addBusinessTime,
+  type BusinessCalendar,
+  businessTimeBetween,
+  durationParts,
+} from './business-time.js';
+
+const DAY_MS = 86_400_000;
+
+/** Local midnight of an instant's day in the calendar's zone. */
+const startOfLocalDay = (instant: Date, zone: string) =>
+  DateTime.fromJSDate(instant, { zone }).startOf('day');
+
+/** Open time of one local day. */
+function openTimeOfDay(day: DateTime, calendar: BusinessCalendar): number {
+  return businessTimeBetween(day.toJSDate(), day.plus({ days: 1 }).toJSDate(), calendar);
+}
+
+/**
+ * Adds a policy duration. On calendar clocks (`calendar` null) a day is 24 hours. On business
+ * clocks each day is one working day: the due time keeps the same position within the working
+ * day (Monday 11:00 plus P5D is the next Monday 11:00, holidays skipped), clamped to the end of a
+ * shorter day; the time part then adds open hours.
+ */
+export function addPolicyDuration(start: Date, text: string, calendar: BusinessCalendar | null): Date {
+  const { days, timeMs } = durationParts(text);
+  if (!calendar) return new Date(start.getTime() + days * DAY_MS + timeMs);
+  let cursor = addBusinessTime(start, 0, calendar);
+  if (days > 0) {
+    const zone = calendar.timeZone;
+    const firstDay = startOfLocalDay(cursor, zone);
+    const offset = businessTimeBetween(firstDay.toJSDate(), cursor, calendar);
+    let day = firstDay;
+    for (let moved = 0; moved < days; ) {
+      day = day.plus({ days: 1 });
+      if (openTimeOfDay(day, calendar) > 0) moved += 1;
+      if (day.diff(firstDay, 'days').days > 3_660)
+        throw new Error('calendar has no working days within ten years');
+    }
+    const available = openTimeOfDay(day, calendar);
+    cursor = addBusinessTime(day.toJSDate(), Math.min(offset, available), calendar);
+  }
+  return timeMs > 0 ? addBusinessTime(cursor, timeMs, calendar) : cursor;
+}

@@ -1,0 +1,151 @@
+import type { StoredTargets } from '../../db/schema/index.js';
+import { addBusinessTime, type BusinessCalendar, businessTimeBetween } from '../calendars/business-time.js';
+import { addPolicyDuration } from '../calendars/policy-duration.js';
+import { type DeadlineKind, isOnlineChannel, targetOfKind } from '../sla-policies/sla-targets.js';
+
+/**
+ * Pure deadline arithmetic: which deadlines a complaint gets, when each falls due and warns,
+ * and how much time is left when one is paused. Time is always passed in.
+ */
+
+export type SlaClockKind = 'calendar' | 'business';
+
+export interface PlanningPolicy {
+  id: string;
+  version: number;
+  calendarId: string | null;
+  warnAt: number[];
+  targets: StoredTargets;
+}
+
+export interface PlannedDeadline {
+  kind: DeadlineKind;
+  clock: SlaClockKind;
+  /** The ISO-8601 target it came from, e.g. PT24H. */
+  duration: string;
+  startsAt: Date;
+  dueAt: Date;
+  warnAts: Date[];
+  warnFractions: number[];
+  /** Allowed time in the deadline's clock: real ms for calendar clocks, open ms for business clocks. */
+  durationMs: number;
+  policyId: string;
+  policyVersion: number;
+  calendarId: string | null;
+}
+
+/** Deadlines opened at intake (DOMAIN §3): first contact always; online reply for online channels;
+ * resolution always; and for major complaints the report up and regular progress updates. */
+export function intakeKinds(complaint: { channel: string; severity: string }): DeadlineKind[] {
+  const kinds: DeadlineKind[] = ['first_contact'];
+  if (isOnlineChannel(complaint.channel)) kinds.push('online_reply');
+  kinds.push('resolution');
+  if (complaint.severity === 'major') kinds.push('major_report', 'progress_update');
+  return kinds;
+}
+
+/** Business clocks with no calendar run around the clock. */
+const effectiveCalendar = (clock: SlaClockKind, calendar: BusinessCalendar | null) =>
+  clock === 'business' ? calendar : null;
+
+/** Adds `ms` of the clock's time to `start`. */
+export function addClockTime(
+  start: Date,
+  ms: number,
+  clock: SlaClockKind,
+  calendar: BusinessCalendar | null,
+): Date {
+  const cal = effectiveCalendar(clock, calendar);
+  return cal ? addBusinessTime(start, ms, cal) : new Date(start.getTime() + ms);
+}
+
+/** Time of the clock elapsing between two instants (0 when `to` is not after `from`). */
+export function clockTimeBetween(
+  from: Date,
+  to: Date,
+  clock: SlaClockKind,
+  calendar: BusinessCalendar | null,
+): number {
+  const cal = effectiveCalendar(clock, calendar);
+  if (to.getTime() <= from.getTime()) return 0;
+  return cal ? businessTimeBetween(from, to, cal) : to.getTime() - from.getTime();
+}
+
+function warningsFor(
+  startsAt: Date,
+  durationMs: number,
+  fractions: number[],
+  clock: SlaClockKind,
+  calendar: BusinessCalendar | null,
+): Date[] {
+  const origin = addClockTime(startsAt, 0, clock, calendar);
+  return fractions.map((fraction) =>
+    addClockTime(origin, Math.round(durationMs * fraction), clock, calendar),
+  );
+}
+
+/**
+ * Plans one deadline of a policy from `startsAt`. `dueAt` overrides the policy target (a
+ * handler's promised update time); warnings still fall at the policy's fractions of the span.
+ */
+export function planDeadline(input: {
+  kind: DeadlineKind;
+  startsAt: Date;
+  policy: PlanningPolicy;
+  calendar: BusinessCalendar | null;
+  dueAt?: Date;
+}): PlannedDeadline {
+  const { kind, startsAt, policy, calendar } = input;
+  const target = policy.targets[targetOfKind[kind]];
+  const clock = target.clock;
+  const cal = effectiveCalendar(clock, calendar);
+  const dueAt = input.dueAt ?? addPolicyDuration(startsAt, target.duration, cal);
+  const durationMs = clockTimeBetween(startsAt, dueAt, clock, calendar);
+  return {
+    kind,
+    clock,
+    duration: target.duration,
+    startsAt,
+    dueAt,
+    warnAts: warningsFor(startsAt, durationMs, policy.warnAt, clock, calendar),
+    warnFractions: [...policy.warnAt],
+    durationMs,
+    policyId: policy.id,
+    policyVersion: policy.version,
+    calendarId: clock === 'business' ? policy.calendarId : null,
+  };
+}
+
+/** How much of its clock a deadline has left at `at`, for pausing it. */
+export function remainingAt(
+  deadline: { dueAt: Date; clock: SlaClockKind },
+  at: Date,
+  calendar: BusinessCalendar | null,
+): number {
+  return clockTimeBetween(at, deadline.dueAt, deadline.clock, calendar);
+}
+
+/**
+ * New due and warning times for a paused deadline resumed at `at`: the remaining time runs on
+ * from there. A warning not yet recorded falls where the same share of the span is left; one
+ * whose point already passed during the pause fires at once.
+ */
+export function resumeTimes(
+  deadline: {
+    clock: SlaClockKind;
+    remainingMs: number;
+    durationMs: number;
+    warnFractions: number[];
+    warningsFired: number;
+  },
+  at: Date,
+  calendar: BusinessCalendar | null,
+): { dueAt: Date; warnAts: Date[] } {
+  const dueAt = addClockTime(at, deadline.remainingMs, deadline.clock, calendar);
+  const warnAts = deadline.warnFractions.map((fraction) => {
+    const leftAtWarning = Math.round(deadline.durationMs * (1 - fraction));
+    const untilWarning = Math.max(0, deadline.remainingMs - leftAtWarning);
+    return addClockTime(at, untilWarning, deadline.clock, calendar);
+  });
+  return { dueAt, warnAts };
+}

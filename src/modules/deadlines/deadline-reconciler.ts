@@ -1,0 +1,61 @@
+import type { Logger } from 'pino';
+import type { DeadlineMetrics } from './deadline-metrics.js';
+import { type DeadlineScheduler, wakeUpsFor } from './deadline-scheduler.js';
+import type { DeadlinesRepository } from './deadlines.repository.js';
+import type { DeadlinesService } from './deadlines.service.js';
+
+const PAGE_SIZE = 2_000;
+
+export interface ReconcileReport {
+  pending: number;
+  rearmed: number;
+  breachedOverdue: number;
+}
+
+/**
+ * Makes Redis agree with PostgreSQL: every pending deadline gets back any job that is missing
+ * (after a Redis flush, a lost enqueue, a killed worker), and any deadline already overdue is
+ * breached on the spot. Safe to run at any time and from several workers at once.
+ */
+export async function reconcileDeadlines(deps: {
+  repository: DeadlinesRepository;
+  deadlines: DeadlinesService;
+  scheduler: DeadlineScheduler;
+  metrics: DeadlineMetrics;
+  now: () => number;
+  log: Logger;
+}): Promise<ReconcileReport> {
+  const report: ReconcileReport = { pending: 0, rearmed: 0, breachedOverdue: 0 };
+  let after: { dueAt: Date; id: string } | null = null;
+  for (;;) {
+    const page = await deps.repository.pendingPage(after, PAGE_SIZE);
+    if (page.length === 0) break;
+    report.pending += page.length;
+    const now = deps.now();
+    const overdue = page.filter((row) => row.dueAt.getTime() <= now);
+    for (const row of overdue) {
+      const breached = await deps.deadlines.recordBreach(row.id, row.dueAt);
+      if (breached) {
+        report.breachedOverdue += 1;
+        deps.metrics.breachRecorded(
+          breached.kind,
+          (breached.breachedAt!.getTime() - breached.dueAt.getTime()) / 1000,
+        );
+      }
+    }
+    const upcoming = page.filter((row) => row.dueAt.getTime() > now);
+    const missing = await deps.scheduler.missing(upcoming.flatMap(wakeUpsFor));
+    if (missing.length > 0) {
+      await deps.scheduler.add(missing);
+      report.rearmed += missing.length;
+      deps.metrics.rearmed(missing.length);
+    }
+    const last = page.at(-1)!;
+    after = { dueAt: last.dueAt, id: last.id };
+    if (page.length < PAGE_SIZE) break;
+  }
+  if (report.rearmed > 0 || report.breachedOverdue > 0)
+    deps.log.warn(report, 'reconciler repaired deadline jobs');
+  else deps.log.debug(report, 'reconciler found nothing to repair');
+  return report;
+}

@@ -1,0 +1,444 @@
+import { z } from 'zod';
+import type { Db, Queryable } from '../../db/client.js';
+import type { ActorRecord } from '../../db/schema/index.js';
+import type { Clock } from '../../lib/clock.js';
+import { decodeCursor, encodeCursor } from '../../lib/cursor.js';
+import { ConflictError, NotFoundError } from '../../lib/errors.js';
+import { newId } from '../../lib/ids.js';
+import type { BusinessCalendar } from '../calendars/business-time.js';
+import type { ComplaintRow, ComplaintsRepository } from '../complaints/complaints.repository.js';
+import type { EventsRepository } from '../events/events.repository.js';
+import type { GoverningPolicy } from '../sla-policies/sla-policies.service.js';
+import { type DeadlineKind, isOnlineChannel } from '../sla-policies/sla-targets.js';
+import {
+  intakeKinds,
+  type PlannedDeadline,
+  planDeadline,
+  remainingAt,
+  resumeTimes,
+} from './deadline-planning.js';
+import type { DeadlineScheduler } from './deadline-scheduler.js';
+import { toDeadlineView } from './deadline-views.js';
+import type {
+  DeadlineFilters,
+  DeadlineRow,
+  DeadlinesRepository,
+  NewDeadlineRow,
+} from './deadlines.repository.js';
+
+const SYSTEM_ACTOR: ActorRecord = { type: 'system', id: null, name: 'redress', onBehalfOf: null };
+const listCursorShape = z.tuple([z.iso.datetime(), z.uuid()]);
+
+/** Deadlines whose clocks stop while the complaint waits for the customer. */
+const PAUSABLE: ReadonlySet<DeadlineKind> = new Set(['resolution', 'progress_update']);
+/** Kinds no automatic action meets; a handler records them done. */
+const MANUALLY_MET: ReadonlySet<DeadlineKind> = new Set(['major_report', 'follow_up']);
+
+type ComplaintRef = Pick<ComplaintRow, 'id' | 'tenantId' | 'reference' | 'channel' | 'category' | 'severity'>;
+
+/** What a change did to deadlines: those to arm in BullMQ once the transaction commits. */
+export interface DeadlineEffects {
+  toArm: DeadlineRow[];
+}
+
+export interface CommunicationFacts {
+  id: string;
+  direction: 'inbound' | 'outbound';
+  channel: string;
+  contactMade: boolean;
+  occurredAt: Date;
+  /** A next-update time the handler promised the customer. */
+  nextUpdateBy: Date | null;
+}
+
+export function createDeadlinesService(deps: {
+  db: Db;
+  deadlines: DeadlinesRepository;
+  complaints: Pick<ComplaintsRepository, 'appendTimeline' | 'findByKey'>;
+  events: EventsRepository;
+  governing: (
+    tenantId: string,
+    facts: { channel: string; category: string | null; severity: string },
+    tx: Queryable,
+  ) => Promise<GoverningPolicy>;
+  calendarFor: (
+    tenantId: string,
+    calendarId: string | null,
+    tx: Queryable,
+  ) => Promise<BusinessCalendar | null>;
+  scheduler: DeadlineScheduler | null;
+  clock: Clock;
+  onArmError?: (error: unknown) => void;
+}) {
+  const { deadlines, events, clock } = deps;
+
+  function toRow(
+    complaint: ComplaintRef,
+    planned: PlannedDeadline,
+    sourceId: string | null,
+    now: Date,
+  ): NewDeadlineRow {
+    return {
+      id: newId(),
+      tenantId: complaint.tenantId,
+      complaintId: complaint.id,
+      kind: planned.kind,
+      status: 'pending',
+      startsAt: planned.startsAt,
+      dueAt: planned.dueAt,
+      warnAts: planned.warnAts,
+      warnFractions: planned.warnFractions,
+      clock: planned.clock,
+      targetDuration: planned.duration,
+      durationMs: planned.durationMs,
+      policyId: planned.policyId,
+      policyVersion: planned.policyVersion,
+      calendarId: planned.calendarId,
+      sourceId,
+      createdAt: now,
+      updatedAt: now,
+    };
+  }
+
+  async function open(
+    complaint: ComplaintRef,
+    requests: Array<{ kind: DeadlineKind; startsAt: Date; dueAt?: Date; sourceId?: string | null }>,
+    tx: Queryable,
+  ): Promise<DeadlineRow[]> {
+    if (requests.length === 0) return [];
+    const { policy, calendar } = await deps.governing(complaint.tenantId, complaint, tx);
+    const now = clock.now();
+    const rows = requests.map((request) =>
+      toRow(
+        complaint,
+        planDeadline({
+          kind: request.kind,
+          startsAt: request.startsAt,
+          policy,
+          calendar,
+          dueAt: request.dueAt,
+        }),
+        request.sourceId ?? null,
+        now,
+      ),
+    );
+    return deadlines.insertMany(rows, tx);
+  }
+
+  async function recordOnComplaint(
+    complaint: ComplaintRef,
+    type: 'deadline.met' | 'deadline.breached' | 'deadline.warning',
+    row: DeadlineRow,
+    at: Date,
+    actor: ActorRecord,
+    extra: Record<string, unknown>,
+    tx: Queryable,
+  ) {
+    const view = toDeadlineView(row);
+    await events.appendForComplaint(
+      {
+        tenantId: complaint.tenantId,
+        complaint,
+        type,
+        occurredAt: at,
+        payload: { deadline: view, ...extra },
+      },
+      tx,
+    );
+    if (type !== 'deadline.warning') {
+      await deps.complaints.appendTimeline(
+        [
+          {
+            tenantId: complaint.tenantId,
+            complaintId: complaint.id,
+            type,
+            actor,
+            occurredAt: at,
+            data: { deadlineId: row.id, kind: row.kind, dueAt: view.dueAt, ...extra },
+          },
+        ],
+        tx,
+      );
+    }
+  }
+
+  /** Meets each unmet deadline of the given kinds; one already breached is met late and keeps its breach. */
+  async function meet(
+    complaint: ComplaintRef,
+    unmet: DeadlineRow[],
+    kinds: DeadlineKind[],
+    actor: ActorRecord,
+    tx: Queryable,
+  ): Promise<void> {
+    const now = clock.now();
+    for (const row of unmet) {
+      if (!kinds.includes(row.kind) || row.status === 'met' || row.status === 'cancelled') continue;
+      const met = await deadlines.update(row.id, { status: 'met', metAt: now }, now, tx);
+      await recordOnComplaint(
+        complaint,
+        'deadline.met',
+        met,
+        now,
+        actor,
+        { late: met.breachedAt !== null },
+        tx,
+      );
+    }
+  }
+
+  async function cancel(unmet: DeadlineRow[], kinds: DeadlineKind[] | 'all', tx: Queryable): Promise<void> {
+    const now = clock.now();
+    for (const row of unmet) {
+      if (row.status !== 'pending' && row.status !== 'paused') continue;
+      if (kinds !== 'all' && !kinds.includes(row.kind)) continue;
+      await deadlines.update(row.id, { status: 'cancelled', cancelledAt: now }, now, tx);
+    }
+  }
+
+  async function pause(unmet: DeadlineRow[], tx: Queryable): Promise<void> {
+    const now = clock.now();
+    for (const row of unmet) {
+      if (row.status !== 'pending' || !PAUSABLE.has(row.kind)) continue;
+      const calendar = await deps.calendarFor(row.tenantId, row.calendarId, tx);
+      await deadlines.update(
+        row.id,
+        { status: 'paused', pausedAt: now, remainingMs: remainingAt(row, now, calendar) },
+        now,
+        tx,
+      );
+    }
+  }
+
+  async function resume(unmet: DeadlineRow[], tx: Queryable): Promise<DeadlineRow[]> {
+    const now = clock.now();
+    const resumed: DeadlineRow[] = [];
+    for (const row of unmet) {
+      if (row.status !== 'paused') continue;
+      const calendar = await deps.calendarFor(row.tenantId, row.calendarId, tx);
+      const { dueAt, warnAts } = resumeTimes({ ...row, remainingMs: row.remainingMs ?? 0 }, now, calendar);
+      resumed.push(
+        await deadlines.update(
+          row.id,
+          { status: 'pending', dueAt, warnAts, pausedAt: null, remainingMs: null },
+          now,
+          tx,
+        ),
+      );
+    }
+    return resumed;
+  }
+
+  const service = {
+    /** Opens the intake deadlines of a new complaint (inside its creating transaction). */
+    async openAtIntake(complaint: ComplaintRow, tx: Queryable): Promise<DeadlineEffects> {
+      const kinds = intakeKinds(complaint);
+      const rows = await open(
+        complaint,
+        kinds.map((kind) => ({ kind, startsAt: complaint.receivedAt })),
+        tx,
+      );
+      return { toArm: rows };
+    },
+
+    /** A complaint that becomes major gets its report-up and progress-update deadlines from now. */
+    async onSeverityChange(
+      complaint: ComplaintRow,
+      previous: ComplaintRow['severity'],
+      tx: Queryable,
+    ): Promise<DeadlineEffects> {
+      if (previous === complaint.severity || complaint.severity !== 'major') return { toArm: [] };
+      if (['resolved', 'closed', 'rejected', 'withdrawn'].includes(complaint.status)) return { toArm: [] };
+      const now = clock.now();
+      const rows = await open(
+        complaint,
+        [
+          { kind: 'major_report', startsAt: now },
+          { kind: 'progress_update', startsAt: now },
+        ],
+        tx,
+      );
+      return { toArm: rows };
+    },
+
+    /** Applies a recorded communication: contact meets deadlines, an online message opens a next reply. */
+    async onCommunication(
+      complaint: ComplaintRow,
+      communication: CommunicationFacts,
+      actor: ActorRecord,
+      tx: Queryable,
+    ): Promise<DeadlineEffects> {
+      const unmet = await deadlines.lockUnmetForComplaint(complaint.tenantId, complaint.id, tx);
+      const opened: DeadlineRow[] = [];
+      if (communication.direction === 'outbound') {
+        const kinds: DeadlineKind[] = [];
+        if (communication.contactMade) {
+          kinds.push('first_contact', 'progress_update');
+          if (isOnlineChannel(communication.channel)) kinds.push('online_reply');
+        }
+        await meet(complaint, unmet, kinds, actor, tx);
+        const promised = communication.nextUpdateBy;
+        const stillOpen = !['resolved', 'closed', 'rejected', 'withdrawn'].includes(complaint.status);
+        if (stillOpen && (promised || (communication.contactMade && complaint.severity === 'major'))) {
+          if (promised) await cancel(unmet, ['progress_update'], tx);
+          opened.push(
+            ...(await open(
+              complaint,
+              [
+                {
+                  kind: 'progress_update',
+                  startsAt: communication.occurredAt,
+                  dueAt: promised ?? undefined,
+                  sourceId: communication.id,
+                },
+              ],
+              tx,
+            )),
+          );
+        }
+      } else if (isOnlineChannel(communication.channel)) {
+        const waiting = unmet.some((row) => row.kind === 'online_reply' && row.status === 'pending');
+        if (!waiting) {
+          opened.push(
+            ...(await open(
+              complaint,
+              [{ kind: 'online_reply', startsAt: communication.occurredAt, sourceId: communication.id }],
+              tx,
+            )),
+          );
+        }
+      }
+      return { toArm: opened };
+    },
+
+    /** Applies a status change: pause, resume, meet, cancel or open deadlines as the move requires. */
+    async onTransition(
+      complaint: ComplaintRow,
+      from: ComplaintRow['status'],
+      to: ComplaintRow['status'],
+      actor: ActorRecord,
+      tx: Queryable,
+    ): Promise<DeadlineEffects> {
+      const unmet = await deadlines.lockUnmetForComplaint(complaint.tenantId, complaint.id, tx);
+      const toArm: DeadlineRow[] = [];
+      if (from === 'awaiting_customer') toArm.push(...(await resume(unmet, tx)));
+      const current = await deadlines.lockUnmetForComplaint(complaint.tenantId, complaint.id, tx);
+      const now = clock.now();
+      switch (to) {
+        case 'awaiting_customer':
+          await pause(current, tx);
+          break;
+        case 'resolved':
+          await meet(complaint, current, ['resolution', 'progress_update'], actor, tx);
+          await cancel(current, ['progress_update'], tx);
+          toArm.push(...(await open(complaint, [{ kind: 'follow_up', startsAt: now }], tx)));
+          break;
+        case 'investigating':
+          if (from === 'resolved' || from === 'closed') {
+            // A reopened complaint needs resolving again; the follow-up of the old resolution is moot.
+            await cancel(current, ['follow_up'], tx);
+            toArm.push(...(await open(complaint, [{ kind: 'resolution', startsAt: now }], tx)));
+          }
+          break;
+        case 'closed':
+        case 'rejected':
+        case 'withdrawn':
+          await cancel(current, 'all', tx);
+          break;
+      }
+      return { toArm: toArm.filter((row) => row.status === 'pending') };
+    },
+
+    /** A handler records a deadline no automatic action meets (a major-complaint report, a follow-up visit). */
+    async completeByHand(tenantId: string, complaintKey: string, deadlineId: string, actor: ActorRecord) {
+      return deps.db.transaction(async (tx) => {
+        const complaint = await deps.complaints.findByKey(tenantId, complaintKey, { forUpdate: true }, tx);
+        if (!complaint) throw new NotFoundError('Complaint', complaintKey);
+        const unmet = await deadlines.lockUnmetForComplaint(tenantId, complaint.id, tx);
+        const row = unmet.find((candidate) => candidate.id === deadlineId);
+        if (!row) {
+          const existing = await deadlines.find(tenantId, deadlineId, tx);
+          if (!existing || existing.complaintId !== complaint.id)
+            throw new NotFoundError('Deadline', deadlineId);
+          throw new ConflictError('deadline_not_open', 'Deadline already settled', {
+            detail: `Deadline '${deadlineId}' is '${existing.status}' and cannot be completed.`,
+            extensions: { currentStatus: existing.status },
+          });
+        }
+        if (!MANUALLY_MET.has(row.kind)) {
+          throw new ConflictError('deadline_met_by_action', 'This deadline is met by its action', {
+            detail: `A '${row.kind}' deadline is met by recording the action that satisfies it, not by hand.`,
+          });
+        }
+        await meet(complaint, [row], [row.kind], actor, tx);
+        return (await deadlines.find(tenantId, deadlineId, tx))!;
+      });
+    },
+
+    /** Worker: records a breach exactly once; returns the breached deadline, or undefined if nothing was due. */
+    async recordBreach(deadlineId: string, armedFor: Date): Promise<DeadlineRow | undefined> {
+      return deps.db.transaction(async (tx) => {
+        const now = clock.now();
+        const breached = await deadlines.markBreached(deadlineId, armedFor, now, tx);
+        if (!breached) return undefined;
+        const complaint = await deps.complaints.findByKey(breached.tenantId, breached.complaintId, {}, tx);
+        await recordOnComplaint(complaint!, 'deadline.breached', breached, now, SYSTEM_ACTOR, {}, tx);
+        return breached;
+      });
+    },
+
+    /** Worker: records warning `index` once. */
+    async recordWarning(deadlineId: string, index: number, armedFor: Date): Promise<DeadlineRow | undefined> {
+      return deps.db.transaction(async (tx) => {
+        const now = clock.now();
+        const warned = await deadlines.markWarned(deadlineId, index, armedFor, now, tx);
+        if (!warned) return undefined;
+        const complaint = await deps.complaints.findByKey(warned.tenantId, warned.complaintId, {}, tx);
+        const fraction = warned.warnFractions[index] ?? null;
+        await recordOnComplaint(
+          complaint!,
+          'deadline.warning',
+          warned,
+          now,
+          SYSTEM_ACTOR,
+          { warning: { index, fraction } },
+          tx,
+        );
+        return warned;
+      });
+    },
+
+    /** Arms jobs after commit. A failure is reported, not thrown: the reconciler arms what is missing. */
+    async arm(effects: DeadlineEffects): Promise<void> {
+      if (!deps.scheduler || effects.toArm.length === 0) return;
+      try {
+        await deps.scheduler.arm(effects.toArm);
+      } catch (error) {
+        deps.onArmError?.(error);
+      }
+    },
+
+    listForComplaint: (tenantId: string, complaintId: string) =>
+      deadlines.listForComplaint(tenantId, complaintId),
+    nextPendingFor: (tenantId: string, complaintIds: string[], tx?: Queryable) =>
+      deadlines.nextPendingFor(tenantId, complaintIds, tx),
+
+    /** A work-queue page in due order. */
+    async list(tenantId: string, filters: Omit<DeadlineFilters, 'after'>, limit: number, cursor?: string) {
+      const after = cursor ? decodeCursor(cursor, listCursorShape) : null;
+      const rows = await deadlines.list(
+        tenantId,
+        { ...filters, after: after ? { dueAt: new Date(after[0]), id: after[1] } : undefined },
+        limit,
+      );
+      const page = rows.slice(0, limit);
+      const last = page.at(-1);
+      return {
+        rows: page,
+        nextCursor: rows.length > limit && last ? encodeCursor([last.dueAt.toISOString(), last.id]) : null,
+      };
+    },
+  };
+  return service;
+}
+
+export type DeadlinesService = ReturnType<typeof createDeadlinesService>;

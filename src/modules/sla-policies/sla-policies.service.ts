@@ -1,0 +1,162 @@
+import type { Db, Queryable } from '../../db/client.js';
+import type { Clock } from '../../lib/clock.js';
+import {
+  ConflictError,
+  NotFoundError,
+  PreconditionFailedError,
+  PreconditionRequiredError,
+  ValidationError,
+} from '../../lib/errors.js';
+import { etagForVersion, ifMatchSatisfied } from '../../lib/etag.js';
+import { newId } from '../../lib/ids.js';
+import type { BusinessCalendar } from '../calendars/business-time.js';
+import type { CalendarsRepository } from '../calendars/calendars.repository.js';
+import { toBusinessCalendar } from '../calendars/calendars.service.js';
+import { intakeKinds, type PlannedDeadline, planDeadline } from '../deadlines/deadline-planning.js';
+import { type ComplaintFacts, selectPolicy } from './policy-matching.js';
+import type { PolicyRow, SlaPoliciesRepository } from './sla-policies.repository.js';
+import type { CreatePolicyInput, PreviewInput, UpdatePolicyInput } from './sla-policies.schemas.js';
+import { DEFAULT_TARGETS, DEFAULT_WARN_AT } from './sla-targets.js';
+
+/** A policy together with the calendar its business clocks run on (null: around the clock). */
+export interface GoverningPolicy {
+  policy: PolicyRow;
+  calendar: BusinessCalendar | null;
+}
+
+export function createSlaPoliciesService(deps: {
+  db: Db;
+  policies: SlaPoliciesRepository;
+  calendars: CalendarsRepository;
+  clock: Clock;
+}) {
+  const { db, policies, calendars, clock } = deps;
+
+  async function get(tenantId: string, id: string): Promise<PolicyRow> {
+    const row = await policies.find(tenantId, id);
+    if (!row) throw new NotFoundError('SLA policy', id);
+    return row;
+  }
+
+  async function assertCalendarExists(
+    tenantId: string,
+    calendarId: string | null | undefined,
+    tx: Queryable,
+  ) {
+    if (calendarId && !(await calendars.find(tenantId, calendarId, {}, tx))) {
+      throw new ValidationError([
+        { field: 'body.calendarId', message: `calendar '${calendarId}' not found` },
+      ]);
+    }
+  }
+
+  async function calendarOf(policy: PolicyRow, tx: Queryable = db): Promise<BusinessCalendar | null> {
+    if (!policy.calendarId) return null;
+    const row = await calendars.find(policy.tenantId, policy.calendarId, {}, tx);
+    return row ? toBusinessCalendar(row) : null;
+  }
+
+  return {
+    get,
+    list: (tenantId: string) => policies.list(tenantId),
+    calendarOf,
+
+    /** Every tenant starts with one catch-all policy holding the seed targets. */
+    async createDefaultPolicy(tenantId: string, tx: Queryable = db): Promise<PolicyRow> {
+      const now = clock.now();
+      return policies.insert(
+        {
+          id: newId(),
+          tenantId,
+          name: 'Default',
+          priority: 1_000_000,
+          match: { channels: [], categories: [], severities: [] },
+          calendarId: null,
+          warnAt: DEFAULT_WARN_AT,
+          targets: DEFAULT_TARGETS,
+          isDefault: true,
+          active: true,
+          createdAt: now,
+          updatedAt: now,
+        },
+        tx,
+      );
+    },
+
+    async create(tenantId: string, input: CreatePolicyInput): Promise<PolicyRow> {
+      return db.transaction(async (tx) => {
+        await assertCalendarExists(tenantId, input.calendarId, tx);
+        const now = clock.now();
+        return policies.insert(
+          {
+            id: newId(),
+            tenantId,
+            name: input.name,
+            priority: input.priority,
+            match: input.match,
+            calendarId: input.calendarId,
+            warnAt: input.warnAt,
+            targets: { ...DEFAULT_TARGETS, ...input.targets },
+            isDefault: false,
+            active: input.active,
+            createdAt: now,
+            updatedAt: now,
+          },
+          tx,
+        );
+      });
+    },
+
+    /** Writes a new version; deadlines already set keep the version they were made with. */
+    async update(tenantId: string, id: string, ifMatch: string | undefined, input: UpdatePolicyInput) {
+      if (!ifMatch) throw new PreconditionRequiredError('SLA policy');
+      return db.transaction(async (tx) => {
+        const current = await policies.find(tenantId, id, { forUpdate: true }, tx);
+        if (!current) throw new NotFoundError('SLA policy', id);
+        if (!ifMatchSatisfied(ifMatch, etagForVersion(current.version))) {
+          throw new PreconditionFailedError('SLA policy', id, etagForVersion(current.version));
+        }
+        if (current.isDefault && (input.active === false || input.match !== undefined)) {
+          throw new ConflictError('default_policy_fixed', 'The default policy always applies', {
+            detail:
+              'The default policy matches every complaint and stays active; change its targets, or add a policy with a match.',
+          });
+        }
+        await assertCalendarExists(tenantId, input.calendarId, tx);
+        const { targets, ...rest } = input;
+        return policies.update(
+          tenantId,
+          id,
+          { ...rest, ...(targets ? { targets: { ...current.targets, ...targets } } : {}) },
+          current.version + 1,
+          clock.now(),
+          tx,
+        );
+      });
+    },
+
+    /** The policy governing a complaint with these facts, as of now. */
+    async governing(tenantId: string, facts: ComplaintFacts, tx: Queryable = db): Promise<GoverningPolicy> {
+      const policy = selectPolicy(await policies.listActive(tenantId, tx), facts);
+      if (!policy) throw new Error(`tenant ${tenantId} has no active SLA policy`);
+      return { policy, calendar: await calendarOf(policy, tx) };
+    },
+
+    /** The deadlines this policy would set for a complaint received as described. */
+    async preview(
+      tenantId: string,
+      id: string,
+      input: PreviewInput,
+    ): Promise<{ policy: PolicyRow; planned: PlannedDeadline[] }> {
+      const policy = await get(tenantId, id);
+      const calendar = await calendarOf(policy);
+      const receivedAt = new Date(input.receivedAt);
+      const planned = intakeKinds({ channel: input.channel, severity: input.severity }).map((kind) =>
+        planDeadline({ kind, startsAt: receivedAt, policy, calendar }),
+      );
+      return { policy, planned };
+    },
+  };
+}
+
+export type SlaPoliciesService = ReturnType<typeof createSlaPoliciesService>;

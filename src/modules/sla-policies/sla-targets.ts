@@ -1,0 +1,63 @@
+import type { StoredTargets } from '../../db/schema/index.js';
+
+/** The six deadline kinds, in API (camelCase target) and storage (snake_case kind) spelling. */
+export const TARGET_KEYS = [
+  'firstContact',
+  'onlineReply',
+  'resolution',
+  'followUp',
+  'majorReport',
+  'progressUpdate',
+] as const;
+export type TargetKey = (typeof TARGET_KEYS)[number];
+
+export const DEADLINE_KINDS = [
+  'first_contact',
+  'online_reply',
+  'resolution',
+  'follow_up',
+  'major_report',
+  'progress_update',
+] as const;
+export type DeadlineKind = (typeof DEADLINE_KINDS)[number];
+
+export const kindOfTarget: Record<TargetKey, DeadlineKind> = {
+  firstContact: 'first_contact',
+  onlineReply: 'online_reply',
+  resolution: 'resolution',
+  followUp: 'follow_up',
+  majorReport: 'major_report',
+  progressUpdate: 'progress_update',
+};
+
+export const targetOfKind = Object.fromEntries(
+  Object.entries(kindOfTarget).map(([target, kind]) => [kind, target]),
+) as Record<DeadlineKind, TargetKey>;
+
+/**
+ * The seed values (DOMAIN §3): first contact within 24 hours, online complaints answered within
+ * 4 hours, resolution in 5 business days, a follow-up visit within 24 hours of resolution, major
+ * complaints reported within 24 hours, and progress updates every 4 hours when promised or major.
+ */
+export const DEFAULT_TARGETS: StoredTargets = {
+  firstContact: { duration: 'PT24H', clock: 'calendar' },
+  onlineReply: { duration: 'PT4H', clock: 'calendar' },
+  resolution: { duration: 'P5D', clock: 'business' },
+  followUp: { duration: 'PT24H', clock: 'calendar' },
+  majorReport: { duration: 'PT24H', clock: 'calendar' },
+  progressUpdate: { duration: 'PT4H', clock: 'calendar' },
+};
+
+export const DEFAULT_WARN_AT = [0.75];
+
+/** Channels whose complaints must be answered within the online-reply target (DOMAIN §1). */
+export const ONLINE_CHANNELS: ReadonlySet<string> = new Set([
+  'web',
+  'app',
+  'chat',
+  'social_media',
+  'online_forum',
+  'email',
+]);
+
+export const isOnlineChannel = (channel: string): boolean => ONLINE_CHANNELS.has(channel);
