@@ -1,0 +1,305 @@
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  call,
+  complaintBody,
+  createTestTenant,
+  startTestApp,
+  type TestApp,
+  type TestTenant,
+} from './harness.js';
+import { eventually, sleep, startWorkerProcess, type WorkerProcess } from './worker-process.js';
+
+/**
+ * End to end: the API over real PostgreSQL and Redis, and the worker as its own process. Each
+ * file-level app uses its own Redis prefix, so flushing it cannot disturb other test files.
+ */
+let t: TestApp;
+let worker: WorkerProcess;
+let redisPrefix: string;
+
+beforeAll(async () => {
+  redisPrefix = `${process.env.VITEST_POOL_ID ?? 'p'}-${Date.now().toString(36)}-sla`;
+  t = await startTestApp({ REDIS_PREFIX: redisPrefix });
+  worker = await startWorkerProcess(workerEnv());
+});
+afterAll(async () => {
+  await worker?.stop();
+  await t?.close();
+});
+
+function workerEnv(): Record<string, string> {
+  return {
+    DATABASE_URL: t.env.DATABASE_URL,
+    REDIS_URL: t.env.REDIS_URL,
+    REDIS_PREFIX: redisPrefix,
+    SLA_RECONCILE_INTERVAL: '1',
+    WORKER_CONCURRENCY: '10',
+  };
+}
+
+/** A tenant whose web complaints in `category` run on a policy with these targets. */
+async function tenantWithPolicy(targets: Record<string, unknown>, warnAt?: number[]) {
+  const tenant = await createTestTenant(t.tenancy);
+  const policy = await call(t.app, tenant.adminKey, {
+    method: 'POST',
+    url: '/v1/sla-policies',
+    json: {
+      name: 'Fast lane',
+      priority: 1,
+      match: { categories: ['fast'] },
+      targets,
+      ...(warnAt ? { warnAt } : {}),
+    },
+  });
+  expect(policy.statusCode, policy.body).toBe(201);
+  return { tenant, policy: policy.json() };
+}
+
+async function createFast(tenant: TestTenant, overrides: Record<string, unknown> = {}) {
+  const res = await call(t.app, tenant.adminKey, {
+    method: 'POST',
+    url: '/v1/complaints',
+    json: complaintBody({ channel: 'web', category: 'fast', ...overrides }),
+  });
+  expect(res.statusCode, res.body).toBe(201);
+  return res.json();
+}
+
+async function deadlinesOf(tenant: TestTenant, complaintId: string) {
+  const res = await call(t.app, tenant.adminKey, {
+    method: 'GET',
+    url: `/v1/complaints/${complaintId}/deadlines`,
+  });
+  expect(res.statusCode).toBe(200);
+  return res.json().data as Array<Record<string, any>>;
+}
+
+async function deadline(tenant: TestTenant, complaintId: string, kind: string) {
+  return (await deadlinesOf(tenant, complaintId)).find((d) => d.kind === kind)!;
+}
+
+async function eventsFor(deadlineId: string, type: string) {
+  const { rows } = await t.database.pool.query(
+    `select * from events where type = $1 and data->'deadline'->>'id' = $2 order by position`,
+    [type, deadlineId],
+  );
+  return rows;
+}
+
+describe('deadline enforcement', () => {
+  it('breaches an online reply of PT2S within a second of its due time, once', async () => {
+    const { tenant, policy } = await tenantWithPolicy({
+      onlineReply: { duration: 'PT2S', clock: 'calendar' },
+    });
+    const complaint = await createFast(tenant);
+    const reply = await deadline(tenant, complaint.id, 'online_reply');
+    expect(reply).toMatchObject({
+      status: 'pending',
+      policyId: policy.id,
+      policyVersion: 1,
+      targetDuration: 'PT2S',
+    });
+    expect(new Date(reply.dueAt).getTime() - new Date(reply.startsAt).getTime()).toBe(2000);
+    expect(complaint.nextDeadline).toMatchObject({ id: reply.id, kind: 'online_reply' });
+
+    const breached = await eventually(async () => {
+      const current = await deadline(tenant, complaint.id, 'online_reply');
+      return current.status === 'breached' ? current : undefined;
+    }, 6_000);
+    const lag = new Date(breached.breachedAt).getTime() - new Date(breached.dueAt).getTime();
+    expect(lag).toBeGreaterThanOrEqual(0);
+    expect(lag).toBeLessThan(1000);
+    await sleep(1_500); // a reconciler sweep passes; nothing fires twice
+    expect(await eventsFor(reply.id, 'deadline.breached')).toHaveLength(1);
+    const timeline = await call(t.app, tenant.adminKey, {
+      method: 'GET',
+      url: `/v1/complaints/${complaint.id}/timeline`,
+    });
+    expect(timeline.json().data.filter((e: { type: string }) => e.type === 'deadline.breached')).toHaveLength(
+      1,
+    );
+  });
+
+  it('meets the online reply when an outbound reply reaches the customer in time', async () => {
+    const { tenant } = await tenantWithPolicy({ onlineReply: { duration: 'PT2S', clock: 'calendar' } });
+    const complaint = await createFast(tenant);
+    const reply = await call(t.app, tenant.adminKey, {
+      method: 'POST',
+      url: `/v1/complaints/${complaint.id}/communications`,
+      json: { direction: 'outbound', channel: 'web', body: 'We are on it', contactMade: true },
+    });
+    expect(reply.statusCode).toBe(201);
+    const met = await deadline(tenant, complaint.id, 'online_reply');
+    expect(met).toMatchObject({ status: 'met', breachedAt: null, metLate: false });
+    expect((await deadline(tenant, complaint.id, 'first_contact')).status).toBe('met');
+    await sleep(2_500);
+    expect((await deadline(tenant, complaint.id, 'online_reply')).status).toBe('met');
+    expect(await eventsFor(met.id, 'deadline.breached')).toHaveLength(0);
+    expect(await eventsFor(met.id, 'deadline.met')).toHaveLength(1);
+  });
+
+  it('records a late reply as met with its breach kept', async () => {
+    const { tenant } = await tenantWithPolicy({ onlineReply: { duration: 'PT1S', clock: 'calendar' } });
+    const complaint = await createFast(tenant);
+    const id = (await deadline(tenant, complaint.id, 'online_reply')).id;
+    await eventually(
+      async () => (await deadline(tenant, complaint.id, 'online_reply')).status === 'breached',
+      5_000,
+    );
+    await call(t.app, tenant.adminKey, {
+      method: 'POST',
+      url: `/v1/complaints/${complaint.id}/communications`,
+      json: { direction: 'outbound', channel: 'email', body: 'Sorry for the wait', contactMade: true },
+    });
+    const late = await deadline(tenant, complaint.id, 'online_reply');
+    expect(late).toMatchObject({ id, status: 'met', metLate: true });
+    expect(late.breachedAt).not.toBeNull();
+    expect((await eventsFor(id, 'deadline.met'))[0].data.late).toBe(true);
+  });
+
+  it('fires warnings at their fraction of the allowed time', async () => {
+    const { tenant } = await tenantWithPolicy(
+      { onlineReply: { duration: 'PT2S', clock: 'calendar' } },
+      [0.5],
+    );
+    const complaint = await createFast(tenant);
+    const reply = await deadline(tenant, complaint.id, 'online_reply');
+    const warnAt = new Date(reply.warnAts[0]).getTime();
+    expect(warnAt - new Date(reply.startsAt).getTime()).toBe(1000);
+    const [warning] = await eventually(async () => {
+      const rows = await eventsFor(reply.id, 'deadline.warning');
+      return rows.length > 0 ? rows : undefined;
+    }, 5_000);
+    expect(warning.data.warning).toEqual({ index: 0, fraction: 0.5 });
+    const lag = new Date(warning.occurred_at).getTime() - warnAt;
+    expect(lag).toBeGreaterThanOrEqual(0);
+    expect(lag).toBeLessThan(1000);
+    await eventually(async () => (await eventsFor(reply.id, 'deadline.breached')).length === 1, 5_000);
+    expect(await eventsFor(reply.id, 'deadline.warning')).toHaveLength(1);
+  });
+
+  it('pauses resolution while awaiting the customer and resumes it with the time that was left', async () => {
+    const { tenant } = await tenantWithPolicy({ resolution: { duration: 'PT4S', clock: 'calendar' } });
+    const complaint = await createFast(tenant, { channel: 'phone' });
+    const move = (to: string) =>
+      call(t.app, tenant.adminKey, {
+        method: 'POST',
+        url: `/v1/complaints/${complaint.id}/transitions`,
+        json: { to },
+      });
+    await move('acknowledged');
+    await move('investigating');
+    await sleep(1_000);
+    await move('awaiting_customer');
+    const paused = await deadline(tenant, complaint.id, 'resolution');
+    expect(paused.status).toBe('paused');
+    expect(paused.remainingMs).toBeGreaterThan(2_500);
+    expect(paused.remainingMs).toBeLessThanOrEqual(3_000);
+
+    await sleep(4_500); // longer than the whole target: a running clock would have breached by now
+    expect((await deadline(tenant, complaint.id, 'resolution')).status).toBe('paused');
+
+    const inbound = await call(t.app, tenant.adminKey, {
+      method: 'POST',
+      url: `/v1/complaints/${complaint.id}/communications`,
+      json: {
+        direction: 'inbound',
+        channel: 'phone',
+        body: 'Here are the photos you asked for',
+        contactMade: true,
+      },
+    });
+    expect(inbound.statusCode).toBe(201);
+    const after = await call(t.app, tenant.adminKey, {
+      method: 'GET',
+      url: `/v1/complaints/${complaint.id}`,
+    });
+    expect(after.json().status).toBe('investigating');
+    const resumed = await deadline(tenant, complaint.id, 'resolution');
+    expect(resumed.status).toBe('pending');
+    const resumedAt = Date.now();
+    const left = new Date(resumed.dueAt).getTime() - resumedAt;
+    expect(Math.abs(left - paused.remainingMs)).toBeLessThan(300);
+    const breached = await eventually(async () => {
+      const current = await deadline(tenant, complaint.id, 'resolution');
+      return current.status === 'breached' ? current : undefined;
+    }, 6_000);
+    expect(new Date(breached.breachedAt).getTime() - new Date(breached.dueAt).getTime()).toBeLessThan(1000);
+  });
+
+  it('cancels what is pending on withdrawal, and opens a follow-up on resolution', async () => {
+    const { tenant } = await tenantWithPolicy({ followUp: { duration: 'PT1H', clock: 'calendar' } });
+    const withdrawn = await createFast(tenant);
+    await call(t.app, tenant.adminKey, {
+      method: 'POST',
+      url: `/v1/complaints/${withdrawn.id}/transitions`,
+      json: { to: 'withdrawn', reason: 'Customer withdrew' },
+    });
+    const all = await deadlinesOf(tenant, withdrawn.id);
+    expect(all.map((d) => d.status)).toEqual(all.map(() => 'cancelled'));
+
+    const resolved = await createFast(tenant, { channel: 'phone' });
+    for (const to of ['acknowledged', 'investigating', 'resolved']) {
+      await call(t.app, tenant.adminKey, {
+        method: 'POST',
+        url: `/v1/complaints/${resolved.id}/transitions`,
+        json: { to },
+      });
+    }
+    const list = await deadlinesOf(tenant, resolved.id);
+    expect(list.find((d) => d.kind === 'resolution')!.status).toBe('met');
+    const followUp = list.find((d) => d.kind === 'follow_up')!;
+    expect(followUp.status).toBe('pending');
+    const done = await call(t.app, tenant.adminKey, {
+      method: 'POST',
+      url: `/v1/complaints/${resolved.id}/deadlines/${followUp.id}/complete`,
+    });
+    expect(done.statusCode).toBe(200);
+    expect(done.json().status).toBe('met');
+  });
+});
+
+describe('nothing is lost', () => {
+  it('re-arms every pending deadline after Redis loses its data, and breaches each once', async () => {
+    const { tenant } = await tenantWithPolicy({ onlineReply: { duration: 'PT3S', clock: 'calendar' } });
+    const complaints = await Promise.all(Array.from({ length: 5 }, () => createFast(tenant)));
+    const replies = await Promise.all(complaints.map((c) => deadline(tenant, c.id, 'online_reply')));
+
+    // FLUSHALL, limited to this file's own keys so other test files sharing the server are unaffected.
+    const redis = new Redis(t.env.REDIS_URL);
+    const keys = await redis.keys(`${redisPrefix}:*`);
+    expect(keys.length).toBeGreaterThan(0);
+    await redis.del(...keys);
+    expect(await redis.keys(`${redisPrefix}:bull:deadlines:breach-*`)).toHaveLength(0);
+    await eventually(
+      async () => (await redis.keys(`${redisPrefix}:bull:deadlines:breach-*`)).length >= 5,
+      5_000,
+    );
+    redis.disconnect();
+
+    for (const reply of replies) {
+      await eventually(async () => (await eventsFor(reply.id, 'deadline.breached')).length === 1, 8_000);
+    }
+    await sleep(1_500);
+    for (const reply of replies) expect(await eventsFor(reply.id, 'deadline.breached')).toHaveLength(1);
+  });
+
+  it('lands the breach of a worker killed with SIGKILL exactly once, through the next worker', async () => {
+    await worker.kill();
+    try {
+      const { tenant } = await tenantWithPolicy({ onlineReply: { duration: 'PT1S', clock: 'calendar' } });
+      const complaint = await createFast(tenant);
+      const reply = await deadline(tenant, complaint.id, 'online_reply');
+      await sleep(2_000); // due while no worker runs
+      expect((await deadline(tenant, complaint.id, 'online_reply')).status).toBe('pending');
+      worker = await startWorkerProcess(workerEnv());
+      await eventually(async () => (await eventsFor(reply.id, 'deadline.breached')).length === 1, 8_000);
+      await sleep(1_500);
+      expect(await eventsFor(reply.id, 'deadline.breached')).toHaveLength(1);
+    } finally {
+      if (worker.child.exitCode !== null || worker.child.signalCode !== null)
+        worker = await startWorkerProcess(workerEnv());
+    }
+  });
+});
