@@ -13,9 +13,10 @@ import { type Clock, systemClock } from './lib/clock.js';
 import { loggerOptions } from './lib/logger.js';
 import { calendarsRoutes } from './modules/calendars/calendars.routes.js';
 import { complaintsRoutes } from './modules/complaints/complaints.routes.js';
-import type { DeadlineScheduler } from './modules/deadlines/deadline-scheduler.js';
+import type { DeadlineQueue } from './modules/deadlines/deadline-queue.js';
 import { deadlinesRoutes } from './modules/deadlines/deadlines.routes.js';
 import { healthRoutes } from './modules/health/health.routes.js';
+import { metricsRoutes } from './modules/health/metrics.routes.js';
 import { slaPoliciesRoutes } from './modules/sla-policies/sla-policies.routes.js';
 import { tenancyRoutes } from './modules/tenancy/tenancy.routes.js';
 import { createServices } from './services.js';
@@ -24,8 +25,8 @@ export interface AppDependencies {
   env: Env;
   database: Database;
   redis: Redis;
-  /** Arms deadline jobs in BullMQ; null where no queue is wanted (contract generation). */
-  scheduler: DeadlineScheduler | null;
+  /** The deadlines queue: arms jobs and reports its depth; null where none is wanted (contract generation). */
+  deadlineQueue: DeadlineQueue | null;
   clock?: Clock;
 }
 
@@ -66,7 +67,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   const services = createServices({
     db: database.db,
     clock,
-    scheduler: deps.scheduler,
+    scheduler: deps.deadlineQueue?.scheduler ?? null,
     idempotencyTtlHours: env.IDEMPOTENCY_TTL_HOURS,
     onBackgroundError: (error, context) => app.log.warn({ err: error }, `background task failed: ${context}`),
   });
@@ -84,6 +85,16 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   await app.register(idempotencyPlugin, { idempotency });
 
   await app.register(healthRoutes, { pool: database.pool, redis });
+  await app.register(metricsRoutes, {
+    token: env.METRICS_TOKEN,
+    sources: {
+      deadlineCounts: () => services.repositories.deadlines.countByStatus(),
+      queueCounts: async (): Promise<Record<string, Record<string, number>>> =>
+        deps.deadlineQueue
+          ? { deadlines: await deps.deadlineQueue.queue.getJobCounts('wait', 'delayed', 'active', 'failed') }
+          : {},
+    },
+  });
   await app.register(tenancyRoutes, { tenancy, publicBaseUrl: env.PUBLIC_BASE_URL });
   await app.register(complaintsRoutes, { complaints, publicBaseUrl: env.PUBLIC_BASE_URL });
   await app.register(deadlinesRoutes, { deadlines, complaints });

@@ -17,7 +17,7 @@ async function main(): Promise<void> {
   redis.on('error', () => {}); // reconnects on its own; readiness reports the outage
   redis.connect().catch(() => {});
   const deadlineQueue = openDeadlineQueue(env.REDIS_URL, env.REDIS_PREFIX, systemClock, { failFast: true });
-  const app = await buildApp({ env, database, redis, scheduler: deadlineQueue.scheduler });
+  const app = await buildApp({ env, database, redis, deadlineQueue });
 
   closeWithGrace({ delay: 10_000 }, async ({ signal, err }) => {
     if (err) app.log.error({ err }, 'shutting down after an unexpected error');

@@ -8,7 +8,7 @@ import { createDatabase } from './db/client.js';
 import { createQueue, type QueuePayloads } from './jobs/queues.js';
 import { systemClock } from './lib/clock.js';
 import { loggerOptions } from './lib/logger.js';
-import { createDeadlineMetrics } from './modules/deadlines/deadline-metrics.js';
+import { createDeadlineMetrics, registerDeadlineGauges } from './modules/deadlines/deadline-metrics.js';
 import { openDeadlineQueue } from './modules/deadlines/deadline-queue.js';
 import { reconcileDeadlines } from './modules/deadlines/deadline-reconciler.js';
 import { processDeadlineJob } from './modules/deadlines/deadlines.jobs.js';
@@ -39,7 +39,8 @@ export async function startWorker(env: Env) {
 
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'redress_worker_' });
-  const metrics = createDeadlineMetrics(registry, {
+  const metrics = createDeadlineMetrics(registry);
+  registerDeadlineGauges(registry, {
     deadlineCounts: () => services.repositories.deadlines.countByStatus(),
     queueCounts: async () => ({
       deadlines: await deadlineQueue.queue.getJobCounts('wait', 'delayed', 'active', 'failed'),

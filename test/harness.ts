@@ -48,7 +48,7 @@ export async function startTestApp(envOverrides: Record<string, string> = {}): P
   redis.on('error', () => {});
   await redis.connect().catch(() => {});
   const deadlineQueue = openDeadlineQueue(env.REDIS_URL, env.REDIS_PREFIX, systemClock, { failFast: true });
-  const app = await buildApp({ env, database, redis, scheduler: deadlineQueue.scheduler });
+  const app = await buildApp({ env, database, redis, deadlineQueue });
   await app.ready();
   const services = createServices({
     db: database.db,

@@ -204,3 +204,23 @@ describe('start-up configuration', () => {
     });
   });
 });
+
+describe('metrics', () => {
+  it('serves Prometheus metrics with deadline counts and queue depths, behind the metrics token when set', async () => {
+    const guarded = await startTestApp({ METRICS_TOKEN: 'metrics-token-0123456789' });
+    try {
+      expect((await guarded.app.inject({ method: 'GET', url: '/metrics' })).statusCode).toBe(401);
+      const res = await guarded.app.inject({
+        method: 'GET',
+        url: '/metrics',
+        headers: { authorization: 'Bearer metrics-token-0123456789' },
+      });
+      expect(res.statusCode).toBe(200);
+      expect(res.headers['content-type']).toContain('text/plain');
+      expect(res.body).toMatch(/redress_deadlines\{status="pending"\} \d+/);
+      expect(res.body).toMatch(/redress_queue_jobs\{queue="deadlines",state="delayed"\} \d+/);
+    } finally {
+      await guarded.close();
+    }
+  });
+});

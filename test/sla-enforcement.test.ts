@@ -102,6 +102,10 @@ describe('deadline enforcement', () => {
     });
     expect(new Date(reply.dueAt).getTime() - new Date(reply.startsAt).getTime()).toBe(2000);
     expect(complaint.nextDeadline).toMatchObject({ id: reply.id, kind: 'online_reply' });
+    // The API armed the jobs itself, at once: one per warning and one at the due time.
+    const armedFor = new Date(reply.dueAt).getTime();
+    expect(await t.deadlineQueue.queue.getJob(`breach-${reply.id}-${armedFor}`)).toBeDefined();
+    expect(await t.deadlineQueue.queue.getJob(`warn-${reply.id}-0-${armedFor}`)).toBeDefined();
 
     const breached = await eventually(async () => {
       const current = await deadline(tenant, complaint.id, 'online_reply');

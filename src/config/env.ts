@@ -44,6 +44,8 @@ export const envSchema = z.object({
   WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(500).default(50),
   /** Port of the worker's Prometheus /metrics endpoint; 0 turns it off. */
   WORKER_METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(9464),
+  /** When set, the API's /metrics needs `Authorization: Bearer <METRICS_TOKEN>`. */
+  METRICS_TOKEN: z.string().min(16).max(200).optional(),
   /** Public base URL used in Location headers and the OpenAPI servers list. */
   PUBLIC_BASE_URL: z.string().url().optional(),
 });

@@ -23,7 +23,7 @@ export async function renderOpenApi(): Promise<string> {
   });
   const database = createDatabase({ url: env.DATABASE_URL, poolMax: 1, applicationName: 'openapi' });
   const redis = createRequestRedis(env.REDIS_URL);
-  const app = await buildApp({ env, database, redis, scheduler: null });
+  const app = await buildApp({ env, database, redis, deadlineQueue: null });
   await app.ready();
   // No YAML anchors or aliases: some OpenAPI tools do not resolve them.
   const yaml = stringify(app.swagger(), { aliasDuplicateObjects: false, lineWidth: 0 });

@@ -10,13 +10,7 @@ export interface DeadlineMetrics {
  * Prometheus metrics of deadline enforcement. Detection lag is the time from a deadline's due
  * time to the breach being recorded: the number Redress promises to keep under a second.
  */
-export function createDeadlineMetrics(
-  registry: Registry,
-  gauges: {
-    deadlineCounts: () => Promise<Record<string, number>>;
-    queueCounts: () => Promise<Record<string, Record<string, number>>>;
-  },
-): DeadlineMetrics {
+export function createDeadlineMetrics(registry: Registry): DeadlineMetrics {
   const lag = new Histogram({
     name: 'redress_deadline_detection_lag_seconds',
     help: 'Seconds from a deadline falling due to its breach being recorded',
@@ -41,27 +35,6 @@ export function createDeadlineMetrics(
     help: 'Deadline jobs the reconciler found missing in Redis and armed again',
     registers: [registry],
   });
-  new Gauge({
-    name: 'redress_deadlines',
-    help: 'Deadlines by status (pending, paused, breached), all tenants',
-    labelNames: ['status'],
-    registers: [registry],
-    async collect() {
-      const counts = await gauges.deadlineCounts();
-      for (const status of ['pending', 'paused', 'breached']) this.set({ status }, counts[status] ?? 0);
-    },
-  });
-  new Gauge({
-    name: 'redress_queue_jobs',
-    help: 'BullMQ jobs by queue and state',
-    labelNames: ['queue', 'state'],
-    registers: [registry],
-    async collect() {
-      for (const [queue, counts] of Object.entries(await gauges.queueCounts())) {
-        for (const [state, count] of Object.entries(counts)) this.set({ queue, state }, count);
-      }
-    },
-  });
   return {
     breachRecorded(kind, lagSeconds) {
       lag.observe({ kind }, Math.max(0, lagSeconds));
@@ -74,4 +47,34 @@ export function createDeadlineMetrics(
       rearmedJobs.inc(count);
     },
   };
+}
+
+export interface DeadlineGaugeSources {
+  deadlineCounts: () => Promise<Record<string, number>>;
+  queueCounts: () => Promise<Record<string, Record<string, number>>>;
+}
+
+/** Gauges read at scrape time: deadlines by status (from PostgreSQL) and queue depths (from Redis). */
+export function registerDeadlineGauges(registry: Registry, sources: DeadlineGaugeSources): void {
+  new Gauge({
+    name: 'redress_deadlines',
+    help: 'Deadlines by status (pending, paused, breached), all tenants',
+    labelNames: ['status'],
+    registers: [registry],
+    async collect() {
+      const counts = await sources.deadlineCounts();
+      for (const status of ['pending', 'paused', 'breached']) this.set({ status }, counts[status] ?? 0);
+    },
+  });
+  new Gauge({
+    name: 'redress_queue_jobs',
+    help: 'BullMQ jobs by queue and state',
+    labelNames: ['queue', 'state'],
+    registers: [registry],
+    async collect() {
+      for (const [queue, counts] of Object.entries(await sources.queueCounts())) {
+        for (const [state, count] of Object.entries(counts)) this.set({ queue, state }, count);
+      }
+    },
+  });
 }

@@ -26,12 +26,15 @@ export function openDeadlineQueue(
   const connection = options.failFast ? createRequestRedis(redisUrl) : createQueueRedis(redisUrl);
   connection.on('error', () => {}); // ioredis reconnects by itself; arming failures are reported per call
   if (options.failFast) connection.connect().catch(() => {});
-  const queue = createQueue('deadlines', connection, prefix, { skipWaitingForReady: options.failFast });
+  const queue = createQueue('deadlines', connection, prefix);
   queue.on('error', () => {});
   return {
     connection,
     queue,
-    scheduler: createDeadlineScheduler(queue, connection, () => clock.now().getTime()),
+    // An API request waits at most a second for Redis; the reconciler arms whatever did not make it.
+    scheduler: createDeadlineScheduler(queue, connection, () => clock.now().getTime(), {
+      addTimeoutMs: options.failFast ? 1_000 : null,
+    }),
     async close() {
       await queue.close();
       connection.disconnect();

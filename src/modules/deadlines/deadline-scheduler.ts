@@ -63,18 +63,37 @@ export function createDeadlineScheduler(
   queue: Queue<QueuePayloads['deadlines']>,
   redis: Redis,
   now: () => number,
+  options: { addTimeoutMs: number | null },
 ): DeadlineScheduler {
   const scheduler: DeadlineScheduler = {
     async add(wakeUps) {
       if (wakeUps.length === 0) return;
       const current = now();
-      await queue.addBulk(
+      const adding = queue.addBulk(
         wakeUps.map((wakeUp) => ({
           name: wakeUp.job.action,
           data: wakeUp.job,
           opts: { ...JOB_OPTIONS, jobId: wakeUp.jobId, delay: Math.max(0, wakeUp.at - current) },
         })),
       );
+      if (options.addTimeoutMs === null) {
+        await adding;
+        return;
+      }
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<never>((_, reject) => {
+        timer = setTimeout(
+          () => reject(new Error(`Redis did not take the jobs within ${options.addTimeoutMs} ms`)),
+          options.addTimeoutMs!,
+        );
+      });
+      // A late add still lands: the ids are deterministic, so the reconciler's own add is a no-op.
+      adding.catch(() => {});
+      try {
+        await Promise.race([adding, timeout]);
+      } finally {
+        clearTimeout(timer);
+      }
     },
 
     async arm(deadlines) {

@@ -1,0 +1,52 @@
+import { timingSafeEqual } from 'node:crypto';
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { collectDefaultMetrics, Registry } from 'prom-client';
+import { z } from 'zod';
+import { UnauthenticatedError } from '../../lib/errors.js';
+import { type DeadlineGaugeSources, registerDeadlineGauges } from '../deadlines/deadline-metrics.js';
+
+const sameSecret = (given: string, expected: string) => {
+  const a = Buffer.from(given);
+  const b = Buffer.from(expected);
+  return a.length === b.length && timingSafeEqual(a, b);
+};
+
+/**
+ * Prometheus metrics of the API process: deadlines by status, queue depths and process health.
+ * The counts span all tenants, so set METRICS_TOKEN wherever the port is reachable from outside.
+ * Breach detection lag is measured where breaches are recorded: the worker's own /metrics.
+ */
+export const metricsRoutes: FastifyPluginAsyncZod<{
+  sources: DeadlineGaugeSources;
+  token: string | undefined;
+}> = async (app, { sources, token }) => {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'redress_api_' });
+  registerDeadlineGauges(registry, sources);
+
+  app.get(
+    '/metrics',
+    {
+      logLevel: 'warn',
+      schema: {
+        operationId: 'metrics',
+        summary: 'Prometheus metrics',
+        description: 'Needs `Authorization: Bearer <METRICS_TOKEN>` when the server sets METRICS_TOKEN.',
+        tags: ['health'],
+        response: { 200: z.string().describe('Prometheus text exposition format') },
+      },
+    },
+    async (request, reply) => {
+      if (token) {
+        const header = request.headers.authorization ?? '';
+        if (!sameSecret(header, `Bearer ${token}`))
+          throw new UnauthenticatedError('Send the metrics token as a bearer token.');
+      }
+      const body = await registry.metrics();
+      return reply
+        .type(registry.contentType)
+        .serializer((payload: unknown) => String(payload))
+        .send(body);
+    },
+  );
+};
