@@ -14,7 +14,7 @@ import {
   uuid,
 } from 'drizzle-orm/pg-core';
 import { instant } from './columns.js';
-import { tenants } from './tenancy.js';
+import { tenantIdColumn } from './tenancy.js';
 
 export const complaintChannel = pgEnum('complaint_channel', [
   'phone',
@@ -49,9 +49,7 @@ export const complaints = pgTable(
   'complaints',
   {
     id: uuid('id').primaryKey(),
-    tenantId: uuid('tenant_id')
-      .notNull()
-      .references(() => tenants.id, { onDelete: 'cascade' }),
+    tenantId: tenantIdColumn(),
     reference: text('reference').notNull(),
     status: complaintStatus('status').notNull().default('received'),
     channel: complaintChannel('channel').notNull(),
@@ -103,16 +101,18 @@ export const complaints = pgTable(
   ],
 );
 
+/** The complaint a row belongs to; removed with it. */
+export const complaintIdColumn = () =>
+  uuid('complaint_id')
+    .notNull()
+    .references(() => complaints.id, { onDelete: 'cascade' });
+
 export const communications = pgTable(
   'communications',
   {
     id: uuid('id').primaryKey(),
-    tenantId: uuid('tenant_id')
-      .notNull()
-      .references(() => tenants.id, { onDelete: 'cascade' }),
-    complaintId: uuid('complaint_id')
-      .notNull()
-      .references(() => complaints.id, { onDelete: 'cascade' }),
+    tenantId: tenantIdColumn(),
+    complaintId: complaintIdColumn(),
     direction: communicationDirection('direction').notNull(),
     channel: complaintChannel('channel').notNull(),
     body: text('body').notNull(),
@@ -140,12 +140,8 @@ export const complaintTimeline = pgTable(
   'complaint_timeline',
   {
     id: bigint('id', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
-    tenantId: uuid('tenant_id')
-      .notNull()
-      .references(() => tenants.id, { onDelete: 'cascade' }),
-    complaintId: uuid('complaint_id')
-      .notNull()
-      .references(() => complaints.id, { onDelete: 'cascade' }),
+    tenantId: tenantIdColumn(),
+    complaintId: complaintIdColumn(),
     type: text('type').notNull(),
     actor: jsonb('actor').$type<ActorRecord>().notNull(),
     changes: jsonb('changes').$type<Array<{ field: string; before: unknown; after: unknown }>>(),

@@ -1,6 +1,6 @@
 import { bigint, index, jsonb, pgTable, text, uuid } from 'drizzle-orm/pg-core';
 import { instant } from './columns.js';
-import { tenants } from './tenancy.js';
+import { tenantIdColumn } from './tenancy.js';
 
 /**
  * The transactional outbox: every state change writes its event here in the same transaction.
@@ -12,9 +12,7 @@ export const events = pgTable(
     /** Global order of commit-time insertion; the pull feed's cursor. */
     position: bigint('position', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
     id: text('id').notNull().unique(),
-    tenantId: uuid('tenant_id')
-      .notNull()
-      .references(() => tenants.id, { onDelete: 'cascade' }),
+    tenantId: tenantIdColumn(),
     type: text('type').notNull(),
     complaintId: uuid('complaint_id'),
     /** Per-complaint sequence number, so consumers can order and de-duplicate per complaint. */

@@ -1,6 +1,6 @@
 import { index, integer, jsonb, pgEnum, pgTable, primaryKey, text, uuid } from 'drizzle-orm/pg-core';
 import { instant } from './columns.js';
-import { tenants } from './tenancy.js';
+import { tenantIdColumn } from './tenancy.js';
 
 export const idempotencyState = pgEnum('idempotency_state', ['in_progress', 'completed']);
 
@@ -12,9 +12,7 @@ export const idempotencyState = pgEnum('idempotency_state', ['in_progress', 'com
 export const idempotencyKeys = pgTable(
   'idempotency_keys',
   {
-    tenantId: uuid('tenant_id')
-      .notNull()
-      .references(() => tenants.id, { onDelete: 'cascade' }),
+    tenantId: tenantIdColumn(),
     key: text('key').notNull(),
     /** SHA-256 of method, route and canonical body: the same key with another request is refused. */
     requestFingerprint: text('request_fingerprint').notNull(),

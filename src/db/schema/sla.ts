@@ -15,8 +15,8 @@ import {
   uuid,
 } from 'drizzle-orm/pg-core';
 import { instant } from './columns.js';
-import { complaints } from './complaints.js';
-import { tenants } from './tenancy.js';
+import { complaintIdColumn } from './complaints.js';
+import { tenantIdColumn } from './tenancy.js';
 
 export const deadlineKind = pgEnum('deadline_kind', [
   'first_contact',
@@ -46,9 +46,7 @@ export const calendars = pgTable(
   'calendars',
   {
     id: uuid('id').primaryKey(),
-    tenantId: uuid('tenant_id')
-      .notNull()
-      .references(() => tenants.id, { onDelete: 'cascade' }),
+    tenantId: tenantIdColumn(),
     name: text('name').notNull(),
     timeZone: text('time_zone').notNull(),
     weeklyHours: jsonb('weekly_hours').$type<Record<string, StoredInterval[]>>().notNull(),
@@ -89,9 +87,7 @@ export const slaPolicies = pgTable(
   'sla_policies',
   {
     id: uuid('id').primaryKey(),
-    tenantId: uuid('tenant_id')
-      .notNull()
-      .references(() => tenants.id, { onDelete: 'cascade' }),
+    tenantId: tenantIdColumn(),
     name: text('name').notNull(),
     priority: integer('priority').notNull(),
     match: jsonb('match').$type<StoredMatch>().notNull(),
@@ -119,9 +115,7 @@ export const slaPolicyVersions = pgTable(
       .notNull()
       .references(() => slaPolicies.id, { onDelete: 'cascade' }),
     version: integer('version').notNull(),
-    tenantId: uuid('tenant_id')
-      .notNull()
-      .references(() => tenants.id, { onDelete: 'cascade' }),
+    tenantId: tenantIdColumn(),
     snapshot: jsonb('snapshot').$type<Record<string, unknown>>().notNull(),
     createdAt: instant('created_at').notNull().defaultNow(),
   },
@@ -136,12 +130,8 @@ export const deadlines = pgTable(
   'deadlines',
   {
     id: uuid('id').primaryKey(),
-    tenantId: uuid('tenant_id')
-      .notNull()
-      .references(() => tenants.id, { onDelete: 'cascade' }),
-    complaintId: uuid('complaint_id')
-      .notNull()
-      .references(() => complaints.id, { onDelete: 'cascade' }),
+    tenantId: tenantIdColumn(),
+    complaintId: complaintIdColumn(),
     kind: deadlineKind('kind').notNull(),
     status: deadlineStatus('status').notNull().default('pending'),
     startsAt: instant('starts_at').notNull(),

@@ -8,13 +8,17 @@ export const tenants = pgTable('tenants', {
   createdAt: instant('created_at').notNull().defaultNow(),
 });
 
+/** The owning tenant of a row: every table but tenants has one, and rows go when their tenant does. */
+export const tenantIdColumn = () =>
+  uuid('tenant_id')
+    .notNull()
+    .references(() => tenants.id, { onDelete: 'cascade' });
+
 export const apiKeys = pgTable(
   'api_keys',
   {
     id: uuid('id').primaryKey(),
-    tenantId: uuid('tenant_id')
-      .notNull()
-      .references(() => tenants.id, { onDelete: 'cascade' }),
+    tenantId: tenantIdColumn(),
     name: text('name').notNull(),
     /** The visible start of the key (`rdk_AbCd1234`), shown in listings so people can tell keys apart. */
     prefix: text('prefix').notNull().unique(),

@@ -5,6 +5,7 @@ import {
   complaintPriority,
   complaintSeverity,
 } from '../../db/schema/index.js';
+import { commaSeparatedEnum } from '../../http/query-params.js';
 import { nextDeadlineSchema } from '../deadlines/deadline-views.js';
 import { COMPLAINT_STATUSES } from './complaint-status.js';
 
@@ -133,27 +134,9 @@ export const createCommunicationBody = z
   })
   .meta({ id: 'CommunicationCreate' });
 
-const csvOf = <T extends string>(values: readonly [T, ...T[]], name: string) =>
-  z
-    .string()
-    .max(500)
-    .transform((raw, ctx) => {
-      const items = raw.split(',').map((item) => item.trim());
-      const bad = items.filter((item) => !(values as readonly string[]).includes(item));
-      if (bad.length > 0) {
-        ctx.addIssue({
-          code: 'custom',
-          message: `unknown ${name} '${bad[0]}'; expected one of ${values.join(', ')}`,
-        });
-        return z.NEVER;
-      }
-      return items as T[];
-    })
-    .describe(`Comma-separated; any of ${values.join(', ')}`);
-
 export const listComplaintsQuery = z.strictObject({
-  status: csvOf(COMPLAINT_STATUSES, 'status').optional(),
-  channel: csvOf(complaintChannel.enumValues, 'channel').optional(),
+  status: commaSeparatedEnum(COMPLAINT_STATUSES, 'status').optional(),
+  channel: commaSeparatedEnum(complaintChannel.enumValues, 'channel').optional(),
   severity: severitySchema.optional(),
   category: text(100).optional(),
   assignee: text(200).optional(),

@@ -2,6 +2,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { actorOf, requireAuth } from '../../http/plugins/auth.js';
 import { problemResponses } from '../../http/problem.js';
+import { commaSeparatedEnum } from '../../http/query-params.js';
 import { actingHeaders, bearerSecurity } from '../../http/route-helpers.js';
 import { complaintKeyParams } from '../complaints/complaints.schemas.js';
 import type { ComplaintsService } from '../complaints/complaints.service.js';
@@ -12,27 +13,9 @@ import type { DeadlinesService } from './deadlines.service.js';
 const tags = ['deadlines'];
 const STATUSES = ['pending', 'met', 'breached', 'paused', 'cancelled'] as const;
 
-const csvOf = <T extends string>(values: readonly [T, ...T[]], name: string) =>
-  z
-    .string()
-    .max(300)
-    .transform((raw, ctx) => {
-      const items = raw.split(',').map((item) => item.trim());
-      const bad = items.find((item) => !(values as readonly string[]).includes(item));
-      if (bad !== undefined) {
-        ctx.addIssue({
-          code: 'custom',
-          message: `unknown ${name} '${bad}'; expected one of ${values.join(', ')}`,
-        });
-        return z.NEVER;
-      }
-      return items as T[];
-    })
-    .describe(`Comma-separated; any of ${values.join(', ')}`);
-
 const listQuery = z.strictObject({
-  status: csvOf(STATUSES, 'status').optional(),
-  kind: csvOf(DEADLINE_KINDS, 'kind').optional(),
+  status: commaSeparatedEnum(STATUSES, 'status').optional(),
+  kind: commaSeparatedEnum(DEADLINE_KINDS, 'kind').optional(),
   dueBefore: z.iso.datetime({ offset: true }).optional(),
   dueAfter: z.iso.datetime({ offset: true }).optional(),
   assignee: z.string().trim().min(1).max(200).optional(),
