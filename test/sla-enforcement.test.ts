@@ -1,5 +1,6 @@
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { DeadlineView } from '../src/modules/deadlines/deadline-views.js';
 import {
   call,
   complaintBody,
@@ -72,7 +73,7 @@ async function deadlinesOf(tenant: TestTenant, complaintId: string) {
     url: `/v1/complaints/${complaintId}/deadlines`,
   });
   expect(res.statusCode).toBe(200);
-  return res.json().data as Array<Record<string, any>>;
+  return res.json().data as DeadlineView[];
 }
 
 async function deadline(tenant: TestTenant, complaintId: string, kind: string) {
@@ -111,7 +112,7 @@ describe('deadline enforcement', () => {
       const current = await deadline(tenant, complaint.id, 'online_reply');
       return current.status === 'breached' ? current : undefined;
     }, 6_000);
-    const lag = new Date(breached.breachedAt).getTime() - new Date(breached.dueAt).getTime();
+    const lag = new Date(breached.breachedAt!).getTime() - new Date(breached.dueAt).getTime();
     expect(lag).toBeGreaterThanOrEqual(0);
     expect(lag).toBeLessThan(1000);
     await sleep(1_500); // a reconciler sweep passes; nothing fires twice
@@ -169,7 +170,7 @@ describe('deadline enforcement', () => {
     );
     const complaint = await createFast(tenant);
     const reply = await deadline(tenant, complaint.id, 'online_reply');
-    const warnAt = new Date(reply.warnAts[0]).getTime();
+    const warnAt = new Date(reply.warnAts[0]!).getTime();
     expect(warnAt - new Date(reply.startsAt).getTime()).toBe(1000);
     const [warning] = await eventually(async () => {
       const rows = await eventsFor(reply.id, 'deadline.warning');
@@ -224,12 +225,12 @@ describe('deadline enforcement', () => {
     expect(resumed.status).toBe('pending');
     const resumedAt = Date.now();
     const left = new Date(resumed.dueAt).getTime() - resumedAt;
-    expect(Math.abs(left - paused.remainingMs)).toBeLessThan(300);
+    expect(Math.abs(left - paused.remainingMs!)).toBeLessThan(300);
     const breached = await eventually(async () => {
       const current = await deadline(tenant, complaint.id, 'resolution');
       return current.status === 'breached' ? current : undefined;
     }, 6_000);
-    expect(new Date(breached.breachedAt).getTime() - new Date(breached.dueAt).getTime()).toBeLessThan(1000);
+    expect(new Date(breached.breachedAt!).getTime() - new Date(breached.dueAt).getTime()).toBeLessThan(1000);
   });
 
   it('cancels what is pending on withdrawal, and opens a follow-up on resolution', async () => {
