@@ -3,6 +3,7 @@ import Fastify, { type FastifyInstance, LogController } from 'fastify';
 import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { Redis } from 'ioredis';
 import type { Env } from './config/env.js';
+import type { ChangeListener } from './db/change-notifications.js';
 import type { Database } from './db/client.js';
 import { authPlugin } from './http/plugins/auth.js';
 import { errorsPlugin } from './http/plugins/errors.js';
@@ -27,6 +28,8 @@ export interface AppDependencies {
   redis: Redis;
   /** The deadlines queue: arms jobs and reports its depth; null where none is wanted (contract generation). */
   deadlineQueue: DeadlineQueue | null;
+  /** Committed-change notices that keep the in-process caches honest; null runs without caches. */
+  changes?: ChangeListener | null;
   clock?: Clock;
 }
 
@@ -69,6 +72,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     clock,
     scheduler: deps.deadlineQueue?.scheduler ?? null,
     idempotencyTtlHours: env.IDEMPOTENCY_TTL_HOURS,
+    changes: deps.changes ?? null,
     onBackgroundError: (error, context) => app.log.warn({ err: error }, `background task failed: ${context}`),
   });
   const { tenancy, idempotency, complaints, calendars, policies, deadlines } = services;

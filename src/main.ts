@@ -1,8 +1,11 @@
 import closeWithGrace from 'close-with-grace';
+import pino from 'pino';
 import { buildApp } from './app.js';
 import { ConfigError, loadEnv } from './config/env.js';
+import { listenForChanges } from './db/change-notifications.js';
 import { createDatabase } from './db/client.js';
 import { systemClock } from './lib/clock.js';
+import { loggerOptions } from './lib/logger.js';
 import { createRequestRedis } from './lib/redis.js';
 import { openDeadlineQueue } from './modules/deadlines/deadline-queue.js';
 
@@ -17,13 +20,18 @@ async function main(): Promise<void> {
   redis.on('error', () => {}); // reconnects on its own; readiness reports the outage
   redis.connect().catch(() => {});
   const deadlineQueue = openDeadlineQueue(env.REDIS_URL, env.REDIS_PREFIX, systemClock, { failFast: true });
-  const app = await buildApp({ env, database, redis, deadlineQueue });
+  const changes = listenForChanges(
+    env.DATABASE_URL,
+    pino(loggerOptions(env.LOG_LEVEL, { role: 'listener' })),
+  );
+  const app = await buildApp({ env, database, redis, deadlineQueue, changes });
 
   closeWithGrace({ delay: 10_000 }, async ({ signal, err }) => {
     if (err) app.log.error({ err }, 'shutting down after an unexpected error');
     else app.log.info({ signal }, 'shutting down');
     await app.close();
     await deadlineQueue.close();
+    await changes.close();
     redis.disconnect();
     await database.close();
   });

@@ -1,7 +1,9 @@
+import { type ChangeListener, invalidatedCache } from './db/change-notifications.js';
 import type { Db } from './db/client.js';
 import type { Clock } from './lib/clock.js';
+import type { BusinessCalendar } from './modules/calendars/business-time.js';
 import { createCalendarsRepository } from './modules/calendars/calendars.repository.js';
-import { createCalendarsService, toBusinessCalendar } from './modules/calendars/calendars.service.js';
+import { createCalendarsService } from './modules/calendars/calendars.service.js';
 import { createComplaintsRepository } from './modules/complaints/complaints.repository.js';
 import { createComplaintsService } from './modules/complaints/complaints.service.js';
 import type { DeadlineScheduler } from './modules/deadlines/deadline-scheduler.js';
@@ -10,9 +12,12 @@ import { createDeadlinesService } from './modules/deadlines/deadlines.service.js
 import { createEventsRepository } from './modules/events/events.repository.js';
 import { createIdempotencyRepository } from './modules/idempotency/idempotency.repository.js';
 import { createIdempotencyService } from './modules/idempotency/idempotency.service.js';
-import { createSlaPoliciesRepository } from './modules/sla-policies/sla-policies.repository.js';
+import {
+  createSlaPoliciesRepository,
+  type PolicyRow,
+} from './modules/sla-policies/sla-policies.repository.js';
 import { createSlaPoliciesService } from './modules/sla-policies/sla-policies.service.js';
-import { createTenancyRepository } from './modules/tenancy/tenancy.repository.js';
+import { type ApiKeyRow, createTenancyRepository } from './modules/tenancy/tenancy.repository.js';
 import { createTenancyService } from './modules/tenancy/tenancy.service.js';
 
 /**
@@ -26,8 +31,24 @@ export function createServices(deps: {
   scheduler: DeadlineScheduler | null;
   idempotencyTtlHours?: number;
   onBackgroundError?: (error: unknown, context: string) => void;
+  /** Committed-change notices; with them, API keys and SLA configuration are cached in process. */
+  changes?: ChangeListener | null;
 }) {
   const { db, clock } = deps;
+  const changes = deps.changes ?? null;
+  const keyCache = invalidatedCache<ApiKeyRow>(changes, {
+    max: 10_000,
+    ttlMs: 60_000,
+    affected: (notice, _hash, key) => notice.kind === 'api_key' && notice.keyId === key.id,
+  });
+  const slaConfigCache = invalidatedCache<{ policies?: PolicyRow[]; calendar?: BusinessCalendar | null }>(
+    changes,
+    {
+      max: 10_000,
+      ttlMs: 60_000,
+      affected: (notice, key) => notice.kind === 'sla_config' && key.includes(`:${notice.tenantId}`),
+    },
+  );
   const repositories = {
     tenancy: createTenancyRepository(db),
     complaints: createComplaintsRepository(db),
@@ -42,6 +63,7 @@ export function createServices(deps: {
     policies: repositories.policies,
     calendars: repositories.calendars,
     clock,
+    configCache: slaConfigCache,
   });
   const deadlines = createDeadlinesService({
     db,
@@ -49,11 +71,7 @@ export function createServices(deps: {
     complaints: repositories.complaints,
     events: repositories.events,
     governing: policies.governing,
-    calendarFor: async (tenantId, calendarId, tx) => {
-      if (!calendarId) return null;
-      const row = await repositories.calendars.find(tenantId, calendarId, {}, tx);
-      return row ? toBusinessCalendar(row) : null;
-    },
+    calendarFor: policies.calendarFor,
     scheduler: deps.scheduler,
     clock,
     onArmError: (error) => deps.onBackgroundError?.(error, 'arming deadline jobs'),
@@ -64,6 +82,7 @@ export function createServices(deps: {
     clock,
     onTenantCreated: (tenantId, tx) => policies.createDefaultPolicy(tenantId, tx),
     onBackgroundError: (error) => deps.onBackgroundError?.(error, 'recording API key use'),
+    keyCache,
   });
   const idempotency = createIdempotencyService({
     repository: repositories.idempotency,
@@ -78,7 +97,12 @@ export function createServices(deps: {
     deadlines,
     clock,
   });
-  const calendars = createCalendarsService({ db, calendars: repositories.calendars, clock });
+  const calendars = createCalendarsService({
+    db,
+    calendars: repositories.calendars,
+    clock,
+    onChanged: (tenantId) => slaConfigCache.forget({ kind: 'sla_config', tenantId }),
+  });
   return { repositories, tenancy, idempotency, complaints, calendars, policies, deadlines };
 }
 

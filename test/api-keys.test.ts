@@ -171,3 +171,28 @@ describe('/v1/api-keys', () => {
     expect(res.json().code).toBe('unauthenticated');
   });
 });
+
+describe('key cache across API processes', () => {
+  it('refuses a key revoked through another API process as soon as the revocation commits', async () => {
+    const second = await startTestApp();
+    try {
+      const created = (
+        await call(t.app, tenant.adminKey, { method: 'POST', url: '/v1/api-keys', json: { name: 'shared', scopes: ['complaints:read'] } })
+      ).json();
+      // Both processes have now looked the key up (and cached it).
+      expect((await call(t.app, created.key, { method: 'GET', url: '/v1/complaints' })).statusCode).toBe(200);
+      expect((await call(second.app, created.key, { method: 'GET', url: '/v1/complaints' })).statusCode).toBe(200);
+      expect((await call(second.app, tenant.adminKey, { method: 'DELETE', url: `/v1/api-keys/${created.id}` })).statusCode).toBe(204);
+      expect((await call(second.app, created.key, { method: 'GET', url: '/v1/complaints' })).statusCode).toBe(401);
+      const deadline = Date.now() + 2_000;
+      let status = 200;
+      while (status !== 401 && Date.now() < deadline) {
+        status = (await call(t.app, created.key, { method: 'GET', url: '/v1/complaints' })).statusCode;
+        if (status !== 401) await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      expect(status).toBe(401);
+    } finally {
+      await second.close();
+    }
+  });
+});

@@ -3,6 +3,7 @@ import type { Redis } from 'ioredis';
 import { inject } from 'vitest';
 import { buildApp } from '../src/app.js';
 import { type Env, loadEnv } from '../src/config/env.js';
+import { listenForChanges } from '../src/db/change-notifications.js';
 import { createDatabase, type Database } from '../src/db/client.js';
 import { systemClock } from '../src/lib/clock.js';
 import { createRequestRedis } from '../src/lib/redis.js';
@@ -48,7 +49,8 @@ export async function startTestApp(envOverrides: Record<string, string> = {}): P
   redis.on('error', () => {});
   await redis.connect().catch(() => {});
   const deadlineQueue = openDeadlineQueue(env.REDIS_URL, env.REDIS_PREFIX, systemClock, { failFast: true });
-  const app = await buildApp({ env, database, redis, deadlineQueue });
+  const changes = listenForChanges(env.DATABASE_URL, { warn: () => {} });
+  const app = await buildApp({ env, database, redis, deadlineQueue, changes });
   await app.ready();
   const services = createServices({
     db: database.db,
@@ -66,6 +68,7 @@ export async function startTestApp(envOverrides: Record<string, string> = {}): P
     async close() {
       await app.close();
       await deadlineQueue.close();
+      await changes.close();
       redis.disconnect();
       await database.close();
     },

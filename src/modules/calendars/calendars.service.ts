@@ -1,3 +1,4 @@
+import { announceChange } from '../../db/change-notifications.js';
 import type { Db } from '../../db/client.js';
 import type { Clock } from '../../lib/clock.js';
 import {
@@ -31,7 +32,13 @@ function assertValid(input: CalendarInput): void {
     throw new ValidationError(problems.map((message: string) => ({ field: 'body', message })));
 }
 
-export function createCalendarsService(deps: { db: Db; calendars: CalendarsRepository; clock: Clock }) {
+export function createCalendarsService(deps: {
+  db: Db;
+  calendars: CalendarsRepository;
+  clock: Clock;
+  /** Called after a committed change, so this process stops using the old hours at once. */
+  onChanged?: (tenantId: string) => void;
+}) {
   const { db, calendars, clock } = deps;
 
   async function get(tenantId: string, id: string): Promise<CalendarRow> {
@@ -59,14 +66,17 @@ export function createCalendarsService(deps: { db: Db; calendars: CalendarsRepos
     ): Promise<CalendarRow> {
       if (!ifMatch) throw new PreconditionRequiredError('calendar');
       assertValid(input);
-      return db.transaction(async (tx) => {
+      const replaced = await db.transaction(async (tx) => {
         const current = await calendars.find(tenantId, id, { forUpdate: true }, tx);
         if (!current) throw new NotFoundError('Calendar', id);
         if (!ifMatchSatisfied(ifMatch, etagForVersion(current.version))) {
           throw new PreconditionFailedError('Calendar', id, etagForVersion(current.version));
         }
+        await announceChange({ kind: 'sla_config', tenantId }, tx);
         return calendars.replace(tenantId, id, input, clock.now(), tx);
       });
+      deps.onChanged?.(tenantId);
+      return replaced;
     },
 
     async remove(tenantId: string, id: string): Promise<void> {
@@ -78,8 +88,10 @@ export function createCalendarsService(deps: { db: Db; calendars: CalendarsRepos
             detail: `Calendar '${id}' is used by an SLA policy; point the policy at another calendar first.`,
           });
         }
+        await announceChange({ kind: 'sla_config', tenantId }, tx);
         await calendars.delete(tenantId, id, tx);
       });
+      deps.onChanged?.(tenantId);
     },
   };
 }

@@ -1,6 +1,5 @@
 import { etagForVersion } from '../../lib/etag.js';
-import { toNextDeadline } from '../deadlines/deadline-views.js';
-import type { DeadlineRow } from '../deadlines/deadlines.repository.js';
+import { type NextDeadline, toNextDeadline } from '../deadlines/deadline-views.js';
 import type { CommunicationRow, ComplaintRow, TimelineRow } from './complaints.repository.js';
 import type { CommunicationView, ComplaintView, TimelineEntryView } from './complaints.schemas.js';
 
@@ -8,7 +7,7 @@ const iso = (date: Date) => date.toISOString();
 const isoOrNull = (date: Date | null) => (date ? date.toISOString() : null);
 
 /** The complaint as the REST API, GraphQL and events show it. */
-export function toComplaintView(row: ComplaintRow, nextDeadline: DeadlineRow | undefined): ComplaintView {
+export function toComplaintView(row: ComplaintRow, nextDeadline: NextDeadline | undefined): ComplaintView {
   return {
     id: row.id,
     reference: row.reference,

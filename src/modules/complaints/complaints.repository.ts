@@ -1,6 +1,6 @@
 import { and, asc, desc, eq, gt, gte, ilike, inArray, lt, or, type SQL, sql } from 'drizzle-orm';
 import type { Queryable } from '../../db/client.js';
-import { communications, complaints, complaintTimeline } from '../../db/schema/index.js';
+import { communications, complaints, complaintTimeline, deadlines } from '../../db/schema/index.js';
 import { isUuid } from '../../lib/ids.js';
 import { complaintReferenceSequence } from '../tenancy/tenancy.repository.js';
 import type { ComplaintStatus } from './complaint-status.js';
@@ -64,6 +64,32 @@ export function createComplaintsRepository(db: Queryable) {
     ): Promise<ComplaintRow | undefined> {
       const query = tx.select().from(complaints).where(byKey(tenantId, key));
       const [row] = options.forUpdate ? await query.for('update') : await query;
+      return row;
+    },
+
+    /**
+     * A complaint with its earliest pending deadline, in one round trip: the read every
+     * `GET /v1/complaints/{id}` makes.
+     */
+    async findWithNextDeadline(tenantId: string, key: string, tx: Queryable = db) {
+      const next = tx
+        .select({ id: deadlines.id, kind: deadlines.kind, dueAt: deadlines.dueAt })
+        .from(deadlines)
+        .where(
+          and(
+            eq(deadlines.tenantId, tenantId),
+            eq(deadlines.complaintId, complaints.id),
+            eq(deadlines.status, 'pending'),
+          ),
+        )
+        .orderBy(asc(deadlines.dueAt))
+        .limit(1)
+        .as('next_deadline');
+      const [row] = await tx
+        .select({ complaint: complaints, nextDeadline: { id: next.id, kind: next.kind, dueAt: next.dueAt } })
+        .from(complaints)
+        .leftJoinLateral(next, sql`true`)
+        .where(byKey(tenantId, key));
       return row;
     },
 

@@ -13,6 +13,7 @@ import {
 } from '../../lib/errors.js';
 import { ifMatchSatisfied } from '../../lib/etag.js';
 import { newId } from '../../lib/ids.js';
+import type { NextDeadline } from '../deadlines/deadline-views.js';
 import type { DeadlineRow } from '../deadlines/deadlines.repository.js';
 import type { DeadlineEffects, DeadlinesService } from '../deadlines/deadlines.service.js';
 import type { EventsRepository, EventType } from '../events/events.repository.js';
@@ -55,7 +56,7 @@ export interface IdempotencyBinding {
 /** A complaint with its earliest pending deadline, as every complaint answer shows it. */
 export interface ComplaintState {
   row: ComplaintRow;
-  nextDeadline: DeadlineRow | undefined;
+  nextDeadline: NextDeadline | undefined;
 }
 
 const SYSTEM_ACTOR: ActorRecord = { type: 'system', id: null, name: 'redress', onBehalfOf: null };
@@ -149,7 +150,9 @@ export function createComplaintsService(deps: {
     getRow,
 
     async get(tenantId: string, key: string): Promise<ComplaintState> {
-      return stateOf(await getRow(tenantId, key));
+      const found = await complaints.findWithNextDeadline(tenantId, key);
+      if (!found) throw new NotFoundError('Complaint', key);
+      return { row: found.complaint, nextDeadline: found.nextDeadline ?? undefined };
     },
 
     /** Takes in a new complaint; with an Idempotency-Key, a retry returns the first result. */

@@ -61,6 +61,9 @@ export const nextDeadlineSchema = z
   .describe('The earliest pending deadline, or null when none is pending.')
   .meta({ id: 'NextDeadline' });
 
-export function toNextDeadline(row: DeadlineRow | undefined): z.output<typeof nextDeadlineSchema> {
+/** The part of a deadline a complaint answer shows as its next due one. */
+export type NextDeadline = Pick<DeadlineRow, 'id' | 'kind' | 'dueAt'>;
+
+export function toNextDeadline(row: NextDeadline | undefined): z.output<typeof nextDeadlineSchema> {
   return row ? { id: row.id, kind: row.kind, dueAt: row.dueAt.toISOString() } : null;
 }

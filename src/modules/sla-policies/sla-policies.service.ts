@@ -1,3 +1,4 @@
+import { announceChange, type InvalidatedCache, invalidatedCache } from '../../db/change-notifications.js';
 import type { Db, Queryable } from '../../db/client.js';
 import type { Clock } from '../../lib/clock.js';
 import {
@@ -29,8 +30,32 @@ export function createSlaPoliciesService(deps: {
   policies: SlaPoliciesRepository;
   calendars: CalendarsRepository;
   clock: Clock;
+  /** Active policies and calendars per tenant, dropped the moment any process changes them. */
+  configCache?: InvalidatedCache<{ policies?: PolicyRow[]; calendar?: BusinessCalendar | null }>;
 }) {
   const { db, policies, calendars, clock } = deps;
+  const cache = deps.configCache ?? invalidatedCache(null, { max: 1, ttlMs: 1, affected: () => true });
+
+  async function activePolicies(tenantId: string, tx: Queryable): Promise<PolicyRow[]> {
+    const key = `policies:${tenantId}`;
+    const cached = cache.get(key)?.policies;
+    if (cached) return cached;
+    const rows = await policies.listActive(tenantId, tx);
+    cache.set(key, { policies: rows });
+    return rows;
+  }
+
+  /** The business calendar of a tenant's calendar id (null: none, so around the clock). */
+  async function calendarFor(tenantId: string, calendarId: string | null, tx: Queryable = db) {
+    if (!calendarId) return null;
+    const key = `calendar:${tenantId}:${calendarId}`;
+    const cached = cache.get(key);
+    if (cached) return cached.calendar ?? null;
+    const row = await calendars.find(tenantId, calendarId, {}, tx);
+    const calendar = row ? toBusinessCalendar(row) : null;
+    cache.set(key, { calendar });
+    return calendar;
+  }
 
   async function get(tenantId: string, id: string): Promise<PolicyRow> {
     const row = await policies.find(tenantId, id);
@@ -50,16 +75,14 @@ export function createSlaPoliciesService(deps: {
     }
   }
 
-  async function calendarOf(policy: PolicyRow, tx: Queryable = db): Promise<BusinessCalendar | null> {
-    if (!policy.calendarId) return null;
-    const row = await calendars.find(policy.tenantId, policy.calendarId, {}, tx);
-    return row ? toBusinessCalendar(row) : null;
-  }
+  const calendarOf = (policy: PolicyRow, tx: Queryable = db) =>
+    calendarFor(policy.tenantId, policy.calendarId, tx);
 
   return {
     get,
     list: (tenantId: string) => policies.list(tenantId),
     calendarOf,
+    calendarFor,
 
     /** Every tenant starts with one catch-all policy holding the seed targets. */
     async createDefaultPolicy(tenantId: string, tx: Queryable = db): Promise<PolicyRow> {
@@ -86,6 +109,8 @@ export function createSlaPoliciesService(deps: {
     async create(tenantId: string, input: CreatePolicyInput): Promise<PolicyRow> {
       return db.transaction(async (tx) => {
         await assertCalendarExists(tenantId, input.calendarId, tx);
+        await announceChange({ kind: 'sla_config', tenantId }, tx);
+        cache.delete(`policies:${tenantId}`);
         const now = clock.now();
         return policies.insert(
           {
@@ -123,6 +148,8 @@ export function createSlaPoliciesService(deps: {
           });
         }
         await assertCalendarExists(tenantId, input.calendarId, tx);
+        await announceChange({ kind: 'sla_config', tenantId }, tx);
+        cache.delete(`policies:${tenantId}`);
         const { targets, ...rest } = input;
         return policies.update(
           tenantId,
@@ -137,7 +164,7 @@ export function createSlaPoliciesService(deps: {
 
     /** The policy governing a complaint with these facts, as of now. */
     async governing(tenantId: string, facts: ComplaintFacts, tx: Queryable = db): Promise<GoverningPolicy> {
-      const policy = selectPolicy(await policies.listActive(tenantId, tx), facts);
+      const policy = selectPolicy(await activePolicies(tenantId, tx), facts);
       if (!policy) throw new Error(`tenant ${tenantId} has no active SLA policy`);
       return { policy, calendar: await calendarOf(policy, tx) };
     },

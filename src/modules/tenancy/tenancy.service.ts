@@ -1,3 +1,4 @@
+import { announceChange, type InvalidatedCache, invalidatedCache } from '../../db/change-notifications.js';
 import type { Db, Queryable } from '../../db/client.js';
 import type { Clock } from '../../lib/clock.js';
 import { NotFoundError, UnauthenticatedError, ValidationError } from '../../lib/errors.js';
@@ -31,8 +32,12 @@ export function createTenancyService(deps: {
   /** Runs inside the tenant-creation transaction, e.g. to give the tenant its default SLA policy. */
   onTenantCreated?: (tenantId: string, tx: Queryable) => Promise<unknown>;
   onBackgroundError?: (error: unknown) => void;
+  /** Keys recently looked up, dropped the moment any process revokes one. */
+  keyCache?: InvalidatedCache<ApiKeyRow>;
 }) {
   const { db, repository, clock } = deps;
+  const keyCache =
+    deps.keyCache ?? invalidatedCache<ApiKeyRow>(null, { max: 1, ttlMs: 1, affected: () => true });
   const lastUsedWrites = new Map<string, number>();
 
   async function issueKey(tenantId: string, input: NewApiKey, tx: Queryable) {
@@ -89,8 +94,13 @@ export function createTenancyService(deps: {
     },
 
     async revokeApiKey(tenantId: string, keyId: string): Promise<ApiKeyRow> {
-      const row = await repository.revokeApiKey(tenantId, keyId, clock.now());
+      const row = await db.transaction(async (tx) => {
+        const revoked = await repository.revokeApiKey(tenantId, keyId, clock.now(), tx);
+        if (revoked) await announceChange({ kind: 'api_key', keyId }, tx);
+        return revoked;
+      });
       if (!row) throw new NotFoundError('API key', keyId);
+      keyCache.delete(row.secretHash);
       return row;
     },
 
@@ -102,7 +112,7 @@ export function createTenancyService(deps: {
           ? await repository.findApiKeyByIdAnyTenant(idOrPrefix)
           : undefined;
       if (!found) throw new NotFoundError('API key', idOrPrefix);
-      return (await repository.revokeApiKey(found.tenantId, found.id, clock.now()))!;
+      return this.revokeApiKey(found.tenantId, found.id);
     },
 
     /** Resolves an `Authorization` header to the calling key, or explains why it cannot. */
@@ -118,8 +128,13 @@ export function createTenancyService(deps: {
       if (!looksLikeApiKey(plaintext)) {
         throw new UnauthenticatedError('The bearer token is not a Redress API key.');
       }
-      const key = await repository.findApiKeyByHash(hashApiKey(plaintext));
-      if (!key) throw new UnauthenticatedError('The API key is not recognised.');
+      const secretHash = hashApiKey(plaintext);
+      let key = keyCache.get(secretHash);
+      if (!key) {
+        key = await repository.findApiKeyByHash(secretHash);
+        if (!key) throw new UnauthenticatedError('The API key is not recognised.');
+        keyCache.set(secretHash, key);
+      }
       const now = clock.now();
       if (key.revokedAt) throw new UnauthenticatedError(`The API key '${key.prefix}' has been revoked.`);
       if (key.expiresAt && key.expiresAt.getTime() <= now.getTime()) {

@@ -1,0 +1,128 @@
+import { sql } from 'drizzle-orm';
+import { LRUCache } from 'lru-cache';
+import pg from 'pg';
+import type { Logger } from 'pino';
+import type { Queryable } from './client.js';
+
+/** The PostgreSQL channel on which committed changes to cached data are announced. */
+export const CHANGE_CHANNEL = 'redress_changes';
+
+export type ChangeNotice = { kind: 'api_key'; keyId: string } | { kind: 'sla_config'; tenantId: string };
+
+/**
+ * Announces a change from inside the transaction that makes it. PostgreSQL delivers NOTIFY only
+ * on commit, so no process drops a cache entry for a change that was rolled back.
+ */
+export async function announceChange(notice: ChangeNotice, tx: Queryable): Promise<void> {
+  await tx.execute(sql`select pg_notify(${CHANGE_CHANNEL}, ${JSON.stringify(notice)})`);
+}
+
+export interface ChangeListener {
+  /** True while notices are being received; caches must not serve entries otherwise. */
+  readonly listening: boolean;
+  /** Called for each notice, and with `null` when notices may have been missed (reconnect). */
+  subscribe(handler: (notice: ChangeNotice | null) => void): void;
+  close(): Promise<void>;
+}
+
+/**
+ * LISTENs on a dedicated connection. When the connection drops, subscribers hear `null` (drop
+ * everything: notices may have been missed) and it reconnects with a growing delay.
+ */
+export function listenForChanges(databaseUrl: string, log: Pick<Logger, 'warn'>): ChangeListener {
+  const handlers: Array<(notice: ChangeNotice | null) => void> = [];
+  let client: pg.Client | null = null;
+  let closed = false;
+  let retryMs = 250;
+  let timer: NodeJS.Timeout | undefined;
+  const broadcast = (notice: ChangeNotice | null) => {
+    for (const handler of handlers) handler(notice);
+  };
+
+  const connect = async () => {
+    if (closed) return;
+    const next = new pg.Client({ connectionString: databaseUrl, application_name: 'redress-listen' });
+    next.on('notification', (message) => {
+      if (message.channel !== CHANGE_CHANNEL || !message.payload) return;
+      try {
+        broadcast(JSON.parse(message.payload) as ChangeNotice);
+      } catch {
+        broadcast(null);
+      }
+    });
+    next.on('error', () => {});
+    next.on('end', () => {
+      if (closed) return;
+      client = null;
+      broadcast(null);
+      timer = setTimeout(connect, retryMs);
+      retryMs = Math.min(retryMs * 2, 10_000);
+    });
+    try {
+      await next.connect();
+      await next.query(`LISTEN ${CHANGE_CHANNEL}`);
+      client = next;
+      retryMs = 250;
+      // Anything may have changed while we were not listening.
+      broadcast(null);
+    } catch (error) {
+      log.warn({ err: error }, 'cannot listen for cache invalidations; retrying');
+      await next.end().catch(() => {});
+      if (!closed) {
+        timer = setTimeout(connect, retryMs);
+        retryMs = Math.min(retryMs * 2, 10_000);
+      }
+    }
+  };
+  void connect();
+
+  return {
+    get listening() {
+      return client !== null;
+    },
+    subscribe(handler) {
+      handlers.push(handler);
+    },
+    async close() {
+      closed = true;
+      clearTimeout(timer);
+      await client?.end().catch(() => {});
+    },
+  };
+}
+
+export interface InvalidatedCache<V> {
+  get(key: string): V | undefined;
+  set(key: string, value: V): void;
+  delete(key: string): void;
+  /** Drops, in this process and at once, every entry a notice would drop. */
+  forget(notice: ChangeNotice): void;
+}
+
+/**
+ * A bounded in-process cache kept honest by committed-change notices: an entry is dropped as soon
+ * as any process announces a change to it, and nothing is served while the listener is down.
+ * The TTL only bounds memory and the damage of a notice lost in a way the listener cannot see.
+ */
+export function invalidatedCache<V extends object>(
+  listener: ChangeListener | null,
+  options: { max: number; ttlMs: number; affected: (notice: ChangeNotice, key: string, value: V) => boolean },
+): InvalidatedCache<V> {
+  const cache = new LRUCache<string, V>({ max: options.max, ttl: options.ttlMs });
+  const forget = (notice: ChangeNotice) => {
+    for (const [key, value] of cache.entries()) {
+      if (options.affected(notice, key, value)) cache.delete(key);
+    }
+  };
+  listener?.subscribe((notice) => (notice === null ? cache.clear() : forget(notice)));
+  return {
+    get: (key) => (listener?.listening ? cache.get(key) : undefined),
+    set: (key, value) => {
+      if (listener?.listening) cache.set(key, value);
+    },
+    delete: (key) => {
+      cache.delete(key);
+    },
+    forget,
+  };
+}
