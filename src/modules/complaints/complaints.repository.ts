@@ -37,7 +37,37 @@ const byKey = (tenantId: string, key: string): SQL =>
     isUuid(key) ? eq(complaints.id, key) : eq(complaints.reference, key),
   )!;
 
+/** Complaint by id or reference joined with its earliest pending deadline. */
+function preparedComplaintWithNext(db: Queryable, by: 'id' | 'reference') {
+  const next = db
+    .select({ id: deadlines.id, kind: deadlines.kind, dueAt: deadlines.dueAt })
+    .from(deadlines)
+    .where(
+      and(
+        eq(deadlines.tenantId, sql.placeholder('tenantId')),
+        eq(deadlines.complaintId, complaints.id),
+        eq(deadlines.status, 'pending'),
+      ),
+    )
+    .orderBy(asc(deadlines.dueAt))
+    .limit(1)
+    .as('next_deadline');
+  return db
+    .select({ complaint: complaints, nextDeadline: { id: next.id, kind: next.kind, dueAt: next.dueAt } })
+    .from(complaints)
+    .leftJoinLateral(next, sql`true`)
+    .where(
+      and(
+        eq(complaints.tenantId, sql.placeholder('tenantId')),
+        by === 'id' ? eq(complaints.id, sql.placeholder('key')) : eq(complaints.reference, sql.placeholder('key')),
+      ),
+    )
+    .prepare(`complaint_with_next_by_${by}`);
+}
+
 export function createComplaintsRepository(db: Queryable) {
+  const complaintWithNextById = preparedComplaintWithNext(db, 'id');
+  const complaintWithNextByReference = preparedComplaintWithNext(db, 'reference');
   return {
     /**
      * Inserts a complaint, numbering it from the tenant's reference sequence. Returns undefined
@@ -69,27 +99,10 @@ export function createComplaintsRepository(db: Queryable) {
 
     /**
      * A complaint with its earliest pending deadline, in one round trip: the read every
-     * `GET /v1/complaints/{id}` makes.
+     * `GET /v1/complaints/{id}` makes, prepared once so the hot path skips query building.
      */
-    async findWithNextDeadline(tenantId: string, key: string, tx: Queryable = db) {
-      const next = tx
-        .select({ id: deadlines.id, kind: deadlines.kind, dueAt: deadlines.dueAt })
-        .from(deadlines)
-        .where(
-          and(
-            eq(deadlines.tenantId, tenantId),
-            eq(deadlines.complaintId, complaints.id),
-            eq(deadlines.status, 'pending'),
-          ),
-        )
-        .orderBy(asc(deadlines.dueAt))
-        .limit(1)
-        .as('next_deadline');
-      const [row] = await tx
-        .select({ complaint: complaints, nextDeadline: { id: next.id, kind: next.kind, dueAt: next.dueAt } })
-        .from(complaints)
-        .leftJoinLateral(next, sql`true`)
-        .where(byKey(tenantId, key));
+    async findWithNextDeadline(tenantId: string, key: string) {
+      const [row] = await (isUuid(key) ? complaintWithNextById : complaintWithNextByReference).execute({ tenantId, key });
       return row;
     },
 
