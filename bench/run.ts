@@ -3,9 +3,11 @@
  * own database and Redis prefix, printing figures and ratios against baselines from the same run.
  */
 import { runApiBenchmark } from './api.bench.js';
+import { runDeadlineBenchmark } from './deadlines.bench.js';
 
 const scenarios: Record<string, () => Promise<void>> = {
   api: runApiBenchmark,
+  deadlines: runDeadlineBenchmark,
 };
 
 const chosen = process.argv.slice(2).filter((arg) => !arg.startsWith('-'));

@@ -177,13 +177,24 @@ describe('key cache across API processes', () => {
     const second = await startTestApp();
     try {
       const created = (
-        await call(t.app, tenant.adminKey, { method: 'POST', url: '/v1/api-keys', json: { name: 'shared', scopes: ['complaints:read'] } })
+        await call(t.app, tenant.adminKey, {
+          method: 'POST',
+          url: '/v1/api-keys',
+          json: { name: 'shared', scopes: ['complaints:read'] },
+        })
       ).json();
       // Both processes have now looked the key up (and cached it).
       expect((await call(t.app, created.key, { method: 'GET', url: '/v1/complaints' })).statusCode).toBe(200);
-      expect((await call(second.app, created.key, { method: 'GET', url: '/v1/complaints' })).statusCode).toBe(200);
-      expect((await call(second.app, tenant.adminKey, { method: 'DELETE', url: `/v1/api-keys/${created.id}` })).statusCode).toBe(204);
-      expect((await call(second.app, created.key, { method: 'GET', url: '/v1/complaints' })).statusCode).toBe(401);
+      expect((await call(second.app, created.key, { method: 'GET', url: '/v1/complaints' })).statusCode).toBe(
+        200,
+      );
+      expect(
+        (await call(second.app, tenant.adminKey, { method: 'DELETE', url: `/v1/api-keys/${created.id}` }))
+          .statusCode,
+      ).toBe(204);
+      expect((await call(second.app, created.key, { method: 'GET', url: '/v1/complaints' })).statusCode).toBe(
+        401,
+      );
       const deadline = Date.now() + 2_000;
       let status = 200;
       while (status !== 401 && Date.now() < deadline) {

@@ -444,3 +444,40 @@ describe('deadlines over REST', () => {
     expect(bad.statusCode).toBe(400);
   });
 });
+
+describe('deadline JSON built in SQL', () => {
+  it('matches the REST view field for field, whatever the status', async () => {
+    const c = (
+      await call(t.app, writer, {
+        method: 'POST',
+        url: '/v1/complaints',
+        json: complaintBody({ channel: 'web', severity: 'major' }),
+      })
+    ).json();
+    // Give the deadlines a spread of states: met, paused, cancelled, pending.
+    await call(t.app, writer, {
+      method: 'POST',
+      url: `/v1/complaints/${c.id}/communications`,
+      json: { direction: 'outbound', channel: 'web', body: 'Received', contactMade: true },
+    });
+    for (const to of ['acknowledged', 'investigating', 'awaiting_customer']) {
+      await call(t.app, writer, { method: 'POST', url: `/v1/complaints/${c.id}/transitions`, json: { to } });
+    }
+    await t.database.pool.query(
+      "update deadlines set status = 'breached', breached_at = now() where complaint_id = $1 and kind = 'major_report'",
+      [c.id],
+    );
+    const rest = (
+      await call(t.app, writer, { method: 'GET', url: `/v1/complaints/${c.id}/deadlines` })
+    ).json().data;
+    const { rows } = await t.database.pool.query(
+      'select deadline_view(d) as view from deadlines d where complaint_id = $1',
+      [c.id],
+    );
+    const statuses = new Set(rest.map((d: { status: string }) => d.status));
+    expect(statuses.size).toBeGreaterThanOrEqual(3);
+    for (const view of rest) {
+      expect(rows.map((r) => r.view).find((sqlView) => sqlView.id === view.id)).toEqual(view);
+    }
+  });
+});

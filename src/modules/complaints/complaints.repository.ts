@@ -59,7 +59,9 @@ function preparedComplaintWithNext(db: Queryable, by: 'id' | 'reference') {
     .where(
       and(
         eq(complaints.tenantId, sql.placeholder('tenantId')),
-        by === 'id' ? eq(complaints.id, sql.placeholder('key')) : eq(complaints.reference, sql.placeholder('key')),
+        by === 'id'
+          ? eq(complaints.id, sql.placeholder('key'))
+          : eq(complaints.reference, sql.placeholder('key')),
       ),
     )
     .prepare(`complaint_with_next_by_${by}`);
@@ -102,7 +104,10 @@ export function createComplaintsRepository(db: Queryable) {
      * `GET /v1/complaints/{id}` makes, prepared once so the hot path skips query building.
      */
     async findWithNextDeadline(tenantId: string, key: string) {
-      const [row] = await (isUuid(key) ? complaintWithNextById : complaintWithNextByReference).execute({ tenantId, key });
+      const [row] = await (isUuid(key) ? complaintWithNextById : complaintWithNextByReference).execute({
+        tenantId,
+        key,
+      });
       return row;
     },
 

@@ -1,11 +1,30 @@
 import { and, asc, eq, gte, inArray, lt, lte, type SQL, sql } from 'drizzle-orm';
 import type { Queryable } from '../../db/client.js';
-import { complaints, deadlines } from '../../db/schema/index.js';
+import { type ActorRecord, complaints, complaintTimeline, deadlines, events } from '../../db/schema/index.js';
 import type { DeadlineKind } from '../sla-policies/sla-targets.js';
 
 export type DeadlineRow = typeof deadlines.$inferSelect;
 export type NewDeadlineRow = typeof deadlines.$inferInsert;
 export type DeadlineStatus = DeadlineRow['status'];
+
+/** What the worker needs back from recording a wake-up (metrics, logs). */
+export interface RecordedWakeUp {
+  id: string;
+  kind: DeadlineRow['kind'];
+  tenantId: string;
+  complaintId: string;
+  dueAt: Date;
+  breachedAt: Date | null;
+}
+
+type RecordedWakeUpRow = {
+  id: string;
+  kind: DeadlineRow['kind'];
+  tenant_id: string;
+  complaint_id: string;
+  due_at: string | Date;
+  breached_at: string | Date | null;
+} & Record<string, unknown>;
 
 export interface DeadlineFilters {
   statuses?: DeadlineStatus[];
@@ -137,42 +156,65 @@ export function createDeadlinesRepository(db: Queryable) {
     },
 
     /**
-     * Records a breach if, and only if, the deadline is still pending and still due at the time
-     * the job was armed for. A job that runs twice, or one armed before a pause, changes nothing.
+     * The worker's write, in one statement (one round trip, atomic without BEGIN/COMMIT): records a
+     * breach or warning with a conditional update, numbers the complaint's next event, and writes
+     * the event (and, for a breach, the timeline entry). When the condition fails — the job ran
+     * before, or the deadline was met, paused or moved — nothing at all is written.
      */
-    async markBreached(
-      id: string,
-      armedDueAt: Date,
-      at: Date,
+    async recordWakeUp(
+      input: {
+        deadlineId: string;
+        armedFor: Date;
+        at: Date;
+        eventId: string;
+        actor: ActorRecord;
+        wakeUp: { type: 'breach' } | { type: 'warning'; index: number };
+      },
       tx: Queryable = db,
-    ): Promise<DeadlineRow | undefined> {
-      const [row] = await tx
-        .update(deadlines)
-        .set({
-          status: 'breached',
-          breachedAt: sql`greatest(${at}::timestamptz, ${deadlines.dueAt})`,
-          updatedAt: at,
-        })
-        .where(and(eq(deadlines.id, id), eq(deadlines.status, 'pending'), eq(deadlines.dueAt, armedDueAt)))
-        .returning();
-      return row;
-    },
-
-    /** Records warning `index` unless it (or a later one) already was, or the deadline moved on. */
-    async markWarned(id: string, index: number, armedDueAt: Date, at: Date, tx: Queryable = db) {
-      const [row] = await tx
-        .update(deadlines)
-        .set({ warningsFired: index + 1, updatedAt: at })
-        .where(
-          and(
-            eq(deadlines.id, id),
-            eq(deadlines.status, 'pending'),
-            eq(deadlines.dueAt, armedDueAt),
-            lte(deadlines.warningsFired, index),
-          ),
+    ): Promise<RecordedWakeUp | undefined> {
+      const { deadlineId, armedFor, at, eventId, actor, wakeUp } = input;
+      const isBreach = wakeUp.type === 'breach';
+      const index = wakeUp.type === 'warning' ? wakeUp.index : -1;
+      const result = await tx.execute<RecordedWakeUpRow>(sql`
+        with d as (
+          update ${deadlines}
+          set status = case when ${isBreach}::boolean then 'breached'::deadline_status else status end,
+              breached_at = case when ${isBreach}::boolean then greatest(${at}::timestamptz, due_at) else breached_at end,
+              warnings_fired = case when ${isBreach}::boolean then warnings_fired else ${index + 1}::int end,
+              updated_at = ${at}::timestamptz
+          where id = ${deadlineId}::uuid and status = 'pending' and due_at = ${armedFor}::timestamptz
+            and (${isBreach}::boolean or warnings_fired <= ${index}::int)
+          returning deadlines.*, deadline_view(deadlines) as view
+        ), c as (
+          update ${complaints} set event_sequence = complaints.event_sequence + 1
+          from d where complaints.id = d.complaint_id and complaints.tenant_id = d.tenant_id
+          returning complaints.id, complaints.tenant_id, complaints.reference, complaints.event_sequence
+        ), e as (
+          insert into ${events} (id, tenant_id, type, complaint_id, sequence, occurred_at, data)
+          select ${eventId}::text, c.tenant_id, ${isBreach ? 'deadline.breached' : 'deadline.warning'}::text, c.id, c.event_sequence, ${at}::timestamptz,
+            jsonb_build_object('tenantId', c.tenant_id, 'complaintId', c.id, 'reference', c.reference,
+              'sequence', c.event_sequence, 'deadline', d.view)
+            || case when ${isBreach}::boolean then '{}'::jsonb
+               else jsonb_build_object('warning', jsonb_build_object('index', ${index}::int, 'fraction', d.warn_fractions[${index + 1}::int]::numeric))
+               end
+          from c cross join d
+        ), t as (
+          insert into ${complaintTimeline} (tenant_id, complaint_id, type, actor, occurred_at, data)
+          select d.tenant_id, d.complaint_id, 'deadline.breached', ${JSON.stringify(actor)}::jsonb, ${at}::timestamptz,
+            jsonb_build_object('deadlineId', d.id, 'kind', d.kind, 'dueAt', iso_utc(d.due_at))
+          from d where ${isBreach}::boolean
         )
-        .returning();
-      return row;
+        select d.id, d.kind, d.tenant_id, d.complaint_id, d.due_at, d.breached_at from d`);
+      const row = result.rows[0];
+      if (!row) return undefined;
+      return {
+        id: row.id,
+        kind: row.kind,
+        tenantId: row.tenant_id,
+        complaintId: row.complaint_id,
+        dueAt: new Date(row.due_at),
+        breachedAt: row.breached_at === null ? null : new Date(row.breached_at),
+      };
     },
 
     /** Pending deadlines in due order after a position, for the reconciler's sweep. */

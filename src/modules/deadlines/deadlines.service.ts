@@ -7,7 +7,7 @@ import { ConflictError, NotFoundError } from '../../lib/errors.js';
 import { newId } from '../../lib/ids.js';
 import type { BusinessCalendar } from '../calendars/business-time.js';
 import type { ComplaintRow, ComplaintsRepository } from '../complaints/complaints.repository.js';
-import type { EventsRepository } from '../events/events.repository.js';
+import { type EventsRepository, newEventId } from '../events/events.repository.js';
 import type { GoverningPolicy } from '../sla-policies/sla-policies.service.js';
 import { type DeadlineKind, isOnlineChannel } from '../sla-policies/sla-targets.js';
 import {
@@ -374,36 +374,27 @@ export function createDeadlinesService(deps: {
       });
     },
 
-    /** Worker: records a breach exactly once; returns the breached deadline, or undefined if nothing was due. */
-    async recordBreach(deadlineId: string, armedFor: Date): Promise<DeadlineRow | undefined> {
-      return deps.db.transaction(async (tx) => {
-        const now = clock.now();
-        const breached = await deadlines.markBreached(deadlineId, armedFor, now, tx);
-        if (!breached) return undefined;
-        const complaint = await deps.complaints.findByKey(breached.tenantId, breached.complaintId, {}, tx);
-        await recordOnComplaint(complaint!, 'deadline.breached', breached, now, SYSTEM_ACTOR, {}, tx);
-        return breached;
+    /** Worker: records a breach exactly once; undefined when nothing was due (a repeat or stale job). */
+    recordBreach(deadlineId: string, armedFor: Date) {
+      return deadlines.recordWakeUp({
+        deadlineId,
+        armedFor,
+        at: clock.now(),
+        eventId: newEventId(),
+        actor: SYSTEM_ACTOR,
+        wakeUp: { type: 'breach' },
       });
     },
 
     /** Worker: records warning `index` once. */
-    async recordWarning(deadlineId: string, index: number, armedFor: Date): Promise<DeadlineRow | undefined> {
-      return deps.db.transaction(async (tx) => {
-        const now = clock.now();
-        const warned = await deadlines.markWarned(deadlineId, index, armedFor, now, tx);
-        if (!warned) return undefined;
-        const complaint = await deps.complaints.findByKey(warned.tenantId, warned.complaintId, {}, tx);
-        const fraction = warned.warnFractions[index] ?? null;
-        await recordOnComplaint(
-          complaint!,
-          'deadline.warning',
-          warned,
-          now,
-          SYSTEM_ACTOR,
-          { warning: { index, fraction } },
-          tx,
-        );
-        return warned;
+    recordWarning(deadlineId: string, index: number, armedFor: Date) {
+      return deadlines.recordWakeUp({
+        deadlineId,
+        armedFor,
+        at: clock.now(),
+        eventId: newEventId(),
+        actor: SYSTEM_ACTOR,
+        wakeUp: { type: 'warning', index },
       });
     },
 

@@ -1,0 +1,211 @@
+/**
+ * Deadline scenario: 100,000 pending deadlines due across a 60-second window, armed in BullMQ as
+ * the API arms them, then fired by the real worker process. Prints detection lag, breaches per
+ * second against the same breach transactions issued directly, the exactly-once check, and
+ * Redis memory per pending deadline.
+ */
+import { mkdir, writeFile } from 'node:fs/promises';
+import { Redis } from 'ioredis';
+import pg from 'pg';
+import { createDatabase } from '../src/db/client.js';
+import { systemClock } from '../src/lib/clock.js';
+import { openDeadlineQueue } from '../src/modules/deadlines/deadline-queue.js';
+import { createServices } from '../src/services.js';
+import { benchResources, percentile, redisUrl, sleep, startChild, table, verdict } from './lib.js';
+
+const COUNT = Number(process.env.BENCH_DEADLINES ?? 100_000);
+const WINDOW_SECONDS = Number(process.env.BENCH_WINDOW ?? 60);
+const PER_COMPLAINT = 100;
+/** Time allowed for arming before the first deadline falls due. */
+const LEAD_SECONDS = Number(process.env.BENCH_LEAD ?? 30);
+const CONCURRENCY = process.env.BENCH_WORKER_CONCURRENCY ?? '50';
+
+async function usedMemory(redis: Redis): Promise<number> {
+  const info = await redis.info('memory');
+  return Number(/used_memory:(\d+)/.exec(info)?.[1] ?? Number.NaN);
+}
+
+/** The breach transaction the worker runs, issued directly on `connections` connections: the baseline. */
+async function rawBreaches(databaseUrl: string, ids: string[], connections: number): Promise<number> {
+  const pool = new pg.Pool({ connectionString: databaseUrl, max: connections });
+  let next = 0;
+  const started = Date.now();
+  await Promise.all(
+    Array.from({ length: connections }, async () => {
+      while (next < ids.length) {
+        const id = ids[next++]!;
+        const client = await pool.connect();
+        try {
+          await client.query('begin');
+          const { rows } = await client.query(
+            `update deadlines set status = 'breached', breached_at = now(), updated_at = now()
+             where id = $1 and status = 'pending' returning tenant_id, complaint_id`,
+            [id],
+          );
+          const row = rows[0];
+          if (row) {
+            await client.query('select * from complaints where tenant_id = $1 and id = $2', [row.tenant_id, row.complaint_id]);
+            const seq = await client.query(
+              'update complaints set event_sequence = event_sequence + 1 where id = $1 returning event_sequence',
+              [row.complaint_id],
+            );
+            await client.query(
+              `insert into events (id, tenant_id, type, complaint_id, sequence, data)
+               values ('evt_' || md5(random()::text), $1, 'deadline.breached', $2, $3, '{}')`,
+              [row.tenant_id, row.complaint_id, seq.rows[0].event_sequence],
+            );
+            await client.query(
+              `insert into complaint_timeline (tenant_id, complaint_id, type, actor, data)
+               values ($1, $2, 'deadline.breached', '{"type":"system"}', '{}')`,
+              [row.tenant_id, row.complaint_id],
+            );
+          }
+          await client.query('commit');
+        } finally {
+          client.release();
+        }
+      }
+    }),
+  );
+  await pool.end();
+  return ids.length / ((Date.now() - started) / 1000);
+}
+
+export async function runDeadlineBenchmark(): Promise<void> {
+  const resources = await benchResources('deadlines');
+  const database = createDatabase({ url: resources.databaseUrl, poolMax: 8, applicationName: 'bench' });
+  const redis = new Redis(redisUrl);
+  const deadlineQueue = openDeadlineQueue(redisUrl, resources.redisPrefix, systemClock, { failFast: false });
+  let worker: Awaited<ReturnType<typeof startChild>> | null = null;
+  try {
+    const services = createServices({ db: database.db, clock: systemClock, scheduler: null });
+    const { tenant } = await services.tenancy.createTenant('Bench');
+    const [policy] = await services.policies.list(tenant.id);
+    const complaints = Math.ceil(COUNT / PER_COMPLAINT);
+    console.log(`deadline scenario: ${COUNT.toLocaleString('en-US')} deadlines over ${WINDOW_SECONDS} s, worker concurrency ${CONCURRENCY}`);
+
+    await database.pool.query(
+      `insert into complaints (id, tenant_id, reference, channel, subject, description, received_at, received_by)
+       select gen_random_uuid(), $1, 'B-' || i, 'web', 'Bench complaint', 'Bench', now(), 'bench'
+       from generate_series(1, $2) as i`,
+      [tenant.id, complaints],
+    );
+    // Due times spread evenly over the window, starting LEAD_SECONDS from now; a warning at 75 %
+    // of each span, as the default policy sets.
+    await database.pool.query(
+      `with c as (select id, row_number() over (order by id) - 1 as n from complaints where tenant_id = $1),
+            d as (select c.id as complaint_id, (c.n * $2 + k) as i from c, generate_series(0, $2 - 1) as k),
+            t as (select complaint_id, i, now() as starts,
+                         now() + make_interval(secs => $4 + (i::float8 / $3) * $5) as due from d where i < $3)
+       insert into deadlines (id, tenant_id, complaint_id, kind, status, starts_at, due_at, warn_ats, warn_fractions,
+                              clock, target_duration, duration_ms, policy_id, policy_version)
+       select gen_random_uuid(), $1, complaint_id, 'online_reply', 'pending', starts, due,
+              array[starts + (due - starts) * 0.75], array[0.75]::real[], 'calendar', null,
+              (extract(epoch from due - starts) * 1000)::bigint, $6, 1
+       from t`,
+      [tenant.id, PER_COMPLAINT, COUNT, LEAD_SECONDS, WINDOW_SECONDS, policy!.id],
+    );
+
+    const memoryBefore = await usedMemory(redis);
+    const armStarted = Date.now();
+    let after: { dueAt: Date; id: string } | null = null;
+    for (;;) {
+      const page = await services.repositories.deadlines.pendingPage(after, 2_000);
+      if (page.length === 0) break;
+      await deadlineQueue.scheduler.arm(page);
+      const last = page.at(-1)!;
+      after = { dueAt: last.dueAt, id: last.id };
+    }
+    const armSeconds = (Date.now() - armStarted) / 1000;
+    const memoryAfter = await usedMemory(redis);
+    const bytesPerDeadline = (memoryAfter - memoryBefore) / COUNT;
+    const jobs = await deadlineQueue.queue.getJobCounts('delayed', 'wait');
+    console.log(
+      `armed ${((jobs.delayed ?? 0) + (jobs.wait ?? 0)).toLocaleString('en-US')} jobs in ${armSeconds.toFixed(1)} s; ` +
+        `Redis grew ${((memoryAfter - memoryBefore) / 1_048_576).toFixed(1)} MiB`,
+    );
+    const { rows: firstDue } = await database.pool.query('select min(due_at) as first from deadlines');
+    if (new Date(firstDue[0].first).getTime() < Date.now()) {
+      console.log('warning: arming took longer than the lead time; raise BENCH_LEAD for a fair lag figure');
+    }
+
+    worker = await startChild(
+      'src/worker.ts',
+      {
+        DATABASE_URL: resources.databaseUrl,
+        REDIS_URL: redisUrl,
+        REDIS_PREFIX: resources.redisPrefix,
+        LOG_LEVEL: 'warn',
+        WORKER_CONCURRENCY: CONCURRENCY,
+        WORKER_METRICS_PORT: '0',
+        SLA_RECONCILE_INTERVAL: '600',
+        NODE_ENV: 'production',
+      },
+      () => false,
+      async () => true,
+    );
+    const giveUpAt = Date.now() + (LEAD_SECONDS + WINDOW_SECONDS + 120) * 1000;
+    let breached = 0;
+    while (Date.now() < giveUpAt) {
+      const { rows } = await database.pool.query(`select count(*)::int as n from deadlines where status = 'breached'`);
+      breached = rows[0].n;
+      if (breached >= COUNT) break;
+      await sleep(1_000);
+    }
+    await worker.stop();
+    worker = null;
+
+    const { rows: lagRows } = await database.pool.query(
+      `select extract(epoch from breached_at - due_at) * 1000 as lag_ms from deadlines where status = 'breached' order by 1`,
+    );
+    const lags = lagRows.map((row) => Number(row.lag_ms));
+    const { rows: span } = await database.pool.query(
+      `select extract(epoch from max(breached_at) - min(breached_at)) as seconds from deadlines where status = 'breached'`,
+    );
+    const { rows: events } = await database.pool.query(
+      `select count(*)::int as total, count(distinct data->'deadline'->>'id')::int as distinct_deadlines
+       from events where type = 'deadline.breached'`,
+    );
+    const { rows: warnings } = await database.pool.query(`select count(*)::int as n from events where type = 'deadline.warning'`);
+    const breachesPerSecond = breached / Math.max(1, Number(span[0].seconds));
+    const exactlyOnce = events[0].total === COUNT && events[0].distinct_deadlines === COUNT && breached === COUNT;
+
+    // Baseline from the same run: the same breach transactions issued directly, on 5,000 fresh deadlines.
+    const { rows: fresh } = await database.pool.query(
+      `insert into deadlines (id, tenant_id, complaint_id, kind, status, starts_at, due_at, clock, duration_ms, policy_id, policy_version)
+       select gen_random_uuid(), tenant_id, complaint_id, kind, 'pending', now(), now(), clock, 0, policy_id, 1
+       from deadlines limit 5000 returning id`,
+    );
+    const rawPerSecond = await rawBreaches(resources.databaseUrl, fresh.map((row) => row.id as string), Number(CONCURRENCY));
+
+    const summary = {
+      deadlines: COUNT,
+      breached,
+      breachedEvents: events[0].total,
+      warningEvents: warnings[0].n,
+      'lag p50 ms': percentile(lags, 50),
+      'lag p99 ms': percentile(lags, 99),
+      'lag max ms': lags.at(-1) ?? Number.NaN,
+      'breaches/s': breachesPerSecond,
+      'raw breach tx/s': rawPerSecond,
+      'Redis bytes/deadline': bytesPerDeadline,
+    };
+    console.log(`\n${table(Object.entries(summary).map(([figure, value]) => ({ figure, value })))}`);
+    console.log(
+      `\nratio worker breaches/s ÷ raw breach transactions/s: ${(breachesPerSecond / rawPerSecond).toFixed(2)}` +
+        `\ntargets: p99 lag ≤ 1 s ${verdict(summary['lag p99 ms'] <= 1000)}, every deadline breached exactly once ${verdict(exactlyOnce)}, ` +
+        `≤ 1 KB Redis per pending deadline ${verdict(bytesPerDeadline <= 1024)}`,
+    );
+    await mkdir('bench/results', { recursive: true });
+    await writeFile(
+      `bench/results/deadlines-${new Date().toISOString().replaceAll(':', '-')}.json`,
+      JSON.stringify({ windowSeconds: WINDOW_SECONDS, concurrency: CONCURRENCY, armSeconds, summary, exactlyOnce }, null, 2),
+    );
+  } finally {
+    await worker?.stop();
+    await deadlineQueue.close();
+    redis.disconnect();
+    await database.close();
+    await resources.cleanup();
+  }
+}
