@@ -1,25 +1,35 @@
 # syntax=docker/dockerfile:1
 
-# --- build: compile TypeScript with the dev toolchain --------------------------------------
+# One image for every Redress process:
+#   node dist/src/main.js     the API (default command), port 3000
+#   node dist/src/worker.js   the BullMQ worker and deadline reconciler, metrics on 9464
+#   node dist/src/cli.js …    admin commands: migrate, tenant create, apikey create|revoke, demo
+# No HEALTHCHECK here: docker-compose.yml (or the orchestrator) checks /readyz.
+
+# --- build: compile TypeScript with the dev toolchain ----------------------------------------
 FROM node:22-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
+# tsconfig.json has rootDir "." and outDir "dist", so src/main.ts becomes dist/src/main.js.
 RUN npm run build
 
-# --- runtime: production dependencies, compiled code and migrations -------------------------
+# --- runtime: production dependencies, compiled code and migrations --------------------------
 FROM node:22-bookworm-slim AS runtime
 ENV NODE_ENV=production
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 COPY --from=build /app/dist ./dist
-# The migrator looks for ../../migrations from dist/src/db/migrate.js, that is /app/dist/migrations.
+# src/db/migrate.ts finds the migrations at new URL('../../migrations', import.meta.url).
+# Compiled, that file is /app/dist/src/db/migrate.js: its directory is /app/dist/src/db/,
+# '..' is /app/dist/src/, '../..' is /app/dist/, so the folder must be /app/dist/migrations.
+# (From source, src/db/ → ../.. is the repository root, where migrations/ lives.)
 COPY migrations ./dist/migrations
 USER node
 EXPOSE 3000 9464
-# The same image runs the API (default), the worker (node dist/src/worker.js) and the admin CLI
-# (node dist/src/cli.js migrate | tenant create --name … | apikey create …).
+# Use the compiled entry points. The npm scripts (`npm start`, `npm run cli`, …) run tsx on
+# src/*.ts, which this image deliberately does not contain: they are for a checkout.
 CMD ["node", "dist/src/main.js"]

@@ -24,8 +24,9 @@ export async function startWorker(env: Env) {
   const clock = systemClock;
   const database = createDatabase({
     url: env.DATABASE_URL,
-    // One connection per concurrent job, plus a few for the reconciler and metrics.
-    poolMax: Math.max(env.DATABASE_POOL_MAX, env.WORKER_CONCURRENCY + 4),
+    // Each job holds a connection for one statement, so concurrent jobs share a modest pool
+    // rather than each taking one (PostgreSQL's max_connections is shared by every process).
+    poolMax: env.DATABASE_POOL_MAX,
     applicationName: 'redress-worker',
   });
   const deadlineQueue = openDeadlineQueue(env.REDIS_URL, env.REDIS_PREFIX, clock, { failFast: false });

@@ -46,7 +46,7 @@ export const envSchema = z.object({
   WORKER_METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(9464),
   /** When set, the API's /metrics needs `Authorization: Bearer <METRICS_TOKEN>`. */
   METRICS_TOKEN: z.string().min(16).max(200).optional(),
-  /** Public base URL used in Location headers and the OpenAPI servers list. */
+  /** Public base URL; when set, Location headers are absolute URLs under it. */
   PUBLIC_BASE_URL: z.string().url().optional(),
 });
 

@@ -29,7 +29,7 @@ const descriptions: Record<number, string> = {
   400: 'Invalid request (validation_failed, malformed_json, invalid_cursor).',
   401: 'Missing, unknown, expired or revoked API key (unauthenticated).',
   403: 'The API key lacks the scope this operation needs (insufficient_scope).',
-  404: 'No such resource for this tenant (not_found).',
+  404: 'No such resource for this tenant (not_found), or no such endpoint (route_not_found).',
   409: 'Conflict with the current state (see `code`).',
   412: 'If-Match does not match the current ETag (precondition_failed).',
   413: 'Request body too large (payload_too_large).',

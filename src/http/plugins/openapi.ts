@@ -27,6 +27,15 @@ export const openapiPlugin = fp(
             name: 'complaints',
             description: 'Complaint intake, updates, status changes, communications and timeline',
           },
+          { name: 'deadlines', description: 'Response deadlines of complaints, and work queues across them' },
+          {
+            name: 'sla-policies',
+            description: 'Versioned SLA targets that set deadlines (scope `policies:manage`)',
+          },
+          {
+            name: 'calendars',
+            description: 'Business calendars for business-hour clocks (scope `policies:manage`)',
+          },
           { name: 'api-keys', description: 'API keys of the calling tenant (scope `admin`)' },
           { name: 'health', description: 'Liveness and readiness' },
         ],
