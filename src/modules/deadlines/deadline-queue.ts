@@ -26,7 +26,8 @@ export function openDeadlineQueue(
   const connection = options.failFast ? createRequestRedis(redisUrl) : createQueueRedis(redisUrl);
   connection.on('error', () => {}); // ioredis reconnects by itself; arming failures are reported per call
   if (options.failFast) connection.connect().catch(() => {});
-  const queue = createQueue('deadlines', connection, prefix);
+  // Nothing reads the queue's event stream (PostgreSQL is the record), so keep it short.
+  const queue = createQueue('deadlines', connection, prefix, { streams: { events: { maxLen: 100 } } });
   queue.on('error', () => {});
   return {
     connection,

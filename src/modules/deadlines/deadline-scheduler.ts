@@ -14,7 +14,7 @@ export interface DeadlineWakeUp {
 // deadline stays small. Failed jobs are kept briefly for inspection; the reconciler re-arms them.
 const JOB_OPTIONS: JobsOptions = {
   removeOnComplete: true,
-  removeOnFail: { age: 3_600, count: 1_000 },
+  removeOnFail: 1_000,
   attempts: 5,
   backoff: { type: 'exponential', delay: 500 },
 };
