@@ -47,7 +47,10 @@ async function rawBreaches(databaseUrl: string, ids: string[], connections: numb
           );
           const row = rows[0];
           if (row) {
-            await client.query('select * from complaints where tenant_id = $1 and id = $2', [row.tenant_id, row.complaint_id]);
+            await client.query('select * from complaints where tenant_id = $1 and id = $2', [
+              row.tenant_id,
+              row.complaint_id,
+            ]);
             const seq = await client.query(
               'update complaints set event_sequence = event_sequence + 1 where id = $1 returning event_sequence',
               [row.complaint_id],
@@ -85,7 +88,9 @@ export async function runDeadlineBenchmark(): Promise<void> {
     const { tenant } = await services.tenancy.createTenant('Bench');
     const [policy] = await services.policies.list(tenant.id);
     const complaints = Math.ceil(COUNT / PER_COMPLAINT);
-    console.log(`deadline scenario: ${COUNT.toLocaleString('en-US')} deadlines over ${WINDOW_SECONDS} s, worker concurrency ${CONCURRENCY}`);
+    console.log(
+      `deadline scenario: ${COUNT.toLocaleString('en-US')} deadlines over ${WINDOW_SECONDS} s, worker concurrency ${CONCURRENCY}`,
+    );
 
     await database.pool.query(
       `insert into complaints (id, tenant_id, reference, channel, subject, description, received_at, received_by)
@@ -150,7 +155,9 @@ export async function runDeadlineBenchmark(): Promise<void> {
     const giveUpAt = Date.now() + (LEAD_SECONDS + WINDOW_SECONDS + 120) * 1000;
     let breached = 0;
     while (Date.now() < giveUpAt) {
-      const { rows } = await database.pool.query(`select count(*)::int as n from deadlines where status = 'breached'`);
+      const { rows } = await database.pool.query(
+        `select count(*)::int as n from deadlines where status = 'breached'`,
+      );
       breached = rows[0].n;
       if (breached >= COUNT) break;
       await sleep(1_000);
@@ -169,9 +176,12 @@ export async function runDeadlineBenchmark(): Promise<void> {
       `select count(*)::int as total, count(distinct data->'deadline'->>'id')::int as distinct_deadlines
        from events where type = 'deadline.breached'`,
     );
-    const { rows: warnings } = await database.pool.query(`select count(*)::int as n from events where type = 'deadline.warning'`);
+    const { rows: warnings } = await database.pool.query(
+      `select count(*)::int as n from events where type = 'deadline.warning'`,
+    );
     const breachesPerSecond = breached / Math.max(1, Number(span[0].seconds));
-    const exactlyOnce = events[0].total === COUNT && events[0].distinct_deadlines === COUNT && breached === COUNT;
+    const exactlyOnce =
+      events[0].total === COUNT && events[0].distinct_deadlines === COUNT && breached === COUNT;
 
     // Baseline from the same run: the same breach transactions issued directly, on 5,000 fresh deadlines.
     const { rows: fresh } = await database.pool.query(
@@ -179,7 +189,11 @@ export async function runDeadlineBenchmark(): Promise<void> {
        select gen_random_uuid(), tenant_id, complaint_id, kind, 'pending', now(), now(), clock, 0, policy_id, 1
        from deadlines limit 5000 returning id`,
     );
-    const rawPerSecond = await rawBreaches(resources.databaseUrl, fresh.map((row) => row.id as string), Number(CONCURRENCY));
+    const rawPerSecond = await rawBreaches(
+      resources.databaseUrl,
+      fresh.map((row) => row.id as string),
+      Number(CONCURRENCY),
+    );
 
     const summary = {
       deadlines: COUNT,
@@ -202,7 +216,11 @@ export async function runDeadlineBenchmark(): Promise<void> {
     await mkdir('bench/results', { recursive: true });
     await writeFile(
       `bench/results/deadlines-${new Date().toISOString().replaceAll(':', '-')}.json`,
-      JSON.stringify({ windowSeconds: WINDOW_SECONDS, concurrency: CONCURRENCY, armSeconds, summary, exactlyOnce }, null, 2),
+      JSON.stringify(
+        { windowSeconds: WINDOW_SECONDS, concurrency: CONCURRENCY, armSeconds, summary, exactlyOnce },
+        null,
+        2,
+      ),
     );
   } finally {
     await worker?.stop();
