@@ -92,7 +92,6 @@ export function createServices(deps: {
   const complaints = createComplaintsService({
     db,
     complaints: repositories.complaints,
-    idempotency: repositories.idempotency,
     events: repositories.events,
     deadlines,
     clock,

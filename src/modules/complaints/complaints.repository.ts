@@ -1,7 +1,30 @@
-import { and, asc, desc, eq, gt, gte, ilike, inArray, lt, or, type SQL, sql } from 'drizzle-orm';
+import {
+  and,
+  asc,
+  desc,
+  eq,
+  getTableColumns,
+  gt,
+  gte,
+  ilike,
+  inArray,
+  lt,
+  or,
+  type SQL,
+  sql,
+} from 'drizzle-orm';
 import type { Queryable } from '../../db/client.js';
-import { communications, complaints, complaintTimeline, deadlines } from '../../db/schema/index.js';
+import {
+  type ActorRecord,
+  communications,
+  complaints,
+  complaintTimeline,
+  deadlines,
+  events,
+  idempotencyKeys,
+} from '../../db/schema/index.js';
 import { isUuid } from '../../lib/ids.js';
+import type { NewDeadlineRow } from '../deadlines/deadlines.repository.js';
 import { complaintReferenceSequence } from '../tenancy/tenancy.repository.js';
 import type { ComplaintStatus } from './complaint-status.js';
 
@@ -36,6 +59,18 @@ const byKey = (tenantId: string, key: string): SQL =>
     eq(complaints.tenantId, tenantId),
     isUuid(key) ? eq(complaints.id, key) : eq(complaints.reference, key),
   )!;
+
+const complaintColumns = Object.entries(getTableColumns(complaints));
+
+/** Maps a raw `complaints` row (snake_case, driver values) to the drizzle row shape. */
+function complaintFromRow(raw: Record<string, unknown>): ComplaintRow {
+  return Object.fromEntries(
+    complaintColumns.map(([property, column]) => {
+      const value = raw[column.name];
+      return [property, value === null || value === undefined ? null : column.mapFromDriverValue(value)];
+    }),
+  ) as ComplaintRow;
+}
 
 /** Complaint by id or reference joined with its earliest pending deadline. */
 function preparedComplaintWithNext(db: Queryable, by: 'id' | 'reference') {
@@ -72,20 +107,77 @@ export function createComplaintsRepository(db: Queryable) {
   const complaintWithNextByReference = preparedComplaintWithNext(db, 'reference');
   return {
     /**
-     * Inserts a complaint, numbering it from the tenant's reference sequence. Returns undefined
-     * when the tenant already has a complaint with the same externalRef.
+     * Intake in one statement (one round trip, atomic without BEGIN/COMMIT): the complaint,
+     * numbered from the tenant's reference sequence; its deadlines; its `complaint.created`
+     * timeline entry and event, whose JSON gets the reference the sequence handed out; and the
+     * caller's Idempotency-Key pointed at it. Returns undefined, writing nothing, when the
+     * tenant already has a complaint with the same externalRef.
      */
-    async insert(row: NewComplaintRow, tx: Queryable = db): Promise<ComplaintRow | undefined> {
+    async insertAtIntake(input: {
+      complaint: NewComplaintRow;
+      deadlines: NewDeadlineRow[];
+      actor: ActorRecord;
+      /** The complaint as the API shows it; `reference` is filled in by the statement. */
+      view: Record<string, unknown>;
+      eventId: string;
+      idempotencyKey: string | null;
+    }): Promise<ComplaintRow | undefined> {
+      const { complaint: row, actor, view, eventId } = input;
       const sequence = complaintReferenceSequence(row.tenantId);
-      const [inserted] = await tx
-        .insert(complaints)
-        .values({ ...row, reference: sql`'C-' || lpad(nextval(${sequence}::regclass)::text, 6, '0')` })
-        .onConflictDoNothing({
-          target: [complaints.tenantId, complaints.externalRef],
-          where: sql`${complaints.externalRef} is not null`,
-        })
-        .returning();
-      return inserted;
+      const deadlineJson = JSON.stringify(
+        input.deadlines.map((d) => ({
+          ...d,
+          startsAt: d.startsAt.toISOString(),
+          dueAt: d.dueAt.toISOString(),
+          warnAts: (d.warnAts ?? []).map((at) => at.toISOString()),
+        })),
+      );
+      const result = await db.execute<Record<string, unknown>>(sql`
+        with c as (
+          insert into ${complaints} (id, tenant_id, reference, channel, severity, priority, category, subject, description,
+            customer_name, customer_phone, customer_email, customer_address, customer_external_id, desired_outcome,
+            occurred_at, received_at, received_by, assignee, external_ref, tags, metadata, event_sequence, created_at, updated_at)
+          values (${row.id}::uuid, ${row.tenantId}::uuid, 'C-' || lpad(nextval(${sequence}::regclass)::text, 6, '0'),
+            ${row.channel}::complaint_channel, ${row.severity}::complaint_severity, ${row.priority}::complaint_priority,
+            ${row.category ?? null}::text, ${row.subject}::text, ${row.description}::text, ${row.customerName ?? null}::text,
+            ${row.customerPhone ?? null}::text, ${row.customerEmail ?? null}::text, ${row.customerAddress ?? null}::text,
+            ${row.customerExternalId ?? null}::text, ${row.desiredOutcome ?? null}::text, ${row.occurredAt ?? null}::timestamptz,
+            ${row.receivedAt}::timestamptz, ${row.receivedBy}::text, ${row.assignee ?? null}::text, ${row.externalRef ?? null}::text,
+            array(select jsonb_array_elements_text(${JSON.stringify(row.tags ?? [])}::jsonb)), ${JSON.stringify(row.metadata ?? {})}::jsonb, 1, ${row.createdAt}::timestamptz,
+            ${row.updatedAt}::timestamptz)
+          on conflict (tenant_id, external_ref) where external_ref is not null do nothing
+          returning *
+        ), d as (
+          insert into ${deadlines} (id, tenant_id, complaint_id, kind, status, starts_at, due_at, warn_ats, warn_fractions,
+            clock, target_duration, duration_ms, policy_id, policy_version, calendar_id, source_id, created_at, updated_at)
+          select x.id, c.tenant_id, c.id, x.kind, 'pending', x."startsAt", x."dueAt",
+            array(select jsonb_array_elements_text(x."warnAts")::timestamptz),
+            array(select jsonb_array_elements_text(x."warnFractions")::real),
+            x.clock, x."targetDuration", x."durationMs", x."policyId", x."policyVersion", x."calendarId", null,
+            c.created_at, c.created_at
+          from c cross join jsonb_to_recordset(${deadlineJson}::jsonb) as x(id uuid, kind deadline_kind,
+            "startsAt" timestamptz, "dueAt" timestamptz, "warnAts" jsonb, "warnFractions" jsonb, clock sla_clock,
+            "targetDuration" text, "durationMs" bigint, "policyId" uuid, "policyVersion" int, "calendarId" uuid)
+        ), t as (
+          insert into ${complaintTimeline} (tenant_id, complaint_id, type, actor, occurred_at, data)
+          select c.tenant_id, c.id, 'complaint.created', ${JSON.stringify(actor)}::jsonb, c.created_at,
+            jsonb_build_object('complaint', jsonb_set(${JSON.stringify(view)}::jsonb, '{reference}', to_jsonb(c.reference)))
+          from c
+        ), e as (
+          insert into ${events} (id, tenant_id, type, complaint_id, sequence, occurred_at, data)
+          select ${eventId}::text, c.tenant_id, 'complaint.created', c.id, 1, c.created_at,
+            jsonb_build_object('tenantId', c.tenant_id, 'complaintId', c.id, 'reference', c.reference, 'sequence', 1,
+              'complaint', jsonb_set(${JSON.stringify(view)}::jsonb, '{reference}', to_jsonb(c.reference)),
+              'actor', ${JSON.stringify(actor)}::jsonb)
+          from c
+        ), i as (
+          update ${idempotencyKeys} set resource_id = c.id from c
+          where ${input.idempotencyKey !== null}::boolean and idempotency_keys.tenant_id = c.tenant_id
+            and idempotency_keys.key = ${input.idempotencyKey ?? ''}::text
+        )
+        select * from c`);
+      const raw = result.rows[0];
+      return raw ? complaintFromRow(raw) : undefined;
     },
 
     async findByKey(

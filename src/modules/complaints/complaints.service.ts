@@ -14,10 +14,9 @@ import {
 import { ifMatchSatisfied } from '../../lib/etag.js';
 import { newId } from '../../lib/ids.js';
 import type { NextDeadline } from '../deadlines/deadline-views.js';
-import type { DeadlineRow } from '../deadlines/deadlines.repository.js';
+import type { NewDeadlineRow } from '../deadlines/deadlines.repository.js';
 import type { DeadlineEffects, DeadlinesService } from '../deadlines/deadlines.service.js';
-import type { EventsRepository, EventType } from '../events/events.repository.js';
-import type { IdempotencyRepository } from '../idempotency/idempotency.repository.js';
+import { type EventsRepository, type EventType, newEventId } from '../events/events.repository.js';
 import { allowedTransitions, canTransition, isReopen, transitionNeedsReason } from './complaint-status.js';
 import { complaintEtag, toCommunicationView, toComplaintView } from './complaint-views.js';
 import type {
@@ -25,6 +24,7 @@ import type {
   ComplaintFilters,
   ComplaintRow,
   ComplaintsRepository,
+  NewComplaintRow,
   NewTimelineRow,
 } from './complaints.repository.js';
 import type {
@@ -64,7 +64,6 @@ const SYSTEM_ACTOR: ActorRecord = { type: 'system', id: null, name: 'redress', o
 export function createComplaintsService(deps: {
   db: Db;
   complaints: ComplaintsRepository;
-  idempotency: Pick<IdempotencyRepository, 'recordResource'>;
   events: EventsRepository;
   deadlines: DeadlinesService;
   clock: Clock;
@@ -89,7 +88,6 @@ export function createComplaintsService(deps: {
     at: Date,
     payload: Record<string, unknown>,
     tx: Queryable,
-    sequence?: number,
   ) {
     return events.appendForComplaint(
       {
@@ -98,7 +96,6 @@ export function createComplaintsService(deps: {
         type,
         occurredAt: at,
         payload: { ...payload, actor: context.actor },
-        sequence,
       },
       tx,
     );
@@ -179,58 +176,72 @@ export function createComplaintsService(deps: {
       if (problems.length > 0) throw new ValidationError(problems);
 
       const receivedBy = input.receivedBy ?? context.actor.onBehalfOf ?? context.actor.name;
-      const created = await db.transaction(async (tx) => {
-        const row = await complaints.insert(
-          {
-            id: newId(),
-            tenantId: context.tenantId,
-            channel: input.channel,
-            severity: input.severity,
-            priority: input.priority,
-            category: input.category ?? null,
-            subject: input.subject,
-            description: input.description,
-            customerName: input.customer.name ?? null,
-            customerPhone: input.customer.phone ?? null,
-            customerEmail: input.customer.email ?? null,
-            customerAddress: input.customer.address ?? null,
-            customerExternalId: input.customer.externalId ?? null,
-            desiredOutcome: input.desiredOutcome ?? null,
-            occurredAt,
-            receivedAt,
-            receivedBy,
-            assignee: input.assignee ?? receivedBy,
-            externalRef: input.externalRef ?? null,
-            tags: input.tags,
-            metadata: input.metadata,
-            // complaint.created below takes sequence 1 without another update of this row.
-            eventSequence: 1,
-            createdAt: now,
-            updatedAt: now,
-          },
-          tx,
-        );
-        if (!row) return undefined;
-        const effects = await deadlines.openAtIntake(row, tx);
-        const nextDeadline = earliestPending(effects.toArm);
-        const view = toComplaintView(row, nextDeadline);
-        await complaints.appendTimeline(
-          [timelineEntry(context, row.id, 'complaint.created', now, { data: { complaint: view } })],
-          tx,
-        );
-        await emit(context, row, 'complaint.created', now, { complaint: view }, tx, 1);
-        if (idempotency) await deps.idempotency.recordResource(context.tenantId, idempotency.key, row.id, tx);
-        return { state: { row, nextDeadline }, effects };
+      const complaint = {
+        id: newId(),
+        tenantId: context.tenantId,
+        channel: input.channel,
+        severity: input.severity,
+        priority: input.priority,
+        category: input.category ?? null,
+        subject: input.subject,
+        description: input.description,
+        customerName: input.customer.name ?? null,
+        customerPhone: input.customer.phone ?? null,
+        customerEmail: input.customer.email ?? null,
+        customerAddress: input.customer.address ?? null,
+        customerExternalId: input.customer.externalId ?? null,
+        desiredOutcome: input.desiredOutcome ?? null,
+        occurredAt,
+        receivedAt,
+        receivedBy,
+        assignee: input.assignee ?? receivedBy,
+        externalRef: input.externalRef ?? null,
+        tags: input.tags,
+        metadata: input.metadata,
+        createdAt: now,
+        updatedAt: now,
+      } satisfies NewComplaintRow;
+      const planned = await deadlines.planAtIntake(complaint);
+      const nextDeadline = earliestPending(planned);
+      // The view recorded on the timeline and in the event, as the answer will show it; the
+      // statement fills in the reference the tenant's sequence hands out.
+      const view = toComplaintView(
+        {
+          ...complaint,
+          reference: '',
+          status: 'received',
+          escalationLevel: 0,
+          version: 1,
+          eventSequence: 1,
+        } as ComplaintRow,
+        nextDeadline,
+      );
+      // Intake is the hottest write: one statement, one round trip (see insertAtIntake).
+      const row = await complaints.insertAtIntake({
+        complaint,
+        deadlines: planned,
+        actor: context.actor,
+        view,
+        eventId: newEventId(),
+        idempotencyKey: idempotency?.key ?? null,
       });
-      if (!created) {
+      if (!row) {
         const existing = await complaints.findByExternalRef(context.tenantId, input.externalRef!);
         throw new ConflictError('external_ref_conflict', 'A complaint with this externalRef already exists', {
           detail: `Complaint '${existing?.reference ?? 'unknown'}' already has externalRef '${input.externalRef}'.`,
           extensions: { existingComplaint: existing ?? null },
         });
       }
-      await deadlines.arm(created.effects);
-      return created.state;
+      await deadlines.arm({
+        toArm: planned.map((d) => ({
+          id: d.id,
+          status: 'pending',
+          dueAt: d.dueAt,
+          warnAts: d.warnAts ?? [],
+          warningsFired: 0,
+        })),
+      });
+      return { row, nextDeadline };
     },
 
     /** A page of complaints, newest received first, with a cursor for the next page. */
@@ -441,10 +452,10 @@ export function createComplaintsService(deps: {
 
 export type ComplaintsService = ReturnType<typeof createComplaintsService>;
 
-function earliestPending(rows: DeadlineRow[]): DeadlineRow | undefined {
+function earliestPending(rows: NewDeadlineRow[]): NextDeadline | undefined {
   return rows
-    .filter((row) => row.status === 'pending')
-    .reduce<DeadlineRow | undefined>(
+    .filter((row) => (row.status ?? 'pending') === 'pending')
+    .reduce<NewDeadlineRow | undefined>(
       (best, row) => (!best || row.dueAt < best.dueAt ? row : best),
       undefined,
     );

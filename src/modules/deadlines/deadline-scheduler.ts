@@ -3,6 +3,9 @@ import type { Redis } from 'ioredis';
 import type { DeadlineJob, QueuePayloads } from '../../jobs/queues.js';
 import type { DeadlineRow } from './deadlines.repository.js';
 
+/** What arming needs to know of a deadline. */
+export type ArmableDeadline = Pick<DeadlineRow, 'id' | 'status' | 'dueAt' | 'warnAts' | 'warningsFired'>;
+
 /** One wake-up the worker needs for a pending deadline. */
 export interface DeadlineWakeUp {
   jobId: string;

@@ -1,4 +1,4 @@
-import { and, asc, eq, gte, inArray, lt, lte, type SQL, sql } from 'drizzle-orm';
+import { and, asc, eq, gte, inArray, lt, type SQL, sql } from 'drizzle-orm';
 import type { Queryable } from '../../db/client.js';
 import { type ActorRecord, complaints, complaintTimeline, deadlines, events } from '../../db/schema/index.js';
 import type { DeadlineKind } from '../sla-policies/sla-targets.js';

@@ -17,7 +17,7 @@ import {
   remainingAt,
   resumeTimes,
 } from './deadline-planning.js';
-import type { DeadlineScheduler } from './deadline-scheduler.js';
+import type { ArmableDeadline, DeadlineScheduler } from './deadline-scheduler.js';
 import { toDeadlineView } from './deadline-views.js';
 import type {
   DeadlineFilters,
@@ -38,7 +38,7 @@ type ComplaintRef = Pick<ComplaintRow, 'id' | 'tenantId' | 'reference' | 'channe
 
 /** What a change did to deadlines: those to arm in BullMQ once the transaction commits. */
 export interface DeadlineEffects {
-  toArm: DeadlineRow[];
+  toArm: ArmableDeadline[];
 }
 
 export interface CommunicationFacts {
@@ -73,7 +73,7 @@ export function createDeadlinesService(deps: {
   const { deadlines, events, clock } = deps;
 
   function toRow(
-    complaint: ComplaintRef,
+    complaint: Pick<ComplaintRef, 'id' | 'tenantId'>,
     planned: PlannedDeadline,
     sourceId: string | null,
     now: Date,
@@ -98,6 +98,31 @@ export function createDeadlinesService(deps: {
       createdAt: now,
       updatedAt: now,
     };
+  }
+
+  /** Plans deadline rows under the policy governing the complaint now, without writing them. */
+  async function plan(
+    complaint: Pick<ComplaintRef, 'id' | 'tenantId' | 'channel' | 'category' | 'severity'>,
+    requests: Array<{ kind: DeadlineKind; startsAt: Date; dueAt?: Date; sourceId?: string | null }>,
+    tx: Queryable,
+  ): Promise<NewDeadlineRow[]> {
+    if (requests.length === 0) return [];
+    const { policy, calendar } = await deps.governing(complaint.tenantId, complaint, tx);
+    const now = clock.now();
+    return requests.map((request) =>
+      toRow(
+        complaint,
+        planDeadline({
+          kind: request.kind,
+          startsAt: request.startsAt,
+          policy,
+          calendar,
+          dueAt: request.dueAt,
+        }),
+        request.sourceId ?? null,
+        now,
+      ),
+    );
   }
 
   async function open(
@@ -229,15 +254,21 @@ export function createDeadlinesService(deps: {
   }
 
   const service = {
-    /** Opens the intake deadlines of a new complaint (inside its creating transaction). */
-    async openAtIntake(complaint: ComplaintRow, tx: Queryable): Promise<DeadlineEffects> {
-      const kinds = intakeKinds(complaint);
-      const rows = await open(
+    /**
+     * The intake deadlines of a complaint about to be inserted (its id is already chosen), planned
+     * so that the complaint and its deadlines are written in one statement.
+     */
+    planAtIntake(
+      complaint: Pick<ComplaintRef, 'id' | 'tenantId' | 'channel' | 'category' | 'severity'> & {
+        receivedAt: Date;
+      },
+      tx?: Queryable,
+    ): Promise<NewDeadlineRow[]> {
+      return plan(
         complaint,
-        kinds.map((kind) => ({ kind, startsAt: complaint.receivedAt })),
-        tx,
+        intakeKinds(complaint).map((kind) => ({ kind, startsAt: complaint.receivedAt })),
+        tx ?? deps.db,
       );
-      return { toArm: rows };
     },
 
     /** A complaint that becomes major gets its report-up and progress-update deadlines from now. */

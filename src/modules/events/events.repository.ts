@@ -24,8 +24,6 @@ export interface ComplaintEventInput {
   occurredAt: Date;
   /** The subject as the REST API shows it, under its own name (`complaint`, `deadline`, …). */
   payload: Record<string, unknown>;
-  /** Known sequence number (1 for a complaint just inserted with event_sequence = 1), saving an update. */
-  sequence?: number;
 }
 
 /** A new event id: `evt_` and 24 random base62 characters. */
@@ -47,7 +45,7 @@ export function createEventsRepository(db: Queryable) {
      * complaint's own sequence. Must run in the transaction that made the change it reports.
      */
     async appendForComplaint(input: ComplaintEventInput, tx: Queryable = db): Promise<EventRow> {
-      const sequence = input.sequence ?? (await nextSequence(input.tenantId, input.complaint.id, tx));
+      const sequence = await nextSequence(input.tenantId, input.complaint.id, tx);
       const [row] = await tx
         .insert(events)
         .values({

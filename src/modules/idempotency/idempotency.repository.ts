@@ -46,19 +46,6 @@ export function createIdempotencyRepository(db: Queryable) {
       return row;
     },
 
-    /** Called inside the creating transaction: the outcome survives even if the answer is never sent. */
-    async recordResource(
-      tenantId: string,
-      key: string,
-      resourceId: string,
-      tx: Queryable = db,
-    ): Promise<void> {
-      await tx
-        .update(idempotencyKeys)
-        .set({ resourceId })
-        .where(and(eq(idempotencyKeys.tenantId, tenantId), eq(idempotencyKeys.key, key)));
-    },
-
     async complete(
       tenantId: string,
       key: string,

@@ -88,7 +88,6 @@ export function createIdempotencyService(deps: {
 
     complete: repository.complete,
     release: repository.release,
-    recordResource: repository.recordResource,
   };
 }
 
