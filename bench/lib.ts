@@ -1,12 +1,14 @@
 /**
  * Shared plumbing for the benchmarks: a throw-away database and Redis prefix, child processes
- * for the real API and worker, autocannon runs and the printed tables. Benchmarks only ever talk
- * to this machine (127.0.0.1) and stop by themselves.
+ * for the real API and worker, autocannon runs, CPU sampling and the printed tables. Benchmarks
+ * only ever talk to this machine (127.0.0.1) and stop by themselves.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
+import { readdir, readFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
+import { cpus } from 'node:os';
 import { createInterface } from 'node:readline';
 import autocannon from 'autocannon';
 import { Redis } from 'ioredis';
@@ -19,8 +21,47 @@ export const adminDatabaseUrl =
   'postgres://postgres:redress@127.0.0.1:5432/postgres';
 export const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 
+/** Seconds per measured run and per warm-up, and concurrent connections, shared by every scenario. */
+export const benchDuration = positiveNumber('BENCH_DURATION', 10);
+export const benchWarmup = positiveNumber('BENCH_WARMUP', 3);
+export const benchConnections = positiveNumber('BENCH_CONNECTIONS', 50);
+
+function positiveNumber(name: string, fallback: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value <= 0) throw new Error(`${name} must be a positive number`);
+  return value;
+}
+
+// Everything still to undo, so Ctrl-C or a crash in one scenario does not leave databases,
+// Redis keys or listening servers behind (earlier interrupted runs did exactly that).
+const pendingCleanups = new Set<() => Promise<void>>();
+
+/** Runs every registered cleanup once; safe to call from a signal handler. */
+export async function cleanupAll(): Promise<void> {
+  const cleanups = [...pendingCleanups].reverse();
+  pendingCleanups.clear();
+  for (const cleanup of cleanups) {
+    await cleanup().catch((error) => console.error('cleanup failed:', error));
+  }
+}
+
+function registerCleanup(cleanup: () => Promise<void>): () => Promise<void> {
+  let done = false;
+  const runOnce = async () => {
+    if (done) return;
+    done = true;
+    pendingCleanups.delete(runOnce);
+    await cleanup();
+  };
+  pendingCleanups.add(runOnce);
+  return runOnce;
+}
+
 export interface BenchResources {
   databaseUrl: string;
+  databaseName: string;
   redisPrefix: string;
   cleanup(): Promise<void>;
 }
@@ -29,29 +70,39 @@ export interface BenchResources {
 export async function benchResources(name: string): Promise<BenchResources> {
   const id = `${name}_${Date.now().toString(36)}_${randomBytes(3).toString('hex')}`;
   const databaseName = `redress_bench_${id}`;
-  const admin = new pg.Client({ connectionString: adminDatabaseUrl });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE "${databaseName}"`);
-  await admin.end();
+  const redisPrefix = `redress-bench-${id}`;
   const url = new URL(adminDatabaseUrl);
   url.pathname = `/${databaseName}`;
-  await runMigrations(url.toString());
-  const redisPrefix = `redress-bench-${id}`;
-  return {
-    databaseUrl: url.toString(),
-    redisPrefix,
-    async cleanup() {
-      const redis = new Redis(redisUrl);
+  const cleanup = registerCleanup(async () => {
+    const redis = new Redis(redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1 });
+    try {
+      await redis.connect();
       for await (const keys of redis.scanStream({ match: `${redisPrefix}:*`, count: 1000 })) {
-        if ((keys as string[]).length > 0) await redis.del(...(keys as string[]));
+        if ((keys as string[]).length > 0) await redis.unlink(...(keys as string[]));
       }
+    } finally {
       redis.disconnect();
-      const dropper = new pg.Client({ connectionString: adminDatabaseUrl });
-      await dropper.connect();
-      await dropper.query(`DROP DATABASE IF EXISTS "${databaseName}" WITH (FORCE)`);
-      await dropper.end();
-    },
-  };
+    }
+    await withAdmin((admin) => admin.query(`DROP DATABASE IF EXISTS "${databaseName}" WITH (FORCE)`));
+  });
+  try {
+    await withAdmin((admin) => admin.query(`CREATE DATABASE "${databaseName}"`));
+    await runMigrations(url.toString());
+  } catch (error) {
+    await cleanup();
+    throw error;
+  }
+  return { databaseUrl: url.toString(), databaseName, redisPrefix, cleanup };
+}
+
+async function withAdmin<T>(work: (client: pg.Client) => Promise<T>): Promise<T> {
+  const admin = new pg.Client({ connectionString: adminDatabaseUrl, application_name: 'redress-bench' });
+  await admin.connect();
+  try {
+    return await work(admin);
+  } finally {
+    await admin.end();
+  }
 }
 
 export async function freePort(): Promise<number> {
@@ -66,20 +117,34 @@ export async function freePort(): Promise<number> {
 
 export interface Child {
   process: ChildProcess;
+  pid: number;
   lines: string[];
   stop(): Promise<void>;
 }
 
-/** Starts a TypeScript entry point with tsx and waits until `ready` says so. */
+/**
+ * Starts a TypeScript entry point under node with the tsx loader (so the pid is the server
+ * itself, not an npx wrapper, and its CPU can be sampled) and waits until it is ready: when
+ * `ready` accepts an output line or `pollReady` answers true.
+ */
 export async function startChild(
   entry: string,
   env: Record<string, string>,
   ready: (line: string) => boolean | Promise<boolean>,
   pollReady?: () => Promise<boolean>,
+  nodeArgs: string[] = [],
 ): Promise<Child> {
-  const child = spawn(process.execPath, ['--import', 'tsx', entry], {
+  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', entry], {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const exited = once(child, 'exit');
+  const stop = registerCleanup(async () => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    child.kill('SIGTERM');
+    const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+    await exited;
+    clearTimeout(timer);
   });
   const lines: string[] = [];
   let isReady = false;
@@ -89,28 +154,111 @@ export async function startChild(
       if (!isReady && (await ready(line))) isReady = true;
     });
   }
-  const exited = once(child, 'exit');
   const started = Date.now();
-  while (!isReady) {
-    if (child.exitCode !== null) throw new Error(`${entry} exited early:\n${lines.join('\n')}`);
-    if (Date.now() - started > 30_000) throw new Error(`${entry} did not start:\n${lines.join('\n')}`);
-    if (pollReady && (await pollReady().catch(() => false))) isReady = true;
-    await sleep(100);
+  try {
+    while (!isReady) {
+      if (child.exitCode !== null) throw new Error(`${entry} exited early:\n${lines.join('\n')}`);
+      if (Date.now() - started > 30_000) throw new Error(`${entry} did not start:\n${lines.join('\n')}`);
+      if (pollReady && (await pollReady().catch(() => false))) isReady = true;
+      else await sleep(100);
+    }
+  } catch (error) {
+    await stop();
+    throw error;
   }
-  return {
-    process: child,
-    lines,
-    async stop() {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
-      await exited;
-      clearTimeout(timer);
-    },
-  };
+  return { process: child, pid: child.pid!, lines, stop };
 }
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** CPU used during a measured run, in % of one core (so 200 % is this whole 2-core machine). */
+export interface CpuUse {
+  /** The server under test (API or hello-world child), when there is one. */
+  server?: number;
+  /** PostgreSQL: its shared processes and the benchmark database's backends. */
+  postgres: number;
+  /** The Redis server. */
+  redis: number;
+  /** This process: the load generator (autocannon or the raw pg client). */
+  loadgen: number;
+  /** The whole machine, busy time of all cores. */
+  machine: number;
+}
+
+const TICKS_PER_SECOND = 100; // USER_HZ on Linux
+
+async function processTicks(pid: number): Promise<number> {
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
+  // Fields after the ')' closing the command name: state is field 3, utime 14, stime 15.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return Number(fields[11] ?? 0) + Number(fields[12] ?? 0);
+}
+
+/**
+ * CPU of the PostgreSQL server (shared processes such as the WAL writer, plus the backends of
+ * `database` but not those serving other databases, so a test run next door is not counted as
+ * ours) and of Redis (where the API counts rate limits and arms deadline jobs).
+ */
+async function serviceTicks(database?: string): Promise<{ postgres: number; redis: number }> {
+  const ticks = { postgres: 0, redis: 0 };
+  for (const entry of await readdir('/proc').catch(() => [] as string[])) {
+    if (!/^\d+$/.test(entry)) continue;
+    const comm = await readFile(`/proc/${entry}/comm`, 'utf8').catch(() => '');
+    if (comm.startsWith('redis-server')) {
+      ticks.redis += await processTicks(Number(entry));
+      continue;
+    }
+    if (!comm.startsWith('postgres')) continue;
+    const title = await readFile(`/proc/${entry}/cmdline`, 'utf8').catch(() => '');
+    // A backend's title is `postgres: <cluster>: <user> <database> <host>(<port>) <state>`.
+    const backendOf = /^postgres: [^:]+: \S+ (\S+) (?:\S+\(\d+\)|\[local\])/.exec(title)?.[1];
+    if (database && backendOf && backendOf !== database) continue;
+    ticks.postgres += await processTicks(Number(entry));
+  }
+  return ticks;
+}
+
+async function machineTicks(): Promise<{ busy: number; total: number }> {
+  const line = (await readFile('/proc/stat', 'utf8').catch(() => 'cpu 0')).split('\n')[0]!;
+  const values = line.trim().split(/\s+/).slice(1).map(Number);
+  const total = values.reduce((sum, value) => sum + value, 0);
+  const idle = (values[3] ?? 0) + (values[4] ?? 0);
+  return { busy: total - idle, total };
+}
+
+export interface CpuSubjects {
+  /** The server under test. */
+  serverPid?: number;
+  /** The benchmark's database, whose backends count as PostgreSQL's share. */
+  database?: string;
+}
+
+/** Starts sampling CPU; the returned function ends the sample and gives the use since the start. */
+export async function sampleCpu({ serverPid, database }: CpuSubjects = {}): Promise<() => Promise<CpuUse>> {
+  const cores = cpus().length;
+  const read = async () => ({
+    at: performance.now(),
+    server: serverPid === undefined ? 0 : await processTicks(serverPid),
+    services: await serviceTicks(database),
+    loadgen: process.cpuUsage(),
+    machine: await machineTicks(),
+  });
+  const start = await read();
+  return async () => {
+    const end = await read();
+    const seconds = (end.at - start.at) / 1000;
+    const percent = (ticks: number) => (100 * ticks) / TICKS_PER_SECOND / seconds;
+    const loadgen = process.cpuUsage(start.loadgen);
+    const machineTotal = end.machine.total - start.machine.total;
+    return {
+      ...(serverPid === undefined ? {} : { server: percent(end.server - start.server) }),
+      postgres: percent(end.services.postgres - start.services.postgres),
+      redis: percent(end.services.redis - start.services.redis),
+      loadgen: (100 * (loadgen.user + loadgen.system)) / 1e6 / seconds,
+      machine: machineTotal > 0 ? (100 * cores * (end.machine.busy - start.machine.busy)) / machineTotal : 0,
+    };
+  };
+}
 
 export interface LoadResult {
   name: string;
@@ -118,26 +266,108 @@ export interface LoadResult {
   p50: number;
   p99: number;
   max?: number;
+  /** Responses outside 2xx. */
+  non2xx: number;
+  /** Connection errors and timeouts. */
   errors: number;
   total: number;
+  statusCodes?: Record<string, number>;
+  /** A few non-2xx answers, to say what went wrong. */
+  errorSamples?: string[];
+  cpu?: CpuUse;
 }
 
-/** One autocannon run: a short warm-up, then the measured run. */
+/** One autocannon run: a short warm-up, then the measured run with CPU sampled alongside. */
 export async function load(
   name: string,
   options: autocannon.Options,
-  warmupSeconds = 3,
+  sample: CpuSubjects = {},
 ): Promise<LoadResult> {
-  await autocannon({ ...options, duration: warmupSeconds });
-  const result = await autocannon(options);
+  await autocannon({ ...options, duration: benchWarmup });
+  const errorSamples: string[] = [];
+  // Bodies are only kept for failures, so the measured run pays for one callback per response.
+  const keepErrors = (status: number, body: string) => {
+    if ((status < 200 || status > 299) && errorSamples.length < 3)
+      errorSamples.push(`${status} ${body.slice(0, 300)}`);
+  };
+  const measured = {
+    ...options,
+    duration: benchDuration,
+    ...(options.requests
+      ? { requests: options.requests.map((request) => ({ ...request, onResponse: keepErrors })) }
+      : { requests: [{ onResponse: keepErrors }] }),
+  };
+  const stopCpu = await sampleCpu(sample);
+  const result = await autocannon(measured);
+  const cpu = await stopCpu();
+  const statusCodes = Object.fromEntries(
+    Object.entries(result.statusCodeStats ?? {}).map(([code, stats]) => [code, stats.count ?? 0]),
+  );
   return {
     name,
-    requestsPerSecond: result.requests.average,
+    requestsPerSecond: result.requests.total / benchDuration,
     p50: result.latency.p50,
     p99: result.latency.p99,
     max: result.latency.max,
-    errors: result.errors + result.timeouts + result.non2xx,
+    non2xx: result.non2xx,
+    errors: result.errors + result.timeouts,
     total: result.requests.total,
+    statusCodes,
+    errorSamples,
+    cpu,
+  };
+}
+
+/**
+ * Runs `task` on `concurrency` loops for the warm-up and then the measured duration, timing each
+ * call: the baseline for work done without the API in between.
+ */
+export async function closedLoop(
+  name: string,
+  concurrency: number,
+  task: () => Promise<void>,
+  sample: CpuSubjects = {},
+): Promise<LoadResult> {
+  let latencies: number[] = [];
+  let errors = 0;
+  let firstError: unknown;
+  const runFor = async (seconds: number) => {
+    const until = performance.now() + seconds * 1000;
+    await Promise.all(
+      Array.from({ length: concurrency }, async () => {
+        while (performance.now() < until) {
+          const started = performance.now();
+          try {
+            await task();
+            latencies.push(performance.now() - started);
+          } catch (error) {
+            errors += 1;
+            firstError ??= error;
+          }
+        }
+      }),
+    );
+  };
+  await runFor(benchWarmup);
+  latencies = [];
+  errors = 0;
+  const stopCpu = await sampleCpu(sample);
+  const started = performance.now();
+  await runFor(benchDuration);
+  const elapsed = (performance.now() - started) / 1000;
+  const cpu = await stopCpu();
+  latencies.sort((a, b) => a - b);
+  return {
+    name,
+    requestsPerSecond: latencies.length / elapsed,
+    p50: percentile(latencies, 50),
+    p99: percentile(latencies, 99),
+    max: latencies.at(-1),
+    non2xx: 0,
+    errors,
+    total: latencies.length,
+    errorSamples: firstError === undefined ? [] : [String(firstError)],
+    cpu,
   };
 }
 
@@ -147,23 +377,69 @@ export function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 }
 
+/** The side-by-side table every scenario prints for its load results. */
+export function resultsTable(results: LoadResult[]): string {
+  const cpu = (value: number | undefined) => (value === undefined ? '-' : `${Math.round(value)} %`);
+  return table(
+    results.map((r) => ({
+      scenario: r.name,
+      'req/s': r.requestsPerSecond,
+      'p50 ms': r.p50,
+      'p99 ms': r.p99,
+      'max ms': r.max ?? Number.NaN,
+      errors: r.non2xx + r.errors,
+      total: r.total,
+      'server cpu': cpu(r.cpu?.server),
+      'pg cpu': cpu(r.cpu?.postgres),
+      'redis cpu': cpu(r.cpu?.redis),
+      'loadgen cpu': cpu(r.cpu?.loadgen),
+      'machine cpu': cpu(r.cpu?.machine),
+      // Busy time nobody in this benchmark accounts for: another job on the machine skews the run.
+      'other cpu': cpu(otherCpu(r)),
+    })),
+  );
+}
+
+/** Busy CPU not accounted to the benchmark's own processes, in % of one core. */
+export function otherCpu(result: LoadResult): number | undefined {
+  const cpu = result.cpu;
+  if (!cpu) return undefined;
+  return Math.max(0, cpu.machine - (cpu.server ?? 0) - cpu.postgres - cpu.redis - cpu.loadgen);
+}
+
+/** One line per run that shared the machine with something else, or none. */
+export function noiseWarnings(results: LoadResult[], thresholdPercent = 20): string[] {
+  return results.flatMap((result) => {
+    const other = otherCpu(result);
+    return other !== undefined && other > thresholdPercent
+      ? [
+          `warning: other processes used ${Math.round(other)} % CPU during '${result.name}'; ` +
+            'its figures are low and the ratios skewed. Rerun on a quiet machine.',
+        ]
+      : [];
+  });
+}
+
 export function table(rows: Array<Record<string, string | number>>): string {
   const columns = Object.keys(rows[0] ?? {});
   const cell = (value: string | number) => (typeof value === 'number' ? formatNumber(value) : value);
   const widths = columns.map((column) =>
     Math.max(column.length, ...rows.map((row) => cell(row[column] ?? '').length)),
   );
-  const line = (values: string[]) => values.map((value, i) => value.padEnd(widths[i]!)).join('  ');
+  // Numbers right-aligned so magnitudes line up; text left-aligned.
+  const align = (value: string | number | undefined, i: number) =>
+    typeof value === 'number' ? cell(value).padStart(widths[i]!) : cell(value ?? '').padEnd(widths[i]!);
   return [
-    line(columns),
-    line(widths.map((w) => '-'.repeat(w))),
-    ...rows.map((row) => line(columns.map((c) => cell(row[c] ?? '')))),
+    columns.map((column, i) => column.padEnd(widths[i]!)).join('  '),
+    widths.map((w) => '-'.repeat(w)).join('  '),
+    ...rows.map((row) => columns.map((column, i) => align(row[column], i)).join('  ')),
   ].join('\n');
 }
 
 function formatNumber(value: number): string {
-  if (!Number.isFinite(value)) return String(value);
-  return Math.abs(value) >= 100 ? Math.round(value).toLocaleString('en-US') : value.toFixed(2);
+  if (!Number.isFinite(value)) return '-';
+  if (Math.abs(value) >= 100) return Math.round(value).toLocaleString('en-US');
+  return value.toFixed(Math.abs(value) >= 10 ? 1 : 2);
 }
 
 export const verdict = (ok: boolean) => (ok ? 'PASS' : 'MISS');
