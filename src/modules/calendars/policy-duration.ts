@@ -1,12 +1,13 @@
 import { DateTime } from 'luxon';
 import {
   addBusinessTime,
+  addCalendarTime,
   type BusinessCalendar,
   businessTimeBetween,
   durationParts,
+  parseIsoDuration,
+  SEARCH_HORIZON_DAYS,
 } from './business-time.js';
-
-const DAY_MS = 86_400_000;
 
 /** Local midnight of an instant's day in the calendar's zone. */
 const startOfLocalDay = (instant: Date, zone: string) =>
@@ -24,8 +25,8 @@ function openTimeOfDay(day: DateTime, calendar: BusinessCalendar): number {
  * shorter day; the time part then adds open hours.
  */
 export function addPolicyDuration(start: Date, text: string, calendar: BusinessCalendar | null): Date {
+  if (!calendar) return addCalendarTime(start, parseIsoDuration(text));
   const { days, timeMs } = durationParts(text);
-  if (!calendar) return new Date(start.getTime() + days * DAY_MS + timeMs);
   let cursor = addBusinessTime(start, 0, calendar);
   if (days > 0) {
     const zone = calendar.timeZone;
@@ -35,8 +36,8 @@ export function addPolicyDuration(start: Date, text: string, calendar: BusinessC
     for (let moved = 0; moved < days; ) {
       day = day.plus({ days: 1 });
       if (openTimeOfDay(day, calendar) > 0) moved += 1;
-      if (day.diff(firstDay, 'days').days > 3_660)
-        throw new Error('calendar has no working days within ten years');
+      if (day.diff(firstDay, 'days').days > SEARCH_HORIZON_DAYS)
+        throw new Error(`calendar has no working days within ${SEARCH_HORIZON_DAYS} days`);
     }
     const available = openTimeOfDay(day, calendar);
     cursor = addBusinessTime(day.toJSDate(), Math.min(offset, available), calendar);
