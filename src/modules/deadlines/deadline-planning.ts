@@ -1,5 +1,10 @@
 import type { StoredTargets } from '../../db/schema/index.js';
-import { addBusinessTime, type BusinessCalendar, businessTimeBetween } from '../calendars/business-time.js';
+import {
+  addDuration,
+  type BusinessCalendar,
+  type DurationClock,
+  durationBetween,
+} from '../calendars/business-time.js';
 import { addPolicyDuration } from '../calendars/policy-duration.js';
 import { type DeadlineKind, isOnlineChannel, targetOfKind } from '../sla-policies/sla-targets.js';
 
@@ -7,8 +12,6 @@ import { type DeadlineKind, isOnlineChannel, targetOfKind } from '../sla-policie
  * Pure deadline arithmetic: which deadlines a complaint gets, when each falls due and warns,
  * and how much time is left when one is paused. Time is always passed in.
  */
-
-export type SlaClockKind = 'calendar' | 'business';
 
 export interface PlanningPolicy {
   id: string;
@@ -20,7 +23,7 @@ export interface PlanningPolicy {
 
 export interface PlannedDeadline {
   kind: DeadlineKind;
-  clock: SlaClockKind;
+  clock: DurationClock;
   /** The ISO-8601 target it came from, e.g. PT24H. */
   duration: string;
   startsAt: Date;
@@ -44,44 +47,15 @@ export function intakeKinds(complaint: { channel: string; severity: string }): D
   return kinds;
 }
 
-/** Business clocks with no calendar run around the clock. */
-const effectiveCalendar = (clock: SlaClockKind, calendar: BusinessCalendar | null) =>
-  clock === 'business' ? calendar : null;
-
-/** Adds `ms` of the clock's time to `start`. */
-export function addClockTime(
-  start: Date,
-  ms: number,
-  clock: SlaClockKind,
-  calendar: BusinessCalendar | null,
-): Date {
-  const cal = effectiveCalendar(clock, calendar);
-  return cal ? addBusinessTime(start, ms, cal) : new Date(start.getTime() + ms);
-}
-
-/** Time of the clock elapsing between two instants (0 when `to` is not after `from`). */
-export function clockTimeBetween(
-  from: Date,
-  to: Date,
-  clock: SlaClockKind,
-  calendar: BusinessCalendar | null,
-): number {
-  const cal = effectiveCalendar(clock, calendar);
-  if (to.getTime() <= from.getTime()) return 0;
-  return cal ? businessTimeBetween(from, to, cal) : to.getTime() - from.getTime();
-}
-
 function warningsFor(
   startsAt: Date,
   durationMs: number,
   fractions: number[],
-  clock: SlaClockKind,
+  clock: DurationClock,
   calendar: BusinessCalendar | null,
 ): Date[] {
-  const origin = addClockTime(startsAt, 0, clock, calendar);
-  return fractions.map((fraction) =>
-    addClockTime(origin, Math.round(durationMs * fraction), clock, calendar),
-  );
+  const origin = addDuration(startsAt, 0, clock, calendar);
+  return fractions.map((fraction) => addDuration(origin, Math.round(durationMs * fraction), clock, calendar));
 }
 
 /**
@@ -98,9 +72,10 @@ export function planDeadline(input: {
   const { kind, startsAt, policy, calendar } = input;
   const target = policy.targets[targetOfKind[kind]];
   const clock = target.clock;
-  const cal = effectiveCalendar(clock, calendar);
-  const dueAt = input.dueAt ?? addPolicyDuration(startsAt, target.duration, cal);
-  const durationMs = clockTimeBetween(startsAt, dueAt, clock, calendar);
+  // On a calendar clock the policy calendar plays no part: its days are 24 real hours.
+  const dueAt =
+    input.dueAt ?? addPolicyDuration(startsAt, target.duration, clock === 'business' ? calendar : null);
+  const durationMs = durationBetween(startsAt, dueAt, clock, calendar);
   return {
     kind,
     clock,
@@ -118,11 +93,11 @@ export function planDeadline(input: {
 
 /** How much of its clock a deadline has left at `at`, for pausing it. */
 export function remainingAt(
-  deadline: { dueAt: Date; clock: SlaClockKind },
+  deadline: { dueAt: Date; clock: DurationClock },
   at: Date,
   calendar: BusinessCalendar | null,
 ): number {
-  return clockTimeBetween(at, deadline.dueAt, deadline.clock, calendar);
+  return durationBetween(at, deadline.dueAt, deadline.clock, calendar);
 }
 
 /**
@@ -132,7 +107,7 @@ export function remainingAt(
  */
 export function resumeTimes(
   deadline: {
-    clock: SlaClockKind;
+    clock: DurationClock;
     remainingMs: number;
     durationMs: number;
     warnFractions: number[];
@@ -141,11 +116,11 @@ export function resumeTimes(
   at: Date,
   calendar: BusinessCalendar | null,
 ): { dueAt: Date; warnAts: Date[] } {
-  const dueAt = addClockTime(at, deadline.remainingMs, deadline.clock, calendar);
+  const dueAt = addDuration(at, deadline.remainingMs, deadline.clock, calendar);
   const warnAts = deadline.warnFractions.map((fraction) => {
     const leftAtWarning = Math.round(deadline.durationMs * (1 - fraction));
     const untilWarning = Math.max(0, deadline.remainingMs - leftAtWarning);
-    return addClockTime(at, untilWarning, deadline.clock, calendar);
+    return addDuration(at, untilWarning, deadline.clock, calendar);
   });
   return { dueAt, warnAts };
 }
