@@ -14,6 +14,14 @@ const officeHours: BusinessCalendar = {
   extraWorkingDays: [{ date: '2026-09-27', intervals: [{ start: '09:00', end: '13:00' }] }],
 };
 
+/** Tokyo Friday-night desk, 18:00 to midnight. */
+const fridayNights: BusinessCalendar = {
+  timeZone: 'Asia/Tokyo',
+  weeklyHours: { friday: [{ start: '18:00', end: '24:00' }] },
+  holidays: [],
+  extraWorkingDays: [],
+};
+
 const at = (iso: string) => new Date(iso).toISOString();
 
 describe('addPolicyDuration', () => {
@@ -47,6 +55,15 @@ describe('addPolicyDuration', () => {
       '2026-09-26T20:00:00+08:00',
       'P1D',
       '2026-09-28T09:00:00+08:00',
+    ],
+    // Saturday 00:00 is the end of Friday's shift, 6 h into that working day: + 1 day → the end of
+    // next Friday's shift, not a week later and not at its start.
+    [
+      'P1D business from a shift that closes at midnight',
+      fridayNights,
+      '2026-01-17T00:00:00+09:00',
+      'P1D',
+      '2026-01-24T00:00:00+09:00',
     ],
     // Days then hours: Monday 17:00 + 1 day → Tuesday 17:00, + 2 h → Wednesday 10:00.
     ['P1DT2H business', officeHours, '2026-09-21T17:00:00+08:00', 'P1DT2H', '2026-09-23T10:00:00+08:00'],

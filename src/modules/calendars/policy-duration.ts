@@ -5,6 +5,7 @@ import {
   type BusinessCalendar,
   businessTimeBetween,
   durationParts,
+  openIntervals,
   parseIsoDuration,
   SEARCH_HORIZON_DAYS,
 } from './business-time.js';
@@ -12,6 +13,18 @@ import {
 /** Local midnight of an instant's day in the calendar's zone. */
 const startOfLocalDay = (instant: Date, zone: string) =>
   DateTime.fromJSDate(instant, { zone }).startOf('day');
+
+/**
+ * Local midnight of the working day an open instant belongs to: its own day, except at a midnight
+ * that only closes the previous day's period (a shift ending 24:00), which belongs to that day.
+ */
+function workingDayOf(instant: Date, calendar: BusinessCalendar): DateTime {
+  const today = startOfLocalDay(instant, calendar.timeZone);
+  const periods = openIntervals(calendar, today.minus({ days: 1 }).toISODate()!, today.toISODate()!);
+  const time = instant.getTime();
+  const owner = periods.findLast((period) => period.start.getTime() <= time && time <= period.end.getTime());
+  return owner ? DateTime.fromISO(owner.date, { zone: calendar.timeZone }) : today;
+}
 
 /** Open time of one local day. */
 function openTimeOfDay(day: DateTime, calendar: BusinessCalendar): number {
@@ -29,8 +42,7 @@ export function addPolicyDuration(start: Date, text: string, calendar: BusinessC
   const { days, timeMs } = durationParts(text);
   let cursor = addBusinessTime(start, 0, calendar);
   if (days > 0) {
-    const zone = calendar.timeZone;
-    const firstDay = startOfLocalDay(cursor, zone);
+    const firstDay = workingDayOf(cursor, calendar);
     const offset = businessTimeBetween(firstDay.toJSDate(), cursor, calendar);
     let day = firstDay;
     for (let moved = 0; moved < days; ) {
