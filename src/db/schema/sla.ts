@@ -14,8 +14,10 @@ import {
   uniqueIndex,
   uuid,
 } from 'drizzle-orm/pg-core';
+import { DEFAULT_ESCALATION_TARGETS } from '../../modules/sla-policies/sla-targets.js';
 import { instant } from './columns.js';
 import { complaintIdColumn } from './complaints.js';
+import type { EscalationTarget } from './escalations.js';
 import { tenantIdColumn } from './tenancy.js';
 
 export const deadlineKind = pgEnum('deadline_kind', [
@@ -76,6 +78,13 @@ export interface StoredTargets {
   progressUpdate: StoredTarget;
 }
 
+/** Who hears of an escalation, per level (1 team lead, 2 department manager, 3 crisis team). */
+export interface StoredEscalationTargets {
+  '1': EscalationTarget[];
+  '2': EscalationTarget[];
+  '3': EscalationTarget[];
+}
+
 export interface StoredMatch {
   channels: string[];
   categories: string[];
@@ -94,6 +103,10 @@ export const slaPolicies = pgTable(
     calendarId: uuid('calendar_id').references(() => calendars.id, { onDelete: 'restrict' }),
     warnAt: real('warn_at').array().notNull(),
     targets: jsonb('targets').$type<StoredTargets>().notNull(),
+    escalationTargets: jsonb('escalation_targets')
+      .$type<StoredEscalationTargets>()
+      .notNull()
+      .default(DEFAULT_ESCALATION_TARGETS),
     isDefault: boolean('is_default').notNull().default(false),
     active: boolean('active').notNull().default(true),
     version: integer('version').notNull().default(1),

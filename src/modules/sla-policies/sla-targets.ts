@@ -1,4 +1,4 @@
-import type { StoredTargets } from '../../db/schema/index.js';
+import type { StoredEscalationTargets, StoredTargets } from '../../db/schema/index.js';
 
 /** The six deadline kinds, in API (camelCase target) and storage (snake_case kind) spelling. */
 export const TARGET_KEYS = [
@@ -49,6 +49,16 @@ export const DEFAULT_TARGETS: StoredTargets = {
 };
 
 export const DEFAULT_WARN_AT = [0.75];
+
+/**
+ * Who each escalation level reaches by default (DOMAIN §4): the team lead, then the department
+ * manager, then the crisis team led by the general manager.
+ */
+export const DEFAULT_ESCALATION_TARGETS: StoredEscalationTargets = {
+  '1': [{ role: 'team_lead' }],
+  '2': [{ role: 'department_manager' }],
+  '3': [{ role: 'crisis_team' }, { role: 'general_manager' }],
+};
 
 /** Channels whose complaints must be answered within the online-reply target (DOMAIN §1). */
 export const ONLINE_CHANNELS: ReadonlySet<string> = new Set([

@@ -1,0 +1,110 @@
+import { sql } from 'drizzle-orm';
+import { bigint, boolean, index, integer, pgEnum, pgTable, smallint, text, uuid } from 'drizzle-orm/pg-core';
+import { instant } from './columns.js';
+import { events } from './events.js';
+import { tenantIdColumn } from './tenancy.js';
+
+/** A tenant's webhook endpoint and the event types (or wildcards) it wants. */
+export const webhookSubscriptions = pgTable(
+  'webhook_subscriptions',
+  {
+    id: uuid('id').primaryKey(),
+    tenantId: tenantIdColumn(),
+    url: text('url').notNull(),
+    /** Exact types (`deadline.breached`), prefix wildcards (`deadline.*`) or `*`. */
+    eventTypes: text('event_types').array().notNull(),
+    description: text('description'),
+    active: boolean('active').notNull().default(true),
+    /** Why delivery stopped: `gone` (the endpoint answered 410), `failing` (5 days of failures), or `manual`. */
+    disabledReason: text('disabled_reason'),
+    disabledAt: instant('disabled_at'),
+    /** Start of the current run of failed attempts; null after any success. */
+    failingSince: instant('failing_since'),
+    version: integer('version').notNull().default(1),
+    createdAt: instant('created_at').notNull().defaultNow(),
+    updatedAt: instant('updated_at').notNull().defaultNow(),
+  },
+  (table) => [index('webhook_subscriptions_tenant_idx').on(table.tenantId, table.createdAt)],
+);
+
+/**
+ * Signing secrets of a subscription. A rotation adds a secret and gives the old one an expiry, so
+ * both sign during the overlap and receivers can switch without losing a delivery.
+ */
+export const webhookSecrets = pgTable(
+  'webhook_secrets',
+  {
+    id: uuid('id').primaryKey(),
+    tenantId: tenantIdColumn(),
+    subscriptionId: uuid('subscription_id')
+      .notNull()
+      .references(() => webhookSubscriptions.id, { onDelete: 'cascade' }),
+    /** `whsec_` + base64 key, as Standard Webhooks libraries take it; needed in clear to sign. */
+    secret: text('secret').notNull(),
+    createdAt: instant('created_at').notNull().defaultNow(),
+    /** Null while current; set to the end of the overlap when a newer secret replaces it. */
+    expiresAt: instant('expires_at'),
+  },
+  (table) => [index('webhook_secrets_subscription_idx').on(table.subscriptionId, table.createdAt)],
+);
+
+export const webhookDeliveryStatus = pgEnum('webhook_delivery_status', ['pending', 'succeeded', 'failed']);
+
+/**
+ * One event owed to one subscription. The row is the truth: the dispatcher leases due rows
+ * (`leased_until`), so a worker killed mid-request leaves a lease that runs out and another
+ * worker sends the same event again, under the same `webhook-id`.
+ */
+export const webhookDeliveries = pgTable(
+  'webhook_deliveries',
+  {
+    id: uuid('id').primaryKey(),
+    tenantId: tenantIdColumn(),
+    subscriptionId: uuid('subscription_id')
+      .notNull()
+      .references(() => webhookSubscriptions.id, { onDelete: 'cascade' }),
+    eventId: text('event_id')
+      .notNull()
+      .references(() => events.id, { onDelete: 'cascade' }),
+    status: webhookDeliveryStatus('status').notNull().default('pending'),
+    attemptCount: smallint('attempt_count').notNull().default(0),
+    nextAttemptAt: instant('next_attempt_at').notNull(),
+    leasedUntil: instant('leased_until'),
+    lastAttemptAt: instant('last_attempt_at'),
+    lastResponseStatus: smallint('last_response_status'),
+    lastError: text('last_error'),
+    completedAt: instant('completed_at'),
+    /** The delivery this one sends again, when made by a redelivery request. */
+    redeliveryOf: uuid('redelivery_of'),
+    createdAt: instant('created_at').notNull().defaultNow(),
+  },
+  (table) => [
+    index('webhook_deliveries_subscription_idx').on(table.tenantId, table.subscriptionId, table.createdAt),
+    // The dispatcher's per-subscription work list.
+    index('webhook_deliveries_due_idx')
+      .on(table.subscriptionId, table.nextAttemptAt)
+      .where(sql`${table.status} = 'pending'`),
+    index('webhook_deliveries_event_idx').on(table.eventId),
+  ],
+);
+
+/** Every attempt of every delivery: the delivery log integrators read when a receiver misbehaves. */
+export const webhookDeliveryAttempts = pgTable(
+  'webhook_delivery_attempts',
+  {
+    id: bigint('id', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
+    tenantId: tenantIdColumn(),
+    deliveryId: uuid('delivery_id')
+      .notNull()
+      .references(() => webhookDeliveries.id, { onDelete: 'cascade' }),
+    attemptNumber: smallint('attempt_number').notNull(),
+    attemptedAt: instant('attempted_at').notNull(),
+    /** HTTP status, or null when no answer came (refused, timed out, blocked address). */
+    responseStatus: smallint('response_status'),
+    latencyMs: integer('latency_ms').notNull(),
+    error: text('error'),
+    /** The first bytes of the receiver's answer, to debug a refusal without access to its logs. */
+    responseExcerpt: text('response_excerpt'),
+  },
+  (table) => [index('webhook_delivery_attempts_delivery_idx').on(table.deliveryId, table.id)],
+);
