@@ -5,6 +5,7 @@ import pino from 'pino';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { ConfigError, type Env, loadEnv } from './config/env.js';
 import { createDatabase } from './db/client.js';
+import { scheduleMaintenance } from './jobs/maintenance.js';
 import { createQueue, type QueuePayloads } from './jobs/queues.js';
 import { systemClock } from './lib/clock.js';
 import { loggerOptions } from './lib/logger.js';
@@ -12,7 +13,9 @@ import { createDeadlineMetrics, registerDeadlineGauges } from './modules/deadlin
 import { openDeadlineQueue } from './modules/deadlines/deadline-queue.js';
 import { reconcileDeadlines } from './modules/deadlines/deadline-reconciler.js';
 import { processDeadlineJob } from './modules/deadlines/deadlines.jobs.js';
-import { purgeExpiredKeys, schedulePurgeOfExpiredKeys } from './modules/idempotency/idempotency.jobs.js';
+import { startEventRelay } from './modules/events/event-relay.js';
+import { purgeOldEvents } from './modules/events/events.jobs.js';
+import { purgeExpiredKeys } from './modules/idempotency/idempotency.jobs.js';
 import { createServices } from './services.js';
 
 // Any number for the advisory lock, fixed so that only one worker sweeps at a time.
@@ -59,18 +62,36 @@ export async function startWorker(env: Env) {
   deadlineWorker.on('failed', (job, err) => log.error({ err, jobId: job?.id }, 'deadline job failed'));
   deadlineWorker.on('error', (err) => log.error({ err }, 'deadline worker error'));
 
-  await schedulePurgeOfExpiredKeys(maintenanceQueue);
+  await scheduleMaintenance(maintenanceQueue);
   const maintenanceWorker = new Worker<QueuePayloads['maintenance']>(
     'maintenance',
     async (job) => {
       switch (job.data.task) {
         case 'purge-expired-idempotency-keys':
           return purgeExpiredKeys({ repository: services.repositories.idempotency, clock, log });
+        case 'purge-old-events':
+          return purgeOldEvents({
+            repository: services.repositories.events,
+            retentionDays: env.EVENT_RETENTION_DAYS,
+            clock,
+            log,
+          });
       }
     },
     { connection: deadlineQueue.connection, prefix, concurrency: 1 },
   );
   maintenanceWorker.on('failed', (job, err) => log.error({ err, jobId: job?.id }, 'maintenance job failed'));
+
+  // The outbox relay: fans every committed event out to its consumers.
+  const relay = startEventRelay({
+    db: database.db,
+    databaseUrl: env.DATABASE_URL,
+    events: services.repositories.events,
+    consumers: [],
+    clock,
+    log,
+    pollIntervalMs: env.EVENT_RELAY_POLL_MS,
+  });
 
   // The reconciler: at start (catching up on anything missed while no worker ran) and on an interval.
   let stopped = false;
@@ -89,6 +110,8 @@ export async function startWorker(env: Env) {
           now: () => clock.now().getTime(),
           log,
         });
+        // Job schedules live in Redis; after a flush this puts them back.
+        await scheduleMaintenance(maintenanceQueue);
       } finally {
         await client.query('select pg_advisory_unlock($1)', [RECONCILER_LOCK_ID]);
       }
@@ -134,6 +157,7 @@ export async function startWorker(env: Env) {
       stopped = true;
       clearTimeout(timer);
       await sweeping;
+      await relay.stop();
       await deadlineWorker.close();
       await maintenanceWorker.close();
       await maintenanceQueue.close();

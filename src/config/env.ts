@@ -40,6 +40,10 @@ export const envSchema = z.object({
   DOCS_ENABLED: booleanFromString.default(true),
   /** Seconds between reconciler sweeps that re-arm missing deadline jobs and breach overdue ones. */
   SLA_RECONCILE_INTERVAL: z.coerce.number().min(0.2).max(3600).default(60),
+  /** Days events stay in the feed (and their delivery log with them). */
+  EVENT_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
+  /** Fallback poll of the outbox relay, in milliseconds, for when a NOTIFY wake-up is lost. */
+  EVENT_RELAY_POLL_MS: z.coerce.number().int().min(50).max(60_000).default(1_000),
   /** Deadline jobs one worker process handles at once. */
   WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(500).default(50),
   /** Port of the worker's Prometheus /metrics endpoint; 0 turns it off. */

@@ -1,8 +1,8 @@
 import { sql } from 'drizzle-orm';
 import { LRUCache } from 'lru-cache';
-import pg from 'pg';
 import type { Logger } from 'pino';
 import type { Queryable } from './client.js';
+import { listenOnChannels } from './pg-listener.js';
 
 /** The PostgreSQL channel on which committed changes to cached data are announced. */
 export const CHANGE_CHANNEL = 'redress_changes';
@@ -26,68 +26,37 @@ export interface ChangeListener {
 }
 
 /**
- * LISTENs on a dedicated connection. When the connection drops, subscribers hear `null` (drop
- * everything: notices may have been missed) and it reconnects with a growing delay.
+ * Listens for committed-change notices. When the connection drops, subscribers hear `null` (drop
+ * everything: notices may have been missed) until it is back.
  */
 export function listenForChanges(databaseUrl: string, log: Pick<Logger, 'warn'>): ChangeListener {
   const handlers: Array<(notice: ChangeNotice | null) => void> = [];
-  let client: pg.Client | null = null;
-  let closed = false;
-  let retryMs = 250;
-  let timer: NodeJS.Timeout | undefined;
   const broadcast = (notice: ChangeNotice | null) => {
     for (const handler of handlers) handler(notice);
   };
-
-  const connect = async () => {
-    if (closed) return;
-    const next = new pg.Client({ connectionString: databaseUrl, application_name: 'redress-listen' });
-    next.on('notification', (message) => {
-      if (message.channel !== CHANGE_CHANNEL || !message.payload) return;
+  const listener = listenOnChannels({
+    databaseUrl,
+    channels: [CHANGE_CHANNEL],
+    applicationName: 'redress-listen',
+    log,
+    onNotification: (_channel, payload) => {
+      if (!payload) return;
       try {
-        broadcast(JSON.parse(message.payload) as ChangeNotice);
+        broadcast(JSON.parse(payload) as ChangeNotice);
       } catch {
         broadcast(null);
       }
-    });
-    next.on('error', () => {});
-    next.on('end', () => {
-      if (closed) return;
-      client = null;
-      broadcast(null);
-      timer = setTimeout(connect, retryMs);
-      retryMs = Math.min(retryMs * 2, 10_000);
-    });
-    try {
-      await next.connect();
-      await next.query(`LISTEN ${CHANGE_CHANNEL}`);
-      client = next;
-      retryMs = 250;
-      // Anything may have changed while we were not listening.
-      broadcast(null);
-    } catch (error) {
-      log.warn({ err: error }, 'cannot listen for cache invalidations; retrying');
-      await next.end().catch(() => {});
-      if (!closed) {
-        timer = setTimeout(connect, retryMs);
-        retryMs = Math.min(retryMs * 2, 10_000);
-      }
-    }
-  };
-  void connect();
-
+    },
+    onGap: () => broadcast(null),
+  });
   return {
     get listening() {
-      return client !== null;
+      return listener.listening;
     },
     subscribe(handler) {
       handlers.push(handler);
     },
-    async close() {
-      closed = true;
-      clearTimeout(timer);
-      await client?.end().catch(() => {});
-    },
+    close: () => listener.close(),
   };
 }
 

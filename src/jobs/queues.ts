@@ -11,11 +11,13 @@ export interface QueuePayloads {
    * job was armed for (epoch ms): a job left over from before a pause or resume changes nothing.
    */
   deadlines: DeadlineJob;
-  /** Housekeeping on a schedule: retention of idempotency keys and similar. */
-  maintenance: { task: 'purge-expired-idempotency-keys' };
+  /** Housekeeping on a schedule: retention of idempotency keys, events and similar. */
+  maintenance: { task: MaintenanceTask };
 }
 
 export type QueueName = keyof QueuePayloads;
+
+export type MaintenanceTask = 'purge-expired-idempotency-keys' | 'purge-old-events';
 
 export type DeadlineJob =
   | { action: 'breach'; deadlineId: string; armedFor: number }

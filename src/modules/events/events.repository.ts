@@ -1,33 +1,35 @@
-import { and, eq, sql } from 'drizzle-orm';
+import { and, asc, eq, inArray, isNull, lt, type SQL, sql } from 'drizzle-orm';
 import type { Queryable } from '../../db/client.js';
 import { complaints, events } from '../../db/schema/index.js';
 import { randomBase62 } from '../../lib/ids.js';
+import type { ComplaintEventType, EventType } from './event-types.js';
 
 export type EventRow = typeof events.$inferSelect;
-
-/** Names of the events Redress emits; the events issue delivers them by webhook, feed and subscription. */
-export type EventType =
-  | 'complaint.created'
-  | 'complaint.updated'
-  | 'complaint.status_changed'
-  | 'complaint.reopened'
-  | 'complaint.assigned'
-  | 'communication.recorded'
-  | 'deadline.warning'
-  | 'deadline.breached'
-  | 'deadline.met';
+export type { EventType } from './event-types.js';
 
 export interface ComplaintEventInput {
   tenantId: string;
   complaint: { id: string; reference: string };
-  type: EventType;
+  type: ComplaintEventType;
   occurredAt: Date;
   /** The subject as the REST API shows it, under its own name (`complaint`, `deadline`, …). */
   payload: Record<string, unknown>;
 }
 
+/** Position of an event in the feed: its transaction id (decimal text) and insertion position. */
+export interface FeedPosition {
+  txid: string;
+  position: number;
+}
+
 /** A new event id: `evt_` and 24 random base62 characters. */
 export const newEventId = (): string => `evt_${randomBase62(24)}`;
+
+/**
+ * Events strictly before this horizon can no longer be joined by an earlier one: every
+ * transaction that started before the oldest one still running has ended.
+ */
+const committedHorizon = sql`pg_snapshot_xmin(pg_current_snapshot())`;
 
 export function createEventsRepository(db: Queryable) {
   async function nextSequence(tenantId: string, complaintId: string, tx: Queryable): Promise<number> {
@@ -66,7 +68,104 @@ export function createEventsRepository(db: Queryable) {
         .returning();
       return row!;
     },
+
+    /**
+     * Appends an event that is about the tenant's set-up rather than a complaint (a webhook
+     * subscription). `subscriptionId` addresses it to one subscription only, out of the feed.
+     */
+    async appendForTenant(
+      input: {
+        tenantId: string;
+        type: Extract<EventType, `webhook.${string}`>;
+        occurredAt: Date;
+        payload: Record<string, unknown>;
+        subscriptionId?: string;
+      },
+      tx: Queryable = db,
+    ): Promise<EventRow> {
+      const [row] = await tx
+        .insert(events)
+        .values({
+          id: newEventId(),
+          tenantId: input.tenantId,
+          type: input.type,
+          occurredAt: input.occurredAt,
+          subscriptionId: input.subscriptionId ?? null,
+          data: { tenantId: input.tenantId, ...input.payload },
+        })
+        .returning();
+      return row!;
+    },
+
+    /**
+     * A page of the tenant's feed after `after`, in (txid, position) order and only behind the
+     * committed horizon, so a reader never passes an event that is still to commit.
+     */
+    async feedPage(
+      tenantId: string,
+      options: { after: FeedPosition | null; types: string[] | null; limit: number },
+      tx: Queryable = db,
+    ): Promise<EventRow[]> {
+      const conditions: (SQL | undefined)[] = [
+        eq(events.tenantId, tenantId),
+        isNull(events.subscriptionId),
+        sql`${events.txid} < ${committedHorizon}`,
+      ];
+      if (options.after) {
+        conditions.push(
+          sql`(${events.txid}, ${events.position}) > (${options.after.txid}::xid8, ${options.after.position})`,
+        );
+      }
+      if (options.types) conditions.push(typeSelection(options.types));
+      return tx
+        .select()
+        .from(events)
+        .where(and(...conditions))
+        .orderBy(asc(events.txid), asc(events.position))
+        .limit(options.limit);
+    },
+
+    /**
+     * Claims up to `limit` events not yet fanned out, oldest first, locking them for the caller's
+     * transaction. SKIP LOCKED lets several relays share the work without waiting on each other.
+     */
+    async claimUnrelayed(limit: number, tx: Queryable): Promise<EventRow[]> {
+      return tx
+        .select()
+        .from(events)
+        .where(isNull(events.relayedAt))
+        .orderBy(asc(events.position))
+        .limit(limit)
+        .for('update', { skipLocked: true });
+    },
+
+    async markRelayed(positions: number[], at: Date, tx: Queryable): Promise<void> {
+      if (positions.length === 0) return;
+      await tx.update(events).set({ relayedAt: at }).where(inArray(events.position, positions));
+    },
+
+    /** Deletes events (and, by cascade, their deliveries) older than `before`, a batch at a time. */
+    async purgeOlderThan(before: Date, batchSize: number, tx: Queryable = db): Promise<number> {
+      const result = await tx.execute(sql`
+        delete from ${events} where ${events.position} in (
+          select ${events.position} from ${events}
+          where ${lt(events.occurredAt, before)} and ${events.relayedAt} is not null
+          order by ${events.position} limit ${batchSize})`);
+      return result.rowCount ?? 0;
+    },
   };
+}
+
+/** SQL condition selecting event types by exact names and `group.*` wildcards (`*` is no filter). */
+function typeSelection(patterns: string[]): SQL {
+  const exact = patterns.filter((pattern) => !pattern.endsWith('*'));
+  const prefixes = patterns
+    .filter((pattern) => pattern.endsWith('.*'))
+    .map((pattern) => pattern.slice(0, -1));
+  const alternatives: SQL[] = [];
+  if (exact.length > 0) alternatives.push(inArray(events.type, exact));
+  for (const prefix of prefixes) alternatives.push(sql`starts_with(${events.type}, ${prefix})`);
+  return alternatives.length === 0 ? sql`false` : sql`(${sql.join(alternatives, sql` or `)})`;
 }
 
 export type EventsRepository = ReturnType<typeof createEventsRepository>;

@@ -1,0 +1,44 @@
+import type { Queue } from 'bullmq';
+import type { MaintenanceTask, QueuePayloads } from './queues.js';
+
+/**
+ * How often each housekeeping task runs. Every task is safe to run at any time and from any
+ * worker: each deletes by a time condition in bounded batches.
+ */
+export const MAINTENANCE_SCHEDULE: Record<MaintenanceTask, number> = {
+  'purge-expired-idempotency-keys': 15 * 60_000,
+  'purge-old-events': 60 * 60_000,
+};
+
+/**
+ * Schedules every housekeeping task. Upserting keeps one schedule however many workers start, and
+ * running it again after Redis lost its data (the reconciler does) puts the schedules back.
+ */
+export async function scheduleMaintenance(queue: Queue<QueuePayloads['maintenance']>): Promise<void> {
+  for (const [task, every] of Object.entries(MAINTENANCE_SCHEDULE) as [MaintenanceTask, number][]) {
+    await queue.upsertJobScheduler(
+      task,
+      { every },
+      {
+        name: task,
+        data: { task },
+        opts: {
+          removeOnComplete: 100,
+          removeOnFail: 100,
+          attempts: 3,
+          backoff: { type: 'exponential', delay: 5_000 },
+        },
+      },
+    );
+  }
+}
+
+/** Runs `purge` on batches until one comes back short, so no single statement holds a long lock. */
+export async function purgeInBatches(purge: (batchSize: number) => Promise<number>, batchSize = 5_000) {
+  let total = 0;
+  for (;;) {
+    const deleted = await purge(batchSize);
+    total += deleted;
+    if (deleted < batchSize) return total;
+  }
+}

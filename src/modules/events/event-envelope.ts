@@ -1,0 +1,43 @@
+import { z } from 'zod';
+import { EVENT_TYPES } from './event-types.js';
+import type { EventRow } from './events.repository.js';
+
+/**
+ * What every consumer receives, by webhook, pull feed or subscription: the Standard Webhooks
+ * envelope. `data` holds the tenant, the complaint (id, reference, per-complaint `sequence`) for
+ * complaint events, the subject as the REST API shows it, and the actor where a person acted.
+ */
+export const eventEnvelopeSchema = z
+  .object({
+    id: z.string().describe('`evt_…`; the same in every delivery, retry, redelivery and the feed.'),
+    type: z.enum(EVENT_TYPES),
+    timestamp: z.string().describe('When the change happened (ISO-8601, UTC).'),
+    data: z
+      .object({
+        tenantId: z.uuid(),
+        complaintId: z.uuid().optional(),
+        reference: z.string().optional(),
+        sequence: z
+          .number()
+          .int()
+          .optional()
+          .describe('Per-complaint event number, gap-free and increasing: order and de-duplicate by it.'),
+      })
+      .catchall(z.unknown())
+      .describe(
+        'Complaint events add `complaint`, `deadline`, `communication` or `escalation` (the subject as the REST API shows it) and `actor`.',
+      ),
+  })
+  .meta({ id: 'Event' });
+
+export type EventEnvelope = z.output<typeof eventEnvelopeSchema>;
+
+/** The envelope of a stored event; the same bytes whichever way it leaves. */
+export function toEventEnvelope(row: Pick<EventRow, 'id' | 'type' | 'occurredAt' | 'data'>): EventEnvelope {
+  return {
+    id: row.id,
+    type: row.type as EventEnvelope['type'],
+    timestamp: row.occurredAt.toISOString(),
+    data: row.data as EventEnvelope['data'],
+  };
+}

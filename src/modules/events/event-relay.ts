@@ -1,0 +1,128 @@
+import type { Logger } from 'pino';
+import type { Db, Tx } from '../../db/client.js';
+import { listenOnChannels, type PgListener } from '../../db/pg-listener.js';
+import type { Clock } from '../../lib/clock.js';
+import type { EventRow, EventsRepository } from './events.repository.js';
+
+/** Channel a trigger on `events` notifies (once per inserting transaction, on commit). */
+export const EVENTS_CHANNEL = 'redress_events';
+
+/** Something the relay hands every new event to. */
+export interface EventConsumer {
+  name: string;
+  /**
+   * Runs inside the transaction that claims the events, so what it writes (webhook deliveries)
+   * commits exactly when the events are marked relayed: never lost, never written twice.
+   */
+  withinClaim?(events: EventRow[], tx: Tx): Promise<void>;
+  /** Runs after that commit (wake a dispatcher, publish to live subscribers); must not throw. */
+  afterCommit?(events: EventRow[]): void;
+}
+
+export interface EventRelay {
+  /** Relays everything waiting now; resolves when nothing is left. */
+  drain(): Promise<number>;
+  stop(): Promise<void>;
+}
+
+/**
+ * The outbox relay: claims committed events that have not been fanned out (`FOR UPDATE SKIP
+ * LOCKED`, so relays in several workers share the work), hands them to the consumers and marks
+ * them relayed, all in one transaction. It is woken by NOTIFY on commit and polls as a fallback,
+ * so an event is relayed within milliseconds normally and within `pollIntervalMs` at worst.
+ */
+export function startEventRelay(deps: {
+  db: Db;
+  databaseUrl: string;
+  events: Pick<EventsRepository, 'claimUnrelayed' | 'markRelayed'>;
+  consumers: EventConsumer[];
+  clock: Clock;
+  log: Logger;
+  batchSize?: number;
+  pollIntervalMs?: number;
+}): EventRelay {
+  const batchSize = deps.batchSize ?? 500;
+  const pollIntervalMs = deps.pollIntervalMs ?? 1_000;
+  let stopped = false;
+  let running: Promise<number> | null = null;
+  let wakeAgain = false;
+
+  async function relayBatch(): Promise<EventRow[]> {
+    const claimed = await deps.db.transaction(async (tx) => {
+      const rows = await deps.events.claimUnrelayed(batchSize, tx);
+      if (rows.length === 0) return rows;
+      for (const consumer of deps.consumers) await consumer.withinClaim?.(rows, tx);
+      await deps.events.markRelayed(
+        rows.map((row) => row.position),
+        deps.clock.now(),
+        tx,
+      );
+      return rows;
+    });
+    for (const consumer of deps.consumers) {
+      if (claimed.length === 0 || !consumer.afterCommit) continue;
+      try {
+        consumer.afterCommit(claimed);
+      } catch (err) {
+        deps.log.error({ err, consumer: consumer.name }, 'event consumer failed after commit');
+      }
+    }
+    return claimed;
+  }
+
+  async function relayAll(): Promise<number> {
+    let total = 0;
+    do {
+      wakeAgain = false;
+      for (;;) {
+        const batch = await relayBatch();
+        total += batch.length;
+        if (batch.length < batchSize || stopped) break;
+      }
+    } while (wakeAgain && !stopped);
+    return total;
+  }
+
+  /** Starts a pass, or asks the running one to go round again: wake-ups never pile up. */
+  function wake(): Promise<number> {
+    if (running) {
+      wakeAgain = true;
+      return running;
+    }
+    running = relayAll()
+      .catch((err) => {
+        deps.log.error({ err }, 'event relay pass failed; the next wake-up retries');
+        return 0;
+      })
+      .finally(() => {
+        running = null;
+      });
+    return running;
+  }
+
+  const listener: PgListener = listenOnChannels({
+    databaseUrl: deps.databaseUrl,
+    channels: [EVENTS_CHANNEL],
+    applicationName: 'redress-relay',
+    log: deps.log,
+    onNotification: () => void wake(),
+    onGap: () => void wake(),
+  });
+  const poller = setInterval(() => void wake(), pollIntervalMs);
+
+  return {
+    async drain() {
+      let total = 0;
+      // A pass already under way may have started before the caller's events committed.
+      if (running) total += await running;
+      total += await wake();
+      return total;
+    },
+    async stop() {
+      stopped = true;
+      clearInterval(poller);
+      await listener.close();
+      await running;
+    },
+  };
+}

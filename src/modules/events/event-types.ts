@@ -1,0 +1,63 @@
+/**
+ * The catalogue of events Redress emits. Webhooks, the pull feed and live subscriptions all carry
+ * these types; the README and the OpenAPI `webhooks` section are written from this list, so a
+ * type added here is documented everywhere at once.
+ */
+export const EVENT_CATALOGUE = {
+  'complaint.created': { subject: 'complaint', summary: 'A complaint was taken in.' },
+  'complaint.updated': { subject: 'complaint', summary: 'Editable fields of a complaint changed.' },
+  'complaint.status_changed': { subject: 'complaint', summary: 'A complaint moved to another status.' },
+  'complaint.assigned': { subject: 'complaint', summary: 'A complaint got a new assignee.' },
+  'complaint.escalated': {
+    subject: 'escalation',
+    summary: 'A complaint went up an escalation level: on a breach, as a major complaint, or by hand.',
+  },
+  'complaint.reopened': {
+    subject: 'complaint',
+    summary: 'A resolved or closed complaint went back to investigating.',
+  },
+  'communication.recorded': {
+    subject: 'communication',
+    summary: 'Contact with the customer, inbound or outbound, was recorded.',
+  },
+  'deadline.warning': { subject: 'deadline', summary: 'A deadline reached one of its warning fractions.' },
+  'deadline.breached': { subject: 'deadline', summary: 'A deadline fell due unmet.' },
+  'deadline.met': {
+    subject: 'deadline',
+    summary: 'A deadline was met (`late: true` when after its breach).',
+  },
+  'webhook.disabled': {
+    subject: 'webhook',
+    summary: 'A webhook subscription stopped receiving: its endpoint answered 410, or failed for 5 days.',
+  },
+  'webhook.ping': {
+    subject: 'webhook',
+    summary: 'A test delivery asked for with `POST /v1/webhooks/{id}/ping`; sent to that subscription only.',
+  },
+} as const satisfies Record<string, { subject: string; summary: string }>;
+
+export type EventType = keyof typeof EVENT_CATALOGUE;
+export const EVENT_TYPES = Object.keys(EVENT_CATALOGUE) as [EventType, ...EventType[]];
+
+/** Event types of complaints: they carry the complaint id, reference and per-complaint sequence. */
+export type ComplaintEventType = Exclude<EventType, `webhook.${string}`>;
+
+const PATTERN = /^(?:\*|[a-z_]+\.\*|[a-z_]+\.[a-z_]+)$/;
+
+/** True when `pattern` is `*`, `group.*` or an exact type, whether or not any event has that type yet. */
+export const isEventPattern = (pattern: string): boolean => PATTERN.test(pattern);
+
+/** True when an event type is selected by a pattern: `*`, a `group.*` wildcard or the exact type. */
+export function matchesEventPattern(pattern: string, type: string): boolean {
+  if (pattern === '*') return true;
+  if (pattern.endsWith('.*')) return type.startsWith(pattern.slice(0, -1));
+  return pattern === type;
+}
+
+/** True when any of the patterns selects the type. */
+export const matchesAnyEventPattern = (patterns: readonly string[], type: string): boolean =>
+  patterns.some((pattern) => matchesEventPattern(pattern, type));
+
+/** Whether a pattern can select any type in the catalogue: a typo such as `deadline.breach` cannot. */
+export const patternSelectsKnownType = (pattern: string): boolean =>
+  EVENT_TYPES.some((type) => matchesEventPattern(pattern, type));
