@@ -16,6 +16,8 @@ import { calendarsRoutes } from './modules/calendars/calendars.routes.js';
 import { complaintsRoutes } from './modules/complaints/complaints.routes.js';
 import type { DeadlineQueue } from './modules/deadlines/deadline-queue.js';
 import { deadlinesRoutes } from './modules/deadlines/deadlines.routes.js';
+import { escalationsRoutes } from './modules/escalations/escalations.routes.js';
+import { eventsRoutes } from './modules/events/events.routes.js';
 import { healthRoutes } from './modules/health/health.routes.js';
 import { metricsRoutes } from './modules/health/metrics.routes.js';
 import { slaPoliciesRoutes } from './modules/sla-policies/sla-policies.routes.js';
@@ -75,7 +77,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     changes: deps.changes ?? null,
     onBackgroundError: (error, context) => app.log.warn({ err: error }, `background task failed: ${context}`),
   });
-  const { tenancy, idempotency, complaints, calendars, policies, deadlines } = services;
+  const { tenancy, idempotency, complaints, calendars, policies, deadlines, escalations, events } = services;
 
   await app.register(errorsPlugin);
   await app.register(openapiPlugin, { docs: env.DOCS_ENABLED });
@@ -104,6 +106,8 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   await app.register(deadlinesRoutes, { deadlines, complaints });
   await app.register(calendarsRoutes, { calendars, publicBaseUrl: env.PUBLIC_BASE_URL });
   await app.register(slaPoliciesRoutes, { policies, publicBaseUrl: env.PUBLIC_BASE_URL });
+  await app.register(escalationsRoutes, { escalations, complaints, publicBaseUrl: env.PUBLIC_BASE_URL });
+  await app.register(eventsRoutes, { events });
 
   return app;
 }

@@ -9,7 +9,10 @@ import { createComplaintsService } from './modules/complaints/complaints.service
 import type { DeadlineScheduler } from './modules/deadlines/deadline-scheduler.js';
 import { createDeadlinesRepository } from './modules/deadlines/deadlines.repository.js';
 import { createDeadlinesService } from './modules/deadlines/deadlines.service.js';
+import { createEscalationsRepository } from './modules/escalations/escalations.repository.js';
+import { createEscalationsService } from './modules/escalations/escalations.service.js';
 import { createEventsRepository } from './modules/events/events.repository.js';
+import { createEventsService } from './modules/events/events.service.js';
 import { createIdempotencyRepository } from './modules/idempotency/idempotency.repository.js';
 import { createIdempotencyService } from './modules/idempotency/idempotency.service.js';
 import {
@@ -57,6 +60,7 @@ export function createServices(deps: {
     policies: createSlaPoliciesRepository(db),
     deadlines: createDeadlinesRepository(db),
     events: createEventsRepository(db),
+    escalations: createEscalationsRepository(db),
   };
   const policies = createSlaPoliciesService({
     db,
@@ -75,6 +79,23 @@ export function createServices(deps: {
     scheduler: deps.scheduler,
     clock,
     onArmError: (error) => deps.onBackgroundError?.(error, 'arming deadline jobs'),
+    onBreach: (breach, tx) =>
+      escalations.escalateForBreach(
+        { tenantId: breach.tenantId, complaintId: breach.complaintId, deadlineId: breach.id },
+        tx,
+      ),
+  });
+  const escalations = createEscalationsService({
+    db,
+    escalations: repositories.escalations,
+    complaints: repositories.complaints,
+    deadlines: repositories.deadlines,
+    events: repositories.events,
+    targets: {
+      governing: (tenantId, facts, tx) => policies.escalationTargetsFor(tenantId, facts, tx),
+      ofVersion: (policyId, version, tx) => policies.escalationTargetsOfVersion(policyId, version, tx),
+    },
+    clock,
   });
   const tenancy = createTenancyService({
     db,
@@ -95,14 +116,26 @@ export function createServices(deps: {
     events: repositories.events,
     deadlines,
     clock,
+    escalations,
   });
+  const events = createEventsService({ events: repositories.events });
   const calendars = createCalendarsService({
     db,
     calendars: repositories.calendars,
     clock,
     onChanged: (tenantId) => slaConfigCache.forget({ kind: 'sla_config', tenantId }),
   });
-  return { repositories, tenancy, idempotency, complaints, calendars, policies, deadlines };
+  return {
+    repositories,
+    tenancy,
+    idempotency,
+    complaints,
+    calendars,
+    policies,
+    deadlines,
+    escalations,
+    events,
+  };
 }
 
 export type Services = ReturnType<typeof createServices>;

@@ -54,7 +54,8 @@ describe('POST /v1/complaints', () => {
       priority: 'normal',
       receivedBy: 'zhang.wei',
       assignee: 'zhang.wei',
-      escalationLevel: 0,
+      // A major complaint is reported up to the department manager at intake.
+      escalationLevel: 2,
       tags: ['lift'],
       metadata: { roomNumber: '3-402' },
       customer: {

@@ -36,6 +36,19 @@ export const openapiPlugin = fp(
             name: 'calendars',
             description: 'Business calendars for business-hour clocks (scope `policies:manage`)',
           },
+          {
+            name: 'escalations',
+            description: 'Escalation levels of complaints: on breach, for major complaints, and by hand',
+          },
+          {
+            name: 'events',
+            description: 'The event feed: every change, with the ids webhooks carry, for consumers that poll',
+          },
+          {
+            name: 'webhooks',
+            description:
+              'Signed webhook subscriptions, their delivery log and redelivery (scope `webhooks:manage`)',
+          },
           { name: 'api-keys', description: 'API keys of the calling tenant (scope `admin`)' },
           { name: 'health', description: 'Liveness and readiness' },
         ],

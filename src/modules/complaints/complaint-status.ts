@@ -49,3 +49,6 @@ export const isReopen = (from: ComplaintStatus, to: ComplaintStatus): boolean =>
 
 /** Statuses in which nothing more happens to the complaint. */
 export const isFinal = (status: ComplaintStatus): boolean => TRANSITIONS[status].length === 0;
+
+/** Statuses in which no handling goes on: closed (until it is reopened), rejected and withdrawn. */
+export const isFinished = (status: ComplaintStatus): boolean => status === 'closed' || isFinal(status);

@@ -113,15 +113,18 @@ export function createComplaintsRepository(db: Queryable) {
      * caller's Idempotency-Key pointed at it. Returns undefined, writing nothing, when the
      * tenant already has a complaint with the same externalRef.
      */
-    async insertAtIntake(input: {
-      complaint: NewComplaintRow;
-      deadlines: NewDeadlineRow[];
-      actor: ActorRecord;
-      /** The complaint as the API shows it; `reference` is filled in by the statement. */
-      view: Record<string, unknown>;
-      eventId: string;
-      idempotencyKey: string | null;
-    }): Promise<ComplaintRow | undefined> {
+    async insertAtIntake(
+      input: {
+        complaint: NewComplaintRow;
+        deadlines: NewDeadlineRow[];
+        actor: ActorRecord;
+        /** The complaint as the API shows it; `reference` is filled in by the statement. */
+        view: Record<string, unknown>;
+        eventId: string;
+        idempotencyKey: string | null;
+      },
+      tx: Queryable = db,
+    ): Promise<ComplaintRow | undefined> {
       const { complaint: row, actor, view, eventId } = input;
       const sequence = complaintReferenceSequence(row.tenantId);
       const deadlineJson = JSON.stringify(
@@ -132,17 +135,17 @@ export function createComplaintsRepository(db: Queryable) {
           warnAts: (d.warnAts ?? []).map((at) => at.toISOString()),
         })),
       );
-      const result = await db.execute<Record<string, unknown>>(sql`
+      const result = await tx.execute<Record<string, unknown>>(sql`
         with c as (
           insert into ${complaints} (id, tenant_id, reference, channel, severity, priority, category, subject, description,
             customer_name, customer_phone, customer_email, customer_address, customer_external_id, desired_outcome,
-            occurred_at, received_at, received_by, assignee, external_ref, tags, metadata, event_sequence, created_at, updated_at)
+            occurred_at, received_at, received_by, assignee, escalation_level, external_ref, tags, metadata, event_sequence, created_at, updated_at)
           values (${row.id}::uuid, ${row.tenantId}::uuid, 'C-' || lpad(nextval(${sequence}::regclass)::text, 6, '0'),
             ${row.channel}::complaint_channel, ${row.severity}::complaint_severity, ${row.priority}::complaint_priority,
             ${row.category ?? null}::text, ${row.subject}::text, ${row.description}::text, ${row.customerName ?? null}::text,
             ${row.customerPhone ?? null}::text, ${row.customerEmail ?? null}::text, ${row.customerAddress ?? null}::text,
             ${row.customerExternalId ?? null}::text, ${row.desiredOutcome ?? null}::text, ${row.occurredAt ?? null}::timestamptz,
-            ${row.receivedAt}::timestamptz, ${row.receivedBy}::text, ${row.assignee ?? null}::text, ${row.externalRef ?? null}::text,
+            ${row.receivedAt}::timestamptz, ${row.receivedBy}::text, ${row.assignee ?? null}::text, ${row.escalationLevel ?? 0}::smallint, ${row.externalRef ?? null}::text,
             array(select jsonb_array_elements_text(${JSON.stringify(row.tags ?? [])}::jsonb)), ${JSON.stringify(row.metadata ?? {})}::jsonb, 1, ${row.createdAt}::timestamptz,
             ${row.updatedAt}::timestamptz)
           on conflict (tenant_id, external_ref) where external_ref is not null do nothing

@@ -152,7 +152,7 @@ export const listTimelineQuery = z.strictObject({
   cursor: z.string().min(1).max(500).optional(),
 });
 
-const actorSchema = z
+export const actorSchema = z
   .object({
     type: z.enum(['api_key', 'system']),
     id: z.string().nullable(),

@@ -16,8 +16,16 @@ import { newId } from '../../lib/ids.js';
 import type { NextDeadline } from '../deadlines/deadline-views.js';
 import type { NewDeadlineRow } from '../deadlines/deadlines.repository.js';
 import type { DeadlineEffects, DeadlinesService } from '../deadlines/deadlines.service.js';
-import { type EventsRepository, type EventType, newEventId } from '../events/events.repository.js';
-import { allowedTransitions, canTransition, isReopen, transitionNeedsReason } from './complaint-status.js';
+import { MAJOR_COMPLAINT_LEVEL } from '../escalations/escalation-levels.js';
+import type { ComplaintEventType } from '../events/event-types.js';
+import { type EventsRepository, newEventId } from '../events/events.repository.js';
+import {
+  allowedTransitions,
+  canTransition,
+  isFinished,
+  isReopen,
+  transitionNeedsReason,
+} from './complaint-status.js';
 import { complaintEtag, toCommunicationView, toComplaintView } from './complaint-views.js';
 import type {
   ComplaintChanges,
@@ -67,6 +75,11 @@ export function createComplaintsService(deps: {
   events: EventsRepository;
   deadlines: DeadlinesService;
   clock: Clock;
+  /** Major complaints are reported up at once (see EscalationsService). */
+  escalations: {
+    escalateMajor(complaint: ComplaintRow, actor: ActorRecord, tx: Tx): Promise<ComplaintRow>;
+    recordMajorAtIntake(complaint: ComplaintRow, actor: ActorRecord, tx: Tx): Promise<void>;
+  };
 }) {
   const { db, complaints, clock, events, deadlines } = deps;
 
@@ -84,7 +97,7 @@ export function createComplaintsService(deps: {
   function emit(
     context: ActingContext,
     row: ComplaintRow,
-    type: EventType,
+    type: ComplaintEventType,
     at: Date,
     payload: Record<string, unknown>,
     tx: Queryable,
@@ -196,6 +209,8 @@ export function createComplaintsService(deps: {
         receivedBy,
         assignee: input.assignee ?? receivedBy,
         externalRef: input.externalRef ?? null,
+        // A major complaint starts reported up to the department manager (DOMAIN §4).
+        escalationLevel: input.severity === 'major' ? MAJOR_COMPLAINT_LEVEL : 0,
         tags: input.tags,
         metadata: input.metadata,
         createdAt: now,
@@ -210,21 +225,29 @@ export function createComplaintsService(deps: {
           ...complaint,
           reference: '',
           status: 'received',
-          escalationLevel: 0,
           version: 1,
           eventSequence: 1,
         } as ComplaintRow,
         nextDeadline,
       );
-      // Intake is the hottest write: one statement, one round trip (see insertAtIntake).
-      const row = await complaints.insertAtIntake({
+      // Intake is the hottest write: one statement, one round trip (see insertAtIntake). A major
+      // complaint is also reported up at once, so it takes a transaction.
+      const intake = {
         complaint,
         deadlines: planned,
         actor: context.actor,
         view,
         eventId: newEventId(),
         idempotencyKey: idempotency?.key ?? null,
-      });
+      };
+      const row =
+        complaint.severity === 'major'
+          ? await db.transaction(async (tx) => {
+              const inserted = await complaints.insertAtIntake(intake, tx);
+              if (inserted) await deps.escalations.recordMajorAtIntake(inserted, context.actor, tx);
+              return inserted;
+            })
+          : await complaints.insertAtIntake(intake);
       if (!row) {
         const existing = await complaints.findByExternalRef(context.tenantId, input.externalRef!);
         throw new ConflictError('external_ref_conflict', 'A complaint with this externalRef already exists', {
@@ -299,8 +322,7 @@ export function createComplaintsService(deps: {
           tx,
         );
         const effects = await deadlines.onSeverityChange(updated, current.severity, tx);
-        const state = await stateOf(updated, tx);
-        const view = toComplaintView(updated, state.nextDeadline);
+        const view = toComplaintView(updated, (await stateOf(updated, tx)).nextDeadline);
         await emit(context, updated, 'complaint.updated', now, { complaint: view, changes }, tx);
         if (changes.some((change) => change.field === 'assignee')) {
           await emit(
@@ -312,6 +334,12 @@ export function createComplaintsService(deps: {
             tx,
           );
         }
+        const becameMajor = current.severity !== 'major' && updated.severity === 'major';
+        const final =
+          becameMajor && !isFinished(updated.status)
+            ? await deps.escalations.escalateMajor(updated, context.actor, tx)
+            : updated;
+        const state = await stateOf(final, tx);
         return { state, effects };
       });
       await deadlines.arm(result.effects);

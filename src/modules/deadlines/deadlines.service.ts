@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { Db, Queryable } from '../../db/client.js';
+import type { Db, Queryable, Tx } from '../../db/client.js';
 import type { ActorRecord } from '../../db/schema/index.js';
 import type { Clock } from '../../lib/clock.js';
 import { decodeCursor, encodeCursor } from '../../lib/cursor.js';
@@ -24,6 +24,7 @@ import type {
   DeadlineRow,
   DeadlinesRepository,
   NewDeadlineRow,
+  RecordedWakeUp,
 } from './deadlines.repository.js';
 
 const SYSTEM_ACTOR: ActorRecord = { type: 'system', id: null, name: 'redress', onBehalfOf: null };
@@ -69,6 +70,8 @@ export function createDeadlinesService(deps: {
   scheduler: DeadlineScheduler | null;
   clock: Clock;
   onArmError?: (error: unknown) => void;
+  /** What a breach sets off (an escalation), written in the transaction that records it. */
+  onBreach?: (breach: RecordedWakeUp, tx: Tx) => Promise<unknown>;
 }) {
   const { deadlines, events, clock } = deps;
 
@@ -405,15 +408,25 @@ export function createDeadlinesService(deps: {
       });
     },
 
-    /** Worker: records a breach exactly once; undefined when nothing was due (a repeat or stale job). */
+    /**
+     * Worker: records a breach exactly once, with what it sets off; undefined when nothing was due
+     * (a repeat or stale job).
+     */
     recordBreach(deadlineId: string, armedFor: Date) {
-      return deadlines.recordWakeUp({
-        deadlineId,
-        armedFor,
-        at: clock.now(),
-        eventId: newEventId(),
-        actor: SYSTEM_ACTOR,
-        wakeUp: { type: 'breach' },
+      return deps.db.transaction(async (tx) => {
+        const breach = await deadlines.recordWakeUp(
+          {
+            deadlineId,
+            armedFor,
+            at: clock.now(),
+            eventId: newEventId(),
+            actor: SYSTEM_ACTOR,
+            wakeUp: { type: 'breach' },
+          },
+          tx,
+        );
+        if (breach) await deps.onBreach?.(breach, tx);
+        return breach;
       });
     },
 

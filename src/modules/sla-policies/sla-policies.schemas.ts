@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { channelSchema, severitySchema } from '../../modules/complaints/complaints.schemas.js';
 import { parseIsoDuration } from '../calendars/business-time.js';
+import { escalationTargetsSchema } from '../escalations/escalations.schemas.js';
 import type { PolicyRow } from './sla-policies.repository.js';
 import { DEADLINE_KINDS, TARGET_KEYS } from './sla-targets.js';
 
@@ -61,6 +62,7 @@ export const createPolicyBody = z
     calendarId: z.uuid().nullable().default(null),
     warnAt: warnAtSchema.default([0.75]),
     targets: targetsInput.default({}),
+    escalationTargets: escalationTargetsSchema.optional(),
     active: z.boolean().default(true),
   })
   .meta({ id: 'SlaPolicyCreate' });
@@ -73,6 +75,7 @@ export const updatePolicyBody = z
     calendarId: z.uuid().nullable().optional(),
     warnAt: warnAtSchema.optional(),
     targets: targetsInput.optional().describe('Targets given replace those of the current version.'),
+    escalationTargets: escalationTargetsSchema.optional(),
     active: z.boolean().optional(),
   })
   .refine((body) => Object.keys(body).length > 0, 'must change at least one field')
@@ -109,6 +112,7 @@ export const policySchema = z
         typeof targetView
       >,
     ),
+    escalationTargets: escalationTargetsSchema,
     isDefault: z.boolean(),
     active: z.boolean(),
     version: z.number().int(),
@@ -149,6 +153,7 @@ export function toPolicyView(row: PolicyRow): z.output<typeof policySchema> {
     calendarId: row.calendarId,
     warnAt: row.warnAt,
     targets: row.targets,
+    escalationTargets: row.escalationTargets,
     isDefault: row.isDefault,
     active: row.active,
     version: row.version,

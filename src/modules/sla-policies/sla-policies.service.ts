@@ -1,5 +1,7 @@
+import { LRUCache } from 'lru-cache';
 import { announceChange, type InvalidatedCache, invalidatedCache } from '../../db/change-notifications.js';
 import type { Db, Queryable } from '../../db/client.js';
+import type { StoredEscalationTargets } from '../../db/schema/index.js';
 import type { Clock } from '../../lib/clock.js';
 import {
   ConflictError,
@@ -17,7 +19,7 @@ import { intakeKinds, type PlannedDeadline, planDeadline } from '../deadlines/de
 import { type ComplaintFacts, selectPolicy } from './policy-matching.js';
 import type { PolicyRow, SlaPoliciesRepository } from './sla-policies.repository.js';
 import type { CreatePolicyInput, PreviewInput, UpdatePolicyInput } from './sla-policies.schemas.js';
-import { DEFAULT_TARGETS, DEFAULT_WARN_AT } from './sla-targets.js';
+import { DEFAULT_ESCALATION_TARGETS, DEFAULT_TARGETS, DEFAULT_WARN_AT } from './sla-targets.js';
 
 /** A policy together with the calendar its business clocks run on (null: around the clock). */
 export interface GoverningPolicy {
@@ -75,8 +77,22 @@ export function createSlaPoliciesService(deps: {
     }
   }
 
+  // Policy versions never change once written, so what was read of one can be kept.
+  const versionTargets = new LRUCache<string, StoredEscalationTargets>({ max: 10_000 });
+
   const calendarOf = (policy: PolicyRow, tx: Queryable = db) =>
     calendarFor(policy.tenantId, policy.calendarId, tx);
+
+  /** The policy governing a complaint with these facts, as of now. */
+  async function governing(
+    tenantId: string,
+    facts: ComplaintFacts,
+    tx: Queryable = db,
+  ): Promise<GoverningPolicy> {
+    const policy = selectPolicy(await activePolicies(tenantId, tx), facts);
+    if (!policy) throw new Error(`tenant ${tenantId} has no active SLA policy`);
+    return { policy, calendar: await calendarOf(policy, tx) };
+  }
 
   return {
     get,
@@ -97,6 +113,7 @@ export function createSlaPoliciesService(deps: {
           calendarId: null,
           warnAt: DEFAULT_WARN_AT,
           targets: DEFAULT_TARGETS,
+          escalationTargets: DEFAULT_ESCALATION_TARGETS,
           isDefault: true,
           active: true,
           createdAt: now,
@@ -122,6 +139,7 @@ export function createSlaPoliciesService(deps: {
             calendarId: input.calendarId,
             warnAt: input.warnAt,
             targets: { ...DEFAULT_TARGETS, ...input.targets },
+            escalationTargets: input.escalationTargets ?? DEFAULT_ESCALATION_TARGETS,
             isDefault: false,
             active: input.active,
             createdAt: now,
@@ -162,11 +180,36 @@ export function createSlaPoliciesService(deps: {
       });
     },
 
-    /** The policy governing a complaint with these facts, as of now. */
-    async governing(tenantId: string, facts: ComplaintFacts, tx: Queryable = db): Promise<GoverningPolicy> {
-      const policy = selectPolicy(await activePolicies(tenantId, tx), facts);
-      if (!policy) throw new Error(`tenant ${tenantId} has no active SLA policy`);
-      return { policy, calendar: await calendarOf(policy, tx) };
+    governing,
+
+    /** Escalation targets as a complaint with these facts would get them now. */
+    async escalationTargetsFor(
+      tenantId: string,
+      facts: ComplaintFacts,
+      tx: Queryable = db,
+    ): Promise<StoredEscalationTargets> {
+      const { policy } = await governing(tenantId, facts, tx);
+      return policy.escalationTargets;
+    },
+
+    /**
+     * Escalation targets of the policy version a deadline was set under, so a breach reaches the
+     * people the rule named when the deadline began. Versions from before policies had targets
+     * fall back to the defaults.
+     */
+    async escalationTargetsOfVersion(
+      policyId: string,
+      version: number,
+      tx: Queryable = db,
+    ): Promise<StoredEscalationTargets> {
+      const key = `${policyId}:${version}`;
+      const cached = versionTargets.get(key);
+      if (cached) return cached;
+      const row = await policies.findVersion(policyId, version, tx);
+      const stored = row?.snapshot.escalationTargets as StoredEscalationTargets | undefined;
+      const targets = stored ?? DEFAULT_ESCALATION_TARGETS;
+      if (row) versionTargets.set(key, targets);
+      return targets;
     },
 
     /** The deadlines this policy would set for a complaint received as described. */
