@@ -124,6 +124,14 @@ describe('deadline enforcement', () => {
     expect(timeline.json().data.filter((e: { type: string }) => e.type === 'deadline.breached')).toHaveLength(
       1,
     );
+    // The worker escalated in the same transaction: one level up, citing the breach.
+    const escalations = await call(t.app, tenant.adminKey, {
+      method: 'GET',
+      url: `/v1/complaints/${complaint.id}/escalations`,
+    });
+    expect(escalations.json().data).toEqual([
+      expect.objectContaining({ level: 1, trigger: 'breach', deadlineId: reply.id }),
+    ]);
   });
 
   it('meets the online reply when an outbound reply reaches the customer in time', async () => {

@@ -1,0 +1,293 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  call,
+  complaintBody,
+  createTestTenant,
+  startTestApp,
+  type TestApp,
+  type TestTenant,
+} from './harness.js';
+
+let t: TestApp;
+let tenant: TestTenant;
+
+beforeAll(async () => {
+  t = await startTestApp();
+  tenant = await createTestTenant(t.tenancy);
+});
+afterAll(async () => {
+  await t?.close();
+});
+
+async function createComplaint(overrides: Record<string, unknown> = {}, key = tenant.adminKey) {
+  const res = await call(t.app, key, {
+    method: 'POST',
+    url: '/v1/complaints',
+    json: complaintBody(overrides),
+  });
+  expect(res.statusCode, res.body).toBe(201);
+  return res.json();
+}
+
+async function escalate(complaintId: string, body: unknown, key = tenant.adminKey) {
+  return call(t.app, key, { method: 'POST', url: `/v1/complaints/${complaintId}/escalations`, json: body });
+}
+
+async function escalationsOf(complaintId: string, key = tenant.adminKey) {
+  const res = await call(t.app, key, { method: 'GET', url: `/v1/complaints/${complaintId}/escalations` });
+  expect(res.statusCode, res.body).toBe(200);
+  return res.json().data;
+}
+
+/** The complaint's events in the order they were numbered. */
+async function eventsOf(complaintId: string) {
+  const { rows } = await t.database.pool.query(
+    'select type, sequence, data from events where complaint_id = $1 order by sequence',
+    [complaintId],
+  );
+  return rows as Array<{ type: string; sequence: number; data: Record<string, any> }>;
+}
+
+describe('escalating by hand', () => {
+  it('raises the level, notifies the policy targets, and records it everywhere', async () => {
+    const complaint = await createComplaint();
+    const res = await escalate(complaint.id, { level: 1, reason: 'Customer asked for a supervisor' });
+    expect(res.statusCode, res.body).toBe(201);
+    const escalation = res.json();
+    expect(escalation).toMatchObject({
+      complaintId: complaint.id,
+      level: 1,
+      previousLevel: 0,
+      trigger: 'manual',
+      reason: 'Customer asked for a supervisor',
+      deadlineId: null,
+      targets: [{ role: 'team_lead' }],
+      actor: { type: 'api_key' },
+    });
+    expect(res.headers.location).toBe(`/v1/complaints/${complaint.id}/escalations`);
+
+    const after = (
+      await call(t.app, tenant.adminKey, { method: 'GET', url: `/v1/complaints/${complaint.id}` })
+    ).json();
+    expect(after).toMatchObject({ escalationLevel: 1, version: complaint.version + 1 });
+
+    // Skipping a level is allowed: a handler may go straight to the crisis team.
+    const top = await escalate(complaint.reference, { level: 3, reason: 'Media exposure threatened' });
+    expect(top.statusCode, top.body).toBe(201);
+    expect(top.json()).toMatchObject({
+      level: 3,
+      previousLevel: 1,
+      targets: [{ role: 'crisis_team' }, { role: 'general_manager' }],
+    });
+
+    expect((await escalationsOf(complaint.id)).map((e: { level: number }) => e.level)).toEqual([1, 3]);
+    const timeline = (
+      await call(t.app, tenant.adminKey, { method: 'GET', url: `/v1/complaints/${complaint.id}/timeline` })
+    ).json().data;
+    const entries = timeline.filter((e: { type: string }) => e.type === 'complaint.escalated');
+    expect(entries).toHaveLength(2);
+    expect(entries[0].changes).toEqual([{ field: 'escalationLevel', before: 0, after: 1 }]);
+
+    const escalated = (await eventsOf(complaint.id)).filter((e) => e.type === 'complaint.escalated');
+    expect(escalated).toHaveLength(2);
+    expect(escalated[0]!.data).toMatchObject({
+      reference: complaint.reference,
+      escalation: {
+        id: escalation.id,
+        level: 1,
+        reason: 'Customer asked for a supervisor',
+        targets: [{ role: 'team_lead' }],
+      },
+      complaint: { id: complaint.id, escalationLevel: 1 },
+      deadline: null,
+    });
+  });
+
+  it('uses the escalation targets of the policy governing the complaint', async () => {
+    const own = await createTestTenant(t.tenancy);
+    const policy = await call(t.app, own.adminKey, {
+      method: 'POST',
+      url: '/v1/sla-policies',
+      json: {
+        name: 'Billing desk',
+        priority: 1,
+        match: { categories: ['billing'] },
+        escalationTargets: {
+          '1': [{ role: 'billing_lead', name: 'Li Na', email: 'li.na@example.com' }],
+          '2': [{ role: 'finance_manager' }],
+          '3': [{ role: 'crisis_team' }],
+        },
+      },
+    });
+    expect(policy.statusCode, policy.body).toBe(201);
+    expect(policy.json().escalationTargets['1']).toEqual([
+      { role: 'billing_lead', name: 'Li Na', email: 'li.na@example.com' },
+    ]);
+    const complaint = await createComplaint({ category: 'billing' }, own.adminKey);
+    const res = await escalate(complaint.id, { level: 1, reason: 'Over the handler limit' }, own.adminKey);
+    expect(res.json().targets).toEqual([{ role: 'billing_lead', name: 'Li Na', email: 'li.na@example.com' }]);
+  });
+
+  it('refuses a level that does not rise, bad bodies and finished complaints', async () => {
+    const complaint = await createComplaint();
+    expect((await escalate(complaint.id, { level: 2, reason: 'Manager needed' })).statusCode).toBe(201);
+    const same = await escalate(complaint.id, { level: 2, reason: 'Again' });
+    expect(same.statusCode).toBe(409);
+    expect(same.headers['content-type']).toContain('application/problem+json');
+    expect(same.json()).toMatchObject({ code: 'escalation_level_not_higher', currentLevel: 2 });
+    expect((await escalate(complaint.id, { level: 1, reason: 'Lower' })).json().code).toBe(
+      'escalation_level_not_higher',
+    );
+
+    for (const body of [
+      { level: 4, reason: 'Too high' },
+      { level: 0, reason: 'Too low' },
+      { level: 1.5, reason: 'Not whole' },
+      { level: 3 },
+      { level: 3, reason: '' },
+      { level: 3, reason: 'x'.repeat(2_001) },
+      { level: 3, reason: 'ok', extra: true },
+    ]) {
+      const res = await escalate(complaint.id, body);
+      expect(res.statusCode, JSON.stringify(body)).toBe(400);
+      expect(res.json().code).toBe('validation_failed');
+    }
+    expect((await escalationsOf(complaint.id)).map((e: { level: number }) => e.level)).toEqual([2]);
+
+    const withdrawn = await createComplaint();
+    await call(t.app, tenant.adminKey, {
+      method: 'POST',
+      url: `/v1/complaints/${withdrawn.id}/transitions`,
+      json: { to: 'withdrawn', reason: 'Settled elsewhere' },
+    });
+    const finished = await escalate(withdrawn.id, { level: 1, reason: 'Too late' });
+    expect(finished.statusCode).toBe(409);
+    expect(finished.json()).toMatchObject({ code: 'complaint_finished', currentStatus: 'withdrawn' });
+  });
+
+  it('keeps escalations to their tenant and to the right scopes', async () => {
+    const complaint = await createComplaint();
+    const other = await createTestTenant(t.tenancy);
+    expect((await escalate(complaint.id, { level: 1, reason: 'x' }, other.adminKey)).statusCode).toBe(404);
+    expect(
+      (
+        await call(t.app, other.adminKey, {
+          method: 'GET',
+          url: `/v1/complaints/${complaint.id}/escalations`,
+        })
+      ).statusCode,
+    ).toBe(404);
+    expect(
+      (await escalate(complaint.id, { level: 1, reason: 'x' }, null as unknown as string)).statusCode,
+    ).toBe(401);
+    const reader = await tenant.keyWith('complaints:read');
+    expect((await escalate(complaint.id, { level: 1, reason: 'x' }, reader)).statusCode).toBe(403);
+    const writerOnly = await tenant.keyWith('policies:manage');
+    expect(
+      (await call(t.app, writerOnly, { method: 'GET', url: `/v1/complaints/${complaint.id}/escalations` }))
+        .statusCode,
+    ).toBe(403);
+    expect(await escalationsOf(complaint.id, reader)).toEqual([]);
+  });
+});
+
+describe('major complaints', () => {
+  it('are taken in at level 2, reported up, with their report deadline', async () => {
+    const complaint = await createComplaint({ severity: 'major' });
+    expect(complaint).toMatchObject({ escalationLevel: 2, version: 1 });
+    const [escalation] = await escalationsOf(complaint.id);
+    expect(escalation).toMatchObject({
+      level: 2,
+      previousLevel: 0,
+      trigger: 'major',
+      targets: [{ role: 'department_manager' }],
+    });
+    const events = await eventsOf(complaint.id);
+    expect(events.map((e) => [e.type, Number(e.sequence)])).toEqual([
+      ['complaint.created', 1],
+      ['complaint.escalated', 2],
+    ]);
+    expect(events[0]!.data.complaint.escalationLevel).toBe(2);
+    const deadlines = (
+      await call(t.app, tenant.adminKey, { method: 'GET', url: `/v1/complaints/${complaint.id}/deadlines` })
+    ).json().data;
+    expect(deadlines.map((d: { kind: string }) => d.kind)).toContain('major_report');
+  });
+
+  it('are escalated when an edit makes them major, once', async () => {
+    const complaint = await createComplaint();
+    const patch = (severity: string, etag: string) =>
+      call(t.app, tenant.adminKey, {
+        method: 'PATCH',
+        url: `/v1/complaints/${complaint.id}`,
+        json: { severity },
+        headers: { 'if-match': etag },
+      });
+    const res = await patch('major', '"1"');
+    expect(res.statusCode, res.body).toBe(200);
+    expect(res.json()).toMatchObject({ severity: 'major', escalationLevel: 2 });
+    expect(res.headers.etag).toBe(`"${res.json().version}"`);
+    const back = await patch('general', res.headers.etag as string);
+    const again = await patch('major', back.headers.etag as string);
+    expect(again.json().escalationLevel).toBe(2);
+    expect((await escalationsOf(complaint.id)).map((e: { trigger: string }) => e.trigger)).toEqual(['major']);
+  });
+});
+
+describe('escalation on breach', () => {
+  /** Breaches a pending deadline as the worker does when its job fires. */
+  async function breach(complaintId: string, kind: string) {
+    const [deadline] = (
+      await call(t.app, tenant.adminKey, { method: 'GET', url: `/v1/complaints/${complaintId}/deadlines` })
+    )
+      .json()
+      .data.filter((d: { kind: string; status: string }) => d.kind === kind && d.status === 'pending');
+    return {
+      deadline,
+      result: await t.services.deadlines.recordBreach(deadline.id, new Date(deadline.dueAt)),
+    };
+  }
+
+  it('raises one level per breach, with the breach as the reason, exactly once', async () => {
+    const complaint = await createComplaint({ channel: 'web' });
+    const { deadline, result } = await breach(complaint.id, 'online_reply');
+    expect(result).toBeDefined();
+    // The job running again changes nothing: no second breach, no second escalation.
+    expect(await t.services.deadlines.recordBreach(deadline.id, new Date(deadline.dueAt))).toBeUndefined();
+
+    const [escalation] = await escalationsOf(complaint.id);
+    expect(escalation).toMatchObject({
+      level: 1,
+      previousLevel: 0,
+      trigger: 'breach',
+      deadlineId: deadline.id,
+      targets: [{ role: 'team_lead' }],
+    });
+    expect(escalation.reason).toContain('online reply');
+    const escalated = (await eventsOf(complaint.id)).filter((e) => e.type === 'complaint.escalated');
+    expect(escalated).toHaveLength(1);
+    expect(escalated[0]!.data.deadline).toMatchObject({
+      id: deadline.id,
+      status: 'breached',
+      kind: 'online_reply',
+    });
+    expect(escalated[0]!.data.actor).toMatchObject({ type: 'system' });
+    const types = (await eventsOf(complaint.id)).map((e) => e.type);
+    expect(types.indexOf('deadline.breached')).toBeLessThan(types.indexOf('complaint.escalated'));
+
+    await breach(complaint.id, 'first_contact');
+    const current = (
+      await call(t.app, tenant.adminKey, { method: 'GET', url: `/v1/complaints/${complaint.id}` })
+    ).json();
+    expect(current.escalationLevel).toBe(2);
+  });
+
+  it('stops at level 3', async () => {
+    const complaint = await createComplaint({ channel: 'web', severity: 'major' });
+    await escalate(complaint.id, { level: 3, reason: 'Crisis' });
+    const { result } = await breach(complaint.id, 'online_reply');
+    expect(result).toBeDefined();
+    const levels = (await escalationsOf(complaint.id)).map((e: { level: number }) => e.level);
+    expect(levels).toEqual([2, 3]);
+  });
+});

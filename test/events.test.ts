@@ -1,0 +1,284 @@
+import pg from 'pg';
+import pino from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Tx } from '../src/db/client.js';
+import { systemClock } from '../src/lib/clock.js';
+import { type EventConsumer, startEventRelay } from '../src/modules/events/event-relay.js';
+import { purgeOldEvents } from '../src/modules/events/events.jobs.js';
+import type { EventRow } from '../src/modules/events/events.repository.js';
+import {
+  call,
+  complaintBody,
+  createTestTenant,
+  startTestApp,
+  type TestApp,
+  type TestTenant,
+} from './harness.js';
+import { eventually } from './worker-process.js';
+
+let t: TestApp;
+let tenant: TestTenant;
+const silent = pino({ level: 'silent' });
+
+beforeAll(async () => {
+  t = await startTestApp();
+  tenant = await createTestTenant(t.tenancy);
+});
+afterAll(async () => {
+  await t?.close();
+});
+
+async function createComplaint(key = tenant.adminKey, overrides: Record<string, unknown> = {}) {
+  const res = await call(t.app, key, {
+    method: 'POST',
+    url: '/v1/complaints',
+    json: complaintBody(overrides),
+  });
+  expect(res.statusCode, res.body).toBe(201);
+  return res.json();
+}
+
+async function feed(query: string, key = tenant.adminKey) {
+  return call(t.app, key, { method: 'GET', url: `/v1/events${query}` });
+}
+
+/** Reads the whole feed from `after`, page by page, as a consumer would. */
+async function readAll(key: string, after?: string, extra = '') {
+  const seen: Array<{ id: string; type: string; data: Record<string, any> }> = [];
+  let cursor = after;
+  for (;;) {
+    const res = await feed(`?limit=3${cursor ? `&after=${cursor}` : ''}${extra}`, key);
+    expect(res.statusCode, res.body).toBe(200);
+    const page = res.json();
+    seen.push(...page.data);
+    expect(page.nextCursor).toEqual(expect.any(String));
+    if (page.data.length === 0) return { seen, cursor: page.nextCursor as string };
+    cursor = page.nextCursor;
+  }
+}
+
+describe('GET /v1/events', () => {
+  it('carries every change as a Standard Webhooks envelope, in order, page by page', async () => {
+    const own = await createTestTenant(t.tenancy);
+    const complaint = await createComplaint(own.adminKey);
+    await call(t.app, own.adminKey, {
+      method: 'POST',
+      url: `/v1/complaints/${complaint.id}/transitions`,
+      json: { to: 'acknowledged' },
+    });
+    await call(t.app, own.adminKey, {
+      method: 'POST',
+      url: `/v1/complaints/${complaint.id}/communications`,
+      json: { direction: 'outbound', channel: 'phone', body: 'Called back', contactMade: true },
+    });
+    const { seen, cursor } = await readAll(own.adminKey);
+    expect(seen.map((e) => e.type)).toEqual([
+      'complaint.created',
+      'complaint.status_changed',
+      'communication.recorded',
+      'deadline.met',
+    ]);
+    expect(seen.map((e) => e.data.sequence)).toEqual([1, 2, 3, 4]);
+    const [created] = seen;
+    expect(created).toEqual({
+      id: expect.stringMatching(/^evt_[0-9A-Za-z]{24}$/),
+      type: 'complaint.created',
+      timestamp: complaint.createdAt,
+      data: expect.objectContaining({
+        tenantId: own.tenantId,
+        complaintId: complaint.id,
+        reference: complaint.reference,
+        sequence: 1,
+        complaint: expect.objectContaining({ id: complaint.id, reference: complaint.reference }),
+        actor: expect.objectContaining({ type: 'api_key' }),
+      }),
+    });
+
+    // Reading on from the last cursor finds only what is new.
+    await call(t.app, own.adminKey, {
+      method: 'POST',
+      url: `/v1/complaints/${complaint.id}/escalations`,
+      json: { level: 1, reason: 'Supervisor asked for' },
+    });
+    const more = await readAll(own.adminKey, cursor);
+    expect(more.seen.map((e) => e.type)).toEqual(['complaint.escalated']);
+  });
+
+  it('selects types by exact name and wildcard', async () => {
+    const own = await createTestTenant(t.tenancy);
+    const complaint = await createComplaint(own.adminKey);
+    await call(t.app, own.adminKey, {
+      method: 'POST',
+      url: `/v1/complaints/${complaint.id}/communications`,
+      json: { direction: 'outbound', channel: 'phone', body: 'Called back', contactMade: true },
+    });
+    const deadlines = await readAll(own.adminKey, undefined, '&types=deadline.*');
+    expect(deadlines.seen.map((e) => e.type)).toEqual(['deadline.met']);
+    const mixed = await readAll(own.adminKey, undefined, '&types=complaint.created,communication.recorded');
+    expect(mixed.seen.map((e) => e.type)).toEqual(['complaint.created', 'communication.recorded']);
+    const all = await readAll(own.adminKey, undefined, '&types=*');
+    expect(all.seen).toHaveLength(3);
+  });
+
+  it('never skips an event whose transaction commits after later ones', async () => {
+    const own = await createTestTenant(t.tenancy);
+    const early = await createComplaint(own.adminKey);
+    const { cursor } = await readAll(own.adminKey);
+    // A transaction that writes an event and stays open, as a slow request would…
+    const slow = new pg.Client({ connectionString: t.env.DATABASE_URL });
+    await slow.connect();
+    try {
+      await slow.query('begin');
+      await slow.query(
+        `insert into events (id, tenant_id, type, complaint_id, sequence, data)
+         values ('evt_slowslowslowslowslowslow', $1, 'complaint.updated', $2, 99,
+                 jsonb_build_object('tenantId', $1::uuid, 'complaintId', $2::uuid, 'late', true))`,
+        [own.tenantId, early.id],
+      );
+      // …while a later one commits.
+      const later = await createComplaint(own.adminKey);
+      const meanwhile = await readAll(own.adminKey, cursor);
+      expect(meanwhile.seen).toEqual([]); // held back behind the open transaction, not skipped
+      await slow.query('commit');
+      const after = await readAll(own.adminKey, meanwhile.cursor);
+      expect(after.seen.map((e) => e.id)).toEqual(['evt_slowslowslowslowslowslow', expect.any(String)]);
+      expect(after.seen[1]!.data.complaintId).toBe(later.id);
+    } finally {
+      await slow.end();
+    }
+  });
+
+  it('shows each tenant its own events only', async () => {
+    const one = await createTestTenant(t.tenancy);
+    const two = await createTestTenant(t.tenancy);
+    const mine = await createComplaint(one.adminKey);
+    await createComplaint(two.adminKey);
+    const { seen } = await readAll(one.adminKey);
+    expect(seen.map((e) => e.data.complaintId)).toEqual([mine.id]);
+    expect(seen.every((e) => e.data.tenantId === one.tenantId)).toBe(true);
+  });
+
+  it('refuses bad cursors, unknown types and callers without the read scope', async () => {
+    for (const query of [
+      '?after=not-a-cursor',
+      `?after=${Buffer.from('["x",1]').toString('base64url')}`,
+      '?types=deadline.breach',
+      '?types=complaint.*,nope',
+      '?types=',
+      '?limit=0',
+      '?limit=501',
+      '?since=yesterday',
+    ]) {
+      const res = await feed(query);
+      expect(res.statusCode, query).toBe(400);
+      expect(res.headers['content-type']).toContain('application/problem+json');
+      expect(['validation_failed', 'invalid_cursor']).toContain(res.json().code);
+    }
+    expect((await feed('', null as unknown as string)).statusCode).toBe(401);
+    const webhooksOnly = await tenant.keyWith('webhooks:manage');
+    expect((await feed('', webhooksOnly)).statusCode).toBe(403);
+  });
+});
+
+describe('the outbox relay', () => {
+  /** A consumer that records what it was handed, optionally failing once inside the claim. */
+  function recorder(options: { failOnce?: boolean } = {}) {
+    const handed: EventRow[] = [];
+    let failed = false;
+    const consumer: EventConsumer = {
+      name: 'test',
+      async withinClaim(rows: EventRow[], _tx: Tx) {
+        if (options.failOnce && !failed) {
+          failed = true;
+          throw new Error('receiver down');
+        }
+        handed.push(...rows);
+      },
+    };
+    return { consumer, handed };
+  }
+
+  it('hands every event to its consumers exactly once, even with two relays at work', async () => {
+    const own = await createTestTenant(t.tenancy);
+    const first = recorder();
+    const second = recorder();
+    const relays = [first, second].map(({ consumer }) =>
+      startEventRelay({
+        db: t.database.db,
+        databaseUrl: t.env.DATABASE_URL,
+        events: t.services.repositories.events,
+        consumers: [consumer],
+        clock: systemClock,
+        log: silent,
+        batchSize: 2,
+      }),
+    );
+    try {
+      const created = await Promise.all(Array.from({ length: 12 }, () => createComplaint(own.adminKey)));
+      const ids = new Set(created.map((c) => c.id));
+      const ours = () =>
+        [...first.handed, ...second.handed].filter((row) => row.complaintId && ids.has(row.complaintId));
+      // NOTIFY wakes the relays on commit; no drain() call is needed.
+      await eventually(async () => ours().length >= 12, 5_000);
+      await Promise.all(relays.map((relay) => relay.drain()));
+      const handedIds = ours().map((row) => row.id);
+      expect(handedIds).toHaveLength(12);
+      expect(new Set(handedIds).size).toBe(12);
+      const { rows } = await t.database.pool.query(
+        'select count(*)::int as unrelayed from events where tenant_id = $1 and relayed_at is null',
+        [own.tenantId],
+      );
+      expect(rows[0].unrelayed).toBe(0);
+    } finally {
+      await Promise.all(relays.map((relay) => relay.stop()));
+    }
+  });
+
+  it('leaves events in the outbox when a consumer fails, and relays them on the next pass', async () => {
+    const own = await createTestTenant(t.tenancy);
+    const { consumer, handed } = recorder({ failOnce: true });
+    const relay = startEventRelay({
+      db: t.database.db,
+      databaseUrl: t.env.DATABASE_URL,
+      events: t.services.repositories.events,
+      consumers: [consumer],
+      clock: systemClock,
+      log: silent,
+      pollIntervalMs: 100,
+    });
+    try {
+      const complaint = await createComplaint(own.adminKey);
+      await eventually(async () => handed.some((row) => row.complaintId === complaint.id), 5_000);
+      expect(handed.filter((row) => row.complaintId === complaint.id)).toHaveLength(1);
+    } finally {
+      await relay.stop();
+    }
+  });
+});
+
+describe('event retention', () => {
+  it('purges relayed events past retention, and keeps what is newer or not yet relayed', async () => {
+    const own = await createTestTenant(t.tenancy);
+    const old = await createComplaint(own.adminKey);
+    const unrelayed = await createComplaint(own.adminKey);
+    const recent = await createComplaint(own.adminKey);
+    await t.database.pool.query(
+      `update events set occurred_at = now() - interval '40 days',
+         relayed_at = case when complaint_id = $2 then null else now() end
+       where complaint_id in ($1, $2)`,
+      [old.id, unrelayed.id],
+    );
+    await t.database.pool.query('update events set relayed_at = now() where complaint_id = $1', [recent.id]);
+    await purgeOldEvents({
+      repository: t.services.repositories.events,
+      retentionDays: 30,
+      clock: systemClock,
+      log: silent,
+    });
+    const { rows } = await t.database.pool.query(
+      'select complaint_id from events where tenant_id = $1 order by position',
+      [own.tenantId],
+    );
+    expect(rows.map((row) => row.complaint_id)).toEqual([unrelayed.id, recent.id]);
+  });
+});
