@@ -8,6 +8,9 @@ import {
   type TestTenant,
 } from './harness.js';
 
+// Event payloads are free JSON whose nested members the assertions read.
+// biome-ignore lint/suspicious/noExplicitAny: see above
+type EventData = Record<string, any>;
 let t: TestApp;
 let tenant: TestTenant;
 
@@ -45,7 +48,7 @@ async function eventsOf(complaintId: string) {
     'select type, sequence, data from events where complaint_id = $1 order by sequence',
     [complaintId],
   );
-  return rows as Array<{ type: string; sequence: number; data: Record<string, any> }>;
+  return rows as Array<{ type: string; sequence: number; data: EventData }>;
 }
 
 describe('escalating by hand', () => {

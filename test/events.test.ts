@@ -16,6 +16,9 @@ import {
 } from './harness.js';
 import { eventually } from './worker-process.js';
 
+// Event payloads are free JSON whose nested members the assertions read.
+// biome-ignore lint/suspicious/noExplicitAny: see above
+type EventData = Record<string, any>;
 let t: TestApp;
 let tenant: TestTenant;
 const silent = pino({ level: 'silent' });
@@ -44,7 +47,7 @@ async function feed(query: string, key = tenant.adminKey) {
 
 /** Reads the whole feed from `after`, page by page, as a consumer would. */
 async function readAll(key: string, after?: string, extra = '') {
-  const seen: Array<{ id: string; type: string; data: Record<string, any> }> = [];
+  const seen: Array<{ id: string; type: string; data: EventData }> = [];
   let cursor = after;
   for (;;) {
     const res = await feed(`?limit=3${cursor ? `&after=${cursor}` : ''}${extra}`, key);
