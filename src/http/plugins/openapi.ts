@@ -1,10 +1,70 @@
-import swagger from '@fastify/swagger';
+import swagger, { type FastifyDynamicSwaggerOptions } from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import { jsonSchemaTransform, jsonSchemaTransformObject } from 'fastify-type-provider-zod';
+import { EVENT_CATALOGUE } from '../../modules/events/event-types.js';
 
 export const API_VERSION = '0.1.0';
+
+const SIGNATURE_HEADERS = [
+  {
+    name: 'webhook-id',
+    in: 'header' as const,
+    required: true,
+    description:
+      'The event id (`evt_…`): the same on every retry and redelivery, so receivers de-duplicate by it.',
+    schema: { type: 'string' as const },
+  },
+  {
+    name: 'webhook-timestamp',
+    in: 'header' as const,
+    required: true,
+    description: 'Seconds since the epoch when this attempt was sent.',
+    schema: { type: 'string' as const },
+  },
+  {
+    name: 'webhook-signature',
+    in: 'header' as const,
+    required: true,
+    description:
+      'Space-separated `v1,<base64 HMAC-SHA256 of "id.timestamp.body">` entries, one per active secret ' +
+      '(two during the 24 h after a rotation). Verify with any Standard Webhooks library.',
+    schema: { type: 'string' as const },
+  },
+];
+
+/**
+ * The OpenAPI 3.1 `webhooks` section: one entry per event type of the catalogue, each the
+ * Standard Webhooks envelope that webhooks, the feed and subscriptions all carry.
+ */
+type OpenApiDocument = Extract<NonNullable<FastifyDynamicSwaggerOptions['openapi']>, { webhooks?: unknown }>;
+type OpenApiWebhooks = NonNullable<OpenApiDocument['webhooks']>;
+
+function eventWebhooks(): OpenApiWebhooks {
+  return Object.fromEntries(
+    Object.entries(EVENT_CATALOGUE).map(([type, { summary, subject }]): [string, OpenApiWebhooks[string]] => [
+      type,
+      {
+        post: {
+          operationId: `event.${type}`,
+          summary,
+          description:
+            `Sent to subscriptions whose \`events\` select \`${type}\`. \`data.${subject}\` is the ${subject} ` +
+            'as the REST API shows it. Answer 2xx within 15 s; anything else is retried on the Standard Webhooks ' +
+            'schedule, 410 disables the subscription.',
+          tags: ['webhooks'],
+          parameters: SIGNATURE_HEADERS,
+          requestBody: {
+            required: true,
+            content: { 'application/json': { schema: { $ref: '#/components/schemas/Event' } } },
+          },
+          responses: { '200': { description: 'Received. Any 2xx answer counts as delivered.' } },
+        },
+      },
+    ]),
+  );
+}
 
 /** Builds the OpenAPI 3.1 document from the route schemas; serves /docs when enabled. */
 export const openapiPlugin = fp(
@@ -52,6 +112,7 @@ export const openapiPlugin = fp(
           { name: 'api-keys', description: 'API keys of the calling tenant (scope `admin`)' },
           { name: 'health', description: 'Liveness and readiness' },
         ],
+        webhooks: eventWebhooks(),
         components: {
           securitySchemes: {
             apiKey: {
