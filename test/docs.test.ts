@@ -1,0 +1,19 @@
+import { readFile } from 'node:fs/promises';
+import { describe, expect, it } from 'vitest';
+import { envSchema } from '../src/config/env.js';
+import { EVENT_TYPES } from '../src/modules/events/event-types.js';
+
+const readme = await readFile(new URL('../README.md', import.meta.url), 'utf8');
+
+/** The README is the integrator's first reference: what it lists must match what the code has. */
+describe('README', () => {
+  it('documents every event type Redress emits', () => {
+    const missing = EVENT_TYPES.filter((type) => !readme.includes(`| \`${type}\` |`));
+    expect(missing).toEqual([]);
+  });
+
+  it('documents every environment variable in the configuration table', () => {
+    const missing = Object.keys(envSchema.shape).filter((name) => !readme.includes(`| \`${name}\` |`));
+    expect(missing).toEqual([]);
+  });
+});
