@@ -612,6 +612,32 @@ describe('recording attempts', () => {
     ]);
   });
 
+  it('records a batch whole even when one of its deliveries was deleted meanwhile', async () => {
+    const { hook: kept } = await withDelivery();
+    const { hook: dropped } = await withDelivery();
+    const keptDelivery = await lease(kept.id);
+    const droppedDelivery = await lease(dropped.id);
+    expect(
+      (await call(t.app, manageKey, { method: 'DELETE', url: `/v1/webhooks/${dropped.id}` })).statusCode,
+    ).toBe(204);
+    const ok = { ...failure, status: 200, excerpt: 'ok' };
+    await outcomes().record([
+      {
+        delivery: droppedDelivery,
+        attempt: 1,
+        attemptedAt: new Date(),
+        send: ok,
+        next: { kind: 'succeeded' },
+      },
+      { delivery: keptDelivery, attempt: 1, attemptedAt: new Date(), send: ok, next: { kind: 'succeeded' } },
+    ]);
+    const [logged] = (
+      await call(t.app, manageKey, { method: 'GET', url: `/v1/webhooks/${kept.id}/deliveries` })
+    ).json().data;
+    expect(logged).toMatchObject({ status: 'succeeded', attemptCount: 1 });
+    expect(logged.attempts).toHaveLength(1);
+  });
+
   it('leaves a delivery alone when the lease it was attempted under has run out', async () => {
     const { hook } = await withDelivery();
     const delivery = await lease(hook.id);

@@ -17,7 +17,9 @@ export type SubscriptionChanges = Partial<
 export type DeliveryRow = typeof webhookDeliveries.$inferSelect;
 export type DeliveryStatus = DeliveryRow['status'];
 export type AttemptRow = typeof webhookDeliveryAttempts.$inferSelect;
-export type NewAttemptRow = typeof webhookDeliveryAttempts.$inferInsert;
+export type NewAttemptRow = Omit<typeof webhookDeliveryAttempts.$inferInsert, 'id' | 'attemptedAt'> & {
+  attemptedAt: Date;
+};
 
 /** Channel dispatchers LISTEN on: notified when deliveries become due without an event (redelivery, re-activation). */
 export const DELIVERIES_CHANNEL = 'redress_deliveries';
@@ -391,8 +393,40 @@ export function createWebhooksRepository(db: Queryable) {
         where d.id = v.id and d.status = 'pending' and d.leased_until = v.lease`);
     },
 
+    /**
+     * Locks these subscriptions in id order for the recording transaction, so recorders in two
+     * workers touching the same subscriptions queue rather than deadlock. NO KEY UPDATE leaves
+     * the relay's foreign-key checks (KEY SHARE) unblocked.
+     */
+    async lockSubscriptions(ids: string[], tx: Queryable): Promise<void> {
+      if (ids.length === 0) return;
+      await tx.execute(sql`
+        select id from ${webhookSubscriptions} where id = any(${array(ids)}::uuid[])
+        order by id for no key update`);
+    },
+
+    /**
+     * Logs attempts. One whose delivery is gone meanwhile (its subscription deleted, its event past
+     * retention) is dropped, so it cannot fail the whole batch on the foreign key.
+     */
     async insertAttempts(rows: NewAttemptRow[], tx: Queryable): Promise<void> {
-      if (rows.length > 0) await tx.insert(webhookDeliveryAttempts).values(rows);
+      if (rows.length === 0) return;
+      await tx.execute(sql`
+        insert into ${webhookDeliveryAttempts}
+          (tenant_id, delivery_id, attempt_number, attempted_at, response_status, latency_ms, error, response_excerpt)
+        select v.tenant_id, v.delivery_id, v.attempt_number, v.attempted_at, v.response_status, v.latency_ms,
+               v.error, v.response_excerpt
+        from unnest(
+          ${array(rows.map((r) => r.tenantId))}::uuid[],
+          ${array(rows.map((r) => r.deliveryId))}::uuid[],
+          ${array(rows.map((r) => r.attemptNumber))}::int[],
+          ${array(rows.map((r) => r.attemptedAt.toISOString()))}::timestamptz[],
+          ${array(rows.map((r) => r.responseStatus ?? null))}::int[],
+          ${array(rows.map((r) => r.latencyMs))}::int[],
+          ${array(rows.map((r) => r.error ?? null))}::text[],
+          ${array(rows.map((r) => r.responseExcerpt ?? null))}::text[]
+        ) as v(tenant_id, delivery_id, attempt_number, attempted_at, response_status, latency_ms, error, response_excerpt)
+        where exists (select 1 from ${webhookDeliveries} d where d.id = v.delivery_id)`);
     },
 
     /**

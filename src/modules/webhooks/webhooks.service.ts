@@ -274,7 +274,11 @@ export function createWebhookOutcomes(deps: {
   db: Db;
   webhooks: Pick<
     WebhooksRepository,
-    'insertAttempts' | 'settleDeliveries' | 'updateFailingSince' | 'disableSubscriptions'
+    | 'lockSubscriptions'
+    | 'insertAttempts'
+    | 'settleDeliveries'
+    | 'updateFailingSince'
+    | 'disableSubscriptions'
   >;
   events: Pick<EventsRepository, 'appendForTenant'>;
   clock: Clock;
@@ -285,6 +289,8 @@ export function createWebhookOutcomes(deps: {
     async record(results: readonly AttemptResult[]): Promise<{ disabled: SubscriptionRow[] }> {
       if (results.length === 0) return { disabled: [] };
       return deps.db.transaction(async (tx) => {
+        const subscriptionIds = [...new Set(results.map((result) => result.delivery.subscriptionId))];
+        await webhooks.lockSubscriptions(subscriptionIds, tx);
         await webhooks.insertAttempts(
           results.map((result) => ({
             tenantId: result.delivery.tenantId,
