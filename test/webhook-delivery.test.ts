@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { Webhook } from 'standardwebhooks';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { DeadlineView } from '../src/modules/deadlines/deadline-views.js';
 import {
   call,
@@ -27,7 +27,8 @@ let redisPrefix: string;
 
 beforeAll(async () => {
   database = await createIsolatedDatabase('webhooks');
-  redisPrefix = `${process.env.VITEST_POOL_ID ?? 'p'}-${Date.now().toString(36)}-webhooks`;
+  // Its own prefix, under the run's so the global teardown removes the worker's queues.
+  redisPrefix = `${inject('redisPrefix')}:webhook-delivery`;
   t = await startTestApp({
     DATABASE_URL: database.url,
     REDIS_PREFIX: redisPrefix,

@@ -1,5 +1,5 @@
 import pino from 'pino';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { systemClock } from '../src/lib/clock.js';
 import { type EventRelay, startEventRelay } from '../src/modules/events/event-relay.js';
 import { createWebhookFanout } from '../src/modules/webhooks/webhook-fanout.js';
@@ -25,9 +25,11 @@ const HOOK = 'http://127.0.0.1:9/hooks/a';
 
 beforeAll(async () => {
   database = await createIsolatedDatabase('webhook_api');
-  t = await startTestApp({ DATABASE_URL: database.url, WEBHOOK_ALLOW_PRIVATE: 'true' });
+  // Under the run's prefix, so the global teardown removes its keys.
+  const REDIS_PREFIX = `${inject('redisPrefix')}:webhook-api`;
+  t = await startTestApp({ DATABASE_URL: database.url, REDIS_PREFIX, WEBHOOK_ALLOW_PRIVATE: 'true' });
   // The production default: every non-public address refused.
-  strict = await startTestApp({ DATABASE_URL: database.url });
+  strict = await startTestApp({ DATABASE_URL: database.url, REDIS_PREFIX });
   relay = startEventRelay({
     db: t.database.db,
     databaseUrl: database.url,
