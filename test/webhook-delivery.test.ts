@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { Redis } from 'ioredis';
 import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { DeadlineView } from '../src/modules/deadlines/deadline-views.js';
@@ -363,6 +364,24 @@ describe('webhook delivery', () => {
 });
 
 describe('nothing is lost', () => {
+  it('delivers after Redis loses every key: no delivery state lives there', async () => {
+    const redis = new Redis(t.env.REDIS_URL);
+    try {
+      const keys = await redis.keys(`${redisPrefix}:*`);
+      expect(keys.length).toBeGreaterThan(0);
+      await redis.del(...keys);
+    } finally {
+      redis.disconnect();
+    }
+    const tenant = await createTestTenant(t.tenancy);
+    const path = newPath('after-flush');
+    receiver.answer(path, (i) => (i === 0 ? { status: 500 } : { status: 200 }));
+    const { id } = await subscribe(tenant, path);
+    const eventId = await ping(tenant, id);
+    const requests = await received(path, 2);
+    expect(requests.map((r) => r.headers['webhook-id'])).toEqual([eventId, eventId]);
+  });
+
   it('sends again, under the same webhook-id, what a worker killed mid-request never finished', async () => {
     const tenant = await createTestTenant(t.tenancy);
     const path = newPath('killed');
