@@ -201,6 +201,7 @@ async function directPosts(receiver: Receiver, count: number, concurrency: numbe
   return { postsPerSecond: count / seconds, failures };
 }
 
+/** Runs the webhook scenario on its own database and prints its table, baseline and targets. */
 export async function runWebhookBenchmark(): Promise<void> {
   const resources = await benchResources('webhooks');
   const database = createDatabase({ url: resources.databaseUrl, poolMax: 4, applicationName: 'bench' });

@@ -58,6 +58,7 @@ export interface SettledAttempt {
   error: string | null;
 }
 
+/** SQL of subscriptions, secrets, deliveries and attempts: the API's and the dispatcher's. */
 export function createWebhooksRepository(db: Queryable) {
   return {
     async insertSubscription(row: NewSubscriptionRow, tx: Queryable = db): Promise<SubscriptionRow> {

@@ -159,6 +159,7 @@ export type DeliveryView = z.output<typeof deliverySchema>;
 
 const iso = (date: Date | null): string | null => date?.toISOString() ?? null;
 
+/** A subscription as the API shows it: never its secrets. */
 export function toWebhookView(row: SubscriptionRow): WebhookView {
   return {
     id: row.id,
@@ -175,6 +176,7 @@ export function toWebhookView(row: SubscriptionRow): WebhookView {
   };
 }
 
+/** A delivery as the log shows it, with its attempts oldest first. */
 export function toDeliveryView(
   delivery: DeliveryRow,
   eventType: string,
