@@ -1,15 +1,17 @@
 /**
- * `npm run bench [-- api|deadlines …]`: runs the chosen scenarios (all by default), each on its
+ * `npm run bench [-- api|deadlines|webhooks …]`: runs the chosen scenarios (all by default), each on its
  * own database and Redis prefix, printing figures and ratios against baselines from the same run.
  * A missed target is reported, not an exit status: the figures depend on the machine.
  */
 import { runApiBenchmark } from './api.bench.js';
 import { runDeadlineBenchmark } from './deadlines.bench.js';
 import { cleanupAll } from './lib.js';
+import { runWebhookBenchmark } from './webhooks.bench.js';
 
 const scenarios: Record<string, () => Promise<void>> = {
   api: runApiBenchmark,
   deadlines: runDeadlineBenchmark,
+  webhooks: runWebhookBenchmark,
 };
 
 const chosen = process.argv.slice(2).filter((arg) => !arg.startsWith('-'));

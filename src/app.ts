@@ -22,6 +22,8 @@ import { healthRoutes } from './modules/health/health.routes.js';
 import { metricsRoutes } from './modules/health/metrics.routes.js';
 import { slaPoliciesRoutes } from './modules/sla-policies/sla-policies.routes.js';
 import { tenancyRoutes } from './modules/tenancy/tenancy.routes.js';
+import { createWebhookUrlGuard } from './modules/webhooks/webhook-url-policy.js';
+import { webhooksRoutes } from './modules/webhooks/webhooks.routes.js';
 import { createServices } from './services.js';
 
 export interface AppDependencies {
@@ -75,9 +77,11 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     scheduler: deps.deadlineQueue?.scheduler ?? null,
     idempotencyTtlHours: env.IDEMPOTENCY_TTL_HOURS,
     changes: deps.changes ?? null,
+    webhookUrlGuard: createWebhookUrlGuard({ allowPrivate: env.WEBHOOK_ALLOW_PRIVATE }),
     onBackgroundError: (error, context) => app.log.warn({ err: error }, `background task failed: ${context}`),
   });
-  const { tenancy, idempotency, complaints, calendars, policies, deadlines, escalations, events } = services;
+  const { tenancy, idempotency, complaints, calendars, policies, deadlines, escalations, events, webhooks } =
+    services;
 
   await app.register(errorsPlugin);
   await app.register(openapiPlugin, { docs: env.DOCS_ENABLED });
@@ -108,6 +112,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   await app.register(slaPoliciesRoutes, { policies, publicBaseUrl: env.PUBLIC_BASE_URL });
   await app.register(escalationsRoutes, { escalations, complaints, publicBaseUrl: env.PUBLIC_BASE_URL });
   await app.register(eventsRoutes, { events });
+  await app.register(webhooksRoutes, { webhooks, publicBaseUrl: env.PUBLIC_BASE_URL });
 
   return app;
 }

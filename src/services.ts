@@ -22,6 +22,9 @@ import {
 import { createSlaPoliciesService } from './modules/sla-policies/sla-policies.service.js';
 import { type ApiKeyRow, createTenancyRepository } from './modules/tenancy/tenancy.repository.js';
 import { createTenancyService } from './modules/tenancy/tenancy.service.js';
+import { createWebhookUrlGuard, type WebhookUrlGuard } from './modules/webhooks/webhook-url-policy.js';
+import { createWebhooksRepository } from './modules/webhooks/webhooks.repository.js';
+import { createWebhooksService } from './modules/webhooks/webhooks.service.js';
 
 /**
  * The composition root: every service wired to its repositories. The API, the worker, the CLI
@@ -36,6 +39,8 @@ export function createServices(deps: {
   onBackgroundError?: (error: unknown, context: string) => void;
   /** Committed-change notices; with them, API keys and SLA configuration are cached in process. */
   changes?: ChangeListener | null;
+  /** The SSRF check of webhook URLs; refuses non-public addresses unless given otherwise. */
+  webhookUrlGuard?: WebhookUrlGuard;
 }) {
   const { db, clock } = deps;
   const changes = deps.changes ?? null;
@@ -61,6 +66,7 @@ export function createServices(deps: {
     deadlines: createDeadlinesRepository(db),
     events: createEventsRepository(db),
     escalations: createEscalationsRepository(db),
+    webhooks: createWebhooksRepository(db),
   };
   const policies = createSlaPoliciesService({
     db,
@@ -119,6 +125,13 @@ export function createServices(deps: {
     escalations,
   });
   const events = createEventsService({ events: repositories.events });
+  const webhooks = createWebhooksService({
+    db,
+    webhooks: repositories.webhooks,
+    events: repositories.events,
+    clock,
+    checkUrl: deps.webhookUrlGuard ?? createWebhookUrlGuard({ allowPrivate: false }),
+  });
   const calendars = createCalendarsService({
     db,
     calendars: repositories.calendars,
@@ -135,6 +148,7 @@ export function createServices(deps: {
     deadlines,
     escalations,
     events,
+    webhooks,
   };
 }
 

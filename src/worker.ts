@@ -16,6 +16,11 @@ import { processDeadlineJob } from './modules/deadlines/deadlines.jobs.js';
 import { startEventRelay } from './modules/events/event-relay.js';
 import { purgeOldEvents } from './modules/events/events.jobs.js';
 import { purgeExpiredKeys } from './modules/idempotency/idempotency.jobs.js';
+import { startWebhookDispatcher } from './modules/webhooks/webhook-dispatcher.js';
+import { createWebhookFanout } from './modules/webhooks/webhook-fanout.js';
+import { createWebhookMetrics } from './modules/webhooks/webhook-metrics.js';
+import { createWebhookSender } from './modules/webhooks/webhook-sender.js';
+import { createWebhookOutcomes } from './modules/webhooks/webhooks.service.js';
 import { createServices } from './services.js';
 
 // Any number for the advisory lock, fixed so that only one worker sweeps at a time.
@@ -82,12 +87,42 @@ export async function startWorker(env: Env) {
   );
   maintenanceWorker.on('failed', (job, err) => log.error({ err, jobId: job?.id }, 'maintenance job failed'));
 
+  // Webhook delivery: the dispatcher leases due deliveries from PostgreSQL and sends them.
+  const timeoutMs = env.WEBHOOK_TIMEOUT_SECONDS * 1000;
+  const dispatcher = startWebhookDispatcher({
+    repository: services.repositories.webhooks,
+    outcomes: createWebhookOutcomes({
+      db: database.db,
+      webhooks: services.repositories.webhooks,
+      events: services.repositories.events,
+      clock,
+      disableAfterMs: env.WEBHOOK_DISABLE_AFTER_HOURS * 3_600_000,
+    }),
+    sender: createWebhookSender({ allowPrivate: env.WEBHOOK_ALLOW_PRIVATE, timeoutMs }),
+    databaseUrl: env.DATABASE_URL,
+    clock,
+    log,
+    metrics: createWebhookMetrics(registry),
+    settings: {
+      concurrency: env.WEBHOOK_CONCURRENCY,
+      perEndpoint: env.WEBHOOK_MAX_IN_FLIGHT_PER_ENDPOINT,
+      timeoutMs,
+      schedule: env.WEBHOOK_RETRY_SCHEDULE,
+    },
+  });
+
   // The outbox relay: fans every committed event out to its consumers.
   const relay = startEventRelay({
     db: database.db,
     databaseUrl: env.DATABASE_URL,
     events: services.repositories.events,
-    consumers: [],
+    consumers: [
+      createWebhookFanout({
+        webhooks: services.repositories.webhooks,
+        firstDelaySeconds: env.WEBHOOK_RETRY_SCHEDULE[0] ?? 0,
+        onCommitted: () => dispatcher.wake(),
+      }),
+    ],
     clock,
     log,
     pollIntervalMs: env.EVENT_RELAY_POLL_MS,
@@ -149,7 +184,12 @@ export async function startWorker(env: Env) {
   }
 
   log.info(
-    { concurrency: env.WORKER_CONCURRENCY, reconcileEverySeconds: env.SLA_RECONCILE_INTERVAL },
+    {
+      concurrency: env.WORKER_CONCURRENCY,
+      reconcileEverySeconds: env.SLA_RECONCILE_INTERVAL,
+      webhookConcurrency: env.WEBHOOK_CONCURRENCY,
+      webhookAllowPrivate: env.WEBHOOK_ALLOW_PRIVATE,
+    },
     'worker started',
   );
   return {
@@ -158,6 +198,7 @@ export async function startWorker(env: Env) {
       clearTimeout(timer);
       await sweeping;
       await relay.stop();
+      await dispatcher.stop();
       await deadlineWorker.close();
       await maintenanceWorker.close();
       await maintenanceQueue.close();

@@ -39,6 +39,13 @@ export default async function setup(project: TestProject) {
     const cleanup = new pg.Client({ connectionString: testServices.adminDatabaseUrl });
     await cleanup.connect();
     await cleanup.query(`DROP DATABASE IF EXISTS "${databaseName}" WITH (FORCE)`);
+    // Files that need a database of their own (test/isolated-database.ts) name it after the run's;
+    // they drop it themselves, but not when a run is killed.
+    const { rows } = await cleanup.query<{ datname: string }>(
+      `SELECT datname FROM pg_database WHERE starts_with(datname, $1)`,
+      [`${databaseName}_`],
+    );
+    for (const { datname } of rows) await cleanup.query(`DROP DATABASE IF EXISTS "${datname}" WITH (FORCE)`);
     await cleanup.end();
     const redis = new Redis(testServices.redisUrl);
     for await (const keys of redis.scanStream({ match: `${redisPrefix}:*`, count: 500 })) {

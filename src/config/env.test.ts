@@ -17,9 +17,33 @@ describe('loadEnv', () => {
     [{ ...required, LOG_LEVEL: 'loud' }, 'LOG_LEVEL'],
     [{ ...required, IDEMPOTENCY_TTL_HOURS: '1' }, 'IDEMPOTENCY_TTL_HOURS'],
     [{ ...required, DOCS_ENABLED: 'maybe' }, 'DOCS_ENABLED'],
+    [{ ...required, WEBHOOK_ALLOW_PRIVATE: 'yes' }, 'WEBHOOK_ALLOW_PRIVATE'],
+    [{ ...required, WEBHOOK_RETRY_SCHEDULE: '0,5,soon' }, 'WEBHOOK_RETRY_SCHEDULE'],
+    [{ ...required, WEBHOOK_RETRY_SCHEDULE: '0,,5' }, 'WEBHOOK_RETRY_SCHEDULE'],
+    [{ ...required, WEBHOOK_RETRY_SCHEDULE: '0,-1' }, 'WEBHOOK_RETRY_SCHEDULE'],
+    [{ ...required, WEBHOOK_RETRY_SCHEDULE: '1.5' }, 'WEBHOOK_RETRY_SCHEDULE'],
+    [{ ...required, WEBHOOK_TIMEOUT_SECONDS: '0' }, 'WEBHOOK_TIMEOUT_SECONDS'],
+    [{ ...required, WEBHOOK_CONCURRENCY: '0' }, 'WEBHOOK_CONCURRENCY'],
+    [{ ...required, WEBHOOK_MAX_IN_FLIGHT_PER_ENDPOINT: '1.5' }, 'WEBHOOK_MAX_IN_FLIGHT_PER_ENDPOINT'],
+    [{ ...required, WEBHOOK_DISABLE_AFTER_HOURS: '0' }, 'WEBHOOK_DISABLE_AFTER_HOURS'],
   ])('names the bad variable (%o)', (source, name) => {
     expect(() => loadEnv(source as NodeJS.ProcessEnv)).toThrow(ConfigError);
     expect(() => loadEnv(source as NodeJS.ProcessEnv)).toThrow(name);
+  });
+
+  it('reads the webhook settings, with the Standard Webhooks retry schedule by default', () => {
+    expect(loadEnv(required)).toMatchObject({
+      WEBHOOK_ALLOW_PRIVATE: false,
+      WEBHOOK_TIMEOUT_SECONDS: 15,
+      WEBHOOK_RETRY_SCHEDULE: [0, 5, 300, 1800, 7200, 18000, 36000, 50400, 72000, 86400],
+      WEBHOOK_DISABLE_AFTER_HOURS: 120,
+      WEBHOOK_CONCURRENCY: 64,
+      WEBHOOK_MAX_IN_FLIGHT_PER_ENDPOINT: 4,
+    });
+    expect(loadEnv({ ...required, WEBHOOK_RETRY_SCHEDULE: ' 0, 1 ,1,1' }).WEBHOOK_RETRY_SCHEDULE).toEqual([
+      0, 1, 1, 1,
+    ]);
+    expect(loadEnv({ ...required, WEBHOOK_ALLOW_PRIVATE: 'true' }).WEBHOOK_ALLOW_PRIVATE).toBe(true);
   });
 
   it('treats empty strings as unset', () => {

@@ -52,6 +52,46 @@ export const envSchema = z.object({
   METRICS_TOKEN: z.string().min(16).max(200).optional(),
   /** Public base URL; when set, Location headers are absolute URLs under it. */
   PUBLIC_BASE_URL: z.string().url().optional(),
+  /**
+   * Lets webhooks reach loopback, private, link-local and other non-public addresses. Only for
+   * development and tests: with it, a tenant can make the worker call internal services.
+   */
+  WEBHOOK_ALLOW_PRIVATE: booleanFromString.default(false),
+  /** Seconds a receiver has to answer a delivery with 2xx before the attempt counts as failed. */
+  WEBHOOK_TIMEOUT_SECONDS: z.coerce.number().min(0.1).max(120).default(15),
+  /**
+   * Seconds before each attempt, comma-separated: the first entry delays the first attempt, each
+   * later one follows a failure. After the last scheduled attempt fails, the delivery is `failed`.
+   */
+  WEBHOOK_RETRY_SCHEDULE: z
+    .string()
+    .max(1000)
+    .default('0,5,300,1800,7200,18000,36000,50400,72000,86400')
+    .transform((raw, ctx) => {
+      const items = raw.split(',').map((item) => item.trim());
+      const delays = items.map(Number);
+      if (
+        items.length > 50 ||
+        delays.some((delay, i) => items[i] === '' || !Number.isInteger(delay) || delay < 0 || delay > 604_800)
+      ) {
+        ctx.addIssue({
+          code: 'custom',
+          message: 'must be 1 to 50 comma-separated whole seconds, each between 0 and 604800',
+        });
+        return z.NEVER;
+      }
+      return delays;
+    }),
+  /** Hours a subscription may fail every attempt before it is disabled (`failing`); 120 is 5 days. */
+  WEBHOOK_DISABLE_AFTER_HOURS: z.coerce
+    .number()
+    .positive()
+    .max(24 * 365)
+    .default(120),
+  /** Webhook requests one worker process has in flight at once, across all endpoints. */
+  WEBHOOK_CONCURRENCY: z.coerce.number().int().min(1).max(2_000).default(64),
+  /** Requests one worker process has in flight to one subscription, so a slow endpoint cannot take every slot. */
+  WEBHOOK_MAX_IN_FLIGHT_PER_ENDPOINT: z.coerce.number().int().min(1).max(1_000).default(4),
 });
 
 export type Env = z.infer<typeof envSchema>;

@@ -138,6 +138,18 @@ export class IdempotencyInProgressError extends AppError {
   }
 }
 
+export class WebhookUrlRefusedError extends AppError {
+  readonly code = 'webhook_url_refused';
+  readonly status = 422;
+  readonly title = 'Webhook URL refused';
+  constructor(url: string, reason: string) {
+    super({
+      detail: `Webhook URL '${truncate(url)}' is refused: ${reason}. Webhooks go to public addresses only.`,
+      extensions: { reason },
+    });
+  }
+}
+
 export class PreconditionRequiredError extends AppError {
   readonly code = 'precondition_required';
   readonly status = 428;

@@ -1,0 +1,520 @@
+import { and, asc, desc, eq, inArray, isNull, lte, or, type SQL, sql } from 'drizzle-orm';
+import type { Queryable } from '../../db/client.js';
+import {
+  events,
+  webhookDeliveries,
+  webhookDeliveryAttempts,
+  webhookSecrets,
+  webhookSubscriptions,
+} from '../../db/schema/index.js';
+import { newId } from '../../lib/ids.js';
+
+export type SubscriptionRow = typeof webhookSubscriptions.$inferSelect;
+export type NewSubscriptionRow = typeof webhookSubscriptions.$inferInsert;
+export type SubscriptionChanges = Partial<
+  Omit<NewSubscriptionRow, 'id' | 'tenantId' | 'createdAt' | 'version' | 'updatedAt'>
+>;
+export type DeliveryRow = typeof webhookDeliveries.$inferSelect;
+export type DeliveryStatus = DeliveryRow['status'];
+export type AttemptRow = typeof webhookDeliveryAttempts.$inferSelect;
+export type NewAttemptRow = Omit<typeof webhookDeliveryAttempts.$inferInsert, 'id' | 'attemptedAt'> & {
+  attemptedAt: Date;
+};
+
+/** Channel dispatchers LISTEN on: notified when deliveries become due without an event (redelivery, re-activation). */
+export const DELIVERIES_CHANNEL = 'redress_deliveries';
+
+/** One array parameter: drizzle would otherwise expand a JS array into a list of parameters. */
+const array = (values: readonly unknown[]) => sql.param(values);
+
+/** A delivery leased to this dispatcher, with all it needs to send it. */
+export interface LeasedDelivery {
+  id: string;
+  tenantId: string;
+  subscriptionId: string;
+  eventId: string;
+  /** Attempts made before this one. */
+  attemptCount: number;
+  redeliveryOf: string | null;
+  /** The lease as PostgreSQL wrote it: the token that proves this dispatcher still holds the row. */
+  lease: string;
+  eventType: string;
+  occurredAt: Date;
+  eventData: Record<string, unknown>;
+  url: string;
+  /** Secrets that sign now: the current one first, then rotated ones still inside their overlap. */
+  secrets: string[];
+}
+
+/** The recorded end of one attempt, as the dispatcher reports it. */
+export interface SettledAttempt {
+  deliveryId: string;
+  lease: string;
+  status: DeliveryStatus;
+  attempt: number;
+  nextAttemptAt: Date | null;
+  attemptedAt: Date;
+  responseStatus: number | null;
+  error: string | null;
+}
+
+/** SQL of subscriptions, secrets, deliveries and attempts: the API's and the dispatcher's. */
+export function createWebhooksRepository(db: Queryable) {
+  return {
+    async insertSubscription(row: NewSubscriptionRow, tx: Queryable = db): Promise<SubscriptionRow> {
+      const [inserted] = await tx.insert(webhookSubscriptions).values(row).returning();
+      return inserted!;
+    },
+
+    async insertSecret(
+      row: { tenantId: string; subscriptionId: string; secret: string; createdAt: Date },
+      tx: Queryable = db,
+    ): Promise<void> {
+      await tx.insert(webhookSecrets).values({ id: newId(), ...row });
+    },
+
+    /** Gives every secret still current an expiry; returns how many there were. */
+    async expireCurrentSecrets(
+      tenantId: string,
+      subscriptionId: string,
+      expiresAt: Date,
+      tx: Queryable = db,
+    ): Promise<number> {
+      const expired = await tx
+        .update(webhookSecrets)
+        .set({ expiresAt })
+        .where(
+          and(
+            eq(webhookSecrets.tenantId, tenantId),
+            eq(webhookSecrets.subscriptionId, subscriptionId),
+            isNull(webhookSecrets.expiresAt),
+          ),
+        )
+        .returning({ id: webhookSecrets.id });
+      return expired.length;
+    },
+
+    async findSubscription(
+      tenantId: string,
+      id: string,
+      options: { forUpdate?: boolean } = {},
+      tx: Queryable = db,
+    ): Promise<SubscriptionRow | undefined> {
+      const query = tx
+        .select()
+        .from(webhookSubscriptions)
+        .where(and(eq(webhookSubscriptions.tenantId, tenantId), eq(webhookSubscriptions.id, id)));
+      const [row] = options.forUpdate ? await query.for('update') : await query;
+      return row;
+    },
+
+    /** A page of subscriptions, newest first; one row more than `limit` says there is a next page. */
+    async listSubscriptions(
+      tenantId: string,
+      after: { createdAt: Date; id: string } | null,
+      limit: number,
+      tx: Queryable = db,
+    ): Promise<SubscriptionRow[]> {
+      return tx
+        .select()
+        .from(webhookSubscriptions)
+        .where(
+          and(
+            eq(webhookSubscriptions.tenantId, tenantId),
+            after
+              ? sql`(${webhookSubscriptions.createdAt}, ${webhookSubscriptions.id}) < (${after.createdAt}, ${after.id})`
+              : undefined,
+          ),
+        )
+        .orderBy(desc(webhookSubscriptions.createdAt), desc(webhookSubscriptions.id))
+        .limit(limit + 1);
+    },
+
+    async updateSubscription(
+      tenantId: string,
+      id: string,
+      changes: SubscriptionChanges,
+      nextVersion: number,
+      at: Date,
+      tx: Queryable = db,
+    ): Promise<SubscriptionRow> {
+      const [row] = await tx
+        .update(webhookSubscriptions)
+        .set({ ...changes, version: nextVersion, updatedAt: at })
+        .where(and(eq(webhookSubscriptions.tenantId, tenantId), eq(webhookSubscriptions.id, id)))
+        .returning();
+      return row!;
+    },
+
+    /** Deletes a subscription with its secrets, deliveries and attempts; false when there was none. */
+    async deleteSubscription(tenantId: string, id: string, tx: Queryable = db): Promise<boolean> {
+      const deleted = await tx
+        .delete(webhookSubscriptions)
+        .where(and(eq(webhookSubscriptions.tenantId, tenantId), eq(webhookSubscriptions.id, id)))
+        .returning({ id: webhookSubscriptions.id });
+      return deleted.length > 0;
+    },
+
+    /** A page of a subscription's deliveries, newest first, with their event types. */
+    async listDeliveries(
+      tenantId: string,
+      subscriptionId: string,
+      options: {
+        statuses: DeliveryStatus[] | null;
+        after: { createdAt: Date; id: string } | null;
+        limit: number;
+      },
+      tx: Queryable = db,
+    ): Promise<Array<{ delivery: DeliveryRow; eventType: string }>> {
+      const { after } = options;
+      return tx
+        .select({ delivery: webhookDeliveries, eventType: events.type })
+        .from(webhookDeliveries)
+        .innerJoin(events, eq(events.id, webhookDeliveries.eventId))
+        .where(
+          and(
+            eq(webhookDeliveries.tenantId, tenantId),
+            eq(webhookDeliveries.subscriptionId, subscriptionId),
+            options.statuses ? inArray(webhookDeliveries.status, options.statuses) : undefined,
+            after
+              ? sql`(${webhookDeliveries.createdAt}, ${webhookDeliveries.id}) < (${after.createdAt}, ${after.id})`
+              : undefined,
+          ),
+        )
+        .orderBy(desc(webhookDeliveries.createdAt), desc(webhookDeliveries.id))
+        .limit(options.limit + 1);
+    },
+
+    async findDelivery(
+      tenantId: string,
+      subscriptionId: string,
+      id: string,
+      tx: Queryable = db,
+    ): Promise<{ delivery: DeliveryRow; eventType: string } | undefined> {
+      const [row] = await tx
+        .select({ delivery: webhookDeliveries, eventType: events.type })
+        .from(webhookDeliveries)
+        .innerJoin(events, eq(events.id, webhookDeliveries.eventId))
+        .where(
+          and(
+            eq(webhookDeliveries.tenantId, tenantId),
+            eq(webhookDeliveries.subscriptionId, subscriptionId),
+            eq(webhookDeliveries.id, id),
+          ),
+        );
+      return row;
+    },
+
+    /** Every attempt of these deliveries, oldest first. */
+    async attemptsOf(tenantId: string, deliveryIds: string[], tx: Queryable = db): Promise<AttemptRow[]> {
+      if (deliveryIds.length === 0) return [];
+      return tx
+        .select()
+        .from(webhookDeliveryAttempts)
+        .where(
+          and(
+            eq(webhookDeliveryAttempts.tenantId, tenantId),
+            inArray(webhookDeliveryAttempts.deliveryId, deliveryIds),
+          ),
+        )
+        .orderBy(asc(webhookDeliveryAttempts.deliveryId), asc(webhookDeliveryAttempts.id));
+    },
+
+    /** A new delivery of an event already delivered once, due at once by PostgreSQL's clock. */
+    async insertRedelivery(
+      row: {
+        tenantId: string;
+        subscriptionId: string;
+        eventId: string;
+        redeliveryOf: string;
+        createdAt: Date;
+      },
+      tx: Queryable = db,
+    ): Promise<DeliveryRow> {
+      const [inserted] = await tx
+        .insert(webhookDeliveries)
+        .values({ id: newId(), ...row, nextAttemptAt: sql`now()` })
+        .returning();
+      return inserted!;
+    },
+
+    /** Wakes every dispatcher once the caller's transaction commits. */
+    async notifyDispatchers(tx: Queryable = db): Promise<void> {
+      await tx.execute(sql`select pg_notify(${DELIVERIES_CHANNEL}, '')`);
+    },
+
+    /**
+     * Subscriptions that may receive these tenants' events: the active ones, and the ones events
+     * are addressed to (a ping goes to its subscription even if it was just deactivated).
+     */
+    async fanoutTargets(
+      tenantIds: string[],
+      addressedIds: string[],
+      tx: Queryable = db,
+    ): Promise<Array<Pick<SubscriptionRow, 'id' | 'tenantId' | 'eventTypes' | 'active'>>> {
+      if (tenantIds.length === 0) return [];
+      return tx
+        .select({
+          id: webhookSubscriptions.id,
+          tenantId: webhookSubscriptions.tenantId,
+          eventTypes: webhookSubscriptions.eventTypes,
+          active: webhookSubscriptions.active,
+        })
+        .from(webhookSubscriptions)
+        .where(
+          and(
+            inArray(webhookSubscriptions.tenantId, tenantIds),
+            addressedIds.length > 0
+              ? or(eq(webhookSubscriptions.active, true), inArray(webhookSubscriptions.id, addressedIds))
+              : eq(webhookSubscriptions.active, true),
+          ),
+        );
+    },
+
+    /** One delivery per (event, subscription), first due `delaySeconds` from now. */
+    async insertDeliveries(
+      rows: Array<{ tenantId: string; subscriptionId: string; eventId: string }>,
+      delaySeconds: number,
+      tx: Queryable,
+    ): Promise<number> {
+      if (rows.length === 0) return 0;
+      const result = await tx.execute(sql`
+        insert into ${webhookDeliveries} (id, tenant_id, subscription_id, event_id, next_attempt_at)
+        select v.id, v.tenant_id, v.subscription_id, v.event_id, now() + make_interval(secs => ${delaySeconds})
+        from unnest(${array(rows.map(() => newId()))}::uuid[], ${array(rows.map((r) => r.tenantId))}::uuid[],
+                    ${array(rows.map((r) => r.subscriptionId))}::uuid[], ${array(rows.map((r) => r.eventId))}::text[])
+          as v(id, tenant_id, subscription_id, event_id)`);
+      return result.rowCount ?? rows.length;
+    },
+
+    /**
+     * Leases up to `limit` due deliveries, fairly: at most `perSubscription` (less what this
+     * process already has in flight) from each active subscription, taken in turns so one
+     * subscription's backlog cannot crowd out the others. PostgreSQL's clock sets due times and
+     * leases, so workers on several hosts agree on them.
+     */
+    async claimDue(
+      options: {
+        limit: number;
+        perSubscription: number;
+        inFlight: ReadonlyMap<string, number>;
+        leaseMs: number;
+      },
+      tx: Queryable = db,
+    ): Promise<LeasedDelivery[]> {
+      const busyIds = [...options.inFlight.keys()];
+      const busyCounts = busyIds.map((id) => options.inFlight.get(id)!);
+      const result = await tx.execute<{
+        id: string;
+        tenant_id: string;
+        subscription_id: string;
+        event_id: string;
+        attempt_count: number;
+        redelivery_of: string | null;
+        lease: string;
+        event_type: string;
+        occurred_ms: number;
+        event_data: Record<string, unknown>;
+        url: string;
+        secrets: string[];
+      }>(sql`
+        with busy (subscription_id, in_flight) as (
+          select * from unnest(${array(busyIds)}::uuid[], ${array(busyCounts)}::int[])
+        ),
+        candidates as (
+          select due.id, due.next_attempt_at,
+                 row_number() over (partition by s.id order by due.next_attempt_at) as turn
+          from ${webhookSubscriptions} s
+          left join busy on busy.subscription_id = s.id
+          cross join lateral (
+            select d.id, d.next_attempt_at
+            from ${webhookDeliveries} d
+            where d.subscription_id = s.id and d.status = 'pending' and d.next_attempt_at <= now()
+              and (d.leased_until is null or d.leased_until < now())
+            order by d.next_attempt_at
+            limit greatest(0, ${options.perSubscription} - coalesce(busy.in_flight, 0))
+            for update skip locked
+          ) due
+          where s.active
+        ),
+        chosen as (select id from candidates order by turn, next_attempt_at limit ${options.limit})
+        update ${webhookDeliveries} d
+        set leased_until = now() + make_interval(secs => ${options.leaseMs / 1000})
+        from chosen, ${events} e, ${webhookSubscriptions} s
+        where d.id = chosen.id and e.id = d.event_id and s.id = d.subscription_id
+        returning d.id, d.tenant_id, d.subscription_id, d.event_id, d.attempt_count, d.redelivery_of,
+          d.leased_until::text as lease, e.type as event_type,
+          (extract(epoch from e.occurred_at) * 1000)::float8 as occurred_ms, e.data as event_data, s.url,
+          array(select ws.secret from ${webhookSecrets} ws
+                where ws.subscription_id = d.subscription_id and (ws.expires_at is null or ws.expires_at > now())
+                order by ws.expires_at desc nulls first, ws.created_at desc) as secrets`);
+      return result.rows.map((row) => ({
+        id: row.id,
+        tenantId: row.tenant_id,
+        subscriptionId: row.subscription_id,
+        eventId: row.event_id,
+        attemptCount: row.attempt_count,
+        redeliveryOf: row.redelivery_of,
+        lease: row.lease,
+        eventType: row.event_type,
+        occurredAt: new Date(row.occurred_ms),
+        eventData: row.event_data,
+        url: row.url,
+        secrets: row.secrets,
+      }));
+    },
+
+    /**
+     * Milliseconds until the next unleased delivery of an active subscription falls due (0 if one
+     * is due now), skipping subscriptions whose in-flight requests will wake the dispatcher anyway;
+     * null when nothing is waiting.
+     */
+    async msUntilNextDue(excludedSubscriptions: string[], tx: Queryable = db): Promise<number | null> {
+      const result = await tx.execute<{ wait_ms: number | null }>(sql`
+        select greatest(0, extract(epoch from min(due.next_attempt_at) - now()) * 1000)::float8 as wait_ms
+        from ${webhookSubscriptions} s
+        cross join lateral (
+          select d.next_attempt_at from ${webhookDeliveries} d
+          where d.subscription_id = s.id and d.status = 'pending'
+            and (d.leased_until is null or d.leased_until < now())
+          order by d.next_attempt_at limit 1
+        ) due
+        where s.active and s.id <> all(${array(excludedSubscriptions)}::uuid[])`);
+      const wait = result.rows[0]?.wait_ms;
+      return wait === null || wait === undefined ? null : Number(wait);
+    },
+
+    /** Gives leased deliveries back at once (a worker stopping), so another worker need not wait for the lease. */
+    async releaseLeases(leases: Array<{ id: string; lease: string }>, tx: Queryable = db): Promise<void> {
+      if (leases.length === 0) return;
+      await tx.execute(sql`
+        update ${webhookDeliveries} d set leased_until = null
+        from unnest(${array(leases.map((l) => l.id))}::uuid[], ${array(leases.map((l) => l.lease))}::timestamptz[])
+          as v(id, lease)
+        where d.id = v.id and d.status = 'pending' and d.leased_until = v.lease`);
+    },
+
+    /**
+     * Locks these subscriptions in id order for the recording transaction, so recorders in two
+     * workers touching the same subscriptions queue rather than deadlock. NO KEY UPDATE leaves
+     * the relay's foreign-key checks (KEY SHARE) unblocked.
+     */
+    async lockSubscriptions(ids: string[], tx: Queryable): Promise<void> {
+      if (ids.length === 0) return;
+      await tx.execute(sql`
+        select id from ${webhookSubscriptions} where id = any(${array(ids)}::uuid[])
+        order by id for no key update`);
+    },
+
+    /**
+     * Logs attempts. One whose delivery is gone meanwhile (its subscription deleted, its event past
+     * retention) is dropped, so it cannot fail the whole batch on the foreign key.
+     */
+    async insertAttempts(rows: NewAttemptRow[], tx: Queryable): Promise<void> {
+      if (rows.length === 0) return;
+      await tx.execute(sql`
+        insert into ${webhookDeliveryAttempts}
+          (tenant_id, delivery_id, attempt_number, attempted_at, response_status, latency_ms, error, response_excerpt)
+        select v.tenant_id, v.delivery_id, v.attempt_number, v.attempted_at, v.response_status, v.latency_ms,
+               v.error, v.response_excerpt
+        from unnest(
+          ${array(rows.map((r) => r.tenantId))}::uuid[],
+          ${array(rows.map((r) => r.deliveryId))}::uuid[],
+          ${array(rows.map((r) => r.attemptNumber))}::int[],
+          ${array(rows.map((r) => r.attemptedAt.toISOString()))}::timestamptz[],
+          ${array(rows.map((r) => r.responseStatus ?? null))}::int[],
+          ${array(rows.map((r) => r.latencyMs))}::int[],
+          ${array(rows.map((r) => r.error ?? null))}::text[],
+          ${array(rows.map((r) => r.responseExcerpt ?? null))}::text[]
+        ) as v(tenant_id, delivery_id, attempt_number, attempted_at, response_status, latency_ms, error, response_excerpt)
+        where exists (select 1 from ${webhookDeliveries} d where d.id = v.delivery_id)`);
+    },
+
+    /**
+     * Writes the outcome of attempts to their deliveries, each only while the attempt's lease still
+     * holds it: a lease that ran out means another worker has the delivery now. Returns the ids
+     * written.
+     */
+    async settleDeliveries(rows: SettledAttempt[], tx: Queryable): Promise<Set<string>> {
+      if (rows.length === 0) return new Set();
+      const iso = (date: Date | null) => date?.toISOString() ?? null;
+      const result = await tx.execute<{ id: string }>(sql`
+        update ${webhookDeliveries} d set
+          status = v.status::webhook_delivery_status,
+          attempt_count = v.attempt,
+          next_attempt_at = coalesce(v.next_attempt_at, d.next_attempt_at),
+          leased_until = null,
+          last_attempt_at = v.attempted_at,
+          last_response_status = v.response_status,
+          last_error = v.error,
+          completed_at = case when v.status = 'pending' then null else v.attempted_at end
+        from unnest(
+          ${array(rows.map((r) => r.deliveryId))}::uuid[],
+          ${array(rows.map((r) => r.lease))}::timestamptz[],
+          ${array(rows.map((r) => r.status))}::text[],
+          ${array(rows.map((r) => r.attempt))}::int[],
+          ${array(rows.map((r) => iso(r.nextAttemptAt)))}::timestamptz[],
+          ${array(rows.map((r) => iso(r.attemptedAt)))}::timestamptz[],
+          ${array(rows.map((r) => r.responseStatus))}::int[],
+          ${array(rows.map((r) => r.error))}::text[]
+        ) as v(id, lease, status, attempt, next_attempt_at, attempted_at, response_status, error)
+        where d.id = v.id and d.status = 'pending' and d.leased_until = v.lease
+        returning d.id`);
+      return new Set(result.rows.map((row) => row.id));
+    },
+
+    /**
+     * Moves each subscription's run of failures: `reset` sets `failing_since` to `since` (a success
+     * ended the run; `since` is a failure after it, or null), otherwise a run already under way
+     * keeps its start.
+     */
+    async updateFailingSince(
+      rows: Array<{ subscriptionId: string; reset: boolean; since: Date | null }>,
+      tx: Queryable,
+    ): Promise<void> {
+      if (rows.length === 0) return;
+      await tx.execute(sql`
+        update ${webhookSubscriptions} s
+        set failing_since = case when v.reset then v.since else coalesce(s.failing_since, v.since) end
+        from unnest(
+          ${array(rows.map((r) => r.subscriptionId))}::uuid[],
+          ${array(rows.map((r) => r.reset))}::boolean[],
+          ${array(rows.map((r) => r.since?.toISOString() ?? null))}::timestamptz[]
+        ) as v(id, reset, since)
+        where s.id = v.id
+          and s.failing_since is distinct from (case when v.reset then v.since else coalesce(s.failing_since, v.since) end)`);
+    },
+
+    /**
+     * Disables the active subscriptions among `ids`, those failing since before `failingBefore`
+     * only when it is given; returns the ones it disabled.
+     */
+    async disableSubscriptions(
+      ids: string[],
+      reason: 'gone' | 'failing',
+      at: Date,
+      failingBefore: Date | null,
+      tx: Queryable,
+    ): Promise<SubscriptionRow[]> {
+      if (ids.length === 0) return [];
+      const conditions: (SQL | undefined)[] = [
+        inArray(webhookSubscriptions.id, ids),
+        eq(webhookSubscriptions.active, true),
+        failingBefore ? lte(webhookSubscriptions.failingSince, failingBefore) : undefined,
+      ];
+      return tx
+        .update(webhookSubscriptions)
+        .set({
+          active: false,
+          disabledReason: reason,
+          disabledAt: at,
+          version: sql`${webhookSubscriptions.version} + 1`,
+          updatedAt: at,
+        })
+        .where(and(...conditions))
+        .returning();
+    },
+  };
+}
+
+export type WebhooksRepository = ReturnType<typeof createWebhooksRepository>;

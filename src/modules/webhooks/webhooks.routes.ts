@@ -1,0 +1,242 @@
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { requireAuth } from '../../http/plugins/auth.js';
+import { problemResponses } from '../../http/problem.js';
+import { bearerSecurity, resourceUrl } from '../../http/route-helpers.js';
+import { etagForVersion } from '../../lib/etag.js';
+import {
+  createWebhookBody,
+  deliveryIdParams,
+  deliveryPageSchema,
+  deliverySchema,
+  listDeliveriesQuery,
+  listWebhooksQuery,
+  pingAcceptedSchema,
+  rotatedSecretSchema,
+  toWebhookView,
+  updateWebhookBody,
+  webhookIdParams,
+  webhookPageSchema,
+  webhookSchema,
+  webhookWithSecretSchema,
+} from './webhooks.schemas.js';
+import type { WebhooksService } from './webhooks.service.js';
+
+const tags = ['webhooks'];
+const config = { scope: 'webhooks:manage' } as const;
+
+/** Webhook subscriptions, their secrets and delivery log (scope `webhooks:manage`). */
+export const webhooksRoutes: FastifyPluginAsyncZod<{
+  webhooks: WebhooksService;
+  publicBaseUrl?: string;
+}> = async (app, { webhooks, publicBaseUrl }) => {
+  app.post(
+    '/v1/webhooks',
+    {
+      config,
+      schema: {
+        operationId: 'createWebhook',
+        summary: 'Subscribe an endpoint to events',
+        description:
+          'Answers with the signing secret (`whsec_…`) this once; no later answer shows it. Each delivery is a ' +
+          'POST of the event envelope with `webhook-id`, `webhook-timestamp` and `webhook-signature` (Standard ' +
+          'Webhooks). A URL whose host is or resolves to a non-public address is 422 `webhook_url_refused`.',
+        tags,
+        security: bearerSecurity,
+        body: createWebhookBody,
+        response: { 201: webhookWithSecretSchema, ...problemResponses(413, 415, 422) },
+      },
+    },
+    async (request, reply) => {
+      const { row, secret } = await webhooks.create(requireAuth(request).tenantId, request.body);
+      return reply
+        .code(201)
+        .header('location', resourceUrl(publicBaseUrl, `/v1/webhooks/${row.id}`))
+        .header('etag', etagForVersion(row.version))
+        .header('cache-control', 'no-store')
+        .send({ ...toWebhookView(row), secret });
+    },
+  );
+
+  app.get(
+    '/v1/webhooks',
+    {
+      config,
+      schema: {
+        operationId: 'listWebhooks',
+        summary: 'List webhook subscriptions',
+        description: 'Newest first; pages with `limit` and the opaque `nextCursor`.',
+        tags,
+        security: bearerSecurity,
+        querystring: listWebhooksQuery,
+        response: { 200: webhookPageSchema, ...problemResponses() },
+      },
+    },
+    async (request) => {
+      const { rows, nextCursor } = await webhooks.list(requireAuth(request).tenantId, request.query);
+      return { data: rows.map(toWebhookView), nextCursor };
+    },
+  );
+
+  app.get(
+    '/v1/webhooks/:id',
+    {
+      config,
+      schema: {
+        operationId: 'getWebhook',
+        summary: 'Get a webhook subscription',
+        tags,
+        security: bearerSecurity,
+        params: webhookIdParams,
+        response: { 200: webhookSchema, ...problemResponses(404) },
+      },
+    },
+    async (request, reply) => {
+      const row = await webhooks.get(requireAuth(request).tenantId, request.params.id);
+      return reply.header('etag', etagForVersion(row.version)).send(toWebhookView(row));
+    },
+  );
+
+  app.patch(
+    '/v1/webhooks/:id',
+    {
+      config,
+      schema: {
+        operationId: 'updateWebhook',
+        summary: 'Change a webhook subscription',
+        description:
+          'Requires If-Match with the ETag last read: 428 without it, 412 when it changed since. ' +
+          '`active: true` re-activates a disabled subscription and its pending deliveries resume; ' +
+          '`active: false` pauses it (`disabledReason: manual`).',
+        tags,
+        security: bearerSecurity,
+        params: webhookIdParams,
+        headers: z.object({ 'if-match': z.string().max(1000).optional() }),
+        body: updateWebhookBody,
+        response: { 200: webhookSchema, ...problemResponses(404, 412, 413, 415, 422, 428) },
+      },
+    },
+    async (request, reply) => {
+      const row = await webhooks.update(
+        requireAuth(request).tenantId,
+        request.params.id,
+        request.headers['if-match'],
+        request.body,
+      );
+      return reply.header('etag', etagForVersion(row.version)).send(toWebhookView(row));
+    },
+  );
+
+  app.delete(
+    '/v1/webhooks/:id',
+    {
+      config,
+      schema: {
+        operationId: 'deleteWebhook',
+        summary: 'Delete a webhook subscription',
+        description: 'Deletes it with its secrets and delivery log; deliveries still pending are dropped.',
+        tags,
+        security: bearerSecurity,
+        params: webhookIdParams,
+        response: { 204: z.undefined().describe('Deleted'), ...problemResponses(404) },
+      },
+    },
+    async (request, reply) => {
+      await webhooks.remove(requireAuth(request).tenantId, request.params.id);
+      return reply.code(204).send();
+    },
+  );
+
+  app.post(
+    '/v1/webhooks/:id/rotate-secret',
+    {
+      config,
+      schema: {
+        operationId: 'rotateWebhookSecret',
+        summary: 'Start a new signing secret',
+        description:
+          'Answers with the new secret this once. For the next 24 hours each delivery carries a signature by the ' +
+          'old secret as well as the new one, so receivers can switch over without losing a delivery.',
+        tags,
+        security: bearerSecurity,
+        params: webhookIdParams,
+        response: { 200: rotatedSecretSchema, ...problemResponses(404) },
+      },
+    },
+    async (request, reply) => {
+      const rotated = await webhooks.rotateSecret(requireAuth(request).tenantId, request.params.id);
+      return reply.header('cache-control', 'no-store').send({
+        secret: rotated.secret,
+        previousSecretExpiresAt: rotated.previousSecretExpiresAt.toISOString(),
+      });
+    },
+  );
+
+  app.get(
+    '/v1/webhooks/:id/deliveries',
+    {
+      config,
+      schema: {
+        operationId: 'listWebhookDeliveries',
+        summary: 'The delivery log of a webhook subscription',
+        description:
+          'Newest first, each delivery with every attempt: time, status code, latency, error and the start of ' +
+          'the answer. Filter by `status`; pages with `limit` and `nextCursor`.',
+        tags,
+        security: bearerSecurity,
+        params: webhookIdParams,
+        querystring: listDeliveriesQuery,
+        response: { 200: deliveryPageSchema, ...problemResponses(404) },
+      },
+    },
+    async (request) => webhooks.deliveries(requireAuth(request).tenantId, request.params.id, request.query),
+  );
+
+  app.post(
+    '/v1/webhooks/:id/deliveries/:deliveryId/redeliver',
+    {
+      config,
+      schema: {
+        operationId: 'redeliverWebhookDelivery',
+        summary: 'Send a delivery again',
+        description:
+          'Makes a new delivery of the same event, due at once, under the same `webhook-id` so receivers can ' +
+          'de-duplicate. 409 `webhook_inactive` while the subscription is disabled.',
+        tags,
+        security: bearerSecurity,
+        params: deliveryIdParams,
+        response: { 202: deliverySchema, ...problemResponses(404, 409) },
+      },
+    },
+    async (request, reply) => {
+      const delivery = await webhooks.redeliver(
+        requireAuth(request).tenantId,
+        request.params.id,
+        request.params.deliveryId,
+      );
+      return reply.code(202).send(delivery);
+    },
+  );
+
+  app.post(
+    '/v1/webhooks/:id/ping',
+    {
+      config,
+      schema: {
+        operationId: 'pingWebhook',
+        summary: 'Send a test event',
+        description:
+          'Writes a `webhook.ping` event addressed to this subscription alone (it stays out of the feed and ' +
+          'other subscriptions) and delivers it like any other. 409 `webhook_inactive` while disabled.',
+        tags,
+        security: bearerSecurity,
+        params: webhookIdParams,
+        response: { 202: pingAcceptedSchema, ...problemResponses(404, 409) },
+      },
+    },
+    async (request, reply) => {
+      const accepted = await webhooks.ping(requireAuth(request).tenantId, request.params.id);
+      return reply.code(202).send(accepted);
+    },
+  );
+};
