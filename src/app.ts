@@ -8,6 +8,7 @@ import type { Database } from './db/client.js';
 import { authPlugin } from './http/plugins/auth.js';
 import { errorsPlugin } from './http/plugins/errors.js';
 import { idempotencyPlugin } from './http/plugins/idempotency.js';
+import { inputHygienePlugin } from './http/plugins/input-hygiene.js';
 import { openapiPlugin } from './http/plugins/openapi.js';
 import { rateLimitPlugin } from './http/plugins/rate-limit.js';
 import { type Clock, systemClock } from './lib/clock.js';
@@ -20,6 +21,7 @@ import { escalationsRoutes } from './modules/escalations/escalations.routes.js';
 import { eventsRoutes } from './modules/events/events.routes.js';
 import { healthRoutes } from './modules/health/health.routes.js';
 import { metricsRoutes } from './modules/health/metrics.routes.js';
+import { settingsRoutes } from './modules/settings/settings.routes.js';
 import { slaPoliciesRoutes } from './modules/sla-policies/sla-policies.routes.js';
 import { tenancyRoutes } from './modules/tenancy/tenancy.routes.js';
 import { createWebhookUrlGuard } from './modules/webhooks/webhook-url-policy.js';
@@ -84,6 +86,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     services;
 
   await app.register(errorsPlugin);
+  await app.register(inputHygienePlugin);
   await app.register(openapiPlugin, { docs: env.DOCS_ENABLED });
   await app.register(authPlugin, { tenancy });
   await app.register(rateLimitPlugin, {
@@ -112,6 +115,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   await app.register(slaPoliciesRoutes, { policies, publicBaseUrl: env.PUBLIC_BASE_URL });
   await app.register(escalationsRoutes, { escalations, complaints, publicBaseUrl: env.PUBLIC_BASE_URL });
   await app.register(eventsRoutes, { events });
+  await app.register(settingsRoutes, { settings: services.settings });
   await app.register(webhooksRoutes, { webhooks, publicBaseUrl: env.PUBLIC_BASE_URL });
 
   return app;

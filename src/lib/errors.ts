@@ -204,6 +204,12 @@ export class ServiceUnavailableError extends AppError {
   readonly title = 'Service unavailable';
 }
 
+export class ConcurrentChangeError extends AppError {
+  readonly code = 'concurrent_change';
+  readonly status = 503;
+  readonly title = 'Rolled back by a concurrent change';
+}
+
 export class InternalError extends AppError {
   readonly code = 'internal_error';
   readonly status = 500;

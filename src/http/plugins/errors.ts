@@ -3,6 +3,7 @@ import fp from 'fastify-plugin';
 import { hasZodFastifySchemaValidationErrors, isResponseSerializationError } from 'fastify-type-provider-zod';
 import {
   AppError,
+  ConcurrentChangeError,
   type FieldProblem,
   InternalError,
   MalformedJsonError,
@@ -63,7 +64,38 @@ export function toAppError(error: unknown): AppError {
   if (fastifyError.statusCode && fastifyError.statusCode >= 400 && fastifyError.statusCode < 500) {
     return new ValidationError([], fastifyError.message ?? 'Bad request');
   }
+  const fromDatabase = databaseErrorToAppError(error);
+  if (fromDatabase) return fromDatabase;
   return new InternalError({ detail: 'An unexpected error occurred; it has been logged.', cause: error });
+}
+
+/** The SQLSTATE of a PostgreSQL error, wherever the driver or drizzle wrapped it. */
+function sqlState(error: unknown): string | undefined {
+  for (let current = error, depth = 0; current && depth < 4; depth += 1) {
+    const code = (current as { code?: unknown }).code;
+    if (typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code)) return code;
+    current = (current as { cause?: unknown }).cause;
+  }
+  return undefined;
+}
+
+/**
+ * Database failures a caller can act on. A deadlock or serialization failure between concurrent
+ * requests is transient: 503 with Retry-After, since the request changed nothing. Everything else
+ * stays a 500: it is a defect to be fixed, not the caller's fault.
+ */
+function databaseErrorToAppError(error: unknown): AppError | undefined {
+  switch (sqlState(error)) {
+    case '40P01': // deadlock_detected
+    case '40001': // serialization_failure
+    case '55P03': // lock_not_available
+      return new ConcurrentChangeError({
+        detail: 'The request collided with a concurrent change and was rolled back; retry it.',
+        headers: { 'retry-after': '1' },
+      });
+    default:
+      return undefined;
+  }
 }
 
 /** One place where errors become problem+json: 4xx logged at warn, 5xx at error. */

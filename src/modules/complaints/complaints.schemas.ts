@@ -5,6 +5,7 @@ import {
   complaintPriority,
   complaintSeverity,
 } from '../../db/schema/index.js';
+import { instantSchema } from '../../http/instant.js';
 import { commaSeparatedEnum } from '../../http/query-params.js';
 import { nextDeadlineSchema } from '../deadlines/deadline-views.js';
 import { COMPLAINT_STATUSES } from './complaint-status.js';
@@ -20,7 +21,7 @@ export const severitySchema = z.enum(complaintSeverity.enumValues).meta({ id: 'S
 export const prioritySchema = z.enum(complaintPriority.enumValues).meta({ id: 'Priority' });
 export const directionSchema = z.enum(communicationDirection.enumValues);
 
-const instant = z.iso.datetime({ offset: true }).describe('RFC 3339 date-time with a time zone offset');
+const instant = instantSchema;
 const text = (max: number) => z.string().trim().min(1).max(max);
 
 export const complaintKeyParams = z.object({

@@ -1,5 +1,6 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import { instantSchema } from '../../http/instant.js';
 import { actorOf, requireAuth } from '../../http/plugins/auth.js';
 import { problemResponses } from '../../http/problem.js';
 import { commaSeparatedEnum } from '../../http/query-params.js';
@@ -16,8 +17,8 @@ const STATUSES = ['pending', 'met', 'breached', 'paused', 'cancelled'] as const;
 const listQuery = z.strictObject({
   status: commaSeparatedEnum(STATUSES, 'status').optional(),
   kind: commaSeparatedEnum(DEADLINE_KINDS, 'kind').optional(),
-  dueBefore: z.iso.datetime({ offset: true }).optional(),
-  dueAfter: z.iso.datetime({ offset: true }).optional(),
+  dueBefore: instantSchema.optional(),
+  dueAfter: instantSchema.optional(),
   assignee: z.string().trim().min(1).max(200).optional(),
   limit: z.coerce.number().int().min(1).max(100).default(50),
   cursor: z.string().min(1).max(500).optional(),

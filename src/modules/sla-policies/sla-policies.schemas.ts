@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { instantSchema } from '../../http/instant.js';
 import { channelSchema, severitySchema } from '../../modules/complaints/complaints.schemas.js';
 import { parseIsoDuration } from '../calendars/business-time.js';
 import { escalationTargetsSchema } from '../escalations/escalations.schemas.js';
@@ -83,7 +84,7 @@ export const updatePolicyBody = z
 
 export const previewBody = z
   .strictObject({
-    receivedAt: z.iso.datetime({ offset: true }),
+    receivedAt: instantSchema,
     channel: channelSchema,
     severity: severitySchema.default('general'),
     category: z.string().trim().min(1).max(100).nullable().default(null),

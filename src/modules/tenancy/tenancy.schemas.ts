@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { instantSchema } from '../../http/instant.js';
 import { SCOPES } from './scopes.js';
 import type { ApiKeyRow } from './tenancy.repository.js';
 
@@ -12,7 +13,7 @@ export const createApiKeyBody = z
       .min(1)
       .max(SCOPES.length)
       .describe('What the key may do; `admin` includes every other scope.'),
-    expiresAt: z.iso.datetime({ offset: true }).optional().describe('The key stops working at this instant.'),
+    expiresAt: instantSchema.optional().describe('The key stops working at this instant.'),
   })
   .meta({ id: 'ApiKeyCreate' });
 
