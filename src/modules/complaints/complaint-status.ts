@@ -52,3 +52,7 @@ export const isFinal = (status: ComplaintStatus): boolean => TRANSITIONS[status]
 
 /** Statuses in which no handling goes on: closed (until it is reopened), rejected and withdrawn. */
 export const isFinished = (status: ComplaintStatus): boolean => status === 'closed' || isFinal(status);
+
+/** Statuses past resolution: nothing more is owed to the customer before a follow-up or reopening. */
+export const isResolvedOrFinished = (status: ComplaintStatus): boolean =>
+  status === 'resolved' || isFinished(status);

@@ -313,6 +313,15 @@ export function createComplaintsService(deps: {
         if (!ifMatchSatisfied(ifMatch, complaintEtag(current))) {
           throw new PreconditionFailedError('Complaint', key, complaintEtag(current));
         }
+        const occurredAt = input.occurredAt ? new Date(input.occurredAt) : null;
+        if (
+          occurredAt &&
+          occurredAt.getTime() > Math.max(current.receivedAt.getTime(), clock.now().getTime()) + CLOCK_SKEW_MS
+        ) {
+          throw new ValidationError([
+            { field: 'body.occurredAt', message: 'must not be after the complaint was received' },
+          ]);
+        }
         const { columns, changes } = diffUpdate(current, input);
         if (changes.length === 0) return { state: await stateOf(current, tx), effects: { toArm: [] } };
         const now = clock.now();
@@ -404,6 +413,11 @@ export function createComplaintsService(deps: {
         // The row lock orders communications with concurrent status changes on the same complaint.
         const complaint = await complaints.findByKey(context.tenantId, key, { forUpdate: true }, tx);
         if (!complaint) throw new NotFoundError('Complaint', key);
+        if (occurredAt.getTime() < complaint.receivedAt.getTime() - CLOCK_SKEW_MS) {
+          throw new ValidationError([
+            { field: 'body.occurredAt', message: 'must not be before the complaint was received' },
+          ]);
+        }
         const communication = await complaints.insertCommunication(
           {
             id: newId(),

@@ -48,7 +48,7 @@ export function toDeadlineView(row: DeadlineRow): DeadlineView {
     metAt: isoOrNull(row.metAt),
     breachedAt: isoOrNull(row.breachedAt),
     cancelledAt: isoOrNull(row.cancelledAt),
-    metLate: row.metAt !== null && row.breachedAt !== null,
+    metLate: row.metAt !== null && row.metAt.getTime() > row.dueAt.getTime(),
     policyId: row.policyId,
     policyVersion: row.policyVersion,
     createdAt: row.createdAt.toISOString(),

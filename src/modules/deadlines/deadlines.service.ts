@@ -1,11 +1,12 @@
 import { z } from 'zod';
-import type { Db, Queryable, Tx } from '../../db/client.js';
+import type { Db, Queryable } from '../../db/client.js';
 import type { ActorRecord } from '../../db/schema/index.js';
 import type { Clock } from '../../lib/clock.js';
 import { decodeCursor, encodeCursor } from '../../lib/cursor.js';
 import { ConflictError, NotFoundError } from '../../lib/errors.js';
 import { newId } from '../../lib/ids.js';
 import type { BusinessCalendar } from '../calendars/business-time.js';
+import { isFinished, isResolvedOrFinished } from '../complaints/complaint-status.js';
 import type { ComplaintRow, ComplaintsRepository } from '../complaints/complaints.repository.js';
 import { type EventsRepository, newEventId } from '../events/events.repository.js';
 import type { GoverningPolicy } from '../sla-policies/sla-policies.service.js';
@@ -24,7 +25,6 @@ import type {
   DeadlineRow,
   DeadlinesRepository,
   NewDeadlineRow,
-  RecordedWakeUp,
 } from './deadlines.repository.js';
 
 const SYSTEM_ACTOR: ActorRecord = { type: 'system', id: null, name: 'redress', onBehalfOf: null };
@@ -70,8 +70,6 @@ export function createDeadlinesService(deps: {
   scheduler: DeadlineScheduler | null;
   clock: Clock;
   onArmError?: (error: unknown) => void;
-  /** What a breach sets off (an escalation), written in the transaction that records it. */
-  onBreach?: (breach: RecordedWakeUp, tx: Tx) => Promise<unknown>;
 }) {
   const { deadlines, events, clock } = deps;
 
@@ -190,25 +188,33 @@ export function createDeadlinesService(deps: {
     }
   }
 
-  /** Meets each unmet deadline of the given kinds; one already breached is met late and keeps its breach. */
+  /**
+   * Meets each unmet deadline of the given kinds that had started by `at`, the moment the action
+   * happened (a call logged afterwards counts from when it was made). One already breached is met
+   * late and keeps its breach.
+   */
   async function meet(
     complaint: ComplaintRef,
     unmet: DeadlineRow[],
     kinds: DeadlineKind[],
     actor: ActorRecord,
     tx: Queryable,
+    at: Date = clock.now(),
   ): Promise<void> {
     const now = clock.now();
-    for (const row of unmet) {
+    for (const [index, row] of unmet.entries()) {
       if (!kinds.includes(row.kind) || row.status === 'met' || row.status === 'cancelled') continue;
-      const met = await deadlines.update(row.id, { status: 'met', metAt: now }, now, tx);
+      if (row.startsAt.getTime() > at.getTime()) continue;
+      const met = await deadlines.update(row.id, { status: 'met', metAt: at }, now, tx);
+      // Later steps of the same change read this list: keep it current.
+      unmet[index] = met;
       await recordOnComplaint(
         complaint,
         'deadline.met',
         met,
         now,
         actor,
-        { late: met.breachedAt !== null },
+        { late: at.getTime() > met.dueAt.getTime() },
         tx,
       );
     }
@@ -216,10 +222,10 @@ export function createDeadlinesService(deps: {
 
   async function cancel(unmet: DeadlineRow[], kinds: DeadlineKind[] | 'all', tx: Queryable): Promise<void> {
     const now = clock.now();
-    for (const row of unmet) {
+    for (const [index, row] of unmet.entries()) {
       if (row.status !== 'pending' && row.status !== 'paused') continue;
       if (kinds !== 'all' && !kinds.includes(row.kind)) continue;
-      await deadlines.update(row.id, { status: 'cancelled', cancelledAt: now }, now, tx);
+      unmet[index] = await deadlines.update(row.id, { status: 'cancelled', cancelledAt: now }, now, tx);
     }
   }
 
@@ -280,18 +286,23 @@ export function createDeadlinesService(deps: {
       previous: ComplaintRow['severity'],
       tx: Queryable,
     ): Promise<DeadlineEffects> {
-      if (previous === complaint.severity || complaint.severity !== 'major') return { toArm: [] };
-      if (['resolved', 'closed', 'rejected', 'withdrawn'].includes(complaint.status)) return { toArm: [] };
+      if (previous === complaint.severity || isResolvedOrFinished(complaint.status)) return { toArm: [] };
+      const all = await deadlines.listForComplaint(complaint.tenantId, complaint.id, tx);
+      if (complaint.severity !== 'major') {
+        // No longer major: the report up is moot. Promised progress updates still stand.
+        await cancel(all, ['major_report'], tx);
+        return { toArm: [] };
+      }
+      // Major (again): report up unless that was done or is under way, and keep the customer updated.
+      const has = (kind: DeadlineKind, statuses: DeadlineRow['status'][]) =>
+        all.some((row) => row.kind === kind && statuses.includes(row.status));
       const now = clock.now();
-      const rows = await open(
-        complaint,
-        [
-          { kind: 'major_report', startsAt: now },
-          { kind: 'progress_update', startsAt: now },
-        ],
-        tx,
-      );
-      return { toArm: rows };
+      const requests: Array<{ kind: DeadlineKind; startsAt: Date }> = [];
+      if (!has('major_report', ['pending', 'paused', 'breached', 'met']))
+        requests.push({ kind: 'major_report', startsAt: now });
+      if (!has('progress_update', ['pending', 'paused']))
+        requests.push({ kind: 'progress_update', startsAt: now });
+      return { toArm: await open(complaint, requests, tx) };
     },
 
     /** Applies a recorded communication: contact meets deadlines, an online message opens a next reply. */
@@ -309,10 +320,12 @@ export function createDeadlinesService(deps: {
           kinds.push('first_contact', 'progress_update');
           if (isOnlineChannel(communication.channel)) kinds.push('online_reply');
         }
-        await meet(complaint, unmet, kinds, actor, tx);
+        await meet(complaint, unmet, kinds, actor, tx, communication.occurredAt);
         const promised = communication.nextUpdateBy;
-        const stillOpen = !['resolved', 'closed', 'rejected', 'withdrawn'].includes(complaint.status);
-        if (stillOpen && (promised || (communication.contactMade && complaint.severity === 'major'))) {
+        if (
+          !isResolvedOrFinished(complaint.status) &&
+          (promised || (communication.contactMade && complaint.severity === 'major'))
+        ) {
           if (promised) await cancel(unmet, ['progress_update'], tx);
           opened.push(
             ...(await open(
@@ -329,7 +342,7 @@ export function createDeadlinesService(deps: {
             )),
           );
         }
-      } else if (isOnlineChannel(communication.channel)) {
+      } else if (isOnlineChannel(communication.channel) && !isFinished(complaint.status)) {
         const waiting = unmet.some((row) => row.kind === 'online_reply' && row.status === 'pending');
         if (!waiting) {
           opened.push(
@@ -362,8 +375,14 @@ export function createDeadlinesService(deps: {
           await pause(current, tx);
           break;
         case 'resolved':
-          await meet(complaint, current, ['resolution', 'progress_update'], actor, tx);
-          await cancel(current, ['progress_update'], tx);
+          // The resolution reaches the customer: it answers them as well as resolving.
+          await meet(
+            complaint,
+            current,
+            ['resolution', 'progress_update', 'first_contact', 'online_reply'],
+            actor,
+            tx,
+          );
           toArm.push(...(await open(complaint, [{ kind: 'follow_up', startsAt: now }], tx)));
           break;
         case 'investigating':
@@ -409,24 +428,17 @@ export function createDeadlinesService(deps: {
     },
 
     /**
-     * Worker: records a breach exactly once, with what it sets off; undefined when nothing was due
-     * (a repeat or stale job).
+     * Worker: records a breach exactly once, with the escalation it sets off; undefined when
+     * nothing was due (a repeat or stale job).
      */
     recordBreach(deadlineId: string, armedFor: Date) {
-      return deps.db.transaction(async (tx) => {
-        const breach = await deadlines.recordWakeUp(
-          {
-            deadlineId,
-            armedFor,
-            at: clock.now(),
-            eventId: newEventId(),
-            actor: SYSTEM_ACTOR,
-            wakeUp: { type: 'breach' },
-          },
-          tx,
-        );
-        if (breach) await deps.onBreach?.(breach, tx);
-        return breach;
+      return deadlines.recordWakeUp({
+        deadlineId,
+        armedFor,
+        at: clock.now(),
+        eventId: newEventId(),
+        actor: SYSTEM_ACTOR,
+        wakeUp: { type: 'breach', escalationId: newId(), escalationEventId: newEventId() },
       });
     },
 
@@ -441,6 +453,9 @@ export function createDeadlinesService(deps: {
         wakeUp: { type: 'warning', index },
       });
     },
+
+    /** Worker: the deadline as it stands, whatever its tenant (jobs carry only its id). */
+    findById: (deadlineId: string) => deadlines.findById(deadlineId),
 
     /** Arms jobs after commit. A failure is reported, not thrown: the reconciler arms what is missing. */
     async arm(effects: DeadlineEffects): Promise<void> {
