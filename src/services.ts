@@ -15,6 +15,8 @@ import { createEventsRepository } from './modules/events/events.repository.js';
 import { createEventsService } from './modules/events/events.service.js';
 import { createIdempotencyRepository } from './modules/idempotency/idempotency.repository.js';
 import { createIdempotencyService } from './modules/idempotency/idempotency.service.js';
+import { createSettingsRepository } from './modules/settings/settings.repository.js';
+import { createSettingsService, type VersionedSettings } from './modules/settings/settings.service.js';
 import {
   createSlaPoliciesRepository,
   type PolicyRow,
@@ -67,7 +69,18 @@ export function createServices(deps: {
     events: createEventsRepository(db),
     escalations: createEscalationsRepository(db),
     webhooks: createWebhooksRepository(db),
+    settings: createSettingsRepository(db),
   };
+  const settings = createSettingsService({
+    db,
+    settings: repositories.settings,
+    clock,
+    cache: invalidatedCache<VersionedSettings>(changes, {
+      max: 10_000,
+      ttlMs: 60_000,
+      affected: (notice, tenantId) => notice.kind === 'settings' && notice.tenantId === tenantId,
+    }),
+  });
   const policies = createSlaPoliciesService({
     db,
     policies: repositories.policies,
@@ -85,24 +98,15 @@ export function createServices(deps: {
     scheduler: deps.scheduler,
     clock,
     onArmError: (error) => deps.onBackgroundError?.(error, 'arming deadline jobs'),
-    onBreach: (breach, tx) =>
-      escalations.escalateForBreach(
-        { tenantId: breach.tenantId, complaintId: breach.complaintId, deadlineId: breach.id },
-        tx,
-      ),
   });
   const escalations = createEscalationsService({
     db,
     escalations: repositories.escalations,
     complaints: repositories.complaints,
-    deadlines: repositories.deadlines,
-    events: repositories.events,
-    targets: {
-      governing: (tenantId, facts, tx) => policies.escalationTargetsFor(tenantId, facts, tx),
-      ofVersion: (policyId, version, tx) => policies.escalationTargetsOfVersion(policyId, version, tx),
-    },
+    targetsFor: (tenantId, facts, tx) => policies.escalationTargetsFor(tenantId, facts, tx),
     clock,
   });
+
   const tenancy = createTenancyService({
     db,
     repository: repositories.tenancy,
@@ -149,6 +153,7 @@ export function createServices(deps: {
     escalations,
     events,
     webhooks,
+    settings,
   };
 }
 

@@ -61,7 +61,15 @@ export async function startWorker(env: Env) {
   const deadlineWorker = new Worker<QueuePayloads['deadlines']>(
     'deadlines',
     (job) =>
-      processDeadlineJob({ deadlines: services.deadlines, metrics, now: () => clock.now().getTime() }, job),
+      processDeadlineJob(
+        {
+          deadlines: services.deadlines,
+          scheduler: deadlineQueue.scheduler,
+          metrics,
+          now: () => clock.now().getTime(),
+        },
+        job,
+      ),
     { connection: deadlineQueue.connection, prefix, concurrency: env.WORKER_CONCURRENCY },
   );
   deadlineWorker.on('failed', (job, err) => log.error({ err, jobId: job?.id }, 'deadline job failed'));

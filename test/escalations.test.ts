@@ -294,3 +294,42 @@ describe('escalation on breach', () => {
     expect(levels).toEqual([2, 3]);
   });
 });
+
+describe('JSON built in SQL', () => {
+  it('matches the REST views of complaints and escalations field for field', async () => {
+    const complaint = await createComplaint({
+      channel: 'web',
+      severity: 'major',
+      occurredAt: '2026-01-02T03:04:05.678+08:00',
+      tags: ['lift', '电梯'],
+      metadata: { roomNumber: '3-402', nested: { list: [1, null, 'x'] } },
+      externalRef: `ext-${Date.now()}`,
+    });
+    await escalate(complaint.id, { level: 3, reason: 'Crisis team called in' });
+    const rest = (
+      await call(t.app, tenant.adminKey, { method: 'GET', url: `/v1/complaints/${complaint.id}` })
+    ).json();
+    const { rows } = await t.database.pool.query(
+      'select complaint_view(c) as view from complaints c where id = $1',
+      [complaint.id],
+    );
+    expect(rows[0].view).toEqual(rest);
+
+    const bare = await createComplaint({ customer: {}, channel: 'phone' });
+    const bareRest = (
+      await call(t.app, tenant.adminKey, { method: 'GET', url: `/v1/complaints/${bare.id}` })
+    ).json();
+    const { rows: bareRows } = await t.database.pool.query(
+      'select complaint_view(c) as view from complaints c where id = $1',
+      [bare.id],
+    );
+    expect(bareRows[0].view).toEqual(bareRest);
+
+    const listed = await escalationsOf(complaint.id);
+    const { rows: sqlEscalations } = await t.database.pool.query(
+      'select escalation_view(e) as view from escalations e where complaint_id = $1 order by created_at, level',
+      [complaint.id],
+    );
+    expect(sqlEscalations.map((row) => row.view)).toEqual(listed);
+  });
+});

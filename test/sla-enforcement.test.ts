@@ -1,5 +1,6 @@
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { wakeUpJobId } from '../src/modules/deadlines/deadline-scheduler.js';
 import type { DeadlineView } from '../src/modules/deadlines/deadline-views.js';
 import {
   call,
@@ -103,10 +104,13 @@ describe('deadline enforcement', () => {
     });
     expect(new Date(reply.dueAt).getTime() - new Date(reply.startsAt).getTime()).toBe(2000);
     expect(complaint.nextDeadline).toMatchObject({ id: reply.id, kind: 'online_reply' });
-    // The API armed the jobs itself, at once: one per warning and one at the due time.
+    // The API armed the first wake-up itself, at once: the warning. The worker arms the breach
+    // when the warning is recorded, so Redis holds one job per pending deadline.
     const armedFor = new Date(reply.dueAt).getTime();
-    expect(await t.deadlineQueue.queue.getJob(`breach-${reply.id}-${armedFor}`)).toBeDefined();
-    expect(await t.deadlineQueue.queue.getJob(`warn-${reply.id}-0-${armedFor}`)).toBeDefined();
+    const warnJob = wakeUpJobId({ action: 'warn', deadlineId: reply.id, index: 0, armedFor });
+    const breachJob = wakeUpJobId({ action: 'breach', deadlineId: reply.id, armedFor });
+    expect(await t.deadlineQueue.queue.getJob(warnJob)).toBeDefined();
+    expect(await t.deadlineQueue.queue.getJob(breachJob)).toBeUndefined();
 
     const breached = await eventually(async () => {
       const current = await deadline(tenant, complaint.id, 'online_reply');
@@ -284,11 +288,9 @@ describe('nothing is lost', () => {
     const keys = await redis.keys(`${redisPrefix}:*`);
     expect(keys.length).toBeGreaterThan(0);
     await redis.del(...keys);
-    expect(await redis.keys(`${redisPrefix}:bull:deadlines:breach-*`)).toHaveLength(0);
-    await eventually(
-      async () => (await redis.keys(`${redisPrefix}:bull:deadlines:breach-*`)).length >= 5,
-      5_000,
-    );
+    const jobKeys = () => redis.keys(`${redisPrefix}:bull:deadlines:[wb].*`);
+    expect(await jobKeys()).toHaveLength(0);
+    await eventually(async () => (await jobKeys()).length >= 5, 5_000);
     redis.disconnect();
 
     for (const reply of replies) {

@@ -7,10 +7,11 @@ import type { Redis } from 'ioredis';
  */
 export interface QueuePayloads {
   /**
-   * Wakes the worker when a deadline warning or breach falls due. `armedFor` is the due time the
-   * job was armed for (epoch ms): a job left over from before a pause or resume changes nothing.
+   * Wakes the worker when a deadline warning or breach falls due. The job carries no data: its id
+   * says which deadline, what and for which due time (see deadline-scheduler.ts), which keeps
+   * Redis under 1 KB per pending deadline.
    */
-  deadlines: DeadlineJob;
+  deadlines: Record<string, never>;
   /** Housekeeping on a schedule: retention of idempotency keys, events and similar. */
   maintenance: { task: MaintenanceTask };
 }
@@ -19,6 +20,10 @@ export type QueueName = keyof QueuePayloads;
 
 export type MaintenanceTask = 'purge-expired-idempotency-keys' | 'purge-old-events';
 
+/**
+ * A deadline wake-up as its job id spells it. `armedFor` is the due time the job was armed for
+ * (epoch ms): a job left over from before a pause or resume changes nothing.
+ */
 export type DeadlineJob =
   | { action: 'breach'; deadlineId: string; armedFor: number }
   | { action: 'warn'; deadlineId: string; armedFor: number; index: number };

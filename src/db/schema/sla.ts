@@ -175,6 +175,11 @@ export const deadlines = pgTable(
   },
   (table) => [
     index('deadlines_complaint_idx').on(table.tenantId, table.complaintId, table.createdAt),
+    // A complaint's next due deadline (every complaint answer shows it): no scan in due order
+    // across all pending deadlines, whatever the planner's estimates.
+    index('deadlines_complaint_pending_due_idx')
+      .on(table.tenantId, table.complaintId, table.dueAt)
+      .where(sql`${table.status} = 'pending'`),
     // Work queues and the reconciler scan open deadlines by due time.
     index('deadlines_open_due_idx').on(table.dueAt).where(sql`${table.status} = 'pending'`),
     index('deadlines_tenant_status_due_idx').on(table.tenantId, table.status, table.dueAt),

@@ -1,19 +1,6 @@
-import {
-  and,
-  asc,
-  desc,
-  eq,
-  getTableColumns,
-  gt,
-  gte,
-  ilike,
-  inArray,
-  lt,
-  or,
-  type SQL,
-  sql,
-} from 'drizzle-orm';
+import { and, asc, desc, eq, gt, gte, ilike, inArray, lt, or, type SQL, sql } from 'drizzle-orm';
 import type { Queryable } from '../../db/client.js';
+import { tableRowFromRaw } from '../../db/raw-rows.js';
 import {
   type ActorRecord,
   communications,
@@ -59,18 +46,6 @@ const byKey = (tenantId: string, key: string): SQL =>
     eq(complaints.tenantId, tenantId),
     isUuid(key) ? eq(complaints.id, key) : eq(complaints.reference, key),
   )!;
-
-const complaintColumns = Object.entries(getTableColumns(complaints));
-
-/** Maps a raw `complaints` row (snake_case, driver values) to the drizzle row shape. */
-function complaintFromRow(raw: Record<string, unknown>): ComplaintRow {
-  return Object.fromEntries(
-    complaintColumns.map(([property, column]) => {
-      const value = raw[column.name];
-      return [property, value === null || value === undefined ? null : column.mapFromDriverValue(value)];
-    }),
-  ) as ComplaintRow;
-}
 
 /** Complaint by id or reference joined with its earliest pending deadline. */
 function preparedComplaintWithNext(db: Queryable, by: 'id' | 'reference') {
@@ -180,7 +155,7 @@ export function createComplaintsRepository(db: Queryable) {
         )
         select * from c`);
       const raw = result.rows[0];
-      return raw ? complaintFromRow(raw) : undefined;
+      return raw ? tableRowFromRaw(complaints, raw) : undefined;
     },
 
     async findByKey(

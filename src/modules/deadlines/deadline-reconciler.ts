@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { DeadlineMetrics } from './deadline-metrics.js';
-import { type DeadlineScheduler, wakeUpsFor } from './deadline-scheduler.js';
+import { type DeadlineScheduler, nextWakeUp } from './deadline-scheduler.js';
 import type { DeadlinesRepository } from './deadlines.repository.js';
 import type { DeadlinesService } from './deadlines.service.js';
 
@@ -44,7 +44,7 @@ export async function reconcileDeadlines(deps: {
       }
     }
     const upcoming = page.filter((row) => row.dueAt.getTime() > now);
-    const missing = await deps.scheduler.missing(upcoming.flatMap(wakeUpsFor));
+    const missing = await deps.scheduler.missing(upcoming.flatMap((row) => nextWakeUp(row) ?? []));
     if (missing.length > 0) {
       await deps.scheduler.add(missing);
       report.rearmed += missing.length;

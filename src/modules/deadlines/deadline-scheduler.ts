@@ -6,56 +6,76 @@ import type { DeadlineRow } from './deadlines.repository.js';
 /** What arming needs to know of a deadline. */
 export type ArmableDeadline = Pick<DeadlineRow, 'id' | 'status' | 'dueAt' | 'warnAts' | 'warningsFired'>;
 
-/** One wake-up the worker needs for a pending deadline. */
+/** The wake-up a pending deadline needs next. */
 export interface DeadlineWakeUp {
   jobId: string;
   at: number;
   job: DeadlineJob;
 }
 
-// Completed jobs are removed at once: PostgreSQL keeps the record, and Redis memory per pending
-// deadline stays small. Failed jobs are kept briefly for inspection; the reconciler re-arms them.
+// Completed jobs go at once: PostgreSQL keeps the record. A job that fails every attempt goes too,
+// so the reconciler sees it missing and arms it again.
 const JOB_OPTIONS: JobsOptions = {
   removeOnComplete: true,
-  removeOnFail: 1_000,
+  removeOnFail: true,
   attempts: 5,
   backoff: { type: 'exponential', delay: 500 },
 };
 
-/**
- * The jobs a pending deadline needs: one per warning not yet recorded, and one at the due time.
- * Ids are derived from the deadline and its due time, so arming twice adds nothing, and a pause
- * or resume (which moves the due time) arms fresh jobs while the old ones find nothing to do.
+/*
+ * A job carries no data: everything it needs is in its id, which is also what makes arming
+ * idempotent. Redis then holds under 1 KB per pending deadline (one job, see nextWakeUp): the id
+ * is written compactly, the deadline's UUID as 22 base64url characters and times in base 36.
+ *   w.<deadline>.<warning index>.<armed for>   a warning
+ *   b.<deadline>.<armed for>                   the breach
  */
-export function wakeUpsFor(
-  deadline: Pick<DeadlineRow, 'id' | 'status' | 'dueAt' | 'warnAts' | 'warningsFired'>,
-): DeadlineWakeUp[] {
-  if (deadline.status !== 'pending') return [];
+const JOB_ID = /^(?:w\.([A-Za-z0-9_-]{22})\.(\d{1,2})|b\.([A-Za-z0-9_-]{22}))\.([0-9a-z]{1,11})$/;
+
+const compactUuid = (uuid: string) => Buffer.from(uuid.replaceAll('-', ''), 'hex').toString('base64url');
+function expandUuid(compact: string): string {
+  const hex = Buffer.from(compact, 'base64url').toString('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
+
+/** The job id of a wake-up: deterministic, so arming twice adds nothing. */
+export function wakeUpJobId(job: DeadlineJob): string {
+  const armedFor = job.armedFor.toString(36);
+  return job.action === 'warn'
+    ? `w.${compactUuid(job.deadlineId)}.${job.index}.${armedFor}`
+    : `b.${compactUuid(job.deadlineId)}.${armedFor}`;
+}
+
+/** The wake-up a job id stands for, or null for an id this scheduler never made. */
+export function parseWakeUpJobId(jobId: string): DeadlineJob | null {
+  const match = JOB_ID.exec(jobId);
+  if (!match) return null;
+  const armedFor = Number.parseInt(match[4]!, 36);
+  return match[1]
+    ? { action: 'warn', deadlineId: expandUuid(match[1]), index: Number(match[2]), armedFor }
+    : { action: 'breach', deadlineId: expandUuid(match[3]!), armedFor };
+}
+
+/**
+ * The one job a pending deadline needs now: its next unrecorded warning, or else its breach. The
+ * worker arms the following one when a warning is recorded, so Redis never holds more than one
+ * job per deadline. Ids carry the due time, so a pause or resume (which moves it) arms fresh jobs
+ * while the old ones find nothing to do.
+ */
+export function nextWakeUp(deadline: ArmableDeadline): DeadlineWakeUp | null {
+  if (deadline.status !== 'pending') return null;
   const armedFor = deadline.dueAt.getTime();
-  const wakeUps: DeadlineWakeUp[] = deadline.warnAts.flatMap((warnAt, index) =>
-    index < deadline.warningsFired
-      ? []
-      : [
-          {
-            jobId: `warn-${deadline.id}-${index}-${armedFor}`,
-            at: warnAt.getTime(),
-            job: { action: 'warn' as const, deadlineId: deadline.id, armedFor, index },
-          },
-        ],
-  );
-  wakeUps.push({
-    jobId: `breach-${deadline.id}-${armedFor}`,
-    at: armedFor,
-    job: { action: 'breach', deadlineId: deadline.id, armedFor },
-  });
-  return wakeUps;
+  const index = deadline.warningsFired;
+  const warnAt = deadline.warnAts[index];
+  const job: DeadlineJob =
+    warnAt && warnAt.getTime() < armedFor
+      ? { action: 'warn', deadlineId: deadline.id, armedFor, index }
+      : { action: 'breach', deadlineId: deadline.id, armedFor };
+  return { jobId: wakeUpJobId(job), at: job.action === 'warn' ? warnAt!.getTime() : armedFor, job };
 }
 
 export interface DeadlineScheduler {
-  /** Adds the delayed jobs of these deadlines; existing ones are left as they are. */
-  arm(
-    deadlines: readonly Pick<DeadlineRow, 'id' | 'status' | 'dueAt' | 'warnAts' | 'warningsFired'>[],
-  ): Promise<void>;
+  /** Adds the next wake-up of each of these deadlines; one already there is left as it is. */
+  arm(deadlines: readonly ArmableDeadline[]): Promise<void>;
   /** Of the given wake-ups, those whose job is not in Redis. */
   missing(wakeUps: readonly DeadlineWakeUp[]): Promise<DeadlineWakeUp[]>;
   add(wakeUps: readonly DeadlineWakeUp[]): Promise<void>;
@@ -75,7 +95,7 @@ export function createDeadlineScheduler(
       const adding = queue.addBulk(
         wakeUps.map((wakeUp) => ({
           name: wakeUp.job.action,
-          data: wakeUp.job,
+          data: {},
           opts: { ...JOB_OPTIONS, jobId: wakeUp.jobId, delay: Math.max(0, wakeUp.at - current) },
         })),
       );
@@ -100,7 +120,7 @@ export function createDeadlineScheduler(
     },
 
     async arm(deadlines) {
-      await scheduler.add(deadlines.flatMap(wakeUpsFor));
+      await scheduler.add(deadlines.flatMap((deadline) => nextWakeUp(deadline) ?? []));
     },
 
     async missing(wakeUps) {

@@ -1,6 +1,6 @@
 import { and, asc, eq, gte, inArray, lt, type SQL, sql } from 'drizzle-orm';
 import type { Queryable } from '../../db/client.js';
-import { type ActorRecord, complaints, complaintTimeline, deadlines, events } from '../../db/schema/index.js';
+import { type ActorRecord, complaints, deadlines } from '../../db/schema/index.js';
 import type { DeadlineKind } from '../sla-policies/sla-targets.js';
 
 export type DeadlineRow = typeof deadlines.$inferSelect;
@@ -11,19 +11,28 @@ export type DeadlineStatus = DeadlineRow['status'];
 export interface RecordedWakeUp {
   id: string;
   kind: DeadlineRow['kind'];
+  status: DeadlineRow['status'];
   tenantId: string;
   complaintId: string;
   dueAt: Date;
+  warnAts: Date[];
+  warningsFired: number;
   breachedAt: Date | null;
+  /** Whether the breach raised the complaint's escalation level. */
+  escalated: boolean;
 }
 
 type RecordedWakeUpRow = {
   id: string;
   kind: DeadlineRow['kind'];
+  status: DeadlineRow['status'];
   tenant_id: string;
   complaint_id: string;
   due_at: string | Date;
+  warn_ats: Array<string | Date> | string;
+  warnings_fired: number;
   breached_at: string | Date | null;
+  escalated: boolean | null;
 } & Record<string, unknown>;
 
 export interface DeadlineFilters {
@@ -156,10 +165,10 @@ export function createDeadlinesRepository(db: Queryable) {
     },
 
     /**
-     * The worker's write, in one statement (one round trip, atomic without BEGIN/COMMIT): records a
-     * breach or warning with a conditional update, numbers the complaint's next event, and writes
-     * the event (and, for a breach, the timeline entry). When the condition fails — the job ran
-     * before, or the deadline was met, paused or moved — nothing at all is written.
+     * The worker's write, in one round trip (record_deadline_wake_up, migration 0008): records a
+     * breach or warning if the deadline is still due as armed, with its event; a breach also gets
+     * its timeline entry and raises the complaint one escalation level. When nothing was due (the
+     * job ran before, or the deadline was met, paused or moved) nothing at all is written.
      */
     async recordWakeUp(
       input: {
@@ -168,52 +177,32 @@ export function createDeadlinesRepository(db: Queryable) {
         at: Date;
         eventId: string;
         actor: ActorRecord;
-        wakeUp: { type: 'breach' } | { type: 'warning'; index: number };
+        wakeUp:
+          | { type: 'breach'; escalationId: string; escalationEventId: string }
+          | { type: 'warning'; index: number };
       },
       tx: Queryable = db,
     ): Promise<RecordedWakeUp | undefined> {
       const { deadlineId, armedFor, at, eventId, actor, wakeUp } = input;
-      const isBreach = wakeUp.type === 'breach';
       const index = wakeUp.type === 'warning' ? wakeUp.index : -1;
+      const escalationId = wakeUp.type === 'breach' ? wakeUp.escalationId : null;
+      const escalationEventId = wakeUp.type === 'breach' ? wakeUp.escalationEventId : null;
       const result = await tx.execute<RecordedWakeUpRow>(sql`
-        with d as (
-          update ${deadlines}
-          set status = case when ${isBreach}::boolean then 'breached'::deadline_status else status end,
-              breached_at = case when ${isBreach}::boolean then greatest(${at}::timestamptz, due_at) else breached_at end,
-              warnings_fired = case when ${isBreach}::boolean then warnings_fired else ${index + 1}::int end,
-              updated_at = ${at}::timestamptz
-          where id = ${deadlineId}::uuid and status = 'pending' and due_at = ${armedFor}::timestamptz
-            and (${isBreach}::boolean or warnings_fired <= ${index}::int)
-          returning deadlines.*, deadline_view(deadlines) as view
-        ), c as (
-          update ${complaints} set event_sequence = complaints.event_sequence + 1
-          from d where complaints.id = d.complaint_id and complaints.tenant_id = d.tenant_id
-          returning complaints.id, complaints.tenant_id, complaints.reference, complaints.event_sequence
-        ), e as (
-          insert into ${events} (id, tenant_id, type, complaint_id, sequence, occurred_at, data)
-          select ${eventId}::text, c.tenant_id, ${isBreach ? 'deadline.breached' : 'deadline.warning'}::text, c.id, c.event_sequence, ${at}::timestamptz,
-            jsonb_build_object('tenantId', c.tenant_id, 'complaintId', c.id, 'reference', c.reference,
-              'sequence', c.event_sequence, 'deadline', d.view)
-            || case when ${isBreach}::boolean then '{}'::jsonb
-               else jsonb_build_object('warning', jsonb_build_object('index', ${index}::int, 'fraction', d.warn_fractions[${index + 1}::int]::numeric))
-               end
-          from c cross join d
-        ), t as (
-          insert into ${complaintTimeline} (tenant_id, complaint_id, type, actor, occurred_at, data)
-          select d.tenant_id, d.complaint_id, 'deadline.breached', ${JSON.stringify(actor)}::jsonb, ${at}::timestamptz,
-            jsonb_build_object('deadlineId', d.id, 'kind', d.kind, 'dueAt', iso_utc(d.due_at))
-          from d where ${isBreach}::boolean
-        )
-        select d.id, d.kind, d.tenant_id, d.complaint_id, d.due_at, d.breached_at from d`);
+        select * from record_deadline_wake_up(${deadlineId}::uuid, ${armedFor}::timestamptz, ${index}::int,
+          ${at}::timestamptz, ${eventId}::text, ${escalationId}::uuid, ${escalationEventId}::text, ${JSON.stringify(actor)}::jsonb)`);
       const row = result.rows[0];
       if (!row) return undefined;
       return {
         id: row.id,
         kind: row.kind,
+        status: row.status,
         tenantId: row.tenant_id,
         complaintId: row.complaint_id,
         dueAt: new Date(row.due_at),
+        warnAts: deadlines.warnAts.mapFromDriverValue(row.warn_ats as never) as Date[],
+        warningsFired: Number(row.warnings_fired),
         breachedAt: row.breached_at === null ? null : new Date(row.breached_at),
+        escalated: row.escalated === true,
       };
     },
 

@@ -1,16 +1,41 @@
-import { and, asc, eq } from 'drizzle-orm';
+import { and, asc, eq, sql } from 'drizzle-orm';
 import type { Queryable } from '../../db/client.js';
-import { escalations } from '../../db/schema/index.js';
+import { tableRowFromRaw } from '../../db/raw-rows.js';
+import { type ActorRecord, type EscalationTarget, escalations } from '../../db/schema/index.js';
 
 export type EscalationRow = typeof escalations.$inferSelect;
-export type NewEscalationRow = typeof escalations.$inferInsert;
 
 export function createEscalationsRepository(db: Queryable) {
   return {
-    /** Inserts an escalation; undefined when its breach was already escalated (a repeated job). */
-    async insert(row: NewEscalationRow, tx: Queryable = db): Promise<EscalationRow | undefined> {
-      const [inserted] = await tx.insert(escalations).values(row).onConflictDoNothing().returning();
-      return inserted;
+    /**
+     * Raises a complaint and records why, in one round trip (escalate_complaint, migration 0008,
+     * which the worker's breach path shares): the escalation, the complaint's new level, the
+     * timeline entry and the `complaint.escalated` event. `writtenAtLevel`: the complaint was
+     * inserted at this level already (a major complaint at intake).
+     */
+    async escalate(
+      input: {
+        id: string;
+        eventId: string;
+        tenantId: string;
+        complaintId: string;
+        level: number;
+        trigger: EscalationRow['trigger'];
+        reason: string;
+        targets: EscalationTarget[];
+        actor: ActorRecord;
+        at: Date;
+        writtenAtLevel: boolean;
+      },
+      tx: Queryable = db,
+    ): Promise<EscalationRow | undefined> {
+      const result = await tx.execute<Record<string, unknown>>(sql`
+        select * from escalate_complaint(${input.id}::uuid, ${input.eventId}::text, ${input.tenantId}::uuid,
+          ${input.complaintId}::uuid, ${input.level}::smallint, ${input.trigger}::escalation_trigger, ${input.reason}::text,
+          null::uuid, ${JSON.stringify(input.targets)}::jsonb, ${JSON.stringify(input.actor)}::jsonb,
+          ${input.at}::timestamptz, ${input.writtenAtLevel}::boolean)`);
+      const raw = result.rows[0];
+      return raw?.id ? tableRowFromRaw(escalations, raw) : undefined;
     },
 
     async listForComplaint(tenantId: string, complaintId: string, tx: Queryable = db) {

@@ -1,20 +1,16 @@
 import type { Db, Queryable } from '../../db/client.js';
-import type { ActorRecord, EscalationTarget, StoredEscalationTargets } from '../../db/schema/index.js';
+import type { ActorRecord, StoredEscalationTargets } from '../../db/schema/index.js';
 import type { Clock } from '../../lib/clock.js';
 import { ConflictError, NotFoundError } from '../../lib/errors.js';
 import { newId } from '../../lib/ids.js';
 import { isFinished } from '../complaints/complaint-status.js';
-import { toComplaintView } from '../complaints/complaint-views.js';
 import type { ComplaintRow, ComplaintsRepository } from '../complaints/complaints.repository.js';
-import { toDeadlineView } from '../deadlines/deadline-views.js';
-import type { DeadlineRow, DeadlinesRepository } from '../deadlines/deadlines.repository.js';
-import type { EventsRepository } from '../events/events.repository.js';
+import { newEventId } from '../events/events.repository.js';
 import { MAJOR_COMPLAINT_LEVEL, TOP_LEVEL } from './escalation-levels.js';
 import type { EscalationRow, EscalationsRepository } from './escalations.repository.js';
 import type { CreateEscalationInput, EscalationView } from './escalations.schemas.js';
 
-const SYSTEM_ACTOR: ActorRecord = { type: 'system', id: null, name: 'redress', onBehalfOf: null };
-
+/** The escalation as the REST API shows it; escalation_view (migration 0008) builds the same in SQL. */
 export function toEscalationView(row: EscalationRow): EscalationView {
   return {
     id: row.id,
@@ -30,126 +26,59 @@ export function toEscalationView(row: EscalationRow): EscalationView {
   };
 }
 
-/** Where the escalation targets of a complaint come from. */
-export interface EscalationTargetSource {
-  /** The targets of the policy governing a complaint with these facts now. */
-  governing(
-    tenantId: string,
-    facts: Pick<ComplaintRow, 'channel' | 'category' | 'severity'>,
-    tx: Queryable,
-  ): Promise<StoredEscalationTargets>;
-  /** The targets of the policy version a deadline was set under. */
-  ofVersion(policyId: string, version: number, tx: Queryable): Promise<StoredEscalationTargets>;
-}
+/** Where the escalation targets of a complaint come from: the policy governing it now. */
+export type EscalationTargetSource = (
+  tenantId: string,
+  facts: Pick<ComplaintRow, 'channel' | 'category' | 'severity'>,
+  tx: Queryable,
+) => Promise<StoredEscalationTargets>;
+
+const MAJOR_REASON = 'Major complaint: reported up to the department manager.';
 
 /**
  * Escalations (DOMAIN §4): a complaint goes up a level when a deadline is breached, when it is a
  * major complaint, or when a handler asks. The level only rises, to 3 at most; each escalation is
  * recorded, put on the timeline and announced as `complaint.escalated` in the same transaction.
+ * Breaches are escalated by the worker's own write (record_deadline_wake_up), which calls the
+ * same SQL function as everything here.
  */
 export function createEscalationsService(deps: {
   db: Db;
   escalations: EscalationsRepository;
-  complaints: Pick<ComplaintsRepository, 'findByKey' | 'update' | 'appendTimeline'>;
-  deadlines: Pick<DeadlinesRepository, 'findById' | 'nextPendingFor'>;
-  events: Pick<EventsRepository, 'appendForComplaint'>;
-  targets: EscalationTargetSource;
+  complaints: Pick<ComplaintsRepository, 'findByKey'>;
+  targetsFor: EscalationTargetSource;
   clock: Clock;
 }) {
-  const { escalations, complaints, events, clock } = deps;
+  const { escalations, complaints, clock } = deps;
 
-  /** Raises a complaint whose row the caller holds locked; undefined if this breach was escalated before. */
   async function raise(
+    complaint: ComplaintRow,
     input: {
-      complaint: ComplaintRow;
       level: number;
-      trigger: EscalationRow['trigger'];
+      trigger: 'major' | 'manual';
       reason: string;
-      deadline: DeadlineRow | null;
-      targets: EscalationTarget[];
       actor: ActorRecord;
-      /** Set when the complaint was written at the new level already (a major complaint at intake). */
-      from?: number;
+      writtenAtLevel: boolean;
     },
     tx: Queryable,
-  ): Promise<{ escalation: EscalationRow; complaint: ComplaintRow } | undefined> {
-    const { complaint, level, deadline, actor } = input;
-    const previousLevel = input.from ?? complaint.escalationLevel;
-    const now = clock.now();
-    const escalation = await escalations.insert(
+  ): Promise<EscalationRow | undefined> {
+    const targets = await deps.targetsFor(complaint.tenantId, complaint, tx);
+    return escalations.escalate(
       {
         id: newId(),
+        eventId: newEventId(),
         tenantId: complaint.tenantId,
         complaintId: complaint.id,
-        level,
-        previousLevel,
+        level: input.level,
         trigger: input.trigger,
         reason: input.reason,
-        deadlineId: deadline?.id ?? null,
-        targets: input.targets,
-        actor,
-        createdAt: now,
+        targets: targets[String(input.level) as keyof StoredEscalationTargets],
+        actor: input.actor,
+        at: clock.now(),
+        writtenAtLevel: input.writtenAtLevel,
       },
       tx,
     );
-    if (!escalation) return undefined;
-    const updated = await complaints.update(
-      complaint.tenantId,
-      complaint.id,
-      { escalationLevel: level },
-      now,
-      tx,
-    );
-    await complaints.appendTimeline(
-      [
-        {
-          tenantId: complaint.tenantId,
-          complaintId: complaint.id,
-          type: 'complaint.escalated',
-          actor,
-          occurredAt: now,
-          changes: [{ field: 'escalationLevel', before: previousLevel, after: level }],
-          data: {
-            escalationId: escalation.id,
-            trigger: escalation.trigger,
-            reason: escalation.reason,
-            deadlineId: escalation.deadlineId,
-            targets: escalation.targets,
-          },
-        },
-      ],
-      tx,
-    );
-    const next = await deps.deadlines.nextPendingFor(complaint.tenantId, [complaint.id], tx);
-    await events.appendForComplaint(
-      {
-        tenantId: complaint.tenantId,
-        complaint: updated,
-        type: 'complaint.escalated',
-        occurredAt: now,
-        payload: {
-          escalation: toEscalationView(escalation),
-          complaint: toComplaintView(updated, next.get(complaint.id)),
-          deadline: deadline ? toDeadlineView(deadline) : null,
-          actor,
-        },
-      },
-      tx,
-    );
-    return { escalation, complaint: updated };
-  }
-
-  async function majorEscalation(complaint: ComplaintRow, actor: ActorRecord, tx: Queryable) {
-    const targets = await deps.targets.governing(complaint.tenantId, complaint, tx);
-    return {
-      complaint,
-      level: MAJOR_COMPLAINT_LEVEL,
-      trigger: 'major' as const,
-      reason: 'Major complaint: reported up to the department manager.',
-      deadline: null,
-      targets: targets[String(MAJOR_COMPLAINT_LEVEL) as keyof StoredEscalationTargets],
-      actor,
-    };
   }
 
   return {
@@ -174,74 +103,52 @@ export function createEscalationsService(deps: {
             extensions: { currentLevel: complaint.escalationLevel },
           });
         }
-        const targets = await deps.targets.governing(context.tenantId, complaint, tx);
-        const raised = await raise(
+        const escalation = await raise(
+          complaint,
           {
-            complaint,
             level: input.level,
             trigger: 'manual',
             reason: input.reason,
-            deadline: null,
-            targets: targets[String(input.level) as keyof StoredEscalationTargets],
             actor: context.actor,
+            writtenAtLevel: false,
           },
           tx,
         );
-        return raised!.escalation;
+        return escalation!;
       });
     },
 
     /**
-     * A major complaint is reported up to the department manager at once. Runs in the transaction
-     * that made the complaint major; the caller holds the complaint's row lock.
+     * A complaint made major is reported up to the department manager at once. Runs in the
+     * transaction that made it major, which holds the complaint's row lock; returns it as it
+     * then stands.
      */
     async escalateMajor(complaint: ComplaintRow, actor: ActorRecord, tx: Queryable): Promise<ComplaintRow> {
       if (complaint.escalationLevel >= MAJOR_COMPLAINT_LEVEL) return complaint;
-      const raised = await raise(await majorEscalation(complaint, actor, tx), tx);
-      return raised?.complaint ?? complaint;
-    },
-
-    /**
-     * Records the escalation of a major complaint taken in at that level already (see
-     * {@link MAJOR_COMPLAINT_LEVEL}), in the transaction that took it in.
-     */
-    async recordMajorAtIntake(complaint: ComplaintRow, actor: ActorRecord, tx: Queryable): Promise<void> {
-      await raise({ ...(await majorEscalation(complaint, actor, tx)), from: 0 }, tx);
-    },
-
-    /**
-     * A breached deadline raises its complaint one level, with the breach as the reason. Runs in the
-     * transaction that recorded the breach, so the two land together or not at all.
-     */
-    async escalateForBreach(
-      breach: { tenantId: string; complaintId: string; deadlineId: string },
-      tx: Queryable,
-    ): Promise<EscalationRow | undefined> {
-      const complaint = await complaints.findByKey(
-        breach.tenantId,
-        breach.complaintId,
-        { forUpdate: true },
-        tx,
-      );
-      if (!complaint || complaint.escalationLevel >= TOP_LEVEL || isFinished(complaint.status))
-        return undefined;
-      const deadline = await deps.deadlines.findById(breach.deadlineId, tx);
-      if (!deadline) return undefined;
-      const level = complaint.escalationLevel + 1;
-      const targets = await deps.targets.ofVersion(deadline.policyId, deadline.policyVersion, tx);
-      const raised = await raise(
+      await raise(
+        complaint,
         {
-          complaint,
-          level,
-          trigger: 'breach',
-          reason: `The ${deadline.kind.replaceAll('_', ' ')} deadline due ${deadline.dueAt.toISOString()} was breached.`,
-          deadline,
-          targets: targets[String(level) as keyof StoredEscalationTargets],
-          actor: SYSTEM_ACTOR,
+          level: MAJOR_COMPLAINT_LEVEL,
+          trigger: 'major',
+          reason: MAJOR_REASON,
+          actor,
+          writtenAtLevel: false,
         },
         tx,
       );
-      return raised?.escalation;
+      return (await complaints.findByKey(complaint.tenantId, complaint.id, {}, tx)) ?? complaint;
+    },
+
+    /**
+     * Records the escalation of a major complaint taken in at {@link MAJOR_COMPLAINT_LEVEL}
+     * already, in the transaction that took it in.
+     */
+    async recordMajorAtIntake(complaint: ComplaintRow, actor: ActorRecord, tx: Queryable): Promise<void> {
+      await raise(
+        complaint,
+        { level: MAJOR_COMPLAINT_LEVEL, trigger: 'major', reason: MAJOR_REASON, actor, writtenAtLevel: true },
+        tx,
+      );
     },
 
     async list(tenantId: string, complaintId: string): Promise<EscalationRow[]> {

@@ -4,8 +4,16 @@ import { listenOnChannels, type PgListener } from '../../db/pg-listener.js';
 import type { Clock } from '../../lib/clock.js';
 import type { EventRow, EventsRepository } from './events.repository.js';
 
-/** Channel a trigger on `events` notifies (once per inserting transaction, on commit). */
+/** Channel a trigger on `events` notifies on commit, when the relay may be asleep. */
 export const EVENTS_CHANNEL = 'redress_events';
+
+/**
+ * While relaying, the relay tells writers it is awake for this long past its last batch, so they
+ * skip NOTIFY (which serialises commits); it polls every {@link LINGER_POLL_MS} until a little
+ * after that, so what they commit meanwhile is still picked up at once.
+ */
+const AWAKE_MS = 300;
+const LINGER_POLL_MS = 25;
 
 /** Something the relay hands every new event to. */
 export interface EventConsumer {
@@ -34,7 +42,7 @@ export interface EventRelay {
 export function startEventRelay(deps: {
   db: Db;
   databaseUrl: string;
-  events: Pick<EventsRepository, 'claimUnrelayed' | 'markRelayed'>;
+  events: Pick<EventsRepository, 'claimUnrelayed' | 'markRelayed' | 'markRelayAwake'>;
   consumers: EventConsumer[];
   clock: Clock;
   log: Logger;
@@ -46,11 +54,23 @@ export function startEventRelay(deps: {
   let stopped = false;
   let running: Promise<number> | null = null;
   let wakeAgain = false;
+  let lingerUntil = 0;
+  let lingerTimer: NodeJS.Timeout | undefined;
+
+  /** Keeps polling briefly after work, while writers hold back their NOTIFY. */
+  function linger() {
+    if (stopped || lingerTimer || Date.now() >= lingerUntil) return;
+    lingerTimer = setTimeout(() => {
+      lingerTimer = undefined;
+      void wake().then(linger);
+    }, LINGER_POLL_MS);
+  }
 
   async function relayBatch(): Promise<EventRow[]> {
     const claimed = await deps.db.transaction(async (tx) => {
       const rows = await deps.events.claimUnrelayed(batchSize, tx);
       if (rows.length === 0) return rows;
+      await deps.events.markRelayAwake(AWAKE_MS, tx);
       for (const consumer of deps.consumers) await consumer.withinClaim?.(rows, tx);
       await deps.events.markRelayed(
         rows.map((row) => row.position),
@@ -90,6 +110,13 @@ export function startEventRelay(deps: {
       return running;
     }
     running = relayAll()
+      .then((total) => {
+        if (total > 0) {
+          lingerUntil = Date.now() + AWAKE_MS + 2 * LINGER_POLL_MS;
+          linger();
+        }
+        return total;
+      })
       .catch((err) => {
         deps.log.error({ err }, 'event relay pass failed; the next wake-up retries');
         return 0;
@@ -121,6 +148,7 @@ export function startEventRelay(deps: {
     async stop() {
       stopped = true;
       clearInterval(poller);
+      clearTimeout(lingerTimer);
       await listener.close();
       await running;
     },

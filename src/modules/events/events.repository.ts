@@ -139,6 +139,13 @@ export function createEventsRepository(db: Queryable) {
         .for('update', { skipLocked: true });
     },
 
+    /** Tells writers a relay is at work for the next `ms`, so they need not NOTIFY (migration 0008). */
+    async markRelayAwake(ms: number, tx: Queryable): Promise<void> {
+      await tx.execute(sql`
+        insert into outbox_relay_state (id, awake_until) values (true, clock_timestamp() + ${ms} * interval '1 millisecond')
+        on conflict (id) do update set awake_until = greatest(outbox_relay_state.awake_until, excluded.awake_until)`);
+    },
+
     async markRelayed(positions: number[], at: Date, tx: Queryable): Promise<void> {
       if (positions.length === 0) return;
       await tx.update(events).set({ relayedAt: at }).where(inArray(events.position, positions));

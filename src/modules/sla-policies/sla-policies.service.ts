@@ -1,4 +1,3 @@
-import { LRUCache } from 'lru-cache';
 import { announceChange, type InvalidatedCache, invalidatedCache } from '../../db/change-notifications.js';
 import type { Db, Queryable } from '../../db/client.js';
 import type { StoredEscalationTargets } from '../../db/schema/index.js';
@@ -76,9 +75,6 @@ export function createSlaPoliciesService(deps: {
       ]);
     }
   }
-
-  // Policy versions never change once written, so what was read of one can be kept.
-  const versionTargets = new LRUCache<string, StoredEscalationTargets>({ max: 10_000 });
 
   const calendarOf = (policy: PolicyRow, tx: Queryable = db) =>
     calendarFor(policy.tenantId, policy.calendarId, tx);
@@ -190,26 +186,6 @@ export function createSlaPoliciesService(deps: {
     ): Promise<StoredEscalationTargets> {
       const { policy } = await governing(tenantId, facts, tx);
       return policy.escalationTargets;
-    },
-
-    /**
-     * Escalation targets of the policy version a deadline was set under, so a breach reaches the
-     * people the rule named when the deadline began. Versions from before policies had targets
-     * fall back to the defaults.
-     */
-    async escalationTargetsOfVersion(
-      policyId: string,
-      version: number,
-      tx: Queryable = db,
-    ): Promise<StoredEscalationTargets> {
-      const key = `${policyId}:${version}`;
-      const cached = versionTargets.get(key);
-      if (cached) return cached;
-      const row = await policies.findVersion(policyId, version, tx);
-      const stored = row?.snapshot.escalationTargets as StoredEscalationTargets | undefined;
-      const targets = stored ?? DEFAULT_ESCALATION_TARGETS;
-      if (row) versionTargets.set(key, targets);
-      return targets;
     },
 
     /** The deadlines this policy would set for a complaint received as described. */

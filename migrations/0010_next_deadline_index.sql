@@ -1,0 +1,1 @@
+CREATE INDEX "deadlines_complaint_pending_due_idx" ON "deadlines" USING btree ("tenant_id","complaint_id","due_at") WHERE "deadlines"."status" = 'pending';

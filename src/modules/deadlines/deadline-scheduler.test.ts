@@ -1,0 +1,65 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import type { DeadlineJob } from '../../jobs/queues.js';
+import { nextWakeUp, parseWakeUpJobId, wakeUpJobId } from './deadline-scheduler.js';
+
+const id = '0f8fad5b-d9cb-469f-a165-70867728950e';
+const at = (iso: string) => new Date(iso);
+
+describe('wake-up job ids', () => {
+  it('round-trip every wake-up', () => {
+    fc.assert(
+      fc.property(
+        fc.uuid(),
+        fc.integer({ min: 0, max: 253_402_300_799_999 }),
+        fc.option(fc.integer({ min: 0, max: 4 }), { nil: undefined }),
+        (deadlineId, armedFor, index) => {
+          const job: DeadlineJob =
+            index === undefined
+              ? { action: 'breach', deadlineId, armedFor }
+              : { action: 'warn', deadlineId, armedFor, index };
+          expect(parseWakeUpJobId(wakeUpJobId(job))).toEqual(job);
+        },
+      ),
+    );
+  });
+
+  it('are short, and refuse ids the scheduler never made', () => {
+    expect(
+      wakeUpJobId({ action: 'breach', deadlineId: id, armedFor: Date.parse('2026-11-25T00:00:00Z') }),
+    ).toBe('b.D4-tW9nLRp-hZXCGdyiVDg.mwvcx6o0');
+    for (const bad of ['', 'b.', 'x.D4-tW9nLRp-hZXCGdyiVDg.mwvcx6o0', 'b.short.mhe5zi00', 'repeat:purge']) {
+      expect(parseWakeUpJobId(bad)).toBeNull();
+    }
+  });
+});
+
+describe('nextWakeUp', () => {
+  const deadline = {
+    id,
+    status: 'pending' as const,
+    dueAt: at('2026-11-25T04:00:00Z'),
+    warnAts: [at('2026-11-25T02:00:00Z'), at('2026-11-25T03:00:00Z')],
+    warningsFired: 0,
+  };
+
+  it('is the first warning not yet recorded, then the breach', () => {
+    expect(nextWakeUp(deadline)).toMatchObject({
+      at: deadline.warnAts[0]!.getTime(),
+      job: { action: 'warn', index: 0 },
+    });
+    expect(nextWakeUp({ ...deadline, warningsFired: 1 })).toMatchObject({
+      job: { action: 'warn', index: 1 },
+    });
+    expect(nextWakeUp({ ...deadline, warningsFired: 2 })).toMatchObject({
+      at: deadline.dueAt.getTime(),
+      job: { action: 'breach', armedFor: deadline.dueAt.getTime() },
+    });
+  });
+
+  it('is nothing for a deadline that is not pending', () => {
+    for (const status of ['met', 'breached', 'paused', 'cancelled'] as const) {
+      expect(nextWakeUp({ ...deadline, status })).toBeNull();
+    }
+  });
+});
