@@ -7,7 +7,10 @@ import { listenOnChannels } from './pg-listener.js';
 /** The PostgreSQL channel on which committed changes to cached data are announced. */
 export const CHANGE_CHANNEL = 'redress_changes';
 
-export type ChangeNotice = { kind: 'api_key'; keyId: string } | { kind: 'sla_config'; tenantId: string };
+export type ChangeNotice =
+  | { kind: 'api_key'; keyId: string }
+  | { kind: 'sla_config'; tenantId: string }
+  | { kind: 'settings'; tenantId: string };
 
 /**
  * Announces a change from inside the transaction that makes it. PostgreSQL delivers NOTIFY only

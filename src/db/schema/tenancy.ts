@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { index, pgTable, text, uuid } from 'drizzle-orm/pg-core';
+import { index, integer, jsonb, pgTable, text, uuid } from 'drizzle-orm/pg-core';
 import { instant } from './columns.js';
 
 export const tenants = pgTable('tenants', {
@@ -32,3 +32,17 @@ export const apiKeys = pgTable(
   },
   (table) => [index('api_keys_tenant_idx').on(table.tenantId, table.createdAt)],
 );
+
+/**
+ * A tenant's complaint-handling rules that are not deadlines: acceptance windows, what makes a
+ * complaint major, follow-up attempts, the approval matrix. One JSON document per tenant, checked
+ * by its zod schema (modules/settings), with the seed values as defaults for anything unset.
+ */
+export const workflowSettings = pgTable('workflow_settings', {
+  tenantId: uuid('tenant_id')
+    .primaryKey()
+    .references(() => tenants.id, { onDelete: 'cascade' }),
+  settings: jsonb('settings').$type<Record<string, unknown>>().notNull(),
+  version: integer('version').notNull().default(1),
+  updatedAt: instant('updated_at').notNull().defaultNow(),
+});

@@ -109,6 +109,10 @@ export const openapiPlugin = fp(
             description:
               'Signed webhook subscriptions, their delivery log and redelivery (scope `webhooks:manage`)',
           },
+          {
+            name: 'settings',
+            description: 'Workflow rules of the tenant: acceptance, major complaints, follow-ups, approvals',
+          },
           { name: 'api-keys', description: 'API keys of the calling tenant (scope `admin`)' },
           { name: 'health', description: 'Liveness and readiness' },
         ],

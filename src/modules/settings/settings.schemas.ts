@@ -1,0 +1,116 @@
+import { Duration } from 'luxon';
+import { z } from 'zod';
+
+/** Roles that approve resolutions, most junior first (DOMAIN §4, 按权限核决表审批). */
+export const DEFAULT_ROLES = ['handler', 'team_lead', 'department_manager', 'general_manager'];
+
+const category = z.string().trim().min(1).max(100);
+
+/** An ISO-8601 calendar period (years and months allowed): acceptance windows run on dates. */
+const calendarPeriod = z
+  .string()
+  .max(40)
+  .refine((text) => {
+    const duration = Duration.fromISO(text);
+    return duration.isValid && duration.toMillis() > 0;
+  }, 'must be an ISO-8601 period such as P5M or P2Y')
+  .describe('ISO-8601 period, e.g. P5M (five months) or P2Y');
+
+const approvalLimit = z
+  .strictObject({
+    role: z.string().trim().min(1).max(100),
+    currency: z.string().regex(/^[A-Z]{3}$/, 'must be an ISO 4217 code such as CNY'),
+    maxAmount: z
+      .number()
+      .nonnegative()
+      .max(1e12)
+      .nullable()
+      .describe('Largest amount this role may grant on its own; null for no limit.'),
+  })
+  .meta({ id: 'ApprovalLimit' });
+
+/**
+ * The workflow rules of a tenant. Every field has the seed value (DOMAIN.md) as its default, so a
+ * tenant that never set anything runs on them, and a stored document missing a field newer than
+ * it still reads whole.
+ */
+export const workflowSettingsSchema = z
+  .strictObject({
+    acceptanceWindows: z
+      .record(category, calendarPeriod)
+      .refine((value) => Object.keys(value).length <= 200, 'at most 200 categories')
+      .default({ billing: 'P5M', contract: 'P2Y' })
+      .describe('Per category: how long after the event a complaint is still accepted (DOMAIN §1).'),
+    safetyCategories: z
+      .array(category)
+      .max(100)
+      .default([
+        'safety',
+        'fire',
+        'lift_entrapment',
+        'explosion',
+        'power_outage',
+        'flooding',
+        'theft',
+        'crime',
+      ])
+      .describe('Categories whose complaints are major at once (DOMAIN §2).'),
+    collectiveThreshold: z
+      .number()
+      .int()
+      .min(2)
+      .max(1000)
+      .default(3)
+      .describe('Complaints linked by one incidentKey that make the matter a collective, major complaint.'),
+    repeatWindowDays: z
+      .number()
+      .int()
+      .min(1)
+      .max(3650)
+      .default(30)
+      .describe(
+        'A complaint from the same customer in the same category within this many days is a repeat, and major.',
+      ),
+    followUpMaxAttempts: z
+      .number()
+      .int()
+      .min(1)
+      .max(20)
+      .default(3)
+      .describe('Follow-up visits tried when the customer is unreachable before giving up.'),
+    roles: z
+      .array(z.string().trim().min(1).max(100))
+      .min(1)
+      .max(20)
+      .default(DEFAULT_ROLES)
+      .describe('Staff roles, most junior first; approvals go up this ladder.'),
+    approvalLimits: z
+      .array(approvalLimit)
+      .max(200)
+      .default([
+        { role: 'handler', currency: 'CNY', maxAmount: 500 },
+        { role: 'team_lead', currency: 'CNY', maxAmount: 5_000 },
+        { role: 'department_manager', currency: 'CNY', maxAmount: 50_000 },
+        { role: 'general_manager', currency: 'CNY', maxAmount: null },
+      ])
+      .describe(
+        'The approval matrix: what each role may grant per currency. An option above the proposer’s limit waits for a role whose limit covers it.',
+      ),
+  })
+  .superRefine((settings, ctx) => {
+    settings.approvalLimits.forEach((limit, index) => {
+      if (!settings.roles.includes(limit.role)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['approvalLimits', index, 'role'],
+          message: `'${limit.role}' is not one of roles`,
+        });
+      }
+    });
+  })
+  .meta({ id: 'WorkflowSettings' });
+
+export type WorkflowSettings = z.output<typeof workflowSettingsSchema>;
+
+/** The settings of a tenant that never changed them. */
+export const DEFAULT_WORKFLOW_SETTINGS: WorkflowSettings = workflowSettingsSchema.parse({});

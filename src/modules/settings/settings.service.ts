@@ -1,0 +1,66 @@
+import { announceChange, type InvalidatedCache } from '../../db/change-notifications.js';
+import type { Db, Queryable } from '../../db/client.js';
+import type { Clock } from '../../lib/clock.js';
+import { PreconditionFailedError, PreconditionRequiredError } from '../../lib/errors.js';
+import { etagForVersion, ifMatchSatisfied } from '../../lib/etag.js';
+import type { SettingsRepository } from './settings.repository.js';
+import { type WorkflowSettings, workflowSettingsSchema } from './settings.schemas.js';
+
+export interface VersionedSettings {
+  settings: WorkflowSettings;
+  /** 1 while the tenant runs on the defaults. */
+  version: number;
+}
+
+/** A tenant's workflow settings, with the seed values for anything it never set. */
+export function createSettingsService(deps: {
+  db: Db;
+  settings: SettingsRepository;
+  clock: Clock;
+  cache?: InvalidatedCache<VersionedSettings>;
+}) {
+  const { db, settings, clock, cache } = deps;
+
+  async function read(tenantId: string, tx: Queryable = db): Promise<VersionedSettings> {
+    const cached = cache?.get(tenantId);
+    if (cached) return cached;
+    const row = await settings.find(tenantId, {}, tx);
+    // Parsing fills in fields added since the document was stored.
+    const current = row
+      ? { settings: workflowSettingsSchema.parse(row.settings), version: row.version }
+      : { settings: workflowSettingsSchema.parse({}), version: 1 };
+    cache?.set(tenantId, current);
+    return current;
+  }
+
+  return {
+    read,
+
+    /** The settings in force for a tenant. */
+    async current(tenantId: string, tx?: Queryable): Promise<WorkflowSettings> {
+      return (await read(tenantId, tx)).settings;
+    },
+
+    /** Replaces the settings if they are still at the version the caller read (If-Match). */
+    async replace(
+      tenantId: string,
+      ifMatch: string | undefined,
+      input: WorkflowSettings,
+    ): Promise<VersionedSettings> {
+      if (!ifMatch) throw new PreconditionRequiredError('settings document');
+      return db.transaction(async (tx) => {
+        const row = await settings.find(tenantId, { forUpdate: true }, tx);
+        const version = row?.version ?? 1;
+        if (!ifMatchSatisfied(ifMatch, etagForVersion(version))) {
+          throw new PreconditionFailedError('Workflow settings', tenantId, etagForVersion(version));
+        }
+        await announceChange({ kind: 'settings', tenantId }, tx);
+        cache?.delete(tenantId);
+        const saved = await settings.save(tenantId, input, clock.now(), tx);
+        return { settings: workflowSettingsSchema.parse(saved.settings), version: saved.version };
+      });
+    },
+  };
+}
+
+export type SettingsService = ReturnType<typeof createSettingsService>;

@@ -1,0 +1,118 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { call, createTestTenant, startTestApp, type TestApp } from './harness.js';
+
+let t: TestApp;
+
+beforeAll(async () => {
+  t = await startTestApp();
+});
+afterAll(async () => {
+  await t?.close();
+});
+
+const url = '/v1/settings/workflow';
+
+describe('/v1/settings/workflow', () => {
+  it('shows the seed values until the tenant changes them, then versions each change', async () => {
+    const tenant = await createTestTenant(t.tenancy);
+    const first = await call(t.app, tenant.adminKey, { method: 'GET', url });
+    expect(first.statusCode).toBe(200);
+    expect(first.headers.etag).toBe('"1"');
+    expect(first.json()).toEqual({
+      acceptanceWindows: { billing: 'P5M', contract: 'P2Y' },
+      safetyCategories: [
+        'safety',
+        'fire',
+        'lift_entrapment',
+        'explosion',
+        'power_outage',
+        'flooding',
+        'theft',
+        'crime',
+      ],
+      collectiveThreshold: 3,
+      repeatWindowDays: 30,
+      followUpMaxAttempts: 3,
+      roles: ['handler', 'team_lead', 'department_manager', 'general_manager'],
+      approvalLimits: [
+        { role: 'handler', currency: 'CNY', maxAmount: 500 },
+        { role: 'team_lead', currency: 'CNY', maxAmount: 5000 },
+        { role: 'department_manager', currency: 'CNY', maxAmount: 50000 },
+        { role: 'general_manager', currency: 'CNY', maxAmount: null },
+      ],
+    });
+
+    const put = await call(t.app, tenant.adminKey, {
+      method: 'PUT',
+      url,
+      headers: { 'if-match': '"1"' },
+      json: { acceptanceWindows: { billing: 'P3M' }, repeatWindowDays: 14 },
+    });
+    expect(put.statusCode, put.body).toBe(200);
+    expect(put.headers.etag).toBe('"2"');
+    // Fields left out go back to their seed value.
+    expect(put.json()).toMatchObject({
+      acceptanceWindows: { billing: 'P3M' },
+      repeatWindowDays: 14,
+      collectiveThreshold: 3,
+    });
+    const read = await call(t.app, tenant.adminKey, { method: 'GET', url });
+    expect(read.json().repeatWindowDays).toBe(14);
+
+    const stale = await call(t.app, tenant.adminKey, {
+      method: 'PUT',
+      url,
+      headers: { 'if-match': '"1"' },
+      json: {},
+    });
+    expect(stale.statusCode).toBe(412);
+    expect(stale.json()).toMatchObject({ code: 'precondition_failed', currentEtag: '"2"' });
+    expect((await call(t.app, tenant.adminKey, { method: 'PUT', url, json: {} })).json().code).toBe(
+      'precondition_required',
+    );
+  });
+
+  it('refuses settings that make no sense', async () => {
+    const tenant = await createTestTenant(t.tenancy);
+    for (const body of [
+      { acceptanceWindows: { billing: 'five months' } },
+      { acceptanceWindows: { billing: 'P0D' } },
+      { collectiveThreshold: 1 },
+      { repeatWindowDays: 0 },
+      { followUpMaxAttempts: 21 },
+      { roles: [] },
+      { approvalLimits: [{ role: 'intern', currency: 'CNY', maxAmount: 10 }] },
+      { approvalLimits: [{ role: 'handler', currency: 'yuan', maxAmount: 10 }] },
+      { approvalLimits: [{ role: 'handler', currency: 'CNY', maxAmount: -1 }] },
+      { unknownField: true },
+    ]) {
+      const res = await call(t.app, tenant.adminKey, {
+        method: 'PUT',
+        url,
+        headers: { 'if-match': '*' },
+        json: body,
+      });
+      expect(res.statusCode, JSON.stringify(body)).toBe(400);
+      expect(res.json().code).toBe('validation_failed');
+    }
+    expect((await call(t.app, tenant.adminKey, { method: 'GET', url })).headers.etag).toBe('"1"');
+  });
+
+  it('keeps settings to their tenant and to policies:manage', async () => {
+    const one = await createTestTenant(t.tenancy);
+    const two = await createTestTenant(t.tenancy);
+    await call(t.app, one.adminKey, {
+      method: 'PUT',
+      url,
+      headers: { 'if-match': '*' },
+      json: { repeatWindowDays: 7 },
+    });
+    expect((await call(t.app, two.adminKey, { method: 'GET', url })).json().repeatWindowDays).toBe(30);
+    expect((await call(t.app, null, { method: 'GET', url })).statusCode).toBe(401);
+    const writer = await one.keyWith('complaints:write');
+    expect((await call(t.app, writer, { method: 'GET', url })).statusCode).toBe(403);
+    expect(
+      (await call(t.app, writer, { method: 'PUT', url, headers: { 'if-match': '*' }, json: {} })).statusCode,
+    ).toBe(403);
+  });
+});
