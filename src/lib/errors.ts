@@ -150,6 +150,18 @@ export class WebhookUrlRefusedError extends AppError {
   }
 }
 
+export class CalendarClosedError extends AppError {
+  readonly code = 'calendar_has_no_open_time';
+  readonly status = 422;
+  readonly title = 'The business calendar has no open time left';
+  constructor(calendarId: string) {
+    super({
+      detail: `Calendar '${calendarId}' is never open again, so no business-hours deadline can be set on it; give it working hours.`,
+      extensions: { calendarId },
+    });
+  }
+}
+
 export class PreconditionRequiredError extends AppError {
   readonly code = 'precondition_required';
   readonly status = 428;

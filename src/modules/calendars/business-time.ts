@@ -247,8 +247,27 @@ function toMinuteRanges(intervals: readonly TimeInterval[]): MinuteRange[] {
   return intervals.map((interval) => [parseTime(interval.start)!, parseTime(interval.end)!] as const);
 }
 
-/** Validates and indexes a calendar; throws with every problem listed when it is not usable. */
+/** Thrown when a calendar is never open again: no business time can be added on it. */
+export class NoOpenTimeError extends Error {
+  override name = 'NoOpenTimeError';
+}
+
+// Calendars are values nobody mutates once built, so each is validated and indexed once: a
+// deadline plan asks for business time day by day, and re-checking the calendar on every call
+// made a long target on a large calendar cost seconds.
+const compiledCalendars = new WeakMap<BusinessCalendar, CompiledCalendar>();
+
+/** Validates and indexes a calendar (once per calendar object); throws with every problem listed. */
 function compile(calendar: BusinessCalendar): CompiledCalendar {
+  let result = compiledCalendars.get(calendar);
+  if (!result) {
+    result = compileAfresh(calendar);
+    compiledCalendars.set(calendar, result);
+  }
+  return result;
+}
+
+function compileAfresh(calendar: BusinessCalendar): CompiledCalendar {
   const problems = validateCalendar(calendar);
   if (problems.length > 0) throw new Error(`Invalid business calendar: ${problems.join('; ')}`);
   const weekly = WEEKDAYS.map((day) => toMinuteRanges(calendar.weeklyHours[day] ?? []));
@@ -379,7 +398,7 @@ function* openPeriods(
     }
     if (opened) closedDays = 0;
     else if (++closedDays > horizonDays) {
-      throw new Error(
+      throw new NoOpenTimeError(
         `Business calendar has no open time in the ${horizonDays} days from ${formatDate(firstDay)}; ` +
           'check its weekly hours, holidays and extra working days',
       );

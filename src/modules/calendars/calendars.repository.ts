@@ -1,6 +1,6 @@
-import { and, asc, eq, sql } from 'drizzle-orm';
+import { and, asc, eq, inArray, sql } from 'drizzle-orm';
 import type { Queryable } from '../../db/client.js';
-import { calendars, slaPolicies } from '../../db/schema/index.js';
+import { calendars, deadlines, slaPolicies } from '../../db/schema/index.js';
 import type { CalendarRow } from './calendars.schemas.js';
 
 export function createCalendarsRepository(db: Queryable) {
@@ -55,6 +55,22 @@ export function createCalendarsRepository(db: Queryable) {
         .select({ id: slaPolicies.id })
         .from(slaPolicies)
         .where(and(eq(slaPolicies.tenantId, tenantId), eq(slaPolicies.calendarId, id)))
+        .limit(1);
+      return row !== undefined;
+    },
+
+    /** Whether a pending or paused deadline still runs on this calendar's hours. */
+    async isUsedByOpenDeadline(tenantId: string, id: string, tx: Queryable = db): Promise<boolean> {
+      const [row] = await tx
+        .select({ id: deadlines.id })
+        .from(deadlines)
+        .where(
+          and(
+            eq(deadlines.tenantId, tenantId),
+            eq(deadlines.calendarId, id),
+            inArray(deadlines.status, ['pending', 'paused']),
+          ),
+        )
         .limit(1);
       return row !== undefined;
     },

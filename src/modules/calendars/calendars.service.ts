@@ -10,7 +10,12 @@ import {
 } from '../../lib/errors.js';
 import { etagForVersion, ifMatchSatisfied } from '../../lib/etag.js';
 import { newId } from '../../lib/ids.js';
-import { type BusinessCalendar, validateCalendar } from './business-time.js';
+import {
+  addBusinessTime,
+  type BusinessCalendar,
+  NoOpenTimeError,
+  validateCalendar,
+} from './business-time.js';
 import type { CalendarsRepository } from './calendars.repository.js';
 import type { CalendarInput, CalendarRow } from './calendars.schemas.js';
 
@@ -26,8 +31,26 @@ export function toBusinessCalendar(
   };
 }
 
-function assertValid(input: CalendarInput): void {
-  const problems = validateCalendar(toBusinessCalendar(input));
+const YEAR_MS = 366 * 86_400_000;
+
+/**
+ * Refuses a calendar that cannot serve: one with problems, and one with no open time in the
+ * coming year (only past extra working days, say), on which every business deadline would fail.
+ */
+function assertUsable(input: CalendarInput, now: Date): void {
+  const calendar = toBusinessCalendar(input);
+  const problems = validateCalendar(calendar);
+  if (problems.length === 0) {
+    let nextOpen: Date | null = null;
+    try {
+      nextOpen = addBusinessTime(now, 0, calendar);
+    } catch (error) {
+      if (!(error instanceof NoOpenTimeError)) throw error;
+    }
+    if (!nextOpen || nextOpen.getTime() - now.getTime() > YEAR_MS) {
+      problems.push('the calendar has no open time in the coming year');
+    }
+  }
   if (problems.length > 0)
     throw new ValidationError(problems.map((message: string) => ({ field: 'body', message })));
 }
@@ -52,8 +75,8 @@ export function createCalendarsService(deps: {
     list: (tenantId: string) => calendars.list(tenantId),
 
     async create(tenantId: string, input: CalendarInput): Promise<CalendarRow> {
-      assertValid(input);
       const now = clock.now();
+      assertUsable(input, now);
       return calendars.insert({ id: newId(), tenantId, ...input, createdAt: now, updatedAt: now });
     },
 
@@ -65,7 +88,7 @@ export function createCalendarsService(deps: {
       input: CalendarInput,
     ): Promise<CalendarRow> {
       if (!ifMatch) throw new PreconditionRequiredError('calendar');
-      assertValid(input);
+      assertUsable(input, clock.now());
       const replaced = await db.transaction(async (tx) => {
         const current = await calendars.find(tenantId, id, { forUpdate: true }, tx);
         if (!current) throw new NotFoundError('Calendar', id);
@@ -86,6 +109,12 @@ export function createCalendarsService(deps: {
         if (await calendars.isUsedByPolicy(tenantId, id, tx)) {
           throw new ConflictError('calendar_in_use', 'Calendar still in use', {
             detail: `Calendar '${id}' is used by an SLA policy; point the policy at another calendar first.`,
+          });
+        }
+        // Paused deadlines resume on their calendar's hours; without it they would run 24×7.
+        if (await calendars.isUsedByOpenDeadline(tenantId, id, tx)) {
+          throw new ConflictError('calendar_in_use', 'Calendar still in use', {
+            detail: `Calendar '${id}' times deadlines that are still open; delete it once they are settled.`,
           });
         }
         await announceChange({ kind: 'sla_config', tenantId }, tx);

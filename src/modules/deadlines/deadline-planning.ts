@@ -1,9 +1,11 @@
 import type { StoredTargets } from '../../db/schema/index.js';
+import { CalendarClosedError } from '../../lib/errors.js';
 import {
   addDuration,
   type BusinessCalendar,
   type DurationClock,
   durationBetween,
+  NoOpenTimeError,
 } from '../calendars/business-time.js';
 import { addPolicyDuration } from '../calendars/policy-duration.js';
 import { type DeadlineKind, isOnlineChannel, targetOfKind } from '../sla-policies/sla-targets.js';
@@ -69,6 +71,15 @@ export function planDeadline(input: {
   calendar: BusinessCalendar | null;
   dueAt?: Date;
 }): PlannedDeadline {
+  try {
+    return planOnCalendar(input);
+  } catch (error) {
+    if (error instanceof NoOpenTimeError) throw new CalendarClosedError(input.policy.calendarId ?? 'none');
+    throw error;
+  }
+}
+
+function planOnCalendar(input: Parameters<typeof planDeadline>[0]): PlannedDeadline {
   const { kind, startsAt, policy, calendar } = input;
   const target = policy.targets[targetOfKind[kind]];
   const clock = target.clock;
