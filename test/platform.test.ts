@@ -48,6 +48,13 @@ describe('health', () => {
         json: complaintBody(),
       });
       expect(created.statusCode).toBe(201);
+      // Metrics still answer, in bounded time, and say which source is down.
+      const started = Date.now();
+      const metrics = await degraded.app.inject({ method: 'GET', url: '/metrics' });
+      expect(metrics.statusCode).toBe(200);
+      expect(Date.now() - started).toBeLessThan(5_000);
+      expect(metrics.body).toContain('redress_metrics_source_up{source="redis"} 0');
+      expect(metrics.body).toContain('redress_metrics_source_up{source="postgres"} 1');
     } finally {
       await degraded.close();
     }

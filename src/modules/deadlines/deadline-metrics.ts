@@ -54,15 +54,58 @@ export interface DeadlineGaugeSources {
   queueCounts: () => Promise<Record<string, Record<string, number>>>;
 }
 
-/** Gauges read at scrape time: deadlines by status (from PostgreSQL) and queue depths (from Redis). */
+/** How long a scrape waits for PostgreSQL or Redis before reporting the source down. */
+const SOURCE_TIMEOUT_MS = 2_000;
+
+function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+  });
+  work.catch(() => {}); // settles after the timeout at the latest; nobody waits for it then
+  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
+}
+
+/**
+ * Gauges read at scrape time: deadlines by status (from PostgreSQL) and queue depths (from Redis).
+ * A source that fails or does not answer in time is reported by `redress_metrics_source_up` and
+ * its gauges are left out, so a Redis outage never stalls the scrape.
+ */
 export function registerDeadlineGauges(registry: Registry, sources: DeadlineGaugeSources): void {
+  async function read<T>(work: () => Promise<T>): Promise<T | undefined> {
+    try {
+      return await withTimeout(work(), SOURCE_TIMEOUT_MS);
+    } catch {
+      return undefined;
+    }
+  }
+  // prom-client collects gauges concurrently; they share one reading of the sources per scrape.
+  let reading: { at: number; snapshot: Promise<Snapshot> } | null = null;
+  type Snapshot = {
+    deadlines: Record<string, number> | undefined;
+    queues: Record<string, Record<string, number>> | undefined;
+  };
+  const snapshot = (): Promise<Snapshot> => {
+    if (!reading || Date.now() - reading.at > 1_000) {
+      reading = {
+        at: Date.now(),
+        snapshot: Promise.all([read(sources.deadlineCounts), read(sources.queueCounts)]).then(
+          ([deadlines, queues]) => ({ deadlines, queues }),
+        ),
+      };
+    }
+    return reading.snapshot;
+  };
+
   new Gauge({
     name: 'redress_deadlines',
     help: 'Deadlines by status (pending, paused, breached), all tenants',
     labelNames: ['status'],
     registers: [registry],
     async collect() {
-      const counts = await sources.deadlineCounts();
+      this.reset();
+      const counts = (await snapshot()).deadlines;
+      if (!counts) return;
       for (const status of ['pending', 'paused', 'breached']) this.set({ status }, counts[status] ?? 0);
     },
   });
@@ -72,9 +115,21 @@ export function registerDeadlineGauges(registry: Registry, sources: DeadlineGaug
     labelNames: ['queue', 'state'],
     registers: [registry],
     async collect() {
-      for (const [queue, counts] of Object.entries(await sources.queueCounts())) {
+      this.reset();
+      for (const [queue, counts] of Object.entries((await snapshot()).queues ?? {})) {
         for (const [state, count] of Object.entries(counts)) this.set({ queue, state }, count);
       }
+    },
+  });
+  new Gauge({
+    name: 'redress_metrics_source_up',
+    help: 'Whether a metrics source (postgres, redis) answered the last scrape',
+    labelNames: ['source'],
+    registers: [registry],
+    async collect() {
+      const { deadlines, queues } = await snapshot();
+      this.set({ source: 'postgres' }, deadlines ? 1 : 0);
+      this.set({ source: 'redis' }, queues ? 1 : 0);
     },
   });
 }
