@@ -65,7 +65,11 @@ export function listenForChanges(databaseUrl: string, log: Pick<Logger, 'warn'>)
 
 export interface InvalidatedCache<V> {
   get(key: string): V | undefined;
-  set(key: string, value: V): void;
+  /**
+   * The cached value, or what `loader` reads (cached unless undefined). A value read while a
+   * change notice arrived is returned but not kept: it may predate the change.
+   */
+  load(key: string, loader: () => Promise<V | undefined>): Promise<V | undefined>;
   delete(key: string): void;
   /** Drops, in this process and at once, every entry a notice would drop. */
   forget(notice: ChangeNotice): void;
@@ -81,16 +85,29 @@ export function invalidatedCache<V extends object>(
   options: { max: number; ttlMs: number; affected: (notice: ChangeNotice, key: string, value: V) => boolean },
 ): InvalidatedCache<V> {
   const cache = new LRUCache<string, V>({ max: options.max, ttl: options.ttlMs });
+  // Bumped by every notice: a load that spans one cannot know whether it read the old data.
+  let generation = 0;
   const forget = (notice: ChangeNotice) => {
+    generation += 1;
     for (const [key, value] of cache.entries()) {
       if (options.affected(notice, key, value)) cache.delete(key);
     }
   };
-  listener?.subscribe((notice) => (notice === null ? cache.clear() : forget(notice)));
+  listener?.subscribe((notice) => {
+    if (notice !== null) return forget(notice);
+    generation += 1;
+    cache.clear();
+  });
+  const get = (key: string) => (listener?.listening ? cache.get(key) : undefined);
   return {
-    get: (key) => (listener?.listening ? cache.get(key) : undefined),
-    set: (key, value) => {
-      if (listener?.listening) cache.set(key, value);
+    get,
+    async load(key, loader) {
+      const hit = get(key);
+      if (hit !== undefined) return hit;
+      const startedAt = generation;
+      const value = await loader();
+      if (value !== undefined && listener?.listening && startedAt === generation) cache.set(key, value);
+      return value;
     },
     delete: (key) => {
       cache.delete(key);

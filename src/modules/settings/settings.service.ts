@@ -21,16 +21,17 @@ export function createSettingsService(deps: {
 }) {
   const { db, settings, clock, cache } = deps;
 
-  async function read(tenantId: string, tx: Queryable = db): Promise<VersionedSettings> {
-    const cached = cache?.get(tenantId);
-    if (cached) return cached;
+  async function readStored(tenantId: string, tx: Queryable): Promise<VersionedSettings> {
     const row = await settings.find(tenantId, {}, tx);
     // Parsing fills in fields added since the document was stored.
-    const current = row
+    return row
       ? { settings: workflowSettingsSchema.parse(row.settings), version: row.version }
       : { settings: workflowSettingsSchema.parse({}), version: 1 };
-    cache?.set(tenantId, current);
-    return current;
+  }
+
+  async function read(tenantId: string, tx: Queryable = db): Promise<VersionedSettings> {
+    if (!cache) return readStored(tenantId, tx);
+    return (await cache.load(tenantId, () => readStored(tenantId, tx)))!;
   }
 
   return {

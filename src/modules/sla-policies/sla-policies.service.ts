@@ -38,24 +38,20 @@ export function createSlaPoliciesService(deps: {
   const cache = deps.configCache ?? invalidatedCache(null, { max: 1, ttlMs: 1, affected: () => true });
 
   async function activePolicies(tenantId: string, tx: Queryable): Promise<PolicyRow[]> {
-    const key = `policies:${tenantId}`;
-    const cached = cache.get(key)?.policies;
-    if (cached) return cached;
-    const rows = await policies.listActive(tenantId, tx);
-    cache.set(key, { policies: rows });
-    return rows;
+    const entry = await cache.load(`policies:${tenantId}`, async () => ({
+      policies: await policies.listActive(tenantId, tx),
+    }));
+    return entry?.policies ?? [];
   }
 
   /** The business calendar of a tenant's calendar id (null: none, so around the clock). */
   async function calendarFor(tenantId: string, calendarId: string | null, tx: Queryable = db) {
     if (!calendarId) return null;
-    const key = `calendar:${tenantId}:${calendarId}`;
-    const cached = cache.get(key);
-    if (cached) return cached.calendar ?? null;
-    const row = await calendars.find(tenantId, calendarId, {}, tx);
-    const calendar = row ? toBusinessCalendar(row) : null;
-    cache.set(key, { calendar });
-    return calendar;
+    const entry = await cache.load(`calendar:${tenantId}:${calendarId}`, async () => {
+      const row = await calendars.find(tenantId, calendarId, {}, tx);
+      return { calendar: row ? toBusinessCalendar(row) : null };
+    });
+    return entry?.calendar ?? null;
   }
 
   async function get(tenantId: string, id: string): Promise<PolicyRow> {

@@ -129,12 +129,8 @@ export function createTenancyService(deps: {
         throw new UnauthenticatedError('The bearer token is not a Redress API key.');
       }
       const secretHash = hashApiKey(plaintext);
-      let key = keyCache.get(secretHash);
-      if (!key) {
-        key = await repository.findApiKeyByHash(secretHash);
-        if (!key) throw new UnauthenticatedError('The API key is not recognised.');
-        keyCache.set(secretHash, key);
-      }
+      const key = await keyCache.load(secretHash, () => repository.findApiKeyByHash(secretHash));
+      if (!key) throw new UnauthenticatedError('The API key is not recognised.');
       const now = clock.now();
       if (key.revokedAt) throw new UnauthenticatedError(`The API key '${key.prefix}' has been revoked.`);
       if (key.expiresAt && key.expiresAt.getTime() <= now.getTime()) {
