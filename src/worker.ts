@@ -13,6 +13,7 @@ import { createDeadlineMetrics, registerDeadlineGauges } from './modules/deadlin
 import { openDeadlineQueue } from './modules/deadlines/deadline-queue.js';
 import { reconcileDeadlines } from './modules/deadlines/deadline-reconciler.js';
 import { processDeadlineJob } from './modules/deadlines/deadlines.jobs.js';
+import { createWakeUpBatcher } from './modules/deadlines/wake-up-batcher.js';
 import { startEventRelay } from './modules/events/event-relay.js';
 import { purgeOldEvents } from './modules/events/events.jobs.js';
 import { purgeExpiredKeys } from './modules/idempotency/idempotency.jobs.js';
@@ -58,15 +59,22 @@ export async function startWorker(env: Env) {
   });
 
   const prefix = `${env.REDIS_PREFIX}:bull`;
+  // Wake-ups that fall due together are recorded together: a batch can be as large as the
+  // number of jobs the worker runs at once.
+  const wakeUps = createWakeUpBatcher({
+    record: (jobs) => services.deadlines.recordWakeUps(jobs),
+    maxBatch: env.WORKER_CONCURRENCY,
+    maxWaitMs: 2,
+  });
   const deadlineWorker = new Worker<QueuePayloads['deadlines']>(
     'deadlines',
     (job) =>
       processDeadlineJob(
         {
+          record: wakeUps.submit,
           deadlines: services.deadlines,
           scheduler: deadlineQueue.scheduler,
           metrics,
-          now: () => clock.now().getTime(),
         },
         job,
       ),

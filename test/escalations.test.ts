@@ -285,6 +285,27 @@ describe('escalation on breach', () => {
     expect(current.escalationLevel).toBe(2);
   });
 
+  it('numbers and escalates breaches of one complaint recorded together, in order', async () => {
+    const complaint = await createComplaint({ channel: 'web' });
+    const pending = (
+      await call(t.app, tenant.adminKey, { method: 'GET', url: `/v1/complaints/${complaint.id}/deadlines` })
+    ).json().data as Array<{ id: string; kind: string; dueAt: string }>;
+    const jobs = pending.map((d) => ({
+      action: 'breach' as const,
+      deadlineId: d.id,
+      armedFor: Date.parse(d.dueAt),
+    }));
+    const results = await t.services.deadlines.recordWakeUps(jobs);
+    expect(results.every((r) => r !== undefined)).toBe(true);
+    expect((await escalationsOf(complaint.id)).map((e: { level: number }) => e.level)).toEqual(
+      pending.map((_, index) => index + 1).filter((level) => level <= 3),
+    );
+    const sequences = (await eventsOf(complaint.id)).map((e) => Number(e.sequence));
+    expect(sequences).toEqual(sequences.map((_, index) => index + 1));
+    // Recording the same batch again changes nothing.
+    expect((await t.services.deadlines.recordWakeUps(jobs)).every((r) => r === undefined)).toBe(true);
+  });
+
   it('stops at level 3', async () => {
     const complaint = await createComplaint({ channel: 'web', severity: 'major' });
     await escalate(complaint.id, { level: 3, reason: 'Crisis' });

@@ -1,38 +1,39 @@
 import type { Job } from 'bullmq';
+import type { DeadlineJob } from '../../jobs/queues.js';
 import type { DeadlineMetrics } from './deadline-metrics.js';
 import { type DeadlineScheduler, parseWakeUpJobId } from './deadline-scheduler.js';
+import type { RecordedWakeUp } from './deadlines.repository.js';
 import type { DeadlinesService } from './deadlines.service.js';
 
 /**
  * Handles one deadline wake-up and arms the deadline's next one. Safe to run any number of times:
- * the service records a warning or breach with a conditional update, so a repeated or stale job
- * changes nothing, and arming is idempotent by job id.
+ * a warning or breach is recorded with a conditional update, so a repeated or stale job changes
+ * nothing, and arming is idempotent by job id.
  */
 export async function processDeadlineJob(
   deps: {
-    deadlines: DeadlinesService;
+    /** Records the wake-up (in the worker, batched with others falling due at the same moment). */
+    record: (job: DeadlineJob) => Promise<RecordedWakeUp | undefined>;
+    deadlines: Pick<DeadlinesService, 'findById'>;
     scheduler: Pick<DeadlineScheduler, 'arm'>;
     metrics: DeadlineMetrics;
-    now: () => number;
   },
   job: Pick<Job, 'id'>,
 ): Promise<'recorded' | 'nothing-due' | 'unknown-job'> {
   const wakeUp = job.id ? parseWakeUpJobId(job.id) : null;
   if (!wakeUp) return 'unknown-job';
-  const armedFor = new Date(wakeUp.armedFor);
+  const recorded = await deps.record(wakeUp);
   if (wakeUp.action === 'breach') {
-    const breached = await deps.deadlines.recordBreach(wakeUp.deadlineId, armedFor);
-    if (!breached) return 'nothing-due';
+    if (!recorded) return 'nothing-due';
     deps.metrics.breachRecorded(
-      breached.kind,
-      (breached.breachedAt!.getTime() - breached.dueAt.getTime()) / 1000,
+      recorded.kind,
+      (recorded.breachedAt!.getTime() - recorded.dueAt.getTime()) / 1000,
     );
     return 'recorded';
   }
-  const warned = await deps.deadlines.recordWarning(wakeUp.deadlineId, wakeUp.index, armedFor);
-  if (warned) {
-    deps.metrics.warningRecorded(warned.kind);
-    await deps.scheduler.arm([{ ...warned }]);
+  if (recorded) {
+    deps.metrics.warningRecorded(recorded.kind);
+    await deps.scheduler.arm([recorded]);
     return 'recorded';
   }
   // Recorded by an earlier run that may have died before arming what comes next.

@@ -35,6 +35,12 @@ type RecordedWakeUpRow = {
   escalated: boolean | null;
 } & Record<string, unknown>;
 
+/** A wake-up to record, with the ids of what it writes chosen up front (so a retry is recognisable). */
+export type WakeUpToRecord = { deadlineId: string; armedFor: Date; eventId: string } & (
+  | { type: 'breach'; escalationId: string; escalationEventId: string }
+  | { type: 'warning'; index: number }
+);
+
 export interface DeadlineFilters {
   statuses?: DeadlineStatus[];
   kinds?: DeadlineKind[];
@@ -165,45 +171,47 @@ export function createDeadlinesRepository(db: Queryable) {
     },
 
     /**
-     * The worker's write, in one round trip (record_deadline_wake_up, migration 0008): records a
-     * breach or warning if the deadline is still due as armed, with its event; a breach also gets
-     * its timeline entry and raises the complaint one escalation level. When nothing was due (the
-     * job ran before, or the deadline was met, paused or moved) nothing at all is written.
+     * The worker's write: records each wake-up (record_deadline_wake_up, migration 0008) that is
+     * still due as armed, with its event; a breach also gets its timeline entry and raises the
+     * complaint one escalation level. A wake-up that finds nothing due (the job ran before, or the
+     * deadline was met, paused or moved) writes nothing and comes back undefined. The whole batch
+     * is one round trip and one transaction; the answer is in the order of `wakeUps`.
      */
-    async recordWakeUp(
-      input: {
-        deadlineId: string;
-        armedFor: Date;
-        at: Date;
-        eventId: string;
-        actor: ActorRecord;
-        wakeUp:
-          | { type: 'breach'; escalationId: string; escalationEventId: string }
-          | { type: 'warning'; index: number };
-      },
+    async recordWakeUps(
+      wakeUps: readonly WakeUpToRecord[],
+      at: Date,
+      actor: ActorRecord,
       tx: Queryable = db,
-    ): Promise<RecordedWakeUp | undefined> {
-      const { deadlineId, armedFor, at, eventId, actor, wakeUp } = input;
-      const index = wakeUp.type === 'warning' ? wakeUp.index : -1;
-      const escalationId = wakeUp.type === 'breach' ? wakeUp.escalationId : null;
-      const escalationEventId = wakeUp.type === 'breach' ? wakeUp.escalationEventId : null;
-      const result = await tx.execute<RecordedWakeUpRow>(sql`
-        select * from record_deadline_wake_up(${deadlineId}::uuid, ${armedFor}::timestamptz, ${index}::int,
-          ${at}::timestamptz, ${eventId}::text, ${escalationId}::uuid, ${escalationEventId}::text, ${JSON.stringify(actor)}::jsonb)`);
-      const row = result.rows[0];
-      if (!row) return undefined;
-      return {
-        id: row.id,
-        kind: row.kind,
-        status: row.status,
-        tenantId: row.tenant_id,
-        complaintId: row.complaint_id,
-        dueAt: new Date(row.due_at),
-        warnAts: deadlines.warnAts.mapFromDriverValue(row.warn_ats as never) as Date[],
-        warningsFired: Number(row.warnings_fired),
-        breachedAt: row.breached_at === null ? null : new Date(row.breached_at),
-        escalated: row.escalated === true,
-      };
+    ): Promise<Array<RecordedWakeUp | undefined>> {
+      if (wakeUps.length === 0) return [];
+      const items = wakeUps.map((wakeUp, i) => ({
+        i,
+        deadlineId: wakeUp.deadlineId,
+        armedFor: wakeUp.armedFor.toISOString(),
+        warningIndex: wakeUp.type === 'warning' ? wakeUp.index : -1,
+        eventId: wakeUp.eventId,
+        escalationId: wakeUp.type === 'breach' ? wakeUp.escalationId : null,
+        escalationEventId: wakeUp.type === 'breach' ? wakeUp.escalationEventId : null,
+      }));
+      const result = await tx.execute<RecordedWakeUpRow & { i: number }>(sql`
+        select * from record_deadline_wake_ups(${JSON.stringify(items)}::jsonb, ${at}::timestamptz,
+          ${JSON.stringify(actor)}::jsonb)`);
+      const recorded: Array<RecordedWakeUp | undefined> = wakeUps.map(() => undefined);
+      for (const row of result.rows) {
+        recorded[row.i] = {
+          id: row.id,
+          kind: row.kind,
+          status: row.status,
+          tenantId: row.tenant_id,
+          complaintId: row.complaint_id,
+          dueAt: new Date(row.due_at),
+          warnAts: deadlines.warnAts.mapFromDriverValue(row.warn_ats as never) as Date[],
+          warningsFired: Number(row.warnings_fired),
+          breachedAt: row.breached_at === null ? null : new Date(row.breached_at),
+          escalated: row.escalated === true,
+        };
+      }
+      return recorded;
     },
 
     /** Pending deadlines in due order after a position, for the reconciler's sweep. */

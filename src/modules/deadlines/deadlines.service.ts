@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { Db, Queryable } from '../../db/client.js';
 import type { ActorRecord } from '../../db/schema/index.js';
+import type { DeadlineJob } from '../../jobs/queues.js';
 import type { Clock } from '../../lib/clock.js';
 import { decodeCursor, encodeCursor } from '../../lib/cursor.js';
 import { ConflictError, NotFoundError } from '../../lib/errors.js';
@@ -25,6 +26,7 @@ import type {
   DeadlineRow,
   DeadlinesRepository,
   NewDeadlineRow,
+  RecordedWakeUp,
 } from './deadlines.repository.js';
 
 const SYSTEM_ACTOR: ActorRecord = { type: 'system', id: null, name: 'redress', onBehalfOf: null };
@@ -428,30 +430,41 @@ export function createDeadlinesService(deps: {
     },
 
     /**
-     * Worker: records a breach exactly once, with the escalation it sets off; undefined when
-     * nothing was due (a repeat or stale job).
+     * Worker: records wake-ups (warnings and breaches, with the escalations breaches set off)
+     * exactly once, in one round trip; for each, what was recorded, or undefined when nothing was
+     * due (a repeat or stale job).
      */
-    recordBreach(deadlineId: string, armedFor: Date) {
-      return deadlines.recordWakeUp({
-        deadlineId,
-        armedFor,
-        at: clock.now(),
-        eventId: newEventId(),
-        actor: SYSTEM_ACTOR,
-        wakeUp: { type: 'breach', escalationId: newId(), escalationEventId: newEventId() },
-      });
+    recordWakeUps(jobs: readonly DeadlineJob[]): Promise<Array<RecordedWakeUp | undefined>> {
+      return deadlines.recordWakeUps(
+        jobs.map((job) => {
+          const common = {
+            deadlineId: job.deadlineId,
+            armedFor: new Date(job.armedFor),
+            eventId: newEventId(),
+          };
+          return job.action === 'breach'
+            ? { ...common, type: 'breach' as const, escalationId: newId(), escalationEventId: newEventId() }
+            : { ...common, type: 'warning' as const, index: job.index };
+        }),
+        clock.now(),
+        SYSTEM_ACTOR,
+      );
+    },
+
+    /** Worker: records a breach exactly once, with the escalation it sets off. */
+    async recordBreach(deadlineId: string, armedFor: Date) {
+      const [recorded] = await service.recordWakeUps([
+        { action: 'breach', deadlineId, armedFor: armedFor.getTime() },
+      ]);
+      return recorded;
     },
 
     /** Worker: records warning `index` once. */
-    recordWarning(deadlineId: string, index: number, armedFor: Date) {
-      return deadlines.recordWakeUp({
-        deadlineId,
-        armedFor,
-        at: clock.now(),
-        eventId: newEventId(),
-        actor: SYSTEM_ACTOR,
-        wakeUp: { type: 'warning', index },
-      });
+    async recordWarning(deadlineId: string, index: number, armedFor: Date) {
+      const [recorded] = await service.recordWakeUps([
+        { action: 'warn', deadlineId, index, armedFor: armedFor.getTime() },
+      ]);
+      return recorded;
     },
 
     /** Worker: the deadline as it stands, whatever its tenant (jobs carry only its id). */

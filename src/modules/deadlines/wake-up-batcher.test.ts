@@ -1,0 +1,40 @@
+import { describe, expect, it } from 'vitest';
+import type { DeadlineJob } from '../../jobs/queues.js';
+import type { RecordedWakeUp } from './deadlines.repository.js';
+import { createWakeUpBatcher } from './wake-up-batcher.js';
+
+const job = (n: number): DeadlineJob => ({ action: 'breach', deadlineId: `d${n}`, armedFor: n });
+const recorded = (j: DeadlineJob) => ({ id: j.deadlineId }) as unknown as RecordedWakeUp;
+
+describe('wake-up batcher', () => {
+  it('records wake-ups handed in together in one call, answering each with its own result', async () => {
+    const calls: string[][] = [];
+    const batcher = createWakeUpBatcher({
+      record: async (jobs) => {
+        calls.push(jobs.map((j) => j.deadlineId));
+        return jobs.map((j) => (j.armedFor % 2 === 0 ? recorded(j) : undefined));
+      },
+      maxBatch: 3,
+      maxWaitMs: 5,
+    });
+    const results = await Promise.all([1, 2, 3, 4].map((n) => batcher.submit(job(n))));
+    expect(calls).toEqual([['d1', 'd2', 'd3'], ['d4']]);
+    expect(results.map((r) => r?.id)).toEqual([undefined, 'd2', undefined, 'd4']);
+  });
+
+  it('retries a failed batch one by one, so one bad wake-up fails alone', async () => {
+    const calls: number[] = [];
+    const batcher = createWakeUpBatcher({
+      record: async (jobs) => {
+        calls.push(jobs.length);
+        if (jobs.some((j) => j.deadlineId === 'd2')) throw new Error('bad wake-up');
+        return jobs.map(recorded);
+      },
+      maxBatch: 10,
+      maxWaitMs: 1,
+    });
+    const results = await Promise.allSettled([1, 2, 3].map((n) => batcher.submit(job(n))));
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+    expect(calls).toEqual([3, 1, 1, 1]);
+  });
+});
