@@ -22,6 +22,7 @@ import { eventsRoutes } from './modules/events/events.routes.js';
 import { healthRoutes } from './modules/health/health.routes.js';
 import { metricsRoutes } from './modules/health/metrics.routes.js';
 import { replyTemplatesRoutes } from './modules/reply-templates/reply-templates.routes.js';
+import { resolutionsRoutes } from './modules/resolutions/resolutions.routes.js';
 import { settingsRoutes } from './modules/settings/settings.routes.js';
 import { slaPoliciesRoutes } from './modules/sla-policies/sla-policies.routes.js';
 import { tenancyRoutes } from './modules/tenancy/tenancy.routes.js';
@@ -118,6 +119,11 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   await app.register(eventsRoutes, { events });
   await app.register(settingsRoutes, { settings: services.settings });
   await app.register(webhooksRoutes, { webhooks, publicBaseUrl: env.PUBLIC_BASE_URL });
+  await app.register(resolutionsRoutes, {
+    resolutions: services.resolutions,
+    complaints,
+    publicBaseUrl: env.PUBLIC_BASE_URL,
+  });
   await app.register(replyTemplatesRoutes, {
     templates: services.templates,
     publicBaseUrl: env.PUBLIC_BASE_URL,

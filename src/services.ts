@@ -19,6 +19,8 @@ import { createIdempotencyRepository } from './modules/idempotency/idempotency.r
 import { createIdempotencyService } from './modules/idempotency/idempotency.service.js';
 import { createReplyTemplatesRepository } from './modules/reply-templates/reply-templates.repository.js';
 import { createReplyTemplatesService } from './modules/reply-templates/reply-templates.service.js';
+import { createResolutionsRepository } from './modules/resolutions/resolutions.repository.js';
+import { createResolutionsService } from './modules/resolutions/resolutions.service.js';
 import { createSettingsRepository } from './modules/settings/settings.repository.js';
 import { createSettingsService, type VersionedSettings } from './modules/settings/settings.service.js';
 import {
@@ -76,6 +78,7 @@ export function createServices(deps: {
     settings: createSettingsRepository(db),
     followUps: createFollowUpsRepository(db),
     replyTemplates: createReplyTemplatesRepository(db),
+    resolutions: createResolutionsRepository(db),
   };
   const settings = createSettingsService({
     db,
@@ -156,6 +159,16 @@ export function createServices(deps: {
     followUps: followUpScheduler,
     templates,
   });
+  const resolutions = createResolutionsService({
+    db,
+    resolutions: repositories.resolutions,
+    complaints: repositories.complaints,
+    transitions: complaints,
+    deadlines,
+    events: repositories.events,
+    settingsOf: (tenantId, tx) => settings.current(tenantId, tx),
+    clock,
+  });
   const events = createEventsService({ events: repositories.events });
   const webhooks = createWebhooksService({
     db,
@@ -183,6 +196,7 @@ export function createServices(deps: {
     webhooks,
     settings,
     templates,
+    resolutions,
   };
 }
 
