@@ -19,6 +19,7 @@ import type { DeadlineQueue } from './modules/deadlines/deadline-queue.js';
 import { deadlinesRoutes } from './modules/deadlines/deadlines.routes.js';
 import { escalationsRoutes } from './modules/escalations/escalations.routes.js';
 import { eventsRoutes } from './modules/events/events.routes.js';
+import { followUpsRoutes } from './modules/follow-ups/follow-ups.routes.js';
 import { healthRoutes } from './modules/health/health.routes.js';
 import { metricsRoutes } from './modules/health/metrics.routes.js';
 import { replyTemplatesRoutes } from './modules/reply-templates/reply-templates.routes.js';
@@ -124,6 +125,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     complaints,
     publicBaseUrl: env.PUBLIC_BASE_URL,
   });
+  await app.register(followUpsRoutes, { followUps: services.followUps });
   await app.register(replyTemplatesRoutes, {
     templates: services.templates,
     publicBaseUrl: env.PUBLIC_BASE_URL,

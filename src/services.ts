@@ -15,6 +15,7 @@ import { createEventsRepository } from './modules/events/events.repository.js';
 import { createEventsService } from './modules/events/events.service.js';
 import { createFollowUpScheduler } from './modules/follow-ups/follow-up-scheduler.js';
 import { createFollowUpsRepository } from './modules/follow-ups/follow-ups.repository.js';
+import { createFollowUpsService } from './modules/follow-ups/follow-ups.service.js';
 import { createIdempotencyRepository } from './modules/idempotency/idempotency.repository.js';
 import { createIdempotencyService } from './modules/idempotency/idempotency.service.js';
 import { createReplyTemplatesRepository } from './modules/reply-templates/reply-templates.repository.js';
@@ -169,6 +170,18 @@ export function createServices(deps: {
     settingsOf: (tenantId, tx) => settings.current(tenantId, tx),
     clock,
   });
+  const followUps = createFollowUpsService({
+    db,
+    followUps: repositories.followUps,
+    scheduler: followUpScheduler,
+    complaints: repositories.complaints,
+    transitions: complaints,
+    deadlines,
+    escalations,
+    events: repositories.events,
+    maxAttemptsOf: async (tenantId, tx) => (await settings.current(tenantId, tx)).followUpMaxAttempts,
+    clock,
+  });
   const events = createEventsService({ events: repositories.events });
   const webhooks = createWebhooksService({
     db,
@@ -197,6 +210,7 @@ export function createServices(deps: {
     settings,
     templates,
     resolutions,
+    followUps,
   };
 }
 
