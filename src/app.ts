@@ -23,6 +23,7 @@ import { followUpsRoutes } from './modules/follow-ups/follow-ups.routes.js';
 import { healthRoutes } from './modules/health/health.routes.js';
 import { metricsRoutes } from './modules/health/metrics.routes.js';
 import { replyTemplatesRoutes } from './modules/reply-templates/reply-templates.routes.js';
+import { reportsRoutes } from './modules/reports/reports.routes.js';
 import { resolutionsRoutes } from './modules/resolutions/resolutions.routes.js';
 import { settingsRoutes } from './modules/settings/settings.routes.js';
 import { slaPoliciesRoutes } from './modules/sla-policies/sla-policies.routes.js';
@@ -126,6 +127,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     publicBaseUrl: env.PUBLIC_BASE_URL,
   });
   await app.register(followUpsRoutes, { followUps: services.followUps });
+  await app.register(reportsRoutes, { reports: services.reports });
   await app.register(replyTemplatesRoutes, {
     templates: services.templates,
     publicBaseUrl: env.PUBLIC_BASE_URL,

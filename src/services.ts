@@ -20,6 +20,8 @@ import { createIdempotencyRepository } from './modules/idempotency/idempotency.r
 import { createIdempotencyService } from './modules/idempotency/idempotency.service.js';
 import { createReplyTemplatesRepository } from './modules/reply-templates/reply-templates.repository.js';
 import { createReplyTemplatesService } from './modules/reply-templates/reply-templates.service.js';
+import { createReportsRepository } from './modules/reports/reports.repository.js';
+import { createReportsService } from './modules/reports/reports.service.js';
 import { createResolutionsRepository } from './modules/resolutions/resolutions.repository.js';
 import { createResolutionsService } from './modules/resolutions/resolutions.service.js';
 import { createSettingsRepository } from './modules/settings/settings.repository.js';
@@ -80,6 +82,7 @@ export function createServices(deps: {
     followUps: createFollowUpsRepository(db),
     replyTemplates: createReplyTemplatesRepository(db),
     resolutions: createResolutionsRepository(db),
+    reports: createReportsRepository(db),
   };
   const settings = createSettingsService({
     db,
@@ -182,6 +185,11 @@ export function createServices(deps: {
     maxAttemptsOf: async (tenantId, tx) => (await settings.current(tenantId, tx)).followUpMaxAttempts,
     clock,
   });
+  const reports = createReportsService({
+    reports: repositories.reports,
+    timeZoneOf: async (tenantId, tx) => (await settings.current(tenantId, tx)).timeZone,
+    clock,
+  });
   const events = createEventsService({ events: repositories.events });
   const webhooks = createWebhooksService({
     db,
@@ -211,6 +219,7 @@ export function createServices(deps: {
     templates,
     resolutions,
     followUps,
+    reports,
   };
 }
 
