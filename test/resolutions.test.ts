@@ -436,6 +436,31 @@ describe('pre-refunds', () => {
     expect(listed.data).toHaveLength(1);
   });
 
+  it('plans the verification from the default target for a policy stored before the kind existed', async () => {
+    const own = await createTestTenant(t.tenancy);
+    // As migration 0012 finds policies written earlier: no preRefundVerification target.
+    await t.database.pool.query(
+      "update sla_policies set targets = targets - 'preRefundVerification' where tenant_id = $1",
+      [own.tenantId],
+    );
+    const [policy] = (await call(t.app, own.adminKey, { method: 'GET', url: '/v1/sla-policies' })).json()
+      .data;
+    expect(policy.targets.preRefundVerification).toEqual({ duration: 'P3D', clock: 'calendar' });
+    const complaint = (await post('/v1/complaints', complaintBody(), own.adminKey)).json();
+    const res = await post(
+      `/v1/complaints/${complaint.id}/pre-refunds`,
+      { amount: 50, currency: 'CNY', refundedBy: handler },
+      own.adminKey,
+    );
+    expect(res.statusCode, res.body).toBe(201);
+    const deadline = (
+      await call(t.app, own.adminKey, { method: 'GET', url: `/v1/complaints/${complaint.id}/deadlines` })
+    )
+      .json()
+      .data.find((d: { kind: string }) => d.kind === 'pre_refund_verification');
+    expect(deadline).toMatchObject({ targetDuration: 'P3D', status: 'pending' });
+  });
+
   it('refuses a pre-refund beyond the refunder’s own limit, bad input, and other tenants', async () => {
     const complaint = await investigating();
     const over = await post(`/v1/complaints/${complaint.id}/pre-refunds`, {
