@@ -19,8 +19,12 @@ import type { DeadlineQueue } from './modules/deadlines/deadline-queue.js';
 import { deadlinesRoutes } from './modules/deadlines/deadlines.routes.js';
 import { escalationsRoutes } from './modules/escalations/escalations.routes.js';
 import { eventsRoutes } from './modules/events/events.routes.js';
+import { followUpsRoutes } from './modules/follow-ups/follow-ups.routes.js';
 import { healthRoutes } from './modules/health/health.routes.js';
 import { metricsRoutes } from './modules/health/metrics.routes.js';
+import { replyTemplatesRoutes } from './modules/reply-templates/reply-templates.routes.js';
+import { reportsRoutes } from './modules/reports/reports.routes.js';
+import { resolutionsRoutes } from './modules/resolutions/resolutions.routes.js';
 import { settingsRoutes } from './modules/settings/settings.routes.js';
 import { slaPoliciesRoutes } from './modules/sla-policies/sla-policies.routes.js';
 import { tenancyRoutes } from './modules/tenancy/tenancy.routes.js';
@@ -117,6 +121,17 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   await app.register(eventsRoutes, { events });
   await app.register(settingsRoutes, { settings: services.settings });
   await app.register(webhooksRoutes, { webhooks, publicBaseUrl: env.PUBLIC_BASE_URL });
+  await app.register(resolutionsRoutes, {
+    resolutions: services.resolutions,
+    complaints,
+    publicBaseUrl: env.PUBLIC_BASE_URL,
+  });
+  await app.register(followUpsRoutes, { followUps: services.followUps });
+  await app.register(reportsRoutes, { reports: services.reports });
+  await app.register(replyTemplatesRoutes, {
+    templates: services.templates,
+    publicBaseUrl: env.PUBLIC_BASE_URL,
+  });
 
   return app;
 }

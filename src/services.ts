@@ -13,8 +13,17 @@ import { createEscalationsRepository } from './modules/escalations/escalations.r
 import { createEscalationsService } from './modules/escalations/escalations.service.js';
 import { createEventsRepository } from './modules/events/events.repository.js';
 import { createEventsService } from './modules/events/events.service.js';
+import { createFollowUpScheduler } from './modules/follow-ups/follow-up-scheduler.js';
+import { createFollowUpsRepository } from './modules/follow-ups/follow-ups.repository.js';
+import { createFollowUpsService } from './modules/follow-ups/follow-ups.service.js';
 import { createIdempotencyRepository } from './modules/idempotency/idempotency.repository.js';
 import { createIdempotencyService } from './modules/idempotency/idempotency.service.js';
+import { createReplyTemplatesRepository } from './modules/reply-templates/reply-templates.repository.js';
+import { createReplyTemplatesService } from './modules/reply-templates/reply-templates.service.js';
+import { createReportsRepository } from './modules/reports/reports.repository.js';
+import { createReportsService } from './modules/reports/reports.service.js';
+import { createResolutionsRepository } from './modules/resolutions/resolutions.repository.js';
+import { createResolutionsService } from './modules/resolutions/resolutions.service.js';
 import { createSettingsRepository } from './modules/settings/settings.repository.js';
 import { createSettingsService, type VersionedSettings } from './modules/settings/settings.service.js';
 import {
@@ -70,6 +79,10 @@ export function createServices(deps: {
     escalations: createEscalationsRepository(db),
     webhooks: createWebhooksRepository(db),
     settings: createSettingsRepository(db),
+    followUps: createFollowUpsRepository(db),
+    replyTemplates: createReplyTemplatesRepository(db),
+    resolutions: createResolutionsRepository(db),
+    reports: createReportsRepository(db),
   };
   const settings = createSettingsService({
     db,
@@ -107,11 +120,31 @@ export function createServices(deps: {
     clock,
   });
 
+  const templates = createReplyTemplatesService({
+    db,
+    templates: repositories.replyTemplates,
+    complaints: repositories.complaints,
+    deadlines: repositories.deadlines,
+    timeZoneOf: async (tenantId, tx) => (await settings.current(tenantId, tx)).timeZone,
+    clock,
+  });
+  const followUpScheduler = createFollowUpScheduler({
+    followUps: repositories.followUps,
+    deadlines,
+    complaints: repositories.complaints,
+    events: repositories.events,
+    clock,
+  });
+
   const tenancy = createTenancyService({
     db,
     repository: repositories.tenancy,
     clock,
-    onTenantCreated: (tenantId, tx) => policies.createDefaultPolicy(tenantId, tx),
+    // A new tenant starts on the seed values: the default SLA policy and the seed reply templates.
+    onTenantCreated: async (tenantId, tx) => {
+      await policies.createDefaultPolicy(tenantId, tx);
+      await templates.seedDefaults(tenantId, tx);
+    },
     onBackgroundError: (error) => deps.onBackgroundError?.(error, 'recording API key use'),
     keyCache,
   });
@@ -127,6 +160,35 @@ export function createServices(deps: {
     deadlines,
     clock,
     escalations,
+    followUps: followUpScheduler,
+    templates,
+  });
+  const resolutions = createResolutionsService({
+    db,
+    resolutions: repositories.resolutions,
+    complaints: repositories.complaints,
+    transitions: complaints,
+    deadlines,
+    events: repositories.events,
+    settingsOf: (tenantId, tx) => settings.current(tenantId, tx),
+    clock,
+  });
+  const followUps = createFollowUpsService({
+    db,
+    followUps: repositories.followUps,
+    scheduler: followUpScheduler,
+    complaints: repositories.complaints,
+    transitions: complaints,
+    deadlines,
+    escalations,
+    events: repositories.events,
+    maxAttemptsOf: async (tenantId, tx) => (await settings.current(tenantId, tx)).followUpMaxAttempts,
+    clock,
+  });
+  const reports = createReportsService({
+    reports: repositories.reports,
+    timeZoneOf: async (tenantId, tx) => (await settings.current(tenantId, tx)).timeZone,
+    clock,
   });
   const events = createEventsService({ events: repositories.events });
   const webhooks = createWebhooksService({
@@ -154,6 +216,10 @@ export function createServices(deps: {
     events,
     webhooks,
     settings,
+    templates,
+    resolutions,
+    followUps,
+    reports,
   };
 }
 

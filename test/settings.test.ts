@@ -33,6 +33,7 @@ describe('/v1/settings/workflow', () => {
       collectiveThreshold: 3,
       repeatWindowDays: 30,
       followUpMaxAttempts: 3,
+      timeZone: 'Asia/Shanghai',
       roles: ['handler', 'team_lead', 'department_manager', 'general_manager'],
       approvalLimits: [
         { role: 'handler', currency: 'CNY', maxAmount: 500 },
@@ -80,6 +81,7 @@ describe('/v1/settings/workflow', () => {
       { collectiveThreshold: 1 },
       { repeatWindowDays: 0 },
       { followUpMaxAttempts: 21 },
+      { timeZone: 'Mars/Olympus' },
       { roles: [] },
       { approvalLimits: [{ role: 'intern', currency: 'CNY', maxAmount: 10 }] },
       { approvalLimits: [{ role: 'handler', currency: 'yuan', maxAmount: 10 }] },

@@ -144,6 +144,7 @@ describe('/v1/sla-policies', () => {
           followUp: { duration: 'PT24H', clock: 'calendar' },
           majorReport: { duration: 'PT24H', clock: 'calendar' },
           progressUpdate: { duration: 'PT4H', clock: 'calendar' },
+          preRefundVerification: { duration: 'P3D', clock: 'calendar' },
         },
       }),
     ]);

@@ -34,7 +34,7 @@ const descriptions: Record<number, string> = {
   412: 'If-Match does not match the current ETag (precondition_failed).',
   413: 'Request body too large (payload_too_large).',
   415: 'Unsupported Content-Type (unsupported_media_type).',
-  422: 'Idempotency-Key reused with a different request (idempotency_key_reused), or a webhook URL that resolves to a non-public address (webhook_url_refused).',
+  422: 'A well-formed request the rules refuse (see `code`): idempotency_key_reused, webhook_url_refused, template_variable_missing, unknown_role, approver_not_authorised, approval_limit_unreachable, pre_refund_over_limit, approver_is_proposer.',
   428: 'If-Match header required (precondition_required).',
   429: 'Rate limit exceeded; see Retry-After (rate_limited).',
 };

@@ -115,6 +115,32 @@ export class ConflictError extends AppError {
   }
 }
 
+/** A well-formed request the current rules refuse (an approver above their limit, an unknown role). */
+export class UnprocessableError extends AppError {
+  readonly status = 422;
+  readonly title: string;
+  constructor(
+    readonly code: string,
+    title: string,
+    options: AppErrorOptions,
+  ) {
+    super(options);
+    this.title = title;
+  }
+}
+
+export class TemplateVariableMissingError extends AppError {
+  readonly code = 'template_variable_missing';
+  readonly status = 422;
+  readonly title = 'Reply template variable missing';
+  constructor(variable: string, template: string) {
+    super({
+      detail: `Template '${truncate(template)}' uses '{{${truncate(variable)}}}', which has no value here; supply it in \`variables\` or fix the template.`,
+      extensions: { variable },
+    });
+  }
+}
+
 export class IdempotencyKeyReusedError extends AppError {
   readonly code = 'idempotency_key_reused';
   readonly status = 422;

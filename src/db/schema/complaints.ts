@@ -119,6 +119,9 @@ export const communications = pgTable(
     contactMade: boolean('contact_made').notNull(),
     occurredAt: instant('occurred_at').notNull(),
     recordedBy: jsonb('recorded_by').$type<ActorRecord>().notNull(),
+    /** The reply template the text came from, and the version of it that was used. */
+    templateId: uuid('template_id'),
+    templateVersion: integer('template_version'),
     createdAt: instant('created_at').notNull().defaultNow(),
   },
   (table) => [index('communications_complaint_idx').on(table.tenantId, table.complaintId, table.occurredAt)],

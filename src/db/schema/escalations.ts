@@ -4,8 +4,11 @@ import { instant } from './columns.js';
 import { type ActorRecord, complaintIdColumn } from './complaints.js';
 import { tenantIdColumn } from './tenancy.js';
 
-/** Why a complaint went up a level: a missed deadline, a major complaint at intake, or a handler. */
-export const escalationTrigger = pgEnum('escalation_trigger', ['breach', 'major', 'manual']);
+/**
+ * Why a complaint went up a level: a missed deadline, a major complaint, a handler, or a customer
+ * unsatisfied at the follow-up visit.
+ */
+export const escalationTrigger = pgEnum('escalation_trigger', ['breach', 'major', 'manual', 'unsatisfied']);
 
 /** Who hears of an escalation to a level (DOMAIN §4: team lead, department manager, crisis team). */
 export interface EscalationTarget {

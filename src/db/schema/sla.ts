@@ -27,6 +27,7 @@ export const deadlineKind = pgEnum('deadline_kind', [
   'follow_up',
   'major_report',
   'progress_update',
+  'pre_refund_verification',
 ]);
 
 export const deadlineStatus = pgEnum('deadline_status', [
@@ -76,6 +77,7 @@ export interface StoredTargets {
   followUp: StoredTarget;
   majorReport: StoredTarget;
   progressUpdate: StoredTarget;
+  preRefundVerification: StoredTarget;
 }
 
 /** Who hears of an escalation, per level (1 team lead, 2 department manager, 3 crisis team). */

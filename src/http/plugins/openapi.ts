@@ -110,6 +110,20 @@ export const openapiPlugin = fp(
               'Signed webhook subscriptions, their delivery log and redelivery (scope `webhooks:manage`)',
           },
           {
+            name: 'resolutions',
+            description:
+              'Resolution options, approval by the approval matrix, the customer’s choice, execution, and pre-refunds',
+          },
+          {
+            name: 'reply-templates',
+            description: 'Shared reply wording per locale, rendered against a complaint (统一回复口径)',
+          },
+          { name: 'follow-ups', description: 'Follow-up visits after resolution and their outcomes (回访)' },
+          {
+            name: 'reports',
+            description: 'The daily inventory and SLA compliance with satisfaction (scope `reports:read`)',
+          },
+          {
             name: 'settings',
             description: 'Workflow rules of the tenant: acceptance, major complaints, follow-ups, approvals',
           },

@@ -53,6 +53,10 @@ export function toCommunicationView(row: CommunicationRow): CommunicationView {
     contactMade: row.contactMade,
     occurredAt: iso(row.occurredAt),
     recordedBy: row.recordedBy,
+    template:
+      row.templateId !== null && row.templateVersion !== null
+        ? { id: row.templateId, version: row.templateVersion }
+        : null,
     createdAt: iso(row.createdAt),
   };
 }

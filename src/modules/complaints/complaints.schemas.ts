@@ -8,6 +8,7 @@ import {
 import { instantSchema } from '../../http/instant.js';
 import { commaSeparatedEnum } from '../../http/query-params.js';
 import { nextDeadlineSchema } from '../deadlines/deadline-views.js';
+import { templateVariablesSchema } from '../reply-templates/reply-templates.schemas.js';
 import { COMPLAINT_STATUSES } from './complaint-status.js';
 
 export const METADATA_MAX_BYTES = 16_384;
@@ -124,7 +125,18 @@ export const createCommunicationBody = z
   .strictObject({
     direction: directionSchema,
     channel: channelSchema,
-    body: text(20_000),
+    body: text(20_000)
+      .optional()
+      .describe(
+        'What was said or sent. Leave out with `templateId` to send the template rendered for this complaint.',
+      ),
+    templateId: z
+      .uuid()
+      .optional()
+      .describe('The reply template the text comes from; the communication records the version used.'),
+    variables: templateVariablesSchema
+      .optional()
+      .describe('Values for template variables the complaint does not supply (with `templateId`).'),
     contactMade: z.boolean().describe('True when the customer was actually reached (not a missed call).'),
     occurredAt: instant.optional().describe('Defaults to now.'),
     nextUpdateBy: instant
@@ -132,6 +144,14 @@ export const createCommunicationBody = z
       .describe(
         'For outbound contact: when the handler promised the customer the next update (确定下次回复的时间).',
       ),
+  })
+  .superRefine((body, ctx) => {
+    if (body.body === undefined && body.templateId === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['body'], message: 'is required unless templateId is given' });
+    }
+    if (body.variables !== undefined && body.templateId === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['variables'], message: 'only applies with templateId' });
+    }
   })
   .meta({ id: 'CommunicationCreate' });
 
@@ -210,6 +230,10 @@ export const communicationSchema = z
     contactMade: z.boolean(),
     occurredAt: z.string(),
     recordedBy: actorSchema,
+    template: z
+      .object({ id: z.uuid(), version: z.number().int() })
+      .nullable()
+      .describe('The reply template the text came from, and its version then.'),
     createdAt: z.string(),
   })
   .meta({ id: 'Communication' });

@@ -19,6 +19,9 @@ import type { DeadlineEffects, DeadlinesService } from '../deadlines/deadlines.s
 import { MAJOR_COMPLAINT_LEVEL } from '../escalations/escalation-levels.js';
 import type { ComplaintEventType } from '../events/event-types.js';
 import { type EventsRepository, newEventId } from '../events/events.repository.js';
+import type { FollowUpFlags } from '../follow-ups/follow-up-exemptions.js';
+import type { FollowUpScheduler } from '../follow-ups/follow-up-scheduler.js';
+import type { ReplyTemplatesService } from '../reply-templates/reply-templates.service.js';
 import {
   allowedTransitions,
   canTransition,
@@ -28,6 +31,7 @@ import {
 } from './complaint-status.js';
 import { complaintEtag, toCommunicationView, toComplaintView } from './complaint-views.js';
 import type {
+  CommunicationRow,
   ComplaintChanges,
   ComplaintFilters,
   ComplaintRow,
@@ -80,6 +84,10 @@ export function createComplaintsService(deps: {
     escalateMajor(complaint: ComplaintRow, actor: ActorRecord, tx: Tx): Promise<ComplaintRow>;
     recordMajorAtIntake(complaint: ComplaintRow, actor: ActorRecord, tx: Tx): Promise<void>;
   };
+  /** Resolving schedules the follow-up visit (or records why none); leaving resolved cancels it. */
+  followUps: Pick<FollowUpScheduler, 'onResolved' | 'announce' | 'onLeftResolved'>;
+  /** A communication written from a reply template gets its text and version from here. */
+  templates: Pick<ReplyTemplatesService, 'renderForCommunication'>;
 }) {
   const { db, complaints, clock, events, deadlines } = deps;
 
@@ -121,6 +129,7 @@ export function createComplaintsService(deps: {
     to: ComplaintRow['status'],
     reason: string | null,
     tx: Tx,
+    followUpFlags: FollowUpFlags = {},
   ): Promise<{ updated: ComplaintRow; effects: DeadlineEffects }> {
     const from = current.status;
     const now = clock.now();
@@ -136,6 +145,12 @@ export function createComplaintsService(deps: {
       tx,
     );
     const effects = await deadlines.onTransition(updated, from, to, context.actor, tx);
+    // Written before the status event so its complaint shows the visit as the next deadline;
+    // announced after it, so consumers hear of the resolution first.
+    const followUp =
+      to === 'resolved' ? await deps.followUps.onResolved(context, updated, followUpFlags, tx) : null;
+    if (followUp?.kind === 'scheduled') effects.toArm.push(followUp.deadline);
+    if (from === 'resolved') await deps.followUps.onLeftResolved(context, updated, tx);
     const view = toComplaintView(
       updated,
       (await deadlines.nextPendingFor(context.tenantId, [updated.id], tx)).get(updated.id),
@@ -143,7 +158,127 @@ export function createComplaintsService(deps: {
     await emit(context, updated, 'complaint.status_changed', now, { complaint: view, from, to, reason }, tx);
     if (reopened)
       await emit(context, updated, 'complaint.reopened', now, { complaint: view, from, reason }, tx);
+    if (followUp) await deps.followUps.announce(context, updated, followUp, tx);
     return { updated, effects };
+  }
+
+  /** Checks a status change against the life cycle and applies it; the caller holds the row lock. */
+  async function transitionInTx(
+    context: ActingContext,
+    current: ComplaintRow,
+    input: TransitionInput,
+    tx: Tx,
+    followUpFlags: FollowUpFlags = {},
+  ): Promise<{ updated: ComplaintRow; effects: DeadlineEffects }> {
+    const from = current.status;
+    if (!canTransition(from, input.to)) {
+      const allowed = allowedTransitions(from);
+      throw new ConflictError('invalid_transition', 'Status change not allowed', {
+        detail: `Complaint '${current.reference}' is '${from}' and cannot move to '${input.to}'; allowed: ${
+          allowed.length ? allowed.join(', ') : 'none (final status)'
+        }.`,
+        extensions: { currentStatus: from, allowedTransitions: allowed },
+      });
+    }
+    if (transitionNeedsReason(from, input.to) && !input.reason) {
+      throw new ValidationError([
+        { field: 'body.reason', message: `is required to move from '${from}' to '${input.to}'` },
+      ]);
+    }
+    return applyTransition(context, current, input.to, input.reason ?? null, tx, followUpFlags);
+  }
+
+  /**
+   * Records a contact with the customer inside the caller's transaction, which holds the
+   * complaint's row lock: the communication (its text rendered from a reply template when it
+   * cites one without a body), its timeline entry and event, and what it does to deadlines.
+   */
+  async function recordCommunicationInTx(
+    context: ActingContext,
+    complaint: ComplaintRow,
+    input: CreateCommunicationInput,
+    tx: Tx,
+  ): Promise<{ communication: CommunicationRow; effects: DeadlineEffects }> {
+    const now = clock.now();
+    const occurredAt = input.occurredAt ? new Date(input.occurredAt) : now;
+    if (occurredAt.getTime() > now.getTime() + CLOCK_SKEW_MS) {
+      throw new ValidationError([{ field: 'body.occurredAt', message: 'must not be in the future' }]);
+    }
+    const nextUpdateBy = input.nextUpdateBy ? new Date(input.nextUpdateBy) : null;
+    if (nextUpdateBy && (input.direction !== 'outbound' || nextUpdateBy.getTime() <= now.getTime())) {
+      throw new ValidationError([
+        { field: 'body.nextUpdateBy', message: 'must be a future time, on an outbound communication' },
+      ]);
+    }
+    if (occurredAt.getTime() < complaint.receivedAt.getTime() - CLOCK_SKEW_MS) {
+      throw new ValidationError([
+        { field: 'body.occurredAt', message: 'must not be before the complaint was received' },
+      ]);
+    }
+    const rendered = input.templateId
+      ? await deps.templates.renderForCommunication(complaint, input.templateId, input.variables ?? {}, tx)
+      : null;
+    const body = input.body ?? rendered!.body;
+    const communication = await complaints.insertCommunication(
+      {
+        id: newId(),
+        tenantId: context.tenantId,
+        complaintId: complaint.id,
+        direction: input.direction,
+        channel: input.channel,
+        body,
+        contactMade: input.contactMade,
+        occurredAt,
+        recordedBy: context.actor,
+        templateId: rendered?.templateId ?? null,
+        templateVersion: rendered?.templateVersion ?? null,
+        createdAt: now,
+      },
+      tx,
+    );
+    await complaints.appendTimeline(
+      [
+        timelineEntry(context, complaint.id, 'communication.recorded', now, {
+          data: {
+            communicationId: communication.id,
+            direction: input.direction,
+            channel: input.channel,
+            contactMade: input.contactMade,
+            occurredAt: occurredAt.toISOString(),
+            body,
+            nextUpdateBy: nextUpdateBy?.toISOString() ?? null,
+            template: rendered ? { id: rendered.templateId, version: rendered.templateVersion } : null,
+          },
+        }),
+      ],
+      tx,
+    );
+    await emit(
+      context,
+      complaint,
+      'communication.recorded',
+      now,
+      { communication: toCommunicationView(communication) },
+      tx,
+    );
+    const effects = await deadlines.onCommunication(
+      complaint,
+      { ...communication, nextUpdateBy },
+      context.actor,
+      tx,
+    );
+    // The customer's reply ends the wait: handling resumes, and with it the paused clocks.
+    if (input.direction === 'inbound' && complaint.status === 'awaiting_customer') {
+      const resumed = await applyTransition(
+        { tenantId: context.tenantId, actor: SYSTEM_ACTOR },
+        complaint,
+        'investigating',
+        'The customer replied',
+        tx,
+      );
+      effects.toArm.push(...resumed.effects.toArm);
+    }
+    return { communication, effects };
   }
 
   function timelineEntry(
@@ -368,28 +503,7 @@ export function createComplaintsService(deps: {
         if (ifMatch && !ifMatchSatisfied(ifMatch, complaintEtag(current))) {
           throw new PreconditionFailedError('Complaint', key, complaintEtag(current));
         }
-        const from = current.status;
-        if (!canTransition(from, input.to)) {
-          const allowed = allowedTransitions(from);
-          throw new ConflictError('invalid_transition', 'Status change not allowed', {
-            detail: `Complaint '${current.reference}' is '${from}' and cannot move to '${input.to}'; allowed: ${
-              allowed.length ? allowed.join(', ') : 'none (final status)'
-            }.`,
-            extensions: { currentStatus: from, allowedTransitions: allowed },
-          });
-        }
-        if (transitionNeedsReason(from, input.to) && !input.reason) {
-          throw new ValidationError([
-            { field: 'body.reason', message: `is required to move from '${from}' to '${input.to}'` },
-          ]);
-        }
-        const { updated, effects } = await applyTransition(
-          context,
-          current,
-          input.to,
-          input.reason ?? null,
-          tx,
-        );
+        const { updated, effects } = await transitionInTx(context, current, input, tx);
         return { state: await stateOf(updated, tx), effects };
       });
       await deadlines.arm(result.effects);
@@ -398,87 +512,18 @@ export function createComplaintsService(deps: {
 
     /** Records a contact with the customer, inbound or outbound, on the complaint's record. */
     async recordCommunication(context: ActingContext, key: string, input: CreateCommunicationInput) {
-      const now = clock.now();
-      const occurredAt = input.occurredAt ? new Date(input.occurredAt) : now;
-      if (occurredAt.getTime() > now.getTime() + CLOCK_SKEW_MS) {
-        throw new ValidationError([{ field: 'body.occurredAt', message: 'must not be in the future' }]);
-      }
-      const nextUpdateBy = input.nextUpdateBy ? new Date(input.nextUpdateBy) : null;
-      if (nextUpdateBy && (input.direction !== 'outbound' || nextUpdateBy.getTime() <= now.getTime())) {
-        throw new ValidationError([
-          { field: 'body.nextUpdateBy', message: 'must be a future time, on an outbound communication' },
-        ]);
-      }
       const result = await db.transaction(async (tx) => {
         // The row lock orders communications with concurrent status changes on the same complaint.
         const complaint = await complaints.findByKey(context.tenantId, key, { forUpdate: true }, tx);
         if (!complaint) throw new NotFoundError('Complaint', key);
-        if (occurredAt.getTime() < complaint.receivedAt.getTime() - CLOCK_SKEW_MS) {
-          throw new ValidationError([
-            { field: 'body.occurredAt', message: 'must not be before the complaint was received' },
-          ]);
-        }
-        const communication = await complaints.insertCommunication(
-          {
-            id: newId(),
-            tenantId: context.tenantId,
-            complaintId: complaint.id,
-            direction: input.direction,
-            channel: input.channel,
-            body: input.body,
-            contactMade: input.contactMade,
-            occurredAt,
-            recordedBy: context.actor,
-            createdAt: now,
-          },
-          tx,
-        );
-        await complaints.appendTimeline(
-          [
-            timelineEntry(context, complaint.id, 'communication.recorded', now, {
-              data: {
-                communicationId: communication.id,
-                direction: input.direction,
-                channel: input.channel,
-                contactMade: input.contactMade,
-                occurredAt: occurredAt.toISOString(),
-                body: input.body,
-                nextUpdateBy: nextUpdateBy?.toISOString() ?? null,
-              },
-            }),
-          ],
-          tx,
-        );
-        await emit(
-          context,
-          complaint,
-          'communication.recorded',
-          now,
-          { communication: toCommunicationView(communication) },
-          tx,
-        );
-        const effects = await deadlines.onCommunication(
-          complaint,
-          { ...communication, nextUpdateBy },
-          context.actor,
-          tx,
-        );
-        // The customer's reply ends the wait: handling resumes, and with it the paused clocks.
-        if (input.direction === 'inbound' && complaint.status === 'awaiting_customer') {
-          const resumed = await applyTransition(
-            { tenantId: context.tenantId, actor: SYSTEM_ACTOR },
-            complaint,
-            'investigating',
-            'The customer replied',
-            tx,
-          );
-          effects.toArm.push(...resumed.effects.toArm);
-        }
-        return { communication, effects };
+        return recordCommunicationInTx(context, complaint, input, tx);
       });
       await deadlines.arm(result.effects);
       return result.communication;
     },
+
+    transitionInTx,
+    recordCommunicationInTx,
 
     /** The complaint's history, oldest first. */
     async timeline(tenantId: string, key: string, query: { limit: number; cursor?: string | undefined }) {

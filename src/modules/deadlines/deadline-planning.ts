@@ -8,7 +8,12 @@ import {
   NoOpenTimeError,
 } from '../calendars/business-time.js';
 import { addPolicyDuration } from '../calendars/policy-duration.js';
-import { type DeadlineKind, isOnlineChannel, targetOfKind } from '../sla-policies/sla-targets.js';
+import {
+  type DeadlineKind,
+  isOnlineChannel,
+  targetOfKind,
+  withDefaultTargets,
+} from '../sla-policies/sla-targets.js';
 
 /**
  * Pure deadline arithmetic: which deadlines a complaint gets, when each falls due and warns,
@@ -81,7 +86,8 @@ export function planDeadline(input: {
 
 function planOnCalendar(input: Parameters<typeof planDeadline>[0]): PlannedDeadline {
   const { kind, startsAt, policy, calendar } = input;
-  const target = policy.targets[targetOfKind[kind]];
+  // A policy stored before a kind existed has no target for it: the default applies.
+  const target = withDefaultTargets(policy.targets)[targetOfKind[kind]];
   const clock = target.clock;
   // On a calendar clock the policy calendar plays no part: its days are 24 real hours.
   const dueAt =

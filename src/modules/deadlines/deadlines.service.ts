@@ -11,7 +11,7 @@ import { isFinished, isResolvedOrFinished } from '../complaints/complaint-status
 import type { ComplaintRow, ComplaintsRepository } from '../complaints/complaints.repository.js';
 import { type EventsRepository, newEventId } from '../events/events.repository.js';
 import type { GoverningPolicy } from '../sla-policies/sla-policies.service.js';
-import { type DeadlineKind, isOnlineChannel } from '../sla-policies/sla-targets.js';
+import { DEADLINE_KINDS, type DeadlineKind, isOnlineChannel } from '../sla-policies/sla-targets.js';
 import {
   intakeKinds,
   type PlannedDeadline,
@@ -36,6 +36,11 @@ const listCursorShape = z.tuple([z.iso.datetime(), z.uuid()]);
 const PAUSABLE: ReadonlySet<DeadlineKind> = new Set(['resolution', 'progress_update']);
 /** Kinds no automatic action meets; a handler records them done. */
 const MANUALLY_MET: ReadonlySet<DeadlineKind> = new Set(['major_report', 'follow_up']);
+/**
+ * Kinds owed whatever becomes of the complaint: money already paid back at once must be verified
+ * even when the customer withdraws or the complaint is closed.
+ */
+const OUTLIVES_COMPLAINT: ReadonlySet<DeadlineKind> = new Set(['pre_refund_verification']);
 
 type ComplaintRef = Pick<ComplaintRow, 'id' | 'tenantId' | 'reference' | 'channel' | 'category' | 'severity'>;
 
@@ -377,7 +382,8 @@ export function createDeadlinesService(deps: {
           await pause(current, tx);
           break;
         case 'resolved':
-          // The resolution reaches the customer: it answers them as well as resolving.
+          // The resolution reaches the customer: it answers them as well as resolving. The
+          // follow-up visit it may call for is the follow-ups module's to open (exemptions).
           await meet(
             complaint,
             current,
@@ -385,7 +391,6 @@ export function createDeadlinesService(deps: {
             actor,
             tx,
           );
-          toArm.push(...(await open(complaint, [{ kind: 'follow_up', startsAt: now }], tx)));
           break;
         case 'investigating':
           if (from === 'resolved' || from === 'closed') {
@@ -397,10 +402,58 @@ export function createDeadlinesService(deps: {
         case 'closed':
         case 'rejected':
         case 'withdrawn':
-          await cancel(current, 'all', tx);
+          await cancel(
+            current,
+            DEADLINE_KINDS.filter((kind) => !OUTLIVES_COMPLAINT.has(kind)),
+            tx,
+          );
           break;
       }
       return { toArm: toArm.filter((row) => row.status === 'pending') };
+    },
+
+    /**
+     * Opens deadlines of a complaint under the policy governing it now (a follow-up visit, a
+     * pre-refund verification), inside the caller's transaction; arm them after commit.
+     */
+    openDeadlines(
+      complaint: ComplaintRef,
+      requests: Array<{ kind: DeadlineKind; startsAt: Date; sourceId?: string | null }>,
+      tx: Queryable,
+    ): Promise<DeadlineRow[]> {
+      return open(complaint, requests, tx);
+    },
+
+    /**
+     * Meets one open deadline by the action that satisfies it (a follow-up outcome, a pre-refund
+     * verification), in the caller's transaction, which holds the complaint's row lock. Returns
+     * the deadline as it then stands; one already settled is left as it is.
+     */
+    async meetByAction(
+      complaint: ComplaintRef,
+      deadlineId: string,
+      actor: ActorRecord,
+      tx: Queryable,
+    ): Promise<DeadlineRow | undefined> {
+      const unmet = await deadlines.lockUnmetForComplaint(complaint.tenantId, complaint.id, tx);
+      const row = unmet.find((candidate) => candidate.id === deadlineId);
+      if (row) await meet(complaint, [row], [row.kind], actor, tx);
+      return deadlines.find(complaint.tenantId, deadlineId, tx);
+    },
+
+    /** Cancels the given open deadlines (a follow-up visit no longer owed). */
+    async cancelDeadlines(
+      complaint: Pick<ComplaintRef, 'id' | 'tenantId'>,
+      deadlineIds: string[],
+      tx: Queryable,
+    ): Promise<void> {
+      if (deadlineIds.length === 0) return;
+      const unmet = await deadlines.lockUnmetForComplaint(complaint.tenantId, complaint.id, tx);
+      await cancel(
+        unmet.filter((row) => deadlineIds.includes(row.id)),
+        'all',
+        tx,
+      );
     },
 
     /** A handler records a deadline no automatic action meets (a major-complaint report, a follow-up visit). */

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { escalationTrigger } from '../../db/schema/index.js';
 import { actorSchema } from '../complaints/complaints.schemas.js';
 
 export const ESCALATION_LEVELS = [1, 2, 3] as const;
@@ -44,8 +45,10 @@ export const escalationSchema = z
     level: z.number().int().min(1).max(3),
     previousLevel: z.number().int().min(0).max(2),
     trigger: z
-      .enum(['breach', 'major', 'manual'])
-      .describe('`breach`: a deadline fell due unmet; `major`: a major complaint; `manual`: a handler.'),
+      .enum(escalationTrigger.enumValues)
+      .describe(
+        '`breach`: a deadline fell due unmet; `major`: a major complaint; `manual`: a handler; `unsatisfied`: the customer was not satisfied at the follow-up visit.',
+      ),
     reason: z.string(),
     deadlineId: z.uuid().nullable().describe('The breached deadline, for `breach` escalations.'),
     targets: z.array(escalationTargetSchema),

@@ -55,7 +55,7 @@ export function createEscalationsService(deps: {
     complaint: ComplaintRow,
     input: {
       level: number;
-      trigger: 'major' | 'manual';
+      trigger: 'major' | 'manual' | 'unsatisfied';
       reason: string;
       actor: ActorRecord;
       writtenAtLevel: boolean;
@@ -147,6 +147,30 @@ export function createEscalationsService(deps: {
       await raise(
         complaint,
         { level: MAJOR_COMPLAINT_LEVEL, trigger: 'major', reason: MAJOR_REASON, actor, writtenAtLevel: true },
+        tx,
+      );
+    },
+
+    /**
+     * A customer unsatisfied at the follow-up visit takes the complaint one level up (at most
+     * {@link TOP_LEVEL}), in the transaction that reopened it; undefined when already at the top.
+     */
+    async escalateUnsatisfied(
+      complaint: ComplaintRow,
+      actor: ActorRecord,
+      reason: string,
+      tx: Queryable,
+    ): Promise<EscalationRow | undefined> {
+      if (complaint.escalationLevel >= TOP_LEVEL) return undefined;
+      return raise(
+        complaint,
+        {
+          level: complaint.escalationLevel + 1,
+          trigger: 'unsatisfied',
+          reason,
+          actor,
+          writtenAtLevel: false,
+        },
         tx,
       );
     },

@@ -26,6 +26,49 @@ export const EVENT_CATALOGUE = {
     subject: 'deadline',
     summary: 'A deadline was met (`late: true` when after its breach).',
   },
+  'resolution.proposed': {
+    subject: 'resolution',
+    summary: 'Resolution options were proposed; those above the proposer’s approval limit await an approver.',
+  },
+  'resolution.approved': {
+    subject: 'resolution',
+    summary: 'An authorised approver approved options awaiting approval.',
+  },
+  'resolution.rejected': {
+    subject: 'resolution',
+    summary: 'An authorised approver rejected options awaiting approval.',
+  },
+  'resolution.choice_recorded': {
+    subject: 'resolution',
+    summary: 'The customer chose an option, or declined them all.',
+  },
+  'resolution.executed': {
+    subject: 'resolution',
+    summary: 'The chosen option was carried out and the resolution notice sent; the complaint is resolved.',
+  },
+  'pre_refund.issued': {
+    subject: 'preRefund',
+    summary: 'The principal was refunded at once (预退费); its verification deadline started.',
+  },
+  'pre_refund.verified': {
+    subject: 'preRefund',
+    summary: 'A pre-refund was verified (confirmed or disputed), meeting its verification deadline.',
+  },
+  'follow_up.due': {
+    subject: 'followUp',
+    summary:
+      'A follow-up visit was scheduled and is now owed, by its `dueAt`: on resolution, or after an unreachable attempt.',
+  },
+  'follow_up.exempted': {
+    subject: 'exemption',
+    summary:
+      'A resolved complaint needs no follow-up visit (on the spot, sensitive, anonymous, …), with the reason.',
+  },
+  'follow_up.completed': {
+    subject: 'followUp',
+    summary:
+      'The outcome of a follow-up visit was recorded (satisfied, unsatisfied, unreachable or declined).',
+  },
   'webhook.disabled': {
     subject: 'webhook',
     summary: 'A webhook subscription stopped receiving: its endpoint answered 410, or failed for 5 days.',

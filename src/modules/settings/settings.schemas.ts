@@ -1,4 +1,4 @@
-import { Duration } from 'luxon';
+import { Duration, IANAZone } from 'luxon';
 import { z } from 'zod';
 
 /** Roles that approve resolutions, most junior first (DOMAIN §4, 按权限核决表审批). */
@@ -78,6 +78,14 @@ export const workflowSettingsSchema = z
       .max(20)
       .default(3)
       .describe('Follow-up visits tried when the customer is unreachable before giving up.'),
+    timeZone: z
+      .string()
+      .max(100)
+      .refine((zone) => IANAZone.isValidZone(zone), 'must be an IANA time zone such as Asia/Shanghai')
+      .default('Asia/Shanghai')
+      .describe(
+        'The tenant’s time zone: where its days start and end for the daily inventory and reports, and how reply templates write times.',
+      ),
     roles: z
       .array(z.string().trim().min(1).max(100))
       .min(1)

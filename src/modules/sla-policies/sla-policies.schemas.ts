@@ -4,7 +4,7 @@ import { channelSchema, severitySchema } from '../../modules/complaints/complain
 import { parseIsoDuration } from '../calendars/business-time.js';
 import { escalationTargetsSchema } from '../escalations/escalations.schemas.js';
 import type { PolicyRow } from './sla-policies.repository.js';
-import { DEADLINE_KINDS, TARGET_KEYS } from './sla-targets.js';
+import { DEADLINE_KINDS, TARGET_KEYS, withDefaultTargets } from './sla-targets.js';
 
 const MAX_DURATION_MS = 366 * 24 * 3_600_000;
 
@@ -38,7 +38,7 @@ const targetsInput = z
       z.ZodOptional<typeof targetSchema>
     >,
   )
-  .describe('Targets not given take the defaults (PT24H, PT4H, P5D business, PT24H, PT24H, PT4H).');
+  .describe('Targets not given take the defaults (PT24H, PT4H, P5D business, PT24H, PT24H, PT4H, P3D).');
 
 const matchSchema = z
   .strictObject({
@@ -153,7 +153,7 @@ export function toPolicyView(row: PolicyRow): z.output<typeof policySchema> {
     match: row.match,
     calendarId: row.calendarId,
     warnAt: row.warnAt,
-    targets: row.targets,
+    targets: withDefaultTargets(row.targets),
     escalationTargets: row.escalationTargets,
     isDefault: row.isDefault,
     active: row.active,

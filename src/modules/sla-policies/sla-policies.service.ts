@@ -18,7 +18,12 @@ import { intakeKinds, type PlannedDeadline, planDeadline } from '../deadlines/de
 import { type ComplaintFacts, selectPolicy } from './policy-matching.js';
 import type { PolicyRow, SlaPoliciesRepository } from './sla-policies.repository.js';
 import type { CreatePolicyInput, PreviewInput, UpdatePolicyInput } from './sla-policies.schemas.js';
-import { DEFAULT_ESCALATION_TARGETS, DEFAULT_TARGETS, DEFAULT_WARN_AT } from './sla-targets.js';
+import {
+  DEFAULT_ESCALATION_TARGETS,
+  DEFAULT_TARGETS,
+  DEFAULT_WARN_AT,
+  withDefaultTargets,
+} from './sla-targets.js';
 
 /** A policy together with the calendar its business clocks run on (null: around the clock). */
 export interface GoverningPolicy {
@@ -164,7 +169,10 @@ export function createSlaPoliciesService(deps: {
         return policies.update(
           tenantId,
           id,
-          { ...rest, ...(targets ? { targets: { ...current.targets, ...targets } } : {}) },
+          {
+            ...rest,
+            ...(targets ? { targets: { ...withDefaultTargets(current.targets), ...targets } } : {}),
+          },
           current.version + 1,
           clock.now(),
           tx,

@@ -1,6 +1,6 @@
 import type { StoredEscalationTargets, StoredTargets } from '../../db/schema/index.js';
 
-/** The six deadline kinds, in API (camelCase target) and storage (snake_case kind) spelling. */
+/** The deadline kinds, in API (camelCase target) and storage (snake_case kind) spelling. */
 export const TARGET_KEYS = [
   'firstContact',
   'onlineReply',
@@ -8,6 +8,7 @@ export const TARGET_KEYS = [
   'followUp',
   'majorReport',
   'progressUpdate',
+  'preRefundVerification',
 ] as const;
 export type TargetKey = (typeof TARGET_KEYS)[number];
 
@@ -18,6 +19,7 @@ export const DEADLINE_KINDS = [
   'follow_up',
   'major_report',
   'progress_update',
+  'pre_refund_verification',
 ] as const;
 export type DeadlineKind = (typeof DEADLINE_KINDS)[number];
 
@@ -28,6 +30,7 @@ export const kindOfTarget: Record<TargetKey, DeadlineKind> = {
   followUp: 'follow_up',
   majorReport: 'major_report',
   progressUpdate: 'progress_update',
+  preRefundVerification: 'pre_refund_verification',
 };
 
 export const targetOfKind = Object.fromEntries(
@@ -37,7 +40,8 @@ export const targetOfKind = Object.fromEntries(
 /**
  * The seed values (DOMAIN §3): first contact within 24 hours, online complaints answered within
  * 4 hours, resolution in 5 business days, a follow-up visit within 24 hours of resolution, major
- * complaints reported within 24 hours, and progress updates every 4 hours when promised or major.
+ * complaints reported within 24 hours, progress updates every 4 hours when promised or major, and
+ * a pre-refund verified within 3 days (3日内查证).
  */
 export const DEFAULT_TARGETS: StoredTargets = {
   firstContact: { duration: 'PT24H', clock: 'calendar' },
@@ -46,7 +50,17 @@ export const DEFAULT_TARGETS: StoredTargets = {
   followUp: { duration: 'PT24H', clock: 'calendar' },
   majorReport: { duration: 'PT24H', clock: 'calendar' },
   progressUpdate: { duration: 'PT4H', clock: 'calendar' },
+  preRefundVerification: { duration: 'P3D', clock: 'calendar' },
 };
+
+/**
+ * A policy's targets with the defaults for any kind added after the policy was written, so a
+ * stored policy always has a target for every kind.
+ */
+export const withDefaultTargets = (targets: Partial<StoredTargets>): StoredTargets => ({
+  ...DEFAULT_TARGETS,
+  ...targets,
+});
 
 export const DEFAULT_WARN_AT = [0.75];
 

@@ -1,0 +1,65 @@
+import { describe, expect, it } from 'vitest';
+import { type CustomerFacts, customerIdentityKey, followUpExemption } from './follow-up-exemptions.js';
+
+const customer: CustomerFacts = {
+  customerName: 'Wang Fang',
+  customerPhone: '+86 138-0013 8000',
+  customerEmail: 'Wang.Fang@Example.com',
+  customerExternalId: null,
+  tags: [],
+};
+
+describe('customerIdentityKey', () => {
+  it('prefers the external id, then the phone digits, then the lower-case e-mail', () => {
+    expect(customerIdentityKey({ ...customer, customerExternalId: 'crm-42' })).toBe('external:crm-42');
+    expect(customerIdentityKey(customer)).toBe('phone:+8613800138000');
+    expect(customerIdentityKey({ ...customer, customerPhone: '(0571) 8888.1234' })).toBe(
+      'phone:057188881234',
+    );
+    expect(customerIdentityKey({ ...customer, customerPhone: null })).toBe('email:wang.fang@example.com');
+    expect(
+      customerIdentityKey({ customerExternalId: null, customerPhone: null, customerEmail: null }),
+    ).toBeNull();
+  });
+
+  it('gives the same key however the phone number is written', () => {
+    const a = customerIdentityKey({ ...customer, customerPhone: '+86 138 0013 8000' });
+    const b = customerIdentityKey({ ...customer, customerPhone: '+86-138-0013-8000' });
+    expect(a).toBe(b);
+  });
+});
+
+describe('followUpExemption', () => {
+  it.each([
+    ['nothing exempts', customer, {}, false, null],
+    [
+      'on the spot with confirmation',
+      customer,
+      { onTheSpot: true, customerConfirmed: true },
+      false,
+      'settled_on_the_spot',
+    ],
+    ['on the spot without confirmation', customer, { onTheSpot: true }, false, null],
+    ['sensitive by flag', customer, { sensitive: true }, false, 'sensitive'],
+    ['sensitive by tag', { ...customer, tags: ['sensitive'] }, {}, false, 'sensitive'],
+    ['anonymous', { ...customer, customerName: null }, {}, false, 'anonymous'],
+    [
+      'named by external id only',
+      { ...customer, customerName: null, customerExternalId: 'x' },
+      {},
+      false,
+      null,
+    ],
+    [
+      'no contact details',
+      { ...customer, customerPhone: null, customerEmail: null },
+      {},
+      false,
+      'no_contact_details',
+    ],
+    ['declined now', customer, { followUpDeclined: true }, false, 'customer_declined'],
+    ['declined before', customer, {}, true, 'customer_declined'],
+  ] as const)('%s', (_label, facts, flags, declinedBefore, expected) => {
+    expect(followUpExemption({ ...facts, tags: [...facts.tags] }, flags, declinedBefore)).toBe(expected);
+  });
+});

@@ -1,0 +1,80 @@
+import Handlebars from 'handlebars';
+
+/**
+ * Reply templates are Handlebars, run strict: a variable with no value is an error naming it, never
+ * a blank in a letter to a customer (a section is optional only when the template says so, with
+ * `{{#if name}}…{{/if}}`). Output is plain text (no HTML escaping), and only the
+ * built-in block helpers `if`, `unless`, `each` and `with` exist: `lookup` would read a missing
+ * value as blank and `log` would write to the server log, so both are refused.
+ */
+const handlebars = Handlebars.create();
+const OPTIONS: CompileOptions = {
+  strict: true,
+  noEscape: true,
+  knownHelpersOnly: true,
+  knownHelpers: { lookup: false, log: false },
+};
+
+/** A template that does not compile, with the parser's explanation. */
+export class TemplateSyntaxError extends Error {
+  override name = 'TemplateSyntaxError';
+}
+
+/** A variable the template uses and the context lacks; `variable` is its full path as written. */
+export class MissingVariableError extends Error {
+  override name = 'MissingVariableError';
+  constructor(readonly variable: string) {
+    super(`'${variable}' has no value`);
+  }
+}
+
+/** Throws TemplateSyntaxError unless the source compiles under the rules above. */
+export function checkTemplate(source: string): void {
+  try {
+    handlebars.precompile(source, OPTIONS);
+  } catch (error) {
+    throw new TemplateSyntaxError((error as Error).message.split('\n').join(' '));
+  }
+}
+
+/** The dotted path written at a position, e.g. `customer.name`, from the template's syntax tree. */
+function pathAt(source: string, line: number, column: number): string | undefined {
+  let found: string | undefined;
+  const visitor = new Handlebars.Visitor();
+  visitor.PathExpression = (path: hbs.AST.PathExpression) => {
+    if (path.loc.start.line === line && path.loc.start.column === column) found = path.original;
+  };
+  visitor.accept(handlebars.parse(source));
+  return found;
+}
+
+const STRICT_MISS = /^"([^"]+)" not defined in/;
+
+/** Renders a template against a context; throws MissingVariableError for a variable without a value. */
+export function renderTemplate(source: string, context: Record<string, unknown>): string {
+  try {
+    return handlebars.compile(source, OPTIONS)(context);
+  } catch (error) {
+    const failure = error as Error & { lineNumber?: number; column?: number };
+    const missing = STRICT_MISS.exec(failure.message);
+    if (!missing) throw new TemplateSyntaxError(failure.message.split('\n').join(' '));
+    const written =
+      failure.lineNumber !== undefined && failure.column !== undefined
+        ? pathAt(source, failure.lineNumber, failure.column)
+        : undefined;
+    throw new MissingVariableError(written ?? missing[1]!);
+  }
+}
+
+/** A copy without null or undefined members, at any depth: an absent fact must stay missing. */
+export function withoutBlanks(value: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [key, member] of Object.entries(value)) {
+    if (member === null || member === undefined) continue;
+    out[key] =
+      typeof member === 'object' && !Array.isArray(member) && !(member instanceof Date)
+        ? withoutBlanks(member as Record<string, unknown>)
+        : member;
+  }
+  return out;
+}

@@ -1,0 +1,49 @@
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_WORKFLOW_SETTINGS } from '../settings/settings.schemas.js';
+import { limitOf, minorDigits, roleCovers, someRoleCovers, statusAfterApprovals } from './approval-matrix.js';
+
+const { approvalLimits: limits, roles } = DEFAULT_WORKFLOW_SETTINGS;
+const cny = (amount: number) => ({ amount, currency: 'CNY' });
+
+describe('approval matrix', () => {
+  it('reads each role’s limit per currency; no entry grants nothing, null has no limit', () => {
+    expect(limitOf(limits, 'handler', 'CNY')).toBe(500);
+    expect(limitOf(limits, 'general_manager', 'CNY')).toBeNull();
+    expect(limitOf(limits, 'handler', 'USD')).toBe(0);
+  });
+
+  it.each([
+    ['handler', 500, true],
+    ['handler', 500.01, false],
+    ['team_lead', 5_000, true],
+    ['team_lead', 5_001, false],
+    ['department_manager', 50_000, true],
+    ['general_manager', 1e9, true],
+  ])('%s covers CNY %d: %s', (role, amount, expected) => {
+    expect(roleCovers(limits, role, cny(amount))).toBe(expected);
+  });
+
+  it('needs nobody for options without money, and refuses amounts no role covers', () => {
+    expect(roleCovers(limits, 'handler', { amount: null, currency: null })).toBe(true);
+    expect(roleCovers(limits, 'handler', { amount: 0, currency: 'USD' })).toBe(true);
+    expect(roleCovers(limits, 'handler', { amount: 1, currency: 'USD' })).toBe(false);
+    expect(someRoleCovers(limits, roles, { amount: 1, currency: 'USD' })).toBe(false);
+    const capped = limits.map((limit) => ({ ...limit, maxAmount: limit.maxAmount ?? 100_000 }));
+    expect(someRoleCovers(capped, roles, cny(100_000))).toBe(true);
+    expect(someRoleCovers(capped, roles, cny(100_001))).toBe(false);
+  });
+
+  it('derives the proposal status from its options', () => {
+    expect(statusAfterApprovals(['not_required', 'pending'])).toBe('awaiting_approval');
+    expect(statusAfterApprovals(['approved', 'rejected'])).toBe('proposed');
+    expect(statusAfterApprovals(['not_required'])).toBe('proposed');
+    expect(statusAfterApprovals(['rejected', 'rejected'])).toBe('rejected');
+  });
+
+  it('knows the minor unit of ISO 4217 currencies', () => {
+    expect(minorDigits('CNY')).toBe(2);
+    expect(minorDigits('JPY')).toBe(0);
+    expect(minorDigits('KWD')).toBe(3);
+    expect(minorDigits('XYZ')).toBeNull();
+  });
+});
