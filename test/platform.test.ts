@@ -217,6 +217,14 @@ describe('metrics', () => {
     const guarded = await startTestApp({ METRICS_TOKEN: 'metrics-token-0123456789' });
     try {
       expect((await guarded.app.inject({ method: 'GET', url: '/metrics' })).statusCode).toBe(401);
+      const wrong = await guarded.app.inject({
+        method: 'GET',
+        url: '/metrics',
+        headers: { authorization: 'Bearer metrics-token-012345678X' },
+      });
+      expect(wrong.statusCode).toBe(401);
+      expect(wrong.headers['content-type']).toContain('application/problem+json');
+      expect(wrong.json().code).toBe('unauthenticated');
       const res = await guarded.app.inject({
         method: 'GET',
         url: '/metrics',
@@ -224,6 +232,13 @@ describe('metrics', () => {
       });
       expect(res.statusCode).toBe(200);
       expect(res.headers['content-type']).toContain('text/plain');
+      // The contract names the type the endpoint answers with, not JSON.
+      const documented = (
+        guarded.app.swagger() as {
+          paths: Record<string, { get: { responses: Record<string, { content: object }> } }>;
+        }
+      ).paths['/metrics']!.get.responses['200']!.content;
+      expect(Object.keys(documented)).toEqual([res.headers['content-type']]);
       expect(res.body).toMatch(/redress_deadlines\{status="pending"\} \d+/);
       expect(res.body).toMatch(/redress_queue_jobs\{queue="deadlines",state="delayed"\} \d+/);
     } finally {
