@@ -1,17 +1,20 @@
 import { parseArgs } from 'node:util';
+import type { z } from 'zod';
 import { ConfigError, loadEnv } from './config/env.js';
 import { createDatabase } from './db/client.js';
 import { runMigrations } from './db/migrate.js';
 import { systemClock } from './lib/clock.js';
 import { AppError } from './lib/errors.js';
+import { isUuid } from './lib/ids.js';
 import { SCOPES, type Scope } from './modules/tenancy/scopes.js';
+import { apiKeyNameSchema, tenantNameSchema } from './modules/tenancy/tenancy.schemas.js';
 import { createServices } from './services.js';
 
 const USAGE = `Usage: npm run cli -- <command> [options]
 
   migrate                                   apply pending database migrations
-  tenant create --name <name>               create a tenant and its first admin API key
-  apikey create --tenant <id> --name <name> --scopes <a,b> [--expires-at <iso>]
+  tenant create --name <name>               create a tenant (name: 1–200 characters) and its first admin API key
+  apikey create --tenant <uuid> --name <name> --scopes <a,b> [--expires-at <iso>]
   apikey revoke --id <key id or rdk_ prefix>
   demo                                      create the "Demo" tenant once and print its key
 
@@ -23,6 +26,23 @@ function option(values: Record<string, string | boolean | undefined>, name: stri
   const value = values[name];
   if (typeof value !== 'string' || value.trim() === '') throw new UsageError(`--${name} is required`);
   return value.trim();
+}
+
+/** An option checked against the schema the service and the REST API use. */
+function checked(
+  values: Record<string, string | boolean | undefined>,
+  name: string,
+  schema: z.ZodType<string>,
+) {
+  const parsed = schema.safeParse(option(values, name));
+  if (!parsed.success) throw new UsageError(`--${name} ${parsed.error.issues[0]?.message ?? 'is invalid'}`);
+  return parsed.data;
+}
+
+function tenantId(values: Record<string, string | boolean | undefined>): string {
+  const id = option(values, 'tenant');
+  if (!isUuid(id)) throw new UsageError(`--tenant must be a tenant id (a UUID), not '${id.slice(0, 80)}'`);
+  return id;
 }
 
 function parseScopes(raw: string): Scope[] {
@@ -61,7 +81,9 @@ async function run(argv: string[]): Promise<unknown> {
     const { tenancy } = createServices({ db: database.db, clock: systemClock, scheduler: null });
     switch (command) {
       case 'tenant create': {
-        const { tenant, apiKey, plaintextKey } = await tenancy.createTenant(option(values, 'name'));
+        const { tenant, apiKey, plaintextKey } = await tenancy.createTenant(
+          checked(values, 'name', tenantNameSchema),
+        );
         return {
           id: tenant.id,
           name: tenant.name,
@@ -75,8 +97,8 @@ async function run(argv: string[]): Promise<unknown> {
         const expiresAt = expiresAtRaw ? new Date(expiresAtRaw) : null;
         if (expiresAt && Number.isNaN(expiresAt.getTime()))
           throw new UsageError('--expires-at must be an ISO date-time');
-        const { apiKey, plaintextKey } = await tenancy.createApiKey(option(values, 'tenant'), {
-          name: option(values, 'name'),
+        const { apiKey, plaintextKey } = await tenancy.createApiKey(tenantId(values), {
+          name: checked(values, 'name', apiKeyNameSchema),
           scopes: parseScopes(option(values, 'scopes')),
           expiresAt,
         });
@@ -112,6 +134,37 @@ async function run(argv: string[]): Promise<unknown> {
   }
 }
 
+/**
+ * One line for the operator. A failed query says what PostgreSQL said, without the SQL, its
+ * parameters or a stack; LOG_LEVEL=debug adds the stack for a bug report.
+ */
+function describeFailure(error: unknown): { error: string; code?: string; stack?: string } {
+  if (error instanceof ConfigError) return { error: error.message };
+  if (error instanceof AppError) return { error: error.message, code: error.code };
+  const cause = (error as { cause?: { message?: string; code?: string } } | null)?.cause;
+  const failedQuery = error instanceof Error && 'query' in error;
+  const message = failedQuery
+    ? (cause?.message ?? 'database query failed')
+    : String((error as Error)?.message ?? error);
+  const own = (error as { code?: unknown } | null)?.code;
+  const code = cause?.code ?? (typeof own === 'string' ? own : undefined);
+  const hint = code === '42P01' ? ' (run `npm run migrate` first)' : '';
+  const debug = ['debug', 'trace'].includes(process.env.LOG_LEVEL ?? '');
+  return {
+    error: `unexpected error: ${message}${hint}`,
+    ...(code ? { code } : {}),
+    // Frames only: a failed query's first line repeats its parameters.
+    ...(debug && error instanceof Error
+      ? {
+          stack: error.stack
+            ?.split('\n')
+            .filter((line) => line.trimStart().startsWith('at '))
+            .join('\n'),
+        }
+      : {}),
+  };
+}
+
 run(process.argv.slice(2))
   .then((result) => {
     process.stdout.write(`${JSON.stringify(result)}\n`);
@@ -122,12 +175,6 @@ run(process.argv.slice(2))
       process.stderr.write(`${USAGE}\n`);
       process.exit(2);
     }
-    const message =
-      error instanceof ConfigError || error instanceof AppError
-        ? error.message
-        : `unexpected error: ${error?.stack ?? error}`;
-    process.stderr.write(
-      `${JSON.stringify({ error: message, code: error instanceof AppError ? error.code : undefined })}\n`,
-    );
+    process.stderr.write(`${JSON.stringify(describeFailure(error))}\n`);
     process.exit(1);
   });

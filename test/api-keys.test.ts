@@ -207,3 +207,26 @@ describe('key cache across API processes', () => {
     }
   });
 });
+
+describe('creating tenants', () => {
+  it('refuses a name that is empty, longer than 200 characters or not text, writing nothing', async () => {
+    const before = await t.database.pool.query('select count(*)::int as n from tenants');
+    for (const name of ['', '   ', 'x'.repeat(201), 'Acme\u0000', 'Acme \ud800']) {
+      await expect(t.tenancy.createTenant(name), JSON.stringify(name)).rejects.toMatchObject({
+        code: 'validation_failed',
+        errors: [{ field: 'name', message: expect.any(String) }],
+      });
+    }
+    const after = await t.database.pool.query('select count(*)::int as n from tenants');
+    expect(after.rows[0].n).toBe(before.rows[0].n);
+    const { tenant } = await t.tenancy.createTenant(`  ${'y'.repeat(200)}  `);
+    expect(tenant.name).toBe('y'.repeat(200));
+  });
+
+  it('answers not found for a key of a tenant id that is no UUID', async () => {
+    await expect(t.tenancy.createApiKey('nope', { name: 'x', scopes: ['admin'] })).rejects.toMatchObject({
+      code: 'not_found',
+      message: "Tenant 'nope' not found.",
+    });
+  });
+});

@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { Redis } from 'ioredis';
 import pg from 'pg';
 import type { TestProject } from 'vitest/node';
 import { runMigrations } from '../src/db/migrate.js';
+import { deleteKeysUnder } from './redis-keys.js';
 import { ensureServices, testServices } from './services.js';
 
 declare module 'vitest' {
@@ -47,10 +47,6 @@ export default async function setup(project: TestProject) {
     );
     for (const { datname } of rows) await cleanup.query(`DROP DATABASE IF EXISTS "${datname}" WITH (FORCE)`);
     await cleanup.end();
-    const redis = new Redis(testServices.redisUrl);
-    for await (const keys of redis.scanStream({ match: `${redisPrefix}:*`, count: 500 })) {
-      if ((keys as string[]).length > 0) await redis.del(...(keys as string[]));
-    }
-    redis.disconnect();
+    await deleteKeysUnder(testServices.redisUrl, redisPrefix);
   };
 }

@@ -139,7 +139,7 @@ describe('cross-cutting HTTP behaviour', () => {
 
 describe('admin CLI', () => {
   const cli = (...args: string[]) =>
-    run('npx', ['tsx', 'src/cli.ts', ...args], {
+    run(process.execPath, ['--import', 'tsx', 'src/cli.ts', ...args], {
       env: {
         ...process.env,
         DATABASE_URL: t.env.DATABASE_URL,
@@ -196,6 +196,52 @@ describe('admin CLI', () => {
       stderr: expect.stringContaining('--name'),
     });
   });
+
+  it('names a tenant that does not exist in one line, and refuses a --tenant that is no UUID', async () => {
+    const unknown = '7d3c1a56-0f5e-4c1e-9a51-6b0d3c2e9f10';
+    const [notUuid, missing] = await Promise.allSettled([
+      cli('apikey', 'create', '--tenant', 'nope', '--name', 'x', '--scopes', 'admin'),
+      cli('apikey', 'create', '--tenant', unknown, '--name', 'x', '--scopes', 'admin'),
+    ]);
+    expect(notUuid).toMatchObject({
+      status: 'rejected',
+      reason: {
+        code: 2,
+        stderr: expect.stringContaining("--tenant must be a tenant id (a UUID), not 'nope'"),
+      },
+    });
+    expect(missing).toMatchObject({ status: 'rejected', reason: { code: 1, stdout: '' } });
+    const stderr = (missing as PromiseRejectedResult).reason.stderr as string;
+    expect(stderr.trim().split('\n')).toHaveLength(1);
+    expect(JSON.parse(stderr)).toEqual({ error: `Tenant '${unknown}' not found.`, code: 'not_found' });
+    for (const output of [stderr, (notUuid as PromiseRejectedResult).reason.stderr as string]) {
+      expect(output).not.toMatch(/unexpected|Failed query|params:|\n\s+at /);
+    }
+  });
+
+  it('bounds tenant names to 1–200 characters and key names to 1–100', async () => {
+    const longest = `Acme ${'x'.repeat(195)}`;
+    const [tooLong, longestOk, keyTooLong] = await Promise.allSettled([
+      cli('tenant', 'create', '--name', `${longest}y`),
+      cli('tenant', 'create', '--name', longest),
+      cli('apikey', 'create', '--tenant', tenant.tenantId, '--name', 'k'.repeat(101), '--scopes', 'admin'),
+    ]);
+    expect(tooLong).toMatchObject({
+      status: 'rejected',
+      reason: { code: 2, stderr: expect.stringContaining('--name must be at most 200 characters') },
+    });
+    expect(keyTooLong).toMatchObject({
+      status: 'rejected',
+      reason: { code: 2, stderr: expect.stringContaining('--name must be at most 100 characters') },
+    });
+    expect(longestOk.status).toBe('fulfilled');
+    const created = JSON.parse((longestOk as PromiseFulfilledResult<{ stdout: string }>).value.stdout);
+    expect(created.name).toBe(longest);
+    const { rows } = await t.database.pool.query('select name from tenants where starts_with(name, $1)', [
+      longest,
+    ]);
+    expect(rows).toEqual([{ name: longest }]);
+  });
 });
 
 describe('start-up configuration', () => {
@@ -217,6 +263,14 @@ describe('metrics', () => {
     const guarded = await startTestApp({ METRICS_TOKEN: 'metrics-token-0123456789' });
     try {
       expect((await guarded.app.inject({ method: 'GET', url: '/metrics' })).statusCode).toBe(401);
+      const wrong = await guarded.app.inject({
+        method: 'GET',
+        url: '/metrics',
+        headers: { authorization: 'Bearer metrics-token-012345678X' },
+      });
+      expect(wrong.statusCode).toBe(401);
+      expect(wrong.headers['content-type']).toContain('application/problem+json');
+      expect(wrong.json().code).toBe('unauthenticated');
       const res = await guarded.app.inject({
         method: 'GET',
         url: '/metrics',
@@ -224,6 +278,13 @@ describe('metrics', () => {
       });
       expect(res.statusCode).toBe(200);
       expect(res.headers['content-type']).toContain('text/plain');
+      // The contract names the type the endpoint answers with, not JSON.
+      const documented = (
+        guarded.app.swagger() as {
+          paths: Record<string, { get: { responses: Record<string, { content: object }> } }>;
+        }
+      ).paths['/metrics']!.get.responses['200']!.content;
+      expect(Object.keys(documented)).toEqual([res.headers['content-type']]);
       expect(res.body).toMatch(/redress_deadlines\{status="pending"\} \d+/);
       expect(res.body).toMatch(/redress_queue_jobs\{queue="deadlines",state="delayed"\} \d+/);
     } finally {

@@ -482,3 +482,256 @@ describe('deadline JSON built in SQL', () => {
     }
   });
 });
+
+describe('one policy over REST', () => {
+  async function ownPolicy() {
+    const res = await call(t.app, manager, {
+      method: 'POST',
+      url: '/v1/sla-policies',
+      json: { name: 'Complaints desk', priority: 20, match: { categories: ['desk'] } },
+    });
+    expect(res.statusCode, res.body).toBe(201);
+    return res.json();
+  }
+  const patch = (id: string, json: unknown, headers: Record<string, string> = {}) =>
+    call(t.app, manager, { method: 'PATCH', url: `/v1/sla-policies/${id}`, headers, json });
+
+  it('reads a policy by id, with its ETag', async () => {
+    const policy = await ownPolicy();
+    const res = await call(t.app, manager, { method: 'GET', url: `/v1/sla-policies/${policy.id}` });
+    expect(res.statusCode).toBe(200);
+    expect(res.headers.etag).toBe('"1"');
+    expect(res.json()).toEqual(policy);
+    const unknown = await call(t.app, manager, {
+      method: 'GET',
+      url: '/v1/sla-policies/00000000-0000-4000-8000-000000000000',
+    });
+    expect(unknown.statusCode).toBe(404);
+    expect(unknown.json().detail).toContain('00000000-0000-4000-8000-000000000000');
+    const bad = await call(t.app, manager, { method: 'GET', url: '/v1/sla-policies/policy-1' });
+    expect(bad.statusCode).toBe(400);
+    expect(bad.json().errors[0].field).toBe('params.id');
+  });
+
+  it('needs If-Match to change a policy (428) and refuses a stale one (412), changing nothing', async () => {
+    const policy = await ownPolicy();
+    const missing = await patch(policy.id, { priority: 21 });
+    expect(missing.statusCode).toBe(428);
+    expect(missing.headers['content-type']).toContain('application/problem+json');
+    expect(missing.json().code).toBe('precondition_required');
+    const changed = await patch(policy.id, { priority: 21 }, { 'if-match': '"1"' });
+    expect(changed.statusCode, changed.body).toBe(200);
+    expect(changed.headers.etag).toBe('"2"');
+    const stale = await patch(policy.id, { priority: 22 }, { 'if-match': '"1"' });
+    expect(stale.statusCode).toBe(412);
+    expect(stale.json()).toMatchObject({ code: 'precondition_failed', currentEtag: '"2"' });
+    const weak = await patch(policy.id, { priority: 22 }, { 'if-match': 'W/"2"' });
+    expect(weak.statusCode).toBe(412);
+    const now = await call(t.app, manager, { method: 'GET', url: `/v1/sla-policies/${policy.id}` });
+    expect(now.json()).toMatchObject({ priority: 21, version: 2 });
+  });
+
+  it('refuses a bad change with 400 naming the field, changing nothing', async () => {
+    const policy = await ownPolicy();
+    const cases: Array<[unknown, string]> = [
+      [{}, 'body'],
+      [{ name: '' }, 'body.name'],
+      [{ name: 'x'.repeat(101) }, 'body.name'],
+      [{ priority: 1.5 }, 'body.priority'],
+      [{ warnAt: [0.5, 0.5] }, 'body.warnAt'],
+      [
+        { targets: { resolution: { duration: 'P2Y', clock: 'business' } } },
+        'body.targets.resolution.duration',
+      ],
+      [{ match: { severities: ['catastrophic'] } }, 'body.match.severities.0'],
+      [{ calendarId: 'office' }, 'body.calendarId'],
+      [{ calendarId: '00000000-0000-4000-8000-000000000000' }, 'body.calendarId'],
+      [{ isDefault: true }, 'body'],
+      [{ version: 9 }, 'body'],
+    ];
+    for (const [json, field] of cases) {
+      const res = await patch(policy.id, json, { 'if-match': '"1"' });
+      expect(res.statusCode, JSON.stringify(json)).toBe(400);
+      expect(res.json().code).toBe('validation_failed');
+      expect(
+        res.json().errors.map((e: { field: string }) => e.field),
+        JSON.stringify(json),
+      ).toContain(field);
+    }
+    const now = await call(t.app, manager, { method: 'GET', url: `/v1/sla-policies/${policy.id}` });
+    expect(now.json()).toEqual(policy);
+  });
+
+  it('keeps a change of another tenant out: 404 with If-Match, 403 without the scope, 401 without a key', async () => {
+    const theirs = (
+      await call(t.app, other.adminKey, {
+        method: 'POST',
+        url: '/v1/sla-policies',
+        json: { name: 'Theirs', priority: 3 },
+      })
+    ).json();
+    const foreign = await patch(theirs.id, { name: 'Ours now' }, { 'if-match': '"1"' });
+    expect(foreign.statusCode).toBe(404);
+    expect(foreign.json().code).toBe('not_found');
+    const mine = await ownPolicy();
+    const wrongScope = await call(t.app, writer, {
+      method: 'PATCH',
+      url: `/v1/sla-policies/${mine.id}`,
+      headers: { 'if-match': '"1"' },
+      json: { name: 'Writer was here' },
+    });
+    expect(wrongScope.statusCode).toBe(403);
+    expect(wrongScope.json().requiredScope).toBe('policies:manage');
+    const noKey = await call(t.app, null, {
+      method: 'PATCH',
+      url: `/v1/sla-policies/${mine.id}`,
+      headers: { 'if-match': '"1"' },
+      json: { name: 'Anyone' },
+    });
+    expect(noKey.statusCode).toBe(401);
+    const after = await call(t.app, other.adminKey, { method: 'GET', url: `/v1/sla-policies/${theirs.id}` });
+    expect(after.json()).toMatchObject({ name: 'Theirs', version: 1 });
+    expect(
+      (await call(t.app, manager, { method: 'GET', url: `/v1/sla-policies/${mine.id}` })).json(),
+    ).toMatchObject({ name: 'Complaints desk', version: 1 });
+  });
+
+  it('refuses a bad preview request with 400 naming the field', async () => {
+    const policy = await ownPolicy();
+    const cases: Array<[unknown, string]> = [
+      [{ channel: 'web' }, 'body.receivedAt'],
+      [{ receivedAt: 'yesterday', channel: 'web' }, 'body.receivedAt'],
+      [{ receivedAt: '2026-01-05T10:00:00Z' }, 'body.channel'],
+      [{ receivedAt: '2026-01-05T10:00:00Z', channel: 'pigeon' }, 'body.channel'],
+      [{ receivedAt: '2026-01-05T10:00:00Z', channel: 'web', severity: 'dire' }, 'body.severity'],
+      [{ receivedAt: '2026-01-05T10:00:00Z', channel: 'web', category: 'x'.repeat(101) }, 'body.category'],
+      [{ receivedAt: '2026-01-05T10:00:00Z', channel: 'web', subject: 'extra' }, 'body'],
+    ];
+    for (const [json, field] of cases) {
+      const res = await call(t.app, manager, {
+        method: 'POST',
+        url: `/v1/sla-policies/${policy.id}/preview`,
+        json,
+      });
+      expect(res.statusCode, JSON.stringify(json)).toBe(400);
+      expect(res.json().code).toBe('validation_failed');
+      expect(
+        res.json().errors.map((e: { field: string }) => e.field),
+        JSON.stringify(json),
+      ).toContain(field);
+    }
+    const badId = await call(t.app, manager, {
+      method: 'POST',
+      url: '/v1/sla-policies/preview-me/preview',
+      json: { receivedAt: '2026-01-05T10:00:00Z', channel: 'web' },
+    });
+    expect(badId.statusCode).toBe(400);
+    expect(badId.json().errors[0].field).toBe('params.id');
+  });
+});
+
+describe('replacing a calendar', () => {
+  async function ownCalendar() {
+    const res = await call(t.app, manager, { method: 'POST', url: '/v1/calendars', json: shanghai });
+    expect(res.statusCode, res.body).toBe(201);
+    return res.json();
+  }
+  const put = (key: string | null, id: string, json: unknown, ifMatch = '"1"') =>
+    call(t.app, key, { method: 'PUT', url: `/v1/calendars/${id}`, headers: { 'if-match': ifMatch }, json });
+
+  it('refuses a bad calendar with 400 naming the field, keeping the old one', async () => {
+    const calendar = await ownCalendar();
+    const cases: Array<[unknown, string]> = [
+      [{ ...shanghai, timeZone: 'Mars/Olympus' }, 'body'],
+      [{ ...shanghai, name: '' }, 'body.name'],
+      [
+        { ...shanghai, weeklyHours: { monday: [{ start: '9am', end: '17:00' }] } },
+        'body.weeklyHours.monday.0.start',
+      ],
+      [{ ...shanghai, holidays: [{ date: '2026-02-30', name: null }] }, 'body.holidays.0.date'],
+      [{ ...shanghai, version: 2 }, 'body'],
+      [{ name: 'Only a name' }, 'body.timeZone'],
+    ];
+    for (const [json, field] of cases) {
+      const res = await put(manager, calendar.id, json);
+      expect(res.statusCode, JSON.stringify(json).slice(0, 80)).toBe(400);
+      expect(res.json().code).toBe('validation_failed');
+      expect(res.json().errors.map((e: { field: string }) => e.field)).toContain(field);
+    }
+    expect((await put(manager, 'not-a-uuid', shanghai)).json().errors[0].field).toBe('params.id');
+    const now = await call(t.app, manager, { method: 'GET', url: `/v1/calendars/${calendar.id}` });
+    expect(now.json()).toEqual(calendar);
+  });
+
+  it("answers 404 for another tenant's calendar, 403 without policies:manage, 401 without a key", async () => {
+    const theirs = (
+      await call(t.app, other.adminKey, { method: 'POST', url: '/v1/calendars', json: shanghai })
+    ).json();
+    const foreign = await put(manager, theirs.id, { ...shanghai, name: 'Ours now' }, '*');
+    expect(foreign.statusCode).toBe(404);
+    expect(foreign.json().code).toBe('not_found');
+    const mine = await ownCalendar();
+    const wrongScope = await put(writer, mine.id, { ...shanghai, name: 'Writer was here' });
+    expect(wrongScope.statusCode).toBe(403);
+    expect(wrongScope.json().requiredScope).toBe('policies:manage');
+    expect((await put(null, mine.id, { ...shanghai, name: 'Anyone' })).statusCode).toBe(401);
+    const after = await call(t.app, other.adminKey, { method: 'GET', url: `/v1/calendars/${theirs.id}` });
+    expect(after.json()).toEqual(theirs);
+    expect((await call(t.app, manager, { method: 'GET', url: `/v1/calendars/${mine.id}` })).json()).toEqual(
+      mine,
+    );
+  });
+});
+
+describe("a complaint's deadlines over REST", () => {
+  it('needs a key with complaints:read to list them', async () => {
+    const c = (
+      await call(t.app, writer, { method: 'POST', url: '/v1/complaints', json: complaintBody() })
+    ).json();
+    const url = `/v1/complaints/${c.id}/deadlines`;
+    const noKey = await call(t.app, null, { method: 'GET', url });
+    expect(noKey.statusCode).toBe(401);
+    expect(noKey.json().code).toBe('unauthenticated');
+    const wrongScope = await call(t.app, manager, { method: 'GET', url });
+    expect(wrongScope.statusCode).toBe(403);
+    expect(wrongScope.json().requiredScope).toBe('complaints:read');
+    expect((await call(t.app, writer, { method: 'GET', url })).statusCode).toBe(200);
+    const bad = await call(t.app, writer, { method: 'GET', url: '/v1/complaints/42/deadlines' });
+    expect(bad.statusCode).toBe(400);
+    expect(bad.json().errors[0].field).toBe('params.id');
+  });
+
+  it('completes nothing for a malformed deadline id or without a key', async () => {
+    const c = (
+      await call(t.app, writer, {
+        method: 'POST',
+        url: '/v1/complaints',
+        json: complaintBody({ severity: 'major', channel: 'phone' }),
+      })
+    ).json();
+    const report = (await call(t.app, writer, { method: 'GET', url: `/v1/complaints/${c.id}/deadlines` }))
+      .json()
+      .data.find((d: { kind: string }) => d.kind === 'major_report');
+    const malformed = await call(t.app, writer, {
+      method: 'POST',
+      url: `/v1/complaints/${c.id}/deadlines/report-1/complete`,
+    });
+    expect(malformed.statusCode).toBe(400);
+    expect(malformed.json().errors[0].field).toBe('params.deadlineId');
+    const badComplaint = await call(t.app, writer, {
+      method: 'POST',
+      url: `/v1/complaints/complaint-1/deadlines/${report.id}/complete`,
+    });
+    expect(badComplaint.statusCode).toBe(400);
+    expect(badComplaint.json().errors[0].field).toBe('params.id');
+    const noKey = await call(t.app, null, {
+      method: 'POST',
+      url: `/v1/complaints/${c.id}/deadlines/${report.id}/complete`,
+    });
+    expect(noKey.statusCode).toBe(401);
+    const after = (await call(t.app, writer, { method: 'GET', url: `/v1/complaints/${c.id}/deadlines` }))
+      .json()
+      .data.find((d: { id: string }) => d.id === report.id);
+    expect(after.status).toBe('pending');
+  });
+});

@@ -1,5 +1,5 @@
 import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { wakeUpJobId } from '../src/modules/deadlines/deadline-scheduler.js';
 import type { DeadlineView } from '../src/modules/deadlines/deadline-views.js';
 import {
@@ -10,24 +10,27 @@ import {
   type TestApp,
   type TestTenant,
 } from './harness.js';
+import { deleteKeysUnder, keysUnder } from './redis-keys.js';
 import { eventually, sleep, startWorkerProcess, type WorkerProcess } from './worker-process.js';
 
 /**
- * End to end: the API over real PostgreSQL and Redis, and the worker as its own process. Each
- * file-level app uses its own Redis prefix, so flushing it cannot disturb other test files.
+ * End to end: the API over real PostgreSQL and Redis, and the worker as its own process. The file
+ * uses its own Redis prefix (under the run's), so flushing it cannot disturb other test files, and
+ * deletes its keys when done.
  */
 let t: TestApp;
 let worker: WorkerProcess;
 let redisPrefix: string;
 
 beforeAll(async () => {
-  redisPrefix = `${process.env.VITEST_POOL_ID ?? 'p'}-${Date.now().toString(36)}-sla`;
+  redisPrefix = `${inject('redisPrefix')}:sla`;
   t = await startTestApp({ REDIS_PREFIX: redisPrefix });
   worker = await startWorkerProcess(workerEnv());
 });
 afterAll(async () => {
   await worker?.stop();
   await t?.close();
+  await deleteKeysUnder(inject('redisUrl'), redisPrefix);
 });
 
 function workerEnv(): Record<string, string> {
@@ -285,7 +288,7 @@ describe('nothing is lost', () => {
 
     // FLUSHALL, limited to this file's own keys so other test files sharing the server are unaffected.
     const redis = new Redis(t.env.REDIS_URL);
-    const keys = await redis.keys(`${redisPrefix}:*`);
+    const keys = await redis.keys(keysUnder(redisPrefix));
     expect(keys.length).toBeGreaterThan(0);
     await redis.del(...keys);
     const jobKeys = () => redis.keys(`${redisPrefix}:bull:deadlines:[wb].*`);

@@ -13,6 +13,7 @@ import {
 } from './harness.js';
 import { createIsolatedDatabase, type IsolatedDatabase } from './isolated-database.js';
 import { type ReceivedRequest, type Receiver, startReceiver } from './receiver.js';
+import { deleteKeysUnder, keysUnder } from './redis-keys.js';
 import { eventually, sleep, startWorkerProcess, type WorkerProcess } from './worker-process.js';
 
 /**
@@ -43,6 +44,7 @@ afterAll(async () => {
   await receiver?.close();
   await t?.close();
   await database?.drop();
+  if (redisPrefix) await deleteKeysUnder(inject('redisUrl'), redisPrefix);
 });
 
 function workerEnv(): Record<string, string> {
@@ -367,7 +369,7 @@ describe('nothing is lost', () => {
   it('delivers after Redis loses every key: no delivery state lives there', async () => {
     const redis = new Redis(t.env.REDIS_URL);
     try {
-      const keys = await redis.keys(`${redisPrefix}:*`);
+      const keys = await redis.keys(keysUnder(redisPrefix));
       expect(keys.length).toBeGreaterThan(0);
       await redis.del(...keys);
     } finally {

@@ -6,6 +6,7 @@ import { createWebhookFanout } from '../src/modules/webhooks/webhook-fanout.js';
 import { createWebhookOutcomes } from '../src/modules/webhooks/webhooks.service.js';
 import { call, createTestTenant, startTestApp, type TestApp, type TestTenant } from './harness.js';
 import { createIsolatedDatabase, type IsolatedDatabase } from './isolated-database.js';
+import { deleteKeysUnder } from './redis-keys.js';
 import { eventually } from './worker-process.js';
 
 /**
@@ -13,6 +14,7 @@ import { eventually } from './worker-process.js';
  * in-process, so deliveries stay exactly as the API and the relay left them.
  */
 let database: IsolatedDatabase;
+let redisPrefix: string;
 let t: TestApp;
 let strict: TestApp;
 let relay: EventRelay;
@@ -25,8 +27,9 @@ const HOOK = 'http://127.0.0.1:9/hooks/a';
 
 beforeAll(async () => {
   database = await createIsolatedDatabase('webhook_api');
-  // Under the run's prefix, so the global teardown removes its keys.
+  // Under the run's prefix; afterAll removes its keys (and the global teardown would).
   const REDIS_PREFIX = `${inject('redisPrefix')}:webhook-api`;
+  redisPrefix = REDIS_PREFIX;
   t = await startTestApp({ DATABASE_URL: database.url, REDIS_PREFIX, WEBHOOK_ALLOW_PRIVATE: 'true' });
   // The production default: every non-public address refused.
   strict = await startTestApp({ DATABASE_URL: database.url, REDIS_PREFIX });
@@ -54,6 +57,7 @@ afterAll(async () => {
   await strict?.close();
   await t?.close();
   await database?.drop();
+  if (redisPrefix) await deleteKeysUnder(inject('redisUrl'), redisPrefix);
 });
 
 async function create(body: Record<string, unknown> = {}, key = manageKey, app = t.app) {

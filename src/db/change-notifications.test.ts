@@ -9,7 +9,10 @@ function manualListener() {
     subscribe: (handler) => handlers.push(handler),
     close: async () => {},
   };
-  return { listener, send: (notice: ChangeNotice | null) => handlers.forEach((handler) => handler(notice)) };
+  const send = (notice: ChangeNotice | null) => {
+    for (const handler of handlers) handler(notice);
+  };
+  return { listener, send };
 }
 
 const options = {

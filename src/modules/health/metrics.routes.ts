@@ -2,6 +2,7 @@ import { timingSafeEqual } from 'node:crypto';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { z } from 'zod';
+import { PROBLEM_CONTENT_TYPE, problemSchema } from '../../http/problem.js';
 import { UnauthenticatedError } from '../../lib/errors.js';
 import { type DeadlineGaugeSources, registerDeadlineGauges } from '../deadlines/deadline-metrics.js';
 
@@ -33,7 +34,17 @@ export const metricsRoutes: FastifyPluginAsyncZod<{
         summary: 'Prometheus metrics',
         description: 'Needs `Authorization: Bearer <METRICS_TOKEN>` when the server sets METRICS_TOKEN.',
         tags: ['health'],
-        response: { 200: z.string().describe('Prometheus text exposition format') },
+        response: {
+          200: {
+            description: 'Prometheus text exposition format 0.0.4',
+            // The type the registry answers with (prom-client's default, text format 0.0.4).
+            content: { [Registry.PROMETHEUS_CONTENT_TYPE]: { schema: z.string() } },
+          },
+          401: {
+            description: 'METRICS_TOKEN is set and the request did not send it (unauthenticated).',
+            content: { [PROBLEM_CONTENT_TYPE]: { schema: problemSchema } },
+          },
+        },
       },
     },
     async (request, reply) => {

@@ -5,9 +5,24 @@ import type { ApiKeyRow } from './tenancy.repository.js';
 
 export const scopeSchema = z.enum(SCOPES).meta({ id: 'Scope' });
 
+/** A tenant's name, wherever a tenant is created (the CLI, the demo tenant, benchmarks, tests). */
+export const tenantNameSchema = z
+  .string()
+  .trim()
+  .min(1, 'must not be empty')
+  .max(200, 'must be at most 200 characters')
+  .refine((name) => !name.includes('\u0000') && name.isWellFormed(), 'must be text without NUL characters');
+
+/** An API key's name: what it is for, e.g. "CRM production". */
+export const apiKeyNameSchema = z
+  .string()
+  .trim()
+  .min(1, 'must not be empty')
+  .max(100, 'must be at most 100 characters');
+
 export const createApiKeyBody = z
   .strictObject({
-    name: z.string().trim().min(1).max(100).describe('What the key is for, e.g. "CRM production".'),
+    name: apiKeyNameSchema.describe('What the key is for, e.g. "CRM production".'),
     scopes: z
       .array(scopeSchema)
       .min(1)

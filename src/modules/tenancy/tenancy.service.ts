@@ -6,6 +6,7 @@ import { isUuid, newId } from '../../lib/ids.js';
 import { generateApiKey, hashApiKey, looksLikeApiKey } from './api-key-secret.js';
 import type { Scope } from './scopes.js';
 import type { ApiKeyRow, TenancyRepository, TenantRow } from './tenancy.repository.js';
+import { tenantNameSchema } from './tenancy.schemas.js';
 
 /** Who is calling: resolved from the API key on every authenticated request. */
 export interface AuthContext {
@@ -62,8 +63,13 @@ export function createTenancyService(deps: {
     async createTenant(
       name: string,
     ): Promise<{ tenant: TenantRow; apiKey: ApiKeyRow; plaintextKey: string }> {
+      const parsed = tenantNameSchema.safeParse(name);
+      if (!parsed.success) {
+        const message = parsed.error.issues[0]?.message ?? 'is invalid';
+        throw new ValidationError([{ field: 'name', message }], `The tenant name ${message}.`);
+      }
       return db.transaction(async (tx) => {
-        const tenant = await repository.insertTenant({ id: newId(), name }, tx);
+        const tenant = await repository.insertTenant({ id: newId(), name: parsed.data }, tx);
         await deps.onTenantCreated?.(tenant.id, tx);
         const { row, plaintext } = await issueKey(tenant.id, { name: 'admin', scopes: ['admin'] }, tx);
         return { tenant, apiKey: row, plaintextKey: plaintext };
@@ -79,7 +85,8 @@ export function createTenancyService(deps: {
       if (input.expiresAt && input.expiresAt.getTime() <= clock.now().getTime()) {
         throw new ValidationError([{ field: 'body.expiresAt', message: 'must be in the future' }]);
       }
-      const tenant = await repository.findTenantById(tenantId);
+      // Not a UUID: no such tenant (rather than a query PostgreSQL refuses).
+      const tenant = isUuid(tenantId) ? await repository.findTenantById(tenantId) : undefined;
       if (!tenant) throw new NotFoundError('Tenant', tenantId);
       const { row, plaintext } = await issueKey(tenantId, input, db);
       return { apiKey: row, plaintextKey: plaintext };

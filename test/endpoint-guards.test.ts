@@ -1,0 +1,653 @@
+import { readFile } from 'node:fs/promises';
+import pino from 'pino';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { parse } from 'yaml';
+import { systemClock } from '../src/lib/clock.js';
+import { type EventRelay, startEventRelay } from '../src/modules/events/event-relay.js';
+import { SCOPES, type Scope } from '../src/modules/tenancy/scopes.js';
+import { createWebhookFanout } from '../src/modules/webhooks/webhook-fanout.js';
+import {
+  call,
+  complaintBody,
+  createTestTenant,
+  startTestApp,
+  type TestApp,
+  type TestTenant,
+} from './harness.js';
+import { createIsolatedDatabase, type IsolatedDatabase } from './isolated-database.js';
+import { deleteKeysUnder } from './redis-keys.js';
+import { eventually } from './worker-process.js';
+
+/**
+ * The project rule, checked for every route of openapi.yaml in one table: no key → 401, a key
+ * without the route's scope → 403 naming it, another tenant's id → a plain 404 (and nothing of
+ * theirs changes), bad input → 400 (and nothing of ours changes). A route added to the API
+ * without a row here fails the first test. Success cases live in each module's own file.
+ *
+ * The file has its own database, so no worker of another file delivers its webhooks; the outbox
+ * relay runs in-process to turn a ping into a delivery that the redelivery route can name.
+ */
+let database: IsolatedDatabase;
+let redisPrefix: string;
+let t: TestApp;
+let relay: EventRelay;
+let us: Seeded;
+let them: Seeded;
+
+interface Fixture {
+  complaintId: string;
+  /** The complaint's major-report deadline: the one kind completed by hand. */
+  deadlineId: string;
+  calendarId: string;
+  policyId: string;
+  webhookId: string;
+  deliveryId: string;
+  apiKeyId: string;
+}
+interface Seeded {
+  tenant: TestTenant;
+  fixture: Fixture;
+}
+
+const calendar = {
+  name: 'Guarded hours',
+  timeZone: 'Europe/Berlin',
+  weeklyHours: { monday: [{ start: '09:00', end: '17:00' }] },
+};
+
+async function ok(
+  tenant: TestTenant,
+  method: 'GET' | 'POST',
+  url: string,
+  json?: unknown,
+): Promise<Record<string, unknown>> {
+  const res = await call(t.app, tenant.adminKey, { method, url, json });
+  expect(res.statusCode, `${method} ${url}: ${res.body}`).toBeLessThan(300);
+  return res.json();
+}
+
+/** One of everything a route can name, created through the API. */
+async function seed(): Promise<Seeded> {
+  const tenant = await createTestTenant(t.tenancy);
+  const complaint = await ok(
+    tenant,
+    'POST',
+    '/v1/complaints',
+    complaintBody({ channel: 'web', severity: 'major' }),
+  );
+  const deadlines = (await ok(tenant, 'GET', `/v1/complaints/${complaint.id}/deadlines`)).data as Array<{
+    id: string;
+    kind: string;
+  }>;
+  const cal = await ok(tenant, 'POST', '/v1/calendars', calendar);
+  const policy = await ok(tenant, 'POST', '/v1/sla-policies', {
+    name: 'Guarded',
+    priority: 5,
+    match: { categories: ['guarded'] },
+    calendarId: cal.id,
+  });
+  const webhook = await ok(tenant, 'POST', '/v1/webhooks', {
+    url: 'http://127.0.0.1:9/guarded',
+    events: ['webhook.ping'],
+  });
+  await ok(tenant, 'POST', `/v1/webhooks/${webhook.id}/ping`);
+  const [delivery] = await eventually(async () => {
+    await relay.drain();
+    const list = (await ok(tenant, 'GET', `/v1/webhooks/${webhook.id}/deliveries`)).data as Array<{
+      id: string;
+    }>;
+    return list.length > 0 ? list : undefined;
+  });
+  const apiKey = await ok(tenant, 'POST', '/v1/api-keys', { name: 'guarded', scopes: ['reports:read'] });
+  return {
+    tenant,
+    fixture: {
+      complaintId: complaint.id as string,
+      deadlineId: deadlines.find((d) => d.kind === 'major_report')!.id,
+      calendarId: cal.id as string,
+      policyId: policy.id as string,
+      webhookId: webhook.id as string,
+      deliveryId: delivery!.id,
+      apiKeyId: apiKey.id as string,
+    },
+  };
+}
+
+/** Everything the fixture's owner can read of it: equal before and after means nothing was written. */
+async function snapshot({ tenant, fixture: f }: Seeded): Promise<Record<string, unknown>> {
+  const urls = [
+    `/v1/complaints/${f.complaintId}`,
+    `/v1/complaints/${f.complaintId}/timeline?limit=100`,
+    `/v1/complaints/${f.complaintId}/deadlines`,
+    `/v1/complaints/${f.complaintId}/escalations`,
+    `/v1/calendars/${f.calendarId}`,
+    `/v1/sla-policies/${f.policyId}`,
+    `/v1/webhooks/${f.webhookId}`,
+    `/v1/webhooks/${f.webhookId}/deliveries`,
+    `/v1/api-keys/${f.apiKeyId}`,
+    '/v1/settings/workflow',
+    '/v1/events?limit=500',
+  ];
+  const reads = await Promise.all(urls.map((url) => ok(tenant, 'GET', url)));
+  const { rows } = await t.database.pool.query(
+    'select secret from webhook_secrets where subscription_id = $1 order by created_at',
+    [f.webhookId],
+  );
+  return { ...Object.fromEntries(urls.map((url, i) => [url, reads[i]])), secrets: rows };
+}
+
+type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+
+interface Route {
+  method: Method;
+  /** The path as openapi.yaml names it. */
+  path: string;
+  scope: Scope;
+  /** The URL for a fixture, with a valid body and headers: only the caller can make it fail. */
+  url: (f: Fixture) => string;
+  body?: (f: Fixture) => unknown;
+  ifMatch?: true;
+  /**
+   * `item`: names a resource, so another tenant's is 404. `list`: another tenant's never appear.
+   * `create` and `tenant`: act on the caller's own tenant only (settings, new resources).
+   */
+  kind: 'item' | 'list' | 'create' | 'tenant';
+  /** A request with one bad part; `null` when the route takes no input at all. */
+  bad: { url?: (f: Fixture) => string; body?: unknown; field?: string; code?: string } | null;
+}
+
+const validComplaintWrite = { direction: 'outbound', channel: 'phone', body: 'Called', contactMade: true };
+
+const ROUTES: Route[] = [
+  {
+    method: 'POST',
+    path: '/v1/api-keys',
+    scope: 'admin',
+    kind: 'create',
+    url: () => '/v1/api-keys',
+    body: () => ({ name: 'x', scopes: ['complaints:read'] }),
+    bad: { body: { name: 'x', scopes: ['root'] }, field: 'body.scopes.0' },
+  },
+  {
+    method: 'GET',
+    path: '/v1/api-keys',
+    scope: 'admin',
+    kind: 'list',
+    url: () => '/v1/api-keys',
+    bad: null,
+  },
+  {
+    method: 'GET',
+    path: '/v1/api-keys/{id}',
+    scope: 'admin',
+    kind: 'item',
+    url: (f) => `/v1/api-keys/${f.apiKeyId}`,
+    bad: { url: () => '/v1/api-keys/not-a-uuid', field: 'params.id' },
+  },
+  {
+    method: 'DELETE',
+    path: '/v1/api-keys/{id}',
+    scope: 'admin',
+    kind: 'item',
+    url: (f) => `/v1/api-keys/${f.apiKeyId}`,
+    bad: { url: () => '/v1/api-keys/rdk_1234', field: 'params.id' },
+  },
+  {
+    method: 'POST',
+    path: '/v1/complaints',
+    scope: 'complaints:write',
+    kind: 'create',
+    url: () => '/v1/complaints',
+    body: () => complaintBody(),
+    bad: { body: complaintBody({ channel: 'pigeon' }), field: 'body.channel' },
+  },
+  {
+    method: 'GET',
+    path: '/v1/complaints',
+    scope: 'complaints:read',
+    kind: 'list',
+    url: () => '/v1/complaints?limit=100',
+    bad: { url: () => '/v1/complaints?limit=0', field: 'querystring.limit' },
+  },
+  {
+    method: 'GET',
+    path: '/v1/complaints/{id}',
+    scope: 'complaints:read',
+    kind: 'item',
+    url: (f) => `/v1/complaints/${f.complaintId}`,
+    bad: { url: () => '/v1/complaints/not-a-uuid', field: 'params.id' },
+  },
+  {
+    method: 'PATCH',
+    path: '/v1/complaints/{id}',
+    scope: 'complaints:write',
+    kind: 'item',
+    url: (f) => `/v1/complaints/${f.complaintId}`,
+    body: () => ({ priority: 'low' }),
+    ifMatch: true,
+    bad: { body: { priority: 'sky-high' }, field: 'body.priority' },
+  },
+  {
+    method: 'POST',
+    path: '/v1/complaints/{id}/transitions',
+    scope: 'complaints:write',
+    kind: 'item',
+    url: (f) => `/v1/complaints/${f.complaintId}/transitions`,
+    body: () => ({ to: 'acknowledged' }),
+    bad: { body: { to: 'teleported' }, field: 'body.to' },
+  },
+  {
+    method: 'POST',
+    path: '/v1/complaints/{id}/communications',
+    scope: 'complaints:write',
+    kind: 'item',
+    url: (f) => `/v1/complaints/${f.complaintId}/communications`,
+    body: () => validComplaintWrite,
+    bad: { body: { ...validComplaintWrite, direction: 'sideways' }, field: 'body.direction' },
+  },
+  {
+    method: 'GET',
+    path: '/v1/complaints/{id}/timeline',
+    scope: 'complaints:read',
+    kind: 'item',
+    url: (f) => `/v1/complaints/${f.complaintId}/timeline`,
+    bad: { url: (f) => `/v1/complaints/${f.complaintId}/timeline?cursor=abc`, code: 'invalid_cursor' },
+  },
+  {
+    method: 'GET',
+    path: '/v1/complaints/{id}/deadlines',
+    scope: 'complaints:read',
+    kind: 'item',
+    url: (f) => `/v1/complaints/${f.complaintId}/deadlines`,
+    bad: { url: () => '/v1/complaints/not-a-uuid/deadlines', field: 'params.id' },
+  },
+  {
+    method: 'GET',
+    path: '/v1/deadlines',
+    scope: 'complaints:read',
+    kind: 'list',
+    url: () => '/v1/deadlines?limit=100',
+    bad: { url: () => '/v1/deadlines?status=lost', field: 'querystring.status' },
+  },
+  {
+    method: 'POST',
+    path: '/v1/complaints/{id}/deadlines/{deadlineId}/complete',
+    scope: 'complaints:write',
+    kind: 'item',
+    url: (f) => `/v1/complaints/${f.complaintId}/deadlines/${f.deadlineId}/complete`,
+    bad: {
+      url: (f) => `/v1/complaints/${f.complaintId}/deadlines/not-a-uuid/complete`,
+      field: 'params.deadlineId',
+    },
+  },
+  {
+    method: 'POST',
+    path: '/v1/calendars',
+    scope: 'policies:manage',
+    kind: 'create',
+    url: () => '/v1/calendars',
+    body: () => calendar,
+    bad: { body: { ...calendar, name: '' }, field: 'body.name' },
+  },
+  {
+    method: 'GET',
+    path: '/v1/calendars',
+    scope: 'policies:manage',
+    kind: 'list',
+    url: () => '/v1/calendars',
+    bad: null,
+  },
+  {
+    method: 'GET',
+    path: '/v1/calendars/{id}',
+    scope: 'policies:manage',
+    kind: 'item',
+    url: (f) => `/v1/calendars/${f.calendarId}`,
+    bad: { url: () => '/v1/calendars/12345', field: 'params.id' },
+  },
+  {
+    method: 'PUT',
+    path: '/v1/calendars/{id}',
+    scope: 'policies:manage',
+    kind: 'item',
+    url: (f) => `/v1/calendars/${f.calendarId}`,
+    body: () => ({ ...calendar, name: 'Taken over' }),
+    ifMatch: true,
+    bad: {
+      body: { ...calendar, weeklyHours: { monday: [{ start: '9am', end: '17:00' }] } },
+      field: 'body.weeklyHours.monday.0.start',
+    },
+  },
+  {
+    method: 'DELETE',
+    path: '/v1/calendars/{id}',
+    scope: 'policies:manage',
+    kind: 'item',
+    url: (f) => `/v1/calendars/${f.calendarId}`,
+    bad: { url: () => '/v1/calendars/not-a-uuid', field: 'params.id' },
+  },
+  {
+    method: 'POST',
+    path: '/v1/sla-policies',
+    scope: 'policies:manage',
+    kind: 'create',
+    url: () => '/v1/sla-policies',
+    body: () => ({ name: 'x', priority: 7 }),
+    bad: { body: { name: 'x', priority: -1 }, field: 'body.priority' },
+  },
+  {
+    method: 'GET',
+    path: '/v1/sla-policies',
+    scope: 'policies:manage',
+    kind: 'list',
+    url: () => '/v1/sla-policies',
+    bad: null,
+  },
+  {
+    method: 'GET',
+    path: '/v1/sla-policies/{id}',
+    scope: 'policies:manage',
+    kind: 'item',
+    url: (f) => `/v1/sla-policies/${f.policyId}`,
+    bad: { url: () => '/v1/sla-policies/not-a-uuid', field: 'params.id' },
+  },
+  {
+    method: 'PATCH',
+    path: '/v1/sla-policies/{id}',
+    scope: 'policies:manage',
+    kind: 'item',
+    url: (f) => `/v1/sla-policies/${f.policyId}`,
+    body: () => ({ name: 'Taken over' }),
+    ifMatch: true,
+    bad: { body: { warnAt: [1.5] }, field: 'body.warnAt.0' },
+  },
+  {
+    method: 'POST',
+    path: '/v1/sla-policies/{id}/preview',
+    scope: 'policies:manage',
+    kind: 'item',
+    url: (f) => `/v1/sla-policies/${f.policyId}/preview`,
+    body: () => ({ receivedAt: '2026-01-05T10:00:00Z', channel: 'web' }),
+    bad: { body: { receivedAt: 'yesterday', channel: 'web' }, field: 'body.receivedAt' },
+  },
+  {
+    method: 'POST',
+    path: '/v1/complaints/{id}/escalations',
+    scope: 'complaints:write',
+    kind: 'item',
+    url: (f) => `/v1/complaints/${f.complaintId}/escalations`,
+    body: () => ({ level: 3, reason: 'Taken over' }),
+    bad: { body: { level: 4, reason: 'Too high' }, field: 'body.level' },
+  },
+  {
+    method: 'GET',
+    path: '/v1/complaints/{id}/escalations',
+    scope: 'complaints:read',
+    kind: 'item',
+    url: (f) => `/v1/complaints/${f.complaintId}/escalations`,
+    bad: { url: () => '/v1/complaints/C-12/escalations', field: 'params.id' },
+  },
+  {
+    method: 'GET',
+    path: '/v1/events',
+    scope: 'complaints:read',
+    kind: 'list',
+    url: () => '/v1/events?limit=500',
+    bad: { url: () => '/v1/events?types=nope', field: 'querystring.types' },
+  },
+  {
+    method: 'GET',
+    path: '/v1/settings/workflow',
+    scope: 'policies:manage',
+    kind: 'tenant',
+    url: () => '/v1/settings/workflow',
+    bad: null,
+  },
+  {
+    method: 'PUT',
+    path: '/v1/settings/workflow',
+    scope: 'policies:manage',
+    kind: 'tenant',
+    url: () => '/v1/settings/workflow',
+    body: () => ({ repeatWindowDays: 7 }),
+    ifMatch: true,
+    bad: { body: { collectiveThreshold: 1 }, field: 'body.collectiveThreshold' },
+  },
+  {
+    method: 'POST',
+    path: '/v1/webhooks',
+    scope: 'webhooks:manage',
+    kind: 'create',
+    url: () => '/v1/webhooks',
+    body: () => ({ url: 'http://127.0.0.1:9/new', events: ['*'] }),
+    bad: { body: { url: 'ftp://127.0.0.1/hook', events: ['*'] }, field: 'body.url' },
+  },
+  {
+    method: 'GET',
+    path: '/v1/webhooks',
+    scope: 'webhooks:manage',
+    kind: 'list',
+    url: () => '/v1/webhooks?limit=100',
+    bad: { url: () => '/v1/webhooks?limit=0', field: 'querystring.limit' },
+  },
+  {
+    method: 'GET',
+    path: '/v1/webhooks/{id}',
+    scope: 'webhooks:manage',
+    kind: 'item',
+    url: (f) => `/v1/webhooks/${f.webhookId}`,
+    bad: { url: () => '/v1/webhooks/nope', field: 'params.id' },
+  },
+  {
+    method: 'PATCH',
+    path: '/v1/webhooks/{id}',
+    scope: 'webhooks:manage',
+    kind: 'item',
+    url: (f) => `/v1/webhooks/${f.webhookId}`,
+    body: () => ({ url: 'http://127.0.0.1:9/taken-over' }),
+    ifMatch: true,
+    bad: { body: { events: ['nope'] }, field: 'body.events.0' },
+  },
+  {
+    method: 'DELETE',
+    path: '/v1/webhooks/{id}',
+    scope: 'webhooks:manage',
+    kind: 'item',
+    url: (f) => `/v1/webhooks/${f.webhookId}`,
+    bad: { url: () => '/v1/webhooks/123', field: 'params.id' },
+  },
+  {
+    method: 'POST',
+    path: '/v1/webhooks/{id}/rotate-secret',
+    scope: 'webhooks:manage',
+    kind: 'item',
+    url: (f) => `/v1/webhooks/${f.webhookId}/rotate-secret`,
+    bad: { url: () => '/v1/webhooks/x/rotate-secret', field: 'params.id' },
+  },
+  {
+    method: 'GET',
+    path: '/v1/webhooks/{id}/deliveries',
+    scope: 'webhooks:manage',
+    kind: 'item',
+    url: (f) => `/v1/webhooks/${f.webhookId}/deliveries`,
+    bad: { url: (f) => `/v1/webhooks/${f.webhookId}/deliveries?status=lost`, field: 'querystring.status' },
+  },
+  {
+    method: 'POST',
+    path: '/v1/webhooks/{id}/deliveries/{deliveryId}/redeliver',
+    scope: 'webhooks:manage',
+    kind: 'item',
+    url: (f) => `/v1/webhooks/${f.webhookId}/deliveries/${f.deliveryId}/redeliver`,
+    bad: {
+      url: (f) => `/v1/webhooks/${f.webhookId}/deliveries/nope/redeliver`,
+      field: 'params.deliveryId',
+    },
+  },
+  {
+    method: 'POST',
+    path: '/v1/webhooks/{id}/ping',
+    scope: 'webhooks:manage',
+    kind: 'item',
+    url: (f) => `/v1/webhooks/${f.webhookId}/ping`,
+    bad: { url: () => '/v1/webhooks/0/ping', field: 'params.id' },
+  },
+];
+
+/** Routes anyone may call; /metrics has its own token (test/platform.test.ts). */
+const PUBLIC_ROUTES = ['GET /healthz', 'GET /readyz', 'GET /metrics'];
+
+const label = (route: Route) => `${route.method} ${route.path}`;
+
+function request(route: Route, key: string | null, f: Fixture, part: 'valid' | 'bad' = 'valid') {
+  const bad = part === 'bad' ? route.bad : undefined;
+  const body = bad?.body ?? route.body?.(f);
+  return call(t.app, key, {
+    method: route.method,
+    url: (bad?.url ?? route.url)(f),
+    headers: route.ifMatch ? { 'if-match': '*' } : {},
+    ...(body !== undefined ? { json: body } : {}),
+  });
+}
+
+const keysWithout = new Map<Scope, string>();
+/** A key of our tenant holding every scope but `scope` (and never admin, which holds them all). */
+async function keyWithout(scope: Scope): Promise<string> {
+  let key = keysWithout.get(scope);
+  if (!key) {
+    key = await us.tenant.keyWith(...SCOPES.filter((s) => s !== scope && s !== 'admin'));
+    keysWithout.set(scope, key);
+  }
+  return key;
+}
+
+beforeAll(async () => {
+  database = await createIsolatedDatabase('guards');
+  redisPrefix = `${inject('redisPrefix')}:guards`;
+  t = await startTestApp({
+    DATABASE_URL: database.url,
+    REDIS_PREFIX: redisPrefix,
+    WEBHOOK_ALLOW_PRIVATE: 'true',
+  });
+  relay = startEventRelay({
+    db: t.database.db,
+    databaseUrl: database.url,
+    events: t.services.repositories.events,
+    consumers: [
+      createWebhookFanout({
+        webhooks: t.services.repositories.webhooks,
+        firstDelaySeconds: 3600,
+        onCommitted: () => {},
+      }),
+    ],
+    clock: systemClock,
+    log: pino({ level: 'silent' }),
+  });
+  us = await seed();
+  them = await seed();
+});
+afterAll(async () => {
+  await relay?.stop();
+  await t?.close();
+  await database?.drop();
+  if (redisPrefix) await deleteKeysUnder(inject('redisUrl'), redisPrefix);
+});
+
+describe('the guard table', () => {
+  it('has a row for every operation in openapi.yaml', async () => {
+    const document = parse(await readFile(new URL('../openapi.yaml', import.meta.url), 'utf8')) as {
+      paths: Record<string, Record<string, unknown>>;
+    };
+    const documented = Object.entries(document.paths).flatMap(([path, item]) =>
+      Object.keys(item)
+        .filter((method) => ['get', 'post', 'put', 'patch', 'delete'].includes(method))
+        .map((method) => `${method.toUpperCase()} ${path}`),
+    );
+    const covered = [...ROUTES.map(label), ...PUBLIC_ROUTES];
+    expect(new Set(covered).size).toBe(covered.length);
+    expect([...covered].sort()).toEqual([...documented].sort());
+  });
+});
+
+describe.each(ROUTES.map((route) => [label(route), route] as const))('%s', (_label, route) => {
+  it('answers 401 without a key', async () => {
+    const res = await request(route, null, us.fixture);
+    expect(res.statusCode).toBe(401);
+    expect(res.headers['content-type']).toContain('application/problem+json');
+    expect(res.json().code).toBe('unauthenticated');
+  });
+
+  it(`answers 403 to a key without ${route.scope}`, async () => {
+    const res = await request(route, await keyWithout(route.scope), us.fixture);
+    expect(res.statusCode).toBe(403);
+    expect(res.json()).toMatchObject({ code: 'insufficient_scope', requiredScope: route.scope });
+  });
+
+  if (route.kind === 'item') {
+    it("answers a plain 404 for another tenant's resource and changes nothing of theirs", async () => {
+      const before = await snapshot(them);
+      const res = await request(route, us.tenant.adminKey, them.fixture);
+      expect(res.statusCode, res.body).toBe(404);
+      expect(res.headers['content-type']).toContain('application/problem+json');
+      expect(res.json().code).toBe('not_found');
+      expect(res.body).not.toContain(them.tenant.tenantId);
+      expect(await snapshot(them)).toEqual(before);
+    });
+  }
+
+  if (route.kind === 'list') {
+    it("lists our resources and nothing of another tenant's", async () => {
+      const res = await request(route, us.tenant.adminKey, us.fixture);
+      expect(res.statusCode, res.body).toBe(200);
+      const mine = Object.values(us.fixture).filter((id) => res.body.includes(id));
+      expect(mine.length).toBeGreaterThan(0);
+      for (const id of [them.tenant.tenantId, ...Object.values(them.fixture)])
+        expect(res.body).not.toContain(id);
+    });
+  }
+
+  if (route.bad) {
+    const bad = route.bad;
+    it('answers 400 to bad input, naming the field, and writes nothing', async () => {
+      const before = await snapshot(us);
+      const res = await request(route, us.tenant.adminKey, us.fixture, 'bad');
+      expect(res.statusCode, res.body).toBe(400);
+      expect(res.headers['content-type']).toContain('application/problem+json');
+      expect(res.json().code).toBe(bad.code ?? 'validation_failed');
+      if (bad.field) expect(res.json().errors.map((e: { field: string }) => e.field)).toContain(bad.field);
+      expect(await snapshot(us)).toEqual(before);
+    });
+  }
+});
+
+describe('references across tenants', () => {
+  it("refuses another tenant's calendar in a policy, as if it did not exist", async () => {
+    const created = await call(t.app, us.tenant.adminKey, {
+      method: 'POST',
+      url: '/v1/sla-policies',
+      json: { name: 'Borrowed hours', priority: 9, calendarId: them.fixture.calendarId },
+    });
+    expect(created.statusCode, created.body).toBe(400);
+    expect(created.json().errors.map((e: { field: string }) => e.field)).toContain('body.calendarId');
+    const changed = await call(t.app, us.tenant.adminKey, {
+      method: 'PATCH',
+      url: `/v1/sla-policies/${us.fixture.policyId}`,
+      headers: { 'if-match': '*' },
+      json: { calendarId: them.fixture.calendarId },
+    });
+    expect(changed.statusCode, changed.body).toBe(400);
+    expect(changed.body).not.toContain(them.tenant.tenantId);
+  });
+
+  it("completes no deadline of another of our complaints through this one's URL", async () => {
+    const other = await ok(us.tenant, 'POST', '/v1/complaints', complaintBody({ channel: 'phone' }));
+    const res = await call(t.app, us.tenant.adminKey, {
+      method: 'POST',
+      url: `/v1/complaints/${other.id}/deadlines/${us.fixture.deadlineId}/complete`,
+    });
+    expect(res.statusCode).toBe(404);
+    expect(res.json().code).toBe('not_found');
+    const deadlines = (await ok(us.tenant, 'GET', `/v1/complaints/${us.fixture.complaintId}/deadlines`))
+      .data as Array<{ id: string; status: string }>;
+    expect(deadlines.find((d) => d.id === us.fixture.deadlineId)!.status).toBe('pending');
+  });
+});

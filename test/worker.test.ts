@@ -1,0 +1,323 @@
+import net, { type AddressInfo } from 'node:net';
+import pg from 'pg';
+import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
+import { createQueue } from '../src/jobs/queues.js';
+import type { DeadlineView } from '../src/modules/deadlines/deadline-views.js';
+import {
+  call,
+  complaintBody,
+  createTestTenant,
+  startTestApp,
+  type TestApp,
+  type TestTenant,
+} from './harness.js';
+import { createIsolatedDatabase, type IsolatedDatabase } from './isolated-database.js';
+import { deleteKeysUnder } from './redis-keys.js';
+import { eventually, sleep, startWorkerProcess, type WorkerProcess } from './worker-process.js';
+
+/**
+ * The worker process as production runs it: its /metrics endpoint after a real breach, and a
+ * worker killed with SIGKILL while PostgreSQL holds its breach statement behind a row lock.
+ * The file has its own database and Redis prefix, so no other file's worker records (or sweeps)
+ * its deadlines: every breach here is this file's worker's.
+ */
+let database: IsolatedDatabase;
+let redisPrefix: string;
+let t: TestApp;
+const workers: WorkerProcess[] = [];
+
+beforeAll(async () => {
+  database = await createIsolatedDatabase('worker');
+  redisPrefix = `${inject('redisPrefix')}:worker`;
+  t = await startTestApp({ DATABASE_URL: database.url, REDIS_PREFIX: redisPrefix });
+});
+afterEach(async () => {
+  for (const worker of workers.splice(0)) await worker.stop();
+});
+afterAll(async () => {
+  await t?.close();
+  await database?.drop();
+  if (redisPrefix) await deleteKeysUnder(inject('redisUrl'), redisPrefix);
+});
+
+async function startWorker(env: Record<string, string> = {}): Promise<WorkerProcess> {
+  const worker = await startWorkerProcess({
+    DATABASE_URL: database.url,
+    REDIS_URL: t.env.REDIS_URL,
+    REDIS_PREFIX: redisPrefix,
+    SLA_RECONCILE_INTERVAL: '1',
+    WORKER_CONCURRENCY: '10',
+    HOST: '127.0.0.1',
+    ...env,
+  });
+  workers.push(worker);
+  return worker;
+}
+
+async function freePort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+/** A tenant whose web complaints in category `fast` run on a policy with this online reply target. */
+async function tenantWithReplyIn(duration: string, warnAt: number[]) {
+  const tenant = await createTestTenant(t.tenancy);
+  const policy = await call(t.app, tenant.adminKey, {
+    method: 'POST',
+    url: '/v1/sla-policies',
+    json: {
+      name: 'Fast lane',
+      priority: 1,
+      match: { categories: ['fast'] },
+      warnAt,
+      targets: { onlineReply: { duration, clock: 'calendar' } },
+    },
+  });
+  expect(policy.statusCode, policy.body).toBe(201);
+  return tenant;
+}
+
+async function createFast(tenant: TestTenant) {
+  const res = await call(t.app, tenant.adminKey, {
+    method: 'POST',
+    url: '/v1/complaints',
+    json: complaintBody({ channel: 'web', category: 'fast' }),
+  });
+  expect(res.statusCode, res.body).toBe(201);
+  return res.json() as { id: string };
+}
+
+async function onlineReply(tenant: TestTenant, complaintId: string): Promise<DeadlineView> {
+  const res = await call(t.app, tenant.adminKey, {
+    method: 'GET',
+    url: `/v1/complaints/${complaintId}/deadlines`,
+  });
+  expect(res.statusCode).toBe(200);
+  return (res.json().data as DeadlineView[]).find((d) => d.kind === 'online_reply')!;
+}
+
+/** What a breach leaves behind: its events, its timeline entries and the escalations it set off. */
+async function traces(tenant: TestTenant, complaintId: string, deadlineId: string) {
+  const { rows: events } = await t.database.pool.query(
+    `select id from events where type = 'deadline.breached' and data->'deadline'->>'id' = $1`,
+    [deadlineId],
+  );
+  const timeline = await call(t.app, tenant.adminKey, {
+    method: 'GET',
+    url: `/v1/complaints/${complaintId}/timeline?limit=100`,
+  });
+  const escalations = await call(t.app, tenant.adminKey, {
+    method: 'GET',
+    url: `/v1/complaints/${complaintId}/escalations`,
+  });
+  return {
+    events,
+    timeline: (timeline.json().data as Array<{ type: string; data: { deadlineId?: string } }>).filter(
+      (entry) => entry.type === 'deadline.breached' && entry.data.deadlineId === deadlineId,
+    ),
+    escalations: (escalations.json().data as Array<{ trigger: string; deadlineId: string | null }>).filter(
+      (escalation) => escalation.trigger === 'breach',
+    ),
+  };
+}
+
+interface Sample {
+  name: string;
+  labels: Record<string, string>;
+  value: number;
+}
+
+/** Samples of the Prometheus text exposition format. */
+function parseExposition(text: string): Sample[] {
+  const samples: Sample[] = [];
+  for (const line of text.split('\n')) {
+    if (line === '' || line.startsWith('#')) continue;
+    const match = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})?\s+(\S+)/.exec(line);
+    if (!match) throw new Error(`not a sample: ${line}`);
+    const labels = Object.fromEntries(
+      [...(match[2] ?? '').matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g)].map((m) => [m[1]!, m[2]!]),
+    );
+    samples.push({ name: match[1]!, labels, value: Number(match[3]) });
+  }
+  return samples;
+}
+
+function sample(samples: Sample[], name: string, labels: Record<string, string> = {}): number | undefined {
+  return samples.find(
+    (s) => s.name === name && Object.entries(labels).every(([key, value]) => s.labels[key] === value),
+  )?.value;
+}
+
+describe("the worker's /metrics", () => {
+  it('counts a breach in the detection-lag histogram, with deadlines by status and queue depths', async () => {
+    const port = await freePort();
+    const worker = await startWorker({ WORKER_METRICS_PORT: String(port) });
+    const tenant = await tenantWithReplyIn('PT1S', [0.5]);
+    const complaint = await createFast(tenant);
+    const reply = await onlineReply(tenant, complaint.id);
+    const breached = await eventually(async () => {
+      const current = await onlineReply(tenant, complaint.id);
+      return current.status === 'breached' ? current : undefined;
+    }, 6_000);
+    const lagSeconds = (new Date(breached.breachedAt!).getTime() - new Date(reply.dueAt).getTime()) / 1000;
+
+    const res = await fetch(`http://127.0.0.1:${port}/metrics`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toContain('text/plain');
+    const samples = parseExposition(await res.text());
+    const lag = 'redress_deadline_detection_lag_seconds';
+    const kind = { kind: 'online_reply' };
+    expect(sample(samples, `${lag}_count`, kind)).toBe(1);
+    expect(sample(samples, `${lag}_sum`, kind)).toBeCloseTo(lagSeconds, 2);
+    // Detected within a second: the one observation sits in the 1 s bucket and every one above.
+    expect(sample(samples, `${lag}_bucket`, { ...kind, le: '1' })).toBe(1);
+    expect(sample(samples, `${lag}_bucket`, { ...kind, le: '+Inf' })).toBe(1);
+    expect(sample(samples, 'redress_deadline_breaches_total', kind)).toBe(1);
+    expect(sample(samples, 'redress_deadline_warnings_total', kind)).toBe(1);
+
+    // Deadlines by status, all tenants of this file's database, as PostgreSQL counts them.
+    const { rows } = await t.database.pool.query<{ status: string; n: number }>(
+      'select status, count(*)::int as n from deadlines group by status',
+    );
+    const counted = Object.fromEntries(rows.map((row) => [row.status, row.n]));
+    expect(counted.breached).toBe(1);
+    for (const status of ['pending', 'paused', 'breached'])
+      expect(sample(samples, 'redress_deadlines', { status }), status).toBe(counted[status] ?? 0);
+
+    // Queue depths, as BullMQ counts them: the other deadlines' jobs, the maintenance schedule.
+    const maintenance = createQueue('maintenance', t.deadlineQueue.connection, redisPrefix);
+    try {
+      const queues = {
+        deadlines: await t.deadlineQueue.queue.getJobCounts('wait', 'delayed', 'active', 'failed'),
+        maintenance: await maintenance.getJobCounts('wait', 'delayed', 'active', 'failed'),
+      };
+      expect(queues.deadlines.delayed).toBeGreaterThan(0);
+      expect(queues.maintenance.delayed).toBeGreaterThan(0);
+      for (const [queue, counts] of Object.entries(queues)) {
+        for (const [state, count] of Object.entries(counts))
+          expect(sample(samples, 'redress_queue_jobs', { queue, state }), `${queue} ${state}`).toBe(count);
+      }
+    } finally {
+      await maintenance.close();
+    }
+    expect(sample(samples, 'redress_metrics_source_up', { source: 'postgres' })).toBe(1);
+    expect(sample(samples, 'redress_metrics_source_up', { source: 'redis' })).toBe(1);
+    await worker.stop();
+  });
+});
+
+describe('a worker killed with SIGKILL in the middle of recording a breach', () => {
+  /**
+   * Holds the complaint's row lock, as a long API transaction would, until `release`: the
+   * worker's breach (record_deadline_wake_up locks the complaint first) waits behind it.
+   */
+  async function lockComplaint(complaintId: string) {
+    const holder = new pg.Client({ connectionString: database.url, application_name: 'test-lock-holder' });
+    await holder.connect();
+    await holder.query('begin');
+    await holder.query('select id from complaints where id = $1 for update', [complaintId]);
+    const { rows } = await holder.query<{ pid: number }>('select pg_backend_pid() as pid');
+    return {
+      pid: rows[0]!.pid,
+      async release() {
+        await holder.query('rollback');
+        await holder.end();
+      },
+    };
+  }
+
+  /** The worker's backends waiting on the lock inside record_deadline_wake_up. */
+  async function blockedBreaches(holderPid: number) {
+    const { rows } = await t.database.pool.query<{ pid: number; query: string }>(
+      `select pid, query from pg_stat_activity
+        where datname = current_database() and application_name = 'redress-worker'
+          and wait_event_type = 'Lock' and $1 = any(pg_blocking_pids(pid))`,
+      [holderPid],
+    );
+    return rows;
+  }
+
+  /** Which of these backends still exist. */
+  async function alive(pids: number[]) {
+    const { rows } = await t.database.pool.query<{ pid: number }>(
+      'select pid from pg_stat_activity where pid = any($1::int[])',
+      [pids],
+    );
+    return rows.map((row) => row.pid);
+  }
+
+  async function workerBackends() {
+    const { rows } = await t.database.pool.query<{ pid: number }>(
+      `select pid from pg_stat_activity where datname = current_database() and application_name = 'redress-worker'`,
+    );
+    return rows.map((row) => row.pid);
+  }
+
+  async function expectBreachedOnce(tenant: TestTenant, complaintId: string, deadlineId: string) {
+    await eventually(async () => (await traces(tenant, complaintId, deadlineId)).events.length > 0, 10_000);
+    await sleep(2_500); // the next worker's reconciler sweeps (every second) have passed
+    const left = await traces(tenant, complaintId, deadlineId);
+    expect(left.events).toHaveLength(1);
+    expect(left.timeline).toHaveLength(1);
+    expect(left.escalations).toEqual([expect.objectContaining({ trigger: 'breach', deadlineId })]);
+    const reply = await onlineReply(tenant, complaintId);
+    expect(reply.status).toBe('breached');
+    const complaint = await call(t.app, tenant.adminKey, {
+      method: 'GET',
+      url: `/v1/complaints/${complaintId}`,
+    });
+    expect(complaint.json().escalationLevel).toBe(1);
+  }
+
+  // With PostgreSQL's defaults the server does not notice the dead client while its statement
+  // waits for the lock: once the lock is released, the statement runs and commits (the breach
+  // lands through the dead worker), and the next worker's job and sweeps must not repeat it.
+  it('lands the breach exactly once: the lock released, a new worker started', async () => {
+    // No warnings: the breach is the deadline's first and only wake-up.
+    const tenant = await tenantWithReplyIn('PT2S', []);
+    const first = await startWorker();
+    const complaint = await createFast(tenant);
+    const reply = await onlineReply(tenant, complaint.id);
+    const lock = await lockComplaint(complaint.id);
+    try {
+      const blocked = await eventually(async () => {
+        const rows = await blockedBreaches(lock.pid);
+        return rows.length > 0 ? rows : undefined;
+      }, 8_000);
+      expect(blocked[0]!.query).toContain('record_deadline_wake_up');
+      expect((await onlineReply(tenant, complaint.id)).status).toBe('pending');
+      await first.kill();
+    } finally {
+      await lock.release();
+    }
+    await startWorker();
+    await expectBreachedOnce(tenant, complaint.id, reply.id);
+  });
+
+  it('lands it through the next worker when PostgreSQL drops the dead worker’s statement', async () => {
+    const tenant = await tenantWithReplyIn('PT2S', []);
+    // The server checks every 100 ms whether the client is still there, and ends the session
+    // (rolling back its statement) when it is not, so nothing of the killed worker commits.
+    const first = await startWorker({ PGOPTIONS: '-c client_connection_check_interval=100' });
+    const complaint = await createFast(tenant);
+    const reply = await onlineReply(tenant, complaint.id);
+    const lock = await lockComplaint(complaint.id);
+    try {
+      await eventually(async () => (await blockedBreaches(lock.pid)).length > 0, 8_000);
+      // Only the first worker runs: every worker backend of this database is its.
+      const backends = await workerBackends();
+      await first.kill();
+      await eventually(async () => (await alive(backends)).length === 0, 5_000);
+    } finally {
+      await lock.release();
+    }
+    await sleep(300);
+    expect((await onlineReply(tenant, complaint.id)).status).toBe('pending');
+    expect((await traces(tenant, complaint.id, reply.id)).events).toHaveLength(0);
+    await startWorker();
+    await expectBreachedOnce(tenant, complaint.id, reply.id);
+  });
+});
