@@ -21,6 +21,8 @@ import { escalationsRoutes } from './modules/escalations/escalations.routes.js';
 import { eventsRoutes } from './modules/events/events.routes.js';
 import { healthRoutes } from './modules/health/health.routes.js';
 import { metricsRoutes } from './modules/health/metrics.routes.js';
+import { majorComplaintsRoutes } from './modules/major-complaints/major-complaints.routes.js';
+import { ownershipRoutes } from './modules/ownership/ownership.routes.js';
 import { settingsRoutes } from './modules/settings/settings.routes.js';
 import { slaPoliciesRoutes } from './modules/sla-policies/sla-policies.routes.js';
 import { tenancyRoutes } from './modules/tenancy/tenancy.routes.js';
@@ -110,6 +112,8 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   });
   await app.register(tenancyRoutes, { tenancy, publicBaseUrl: env.PUBLIC_BASE_URL });
   await app.register(complaintsRoutes, { complaints, publicBaseUrl: env.PUBLIC_BASE_URL });
+  await app.register(ownershipRoutes, { ownership: services.ownership, publicBaseUrl: env.PUBLIC_BASE_URL });
+  await app.register(majorComplaintsRoutes, { majorComplaints: services.majorComplaints });
   await app.register(deadlinesRoutes, { deadlines, complaints });
   await app.register(calendarsRoutes, { calendars, publicBaseUrl: env.PUBLIC_BASE_URL });
   await app.register(slaPoliciesRoutes, { policies, publicBaseUrl: env.PUBLIC_BASE_URL });

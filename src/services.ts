@@ -15,6 +15,10 @@ import { createEventsRepository } from './modules/events/events.repository.js';
 import { createEventsService } from './modules/events/events.service.js';
 import { createIdempotencyRepository } from './modules/idempotency/idempotency.repository.js';
 import { createIdempotencyService } from './modules/idempotency/idempotency.service.js';
+import { createMajorComplaintsRepository } from './modules/major-complaints/major-complaints.repository.js';
+import { createMajorComplaintsService } from './modules/major-complaints/major-complaints.service.js';
+import { createOwnershipRepository } from './modules/ownership/ownership.repository.js';
+import { createOwnershipService } from './modules/ownership/ownership.service.js';
 import { createSettingsRepository } from './modules/settings/settings.repository.js';
 import { createSettingsService, type VersionedSettings } from './modules/settings/settings.service.js';
 import {
@@ -70,6 +74,8 @@ export function createServices(deps: {
     escalations: createEscalationsRepository(db),
     webhooks: createWebhooksRepository(db),
     settings: createSettingsRepository(db),
+    majorComplaints: createMajorComplaintsRepository(db),
+    ownership: createOwnershipRepository(db),
   };
   const settings = createSettingsService({
     db,
@@ -120,6 +126,23 @@ export function createServices(deps: {
     clock,
     ttlHours: deps.idempotencyTtlHours ?? 48,
   });
+  const majorComplaints = createMajorComplaintsService({
+    db,
+    majors: repositories.majorComplaints,
+    complaints: repositories.complaints,
+    events: repositories.events,
+    deadlines,
+    escalations,
+    clock,
+  });
+  const ownership = createOwnershipService({
+    db,
+    complaints: repositories.complaints,
+    ownership: repositories.ownership,
+    events: repositories.events,
+    deadlines,
+    clock,
+  });
   const complaints = createComplaintsService({
     db,
     complaints: repositories.complaints,
@@ -127,6 +150,9 @@ export function createServices(deps: {
     deadlines,
     clock,
     escalations,
+    settings,
+    majors: majorComplaints,
+    recusal: ownership,
   });
   const events = createEventsService({ events: repositories.events });
   const webhooks = createWebhooksService({
@@ -154,6 +180,8 @@ export function createServices(deps: {
     events,
     webhooks,
     settings,
+    majorComplaints,
+    ownership,
   };
 }
 
