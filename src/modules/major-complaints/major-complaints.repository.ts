@@ -12,6 +12,7 @@ export interface MajorComplaintFilters {
   after?: { majorSince: Date; id: string };
 }
 
+/** SQL of the major-complaint rules and file: repeat lookups, incident locks and counts, the listing. */
 export function createMajorComplaintsRepository(db: Queryable) {
   return {
     /**

@@ -5,6 +5,7 @@ import { complaintConflicts } from '../../db/schema/index.js';
 export type ConflictRow = typeof complaintConflicts.$inferSelect;
 export type NewConflictRow = typeof complaintConflicts.$inferInsert;
 
+/** SQL of declared conflicts of interest; every function takes the tenant, and a transaction last. */
 export function createOwnershipRepository(db: Queryable) {
   return {
     /** The conflicts declared in a complaint, oldest first. */
