@@ -18,6 +18,10 @@ import { createFollowUpsRepository } from './modules/follow-ups/follow-ups.repos
 import { createFollowUpsService } from './modules/follow-ups/follow-ups.service.js';
 import { createIdempotencyRepository } from './modules/idempotency/idempotency.repository.js';
 import { createIdempotencyService } from './modules/idempotency/idempotency.service.js';
+import { createMajorComplaintsRepository } from './modules/major-complaints/major-complaints.repository.js';
+import { createMajorComplaintsService } from './modules/major-complaints/major-complaints.service.js';
+import { createOwnershipRepository } from './modules/ownership/ownership.repository.js';
+import { createOwnershipService } from './modules/ownership/ownership.service.js';
 import { createReplyTemplatesRepository } from './modules/reply-templates/reply-templates.repository.js';
 import { createReplyTemplatesService } from './modules/reply-templates/reply-templates.service.js';
 import { createReportsRepository } from './modules/reports/reports.repository.js';
@@ -83,6 +87,8 @@ export function createServices(deps: {
     replyTemplates: createReplyTemplatesRepository(db),
     resolutions: createResolutionsRepository(db),
     reports: createReportsRepository(db),
+    majorComplaints: createMajorComplaintsRepository(db),
+    ownership: createOwnershipRepository(db),
   };
   const settings = createSettingsService({
     db,
@@ -153,6 +159,23 @@ export function createServices(deps: {
     clock,
     ttlHours: deps.idempotencyTtlHours ?? 48,
   });
+  const majorComplaints = createMajorComplaintsService({
+    db,
+    majors: repositories.majorComplaints,
+    complaints: repositories.complaints,
+    events: repositories.events,
+    deadlines,
+    escalations,
+    clock,
+  });
+  const ownership = createOwnershipService({
+    db,
+    complaints: repositories.complaints,
+    ownership: repositories.ownership,
+    events: repositories.events,
+    deadlines,
+    clock,
+  });
   const complaints = createComplaintsService({
     db,
     complaints: repositories.complaints,
@@ -162,6 +185,9 @@ export function createServices(deps: {
     escalations,
     followUps: followUpScheduler,
     templates,
+    settings,
+    majors: majorComplaints,
+    recusal: ownership,
   });
   const resolutions = createResolutionsService({
     db,
@@ -220,6 +246,8 @@ export function createServices(deps: {
     resolutions,
     followUps,
     reports,
+    majorComplaints,
+    ownership,
   };
 }
 

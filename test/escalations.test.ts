@@ -325,7 +325,23 @@ describe('JSON built in SQL', () => {
       tags: ['lift', '电梯'],
       metadata: { roomNumber: '3-402', nested: { list: [1, null, 'x'] } },
       externalRef: `ext-${Date.now()}`,
+      category: 'fire',
+      complainantRelation: 'representative',
+      responsibility: 'upstream',
+      upstreamParty: 'Otis Elevators',
+      needType: 'emotional',
+      liability: { finding: 'not_liable', reason: 'force_majeure', note: 'Typhoon cut the power' },
+      mediaExposure: true,
+      regulatorInvolved: true,
+      incidentKey: `typhoon-${Date.now()}`,
+      subjectStaff: ['wang.wu', '王伟'],
     });
+    expect(complaint.majorReasons).toEqual([
+      'manual',
+      'safety_category',
+      'media_exposure',
+      'regulator_involved',
+    ]);
     await escalate(complaint.id, { level: 3, reason: 'Crisis team called in' });
     const rest = (
       await call(t.app, tenant.adminKey, { method: 'GET', url: `/v1/complaints/${complaint.id}` })
@@ -345,6 +361,27 @@ describe('JSON built in SQL', () => {
       [bare.id],
     );
     expect(bareRows[0].view).toEqual(bareRest);
+
+    // Declined at intake (a rejection), and declined then taken in (an override).
+    const declined = await createComplaint({ complainantRelation: 'other', category: 'billing' });
+    const overridden = await createComplaint({ complainantRelation: 'other' });
+    const taken = await call(t.app, tenant.adminKey, {
+      method: 'POST',
+      url: `/v1/complaints/${overridden.id}/acceptance-override`,
+      json: { reason: 'Power of attorney shown', supervisor: 'li.na' },
+    });
+    expect(taken.json().acceptanceOverride).toMatchObject({ rejectionCode: 'not_a_stakeholder' });
+    for (const id of [declined.id, overridden.id]) {
+      const viewRest = (
+        await call(t.app, tenant.adminKey, { method: 'GET', url: `/v1/complaints/${id}` })
+      ).json();
+      const { rows: viewRows } = await t.database.pool.query(
+        'select complaint_view(c) as view from complaints c where id = $1',
+        [id],
+      );
+      expect(viewRows[0].view).toEqual(viewRest);
+    }
+    expect(declined.rejection).toMatchObject({ code: 'not_a_stakeholder' });
 
     const listed = await escalationsOf(complaint.id);
     const { rows: sqlEscalations } = await t.database.pool.query(

@@ -121,13 +121,25 @@ export function call(
   });
 }
 
-/** A valid complaint body; override any field. */
+let customerCounter = 0;
+
+/**
+ * A valid complaint body; override any field. Each body names a customer of its own (by
+ * `externalId`), so complaints of one test are not repeat complaints of each other, which would
+ * make them major; a test about repeats names the same customer on purpose.
+ */
 export function complaintBody(overrides: Record<string, unknown> = {}) {
+  customerCounter += 1;
   return {
     channel: 'web',
     subject: 'Lift stopped between floors',
     description: 'The lift in building 3 stopped between floors 4 and 5 for 30 minutes.',
-    customer: { name: 'Wang Fang', phone: '+86 138 0013 8000', email: 'wang.fang@example.com' },
+    customer: {
+      name: 'Wang Fang',
+      phone: '+86 138 0013 8000',
+      email: 'wang.fang@example.com',
+      externalId: `customer-${process.pid}-${customerCounter}`,
+    },
     desiredOutcome: 'Repair and an apology',
     category: 'facilities',
     ...overrides,

@@ -45,6 +45,49 @@ export const complaintSeverity = pgEnum('complaint_severity', ['general', 'major
 export const complaintPriority = pgEnum('complaint_priority', ['low', 'normal', 'high', 'urgent']);
 export const communicationDirection = pgEnum('communication_direction', ['inbound', 'outbound']);
 
+/** Who is complaining, relative to the affected party (DOMAIN §1, 核实身份). */
+export const complainantRelation = pgEnum('complainant_relation', [
+  'self',
+  'immediate_family',
+  'representative',
+  'other',
+]);
+/** Why a complaint was declined at intake; the customer is told (DOMAIN §1). */
+export const acceptanceRejectionCode = pgEnum('acceptance_rejection_code', [
+  'outside_acceptance_window',
+  'not_a_stakeholder',
+]);
+/** Responsibility class (DOMAIN §2, 一类/二类/三类投诉): ours, an upstream party's, or external. */
+export const complaintResponsibility = pgEnum('complaint_responsibility', ['own', 'upstream', 'external']);
+/** What the customer needs first (DOMAIN §2, 需求分类). */
+export const complaintNeedType = pgEnum('complaint_need_type', ['immediate', 'long_term', 'emotional']);
+export const liabilityFinding = pgEnum('liability_finding', ['liable', 'not_liable']);
+/** The situations in which we are not liable (DOMAIN §2, 判断无责的情景). */
+export const nonLiabilityReason = pgEnum('non_liability_reason', [
+  'third_party',
+  'force_majeure',
+  'emergency_avoidance',
+  'self_defence',
+  'customer_intent',
+]);
+/** Why a complaint is major (DOMAIN §2): by hand, or a rule that fired. */
+export const majorReason = pgEnum('major_reason', [
+  'manual',
+  'safety_category',
+  'collective',
+  'repeat',
+  'media_exposure',
+  'regulator_involved',
+]);
+
+/** A supervisor's decision to take in a complaint the acceptance checks declined. */
+export interface AcceptanceOverrideRecord {
+  rejectionCode: (typeof acceptanceRejectionCode.enumValues)[number];
+  reason: string;
+  supervisor: string;
+  overriddenAt: string;
+}
+
 export const complaints = pgTable(
   'complaints',
   {
@@ -71,6 +114,32 @@ export const complaints = pgTable(
     assignee: text('assignee'),
     escalationLevel: smallint('escalation_level').notNull().default(0),
     externalRef: text('external_ref'),
+    complainantRelation: complainantRelation('complainant_relation').notNull().default('self'),
+    /** A complainant who is not a stakeholder but holds the affected party's authority. */
+    complainantAuthorised: boolean('complainant_authorised').notNull().default(false),
+    rejectionCode: acceptanceRejectionCode('rejection_code'),
+    rejectionDetail: text('rejection_detail'),
+    acceptanceOverride: jsonb('acceptance_override').$type<AcceptanceOverrideRecord>(),
+    responsibility: complaintResponsibility('responsibility'),
+    upstreamParty: text('upstream_party'),
+    needType: complaintNeedType('need_type'),
+    liabilityFinding: liabilityFinding('liability_finding'),
+    liabilityReason: nonLiabilityReason('liability_reason'),
+    liabilityNote: text('liability_note'),
+    majorReasons: majorReason('major_reasons').array().notNull().default(sql`'{}'::major_reason[]`),
+    /** When the complaint last became major; null while it is general. */
+    majorSince: instant('major_since'),
+    mediaExposure: boolean('media_exposure').notNull().default(false),
+    regulatorInvolved: boolean('regulator_involved').notNull().default(false),
+    /** Links complaints about the same matter; enough of them make a collective complaint. */
+    incidentKey: text('incident_key'),
+    /**
+     * The customer's identity for finding repeat complaints: the external id, else the phone's
+     * digits, else the lower-cased email, prefixed by which it is. Internal, never shown.
+     */
+    customerKey: text('customer_key'),
+    /** Staff the complaint is about; none of them may handle it (DOMAIN §4, 回避原则). */
+    subjectStaff: text('subject_staff').array().notNull().default(sql`'{}'::text[]`),
     tags: text('tags').array().notNull().default(sql`'{}'::text[]`),
     metadata: jsonb('metadata').$type<Record<string, unknown>>().notNull().default({}),
     version: integer('version').notNull().default(1),
@@ -95,6 +164,30 @@ export const complaints = pgTable(
       table.subject.op('gin_trgm_ops'),
       table.description.op('gin_trgm_ops'),
       table.customerName.op('gin_trgm_ops'),
+    ),
+    // Repeat complaints: same customer and category, received within the tenant's window.
+    index('complaints_tenant_customer_category_idx')
+      .on(table.tenantId, table.customerKey, table.category, table.receivedAt)
+      .where(sql`${table.customerKey} is not null`),
+    // Collective complaints: everything linked to one incident.
+    index('complaints_tenant_incident_idx')
+      .on(table.tenantId, table.incidentKey)
+      .where(sql`${table.incidentKey} is not null`),
+    // The major-complaint file, most recently major first.
+    index('complaints_tenant_major_idx')
+      .on(table.tenantId, table.majorSince.desc(), table.id.desc())
+      .where(sql`${table.majorSince} is not null`),
+    check(
+      'complaints_upstream_party_iff_upstream',
+      sql`(${table.responsibility} is not distinct from 'upstream') = (${table.upstreamParty} is not null)`,
+    ),
+    check(
+      'complaints_liability_reason_iff_not_liable',
+      sql`(${table.liabilityFinding} is not distinct from 'not_liable') = (${table.liabilityReason} is not null)`,
+    ),
+    check(
+      'complaints_rejection_whole',
+      sql`(${table.rejectionCode} is null) = (${table.rejectionDetail} is null)`,
     ),
     check('complaints_escalation_level_range', sql`${table.escalationLevel} between 0 and 3`),
     check('complaints_version_positive', sql`${table.version} >= 1`),
@@ -125,6 +218,28 @@ export const communications = pgTable(
     createdAt: instant('created_at').notNull().defaultNow(),
   },
   (table) => [index('communications_complaint_idx').on(table.tenantId, table.complaintId, table.occurredAt)],
+);
+
+/**
+ * Declared conflicts of interest (DOMAIN §4, 回避原则): staff who must not handle a complaint.
+ * There is no route to withdraw one: a recusal, once declared, stands for the complaint's life.
+ */
+export const complaintConflicts = pgTable(
+  'complaint_conflicts',
+  {
+    id: uuid('id').primaryKey(),
+    tenantId: tenantIdColumn(),
+    complaintId: complaintIdColumn(),
+    staff: text('staff').notNull(),
+    reason: text('reason').notNull(),
+    declaredBy: jsonb('declared_by').$type<ActorRecord>().notNull(),
+    createdAt: instant('created_at').notNull().defaultNow(),
+  },
+  (table) => [
+    // Staff are compared without regard to case, so 'Li.Na' cannot slip past a conflict of 'li.na'.
+    uniqueIndex('complaint_conflicts_staff_key').on(table.complaintId, sql`lower(${table.staff})`),
+    index('complaint_conflicts_complaint_idx').on(table.tenantId, table.complaintId, table.createdAt),
+  ],
 );
 
 /** Who did something: the API key that called, and the person it acted for when the caller said. */

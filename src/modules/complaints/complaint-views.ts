@@ -6,7 +6,10 @@ import type { CommunicationView, ComplaintView, TimelineEntryView } from './comp
 const iso = (date: Date) => date.toISOString();
 const isoOrNull = (date: Date | null) => (date ? date.toISOString() : null);
 
-/** The complaint as the REST API, GraphQL and events show it. */
+/**
+ * The complaint as the REST API, GraphQL and events show it. complaint_view (migrations 0008 and
+ * 0012) builds the same JSON in SQL for the worker's events; a test compares the two.
+ */
 export function toComplaintView(row: ComplaintRow, nextDeadline: NextDeadline | undefined): ComplaintView {
   return {
     id: row.id,
@@ -32,6 +35,25 @@ export function toComplaintView(row: ComplaintRow, nextDeadline: NextDeadline | 
     assignee: row.assignee,
     escalationLevel: row.escalationLevel,
     externalRef: row.externalRef,
+    complainantRelation: row.complainantRelation,
+    complainantAuthorised: row.complainantAuthorised,
+    rejection:
+      row.rejectionCode && row.rejectionDetail !== null
+        ? { code: row.rejectionCode, detail: row.rejectionDetail }
+        : null,
+    acceptanceOverride: row.acceptanceOverride,
+    responsibility: row.responsibility,
+    upstreamParty: row.upstreamParty,
+    needType: row.needType,
+    liability: row.liabilityFinding
+      ? { finding: row.liabilityFinding, reason: row.liabilityReason, note: row.liabilityNote }
+      : null,
+    majorReasons: row.majorReasons,
+    majorSince: isoOrNull(row.majorSince),
+    mediaExposure: row.mediaExposure,
+    regulatorInvolved: row.regulatorInvolved,
+    incidentKey: row.incidentKey,
+    subjectStaff: row.subjectStaff,
     tags: row.tags,
     metadata: row.metadata,
     version: row.version,

@@ -30,6 +30,7 @@ export interface ComplaintFilters {
   severity?: ComplaintRow['severity'];
   category?: string;
   assignee?: string;
+  incidentKey?: string;
   receivedFrom?: Date;
   receivedTo?: Date;
   text?: string;
@@ -114,13 +115,24 @@ export function createComplaintsRepository(db: Queryable) {
         with c as (
           insert into ${complaints} (id, tenant_id, reference, channel, severity, priority, category, subject, description,
             customer_name, customer_phone, customer_email, customer_address, customer_external_id, desired_outcome,
-            occurred_at, received_at, received_by, assignee, escalation_level, external_ref, tags, metadata, event_sequence, created_at, updated_at)
+            occurred_at, received_at, received_by, assignee, escalation_level, external_ref, complainant_relation,
+            complainant_authorised, responsibility, upstream_party, need_type, liability_finding, liability_reason,
+            liability_note, major_reasons, major_since, media_exposure, regulator_involved, incident_key, customer_key,
+            subject_staff, tags, metadata, event_sequence, created_at, updated_at)
           values (${row.id}::uuid, ${row.tenantId}::uuid, 'C-' || lpad(nextval(${sequence}::regclass)::text, 6, '0'),
             ${row.channel}::complaint_channel, ${row.severity}::complaint_severity, ${row.priority}::complaint_priority,
             ${row.category ?? null}::text, ${row.subject}::text, ${row.description}::text, ${row.customerName ?? null}::text,
             ${row.customerPhone ?? null}::text, ${row.customerEmail ?? null}::text, ${row.customerAddress ?? null}::text,
             ${row.customerExternalId ?? null}::text, ${row.desiredOutcome ?? null}::text, ${row.occurredAt ?? null}::timestamptz,
             ${row.receivedAt}::timestamptz, ${row.receivedBy}::text, ${row.assignee ?? null}::text, ${row.escalationLevel ?? 0}::smallint, ${row.externalRef ?? null}::text,
+            ${row.complainantRelation ?? 'self'}::complainant_relation, ${row.complainantAuthorised ?? false}::boolean,
+            ${row.responsibility ?? null}::complaint_responsibility, ${row.upstreamParty ?? null}::text,
+            ${row.needType ?? null}::complaint_need_type, ${row.liabilityFinding ?? null}::liability_finding,
+            ${row.liabilityReason ?? null}::non_liability_reason, ${row.liabilityNote ?? null}::text,
+            array(select jsonb_array_elements_text(${JSON.stringify(row.majorReasons ?? [])}::jsonb))::major_reason[],
+            ${row.majorSince ?? null}::timestamptz, ${row.mediaExposure ?? false}::boolean, ${row.regulatorInvolved ?? false}::boolean,
+            ${row.incidentKey ?? null}::text, ${row.customerKey ?? null}::text,
+            array(select jsonb_array_elements_text(${JSON.stringify(row.subjectStaff ?? [])}::jsonb)),
             array(select jsonb_array_elements_text(${JSON.stringify(row.tags ?? [])}::jsonb)), ${JSON.stringify(row.metadata ?? {})}::jsonb, 1, ${row.createdAt}::timestamptz,
             ${row.updatedAt}::timestamptz)
           on conflict (tenant_id, external_ref) where external_ref is not null do nothing
@@ -202,6 +214,7 @@ export function createComplaintsRepository(db: Queryable) {
       if (filters.severity) conditions.push(eq(complaints.severity, filters.severity));
       if (filters.category) conditions.push(eq(complaints.category, filters.category));
       if (filters.assignee) conditions.push(eq(complaints.assignee, filters.assignee));
+      if (filters.incidentKey) conditions.push(eq(complaints.incidentKey, filters.incidentKey));
       if (filters.receivedFrom) conditions.push(gte(complaints.receivedAt, filters.receivedFrom));
       if (filters.receivedTo) conditions.push(lt(complaints.receivedAt, filters.receivedTo));
       if (filters.text) {

@@ -11,6 +11,7 @@ import {
   toTimelineEntryView,
 } from './complaint-views.js';
 import {
+  acceptanceOverrideBody,
   communicationSchema,
   complaintKeyParams,
   complaintPageSchema,
@@ -42,7 +43,14 @@ export const complaintsRoutes: FastifyPluginAsyncZod<{
         description:
           'Creates a complaint and answers 201 with it. Send `Idempotency-Key` to make retries safe: the same ' +
           'key and body replay the first answer, a different body is 422, and a retry while the first is ' +
-          'running is 409. A repeated `externalRef` is 409 naming the existing complaint.',
+          'running is 409. A repeated `externalRef` is 409 naming the existing complaint.\n\n' +
+          'Acceptance checks: a complaint about an event older than its category’s acceptance window, or from a ' +
+          "complainant related as 'other' without `complainantAuthorised`, is still taken in (201) and at once " +
+          '`rejected`, with `rejection` {code, detail} saying why. Major-complaint rules make it major, with ' +
+          '`majorReasons`: `severity: major` (manual), a safety category, a repeat of the same customer and ' +
+          'category, enough complaints linked by `incidentKey` (collective), `mediaExposure`, ' +
+          '`regulatorInvolved`. An `assignee` (or first receiver) listed in `subjectStaff` is 409 ' +
+          '`conflict_of_interest`.',
         tags,
         security: bearerSecurity,
         headers: actingHeaders.extend({
@@ -122,13 +130,17 @@ export const complaintsRoutes: FastifyPluginAsyncZod<{
         summary: 'Edit a complaint',
         description:
           'Changes the fields sent (JSON merge semantics; `null` clears a field). Requires `If-Match` with the ' +
-          'ETag last read: 428 without it, 412 when the complaint changed since.',
+          'ETag last read: 428 without it, 412 when the complaint changed since. Changing the category to a ' +
+          'safety category, setting `mediaExposure` or `regulatorInvolved`, or linking to an incident with ' +
+          'enough complaints makes the complaint major (`complaint.made_major`, escalated, report-up deadline); ' +
+          '`severity: general` makes it general again. An `assignee` who is in `subjectStaff` or declared a ' +
+          'conflict is 409 `conflict_of_interest`.',
         tags,
         security: bearerSecurity,
         params: complaintKeyParams,
         headers: actingHeaders.extend({ 'if-match': z.string().max(1000).optional() }),
         body: updateComplaintBody,
-        response: { 200: complaintSchema, ...problemResponses(404, 412, 413, 415, 428) },
+        response: { 200: complaintSchema, ...problemResponses(404, 409, 412, 413, 415, 428) },
       },
     },
     async (request, reply) => {
@@ -167,6 +179,36 @@ export const complaintsRoutes: FastifyPluginAsyncZod<{
         request.params.id,
         request.body,
         request.headers['if-match'],
+      );
+      return reply.header('etag', complaintEtag(row)).send(toComplaintView(row, nextDeadline));
+    },
+  );
+
+  app.post(
+    '/v1/complaints/:id/acceptance-override',
+    {
+      config: { scope: 'complaints:write' },
+      schema: {
+        operationId: 'overrideAcceptance',
+        summary: 'Take in a complaint the acceptance checks declined',
+        description:
+          'A supervisor overrides a rejection at intake (`outside_acceptance_window`, `not_a_stakeholder`) with a ' +
+          'reason: the complaint is `received` again, with its intake deadlines running from now, and reported up ' +
+          'if it is major. The override stays on the complaint (`acceptanceOverride`) and its timeline. 409 ' +
+          '`not_rejected_at_intake` for any other complaint.',
+        tags,
+        security: bearerSecurity,
+        params: complaintKeyParams,
+        headers: actingHeaders,
+        body: acceptanceOverrideBody,
+        response: { 200: complaintSchema, ...problemResponses(404, 409, 413, 415) },
+      },
+    },
+    async (request, reply) => {
+      const { row, nextDeadline } = await complaints.overrideAcceptance(
+        actingContext(request),
+        request.params.id,
+        request.body,
       );
       return reply.header('etag', complaintEtag(row)).send(toComplaintView(row, nextDeadline));
     },

@@ -1,14 +1,22 @@
 import { z } from 'zod';
 import {
+  acceptanceRejectionCode,
   communicationDirection,
+  complainantRelation,
   complaintChannel,
+  complaintNeedType,
   complaintPriority,
+  complaintResponsibility,
   complaintSeverity,
+  liabilityFinding,
+  majorReason,
+  nonLiabilityReason,
 } from '../../db/schema/index.js';
 import { instantSchema } from '../../http/instant.js';
 import { commaSeparatedEnum } from '../../http/query-params.js';
 import { nextDeadlineSchema } from '../deadlines/deadline-views.js';
 import { templateVariablesSchema } from '../reply-templates/reply-templates.schemas.js';
+import { classificationProblems } from './classification.js';
 import { COMPLAINT_STATUSES } from './complaint-status.js';
 
 export const METADATA_MAX_BYTES = 16_384;
@@ -21,6 +29,26 @@ export const statusSchema = z.enum(COMPLAINT_STATUSES).meta({ id: 'ComplaintStat
 export const severitySchema = z.enum(complaintSeverity.enumValues).meta({ id: 'Severity' });
 export const prioritySchema = z.enum(complaintPriority.enumValues).meta({ id: 'Priority' });
 export const directionSchema = z.enum(communicationDirection.enumValues);
+export const complainantRelationSchema = z
+  .enum(complainantRelation.enumValues)
+  .meta({ id: 'ComplainantRelation' })
+  .describe('Who complains: the affected party, immediate family, their representative, or someone else.');
+export const rejectionCodeSchema = z.enum(acceptanceRejectionCode.enumValues).meta({ id: 'RejectionCode' });
+export const responsibilitySchema = z
+  .enum(complaintResponsibility.enumValues)
+  .meta({ id: 'Responsibility' })
+  .describe(
+    'own: our service; upstream: an upstream party (developer, manufacturer, supplier), forwarded to ' +
+      '`upstreamParty` and still ours to follow up; external: the environment or third parties.',
+  );
+export const needTypeSchema = z
+  .enum(complaintNeedType.enumValues)
+  .meta({ id: 'NeedType' })
+  .describe(
+    'What the customer needs first: an immediate fix, a long-term improvement, or emotional redress.',
+  );
+export const majorReasonSchema = z.enum(majorReason.enumValues).meta({ id: 'MajorReason' });
+const nonLiabilityReasonSchema = z.enum(nonLiabilityReason.enumValues).meta({ id: 'NonLiabilityReason' });
 
 const instant = instantSchema;
 const text = (max: number) => z.string().trim().min(1).max(max);
@@ -53,6 +81,34 @@ const metadataSchema = z
   )
   .describe('Free JSON for sector extras (room number, car plate, account number); at most 16 KB.');
 
+/** Staff referred to by name or by their id in the calling system. */
+export const staffSchema = text(200);
+
+const subjectStaffSchema = z
+  .array(staffSchema)
+  .max(20)
+  .refine(
+    (staff) => new Set(staff.map((name) => name.toLowerCase())).size === staff.length,
+    'must not repeat a person',
+  )
+  .describe('Staff the complaint is about (names or ids); none of them may handle it.');
+
+const liabilityInput = z
+  .discriminatedUnion('finding', [
+    z.strictObject({ finding: z.literal('liable'), note: text(2_000).optional() }),
+    z.strictObject({
+      finding: z.literal('not_liable'),
+      reason: nonLiabilityReasonSchema,
+      note: text(2_000).describe('What the finding rests on.'),
+    }),
+  ])
+  .meta({ id: 'LiabilityFinding' })
+  .describe('The liability finding: liable, or not liable with a reason and a note (判断无责的情景).');
+
+const incidentKeySchema = text(200).describe(
+  'Links complaints about the same matter; enough of them (settings `collectiveThreshold`) make it a collective, major complaint.',
+);
+
 const tagsSchema = z
   .array(z.string().trim().min(1).max(50))
   .max(20)
@@ -83,8 +139,31 @@ export const createComplaintBody = z
       ),
     assignee: text(200).optional().describe('Defaults to the first receiver (首问负责).'),
     externalRef: text(200).optional().describe("The caller's own id; unique per tenant."),
+    complainantRelation: complainantRelationSchema.default('self'),
+    complainantAuthorised: z
+      .boolean()
+      .default(false)
+      .describe("A complainant related as 'other' who holds the affected party's authority."),
+    responsibility: responsibilitySchema.optional(),
+    upstreamParty: text(200)
+      .optional()
+      .describe("The upstream party; required for responsibility 'upstream'."),
+    needType: needTypeSchema.optional(),
+    liability: liabilityInput.optional(),
+    mediaExposure: z.boolean().default(false).describe('The customer threatens media exposure: major.'),
+    regulatorInvolved: z
+      .boolean()
+      .default(false)
+      .describe('Raised with a regulator or the manufacturer: major.'),
+    incidentKey: incidentKeySchema.optional(),
+    subjectStaff: subjectStaffSchema.default([]),
     tags: tagsSchema.default([]),
     metadata: metadataSchema.default({}),
+  })
+  .superRefine((body, ctx) => {
+    for (const problem of classificationProblems(body)) {
+      ctx.addIssue({ code: 'custom', path: ['upstreamParty'], message: problem.message });
+    }
   })
   .meta({ id: 'ComplaintCreate' });
 
@@ -107,7 +186,20 @@ export const updateComplaintBody = z
       .describe('Only the fields sent change; null clears one.'),
     desiredOutcome: text(2_000).nullable().optional(),
     occurredAt: instant.nullable().optional(),
-    assignee: text(200).nullable().optional(),
+    assignee: staffSchema
+      .optional()
+      .describe('The new owner; the same recusal rules as a handover apply. A complaint always has one.'),
+    responsibility: responsibilitySchema
+      .nullable()
+      .optional()
+      .describe("Moving away from 'upstream' clears upstreamParty."),
+    upstreamParty: text(200).nullable().optional(),
+    needType: needTypeSchema.nullable().optional(),
+    liability: liabilityInput.nullable().optional().describe('Replaces the whole finding; null clears it.'),
+    mediaExposure: z.boolean().optional(),
+    regulatorInvolved: z.boolean().optional(),
+    incidentKey: incidentKeySchema.nullable().optional(),
+    subjectStaff: subjectStaffSchema.optional().describe('Replaces the whole list.'),
     tags: tagsSchema.optional(),
     metadata: metadataSchema.optional().describe('Replaces the whole metadata object.'),
   })
@@ -120,6 +212,13 @@ export const transitionBody = z
     reason: text(2_000).optional().describe('Required when rejecting, withdrawing or reopening.'),
   })
   .meta({ id: 'ComplaintTransition' });
+
+export const acceptanceOverrideBody = z
+  .strictObject({
+    reason: text(2_000).describe('Why the complaint is taken in after all; the customer may be told.'),
+    supervisor: staffSchema.describe('The supervisor who decided.'),
+  })
+  .meta({ id: 'AcceptanceOverride' });
 
 export const createCommunicationBody = z
   .strictObject({
@@ -161,6 +260,7 @@ export const listComplaintsQuery = z.strictObject({
   severity: severitySchema.optional(),
   category: text(100).optional(),
   assignee: text(200).optional(),
+  incidentKey: text(200).optional().describe('Complaints linked to this incident.'),
   receivedFrom: instant.optional().describe('Received at or after this instant.'),
   receivedTo: instant.optional().describe('Received before this instant.'),
   q: text(200).optional().describe('Text search in subject, description and customer name.'),
@@ -207,6 +307,41 @@ export const complaintSchema = z
     assignee: z.string().nullable(),
     escalationLevel: z.number().int().min(0).max(3),
     externalRef: z.string().nullable(),
+    complainantRelation: complainantRelationSchema,
+    complainantAuthorised: z.boolean(),
+    rejection: z
+      .object({ code: rejectionCodeSchema, detail: z.string() })
+      .nullable()
+      .describe(
+        'Why the acceptance checks declined the complaint at intake (status `rejected`); null otherwise.',
+      ),
+    acceptanceOverride: z
+      .object({
+        rejectionCode: rejectionCodeSchema,
+        reason: z.string(),
+        supervisor: z.string(),
+        overriddenAt: z.string(),
+      })
+      .nullable()
+      .describe('A supervisor took the complaint in after the acceptance checks declined it.'),
+    responsibility: responsibilitySchema.nullable(),
+    upstreamParty: z.string().nullable(),
+    needType: needTypeSchema.nullable(),
+    liability: z
+      .object({
+        finding: z.enum(liabilityFinding.enumValues),
+        reason: nonLiabilityReasonSchema.nullable(),
+        note: z.string().nullable(),
+      })
+      .nullable(),
+    majorReasons: z
+      .array(majorReasonSchema)
+      .describe('Why the complaint is major; empty while it is general.'),
+    majorSince: z.string().nullable().describe('When it last became major.'),
+    mediaExposure: z.boolean(),
+    regulatorInvolved: z.boolean(),
+    incidentKey: z.string().nullable(),
+    subjectStaff: z.array(z.string()),
     tags: z.array(z.string()),
     metadata: z.record(z.string(), z.unknown()),
     version: z.number().int(),
@@ -245,7 +380,11 @@ export const timelineEntrySchema = z
     id: z.string().describe('Increasing within a complaint; entries are never changed or removed.'),
     type: z
       .string()
-      .describe('complaint.created, complaint.updated, complaint.status_changed, communication.recorded'),
+      .describe(
+        'complaint.created, complaint.updated, complaint.status_changed, complaint.made_major, ' +
+          'complaint.handed_over, complaint.conflict_declared, complaint.acceptance_overridden, ' +
+          'complaint.escalated, communication.recorded, deadline.met, deadline.breached',
+      ),
     actor: actorSchema,
     occurredAt: z.string(),
     changes: z.array(z.object({ field: z.string(), before: z.unknown(), after: z.unknown() })).nullable(),
@@ -260,6 +399,7 @@ export const timelinePageSchema = z
 export type CreateComplaintInput = z.output<typeof createComplaintBody>;
 export type UpdateComplaintInput = z.output<typeof updateComplaintBody>;
 export type TransitionInput = z.output<typeof transitionBody>;
+export type AcceptanceOverrideInput = z.output<typeof acceptanceOverrideBody>;
 export type CreateCommunicationInput = z.output<typeof createCommunicationBody>;
 export type ListComplaintsQuery = z.output<typeof listComplaintsQuery>;
 export type ComplaintView = z.output<typeof complaintSchema>;

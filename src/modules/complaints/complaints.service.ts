@@ -5,7 +5,9 @@ import type { ActorRecord } from '../../db/schema/index.js';
 import type { Clock } from '../../lib/clock.js';
 import { decodeCursor, encodeCursor } from '../../lib/cursor.js';
 import {
+  ConcurrentChangeError,
   ConflictError,
+  type FieldProblem,
   NotFoundError,
   PreconditionFailedError,
   PreconditionRequiredError,
@@ -21,7 +23,20 @@ import type { ComplaintEventType } from '../events/event-types.js';
 import { type EventsRepository, newEventId } from '../events/events.repository.js';
 import type { FollowUpFlags } from '../follow-ups/follow-up-exemptions.js';
 import type { FollowUpScheduler } from '../follow-ups/follow-up-scheduler.js';
+import type { MajorComplaintsService } from '../major-complaints/major-complaints.service.js';
+import {
+  customerIdentityKey,
+  describeReasons,
+  type MajorReason,
+  mergeReasons,
+} from '../major-complaints/major-rules.js';
+import { conflictOfInterestError } from '../ownership/ownership.service.js';
+import { recusalOf } from '../ownership/recusal.js';
 import type { ReplyTemplatesService } from '../reply-templates/reply-templates.service.js';
+import type { WorkflowSettings } from '../settings/settings.schemas.js';
+import { type AcceptanceRejection, acceptanceDecision } from './acceptance.js';
+import { classificationProblems } from './classification.js';
+import { type ActingContext, emitComplaintEvent, SYSTEM_ACTOR, timelineEntry } from './complaint-records.js';
 import {
   allowedTransitions,
   canTransition,
@@ -37,9 +52,9 @@ import type {
   ComplaintRow,
   ComplaintsRepository,
   NewComplaintRow,
-  NewTimelineRow,
 } from './complaints.repository.js';
 import type {
+  AcceptanceOverrideInput,
   CreateCommunicationInput,
   CreateComplaintInput,
   ListComplaintsQuery,
@@ -53,11 +68,7 @@ const CLOCK_SKEW_MS = 5 * 60_000;
 const listCursorShape = z.tuple([z.iso.datetime(), z.uuid()]);
 const timelineCursorShape = z.number().int().nonnegative();
 
-/** Who is acting and for which tenant: every service call starts from this. */
-export interface ActingContext {
-  tenantId: string;
-  actor: ActorRecord;
-}
+export type { ActingContext } from './complaint-records.js';
 
 /** The caller's Idempotency-Key claim, when the request carried one. */
 export interface IdempotencyBinding {
@@ -70,8 +81,6 @@ export interface ComplaintState {
   row: ComplaintRow;
   nextDeadline: NextDeadline | undefined;
 }
-
-const SYSTEM_ACTOR: ActorRecord = { type: 'system', id: null, name: 'redress', onBehalfOf: null };
 
 export function createComplaintsService(deps: {
   db: Db;
@@ -88,8 +97,23 @@ export function createComplaintsService(deps: {
   followUps: Pick<FollowUpScheduler, 'onResolved' | 'announce' | 'onLeftResolved'>;
   /** A communication written from a reply template gets its text and version from here. */
   templates: Pick<ReplyTemplatesService, 'renderForCommunication'>;
+  /** The tenant's workflow rules: acceptance windows, what makes a complaint major. */
+  settings: { current(tenantId: string, tx?: Queryable): Promise<WorkflowSettings> };
+  majors: Pick<
+    MajorComplaintsService,
+    'reasonsAtIntake' | 'lockIncident' | 'countLinked' | 'applyCollective'
+  >;
+  /** Recusal: refuses an owner the complaint is about or who declared a conflict in it. */
+  recusal: {
+    assertMayHandle(
+      complaint: ComplaintRow,
+      staff: string,
+      subjectStaff: readonly string[],
+      tx: Queryable,
+    ): Promise<void>;
+  };
 }) {
-  const { db, complaints, clock, events, deadlines } = deps;
+  const { db, complaints, clock, events, deadlines, majors } = deps;
 
   async function getRow(tenantId: string, key: string): Promise<ComplaintRow> {
     const row = await complaints.findByKey(tenantId, key);
@@ -110,16 +134,7 @@ export function createComplaintsService(deps: {
     payload: Record<string, unknown>,
     tx: Queryable,
   ) {
-    return events.appendForComplaint(
-      {
-        tenantId: context.tenantId,
-        complaint: row,
-        type,
-        occurredAt: at,
-        payload: { ...payload, actor: context.actor },
-      },
-      tx,
-    );
+    return emitComplaintEvent(events, context, row, type, at, payload, tx);
   }
 
   /** Moves the status inside a transaction: timeline, events and deadline effects in one place. */
@@ -281,14 +296,48 @@ export function createComplaintsService(deps: {
     return { communication, effects };
   }
 
-  function timelineEntry(
+  /**
+   * Declines a complaint just taken in (DOMAIN §1): recorded as a status change with the reason
+   * the customer is told, never dropped. It was planned no deadlines, so none stays pending.
+   */
+  async function rejectAtIntake(
     context: ActingContext,
-    complaintId: string,
-    type: string,
-    at: Date,
-    extra: Pick<NewTimelineRow, 'changes' | 'data'>,
-  ): NewTimelineRow {
-    return { tenantId: context.tenantId, complaintId, type, actor: context.actor, occurredAt: at, ...extra };
+    row: ComplaintRow,
+    rejection: AcceptanceRejection,
+    tx: Tx,
+  ): Promise<ComplaintRow> {
+    const now = clock.now();
+    const updated = await complaints.update(
+      context.tenantId,
+      row.id,
+      { status: 'rejected', rejectionCode: rejection.code, rejectionDetail: rejection.detail },
+      now,
+      tx,
+    );
+    const transition = {
+      from: 'received',
+      to: 'rejected',
+      reason: rejection.detail,
+      reasonCode: rejection.code,
+    };
+    await complaints.appendTimeline(
+      [
+        timelineEntry(context, row.id, 'complaint.status_changed', now, {
+          changes: [{ field: 'status', before: 'received', after: 'rejected' }],
+          data: { ...transition, reopened: false },
+        }),
+      ],
+      tx,
+    );
+    await emit(
+      context,
+      updated,
+      'complaint.status_changed',
+      now,
+      { complaint: toComplaintView(updated, undefined), ...transition },
+      tx,
+    );
+    return updated;
   }
 
   return {
@@ -300,7 +349,11 @@ export function createComplaintsService(deps: {
       return { row: found.complaint, nextDeadline: found.nextDeadline ?? undefined };
     },
 
-    /** Takes in a new complaint; with an Idempotency-Key, a retry returns the first result. */
+    /**
+     * Takes in a new complaint; with an Idempotency-Key, a retry returns the first result. The
+     * acceptance checks may decline it at once (recorded, never dropped), and the major-complaint
+     * rules may make it major, which reports it up at once.
+     */
     async create(
       context: ActingContext,
       input: CreateComplaintInput,
@@ -324,82 +377,168 @@ export function createComplaintsService(deps: {
       if (problems.length > 0) throw new ValidationError(problems);
 
       const receivedBy = input.receivedBy ?? context.actor.onBehalfOf ?? context.actor.name;
-      const complaint = {
-        id: newId(),
-        tenantId: context.tenantId,
-        channel: input.channel,
-        severity: input.severity,
-        priority: input.priority,
-        category: input.category ?? null,
-        subject: input.subject,
-        description: input.description,
-        customerName: input.customer.name ?? null,
-        customerPhone: input.customer.phone ?? null,
-        customerEmail: input.customer.email ?? null,
-        customerAddress: input.customer.address ?? null,
-        customerExternalId: input.customer.externalId ?? null,
-        desiredOutcome: input.desiredOutcome ?? null,
+      const assignee = input.assignee ?? receivedBy;
+      // A new complaint has no declared conflicts yet; only the staff it is about are checked.
+      const recusal = recusalOf(assignee, input.subjectStaff, []);
+      if (recusal) {
+        throw conflictOfInterestError(
+          recusal,
+          `The complaint is about '${assignee}', who would own it; name another \`assignee\`.`,
+        );
+      }
+      const settings = await deps.settings.current(context.tenantId);
+      const category = input.category ?? null;
+      const rejection = acceptanceDecision({
+        category,
         occurredAt,
         receivedAt,
-        receivedBy,
-        assignee: input.assignee ?? receivedBy,
-        externalRef: input.externalRef ?? null,
-        // A major complaint starts reported up to the department manager (DOMAIN §4).
-        escalationLevel: input.severity === 'major' ? MAJOR_COMPLAINT_LEVEL : 0,
-        tags: input.tags,
-        metadata: input.metadata,
-        createdAt: now,
-        updatedAt: now,
-      } satisfies NewComplaintRow;
-      const planned = await deadlines.planAtIntake(complaint);
-      const nextDeadline = earliestPending(planned);
-      // The view recorded on the timeline and in the event, as the answer will show it; the
-      // statement fills in the reference the tenant's sequence hands out.
-      const view = toComplaintView(
+        complainantRelation: input.complainantRelation,
+        complainantAuthorised: input.complainantAuthorised,
+        acceptanceWindows: settings.acceptanceWindows,
+      });
+      const customerKey = customerIdentityKey(input.customer);
+      let reasons = await majors.reasonsAtIntake(
+        context.tenantId,
         {
-          ...complaint,
-          reference: '',
-          status: 'received',
-          version: 1,
-          eventSequence: 1,
-        } as ComplaintRow,
-        nextDeadline,
+          severity: input.severity,
+          category,
+          mediaExposure: input.mediaExposure,
+          regulatorInvolved: input.regulatorInvolved,
+          customerKey,
+          receivedAt,
+        },
+        settings,
       );
-      // Intake is the hottest write: one statement, one round trip (see insertAtIntake). A major
-      // complaint is also reported up at once, so it takes a transaction.
-      const intake = {
-        complaint,
-        deadlines: planned,
-        actor: context.actor,
-        view,
-        eventId: newEventId(),
-        idempotencyKey: idempotency?.key ?? null,
+
+      const prepare = async (majorReasons: MajorReason[], tx?: Queryable) => {
+        const major = majorReasons.length > 0;
+        const complaint = {
+          id: newId(),
+          tenantId: context.tenantId,
+          channel: input.channel,
+          severity: major ? 'major' : 'general',
+          priority: input.priority,
+          category,
+          subject: input.subject,
+          description: input.description,
+          customerName: input.customer.name ?? null,
+          customerPhone: input.customer.phone ?? null,
+          customerEmail: input.customer.email ?? null,
+          customerAddress: input.customer.address ?? null,
+          customerExternalId: input.customer.externalId ?? null,
+          customerKey,
+          desiredOutcome: input.desiredOutcome ?? null,
+          occurredAt,
+          receivedAt,
+          receivedBy,
+          assignee,
+          externalRef: input.externalRef ?? null,
+          complainantRelation: input.complainantRelation,
+          complainantAuthorised: input.complainantAuthorised,
+          responsibility: input.responsibility ?? null,
+          upstreamParty: input.upstreamParty ?? null,
+          needType: input.needType ?? null,
+          ...liabilityColumns(input.liability ?? null),
+          majorReasons,
+          majorSince: major ? now : null,
+          mediaExposure: input.mediaExposure,
+          regulatorInvolved: input.regulatorInvolved,
+          incidentKey: input.incidentKey ?? null,
+          subjectStaff: input.subjectStaff,
+          // A major complaint starts reported up to the department manager (DOMAIN §4); a declined
+          // one is handled by nobody, so it is reported up only if a supervisor takes it in.
+          escalationLevel: major && !rejection ? MAJOR_COMPLAINT_LEVEL : 0,
+          tags: input.tags,
+          metadata: input.metadata,
+          createdAt: now,
+          updatedAt: now,
+        } satisfies NewComplaintRow;
+        const planned = rejection ? [] : await deadlines.planAtIntake(complaint, tx);
+        const nextDeadline = earliestPending(planned);
+        // The view recorded on the timeline and in the event, as it was received; the statement
+        // fills in the reference the tenant's sequence hands out.
+        const view = toComplaintView(
+          {
+            ...complaint,
+            reference: '',
+            status: 'received',
+            version: 1,
+            eventSequence: 1,
+            rejectionCode: null,
+            rejectionDetail: null,
+            acceptanceOverride: null,
+          } as ComplaintRow,
+          nextDeadline,
+        );
+        const intake = {
+          complaint,
+          deadlines: planned,
+          actor: context.actor,
+          view,
+          eventId: newEventId(),
+          idempotencyKey: idempotency?.key ?? null,
+        };
+        return { intake, planned, nextDeadline, major };
       };
-      const row =
-        complaint.severity === 'major'
-          ? await db.transaction(async (tx) => {
-              const inserted = await complaints.insertAtIntake(intake, tx);
-              if (inserted) await deps.escalations.recordMajorAtIntake(inserted, context.actor, tx);
-              return inserted;
-            })
-          : await complaints.insertAtIntake(intake);
-      if (!row) {
+
+      let outcome: { row: ComplaintRow; planned: NewDeadlineRow[]; effects: DeadlineEffects } | undefined;
+      if (!rejection && reasons.length === 0 && !input.incidentKey) {
+        // Intake is the hottest write: one statement, one round trip (see insertAtIntake).
+        const { intake, planned } = await prepare(reasons);
+        const row = await complaints.insertAtIntake(intake);
+        outcome = row && { row, planned, effects: { toArm: [] } };
+      } else {
+        // Declining, reporting up and linking to an incident write more than the complaint:
+        // all of it in one transaction.
+        outcome = await db.transaction(async (tx) => {
+          const incidentKey = input.incidentKey;
+          let linked = 0;
+          if (incidentKey) {
+            await majors.lockIncident(context.tenantId, incidentKey, tx);
+            linked = (await majors.countLinked(context.tenantId, incidentKey, tx)) + (rejection ? 0 : 1);
+            if (linked >= settings.collectiveThreshold) reasons = mergeReasons(reasons, ['collective']);
+          }
+          const { intake, planned, major } = await prepare(reasons, tx);
+          const inserted = await complaints.insertAtIntake(intake, tx);
+          if (!inserted) return undefined;
+          let row = inserted;
+          if (rejection) row = await rejectAtIntake(context, inserted, rejection, tx);
+          else if (major) await deps.escalations.recordMajorAtIntake(inserted, context.actor, tx);
+          const effects =
+            incidentKey && linked >= settings.collectiveThreshold
+              ? await majors.applyCollective(
+                  context.tenantId,
+                  incidentKey,
+                  settings.collectiveThreshold,
+                  { reference: inserted.reference },
+                  tx,
+                  { alreadyCounted: linked },
+                )
+              : { toArm: [] };
+          return { row, planned, effects };
+        });
+      }
+      if (!outcome) {
         const existing = await complaints.findByExternalRef(context.tenantId, input.externalRef!);
         throw new ConflictError('external_ref_conflict', 'A complaint with this externalRef already exists', {
           detail: `Complaint '${existing?.reference ?? 'unknown'}' already has externalRef '${input.externalRef}'.`,
           extensions: { existingComplaint: existing ?? null },
         });
       }
+      const { row, planned, effects } = outcome;
       await deadlines.arm({
-        toArm: planned.map((d) => ({
-          id: d.id,
-          status: 'pending',
-          dueAt: d.dueAt,
-          warnAts: d.warnAts ?? [],
-          warningsFired: 0,
-        })),
+        toArm: [
+          ...planned.map((d) => ({
+            id: d.id!,
+            status: 'pending' as const,
+            dueAt: d.dueAt,
+            warnAts: d.warnAts ?? [],
+            warningsFired: 0,
+          })),
+          ...effects.toArm,
+        ],
       });
-      return { row, nextDeadline };
+      return { row, nextDeadline: earliestPending(planned) };
     },
 
     /** A page of complaints, newest received first, with a cursor for the next page. */
@@ -413,6 +552,7 @@ export function createComplaintsService(deps: {
         severity: query.severity,
         category: query.category,
         assignee: query.assignee,
+        incidentKey: query.incidentKey,
         receivedFrom: query.receivedFrom ? new Date(query.receivedFrom) : undefined,
         receivedTo: query.receivedTo ? new Date(query.receivedTo) : undefined,
         text: query.q,
@@ -434,7 +574,11 @@ export function createComplaintsService(deps: {
       return { states: page.map((row) => ({ row, nextDeadline: next.get(row.id) })), nextCursor };
     },
 
-    /** Edits a complaint if it is still at the version the caller read (If-Match). */
+    /**
+     * Edits a complaint if it is still at the version the caller read (If-Match). An edit that
+     * fires a major-complaint rule (a safety category, a media or regulator flag, an incident with
+     * enough complaints) makes it major; assigning goes through the recusal rules.
+     */
     async update(
       context: ActingContext,
       key: string,
@@ -443,6 +587,8 @@ export function createComplaintsService(deps: {
     ): Promise<ComplaintState> {
       if (!ifMatch) throw new PreconditionRequiredError('complaint');
       const result = await db.transaction(async (tx) => {
+        // The incident's lock comes before the complaint's row lock (see lockIncident).
+        if (input.incidentKey) await majors.lockIncident(context.tenantId, input.incidentKey, tx);
         const current = await complaints.findByKey(context.tenantId, key, { forUpdate: true }, tx);
         if (!current) throw new NotFoundError('Complaint', key);
         if (!ifMatchSatisfied(ifMatch, complaintEtag(current))) {
@@ -457,9 +603,30 @@ export function createComplaintsService(deps: {
             { field: 'body.occurredAt', message: 'must not be after the complaint was received' },
           ]);
         }
-        const { columns, changes } = diffUpdate(current, input);
-        if (changes.length === 0) return { state: await stateOf(current, tx), effects: { toArm: [] } };
         const now = clock.now();
+        const settings = await deps.settings.current(context.tenantId, tx);
+        const { columns, changes, addedReasons, problems } = diffUpdate(current, input, settings, now);
+        if (problems.length > 0) throw new ValidationError(problems);
+        if (changes.length === 0) return { state: await stateOf(current, tx), effects: { toArm: [] } };
+        const changed = (field: string) => changes.some((change) => change.field === field);
+        const assignee = columns.assignee ?? current.assignee;
+        if (changed('assignee') && assignee !== null) {
+          await deps.recusal.assertMayHandle(
+            current,
+            assignee,
+            columns.subjectStaff ?? current.subjectStaff,
+            tx,
+          );
+        } else if (changed('subjectStaff') && assignee !== null) {
+          const recusal = recusalOf(assignee, columns.subjectStaff ?? [], []);
+          if (recusal) {
+            throw conflictOfInterestError(
+              recusal,
+              `Complaint '${current.reference}' would be about its owner '${assignee}'; hand it over ` +
+                '(`assignee`) in the same change.',
+            );
+          }
+        }
         const updated = await complaints.update(context.tenantId, current.id, columns, now, tx);
         await complaints.appendTimeline(
           [timelineEntry(context, current.id, 'complaint.updated', now, { changes })],
@@ -468,7 +635,7 @@ export function createComplaintsService(deps: {
         const effects = await deadlines.onSeverityChange(updated, current.severity, tx);
         const view = toComplaintView(updated, (await stateOf(updated, tx)).nextDeadline);
         await emit(context, updated, 'complaint.updated', now, { complaint: view, changes }, tx);
-        if (changes.some((change) => change.field === 'assignee')) {
+        if (changed('assignee')) {
           await emit(
             context,
             updated,
@@ -478,13 +645,145 @@ export function createComplaintsService(deps: {
             tx,
           );
         }
+        const classification = changes.filter((change) => CLASSIFICATION_FIELDS.has(change.field));
+        if (classification.length > 0) {
+          await emit(
+            context,
+            updated,
+            'complaint.classified',
+            now,
+            { complaint: view, changes: classification },
+            tx,
+          );
+        }
+        if (addedReasons.length > 0) {
+          await emit(
+            context,
+            updated,
+            'complaint.made_major',
+            now,
+            { complaint: view, reasons: addedReasons },
+            tx,
+          );
+        }
         const becameMajor = current.severity !== 'major' && updated.severity === 'major';
-        const final =
+        let final =
           becameMajor && !isFinished(updated.status)
             ? await deps.escalations.escalateMajor(updated, context.actor, tx)
             : updated;
+        if (changed('incidentKey') && updated.incidentKey) {
+          const collective = await majors.applyCollective(
+            context.tenantId,
+            updated.incidentKey,
+            settings.collectiveThreshold,
+            { reference: updated.reference },
+            tx,
+          );
+          effects.toArm.push(...collective.toArm);
+          final = (await complaints.findByKey(context.tenantId, current.id, {}, tx)) ?? final;
+        }
         const state = await stateOf(final, tx);
         return { state, effects };
+      });
+      await deadlines.arm(result.effects);
+      return result.state;
+    },
+
+    /**
+     * A supervisor takes in a complaint the acceptance checks declined: `received` again, with its
+     * intake deadlines from now, reported up if it is major, and counted in its incident.
+     */
+    async overrideAcceptance(
+      context: ActingContext,
+      key: string,
+      input: AcceptanceOverrideInput,
+    ): Promise<ComplaintState> {
+      const result = await db.transaction(async (tx) => {
+        // The incident's lock comes before the complaint's row lock (see lockIncident), so the
+        // incident is read first without one.
+        const seen = await complaints.findByKey(context.tenantId, key, {}, tx);
+        if (!seen) throw new NotFoundError('Complaint', key);
+        if (seen.incidentKey) await majors.lockIncident(context.tenantId, seen.incidentKey, tx);
+        const current = await complaints.findByKey(context.tenantId, key, { forUpdate: true }, tx);
+        if (!current) throw new NotFoundError('Complaint', key);
+        if (current.incidentKey !== seen.incidentKey) {
+          throw new ConcurrentChangeError({
+            detail: `Complaint '${current.reference}' changed its incident meanwhile; send the override again.`,
+            headers: { 'retry-after': '1' },
+          });
+        }
+        if (current.status !== 'rejected' || !current.rejectionCode || current.rejectionDetail === null) {
+          throw new ConflictError('not_rejected_at_intake', 'Not declined at intake', {
+            detail: `Complaint '${current.reference}' is '${current.status}' and was not declined by the acceptance checks; only such a complaint can be taken in by override.`,
+            extensions: { currentStatus: current.status },
+          });
+        }
+        const now = clock.now();
+        const rejection = { code: current.rejectionCode, detail: current.rejectionDetail };
+        const updated = await complaints.update(
+          context.tenantId,
+          current.id,
+          {
+            status: 'received',
+            rejectionCode: null,
+            rejectionDetail: null,
+            acceptanceOverride: {
+              rejectionCode: rejection.code,
+              reason: input.reason,
+              supervisor: input.supervisor,
+              overriddenAt: now.toISOString(),
+            },
+          },
+          now,
+          tx,
+        );
+        await complaints.appendTimeline(
+          [
+            timelineEntry(context, current.id, 'complaint.acceptance_overridden', now, {
+              changes: [
+                { field: 'status', before: 'rejected', after: 'received' },
+                { field: 'rejection', before: rejection, after: null },
+              ],
+              data: { rejectionCode: rejection.code, reason: input.reason, supervisor: input.supervisor },
+            }),
+          ],
+          tx,
+        );
+        const effects = await deadlines.onAcceptance(updated, tx);
+        const view = toComplaintView(updated, (await stateOf(updated, tx)).nextDeadline);
+        await emit(
+          context,
+          updated,
+          'complaint.status_changed',
+          now,
+          { complaint: view, from: 'rejected', to: 'received', reason: input.reason },
+          tx,
+        );
+        await emit(
+          context,
+          updated,
+          'complaint.acceptance_overridden',
+          now,
+          { complaint: view, rejection, reason: input.reason, supervisor: input.supervisor },
+          tx,
+        );
+        let final =
+          updated.severity === 'major'
+            ? await deps.escalations.escalateMajor(updated, context.actor, tx)
+            : updated;
+        if (updated.incidentKey) {
+          const settings = await deps.settings.current(context.tenantId, tx);
+          const collective = await majors.applyCollective(
+            context.tenantId,
+            updated.incidentKey,
+            settings.collectiveThreshold,
+            { reference: updated.reference },
+            tx,
+          );
+          effects.toArm.push(...collective.toArm);
+          final = (await complaints.findByKey(context.tenantId, current.id, {}, tx)) ?? final;
+        }
+        return { state: await stateOf(final, tx), effects };
       });
       await deadlines.arm(result.effects);
       return result.state;
@@ -550,28 +849,90 @@ function earliestPending(rows: NewDeadlineRow[]): NextDeadline | undefined {
 
 type Change = { field: string; before: unknown; after: unknown };
 
-/** Turns a PATCH body into column changes plus the before/after list the timeline keeps. */
+/** Fields whose change is announced as `complaint.classified` too. */
+const CLASSIFICATION_FIELDS = new Set(['responsibility', 'upstreamParty', 'needType', 'liability']);
+
+type LiabilityInput = NonNullable<CreateComplaintInput['liability']>;
+
+/** The three liability columns of a finding, or of none. */
+function liabilityColumns(
+  liability: LiabilityInput | null,
+): Pick<ComplaintRow, 'liabilityFinding' | 'liabilityReason' | 'liabilityNote'> {
+  if (!liability) return { liabilityFinding: null, liabilityReason: null, liabilityNote: null };
+  return {
+    liabilityFinding: liability.finding,
+    liabilityReason: liability.finding === 'not_liable' ? liability.reason : null,
+    liabilityNote: liability.note ?? null,
+  };
+}
+
+/**
+ * Turns a PATCH body into column changes plus the before/after list the timeline keeps, with
+ * what the edit implies: upstreamParty cleared when responsibility leaves 'upstream', the
+ * customer's identity key, and the major-complaint rules the edit fires (`addedReasons`).
+ * `problems` are combinations that make no sense once merged with the complaint as it stands.
+ */
 function diffUpdate(
   current: ComplaintRow,
   input: UpdateComplaintInput,
-): { columns: ComplaintChanges; changes: Change[] } {
+  settings: Pick<WorkflowSettings, 'safetyCategories'>,
+  now: Date,
+): { columns: ComplaintChanges; changes: Change[]; addedReasons: MajorReason[]; problems: FieldProblem[] } {
   const columns: ComplaintChanges = {};
   const changes: Change[] = [];
+  const comparable = (value: unknown) => (value instanceof Date ? value.toISOString() : value);
   const consider = <K extends keyof ComplaintChanges & keyof ComplaintRow>(
     field: string,
     column: K,
     next: unknown,
   ) => {
     if (next === undefined) return;
-    const before = current[column];
-    const after = next;
-    const comparableBefore = before instanceof Date ? before.toISOString() : before;
-    const comparableAfter = after instanceof Date ? after.toISOString() : after;
-    if (isDeepStrictEqual(comparableBefore, comparableAfter)) return;
-    (columns as Record<string, unknown>)[column] = after;
-    changes.push({ field, before: comparableBefore ?? null, after: comparableAfter ?? null });
+    const before = comparable(current[column]);
+    const after = comparable(next);
+    if (isDeepStrictEqual(before, after)) return;
+    (columns as Record<string, unknown>)[column] = next;
+    changes.push({ field, before: before ?? null, after: after ?? null });
   };
-  consider('severity', 'severity', input.severity);
+
+  // Classification, checked as it will stand.
+  const responsibility = input.responsibility !== undefined ? input.responsibility : current.responsibility;
+  const leavesUpstream =
+    input.responsibility !== undefined &&
+    input.responsibility !== 'upstream' &&
+    input.upstreamParty === undefined;
+  const upstreamParty = leavesUpstream
+    ? null
+    : input.upstreamParty !== undefined
+      ? input.upstreamParty
+      : current.upstreamParty;
+  const problems = classificationProblems({ responsibility, upstreamParty });
+
+  // Major-complaint rules fire on what this edit changes (DOMAIN §2); repeats are an intake rule.
+  const category = input.category !== undefined ? input.category : current.category;
+  const addedReasons: MajorReason[] = [];
+  if (input.severity === 'major' && current.severity !== 'major') addedReasons.push('manual');
+  if (category !== current.category && category !== null && settings.safetyCategories.includes(category)) {
+    addedReasons.push('safety_category');
+  }
+  if (input.mediaExposure === true && !current.mediaExposure) addedReasons.push('media_exposure');
+  if (input.regulatorInvolved === true && !current.regulatorInvolved) addedReasons.push('regulator_involved');
+  if (input.severity === 'general') {
+    if (addedReasons.length > 0) {
+      problems.push({
+        field: 'body.severity',
+        message: `cannot be 'general' in an edit that makes the complaint major (${describeReasons(addedReasons)})`,
+      });
+    }
+    // Downgrading is a handler's judgement; the reasons go with it, and the timeline keeps them.
+    consider('severity', 'severity', 'general');
+    consider('majorReasons', 'majorReasons', []);
+    if (current.majorSince) columns.majorSince = null;
+  } else if (addedReasons.length > 0) {
+    consider('severity', 'severity', 'major');
+    consider('majorReasons', 'majorReasons', mergeReasons(current.majorReasons, addedReasons));
+    if (!current.majorSince) columns.majorSince = now;
+  }
+
   consider('priority', 'priority', input.priority);
   consider('category', 'category', input.category);
   consider('subject', 'subject', input.subject);
@@ -581,6 +942,16 @@ function diffUpdate(
   consider('customer.email', 'customerEmail', input.customer?.email);
   consider('customer.address', 'customerAddress', input.customer?.address);
   consider('customer.externalId', 'customerExternalId', input.customer?.externalId);
+  if (input.customer) {
+    // Internal, so not on the timeline: the identity repeats are found by.
+    const key = customerIdentityKey({
+      externalId:
+        columns.customerExternalId !== undefined ? columns.customerExternalId : current.customerExternalId,
+      phone: columns.customerPhone !== undefined ? columns.customerPhone : current.customerPhone,
+      email: columns.customerEmail !== undefined ? columns.customerEmail : current.customerEmail,
+    });
+    if (key !== current.customerKey) columns.customerKey = key;
+  }
   consider('desiredOutcome', 'desiredOutcome', input.desiredOutcome);
   consider(
     'occurredAt',
@@ -592,7 +963,27 @@ function diffUpdate(
         : new Date(input.occurredAt),
   );
   consider('assignee', 'assignee', input.assignee);
+  consider('responsibility', 'responsibility', input.responsibility);
+  consider('upstreamParty', 'upstreamParty', leavesUpstream ? null : input.upstreamParty);
+  consider('needType', 'needType', input.needType);
+  if (input.liability !== undefined) {
+    const before = current.liabilityFinding
+      ? { finding: current.liabilityFinding, reason: current.liabilityReason, note: current.liabilityNote }
+      : null;
+    const next = liabilityColumns(input.liability);
+    const after = next.liabilityFinding
+      ? { finding: next.liabilityFinding, reason: next.liabilityReason, note: next.liabilityNote }
+      : null;
+    if (!isDeepStrictEqual(before, after)) {
+      Object.assign(columns, next);
+      changes.push({ field: 'liability', before, after });
+    }
+  }
+  consider('mediaExposure', 'mediaExposure', input.mediaExposure);
+  consider('regulatorInvolved', 'regulatorInvolved', input.regulatorInvolved);
+  consider('incidentKey', 'incidentKey', input.incidentKey);
+  consider('subjectStaff', 'subjectStaff', input.subjectStaff);
   consider('tags', 'tags', input.tags);
   consider('metadata', 'metadata', input.metadata);
-  return { columns, changes };
+  return { columns, changes, addedReasons, problems };
 }

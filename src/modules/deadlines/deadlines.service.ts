@@ -312,6 +312,21 @@ export function createDeadlinesService(deps: {
       return { toArm: await open(complaint, requests, tx) };
     },
 
+    /**
+     * A complaint declined at intake and then taken in after all (a supervisor's override): the
+     * deadlines intake would have opened, running from now rather than from its receipt.
+     */
+    async onAcceptance(complaint: ComplaintRow, tx: Queryable): Promise<DeadlineEffects> {
+      const now = clock.now();
+      return {
+        toArm: await open(
+          complaint,
+          intakeKinds(complaint).map((kind) => ({ kind, startsAt: now })),
+          tx,
+        ),
+      };
+    },
+
     /** Applies a recorded communication: contact meets deadlines, an online message opens a next reply. */
     async onCommunication(
       complaint: ComplaintRow,

@@ -6,6 +6,7 @@ import { newId } from '../../lib/ids.js';
 import { isFinished } from '../complaints/complaint-status.js';
 import type { ComplaintRow, ComplaintsRepository } from '../complaints/complaints.repository.js';
 import { newEventId } from '../events/events.repository.js';
+import { describeReasons } from '../major-complaints/major-rules.js';
 import { MAJOR_COMPLAINT_LEVEL, TOP_LEVEL } from './escalation-levels.js';
 import type { EscalationRow, EscalationsRepository } from './escalations.repository.js';
 import type { CreateEscalationInput, EscalationView } from './escalations.schemas.js';
@@ -33,7 +34,11 @@ export type EscalationTargetSource = (
   tx: Queryable,
 ) => Promise<StoredEscalationTargets>;
 
-const MAJOR_REASON = 'Major complaint: reported up to the department manager.';
+/** Why a major complaint is reported up, naming the rules that made it major. */
+function majorReason(complaint: Pick<ComplaintRow, 'majorReasons'>): string {
+  const why = complaint.majorReasons.length > 0 ? ` (${describeReasons(complaint.majorReasons)})` : '';
+  return `Major complaint${why}: reported up to the department manager.`;
+}
 
 /**
  * Escalations (DOMAIN §4): a complaint goes up a level when a deadline is breached, when it is a
@@ -130,7 +135,7 @@ export function createEscalationsService(deps: {
         {
           level: MAJOR_COMPLAINT_LEVEL,
           trigger: 'major',
-          reason: MAJOR_REASON,
+          reason: majorReason(complaint),
           actor,
           writtenAtLevel: false,
         },
@@ -146,7 +151,13 @@ export function createEscalationsService(deps: {
     async recordMajorAtIntake(complaint: ComplaintRow, actor: ActorRecord, tx: Queryable): Promise<void> {
       await raise(
         complaint,
-        { level: MAJOR_COMPLAINT_LEVEL, trigger: 'major', reason: MAJOR_REASON, actor, writtenAtLevel: true },
+        {
+          level: MAJOR_COMPLAINT_LEVEL,
+          trigger: 'major',
+          reason: majorReason(complaint),
+          actor,
+          writtenAtLevel: true,
+        },
         tx,
       );
     },

@@ -16,6 +16,27 @@ export const EVENT_CATALOGUE = {
     subject: 'complaint',
     summary: 'A resolved or closed complaint went back to investigating.',
   },
+  'complaint.made_major': {
+    subject: 'complaint',
+    summary:
+      'A complaint became major after intake, or a rule added a reason to a major one (`reasons`: those added).',
+  },
+  'complaint.classified': {
+    subject: 'complaint',
+    summary: 'Responsibility, upstream party, need type or liability finding of a complaint changed.',
+  },
+  'complaint.handed_over': {
+    subject: 'complaint',
+    summary: 'A complaint was handed over to a named owner (`from`, `to`, `reason`).',
+  },
+  'complaint.conflict_declared': {
+    subject: 'conflict',
+    summary: 'A conflict of interest was declared in a complaint; that person may not handle it.',
+  },
+  'complaint.acceptance_overridden': {
+    subject: 'complaint',
+    summary: 'A supervisor took in a complaint the acceptance checks had declined; it is `received` again.',
+  },
   'communication.recorded': {
     subject: 'communication',
     summary: 'Contact with the customer, inbound or outbound, was recorded.',

@@ -1,0 +1,52 @@
+import { DateTime, Duration } from 'luxon';
+import type { acceptanceRejectionCode, complainantRelation } from '../../db/schema/index.js';
+
+export type AcceptanceRejectionCode = (typeof acceptanceRejectionCode.enumValues)[number];
+export type ComplainantRelation = (typeof complainantRelation.enumValues)[number];
+
+/** Why a complaint is declined at intake, in words the customer can be told. */
+export interface AcceptanceRejection {
+  code: AcceptanceRejectionCode;
+  detail: string;
+}
+
+/**
+ * The acceptance checks of intake (DOMAIN §1, 受理时限 and 核实身份), pure: a complainant who is
+ * not a stakeholder and holds no authority is declined, and so is an event older than its
+ * category's acceptance window at receipt. Null when the complaint is accepted.
+ *
+ * Windows run on calendar dates in UTC: an event on 15 January with a P5M window may be raised
+ * until 15 June inclusive, whatever the hour. A complaint without `occurredAt`, or in a category
+ * with no window, is never outside one.
+ */
+export function acceptanceDecision(input: {
+  category: string | null;
+  occurredAt: Date | null;
+  receivedAt: Date;
+  complainantRelation: ComplainantRelation;
+  complainantAuthorised: boolean;
+  acceptanceWindows: Record<string, string>;
+}): AcceptanceRejection | null {
+  if (input.complainantRelation === 'other' && !input.complainantAuthorised) {
+    return {
+      code: 'not_a_stakeholder',
+      detail:
+        'The complainant is neither the affected party, an immediate family member nor their representative, ' +
+        'and holds no authority to complain for them.',
+    };
+  }
+  const { category, occurredAt } = input;
+  // hasOwn: a category named 'constructor' must not find Object.prototype's.
+  if (!category || !occurredAt || !Object.hasOwn(input.acceptanceWindows, category)) return null;
+  const window = input.acceptanceWindows[category]!;
+  const occurredOn = DateTime.fromJSDate(occurredAt, { zone: 'utc' }).startOf('day');
+  const lastDay = occurredOn.plus(Duration.fromISO(window));
+  const receivedOn = DateTime.fromJSDate(input.receivedAt, { zone: 'utc' }).startOf('day');
+  if (receivedOn <= lastDay) return null;
+  return {
+    code: 'outside_acceptance_window',
+    detail:
+      `The event on ${occurredOn.toISODate()} is outside the ${window} acceptance window for '${category}' ` +
+      `complaints: it could be raised until ${lastDay.toISODate()}, and was received on ${receivedOn.toISODate()}.`,
+  };
+}

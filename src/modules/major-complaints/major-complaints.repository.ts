@@ -1,0 +1,120 @@
+import { and, asc, count, desc, eq, gt, inArray, lte, ne, type SQL, sql } from 'drizzle-orm';
+import type { Queryable } from '../../db/client.js';
+import { complaints } from '../../db/schema/index.js';
+import type { ComplaintStatus } from '../complaints/complaint-status.js';
+import type { ComplaintRow } from '../complaints/complaints.repository.js';
+import type { MajorReason } from './major-rules.js';
+
+export interface MajorComplaintFilters {
+  reason?: MajorReason;
+  statuses?: ComplaintStatus[];
+  /** Keyset position: rows strictly after (majorSince, id) in most-recently-major-first order. */
+  after?: { majorSince: Date; id: string };
+}
+
+/** SQL of the major-complaint rules and file: repeat lookups, incident locks and counts, the listing. */
+export function createMajorComplaintsRepository(db: Queryable) {
+  return {
+    /**
+     * Whether the customer complained in this category within (from, to]: one probe of
+     * complaints_tenant_customer_category_idx, stopping at the first row.
+     */
+    async hasComplaintFromCustomer(
+      input: { tenantId: string; customerKey: string; category: string; from: Date; to: Date },
+      tx: Queryable = db,
+    ): Promise<boolean> {
+      const rows = await tx
+        .select({ id: complaints.id })
+        .from(complaints)
+        .where(
+          and(
+            eq(complaints.tenantId, input.tenantId),
+            eq(complaints.customerKey, input.customerKey),
+            eq(complaints.category, input.category),
+            gt(complaints.receivedAt, input.from),
+            lte(complaints.receivedAt, input.to),
+          ),
+        )
+        .limit(1);
+      return rows.length > 0;
+    },
+
+    /**
+     * Serialises everything that links complaints to one incident until the transaction ends, so
+     * complaints arriving together cannot each miss the others when counting towards collective.
+     * Taken before any complaint row lock, always, so it cannot deadlock with them.
+     */
+    async lockIncident(tenantId: string, incidentKey: string, tx: Queryable): Promise<void> {
+      await tx.execute(
+        sql`select pg_advisory_xact_lock(hashtextextended(${`${tenantId}:${incidentKey}`}, 0))`,
+      );
+    },
+
+    /** How many complaints linked to the incident were not rejected. */
+    async countLinked(tenantId: string, incidentKey: string, tx: Queryable = db): Promise<number> {
+      const [row] = await tx
+        .select({ n: count() })
+        .from(complaints)
+        .where(
+          and(
+            eq(complaints.tenantId, tenantId),
+            eq(complaints.incidentKey, incidentKey),
+            ne(complaints.status, 'rejected'),
+          ),
+        );
+      return row?.n ?? 0;
+    },
+
+    /** Locks the complaints linked to the incident that lack a reason, in id order. */
+    async lockLinkedLacking(
+      tenantId: string,
+      incidentKey: string,
+      reason: MajorReason,
+      tx: Queryable,
+    ): Promise<ComplaintRow[]> {
+      return tx
+        .select()
+        .from(complaints)
+        .where(
+          and(
+            eq(complaints.tenantId, tenantId),
+            eq(complaints.incidentKey, incidentKey),
+            sql`not (${reason}::major_reason = any(${complaints.majorReasons}))`,
+          ),
+        )
+        .orderBy(asc(complaints.id))
+        .for('update');
+    },
+
+    /** One page of the major-complaint file; `limit + 1` rows tell whether another page exists. */
+    async list(
+      tenantId: string,
+      filters: MajorComplaintFilters,
+      limit: number,
+      tx: Queryable = db,
+    ): Promise<ComplaintRow[]> {
+      const conditions: (SQL | undefined)[] = [
+        eq(complaints.tenantId, tenantId),
+        // Matches the partial index complaints_tenant_major_idx: only major complaints have it.
+        sql`${complaints.majorSince} is not null`,
+      ];
+      if (filters.reason) {
+        conditions.push(sql`${filters.reason}::major_reason = any(${complaints.majorReasons})`);
+      }
+      if (filters.statuses?.length) conditions.push(inArray(complaints.status, filters.statuses));
+      if (filters.after) {
+        conditions.push(
+          sql`(${complaints.majorSince}, ${complaints.id}) < (${filters.after.majorSince}, ${filters.after.id})`,
+        );
+      }
+      return tx
+        .select()
+        .from(complaints)
+        .where(and(...conditions))
+        .orderBy(desc(complaints.majorSince), desc(complaints.id))
+        .limit(limit + 1);
+    },
+  };
+}
+
+export type MajorComplaintsRepository = ReturnType<typeof createMajorComplaintsRepository>;
