@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { type CustomerFacts, customerIdentityKey, followUpExemption } from './follow-up-exemptions.js';
+import { type CustomerFacts, followUpExemption } from './follow-up-exemptions.js';
 
 const customer: CustomerFacts = {
   customerName: 'Wang Fang',
@@ -8,26 +8,6 @@ const customer: CustomerFacts = {
   customerExternalId: null,
   tags: [],
 };
-
-describe('customerIdentityKey', () => {
-  it('prefers the external id, then the phone digits, then the lower-case e-mail', () => {
-    expect(customerIdentityKey({ ...customer, customerExternalId: 'crm-42' })).toBe('external:crm-42');
-    expect(customerIdentityKey(customer)).toBe('phone:+8613800138000');
-    expect(customerIdentityKey({ ...customer, customerPhone: '(0571) 8888.1234' })).toBe(
-      'phone:057188881234',
-    );
-    expect(customerIdentityKey({ ...customer, customerPhone: null })).toBe('email:wang.fang@example.com');
-    expect(
-      customerIdentityKey({ customerExternalId: null, customerPhone: null, customerEmail: null }),
-    ).toBeNull();
-  });
-
-  it('gives the same key however the phone number is written', () => {
-    const a = customerIdentityKey({ ...customer, customerPhone: '+86 138 0013 8000' });
-    const b = customerIdentityKey({ ...customer, customerPhone: '+86-138-0013-8000' });
-    expect(a).toBe(b);
-  });
-});
 
 describe('followUpExemption', () => {
   it.each([

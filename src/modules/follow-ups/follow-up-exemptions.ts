@@ -38,20 +38,6 @@ export interface CustomerFacts {
 export const SENSITIVE_TAG = 'sensitive';
 
 /**
- * The customer's identity for remembered preferences: their id in the calling system, else their
- * phone number (digits and a leading +), else their e-mail address (lower case); null for none.
- */
-export function customerIdentityKey(
-  customer: Pick<CustomerFacts, 'customerExternalId' | 'customerPhone' | 'customerEmail'>,
-): string | null {
-  if (customer.customerExternalId) return `external:${customer.customerExternalId}`;
-  const phone = customer.customerPhone?.replace(/(?!^\+)[^0-9]/g, '');
-  if (phone && /\d/.test(phone)) return `phone:${phone}`;
-  if (customer.customerEmail) return `email:${customer.customerEmail.trim().toLowerCase()}`;
-  return null;
-}
-
-/**
  * Why a complaint resolved now needs no follow-up visit, or null when one is due. The first
  * reason that applies is given, in the order of FOLLOW_UP_EXEMPTIONS.
  */

@@ -6,12 +6,7 @@ import type { ComplaintRow, ComplaintsRepository } from '../complaints/complaint
 import type { DeadlineRow } from '../deadlines/deadlines.repository.js';
 import type { DeadlinesService } from '../deadlines/deadlines.service.js';
 import type { EventsRepository } from '../events/events.repository.js';
-import {
-  customerIdentityKey,
-  type FollowUpExemption,
-  type FollowUpFlags,
-  followUpExemption,
-} from './follow-up-exemptions.js';
+import { type FollowUpExemption, type FollowUpFlags, followUpExemption } from './follow-up-exemptions.js';
 import type { FollowUpRow, FollowUpsRepository } from './follow-ups.repository.js';
 import { toFollowUpView } from './follow-ups.schemas.js';
 
@@ -110,7 +105,8 @@ export function createFollowUpScheduler(deps: {
       flags: FollowUpFlags,
       tx: Queryable,
     ): Promise<FollowUpDecision> {
-      const customerKey = customerIdentityKey(complaint);
+      // Worked out once at intake and kept current on edits (see major-rules customerIdentityKey).
+      const customerKey = complaint.customerKey;
       if (flags.followUpDeclined && customerKey) {
         await followUps.rememberDeclined(
           {

@@ -8,7 +8,6 @@ import type { ActingContext, ComplaintsService } from '../complaints/complaints.
 import type { DeadlineEffects, DeadlinesService } from '../deadlines/deadlines.service.js';
 import type { EscalationsService } from '../escalations/escalations.service.js';
 import type { EventsRepository } from '../events/events.repository.js';
-import { customerIdentityKey } from './follow-up-exemptions.js';
 import type { FollowUpScheduler } from './follow-up-scheduler.js';
 import type { FollowUpListRow, FollowUpsRepository } from './follow-ups.repository.js';
 import { type FollowUpOutcomeInput, type ListFollowUpsQuery, toFollowUpView } from './follow-ups.schemas.js';
@@ -110,7 +109,8 @@ export function createFollowUpsService(deps: {
         );
         await deps.deadlines.meetByAction(complaint, current.deadlineId, context.actor, tx);
         const effects: DeadlineEffects = { toArm: [] };
-        const customerKey = customerIdentityKey(complaint);
+        // Worked out once at intake and kept current on edits (see major-rules customerIdentityKey).
+        const customerKey = complaint.customerKey;
         const maxAttempts = await deps.maxAttemptsOf(context.tenantId, tx);
         const attemptsExhausted = input.outcome === 'unreachable' && current.attempt >= maxAttempts;
         await deps.complaints.appendTimeline(
