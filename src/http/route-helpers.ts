@@ -14,6 +14,19 @@ export const actingHeaders = z.object({
     .describe('The person the calling system acts for (an agent), recorded as the actor on the timeline.'),
 });
 
+/**
+ * Headers of a write that honours `Idempotency-Key` (route config `idempotent: true`): the same
+ * key and body replay the first answer, another body is 422, a retry while the first runs is 409.
+ */
+export const idempotentWriteHeaders = actingHeaders.extend({
+  'idempotency-key': z
+    .string()
+    .min(1)
+    .max(255)
+    .optional()
+    .describe('Makes the request safe to retry: the same key and body replay the first answer; kept ≥ 24 h.'),
+});
+
 /** Tenant and actor of an authenticated request, as services take them. */
 export function actingContext(request: FastifyRequest) {
   return { tenantId: requireAuth(request).tenantId, actor: actorOf(request) };

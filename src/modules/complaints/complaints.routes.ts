@@ -3,7 +3,13 @@ import { z } from 'zod';
 import { requireAuth } from '../../http/plugins/auth.js';
 import { idempotencyOf } from '../../http/plugins/idempotency.js';
 import { problemResponses } from '../../http/problem.js';
-import { actingContext, actingHeaders, bearerSecurity, resourceUrl } from '../../http/route-helpers.js';
+import {
+  actingContext,
+  actingHeaders,
+  bearerSecurity,
+  idempotentWriteHeaders,
+  resourceUrl,
+} from '../../http/route-helpers.js';
 import {
   complaintEtag,
   toCommunicationView,
@@ -157,7 +163,7 @@ export const complaintsRoutes: FastifyPluginAsyncZod<{
   app.post(
     '/v1/complaints/:id/transitions',
     {
-      config: { scope: 'complaints:write' },
+      config: { scope: 'complaints:write', idempotent: true },
       schema: {
         operationId: 'transitionComplaint',
         summary: 'Change the status of a complaint',
@@ -199,7 +205,7 @@ export const complaintsRoutes: FastifyPluginAsyncZod<{
         tags,
         security: bearerSecurity,
         params: complaintKeyParams,
-        headers: actingHeaders,
+        headers: idempotentWriteHeaders,
         body: acceptanceOverrideBody,
         response: { 200: complaintSchema, ...problemResponses(404, 409, 413, 415) },
       },
@@ -217,14 +223,14 @@ export const complaintsRoutes: FastifyPluginAsyncZod<{
   app.post(
     '/v1/complaints/:id/communications',
     {
-      config: { scope: 'complaints:write' },
+      config: { scope: 'complaints:write', idempotent: true },
       schema: {
         operationId: 'recordCommunication',
         summary: 'Record a contact with the customer',
         tags,
         security: bearerSecurity,
         params: complaintKeyParams,
-        headers: actingHeaders,
+        headers: idempotentWriteHeaders,
         body: createCommunicationBody,
         response: { 201: communicationSchema, ...problemResponses(404, 413, 415) },
       },

@@ -1,7 +1,12 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { requireAuth } from '../../http/plugins/auth.js';
 import { problemResponses } from '../../http/problem.js';
-import { actingContext, actingHeaders, bearerSecurity, resourceUrl } from '../../http/route-helpers.js';
+import {
+  actingContext,
+  bearerSecurity,
+  idempotentWriteHeaders,
+  resourceUrl,
+} from '../../http/route-helpers.js';
 import { complaintKeyParams } from '../complaints/complaints.schemas.js';
 import type { ComplaintsService } from '../complaints/complaints.service.js';
 import { createEscalationBody, escalationListSchema, escalationSchema } from './escalations.schemas.js';
@@ -18,7 +23,7 @@ export const escalationsRoutes: FastifyPluginAsyncZod<{
   app.post(
     '/v1/complaints/:id/escalations',
     {
-      config: { scope: 'complaints:write' },
+      config: { scope: 'complaints:write', idempotent: true },
       schema: {
         operationId: 'escalateComplaint',
         summary: 'Escalate a complaint by hand',
@@ -29,7 +34,7 @@ export const escalationsRoutes: FastifyPluginAsyncZod<{
         tags,
         security: bearerSecurity,
         params: complaintKeyParams,
-        headers: actingHeaders,
+        headers: idempotentWriteHeaders,
         body: createEscalationBody,
         response: { 201: escalationSchema, ...problemResponses(404, 409, 413, 415) },
       },

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { requireAuth } from '../../http/plugins/auth.js';
 import { problemResponses } from '../../http/problem.js';
-import { actingContext, actingHeaders, bearerSecurity } from '../../http/route-helpers.js';
+import { actingContext, bearerSecurity, idempotentWriteHeaders } from '../../http/route-helpers.js';
 import {
   followUpIdParams,
   followUpOutcomeBody,
@@ -62,7 +62,7 @@ export const followUpsRoutes: FastifyPluginAsyncZod<{ followUps: FollowUpsServic
   app.post(
     '/v1/follow-ups/:id/outcome',
     {
-      config: { scope: 'complaints:write' },
+      config: { scope: 'complaints:write', idempotent: true },
       schema: {
         operationId: 'recordFollowUpOutcome',
         summary: 'Record the outcome of a follow-up visit',
@@ -73,7 +73,7 @@ export const followUpsRoutes: FastifyPluginAsyncZod<{ followUps: FollowUpsServic
         tags,
         security: bearerSecurity,
         params: followUpIdParams,
-        headers: actingHeaders,
+        headers: idempotentWriteHeaders,
         body: followUpOutcomeBody,
         response: { 200: followUpOutcomeResultSchema, ...problemResponses(404, 409, 413, 415) },
       },

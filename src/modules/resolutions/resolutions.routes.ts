@@ -1,7 +1,13 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { requireAuth } from '../../http/plugins/auth.js';
 import { problemResponses } from '../../http/problem.js';
-import { actingContext, actingHeaders, bearerSecurity, resourceUrl } from '../../http/route-helpers.js';
+import {
+  actingContext,
+  actingHeaders,
+  bearerSecurity,
+  idempotentWriteHeaders,
+  resourceUrl,
+} from '../../http/route-helpers.js';
 import { complaintKeyParams } from '../complaints/complaints.schemas.js';
 import type { ComplaintsService } from '../complaints/complaints.service.js';
 import { toPreRefundView, toResolutionView } from './resolution-views.js';
@@ -33,7 +39,7 @@ export const resolutionsRoutes: FastifyPluginAsyncZod<{
   app.post(
     '/v1/complaints/:id/resolutions',
     {
-      config: { scope: 'complaints:write' },
+      config: { scope: 'complaints:write', idempotent: true },
       schema: {
         operationId: 'proposeResolution',
         summary: 'Propose resolution options',
@@ -45,7 +51,7 @@ export const resolutionsRoutes: FastifyPluginAsyncZod<{
         tags,
         security: bearerSecurity,
         params: complaintKeyParams,
-        headers: actingHeaders,
+        headers: idempotentWriteHeaders,
         body: createResolutionBody,
         response: { 201: resolutionSchema, ...problemResponses(404, 409, 413, 415, 422) },
       },
@@ -223,7 +229,7 @@ export const resolutionsRoutes: FastifyPluginAsyncZod<{
   app.post(
     '/v1/complaints/:id/pre-refunds',
     {
-      config: { scope: 'complaints:write' },
+      config: { scope: 'complaints:write', idempotent: true },
       schema: {
         operationId: 'issuePreRefund',
         summary: 'Refund the principal at once (预退费)',
@@ -234,7 +240,7 @@ export const resolutionsRoutes: FastifyPluginAsyncZod<{
         tags,
         security: bearerSecurity,
         params: complaintKeyParams,
-        headers: actingHeaders,
+        headers: idempotentWriteHeaders,
         body: preRefundBody,
         response: { 201: preRefundSchema, ...problemResponses(404, 409, 413, 415, 422) },
       },
