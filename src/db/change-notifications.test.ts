@@ -9,7 +9,12 @@ function manualListener() {
     subscribe: (handler) => handlers.push(handler),
     close: async () => {},
   };
-  return { listener, send: (notice: ChangeNotice | null) => handlers.forEach((handler) => handler(notice)) };
+  return {
+    listener,
+    send: (notice: ChangeNotice | null) => {
+      for (const handler of handlers) handler(notice);
+    },
+  };
 }
 
 const options = {

@@ -23,7 +23,7 @@ export function createWakeUpBatcher(options: {
   async function run(batch: Waiting[]): Promise<void> {
     try {
       const recorded = await options.record(batch.map((entry) => entry.job));
-      batch.forEach((entry, index) => entry.resolve(recorded[index]));
+      for (const [index, entry] of batch.entries()) entry.resolve(recorded[index]);
     } catch (error) {
       if (batch.length === 1) {
         batch[0]!.reject(error);
