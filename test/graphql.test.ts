@@ -405,6 +405,134 @@ describe('GraphQL mutations', () => {
   });
 });
 
+describe('GraphQL configuration mutations', () => {
+  it('creates, versions and previews SLA policies, with escalation targets per level', async () => {
+    const own = await createTestTenant(t.tenancy);
+    const created = await gql(
+      own.adminKey,
+      `mutation { createSlaPolicy(input: {
+        name: "Fast", priority: 1, match: { categories: ["fast"] }, warnAt: [0.5],
+        targets: { onlineReply: { duration: "PT2H", clock: calendar } },
+        escalationTargets: { level1: [{ role: "lead" }], level2: [{ role: "manager" }], level3: [{ role: "crisis", email: "c@example.com" }] }
+      }) { id version targets { onlineReply { duration clock } resolution { duration } } escalationTargets { level3 { role email } } } }`,
+    );
+    expect(created.errors).toEqual([]);
+    const policy = created.data.createSlaPolicy;
+    expect(policy).toMatchObject({
+      version: 1,
+      targets: { onlineReply: { duration: 'PT2H', clock: 'calendar' } },
+      escalationTargets: { level3: [{ role: 'crisis', email: 'c@example.com' }] },
+    });
+    const rest = await call(t.app, own.adminKey, { method: 'GET', url: `/v1/sla-policies/${policy.id}` });
+    expect(rest.json().escalationTargets['3']).toEqual([{ role: 'crisis', email: 'c@example.com' }]);
+
+    const updated = await gql(
+      own.adminKey,
+      'mutation ($id: ID!) { updateSlaPolicy(id: $id, version: 1, input: { priority: 2 }) { priority version } }',
+      { id: policy.id },
+    );
+    expect(updated.data.updateSlaPolicy).toEqual({ priority: 2, version: 2 });
+    const badDuration = await gql(
+      own.adminKey,
+      'mutation ($id: ID!) { updateSlaPolicy(id: $id, version: 2, input: { targets: { resolution: { duration: "P1Y", clock: business } } }) { id } }',
+      { id: policy.id },
+    );
+    expect(badDuration.errors[0]!.extensions.errors).toEqual([
+      { field: 'input.targets.resolution.duration', message: expect.any(String) },
+    ]);
+    const preview = await gql(
+      own.adminKey,
+      'query ($id: ID!) { slaPolicyPreview(id: $id, input: { receivedAt: "2026-01-05T09:00:00Z", channel: web, category: "fast" }) { policyVersion deadlines { kind dueAt } } }',
+      { id: policy.id },
+    );
+    expect(preview.data.slaPolicyPreview.policyVersion).toBe(2);
+    expect(preview.data.slaPolicyPreview.deadlines).toContainEqual({
+      kind: 'online_reply',
+      dueAt: '2026-01-05T11:00:00.000Z',
+    });
+    const list = await gql(own.adminKey, '{ slaPolicies { name isDefault } }');
+    expect(list.data.slaPolicies).toHaveLength(2);
+  });
+
+  it('creates, replaces and deletes business calendars', async () => {
+    const own = await createTestTenant(t.tenancy);
+    const input = {
+      name: 'Office',
+      timeZone: 'Asia/Shanghai',
+      weeklyHours: {
+        monday: [{ start: '09:00', end: '18:00' }],
+        tuesday: [{ start: '09:00', end: '18:00' }],
+      },
+      holidays: [{ date: '2026-10-01', name: null }],
+      extraWorkingDays: [{ date: '2026-10-10', intervals: null }],
+    };
+    const created = await gql(
+      own.adminKey,
+      'mutation ($input: CalendarInput!) { createCalendar(input: $input) { id version weeklyHours { monday { start end } sunday { start } } holidays { date name } } }',
+      { input },
+    );
+    expect(created.errors).toEqual([]);
+    const calendar = created.data.createCalendar;
+    expect(calendar).toMatchObject({
+      version: 1,
+      weeklyHours: { monday: [{ start: '09:00', end: '18:00' }], sunday: null },
+      holidays: [{ date: '2026-10-01', name: null }],
+    });
+    const replaced = await gql(
+      own.adminKey,
+      'mutation ($id: ID!, $input: CalendarInput!) { replaceCalendar(id: $id, version: 1, input: $input) { name version } }',
+      { id: calendar.id, input: { ...input, name: 'Office hours' } },
+    );
+    expect(replaced.data.replaceCalendar).toEqual({ name: 'Office hours', version: 2 });
+    const closed = await gql(
+      own.adminKey,
+      'mutation ($id: ID!) { replaceCalendar(id: $id, version: 2, input: { name: "x", timeZone: "Asia/Shanghai", weeklyHours: {} }) { id } }',
+      { id: calendar.id },
+    );
+    expect(closed.errors[0]!.extensions.code).toBe('validation_failed');
+    const deleted = await gql(own.adminKey, 'mutation ($id: ID!) { deleteCalendar(id: $id) }', {
+      id: calendar.id,
+    });
+    expect(deleted.data.deleteCalendar).toBe(calendar.id);
+    const gone = await gql(own.adminKey, 'query ($id: ID!) { calendar(id: $id) { id } }', {
+      id: calendar.id,
+    });
+    expect(gone.errors[0]!.extensions.code).toBe('not_found');
+  });
+
+  it('issues and revokes API keys with the admin scope only', async () => {
+    const own = await createTestTenant(t.tenancy);
+    const created = await gql(
+      own.adminKey,
+      'mutation { createApiKey(name: "CRM", scopes: ["complaints:read"]) { key apiKey { id scopes revokedAt } } }',
+    );
+    expect(created.errors).toEqual([]);
+    const { key, apiKey } = created.data.createApiKey;
+    expect(apiKey).toMatchObject({ scopes: ['complaints:read'], revokedAt: null });
+    const reads = await gql(key, '{ complaints { nodes { id } } }');
+    expect(reads.errors).toEqual([]);
+    const notAdmin = await gql(key, '{ apiKeys { id } }');
+    expect(notAdmin.errors[0]!.extensions).toMatchObject({
+      code: 'insufficient_scope',
+      requiredScope: 'admin',
+    });
+    const badScope = await gql(
+      own.adminKey,
+      'mutation { createApiKey(name: "x", scopes: ["everything"]) { key } }',
+    );
+    expect(badScope.errors[0]!.extensions.errors).toEqual([
+      { field: 'input.scopes.0', message: expect.any(String) },
+    ]);
+    const revoked = await gql(own.adminKey, 'mutation ($id: ID!) { revokeApiKey(id: $id) { revokedAt } }', {
+      id: apiKey.id,
+    });
+    expect(revoked.data.revokeApiKey.revokedAt).not.toBeNull();
+    const after = await gql(key, '{ complaints { nodes { id } } }');
+    expect(after.status).toBe(401);
+    expect(after.errors[0]!.extensions.code).toBe('unauthenticated');
+  });
+});
+
 describe('GraphQL security', () => {
   it('needs a valid key: 401 with unauthenticated, as REST', async () => {
     for (const key of [null, 'rdk_not_a_real_key_at_all_0000000000']) {

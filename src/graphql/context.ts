@@ -68,3 +68,17 @@ export function parseArgs<S extends z.ZodType>(schema: S, value: unknown, name: 
 /** The ETag a `version` argument stands for, for services that take If-Match. */
 export const etagOfVersion = (version: number | null | undefined): string | undefined =>
   version === null || version === undefined ? undefined : `"${version}"`;
+
+/**
+ * An input with every null left out, for documents where null means "not given" (a replaced
+ * calendar, a preview), so the REST schema's defaults apply as when REST leaves a field out.
+ */
+export function withoutNulls(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(withoutNulls);
+  if (value === null || typeof value !== 'object') return value;
+  return Object.fromEntries(
+    Object.entries(value)
+      .filter(([, child]) => child !== null)
+      .map(([key, child]) => [key, withoutNulls(child)]),
+  );
+}

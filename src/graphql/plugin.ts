@@ -5,12 +5,15 @@ import { GraphQLError, specifiedRules, validate } from 'graphql';
 import mercurius from 'mercurius';
 import { toAppError } from '../http/plugins/errors.js';
 import { AppError, GraphqlValidationError, ValidationError } from '../lib/errors.js';
+import { calendarsGraphql } from '../modules/calendars/calendars.resolvers.js';
 import { complaintsGraphql } from '../modules/complaints/complaints.resolvers.js';
 import { deadlinesGraphql } from '../modules/deadlines/deadlines.resolvers.js';
 import { escalationsGraphql } from '../modules/escalations/escalations.resolvers.js';
 import { eventsGraphql } from '../modules/events/events.resolvers.js';
 import type { LiveEvents } from '../modules/events/live-events.js';
 import { settingsGraphql } from '../modules/settings/settings.resolvers.js';
+import { slaPoliciesGraphql } from '../modules/sla-policies/sla-policies.resolvers.js';
+import { tenancyGraphql } from '../modules/tenancy/tenancy.resolvers.js';
 import type { TenancyService } from '../modules/tenancy/tenancy.service.js';
 import { webhooksGraphql } from '../modules/webhooks/webhooks.resolvers.js';
 import type { Services } from '../services.js';
@@ -22,7 +25,15 @@ import { mergeModules } from './schema.js';
 export interface GraphqlOptions {
   services: Pick<
     Services,
-    'complaints' | 'deadlines' | 'escalations' | 'webhooks' | 'settings' | 'idempotency' | 'tenancy'
+    | 'complaints'
+    | 'deadlines'
+    | 'escalations'
+    | 'webhooks'
+    | 'settings'
+    | 'idempotency'
+    | 'tenancy'
+    | 'policies'
+    | 'calendars'
   >;
   /** Where relayed events arrive; the same Redis channels in every API process. */
   liveEvents: { emitter: LiveEvents; topicFor(tenantId: string): string };
@@ -46,6 +57,9 @@ export function graphqlSchema(options: Pick<GraphqlOptions, 'services' | 'liveEv
     }),
     webhooksGraphql({ webhooks: services.webhooks }),
     settingsGraphql({ settings: services.settings }),
+    slaPoliciesGraphql({ policies: services.policies }),
+    calendarsGraphql({ calendars: services.calendars }),
+    tenancyGraphql({ tenancy: services.tenancy }),
   ]);
 }
 
