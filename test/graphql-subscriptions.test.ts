@@ -3,6 +3,7 @@ import { createServer } from 'node:net';
 import { type Client, createClient } from 'graphql-ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
+import { connectLiveEvents, createLiveEventPublisher } from '../src/modules/events/live-events.js';
 import {
   call,
   complaintBody,
@@ -235,6 +236,33 @@ describe('GraphQL subscriptions', () => {
     const unknownField = listen(connect(firstUrl, tenant.adminKey), 'subscription { events { nope } }');
     await unknownField.done;
     expect(unknownField.errors[0]).toMatchObject({ extensions: { code: 'graphql_validation_failed' } });
+  });
+
+  it("hears only its own deployment's relay: channels are named under REDIS_PREFIX", async () => {
+    const tenant = await createTestTenant(t.tenancy);
+    const heard = listen(connect(firstUrl, tenant.adminKey), EVENTS);
+    await sleep(500);
+    const event = (id: string, position: number) => ({
+      id,
+      tenantId: tenant.tenantId,
+      type: 'complaint.created',
+      occurredAt: new Date(),
+      data: { tenantId: tenant.tenantId, complaintId: '00000000-0000-4000-8000-000000000001' },
+      subscriptionId: null,
+      position,
+    });
+    const publishWith = async (prefix: string, id: string) => {
+      const live = connectLiveEvents({ redisUrl: t.env.REDIS_URL, prefix, onError: () => {} });
+      const publisher = createLiveEventPublisher({ emitter: live.emitter, prefix, log: { warn: () => {} } });
+      publisher.afterCommit?.([event(id, 1) as never]);
+      await sleep(200);
+      await live.close();
+    };
+    await publishWith(`${redisPrefix}-other`, 'evt_otherdeployment0000000000');
+    await publishWith(redisPrefix, 'evt_thisdeployment00000000000');
+    await eventually(async () => heard.results.length > 0);
+    await sleep(200);
+    expect(heard.results.map((r) => r.events.id)).toEqual(['evt_thisdeployment00000000000']);
   });
 
   it('stops a subscriber whose key is revoked at its next event', async () => {

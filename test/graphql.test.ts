@@ -533,6 +533,31 @@ describe('GraphQL configuration mutations', () => {
   });
 });
 
+describe('GraphQL over HTTP', () => {
+  it('answers queries over GET but no mutations, and serves GraphiQL outside production only', async () => {
+    const query = encodeURIComponent('{ workflowSettings { version } }');
+    const get = await call(t.app, tenant.adminKey, { method: 'GET', url: `/graphql?query=${query}` });
+    expect(get.statusCode).toBe(200);
+    expect(get.json().data.workflowSettings.version).toBeGreaterThan(0);
+    const mutation = encodeURIComponent(
+      'mutation { deleteWebhook(id: "00000000-0000-4000-8000-000000000000") }',
+    );
+    const refused = await call(t.app, tenant.adminKey, { method: 'GET', url: `/graphql?query=${mutation}` });
+    expect(refused.json().errors[0].extensions).toMatchObject({
+      code: 'graphql_validation_failed',
+      status: 400,
+    });
+
+    expect((await t.app.inject({ method: 'GET', url: '/graphiql' })).statusCode).toBe(200);
+    const production = await startTestApp({ NODE_ENV: 'production' });
+    try {
+      expect((await production.app.inject({ method: 'GET', url: '/graphiql' })).statusCode).toBe(404);
+    } finally {
+      await production.close();
+    }
+  });
+});
+
 describe('GraphQL security', () => {
   it('needs a valid key: 401 with unauthenticated, as REST', async () => {
     for (const key of [null, 'rdk_not_a_real_key_at_all_0000000000']) {

@@ -43,7 +43,7 @@ export const envSchema = z.object({
   /**
    * Highest cost a GraphQL operation may have: every field costs 1 plus what it selects, and page
    * sizes (`first`) multiply what a page selects. 100 complaints with deadlines, escalations and 20
-   * timeline entries each cost about 20,000 (see schema.graphql's `@complexity`).
+   * timeline entries each cost about 19,000 (see schema.graphql's `@complexity`).
    */
   GRAPHQL_MAX_COST: z.coerce.number().int().min(100).max(10_000_000).default(25_000),
   /** Seconds between reconciler sweeps that re-arm missing deadline jobs and breach overdue ones. */

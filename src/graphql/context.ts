@@ -3,6 +3,7 @@ import type { z } from 'zod';
 import { ON_BEHALF_OF_HEADER } from '../http/plugins/auth.js';
 import { unstorableText } from '../http/plugins/input-hygiene.js';
 import { type AppError, ForbiddenScopeError, UnauthenticatedError, ValidationError } from '../lib/errors.js';
+import { etagForVersion } from '../lib/etag.js';
 import type { ActingContext } from '../modules/complaints/complaints.service.js';
 import { hasScope, type Scope } from '../modules/tenancy/scopes.js';
 import type { AuthContext } from '../modules/tenancy/tenancy.service.js';
@@ -67,7 +68,7 @@ export function parseArgs<S extends z.ZodType>(schema: S, value: unknown, name: 
 
 /** The ETag a `version` argument stands for, for services that take If-Match. */
 export const etagOfVersion = (version: number | null | undefined): string | undefined =>
-  version === null || version === undefined ? undefined : `"${version}"`;
+  version === null || version === undefined ? undefined : etagForVersion(version);
 
 /**
  * An input with every null left out, for documents where null means "not given" (a replaced

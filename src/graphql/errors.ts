@@ -64,9 +64,12 @@ function appErrorBehind(error: GraphQLError | Error): AppError {
 }
 
 /** One GraphQL error as the caller sees it: message, location, path, and `extensions` with the code. */
-function formatOne(error: GraphQLError | Error, context: FormatterContext) {
+function formatOne(error: GraphQLError | Error, context: FormatterContext, refusedDocument: boolean) {
   const log = context.reply?.request.log ?? context.app.log;
-  const appError = appErrorBehind(error);
+  const behind = appErrorBehind(error);
+  // Whatever Mercurius reports as its refusal of the document is the document's fault.
+  const appError =
+    refusedDocument && behind.status >= 500 ? new GraphqlValidationError({ detail: error.message }) : behind;
   // Retry-After and WWW-Authenticate mean the same here as on REST answers.
   for (const [name, value] of Object.entries(appError.headers)) context.reply?.header?.(name, value);
   if (appError.status >= 500) {
@@ -100,11 +103,9 @@ export function formatGraphqlErrors(
   const errors = (execution.errors ?? []).flatMap((error) => {
     // Mercurius wraps every refusal of the document (syntax, validation, depth) in one error.
     const nested = (error as GraphQLError).originalError as { errors?: unknown } | undefined;
-    const inner =
-      nested && !(nested instanceof AppError) && Array.isArray(nested.errors)
-        ? (nested.errors as Array<GraphQLError | Error>)
-        : [error];
-    return inner.map((one) => formatOne(one, context));
+    const refusedDocument = !!nested && !(nested instanceof AppError) && Array.isArray(nested.errors);
+    const inner = refusedDocument ? (nested.errors as Array<GraphQLError | Error>) : [error];
+    return inner.map((one) => formatOne(one, context, refusedDocument));
   });
   const data = execution.data ?? null;
   const statusCode = data !== null ? 200 : (errors[0]?.extensions.status ?? 500);

@@ -4,7 +4,7 @@ import fp from 'fastify-plugin';
 import { GraphQLError, specifiedRules, validate } from 'graphql';
 import mercurius from 'mercurius';
 import { toAppError } from '../http/plugins/errors.js';
-import { AppError, GraphqlValidationError, ValidationError } from '../lib/errors.js';
+import { AppError, GraphqlValidationError } from '../lib/errors.js';
 import { calendarsGraphql } from '../modules/calendars/calendars.resolvers.js';
 import { complaintsGraphql } from '../modules/complaints/complaints.resolvers.js';
 import { deadlinesGraphql } from '../modules/deadlines/deadlines.resolvers.js';
@@ -18,7 +18,7 @@ import type { TenancyService } from '../modules/tenancy/tenancy.service.js';
 import { webhooksGraphql } from '../modules/webhooks/webhooks.resolvers.js';
 import type { Services } from '../services.js';
 import type { GraphQLContext } from './context.js';
-import { formatGraphqlErrors, graphqlErrorOf } from './errors.js';
+import { extensionsOf, formatGraphqlErrors, graphqlErrorOf } from './errors.js';
 import { enforceCost } from './limits.js';
 import { mergeModules } from './schema.js';
 
@@ -132,20 +132,21 @@ export const graphqlPlugin = fp(
     // graphql-js does not validate subscription documents by itself, and subscription errors skip
     // the formatter: check here and throw errors that already carry their code.
     app.graphql.addHook('preSubscriptionExecution', async (schema, document) => {
-      const problems = validate(schema, document, specifiedRules);
-      if (problems.length > 0) {
-        const first = problems[0]!;
-        throw new GraphQLError(first.message, {
-          nodes: first.nodes,
-          extensions: { code: new GraphqlValidationError({ detail: '' }).code, status: 400 },
+      const [problem] = validate(schema, document, specifiedRules);
+      if (problem) {
+        const refusal = new GraphqlValidationError({ detail: problem.message });
+        throw new GraphQLError(problem.message, {
+          nodes: problem.nodes,
+          originalError: refusal,
+          extensions: extensionsOf(refusal),
         });
       }
       try {
         enforceCost(schema, document, undefined, options.maxCost);
       } catch (error) {
         if (error instanceof AppError) throw graphqlErrorOf(error);
-        // A subscription's variables are not known here; its cost is checked without them.
-        if (!(error instanceof GraphQLError) && !(error instanceof ValidationError)) throw error;
+        // A subscription's variables are not known here: one that needs them is costed per event.
+        if (!(error instanceof GraphQLError)) throw error;
       }
     });
   },
