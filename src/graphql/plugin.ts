@@ -145,7 +145,8 @@ export const graphqlPlugin = fp(
         enforceCost(schema, document, undefined, options.maxCost);
       } catch (error) {
         if (error instanceof AppError) throw graphqlErrorOf(error);
-        // A subscription's variables are not known here: one that needs them is costed per event.
+        // Mercurius does not hand a subscription's variables to this hook: one whose cost needs
+        // them goes unchecked, bounded still by the depth limit and pages of at most 100.
         if (!(error instanceof GraphQLError)) throw error;
       }
     });
