@@ -60,6 +60,18 @@ async function readAll(key: string, after?: string, extra = '') {
   }
 }
 
+/**
+ * Reads from `after` until at least `count` events have come. The feed holds back events behind
+ * the oldest transaction still running anywhere on the server, and test files share the server,
+ * so a moment's wait can be another file's open transaction, not a lost event.
+ */
+async function readAtLeast(key: string, count: number, after?: string, extra = '') {
+  return eventually(async () => {
+    const read = await readAll(key, after, extra);
+    return read.seen.length >= count ? read : undefined;
+  }, 10_000);
+}
+
 describe('GET /v1/events', () => {
   it('carries every change as a Standard Webhooks envelope, in order, page by page', async () => {
     const own = await createTestTenant(t.tenancy);
@@ -74,7 +86,7 @@ describe('GET /v1/events', () => {
       url: `/v1/complaints/${complaint.id}/communications`,
       json: { direction: 'outbound', channel: 'phone', body: 'Called back', contactMade: true },
     });
-    const { seen, cursor } = await readAll(own.adminKey);
+    const { seen, cursor } = await readAtLeast(own.adminKey, 4);
     expect(seen.map((e) => e.type)).toEqual([
       'complaint.created',
       'complaint.status_changed',
@@ -103,7 +115,7 @@ describe('GET /v1/events', () => {
       url: `/v1/complaints/${complaint.id}/escalations`,
       json: { level: 1, reason: 'Supervisor asked for' },
     });
-    const more = await readAll(own.adminKey, cursor);
+    const more = await readAtLeast(own.adminKey, 1, cursor);
     expect(more.seen.map((e) => e.type)).toEqual(['complaint.escalated']);
   });
 
@@ -115,18 +127,23 @@ describe('GET /v1/events', () => {
       url: `/v1/complaints/${complaint.id}/communications`,
       json: { direction: 'outbound', channel: 'phone', body: 'Called back', contactMade: true },
     });
-    const deadlines = await readAll(own.adminKey, undefined, '&types=deadline.*');
+    const deadlines = await readAtLeast(own.adminKey, 1, undefined, '&types=deadline.*');
     expect(deadlines.seen.map((e) => e.type)).toEqual(['deadline.met']);
-    const mixed = await readAll(own.adminKey, undefined, '&types=complaint.created,communication.recorded');
+    const mixed = await readAtLeast(
+      own.adminKey,
+      2,
+      undefined,
+      '&types=complaint.created,communication.recorded',
+    );
     expect(mixed.seen.map((e) => e.type)).toEqual(['complaint.created', 'communication.recorded']);
-    const all = await readAll(own.adminKey, undefined, '&types=*');
+    const all = await readAtLeast(own.adminKey, 3, undefined, '&types=*');
     expect(all.seen).toHaveLength(3);
   });
 
   it('never skips an event whose transaction commits after later ones', async () => {
     const own = await createTestTenant(t.tenancy);
     const early = await createComplaint(own.adminKey);
-    const { cursor } = await readAll(own.adminKey);
+    const { cursor } = await readAtLeast(own.adminKey, 1);
     // A transaction that writes an event and stays open, as a slow request would…
     const slow = new pg.Client({ connectionString: t.env.DATABASE_URL });
     await slow.connect();
@@ -143,7 +160,7 @@ describe('GET /v1/events', () => {
       const meanwhile = await readAll(own.adminKey, cursor);
       expect(meanwhile.seen).toEqual([]); // held back behind the open transaction, not skipped
       await slow.query('commit');
-      const after = await readAll(own.adminKey, meanwhile.cursor);
+      const after = await readAtLeast(own.adminKey, 2, meanwhile.cursor);
       expect(after.seen.map((e) => e.id)).toEqual(['evt_slowslowslowslowslowslow', expect.any(String)]);
       expect(after.seen[1]!.data.complaintId).toBe(later.id);
     } finally {
@@ -156,7 +173,7 @@ describe('GET /v1/events', () => {
     const two = await createTestTenant(t.tenancy);
     const mine = await createComplaint(one.adminKey);
     await createComplaint(two.adminKey);
-    const { seen } = await readAll(one.adminKey);
+    const { seen } = await readAtLeast(one.adminKey, 1);
     expect(seen.map((e) => e.data.complaintId)).toEqual([mine.id]);
     expect(seen.every((e) => e.data.tenantId === one.tenantId)).toBe(true);
   });
