@@ -16,7 +16,7 @@ declare module 'fastify' {
     scopePerOperation?: boolean;
   }
   interface FastifyRequest {
-    /** The calling API key; set on every route that declares a scope. */
+    /** The calling API key; set on every route that declares a scope or checks scopes per operation. */
     auth: AuthContext | null;
   }
 }

@@ -19,9 +19,15 @@ export function connectLiveEvents(options: {
   onError: (error: unknown) => void;
 }): { emitter: LiveEvents; topicFor(tenantId: string): string; close(): Promise<void> } {
   const emitter = mqemitterRedis({ connectionString: options.redisUrl });
-  // Connection trouble is reported here; ioredis reconnects by itself. Left unheard, the
-  // emitter's 'error' would end the process.
-  (emitter as unknown as { state: EventEmitter }).state.on('error', options.onError);
+  // Connection trouble is reported here, at most every half minute: ioredis reconnects by itself
+  // and fails each attempt while Redis is away. Left unheard, the emitter's 'error' would end
+  // the process.
+  let reportedAt = 0;
+  (emitter as unknown as { state: EventEmitter }).state.on('error', (error: unknown) => {
+    if (Date.now() - reportedAt < 30_000) return;
+    reportedAt = Date.now();
+    options.onError(error);
+  });
   return {
     emitter,
     topicFor: (tenantId) => liveEventsTopic(options.prefix, tenantId),
