@@ -1,16 +1,18 @@
 /**
- * `npm run bench [-- api|deadlines|webhooks …]`: runs the chosen scenarios (all by default), each on its
+ * `npm run bench [-- api|deadlines|graphql|webhooks …]`: runs the chosen scenarios (all by default), each on its
  * own database and Redis prefix, printing figures and ratios against baselines from the same run.
  * A missed target is reported, not an exit status: the figures depend on the machine.
  */
 import { runApiBenchmark } from './api.bench.js';
 import { runDeadlineBenchmark } from './deadlines.bench.js';
+import { runGraphqlBenchmark } from './graphql.bench.js';
 import { cleanupAll } from './lib.js';
 import { runWebhookBenchmark } from './webhooks.bench.js';
 
 const scenarios: Record<string, () => Promise<void>> = {
   api: runApiBenchmark,
   deadlines: runDeadlineBenchmark,
+  graphql: runGraphqlBenchmark,
   webhooks: runWebhookBenchmark,
 };
 

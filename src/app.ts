@@ -5,6 +5,7 @@ import type { Redis } from 'ioredis';
 import type { Env } from './config/env.js';
 import type { ChangeListener } from './db/change-notifications.js';
 import type { Database } from './db/client.js';
+import { graphqlPlugin } from './graphql/plugin.js';
 import { authPlugin } from './http/plugins/auth.js';
 import { errorsPlugin } from './http/plugins/errors.js';
 import { idempotencyPlugin } from './http/plugins/idempotency.js';
@@ -19,6 +20,7 @@ import type { DeadlineQueue } from './modules/deadlines/deadline-queue.js';
 import { deadlinesRoutes } from './modules/deadlines/deadlines.routes.js';
 import { escalationsRoutes } from './modules/escalations/escalations.routes.js';
 import { eventsRoutes } from './modules/events/events.routes.js';
+import { type LiveEvents, localLiveEvents } from './modules/events/live-events.js';
 import { followUpsRoutes } from './modules/follow-ups/follow-ups.routes.js';
 import { healthRoutes } from './modules/health/health.routes.js';
 import { metricsRoutes } from './modules/health/metrics.routes.js';
@@ -42,6 +44,11 @@ export interface AppDependencies {
   deadlineQueue: DeadlineQueue | null;
   /** Committed-change notices that keep the in-process caches honest; null runs without caches. */
   changes?: ChangeListener | null;
+  /**
+   * Where the worker's relay publishes committed events for GraphQL subscriptions (Redis pub/sub);
+   * when absent, subscriptions hear this process only (contract generation).
+   */
+  liveEvents?: { emitter: LiveEvents; topicFor(tenantId: string): string } | null;
   clock?: Clock;
 }
 
@@ -135,6 +142,20 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   await app.register(replyTemplatesRoutes, {
     templates: services.templates,
     publicBaseUrl: env.PUBLIC_BASE_URL,
+  });
+
+  let liveEvents = deps.liveEvents;
+  if (!liveEvents) {
+    const local = localLiveEvents(env.REDIS_PREFIX);
+    app.addHook('onClose', () => local.close());
+    liveEvents = local;
+  }
+  await app.register(graphqlPlugin, {
+    services,
+    liveEvents,
+    graphiql: env.NODE_ENV !== 'production',
+    maxDepth: env.GRAPHQL_MAX_DEPTH,
+    maxCost: env.GRAPHQL_MAX_COST,
   });
 
   return app;

@@ -8,6 +8,7 @@ import { systemClock } from './lib/clock.js';
 import { loggerOptions } from './lib/logger.js';
 import { createRequestRedis } from './lib/redis.js';
 import { openDeadlineQueue } from './modules/deadlines/deadline-queue.js';
+import { connectLiveEvents } from './modules/events/live-events.js';
 
 async function main(): Promise<void> {
   const env = loadEnv();
@@ -24,12 +25,19 @@ async function main(): Promise<void> {
     env.DATABASE_URL,
     pino(loggerOptions(env.LOG_LEVEL, { role: 'listener' })),
   );
-  const app = await buildApp({ env, database, redis, deadlineQueue, changes });
+  const liveLog = pino(loggerOptions(env.LOG_LEVEL, { role: 'live-events' }));
+  const liveEvents = connectLiveEvents({
+    redisUrl: env.REDIS_URL,
+    prefix: env.REDIS_PREFIX,
+    onError: (err) => liveLog.warn({ err }, 'live events: Redis connection trouble'),
+  });
+  const app = await buildApp({ env, database, redis, deadlineQueue, changes, liveEvents });
 
   closeWithGrace({ delay: 10_000 }, async ({ signal, err }) => {
     if (err) app.log.error({ err }, 'shutting down after an unexpected error');
     else app.log.info({ signal }, 'shutting down');
     await app.close();
+    await liveEvents.close();
     await deadlineQueue.close();
     await changes.close();
     redis.disconnect();

@@ -16,6 +16,7 @@ import { processDeadlineJob } from './modules/deadlines/deadlines.jobs.js';
 import { createWakeUpBatcher } from './modules/deadlines/wake-up-batcher.js';
 import { startEventRelay } from './modules/events/event-relay.js';
 import { purgeOldEvents } from './modules/events/events.jobs.js';
+import { connectLiveEvents, createLiveEventPublisher } from './modules/events/live-events.js';
 import { purgeExpiredKeys } from './modules/idempotency/idempotency.jobs.js';
 import { startWebhookDispatcher } from './modules/webhooks/webhook-dispatcher.js';
 import { createWebhookFanout } from './modules/webhooks/webhook-fanout.js';
@@ -127,6 +128,13 @@ export async function startWorker(env: Env) {
     },
   });
 
+  // GraphQL subscribers in every API process hear relayed events through Redis pub/sub.
+  const liveEvents = connectLiveEvents({
+    redisUrl: env.REDIS_URL,
+    prefix: env.REDIS_PREFIX,
+    onError: (err) => log.warn({ err }, 'live events: Redis connection trouble'),
+  });
+
   // The outbox relay: fans every committed event out to its consumers.
   const relay = startEventRelay({
     db: database.db,
@@ -138,6 +146,7 @@ export async function startWorker(env: Env) {
         firstDelaySeconds: env.WEBHOOK_RETRY_SCHEDULE[0] ?? 0,
         onCommitted: () => dispatcher.wake(),
       }),
+      createLiveEventPublisher({ emitter: liveEvents.emitter, prefix: env.REDIS_PREFIX, log }),
     ],
     clock,
     log,
@@ -214,6 +223,7 @@ export async function startWorker(env: Env) {
       clearTimeout(timer);
       await sweeping;
       await relay.stop();
+      await liveEvents.close();
       await dispatcher.stop();
       await deadlineWorker.close();
       await maintenanceWorker.close();

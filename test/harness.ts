@@ -8,6 +8,7 @@ import { createDatabase, type Database } from '../src/db/client.js';
 import { systemClock } from '../src/lib/clock.js';
 import { createRequestRedis } from '../src/lib/redis.js';
 import { type DeadlineQueue, openDeadlineQueue } from '../src/modules/deadlines/deadline-queue.js';
+import { connectLiveEvents } from '../src/modules/events/live-events.js';
 import type { Scope } from '../src/modules/tenancy/scopes.js';
 import type { TenancyService } from '../src/modules/tenancy/tenancy.service.js';
 import { createServices, type Services } from '../src/services.js';
@@ -50,7 +51,12 @@ export async function startTestApp(envOverrides: Record<string, string> = {}): P
   await redis.connect().catch(() => {});
   const deadlineQueue = openDeadlineQueue(env.REDIS_URL, env.REDIS_PREFIX, systemClock, { failFast: true });
   const changes = listenForChanges(env.DATABASE_URL, { warn: () => {} });
-  const app = await buildApp({ env, database, redis, deadlineQueue, changes });
+  const liveEvents = connectLiveEvents({
+    redisUrl: env.REDIS_URL,
+    prefix: env.REDIS_PREFIX,
+    onError: () => {},
+  });
+  const app = await buildApp({ env, database, redis, deadlineQueue, changes, liveEvents });
   await app.ready();
   const services = createServices({
     db: database.db,
@@ -67,6 +73,7 @@ export async function startTestApp(envOverrides: Record<string, string> = {}): P
     env,
     async close() {
       await app.close();
+      await liveEvents.close();
       await deadlineQueue.close();
       await changes.close();
       redis.disconnect();

@@ -69,3 +69,43 @@ export async function eventually<T>(
 }
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Starts `src/main.ts` as its own API process, as production runs it, and waits until it is ready. */
+export async function startApiProcess(env: Record<string, string>): Promise<WorkerProcess & { url: string }> {
+  const port = env.PORT ?? '0';
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+    env: { ...process.env, LOG_LEVEL: 'warn', HOST: '127.0.0.1', ...env, PORT: port },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const lines: string[] = [];
+  for (const stream of [child.stdout!, child.stderr!]) {
+    createInterface({ input: stream }).on('line', (line) => lines.push(line));
+  }
+  const exited = once(child, 'exit');
+  const url = `http://127.0.0.1:${port}`;
+  try {
+    await eventually(async () => {
+      if (child.exitCode !== null) throw new Error(`API exited with ${child.exitCode}:\n${lines.join('\n')}`);
+      const res = await fetch(`${url}/readyz`).catch(() => null);
+      return res?.status === 200;
+    }, 20_000);
+  } catch (error) {
+    child.kill('SIGKILL');
+    throw error;
+  }
+  return {
+    child,
+    lines,
+    url,
+    async stop() {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill('SIGTERM');
+      await exited;
+    },
+    async kill() {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill('SIGKILL');
+      await exited;
+    },
+  };
+}

@@ -38,6 +38,14 @@ export const envSchema = z.object({
     .default(48),
   /** Serve interactive API docs at /docs. */
   DOCS_ENABLED: booleanFromString.default(true),
+  /** Deepest nesting a GraphQL operation may have (GraphiQL's introspection query needs 15). */
+  GRAPHQL_MAX_DEPTH: z.coerce.number().int().min(15).max(50).default(15),
+  /**
+   * Highest cost a GraphQL operation may have: every field costs 1 plus what it selects, and page
+   * sizes (`first`) multiply what a page selects. 100 complaints with deadlines, escalations and 20
+   * timeline entries each cost about 19,000 (see schema.graphql's `@complexity`).
+   */
+  GRAPHQL_MAX_COST: z.coerce.number().int().min(100).max(10_000_000).default(25_000),
   /** Seconds between reconciler sweeps that re-arm missing deadline jobs and breach overdue ones. */
   SLA_RECONCILE_INTERVAL: z.coerce.number().min(0.2).max(3600).default(60),
   /** Days events stay in the feed (and their delivery log with them). */

@@ -9,10 +9,12 @@ function manualListener() {
     subscribe: (handler) => handlers.push(handler),
     close: async () => {},
   };
-  const send = (notice: ChangeNotice | null) => {
-    for (const handler of handlers) handler(notice);
+  return {
+    listener,
+    send: (notice: ChangeNotice | null) => {
+      for (const handler of handlers) handler(notice);
+    },
   };
-  return { listener, send };
 }
 
 const options = {

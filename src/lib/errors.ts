@@ -63,6 +63,37 @@ export class InvalidCursorError extends AppError {
   }
 }
 
+/** A GraphQL document that does not parse or does not fit the schema. */
+export class GraphqlValidationError extends AppError {
+  readonly code = 'graphql_validation_failed';
+  readonly status = 400;
+  readonly title = 'GraphQL document invalid';
+}
+
+export class QueryTooDeepError extends AppError {
+  readonly code = 'query_too_deep';
+  readonly status = 400;
+  readonly title = 'GraphQL query nests too deep';
+  constructor(depth: number, maxDepth: number) {
+    super({
+      detail: `The query nests ${depth} levels deep; at most ${maxDepth} are allowed.`,
+      extensions: { depth, maxDepth },
+    });
+  }
+}
+
+export class QueryTooCostlyError extends AppError {
+  readonly code = 'query_too_costly';
+  readonly status = 400;
+  readonly title = 'GraphQL query too costly';
+  constructor(cost: number, maxCost: number) {
+    super({
+      detail: `The query costs ${cost}, above the limit of ${maxCost}; ask for smaller pages (\`first\`) or fewer fields.`,
+      extensions: { cost, maxCost },
+    });
+  }
+}
+
 export class UnauthenticatedError extends AppError {
   readonly code = 'unauthenticated';
   readonly status = 401;

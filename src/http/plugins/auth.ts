@@ -9,9 +9,14 @@ declare module 'fastify' {
   interface FastifyContextConfig {
     /** The scope a route needs. Routes without one (health, docs) are public. */
     scope?: Scope;
+    /**
+     * The route needs an API key but checks scopes per operation itself (GraphQL). A WebSocket
+     * upgrade to it carries the key in its first message (graphql-ws `connection_init`) instead.
+     */
+    scopePerOperation?: boolean;
   }
   interface FastifyRequest {
-    /** The calling API key; set on every route that declares a scope. */
+    /** The calling API key; set on every route that declares a scope or checks scopes per operation. */
     auth: AuthContext | null;
   }
 }
@@ -38,12 +43,16 @@ export const authPlugin = fp(
   async (app: FastifyInstance, options: { tenancy: TenancyService }) => {
     app.decorateRequest('auth', null);
     app.addHook('onRequest', async (request) => {
-      const required = request.routeOptions.config.scope;
-      if (!required) return;
+      const { scope: required, scopePerOperation } = request.routeOptions.config;
+      if (!required && !scopePerOperation) return;
+      // Node marks a request `upgrade` only on its upgrade path; the WebSocket GET route answers it
+      // with a socket or not at all, never with the HTTP handler. Resolvers check the key anyway.
+      if (scopePerOperation && request.method === 'GET' && (request.raw as { upgrade?: boolean }).upgrade)
+        return;
       const auth = await options.tenancy.authenticate(request.headers.authorization);
       request.auth = auth;
       request.log = request.log.child({ tenantId: auth.tenantId, keyPrefix: auth.apiKeyPrefix });
-      if (!hasScope(auth.scopes, required)) throw new ForbiddenScopeError(required);
+      if (required && !hasScope(auth.scopes, required)) throw new ForbiddenScopeError(required);
       const onBehalfOf = request.headers[ON_BEHALF_OF_HEADER];
       if (onBehalfOf !== undefined && (typeof onBehalfOf !== 'string' || onBehalfOf.length > 200)) {
         throw new ValidationError([

@@ -25,7 +25,8 @@ export interface IdempotencyClaim {
   recoveredResourceId: string | null;
 }
 
-const KEY_PATTERN = /^[\x21-\x7e]{1,255}$/;
+/** What an Idempotency-Key may be: 1 to 255 visible ASCII characters. */
+export const IDEMPOTENCY_KEY_PATTERN = /^[\x21-\x7e]{1,255}$/;
 // Headers worth replaying with the stored body; the rest (date, request id…) belong to each answer.
 const REPLAYED_HEADERS = ['content-type', 'location', 'etag'];
 
@@ -48,7 +49,7 @@ export const idempotencyPlugin = fp(
       if (!request.routeOptions.config.idempotent) return;
       const header = request.headers['idempotency-key'];
       if (header === undefined) return;
-      if (typeof header !== 'string' || !KEY_PATTERN.test(header)) {
+      if (typeof header !== 'string' || !IDEMPOTENCY_KEY_PATTERN.test(header)) {
         throw new ValidationError([
           { field: 'headers.idempotency-key', message: 'must be 1 to 255 visible ASCII characters' },
         ]);

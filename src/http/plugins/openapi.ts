@@ -141,7 +141,11 @@ export const openapiPlugin = fp(
           },
         },
       },
-      transform: jsonSchemaTransform,
+      // GraphQL has its own contract, schema.graphql; its routes stay out of this one.
+      transform: (input) =>
+        /^\/graph(?:ql|iql)(?:\/|$)/.test(input.url)
+          ? { schema: { hide: true }, url: input.url }
+          : jsonSchemaTransform(input),
       transformObject: jsonSchemaTransformObject,
     });
     if (options.docs) {

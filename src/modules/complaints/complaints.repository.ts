@@ -276,6 +276,42 @@ export function createComplaintsRepository(db: Queryable) {
         .limit(limit + 1);
     },
 
+    /**
+     * One timeline page for each of several complaints in one query: the `limit + 1` entries after
+     * each complaint's own position, oldest first, as {@link listTimeline} reads them one by one;
+     * `page` is the index of the request each row answers.
+     */
+    async listTimelines(
+      tenantId: string,
+      pages: Array<{ complaintId: string; afterId: number | null }>,
+      limit: number,
+      tx: Queryable = db,
+    ): Promise<Array<{ page: number; row: TimelineRow }>> {
+      if (pages.length === 0) return [];
+      const result = await tx.execute<Record<string, unknown>>(sql`
+        select p.page, t.* from unnest(${sql.param(pages.map((page) => page.complaintId))}::uuid[],
+            ${sql.param(pages.map((page) => page.afterId ?? 0))}::bigint[]) with ordinality as p(complaint_id, after_id, page)
+          cross join lateral (
+            select * from ${complaintTimeline}
+            where ${complaintTimeline.tenantId} = ${tenantId} and ${complaintTimeline.complaintId} = p.complaint_id
+              and ${complaintTimeline.id} > p.after_id
+            order by ${complaintTimeline.id} limit ${limit + 1}) as t
+        order by p.page, t.id`);
+      return result.rows.map((raw) => ({
+        page: Number(raw.page) - 1,
+        row: tableRowFromRaw(complaintTimeline, raw),
+      }));
+    },
+
+    /** Complaints by id, for answers that name them (the complaint of an event). */
+    async findByIds(tenantId: string, ids: string[], tx: Queryable = db): Promise<ComplaintRow[]> {
+      if (ids.length === 0) return [];
+      return tx
+        .select()
+        .from(complaints)
+        .where(and(eq(complaints.tenantId, tenantId), inArray(complaints.id, ids)));
+    },
+
     async insertCommunication(
       row: typeof communications.$inferInsert,
       tx: Queryable = db,

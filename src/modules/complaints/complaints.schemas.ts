@@ -254,18 +254,69 @@ export const createCommunicationBody = z
   })
   .meta({ id: 'CommunicationCreate' });
 
+/** The filters of the complaint list that REST takes as query parameters and GraphQL as `filter`. */
+const complaintFilterFields = {
+  category: text(100),
+  assignee: text(200),
+  incidentKey: text(200).describe('Complaints linked to this incident.'),
+  receivedFrom: instant.describe('Received at or after this instant.'),
+  receivedTo: instant.describe('Received before this instant.'),
+  q: text(200).describe('Text search in subject, description and customer name.'),
+};
+const pageCursor = z.string().min(1).max(500);
+
 export const listComplaintsQuery = z.strictObject({
   status: commaSeparatedEnum(COMPLAINT_STATUSES, 'status').optional(),
   channel: commaSeparatedEnum(complaintChannel.enumValues, 'channel').optional(),
   severity: severitySchema.optional(),
-  category: text(100).optional(),
-  assignee: text(200).optional(),
-  incidentKey: text(200).optional().describe('Complaints linked to this incident.'),
-  receivedFrom: instant.optional().describe('Received at or after this instant.'),
-  receivedTo: instant.optional().describe('Received before this instant.'),
-  q: text(200).optional().describe('Text search in subject, description and customer name.'),
+  category: complaintFilterFields.category.optional(),
+  assignee: complaintFilterFields.assignee.optional(),
+  incidentKey: complaintFilterFields.incidentKey.optional(),
+  receivedFrom: complaintFilterFields.receivedFrom.optional(),
+  receivedTo: complaintFilterFields.receivedTo.optional(),
+  q: complaintFilterFields.q.optional(),
   limit: z.coerce.number().int().min(1).max(100).default(25),
-  cursor: z.string().min(1).max(500).optional().describe('`nextCursor` from the previous page.'),
+  cursor: pageCursor.optional().describe('`nextCursor` from the previous page.'),
+});
+
+/** GraphQL's `complaints(filter, first, after)`, checked as REST checks its query, to the same query. */
+export const complaintsArgs = z
+  .strictObject({
+    filter: z
+      .strictObject({
+        status: z.array(statusSchema).max(COMPLAINT_STATUSES.length).nullish(),
+        channel: z.array(channelSchema).max(complaintChannel.enumValues.length).nullish(),
+        severity: severitySchema.nullish(),
+        category: complaintFilterFields.category.nullish(),
+        assignee: complaintFilterFields.assignee.nullish(),
+        incidentKey: complaintFilterFields.incidentKey.nullish(),
+        receivedFrom: complaintFilterFields.receivedFrom.nullish(),
+        receivedTo: complaintFilterFields.receivedTo.nullish(),
+        q: complaintFilterFields.q.nullish(),
+      })
+      .nullish(),
+    first: z.number().int().min(1).max(100),
+    after: pageCursor.nullish(),
+  })
+  .transform(
+    ({ filter, first, after }): ListComplaintsQuery => ({
+      status: filter?.status?.length ? filter.status : undefined,
+      channel: filter?.channel?.length ? filter.channel : undefined,
+      severity: filter?.severity ?? undefined,
+      category: filter?.category ?? undefined,
+      assignee: filter?.assignee ?? undefined,
+      receivedFrom: filter?.receivedFrom ?? undefined,
+      receivedTo: filter?.receivedTo ?? undefined,
+      q: filter?.q ?? undefined,
+      limit: first,
+      cursor: after ?? undefined,
+    }),
+  );
+
+/** A page size and cursor as GraphQL connections take them: at most 100, as on REST. */
+export const pageArgs = z.strictObject({
+  first: z.number().int().min(1).max(100),
+  after: pageCursor.nullish(),
 });
 
 export const listTimelineQuery = z.strictObject({

@@ -85,6 +85,20 @@ export function createDeadlinesRepository(db: Queryable) {
         .orderBy(asc(deadlines.createdAt), asc(deadlines.dueAt), asc(deadlines.id));
     },
 
+    /** The deadlines of several complaints in one query, each complaint's in the order of {@link listForComplaint}. */
+    async listForComplaints(
+      tenantId: string,
+      complaintIds: string[],
+      tx: Queryable = db,
+    ): Promise<DeadlineRow[]> {
+      if (complaintIds.length === 0) return [];
+      return tx
+        .select()
+        .from(deadlines)
+        .where(and(eq(deadlines.tenantId, tenantId), inArray(deadlines.complaintId, complaintIds)))
+        .orderBy(asc(deadlines.createdAt), asc(deadlines.dueAt), asc(deadlines.id));
+    },
+
     /** Unmet deadlines (pending, paused, or breached and still to be met late) of a complaint, locked for the caller's transaction. */
     async lockUnmetForComplaint(
       tenantId: string,

@@ -1,4 +1,4 @@
-import { and, asc, eq, sql } from 'drizzle-orm';
+import { and, asc, eq, inArray, sql } from 'drizzle-orm';
 import type { Queryable } from '../../db/client.js';
 import { tableRowFromRaw } from '../../db/raw-rows.js';
 import { type ActorRecord, type EscalationTarget, escalations } from '../../db/schema/index.js';
@@ -43,6 +43,16 @@ export function createEscalationsRepository(db: Queryable) {
         .select()
         .from(escalations)
         .where(and(eq(escalations.tenantId, tenantId), eq(escalations.complaintId, complaintId)))
+        .orderBy(asc(escalations.createdAt), asc(escalations.level));
+    },
+
+    /** The escalations of several complaints in one query, each complaint's oldest first. */
+    async listForComplaints(tenantId: string, complaintIds: string[], tx: Queryable = db) {
+      if (complaintIds.length === 0) return [];
+      return tx
+        .select()
+        .from(escalations)
+        .where(and(eq(escalations.tenantId, tenantId), inArray(escalations.complaintId, complaintIds)))
         .orderBy(asc(escalations.createdAt), asc(escalations.level));
     },
   };

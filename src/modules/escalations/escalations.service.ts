@@ -2,6 +2,7 @@ import type { Db, Queryable } from '../../db/client.js';
 import type { ActorRecord, StoredEscalationTargets } from '../../db/schema/index.js';
 import type { Clock } from '../../lib/clock.js';
 import { ConflictError, NotFoundError } from '../../lib/errors.js';
+import { groupBy } from '../../lib/group-by.js';
 import { newId } from '../../lib/ids.js';
 import { isFinished } from '../complaints/complaint-status.js';
 import type { ComplaintRow, ComplaintsRepository } from '../complaints/complaints.repository.js';
@@ -188,6 +189,12 @@ export function createEscalationsService(deps: {
 
     async list(tenantId: string, complaintId: string): Promise<EscalationRow[]> {
       return escalations.listForComplaint(tenantId, complaintId);
+    },
+
+    /** The escalations of each complaint, in one query however many (GraphQL's nested `escalations`). */
+    async listForComplaints(tenantId: string, complaintIds: readonly string[]) {
+      const rows = await escalations.listForComplaints(tenantId, [...new Set(complaintIds)]);
+      return groupBy(rows, (row) => row.complaintId);
     },
   };
 }

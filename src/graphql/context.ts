@@ -1,0 +1,85 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { z } from 'zod';
+import { ON_BEHALF_OF_HEADER } from '../http/plugins/auth.js';
+import { unstorableText } from '../http/plugins/input-hygiene.js';
+import { type AppError, ForbiddenScopeError, UnauthenticatedError, ValidationError } from '../lib/errors.js';
+import { etagForVersion } from '../lib/etag.js';
+import type { ActingContext } from '../modules/complaints/complaints.service.js';
+import { hasScope, type Scope } from '../modules/tenancy/scopes.js';
+import type { AuthContext } from '../modules/tenancy/tenancy.service.js';
+
+/**
+ * What every resolver and loader receives. Over HTTP the key was checked by the auth plugin as on
+ * REST routes; over WebSocket it was checked in `connection_init` (`authError` says why not).
+ */
+export interface GraphQLContext {
+  auth: AuthContext | null;
+  /** Why a WebSocket connection has no key, reported on its first subscription. */
+  authError?: AppError | null;
+  /** The `Authorization` value a WebSocket connection sent, checked again for each event. */
+  authorization?: string;
+  /** The HTTP request (for a WebSocket, the upgrade request). */
+  request?: FastifyRequest;
+  reply?: FastifyReply;
+  /** Mercurius's per-subscription pub/sub (subscriptions only). */
+  pubsub?: { subscribe(topic: string): Promise<AsyncIterable<unknown>> };
+}
+
+/** The caller's key, if it holds `scope`; throws unauthenticated or insufficient_scope as REST does. */
+export function requireScope(context: GraphQLContext, scope: Scope): AuthContext {
+  if (!context.auth) {
+    throw (
+      context.authError ?? new UnauthenticatedError('Send your API key as `Authorization: Bearer <key>`.')
+    );
+  }
+  if (!hasScope(context.auth.scopes, scope)) throw new ForbiddenScopeError(scope);
+  return context.auth;
+}
+
+/** Tenant and actor of a write, as services take them: the key, acting for `X-On-Behalf-Of` if sent. */
+export function actingContextOf(context: GraphQLContext, scope: Scope): ActingContext {
+  const auth = requireScope(context, scope);
+  const header = context.request?.headers[ON_BEHALF_OF_HEADER];
+  const onBehalfOf = typeof header === 'string' ? header.trim() : null;
+  return {
+    tenantId: auth.tenantId,
+    actor: { type: 'api_key', id: auth.apiKeyId, name: auth.apiKeyName, onBehalfOf: onBehalfOf || null },
+  };
+}
+
+/**
+ * Parses resolver arguments with the same zod schema the REST route uses. Problems are
+ * validation_failed naming the argument path (`input.customer.email`), like REST names `body.…`.
+ */
+export function parseArgs<S extends z.ZodType>(schema: S, value: unknown, name: string): z.output<S> {
+  const unstorable = unstorableText(value, name);
+  if (unstorable.length > 0) throw new ValidationError(unstorable);
+  const parsed = schema.safeParse(value);
+  if (!parsed.success) {
+    throw new ValidationError(
+      parsed.error.issues.map((issue) => ({
+        field: [name, ...issue.path.map(String)].join('.'),
+        message: issue.message,
+      })),
+    );
+  }
+  return parsed.data;
+}
+
+/** The ETag a `version` argument stands for, for services that take If-Match. */
+export const etagOfVersion = (version: number | null | undefined): string | undefined =>
+  version === null || version === undefined ? undefined : etagForVersion(version);
+
+/**
+ * An input with every null left out, for documents where null means "not given" (a replaced
+ * calendar, a preview), so the REST schema's defaults apply as when REST leaves a field out.
+ */
+export function withoutNulls(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(withoutNulls);
+  if (value === null || typeof value !== 'object') return value;
+  return Object.fromEntries(
+    Object.entries(value)
+      .filter(([, child]) => child !== null)
+      .map(([key, child]) => [key, withoutNulls(child)]),
+  );
+}

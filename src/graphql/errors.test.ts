@@ -1,0 +1,62 @@
+import { GraphQLError } from 'graphql';
+import { describe, expect, it } from 'vitest';
+import { ForbiddenScopeError, NotFoundError, ValidationError } from '../lib/errors.js';
+import { extensionsOf, formatGraphqlErrors } from './errors.js';
+
+const log = { warn: () => {}, error: () => {}, info: () => {} } as never;
+const context = { app: { log } };
+const located = (error: Error, path: Array<string | number>) =>
+  new GraphQLError(error.message, { originalError: error, path });
+
+describe('GraphQL error formatting', () => {
+  it("carries REST's code, status and extras in extensions, naming GraphQL's input fields", () => {
+    expect(extensionsOf(new ForbiddenScopeError('complaints:write'))).toEqual({
+      code: 'insufficient_scope',
+      status: 403,
+      requiredScope: 'complaints:write',
+    });
+    expect(
+      extensionsOf(
+        new ValidationError([
+          { field: 'body.receivedAt', message: 'must not be in the future' },
+          { field: 'args.first', message: 'too big' },
+        ]),
+      ),
+    ).toEqual({
+      code: 'validation_failed',
+      status: 400,
+      errors: [
+        { field: 'input.receivedAt', message: 'must not be in the future' },
+        { field: 'args.first', message: 'too big' },
+      ],
+    });
+  });
+
+  it.each([
+    ['data alongside the errors', { complaint: null }, 200],
+    ['no data: the first error decides', null, 404],
+  ])('answers HTTP status by %s', (_case, data, status) => {
+    const formatted = formatGraphqlErrors(
+      { data, errors: [located(new NotFoundError('Complaint', 'C-000001'), ['complaint'])] },
+      context,
+    );
+    expect(formatted.statusCode).toBe(status);
+    expect(formatted.response.errors).toEqual([
+      {
+        message: "Complaint 'C-000001' not found.",
+        path: ['complaint'],
+        extensions: { code: 'not_found', status: 404 },
+      },
+    ]);
+  });
+
+  it('hides what a defect says, and never sends a stack', () => {
+    const formatted = formatGraphqlErrors(
+      { data: null, errors: [located(new TypeError('secret internals at db.ts:12'), ['complaints'])] },
+      context,
+    );
+    expect(formatted.statusCode).toBe(500);
+    expect(JSON.stringify(formatted.response)).not.toMatch(/secret|db\.ts|stack/);
+    expect(formatted.response.errors[0]!.extensions).toEqual({ code: 'internal_error', status: 500 });
+  });
+});

@@ -1,0 +1,155 @@
+import ajvCompiler from '@fastify/ajv-compiler';
+import type { FastifyInstance, FastifyReply, FastifyRequest, FastifySchemaCompiler } from 'fastify';
+import fp from 'fastify-plugin';
+import { GraphQLError, specifiedRules, validate } from 'graphql';
+import mercurius from 'mercurius';
+import { toAppError } from '../http/plugins/errors.js';
+import { AppError, GraphqlValidationError } from '../lib/errors.js';
+import { calendarsGraphql } from '../modules/calendars/calendars.resolvers.js';
+import { complaintsGraphql } from '../modules/complaints/complaints.resolvers.js';
+import { deadlinesGraphql } from '../modules/deadlines/deadlines.resolvers.js';
+import { escalationsGraphql } from '../modules/escalations/escalations.resolvers.js';
+import { eventsGraphql } from '../modules/events/events.resolvers.js';
+import type { LiveEvents } from '../modules/events/live-events.js';
+import { settingsGraphql } from '../modules/settings/settings.resolvers.js';
+import { slaPoliciesGraphql } from '../modules/sla-policies/sla-policies.resolvers.js';
+import { tenancyGraphql } from '../modules/tenancy/tenancy.resolvers.js';
+import type { TenancyService } from '../modules/tenancy/tenancy.service.js';
+import { webhooksGraphql } from '../modules/webhooks/webhooks.resolvers.js';
+import type { Services } from '../services.js';
+import type { GraphQLContext } from './context.js';
+import { extensionsOf, formatGraphqlErrors, graphqlErrorOf } from './errors.js';
+import { enforceCost } from './limits.js';
+import { mergeModules } from './schema.js';
+
+export interface GraphqlOptions {
+  services: Pick<
+    Services,
+    | 'complaints'
+    | 'deadlines'
+    | 'escalations'
+    | 'webhooks'
+    | 'settings'
+    | 'idempotency'
+    | 'tenancy'
+    | 'policies'
+    | 'calendars'
+  >;
+  /** Where relayed events arrive; the same Redis channels in every API process. */
+  liveEvents: { emitter: LiveEvents; topicFor(tenantId: string): string };
+  /** GraphiQL at /graphiql, outside production. */
+  graphiql: boolean;
+  maxDepth: number;
+  maxCost: number;
+}
+
+/** Every module's GraphQL: SDL, resolvers and loaders, merged. */
+export function graphqlSchema(options: Pick<GraphqlOptions, 'services' | 'liveEvents'>) {
+  const { services } = options;
+  return mergeModules([
+    complaintsGraphql({ complaints: services.complaints, idempotency: services.idempotency }),
+    deadlinesGraphql({ deadlines: services.deadlines }),
+    escalationsGraphql({ escalations: services.escalations }),
+    eventsGraphql({
+      complaints: services.complaints,
+      tenancy: services.tenancy,
+      topicFor: options.liveEvents.topicFor,
+    }),
+    webhooksGraphql({ webhooks: services.webhooks }),
+    settingsGraphql({ settings: services.settings }),
+    slaPoliciesGraphql({ policies: services.policies }),
+    calendarsGraphql({ calendars: services.calendars }),
+    tenancyGraphql({ tenancy: services.tenancy }),
+  ]);
+}
+
+/**
+ * The app compiles zod schemas; Mercurius's routes carry JSON Schema, so they get Fastify's own
+ * default validator. Answers are plain JSON.stringify: its response schema would turn the numeric
+ * indexes of an error's `path` into strings.
+ */
+const jsonSchemaValidator = ajvCompiler()(
+  {},
+  { customOptions: {} },
+) as unknown as FastifySchemaCompiler<unknown>;
+const plainJson = () => (data: unknown) => JSON.stringify(data);
+
+/** The key a WebSocket connection sends in `connection_init`, checked as a REST request's header is. */
+async function authenticateConnection(
+  tenancy: TenancyService,
+  payload: unknown,
+): Promise<Pick<GraphQLContext, 'auth' | 'authError' | 'authorization'>> {
+  const raw = (payload as { authorization?: unknown } | null | undefined)?.authorization;
+  const authorization = typeof raw === 'string' && raw.length <= 1000 ? raw : undefined;
+  try {
+    return { auth: await tenancy.authenticate(authorization), authError: null, authorization };
+  } catch (error) {
+    // Acknowledged all the same, so each subscription learns why in an error with its code.
+    return { auth: null, authError: toAppError(error), authorization };
+  }
+}
+
+/**
+ * `/graphql` (HTTP and graphql-ws WebSocket) on Mercurius: the same keys, scopes and services as
+ * REST, errors with REST's codes, loaders against N+1, depth and cost limits, JIT.
+ */
+export const graphqlPlugin = fp(
+  async (app: FastifyInstance, options: GraphqlOptions) => {
+    const { typeDefs, resolvers, loaders } = graphqlSchema(options);
+    await app.register(mercurius, {
+      schema: typeDefs,
+      resolvers: resolvers as never,
+      loaders: loaders as never,
+      graphiql: options.graphiql,
+      // Compiled after a query's first run; the parsed and validated document is cached too.
+      jit: 1,
+      queryDepth: options.maxDepth,
+      errorFormatter: formatGraphqlErrors as never,
+      context: (request: FastifyRequest, reply: FastifyReply): GraphQLContext => ({
+        auth: request.auth,
+        request,
+        reply,
+      }),
+      // The auth plugin checks the key over HTTP; each field checks the scope it needs.
+      additionalRouteOptions: {
+        config: { scopePerOperation: true },
+        validatorCompiler: jsonSchemaValidator,
+        serializerCompiler: plainJson,
+      },
+      subscription: {
+        emitter: options.liveEvents.emitter,
+        keepAlive: 25_000,
+        context: (_socket: unknown, request: FastifyRequest) => ({ request }),
+        onConnect: async (message: { payload?: unknown }) =>
+          authenticateConnection(options.services.tenancy, message.payload),
+      },
+    });
+
+    app.graphql.addHook('preExecution', async (schema, document, _context, variables) => {
+      enforceCost(schema, document, variables as Record<string, unknown> | undefined, options.maxCost);
+    });
+
+    // graphql-js does not validate subscription documents by itself, and subscription errors skip
+    // the formatter: check here and throw errors that already carry their code.
+    app.graphql.addHook('preSubscriptionExecution', async (schema, document) => {
+      const [problem] = validate(schema, document, specifiedRules);
+      if (problem) {
+        const refusal = new GraphqlValidationError({ detail: problem.message });
+        throw new GraphQLError(problem.message, {
+          nodes: problem.nodes,
+          originalError: refusal,
+          extensions: extensionsOf(refusal),
+        });
+      }
+      try {
+        enforceCost(schema, document, undefined, options.maxCost);
+      } catch (error) {
+        if (error instanceof AppError) throw graphqlErrorOf(error);
+        // Mercurius does not hand a subscription's variables to this hook: one whose cost needs
+        // them goes unchecked, bounded still by the depth limit and pages of at most 100.
+        if (!(error instanceof GraphQLError)) throw error;
+      }
+    });
+  },
+  { name: 'redress-graphql', dependencies: ['redress-auth'] },
+);

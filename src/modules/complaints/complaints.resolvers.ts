@@ -1,0 +1,324 @@
+import { z } from 'zod';
+import { complaintChannel, complaintPriority, complaintSeverity } from '../../db/schema/index.js';
+import { actingContextOf, etagOfVersion, parseArgs, requireScope } from '../../graphql/context.js';
+import { idempotentMutation } from '../../graphql/idempotency.js';
+import { enumSdl, type GraphqlModule, pageInfo } from '../../graphql/module.js';
+import type { IdempotencyService } from '../idempotency/idempotency.service.js';
+import { COMPLAINT_STATUSES } from './complaint-status.js';
+import { toCommunicationView, toComplaintView, toTimelineEntryView } from './complaint-views.js';
+import {
+  type ComplaintView,
+  complaintKeyParams,
+  complaintsArgs,
+  createCommunicationBody,
+  createComplaintBody,
+  directionSchema,
+  pageArgs,
+  transitionBody,
+  updateComplaintBody,
+} from './complaints.schemas.js';
+import {
+  type ComplaintState,
+  type ComplaintsService,
+  complaintListCursor,
+  timelineCursor,
+} from './complaints.service.js';
+
+const typeDefs = /* GraphQL */ `
+  ${enumSdl('Channel', complaintChannel.enumValues)}
+  ${enumSdl('ComplaintStatus', COMPLAINT_STATUSES)}
+  ${enumSdl('Severity', complaintSeverity.enumValues)}
+  ${enumSdl('Priority', complaintPriority.enumValues)}
+  ${enumSdl('Direction', directionSchema.options)}
+
+  type Customer {
+    name: String
+    phone: String
+    email: String
+    address: String
+    "The customer's id in the calling system."
+    externalId: String
+  }
+
+  "The earliest pending deadline of a complaint."
+  type NextDeadline {
+    id: ID!
+    kind: DeadlineKind!
+    dueAt: DateTime!
+  }
+
+  """
+  A complaint as GET /v1/complaints/{id} shows it, with its deadlines, timeline and escalations.
+  Modules add their records to it with \`extend type Complaint\`.
+  """
+  type Complaint {
+    id: ID!
+    "C-000123, numbered per tenant."
+    reference: String!
+    status: ComplaintStatus!
+    channel: Channel!
+    severity: Severity!
+    priority: Priority!
+    category: String
+    subject: String!
+    description: String!
+    customer: Customer!
+    "What the customer asks for."
+    desiredOutcome: String
+    occurredAt: DateTime
+    receivedAt: DateTime!
+    receivedBy: String!
+    assignee: String
+    "0 none, 1 team lead, 2 department manager, 3 crisis team."
+    escalationLevel: Int!
+    externalRef: String
+    tags: [String!]!
+    metadata: JSONObject!
+    "Send it back as \`version\` to updateComplaint (REST: the ETag)."
+    version: Int!
+    nextDeadline: NextDeadline
+    createdAt: DateTime!
+    updatedAt: DateTime!
+    "The append-only history, oldest first."
+    timeline(first: Int = 50, after: String): TimelineConnection! @complexity(value: 2, multipliers: ["first"])
+  }
+
+  type ComplaintEdge {
+    cursor: String!
+    node: Complaint!
+  }
+
+  "A page of complaints, newest received first; pass pageInfo.endCursor as \`after\` for the next."
+  type ComplaintConnection {
+    edges: [ComplaintEdge!]!
+    nodes: [Complaint!]!
+    pageInfo: PageInfo!
+  }
+
+  "One entry of a complaint's history; entries are never changed or removed."
+  type TimelineEntry {
+    "Increasing within a complaint."
+    id: ID!
+    "complaint.created, complaint.updated, complaint.status_changed, communication.recorded, deadline.met …"
+    type: String!
+    actor: Actor!
+    occurredAt: DateTime!
+    changes: [FieldChange!]
+    data: JSONObject
+  }
+
+  type FieldChange {
+    field: String!
+    before: JSON
+    after: JSON
+  }
+
+  type TimelineEdge {
+    cursor: String!
+    node: TimelineEntry!
+  }
+
+  type TimelineConnection {
+    edges: [TimelineEdge!]!
+    nodes: [TimelineEntry!]!
+    pageInfo: PageInfo!
+  }
+
+  "A contact with the customer, inbound or outbound."
+  type Communication {
+    id: ID!
+    complaintId: ID!
+    direction: Direction!
+    channel: Channel!
+    body: String!
+    "True when the customer was actually reached (not a missed call)."
+    contactMade: Boolean!
+    occurredAt: DateTime!
+    recordedBy: Actor!
+    createdAt: DateTime!
+  }
+
+  input ComplaintFilter {
+    status: [ComplaintStatus!]
+    channel: [Channel!]
+    severity: Severity
+    category: String
+    assignee: String
+    "Received at or after this instant."
+    receivedFrom: DateTime
+    "Received before this instant."
+    receivedTo: DateTime
+    "Text search in subject, description and customer name."
+    q: String
+  }
+
+  input CustomerInput {
+    name: String
+    phone: String
+    email: String
+    address: String
+    externalId: String
+  }
+
+  "As POST /v1/complaints takes it; left-out fields take the same defaults."
+  input ComplaintInput {
+    channel: Channel!
+    severity: Severity
+    priority: Priority
+    category: String
+    subject: String!
+    description: String!
+    customer: CustomerInput!
+    desiredOutcome: String
+    occurredAt: DateTime
+    receivedAt: DateTime
+    receivedBy: String
+    assignee: String
+    "The caller's own id; unique per tenant."
+    externalRef: String
+    tags: [String!]
+    metadata: JSONObject
+  }
+
+  "As PATCH /v1/complaints/{id} takes it: fields left out stay, null clears one."
+  input ComplaintUpdateInput {
+    severity: Severity
+    priority: Priority
+    category: String
+    subject: String
+    description: String
+    customer: CustomerInput
+    desiredOutcome: String
+    occurredAt: DateTime
+    assignee: String
+    tags: [String!]
+    metadata: JSONObject
+  }
+
+  input CommunicationInput {
+    direction: Direction!
+    channel: Channel!
+    body: String!
+    contactMade: Boolean!
+    occurredAt: DateTime
+    "For outbound contact: when the next update was promised to the customer."
+    nextUpdateBy: DateTime
+  }
+
+  extend type Query {
+    "A complaint by id or reference (give one); null with a not_found error when this tenant has none."
+    complaint(id: ID, reference: String): Complaint
+    "Complaints newest received first, at most 100 a page."
+    complaints(filter: ComplaintFilter, first: Int = 25, after: String): ComplaintConnection!
+      @complexity(value: 2, multipliers: ["first"])
+  }
+
+  extend type Mutation {
+    "Takes in a complaint. With idempotencyKey a retry gets the first answer, as with Idempotency-Key."
+    createComplaint(input: ComplaintInput!, idempotencyKey: String): Complaint!
+    "Edits a complaint still at \`version\` (precondition_failed otherwise)."
+    updateComplaint(id: ID!, version: Int!, input: ComplaintUpdateInput!): Complaint!
+    "Changes the status; an illegal move is invalid_transition naming the allowed ones."
+    transitionComplaint(id: ID!, to: ComplaintStatus!, reason: String, version: Int): Complaint!
+    "Records a contact with the customer."
+    recordCommunication(complaintId: ID!, input: CommunicationInput!): Communication!
+  }
+`;
+
+const complaintKey = complaintKeyParams.shape.id;
+const lookupArgs = z
+  .strictObject({ id: complaintKey.nullish(), reference: complaintKey.nullish() })
+  .refine(
+    (args) => (args.id ? 1 : 0) + (args.reference ? 1 : 0) === 1,
+    'give exactly one of id and reference',
+  );
+const keyArg = (value: unknown, name: string) => parseArgs(complaintKey, value, name);
+const timelineArgs = pageArgs;
+
+/** The complaint as GraphQL parents carry it: the REST view. Nested fields resolve from its id. */
+export const complaintNode = (state: ComplaintState): ComplaintView =>
+  toComplaintView(state.row, state.nextDeadline);
+
+/** Complaints over GraphQL: the same ComplaintsService calls as the REST routes. */
+export function complaintsGraphql(deps: {
+  complaints: ComplaintsService;
+  idempotency: IdempotencyService;
+}): GraphqlModule {
+  const { complaints, idempotency } = deps;
+  return {
+    typeDefs,
+    resolvers: {
+      Query: {
+        async complaint(_root, args, context) {
+          const { tenantId } = requireScope(context, 'complaints:read');
+          const { id, reference } = parseArgs(lookupArgs, args, 'args');
+          return complaintNode(await complaints.get(tenantId, (id ?? reference)!));
+        },
+        async complaints(_root, args, context) {
+          const { tenantId } = requireScope(context, 'complaints:read');
+          const query = parseArgs(complaintsArgs, args, 'args');
+          const { states, nextCursor } = await complaints.list(tenantId, query);
+          const nodes = states.map(complaintNode);
+          return {
+            nodes,
+            edges: states.map((state, index) => ({
+              cursor: complaintListCursor(state.row),
+              node: nodes[index],
+            })),
+            pageInfo: pageInfo(nextCursor),
+          };
+        },
+      },
+      Mutation: {
+        async createComplaint(_root, args, context) {
+          const acting = actingContextOf(context, 'complaints:write');
+          const input = parseArgs(createComplaintBody, args.input, 'input');
+          return idempotentMutation(
+            idempotency,
+            { tenantId: acting.tenantId, key: args.idempotencyKey, operation: 'createComplaint', input },
+            async (binding) => complaintNode(await complaints.create(acting, input, binding)),
+          );
+        },
+        async updateComplaint(_root, args, context) {
+          const acting = actingContextOf(context, 'complaints:write');
+          const id = keyArg(args.id, 'id');
+          const input = parseArgs(updateComplaintBody, args.input, 'input');
+          return complaintNode(await complaints.update(acting, id, etagOfVersion(args.version), input));
+        },
+        async transitionComplaint(_root, args, context) {
+          const acting = actingContextOf(context, 'complaints:write');
+          const id = keyArg(args.id, 'id');
+          const input = parseArgs(transitionBody, { to: args.to, reason: args.reason ?? undefined }, 'input');
+          return complaintNode(await complaints.transition(acting, id, input, etagOfVersion(args.version)));
+        },
+        async recordCommunication(_root, args, context) {
+          const acting = actingContextOf(context, 'complaints:write');
+          const id = keyArg(args.complaintId, 'complaintId');
+          const input = parseArgs(createCommunicationBody, args.input, 'input');
+          return toCommunicationView(await complaints.recordCommunication(acting, id, input));
+        },
+      },
+    },
+    loaders: {
+      Complaint: {
+        // One query per page size for a whole page of complaints (see ComplaintsService.timelines).
+        async timeline(queries, context) {
+          const { tenantId } = requireScope(context, 'complaints:read');
+          const requests = queries.map(({ obj, params }) => {
+            const { first, after } = parseArgs(timelineArgs, params, 'timeline');
+            return { complaintId: (obj as ComplaintView).id, limit: first, cursor: after ?? undefined };
+          });
+          const pages = await complaints.timelines(tenantId, requests);
+          return pages.map(({ rows, nextCursor }) => {
+            const nodes = rows.map(toTimelineEntryView);
+            return {
+              nodes,
+              edges: rows.map((row, index) => ({ cursor: timelineCursor(row), node: nodes[index] })),
+              pageInfo: pageInfo(nextCursor),
+            };
+          });
+        },
+      },
+    },
+  };
+}

@@ -1,0 +1,144 @@
+import { z } from 'zod';
+import { type GraphQLContext, parseArgs, requireScope } from '../../graphql/context.js';
+import { graphqlErrorOf } from '../../graphql/errors.js';
+import type { GraphqlModule } from '../../graphql/module.js';
+import { AppError, ForbiddenScopeError } from '../../lib/errors.js';
+import { complaintNode } from '../complaints/complaints.resolvers.js';
+import type { ComplaintsService } from '../complaints/complaints.service.js';
+import { hasScope, type Scope } from '../tenancy/scopes.js';
+import type { TenancyService } from '../tenancy/tenancy.service.js';
+import type { EventEnvelope } from './event-envelope.js';
+import { EVENT_TYPES, matchesAnyEventPattern } from './event-types.js';
+import { eventPatternSchema } from './events.schemas.js';
+
+const typeDefs = /* GraphQL */ `
+  "An event: the envelope (and id) webhooks deliver and GET /v1/events reads."
+  type Event {
+    "evt_…; the same in every delivery, the feed and subscriptions."
+    id: ID!
+    "${EVENT_TYPES.join(', ')}"
+    type: String!
+    timestamp: DateTime!
+    "tenantId, complaintId, reference, sequence and the subject as the REST API shows it."
+    data: JSONObject!
+    "For complaint events: the complaint as it stands now."
+    complaint: Complaint @complexity(value: 5)
+  }
+
+  "A complaint went up a level: on a breach, as a major complaint, or by hand."
+  type EscalationEvent {
+    "The complaint.escalated event's id, as webhooks and the feed carry it."
+    eventId: ID!
+    timestamp: DateTime!
+    escalation: Escalation!
+    "The complaint as it was escalated; its deadlines, timeline and escalations are read now."
+    complaint: Complaint!
+    "The breached deadline, for breach escalations."
+    deadline: Deadline
+  }
+
+  extend type Subscription {
+    """
+    The tenant's events as they commit (scope complaints:read): types, wildcards such as deadline.*,
+    or * (all, the default). A subscriber hears what happens while it is connected; the feed
+    (GET /v1/events) has everything.
+    """
+    events(types: [String!]): Event!
+    "The tenant's escalations as they happen (scope complaints:read)."
+    escalations: EscalationEvent!
+  }
+`;
+
+const typesArg = z.array(eventPatternSchema).min(1).max(50);
+
+/** Subscription errors skip the error formatter: they leave with their code already in place. */
+function asGraphqlError(error: unknown): unknown {
+  return error instanceof AppError ? graphqlErrorOf(error) : error;
+}
+
+/** Events over GraphQL: subscriptions fed by the outbox relay through Redis, one topic per tenant. */
+export function eventsGraphql(deps: {
+  complaints: ComplaintsService;
+  tenancy: TenancyService;
+  topicFor: (tenantId: string) => string;
+}): GraphqlModule {
+  const { complaints, tenancy } = deps;
+
+  /**
+   * The tenant's events from the moment of subscribing, those `keep` selects. The key is checked
+   * again for each event (a cached look-up), so a revoked key stops hearing at once.
+   */
+  async function* tenantEvents(
+    context: GraphQLContext,
+    scope: Scope,
+    keep: (event: EventEnvelope) => boolean,
+  ): AsyncGenerator<EventEnvelope> {
+    try {
+      const { tenantId } = requireScope(context, scope);
+      if (!context.pubsub) throw new Error('subscriptions run over WebSocket only');
+      const queue = (await context.pubsub.subscribe(deps.topicFor(tenantId))) as AsyncIterable<EventEnvelope>;
+      for await (const event of queue) {
+        if (event.data.tenantId !== tenantId || !keep(event)) continue;
+        const current = await tenancy.authenticate(context.authorization);
+        if (current.tenantId !== tenantId) break;
+        if (!hasScope(current.scopes, scope)) throw new ForbiddenScopeError(scope);
+        yield event;
+      }
+    } catch (error) {
+      throw asGraphqlError(error);
+    }
+  }
+
+  return {
+    typeDefs,
+    resolvers: {
+      Subscription: {
+        events: {
+          subscribe: (_root: unknown, args: { types?: string[] | null }, context: GraphQLContext) => {
+            const patterns = args.types ? parseTypes(args.types) : ['*'];
+            return tenantEvents(context, 'complaints:read', (event) =>
+              matchesAnyEventPattern(patterns, event.type),
+            );
+          },
+          resolve: (event: EventEnvelope) => event,
+        },
+        escalations: {
+          subscribe: (_root: unknown, _args: unknown, context: GraphQLContext) =>
+            tenantEvents(context, 'complaints:read', (event) => event.type === 'complaint.escalated'),
+          resolve: (event: EventEnvelope) => ({
+            eventId: event.id,
+            timestamp: event.timestamp,
+            escalation: event.data.escalation,
+            complaint: event.data.complaint,
+            deadline: event.data.deadline ?? null,
+          }),
+        },
+      },
+    },
+    loaders: {
+      Event: {
+        // The complaints of a batch of events in two queries.
+        async complaint(queries, context) {
+          const { tenantId } = requireScope(context, 'complaints:read');
+          const ids = queries.map(({ obj }) => (obj as EventEnvelope).data.complaintId);
+          const states = await complaints.getMany(
+            tenantId,
+            ids.filter((id): id is string => id !== undefined),
+          );
+          return ids.map((id) => {
+            const state = id ? states.get(id) : undefined;
+            return state ? complaintNode(state) : null;
+          });
+        },
+      },
+    },
+  };
+}
+
+function parseTypes(types: string[]): string[] {
+  try {
+    return parseArgs(typesArg, types, 'types');
+  } catch (error) {
+    throw asGraphqlError(error);
+  }
+}

@@ -1,0 +1,96 @@
+import type { EventEmitter } from 'node:events';
+import type { Redis } from 'ioredis';
+import mqemitter, { type MQEmitter } from 'mqemitter';
+import mqemitterRedis from 'mqemitter-redis';
+import type { Logger } from 'pino';
+import { type EventEnvelope, toEventEnvelope } from './event-envelope.js';
+import type { EventConsumer } from './event-relay.js';
+
+/** The pub/sub that carries committed events to every API process's GraphQL subscriptions. */
+export type LiveEvents = MQEmitter;
+
+/**
+ * Redis pub/sub shared by the worker (publishing) and every API process (subscribing). Channels
+ * are named under the deployment's REDIS_PREFIX, so deployments sharing a Redis never hear each other.
+ */
+export function connectLiveEvents(options: {
+  redisUrl: string;
+  prefix: string;
+  onError: (error: unknown) => void;
+}): { emitter: LiveEvents; topicFor(tenantId: string): string; close(): Promise<void> } {
+  const emitter = mqemitterRedis({ connectionString: options.redisUrl });
+  // Connection trouble is reported here, at most every half minute: ioredis reconnects by itself
+  // and fails each attempt while Redis is away. Left unheard, the emitter's 'error' would end
+  // the process.
+  let reportedAt = 0;
+  (emitter as unknown as { state: EventEmitter }).state.on('error', (error: unknown) => {
+    if (Date.now() - reportedAt < 30_000) return;
+    reportedAt = Date.now();
+    options.onError(error);
+  });
+  return {
+    emitter,
+    topicFor: (tenantId) => liveEventsTopic(options.prefix, tenantId),
+    // QUIT waits for a connection that may never come back; past a moment, just drop them.
+    close: () =>
+      new Promise<void>((resolve) => {
+        const timer = setTimeout(() => {
+          const { subConn, pubConn } = emitter as unknown as Record<'subConn' | 'pubConn', Redis>;
+          subConn.disconnect();
+          pubConn.disconnect();
+          resolve();
+        }, 1_000);
+        emitter.close(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      }),
+  };
+}
+
+/** An emitter within this process only: for tools that build the app without Redis (schema export). */
+export function localLiveEvents(prefix: string) {
+  const emitter = mqemitter();
+  return {
+    emitter,
+    topicFor: (tenantId: string) => liveEventsTopic(prefix, tenantId),
+    close: () => new Promise<void>((resolve) => emitter.close(() => resolve())),
+  };
+}
+
+/** Each tenant's own topic: a subscriber only ever listens to its tenant's. */
+export const liveEventsTopic = (prefix: string, tenantId: string): string => `${prefix}/events/${tenantId}`;
+
+/** A message on a tenant's topic: the envelope webhooks and the feed carry, with its event id. */
+export interface LiveEventMessage {
+  topic: string;
+  payload: EventEnvelope;
+}
+
+/**
+ * The relay consumer that hands every relayed event to live subscribers, after the relay's
+ * transaction commits: the same envelope and id as its webhook deliveries and the feed. An event
+ * addressed to one webhook (a ping) stays out, as it stays out of the feed. Delivery to
+ * subscribers is at most once: a subscriber that was not connected reads the feed.
+ */
+export function createLiveEventPublisher(deps: {
+  emitter: LiveEvents;
+  prefix: string;
+  log: Pick<Logger, 'warn'>;
+}): EventConsumer {
+  return {
+    name: 'live-subscriptions',
+    afterCommit(events) {
+      for (const event of events) {
+        if (event.subscriptionId) continue;
+        const message: LiveEventMessage = {
+          topic: liveEventsTopic(deps.prefix, event.tenantId),
+          payload: toEventEnvelope(event),
+        };
+        deps.emitter.emit(message, (error) => {
+          if (error) deps.log.warn({ err: error, eventId: event.id }, 'live event not published');
+        });
+      }
+    },
+  };
+}

@@ -1,0 +1,80 @@
+import { etagOfVersion, parseArgs, requireScope } from '../../graphql/context.js';
+import type { GraphqlModule } from '../../graphql/module.js';
+import { workflowSettingsSchema } from './settings.schemas.js';
+import type { SettingsService, VersionedSettings } from './settings.service.js';
+
+const typeDefs = /* GraphQL */ `
+  "What each role may grant on its own, per currency."
+  type ApprovalLimit {
+    role: String!
+    "ISO 4217 code such as CNY."
+    currency: String!
+    "Null for no limit."
+    maxAmount: Float
+  }
+
+  "The workflow settings in force (GET /v1/settings/workflow): seed values for anything never set."
+  type WorkflowSettings {
+    "Per category: how long after the event a complaint is still accepted (ISO-8601 periods)."
+    acceptanceWindows: JSONObject!
+    safetyCategories: [String!]!
+    collectiveThreshold: Int!
+    repeatWindowDays: Int!
+    followUpMaxAttempts: Int!
+    roles: [String!]!
+    approvalLimits: [ApprovalLimit!]!
+    "Send it back as \`version\` to replaceWorkflowSettings (REST: the ETag)."
+    version: Int!
+  }
+
+  input ApprovalLimitInput {
+    role: String!
+    currency: String!
+    maxAmount: Float
+  }
+
+  "The whole document, as PUT /v1/settings/workflow takes it: fields left out go back to their seed value."
+  input WorkflowSettingsInput {
+    acceptanceWindows: JSONObject
+    safetyCategories: [String!]
+    collectiveThreshold: Int
+    repeatWindowDays: Int
+    followUpMaxAttempts: Int
+    roles: [String!]
+    approvalLimits: [ApprovalLimitInput!]
+  }
+
+  extend type Query {
+    "The tenant's workflow settings (scope policies:manage)."
+    workflowSettings: WorkflowSettings!
+  }
+
+  extend type Mutation {
+    "Replaces the workflow settings still at \`version\` (scope policies:manage)."
+    replaceWorkflowSettings(version: Int!, settings: WorkflowSettingsInput!): WorkflowSettings!
+  }
+`;
+
+const view = ({ settings, version }: VersionedSettings) => ({ ...settings, version });
+
+/** Workflow settings over GraphQL: the same SettingsService calls as REST. */
+export function settingsGraphql(deps: { settings: SettingsService }): GraphqlModule {
+  const { settings } = deps;
+  return {
+    typeDefs,
+    resolvers: {
+      Query: {
+        async workflowSettings(_root, _args, context) {
+          return view(await settings.read(requireScope(context, 'policies:manage').tenantId));
+        },
+      },
+      Mutation: {
+        async replaceWorkflowSettings(_root, args, context) {
+          const { tenantId } = requireScope(context, 'policies:manage');
+          const input = parseArgs(workflowSettingsSchema, args.settings, 'settings');
+          return view(await settings.replace(tenantId, etagOfVersion(args.version), input));
+        },
+      },
+    },
+  };
+}
