@@ -34,15 +34,22 @@ export const events = pgTable(
      * that order behind that horizon, so a cursor never skips an event that commits late.
      */
     txid: xid8('txid').notNull().default(sql`pg_current_xact_id()`),
-    /** When the relay fanned the event out to webhook deliveries and live subscribers. */
-    relayedAt: instant('relayed_at'),
     /** Set for an event meant for one webhook subscription only (a ping); kept out of the feed. */
     subscriptionId: uuid('subscription_id'),
   },
   (table) => [
     index('events_tenant_feed_idx').on(table.tenantId, table.txid, table.position),
     index('events_occurred_idx').on(table.occurredAt),
-    // The relay's work list: small, because rows leave it as soon as they are fanned out.
-    index('events_unrelayed_idx').on(table.position).where(sql`${table.relayedAt} is null`),
   ],
 );
+
+/**
+ * The relay's work list: the position of every event not yet fanned out, written by a trigger on
+ * `events` (migration 0016) and deleted by the relay that claims it. Keeping it apart leaves
+ * `events` insert-only: relaying never rewrites the record, and costs a small row, not a wide one.
+ */
+export const eventOutbox = pgTable('event_outbox', {
+  // No foreign key: checking one would lock the event row, the very write this table avoids.
+  // Retention never deletes an event still listed here.
+  position: bigint('position', { mode: 'number' }).primaryKey(),
+});

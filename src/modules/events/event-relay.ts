@@ -20,7 +20,7 @@ export interface EventConsumer {
   name: string;
   /**
    * Runs inside the transaction that claims the events, so what it writes (webhook deliveries)
-   * commits exactly when the events are marked relayed: never lost, never written twice.
+   * commits exactly when the events leave the work list: never lost, never written twice.
    */
   withinClaim?(events: EventRow[], tx: Tx): Promise<void>;
   /** Runs after that commit (wake a dispatcher, publish to live subscribers); must not throw. */
@@ -35,14 +35,14 @@ export interface EventRelay {
 
 /**
  * The outbox relay: claims committed events that have not been fanned out (`FOR UPDATE SKIP
- * LOCKED`, so relays in several workers share the work), hands them to the consumers and marks
- * them relayed, all in one transaction. It is woken by NOTIFY on commit and polls as a fallback,
+ * LOCKED`, so relays in several workers share the work), hands them to the consumers and takes
+ * them off its work list, all in one transaction. It is woken by NOTIFY on commit and polls as a fallback,
  * so an event is relayed within milliseconds normally and within `pollIntervalMs` at worst.
  */
 export function startEventRelay(deps: {
   db: Db;
   databaseUrl: string;
-  events: Pick<EventsRepository, 'claimUnrelayed' | 'markRelayed' | 'markRelayAwake'>;
+  events: Pick<EventsRepository, 'claimUnrelayed' | 'markRelayAwake'>;
   consumers: EventConsumer[];
   clock: Clock;
   log: Logger;
@@ -72,11 +72,6 @@ export function startEventRelay(deps: {
       if (rows.length === 0) return rows;
       await deps.events.markRelayAwake(AWAKE_MS, tx);
       for (const consumer of deps.consumers) await consumer.withinClaim?.(rows, tx);
-      await deps.events.markRelayed(
-        rows.map((row) => row.position),
-        deps.clock.now(),
-        tx,
-      );
       return rows;
     });
     for (const consumer of deps.consumers) {

@@ -1,6 +1,7 @@
 import { and, asc, eq, inArray, isNull, lt, type SQL, sql } from 'drizzle-orm';
 import type { Queryable } from '../../db/client.js';
-import { complaints, events } from '../../db/schema/index.js';
+import { tableRowFromRaw } from '../../db/raw-rows.js';
+import { complaints, eventOutbox, events } from '../../db/schema/index.js';
 import { randomBase62 } from '../../lib/ids.js';
 import type { ComplaintEventType, EventType } from './event-types.js';
 
@@ -126,17 +127,20 @@ export function createEventsRepository(db: Queryable) {
     },
 
     /**
-     * Claims up to `limit` events not yet fanned out, oldest first, locking them for the caller's
-     * transaction. SKIP LOCKED lets several relays share the work without waiting on each other.
+     * Claims up to `limit` events not yet fanned out, oldest first: takes them off the relay's
+     * work list inside the caller's transaction, so they leave it exactly when that commits.
+     * SKIP LOCKED lets several relays share the work without waiting on each other.
      */
     async claimUnrelayed(limit: number, tx: Queryable): Promise<EventRow[]> {
-      return tx
-        .select()
-        .from(events)
-        .where(isNull(events.relayedAt))
-        .orderBy(asc(events.position))
-        .limit(limit)
-        .for('update', { skipLocked: true });
+      const result = await tx.execute<Record<string, unknown>>(sql`
+        with claimed as (
+          delete from ${eventOutbox} where ${eventOutbox.position} in (
+            select ${eventOutbox.position} from ${eventOutbox}
+            order by ${eventOutbox.position} limit ${limit} for update skip locked)
+          returning ${eventOutbox.position})
+        select ${events}.* from ${events} join claimed on claimed.position = ${events.position}
+        order by ${events.position}`);
+      return result.rows.map((raw) => tableRowFromRaw(events, raw));
     },
 
     /** Tells writers a relay is at work for the next `ms`, so they need not NOTIFY (migration 0008). */
@@ -146,17 +150,13 @@ export function createEventsRepository(db: Queryable) {
         on conflict (id) do update set awake_until = greatest(outbox_relay_state.awake_until, excluded.awake_until)`);
     },
 
-    async markRelayed(positions: number[], at: Date, tx: Queryable): Promise<void> {
-      if (positions.length === 0) return;
-      await tx.update(events).set({ relayedAt: at }).where(inArray(events.position, positions));
-    },
-
     /** Deletes events (and, by cascade, their deliveries) older than `before`, a batch at a time. */
     async purgeOlderThan(before: Date, batchSize: number, tx: Queryable = db): Promise<number> {
       const result = await tx.execute(sql`
         delete from ${events} where ${events.position} in (
           select ${events.position} from ${events}
-          where ${lt(events.occurredAt, before)} and ${events.relayedAt} is not null
+          where ${lt(events.occurredAt, before)}
+            and not exists (select 1 from ${eventOutbox} where ${eventOutbox.position} = ${events.position})
           order by ${events.position} limit ${batchSize})`);
       return result.rowCount ?? 0;
     },
