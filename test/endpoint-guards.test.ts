@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -35,14 +36,33 @@ let us: Seeded;
 let them: Seeded;
 
 interface Fixture {
+  /** A major complaint, with a pre-refund and a declared conflict of interest. */
   complaintId: string;
   /** The complaint's major-report deadline: the one kind completed by hand. */
   deadlineId: string;
+  preRefundId: string;
+  conflictId: string;
+  /** A complaint the acceptance checks declined at intake, for a supervisor to take in. */
+  declinedComplaintId: string;
+  /** A complaint under investigation whose resolution awaits approval of its compensation. */
+  proposalComplaintId: string;
+  resolutionId: string;
+  /** The resolution's apology, which needs no approval: the customer may choose it. */
+  optionId: string;
+  /** A complaint under investigation whose resolution the customer chose: ready to execute. */
+  chosenComplaintId: string;
+  chosenResolutionId: string;
+  /** A resolved complaint and the follow-up visit its resolution scheduled. */
+  resolvedComplaintId: string;
+  followUpId: string;
+  templateId: string;
   calendarId: string;
   policyId: string;
   webhookId: string;
   deliveryId: string;
   apiKeyId: string;
+  /** The handler of every complaint above, named for this tenant alone: reports show it. */
+  assignee: string;
 }
 interface Seeded {
   tenant: TestTenant;
@@ -53,6 +73,22 @@ const calendar = {
   name: 'Guarded hours',
   timeZone: 'Europe/Berlin',
   weeklyHours: { monday: [{ start: '09:00', end: '17:00' }] },
+};
+const handler = { name: 'Zhang Wei', role: 'handler' };
+/** A team lead's limit covers the fixture's compensation, which a handler's does not. */
+const lead = { name: 'Li Na', role: 'team_lead' };
+const apology = { kind: 'apology', description: 'A written apology' };
+const notice = {
+  channel: 'phone',
+  measures: 'Apologised in writing',
+  reasons: 'The lift was out of service for 30 minutes',
+  followUpPlan: 'We will call you within 24 hours',
+  body: 'Dear Wang Fang, we apologise and will call you tomorrow.',
+};
+const template = {
+  locale: 'en',
+  name: 'Guarded reply',
+  body: 'Dear {{customer.name}}, about {{reference}}.',
 };
 
 async function ok(
@@ -66,25 +102,80 @@ async function ok(
   return res.json();
 }
 
-/** One of everything a route can name, created through the API. */
-async function seed(): Promise<Seeded> {
-  const tenant = await createTestTenant(t.tenancy);
+/** A new complaint of the tenant's handler, moved through `statuses`; its id. */
+async function complaintOf(
+  tenant: TestTenant,
+  assignee: string,
+  statuses: string[] = [],
+  overrides: Record<string, unknown> = {},
+): Promise<string> {
   const complaint = await ok(
     tenant,
     'POST',
     '/v1/complaints',
-    complaintBody({ channel: 'web', severity: 'major' }),
+    complaintBody({ channel: 'phone', assignee, ...overrides }),
   );
-  const deadlines = (await ok(tenant, 'GET', `/v1/complaints/${complaint.id}/deadlines`)).data as Array<{
+  for (const to of statuses) await ok(tenant, 'POST', `/v1/complaints/${complaint.id}/transitions`, { to });
+  return complaint.id as string;
+}
+
+/** A proposal of `options` by a handler; the resolution with its option ids. */
+async function propose(tenant: TestTenant, complaintId: string, options: unknown[]) {
+  const resolution = await ok(tenant, 'POST', `/v1/complaints/${complaintId}/resolutions`, {
+    proposedBy: handler,
+    options,
+  });
+  return resolution as { id: string; options: Array<{ id: string; approval: string }> };
+}
+
+/** One of everything a route can name, created through the API. */
+async function seed(): Promise<Seeded> {
+  const tenant = await createTestTenant(t.tenancy);
+  const assignee = `handler-${randomUUID()}`;
+  const complaintId = await complaintOf(tenant, assignee, [], { channel: 'web', severity: 'major' });
+  const deadlines = (await ok(tenant, 'GET', `/v1/complaints/${complaintId}/deadlines`)).data as Array<{
     id: string;
     kind: string;
   }>;
+  const preRefund = await ok(tenant, 'POST', `/v1/complaints/${complaintId}/pre-refunds`, {
+    amount: 199,
+    currency: 'CNY',
+    refundedBy: handler,
+  });
+  const conflict = await ok(tenant, 'POST', `/v1/complaints/${complaintId}/conflicts`, {
+    staff: 'zhao.lei',
+    reason: 'Neighbour of the customer',
+  });
+  const declinedComplaintId = await complaintOf(tenant, assignee, [], { complainantRelation: 'other' });
+
+  const proposalComplaintId = await complaintOf(tenant, assignee, ['acknowledged', 'investigating']);
+  const proposal = await propose(tenant, proposalComplaintId, [
+    apology,
+    { kind: 'compensation', description: 'For the lost time', amount: 800, currency: 'CNY' },
+  ]);
+  expect(proposal.options.map((option) => option.approval)).toEqual(['not_required', 'pending']);
+  const chosenComplaintId = await complaintOf(tenant, assignee, ['acknowledged', 'investigating']);
+  const chosen = await propose(tenant, chosenComplaintId, [apology]);
+  await ok(tenant, 'POST', `/v1/complaints/${chosenComplaintId}/resolutions/${chosen.id}/choice`, {
+    optionId: chosen.options[0]!.id,
+  });
+
+  const resolvedComplaintId = await complaintOf(tenant, assignee, [
+    'acknowledged',
+    'investigating',
+    'resolved',
+  ]);
+  const followUps = (await ok(tenant, 'GET', '/v1/follow-ups?limit=100')).data as Array<{
+    id: string;
+    complaintId: string;
+  }>;
+  const replyTemplate = await ok(tenant, 'POST', '/v1/reply-templates', { key: 'guarded', ...template });
+
   const cal = await ok(tenant, 'POST', '/v1/calendars', calendar);
   const policy = await ok(tenant, 'POST', '/v1/sla-policies', {
     name: 'Guarded',
     priority: 5,
     match: { categories: ['guarded'] },
-    calendarId: cal.id,
   });
   const webhook = await ok(tenant, 'POST', '/v1/webhooks', {
     url: 'http://127.0.0.1:9/guarded',
@@ -102,24 +193,47 @@ async function seed(): Promise<Seeded> {
   return {
     tenant,
     fixture: {
-      complaintId: complaint.id as string,
+      complaintId,
       deadlineId: deadlines.find((d) => d.kind === 'major_report')!.id,
+      preRefundId: preRefund.id as string,
+      conflictId: conflict.id as string,
+      declinedComplaintId,
+      proposalComplaintId,
+      resolutionId: proposal.id,
+      optionId: proposal.options[0]!.id,
+      chosenComplaintId,
+      chosenResolutionId: chosen.id,
+      resolvedComplaintId,
+      followUpId: followUps.find((f) => f.complaintId === resolvedComplaintId)!.id,
+      templateId: replyTemplate.id as string,
       calendarId: cal.id as string,
       policyId: policy.id as string,
       webhookId: webhook.id as string,
       deliveryId: delivery!.id,
       apiKeyId: apiKey.id as string,
+      assignee,
     },
   };
 }
 
 /** Everything the fixture's owner can read of it: equal before and after means nothing was written. */
 async function snapshot({ tenant, fixture: f }: Seeded): Promise<Record<string, unknown>> {
+  const complaints = [
+    f.complaintId,
+    f.declinedComplaintId,
+    f.proposalComplaintId,
+    f.chosenComplaintId,
+    f.resolvedComplaintId,
+  ];
   const urls = [
-    `/v1/complaints/${f.complaintId}`,
+    ...complaints.flatMap((id) => [`/v1/complaints/${id}`, `/v1/complaints/${id}/resolutions`]),
     `/v1/complaints/${f.complaintId}/timeline?limit=100`,
     `/v1/complaints/${f.complaintId}/deadlines`,
     `/v1/complaints/${f.complaintId}/escalations`,
+    `/v1/complaints/${f.complaintId}/pre-refunds`,
+    `/v1/complaints/${f.complaintId}/conflicts`,
+    `/v1/follow-ups/${f.followUpId}`,
+    '/v1/reply-templates',
     `/v1/calendars/${f.calendarId}`,
     `/v1/sla-policies/${f.policyId}`,
     `/v1/webhooks/${f.webhookId}`,
@@ -148,7 +262,8 @@ interface Route {
   body?: (f: Fixture) => unknown;
   ifMatch?: true;
   /**
-   * `item`: names a resource, so another tenant's is 404. `list`: another tenant's never appear.
+   * `item`: names a resource, so another tenant's is 404. `list`: lists or counts the caller's
+   * resources, and another tenant's never appear.
    * `create` and `tenant`: act on the caller's own tenant only (settings, new resources).
    */
   kind: 'item' | 'list' | 'create' | 'tenant';
@@ -157,8 +272,11 @@ interface Route {
 }
 
 const validComplaintWrite = { direction: 'outbound', channel: 'phone', body: 'Called', contactMade: true };
+/** A date `days` from today as YYYY-MM-DD, for report periods. */
+const dayFromToday = (days: number) => new Date(Date.now() + days * 86_400_000).toISOString().slice(0, 10);
 
 const ROUTES: Route[] = [
+  // API keys
   {
     method: 'POST',
     path: '/v1/api-keys',
@@ -192,6 +310,7 @@ const ROUTES: Route[] = [
     url: (f) => `/v1/api-keys/${f.apiKeyId}`,
     bad: { url: () => '/v1/api-keys/rdk_1234', field: 'params.id' },
   },
+  // Complaints
   {
     method: 'POST',
     path: '/v1/complaints',
@@ -254,6 +373,51 @@ const ROUTES: Route[] = [
     bad: { url: (f) => `/v1/complaints/${f.complaintId}/timeline?cursor=abc`, code: 'invalid_cursor' },
   },
   {
+    method: 'POST',
+    path: '/v1/complaints/{id}/acceptance-override',
+    scope: 'complaints:write',
+    kind: 'item',
+    url: (f) => `/v1/complaints/${f.declinedComplaintId}/acceptance-override`,
+    body: () => ({ reason: 'Authority shown in person', supervisor: 'li.na' }),
+    bad: { body: { reason: 'Authority shown in person' }, field: 'body.supervisor' },
+  },
+  {
+    method: 'GET',
+    path: '/v1/major-complaints',
+    scope: 'complaints:read',
+    kind: 'list',
+    url: () => '/v1/major-complaints?limit=100',
+    bad: { url: () => '/v1/major-complaints?reason=scary', field: 'querystring.reason' },
+  },
+  // Ownership and recusal
+  {
+    method: 'POST',
+    path: '/v1/complaints/{id}/handover',
+    scope: 'complaints:write',
+    kind: 'item',
+    url: (f) => `/v1/complaints/${f.complaintId}/handover`,
+    body: () => ({ to: 'li.na', reason: 'Billing specialist' }),
+    bad: { body: { to: 'li.na' }, field: 'body.reason' },
+  },
+  {
+    method: 'POST',
+    path: '/v1/complaints/{id}/conflicts',
+    scope: 'complaints:write',
+    kind: 'item',
+    url: (f) => `/v1/complaints/${f.complaintId}/conflicts`,
+    body: () => ({ staff: 'wang.wu', reason: 'Former colleague of the customer' }),
+    bad: { body: { staff: '', reason: 'Former colleague of the customer' }, field: 'body.staff' },
+  },
+  {
+    method: 'GET',
+    path: '/v1/complaints/{id}/conflicts',
+    scope: 'complaints:read',
+    kind: 'item',
+    url: (f) => `/v1/complaints/${f.complaintId}/conflicts`,
+    bad: { url: () => '/v1/complaints/not-a-uuid/conflicts', field: 'params.id' },
+  },
+  // Deadlines
+  {
     method: 'GET',
     path: '/v1/complaints/{id}/deadlines',
     scope: 'complaints:read',
@@ -280,6 +444,7 @@ const ROUTES: Route[] = [
       field: 'params.deadlineId',
     },
   },
+  // Calendars
   {
     method: 'POST',
     path: '/v1/calendars',
@@ -326,6 +491,7 @@ const ROUTES: Route[] = [
     url: (f) => `/v1/calendars/${f.calendarId}`,
     bad: { url: () => '/v1/calendars/not-a-uuid', field: 'params.id' },
   },
+  // SLA policies
   {
     method: 'POST',
     path: '/v1/sla-policies',
@@ -370,6 +536,7 @@ const ROUTES: Route[] = [
     body: () => ({ receivedAt: '2026-01-05T10:00:00Z', channel: 'web' }),
     bad: { body: { receivedAt: 'yesterday', channel: 'web' }, field: 'body.receivedAt' },
   },
+  // Escalations
   {
     method: 'POST',
     path: '/v1/complaints/{id}/escalations',
@@ -387,6 +554,128 @@ const ROUTES: Route[] = [
     url: (f) => `/v1/complaints/${f.complaintId}/escalations`,
     bad: { url: () => '/v1/complaints/C-12/escalations', field: 'params.id' },
   },
+  // Resolutions
+  {
+    method: 'POST',
+    path: '/v1/complaints/{id}/resolutions',
+    scope: 'complaints:write',
+    kind: 'item',
+    url: (f) => `/v1/complaints/${f.complaintId}/resolutions`,
+    body: () => ({ proposedBy: handler, options: [apology] }),
+    bad: {
+      body: { proposedBy: handler, options: [{ kind: 'bribe', description: 'x' }] },
+      field: 'body.options.0.kind',
+    },
+  },
+  {
+    method: 'GET',
+    path: '/v1/complaints/{id}/resolutions',
+    scope: 'complaints:read',
+    kind: 'item',
+    url: (f) => `/v1/complaints/${f.proposalComplaintId}/resolutions`,
+    bad: { url: () => '/v1/complaints/not-a-uuid/resolutions', field: 'params.id' },
+  },
+  {
+    method: 'GET',
+    path: '/v1/complaints/{id}/resolutions/{resolutionId}',
+    scope: 'complaints:read',
+    kind: 'item',
+    url: (f) => `/v1/complaints/${f.proposalComplaintId}/resolutions/${f.resolutionId}`,
+    bad: {
+      url: (f) => `/v1/complaints/${f.proposalComplaintId}/resolutions/not-a-uuid`,
+      field: 'params.resolutionId',
+    },
+  },
+  {
+    method: 'POST',
+    path: '/v1/complaints/{id}/resolutions/{resolutionId}/approve',
+    scope: 'complaints:write',
+    kind: 'item',
+    url: (f) => `/v1/complaints/${f.proposalComplaintId}/resolutions/${f.resolutionId}/approve`,
+    body: () => ({ approver: lead }),
+    bad: { body: { approver: { name: 'Li Na' } }, field: 'body.approver.role' },
+  },
+  {
+    method: 'POST',
+    path: '/v1/complaints/{id}/resolutions/{resolutionId}/reject',
+    scope: 'complaints:write',
+    kind: 'item',
+    url: (f) => `/v1/complaints/${f.proposalComplaintId}/resolutions/${f.resolutionId}/reject`,
+    body: () => ({ approver: lead, reason: 'Too much for a short outage' }),
+    bad: { body: { approver: lead }, field: 'body.reason' },
+  },
+  {
+    method: 'POST',
+    path: '/v1/complaints/{id}/resolutions/{resolutionId}/choice',
+    scope: 'complaints:write',
+    kind: 'item',
+    url: (f) => `/v1/complaints/${f.proposalComplaintId}/resolutions/${f.resolutionId}/choice`,
+    body: (f) => ({ optionId: f.optionId, note: 'Happy with an apology' }),
+    bad: { body: { optionId: 'the-apology' }, field: 'body.optionId' },
+  },
+  {
+    method: 'POST',
+    path: '/v1/complaints/{id}/resolutions/{resolutionId}/execute',
+    scope: 'complaints:write',
+    kind: 'item',
+    url: (f) => `/v1/complaints/${f.chosenComplaintId}/resolutions/${f.chosenResolutionId}/execute`,
+    body: () => ({ notice }),
+    bad: { body: { notice: { ...notice, channel: 'pigeon' } }, field: 'body.notice.channel' },
+  },
+  // Pre-refunds
+  {
+    method: 'POST',
+    path: '/v1/complaints/{id}/pre-refunds',
+    scope: 'complaints:write',
+    kind: 'item',
+    url: (f) => `/v1/complaints/${f.complaintId}/pre-refunds`,
+    body: () => ({ amount: 100, currency: 'CNY', refundedBy: handler }),
+    bad: { body: { amount: 100, currency: 'cny', refundedBy: handler }, field: 'body.currency' },
+  },
+  {
+    method: 'GET',
+    path: '/v1/complaints/{id}/pre-refunds',
+    scope: 'complaints:read',
+    kind: 'item',
+    url: (f) => `/v1/complaints/${f.complaintId}/pre-refunds`,
+    bad: { url: () => '/v1/complaints/not-a-uuid/pre-refunds', field: 'params.id' },
+  },
+  {
+    method: 'POST',
+    path: '/v1/complaints/{id}/pre-refunds/{preRefundId}/verification',
+    scope: 'complaints:write',
+    kind: 'item',
+    url: (f) => `/v1/complaints/${f.complaintId}/pre-refunds/${f.preRefundId}/verification`,
+    body: () => ({ outcome: 'confirmed', verifiedBy: lead }),
+    bad: { body: { outcome: 'maybe', verifiedBy: lead }, field: 'body.outcome' },
+  },
+  // Follow-up visits
+  {
+    method: 'GET',
+    path: '/v1/follow-ups',
+    scope: 'complaints:read',
+    kind: 'list',
+    url: () => '/v1/follow-ups?limit=100',
+    bad: { url: () => '/v1/follow-ups?status=lost', field: 'querystring.status' },
+  },
+  {
+    method: 'GET',
+    path: '/v1/follow-ups/{id}',
+    scope: 'complaints:read',
+    kind: 'item',
+    url: (f) => `/v1/follow-ups/${f.followUpId}`,
+    bad: { url: () => '/v1/follow-ups/not-a-uuid', field: 'params.id' },
+  },
+  {
+    method: 'POST',
+    path: '/v1/follow-ups/{id}/outcome',
+    scope: 'complaints:write',
+    kind: 'item',
+    url: (f) => `/v1/follow-ups/${f.followUpId}/outcome`,
+    body: () => ({ outcome: 'satisfied', score: 5 }),
+    bad: { body: { outcome: 'satisfied', score: 6 }, field: 'body.score' },
+  },
+  // Events
   {
     method: 'GET',
     path: '/v1/events',
@@ -395,6 +684,80 @@ const ROUTES: Route[] = [
     url: () => '/v1/events?limit=500',
     bad: { url: () => '/v1/events?types=nope', field: 'querystring.types' },
   },
+  // Reply templates
+  {
+    method: 'POST',
+    path: '/v1/reply-templates',
+    scope: 'policies:manage',
+    kind: 'create',
+    url: () => '/v1/reply-templates',
+    body: () => ({ key: 'guarded_new', ...template }),
+    bad: { body: { key: 'Bad Key', ...template }, field: 'body.key' },
+  },
+  {
+    method: 'GET',
+    path: '/v1/reply-templates',
+    scope: 'complaints:read',
+    kind: 'list',
+    url: () => '/v1/reply-templates',
+    bad: { url: () => '/v1/reply-templates?locale=english', field: 'querystring.locale' },
+  },
+  {
+    method: 'GET',
+    path: '/v1/reply-templates/{id}',
+    scope: 'complaints:read',
+    kind: 'item',
+    url: (f) => `/v1/reply-templates/${f.templateId}`,
+    bad: { url: () => '/v1/reply-templates/not-a-uuid', field: 'params.id' },
+  },
+  {
+    method: 'PATCH',
+    path: '/v1/reply-templates/{id}',
+    scope: 'policies:manage',
+    kind: 'item',
+    url: (f) => `/v1/reply-templates/${f.templateId}`,
+    body: () => ({ name: 'Taken over' }),
+    ifMatch: true,
+    bad: { body: { body: '' }, field: 'body.body' },
+  },
+  {
+    method: 'DELETE',
+    path: '/v1/reply-templates/{id}',
+    scope: 'policies:manage',
+    kind: 'item',
+    url: (f) => `/v1/reply-templates/${f.templateId}`,
+    bad: { url: () => '/v1/reply-templates/42', field: 'params.id' },
+  },
+  {
+    method: 'POST',
+    path: '/v1/reply-templates/{id}/render',
+    scope: 'complaints:read',
+    kind: 'item',
+    url: (f) => `/v1/reply-templates/${f.templateId}/render`,
+    body: (f) => ({ complaintId: f.complaintId }),
+    bad: { body: { complaintId: 'nope' }, field: 'body.complaintId' },
+  },
+  // Reports: they count complaints by handler, and another tenant's handler never appears.
+  {
+    method: 'GET',
+    path: '/v1/reports/daily-inventory',
+    scope: 'reports:read',
+    kind: 'list',
+    url: () => '/v1/reports/daily-inventory',
+    bad: { url: () => '/v1/reports/daily-inventory?date=2026-02-30', field: 'querystring.date' },
+  },
+  {
+    method: 'GET',
+    path: '/v1/reports/sla-compliance',
+    scope: 'reports:read',
+    kind: 'list',
+    url: () => `/v1/reports/sla-compliance?from=${dayFromToday(-1)}&to=${dayFromToday(30)}&groupBy=assignee`,
+    bad: {
+      url: () => '/v1/reports/sla-compliance?from=2026-01-02&to=2026-01-01',
+      field: 'querystring.to',
+    },
+  },
+  // Settings
   {
     method: 'GET',
     path: '/v1/settings/workflow',
@@ -413,6 +776,7 @@ const ROUTES: Route[] = [
     ifMatch: true,
     bad: { body: { collectiveThreshold: 1 }, field: 'body.collectiveThreshold' },
   },
+  // Webhooks
   {
     method: 'POST',
     path: '/v1/webhooks',
@@ -527,6 +891,8 @@ beforeAll(async () => {
     DATABASE_URL: database.url,
     REDIS_PREFIX: redisPrefix,
     WEBHOOK_ALLOW_PRIVATE: 'true',
+    // Each snapshot reads every fixture, twice a test: far beyond one key's default request rate.
+    RATE_LIMIT_MAX: '1000000',
   });
   relay = startEventRelay({
     db: t.database.db,
@@ -636,6 +1002,67 @@ describe('references across tenants', () => {
     });
     expect(changed.statusCode, changed.body).toBe(400);
     expect(changed.body).not.toContain(them.tenant.tenantId);
+  });
+
+  it("renders no complaint of another tenant's into our template", async () => {
+    const res = await call(t.app, us.tenant.adminKey, {
+      method: 'POST',
+      url: `/v1/reply-templates/${us.fixture.templateId}/render`,
+      json: { complaintId: them.fixture.complaintId },
+    });
+    expect(res.statusCode, res.body).toBe(404);
+    expect(res.json().code).toBe('not_found');
+    expect(res.body).not.toContain(them.tenant.tenantId);
+  });
+
+  it("writes nothing to our customers from another tenant's template", async () => {
+    const f = us.fixture;
+    const before = await snapshot(us);
+    const communication = await call(t.app, us.tenant.adminKey, {
+      method: 'POST',
+      url: `/v1/complaints/${f.complaintId}/communications`,
+      json: {
+        direction: 'outbound',
+        channel: 'email',
+        templateId: them.fixture.templateId,
+        contactMade: true,
+      },
+    });
+    expect(communication.statusCode, communication.body).toBe(400);
+    expect(communication.json().errors.map((e: { field: string }) => e.field)).toContain('body.templateId');
+    const { body: _body, ...written } = notice;
+    const executed = await call(t.app, us.tenant.adminKey, {
+      method: 'POST',
+      url: `/v1/complaints/${f.chosenComplaintId}/resolutions/${f.chosenResolutionId}/execute`,
+      json: { notice: { ...written, templateId: them.fixture.templateId } },
+    });
+    expect(executed.statusCode, executed.body).toBe(400);
+    for (const res of [communication, executed]) expect(res.body).not.toContain(them.tenant.tenantId);
+    expect(await snapshot(us)).toEqual(before);
+  });
+
+  it("reaches no resolution or pre-refund of another of our complaints through this one's URL", async () => {
+    const f = us.fixture;
+    const before = await snapshot(us);
+    const elsewhere = [
+      { method: 'GET' as const, url: `/v1/complaints/${f.chosenComplaintId}/resolutions/${f.resolutionId}` },
+      {
+        method: 'POST' as const,
+        url: `/v1/complaints/${f.chosenComplaintId}/resolutions/${f.resolutionId}/approve`,
+        json: { approver: lead },
+      },
+      {
+        method: 'POST' as const,
+        url: `/v1/complaints/${f.proposalComplaintId}/pre-refunds/${f.preRefundId}/verification`,
+        json: { outcome: 'confirmed', verifiedBy: lead },
+      },
+    ];
+    for (const options of elsewhere) {
+      const res = await call(t.app, us.tenant.adminKey, options);
+      expect(res.statusCode, `${options.url}: ${res.body}`).toBe(404);
+      expect(res.json().code).toBe('not_found');
+    }
+    expect(await snapshot(us)).toEqual(before);
   });
 
   it("completes no deadline of another of our complaints through this one's URL", async () => {
