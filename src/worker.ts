@@ -148,7 +148,6 @@ export async function startWorker(env: Env) {
       }),
       createLiveEventPublisher({ emitter: liveEvents.emitter, prefix: env.REDIS_PREFIX, log }),
     ],
-    clock,
     log,
     pollIntervalMs: env.EVENT_RELAY_POLL_MS,
   });

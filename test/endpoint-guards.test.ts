@@ -3,7 +3,6 @@ import { readFile } from 'node:fs/promises';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { parse } from 'yaml';
-import { systemClock } from '../src/lib/clock.js';
 import { type EventRelay, startEventRelay } from '../src/modules/events/event-relay.js';
 import { SCOPES, type Scope } from '../src/modules/tenancy/scopes.js';
 import { createWebhookFanout } from '../src/modules/webhooks/webhook-fanout.js';
@@ -905,7 +904,6 @@ beforeAll(async () => {
         onCommitted: () => {},
       }),
     ],
-    clock: systemClock,
     log: pino({ level: 'silent' }),
   });
   us = await seed();

@@ -235,7 +235,6 @@ describe('the outbox relay', () => {
         databaseUrl: t.env.DATABASE_URL,
         events: t.services.repositories.events,
         consumers: [consumer],
-        clock: systemClock,
         log: silent,
         batchSize: 2,
       }),
@@ -270,7 +269,6 @@ describe('the outbox relay', () => {
       databaseUrl: t.env.DATABASE_URL,
       events: t.services.repositories.events,
       consumers: [consumer],
-      clock: systemClock,
       log: silent,
       pollIntervalMs: 100,
     });

@@ -44,7 +44,6 @@ beforeAll(async () => {
         onCommitted: () => {},
       }),
     ],
-    clock: systemClock,
     log: pino({ level: 'silent' }),
   });
   tenant = await createTestTenant(t.tenancy);

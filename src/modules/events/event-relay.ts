@@ -1,7 +1,6 @@
 import type { Logger } from 'pino';
 import type { Db, Tx } from '../../db/client.js';
 import { listenOnChannels, type PgListener } from '../../db/pg-listener.js';
-import type { Clock } from '../../lib/clock.js';
 import type { EventRow, EventsRepository } from './events.repository.js';
 
 /** Channel a trigger on `events` notifies on commit, when the relay may be asleep. */
@@ -44,7 +43,6 @@ export function startEventRelay(deps: {
   databaseUrl: string;
   events: Pick<EventsRepository, 'claimUnrelayed' | 'markRelayAwake'>;
   consumers: EventConsumer[];
-  clock: Clock;
   log: Logger;
   batchSize?: number;
   pollIntervalMs?: number;
