@@ -52,7 +52,12 @@ async function gql(
 const COMPLAINT_FIELDS = /* GraphQL */ `
   id reference status channel severity priority category subject description
   customer { name phone email address externalId }
-  desiredOutcome occurredAt receivedAt receivedBy assignee escalationLevel externalRef tags metadata version
+  desiredOutcome occurredAt receivedAt receivedBy assignee escalationLevel externalRef
+  complainantRelation complainantAuthorised rejection { code detail }
+  acceptanceOverride { rejectionCode reason supervisor overriddenAt }
+  responsibility upstreamParty needType liability { finding reason note }
+  majorReasons majorSince mediaExposure regulatorInvolved incidentKey subjectStaff
+  tags metadata version
   nextDeadline { id kind dueAt }
   createdAt updatedAt
 `;
@@ -266,13 +271,16 @@ describe('GraphQL mutations', () => {
 
   it('replays a create with the same idempotency key, and refuses the key with another input', async () => {
     const own = await createTestTenant(t.tenancy);
-    const first = await gql(own.adminKey, CREATE, { input: complaintBody(), key: 'gql-key-1' });
-    const again = await gql(own.adminKey, CREATE, { input: complaintBody(), key: 'gql-key-1' });
+    const input = complaintBody();
+    const first = await gql(own.adminKey, CREATE, { input, key: 'gql-key-1' });
+    expect(first.errors).toEqual([]);
+    const again = await gql(own.adminKey, CREATE, { input, key: 'gql-key-1' });
+    expect(again.errors).toEqual([]);
     expect(again.data.createComplaint).toEqual(first.data.createComplaint);
     const list = await call(t.app, own.adminKey, { method: 'GET', url: '/v1/complaints' });
     expect(list.json().data).toHaveLength(1);
     const other = await gql(own.adminKey, CREATE, {
-      input: complaintBody({ subject: 'Other' }),
+      input: { ...input, subject: 'Other' },
       key: 'gql-key-1',
     });
     expect(other.errors[0]!.extensions).toMatchObject({ code: 'idempotency_key_reused', status: 422 });

@@ -83,3 +83,12 @@ export function withoutNulls(value: unknown): unknown {
       .map(([key, child]) => [key, withoutNulls(child)]),
   );
 }
+
+/**
+ * An input object with its null fields left out, one level deep: for inputs whose nested values
+ * are free JSON (template variables, metadata) that must reach the REST schema unchanged.
+ */
+export function withoutNullFields(value: unknown): unknown {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return value;
+  return Object.fromEntries(Object.entries(value).filter(([, child]) => child !== null));
+}

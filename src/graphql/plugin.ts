@@ -11,6 +11,8 @@ import { deadlinesGraphql } from '../modules/deadlines/deadlines.resolvers.js';
 import { escalationsGraphql } from '../modules/escalations/escalations.resolvers.js';
 import { eventsGraphql } from '../modules/events/events.resolvers.js';
 import type { LiveEvents } from '../modules/events/live-events.js';
+import { majorComplaintsGraphql } from '../modules/major-complaints/major-complaints.resolvers.js';
+import { ownershipGraphql } from '../modules/ownership/ownership.resolvers.js';
 import { settingsGraphql } from '../modules/settings/settings.resolvers.js';
 import { slaPoliciesGraphql } from '../modules/sla-policies/sla-policies.resolvers.js';
 import { tenancyGraphql } from '../modules/tenancy/tenancy.resolvers.js';
@@ -34,6 +36,8 @@ export interface GraphqlOptions {
     | 'tenancy'
     | 'policies'
     | 'calendars'
+    | 'ownership'
+    | 'majorComplaints'
   >;
   /** Where relayed events arrive; the same Redis channels in every API process. */
   liveEvents: { emitter: LiveEvents; topicFor(tenantId: string): string };
@@ -49,7 +53,7 @@ export function graphqlSchema(options: Pick<GraphqlOptions, 'services' | 'liveEv
   return mergeModules([
     complaintsGraphql({ complaints: services.complaints, idempotency: services.idempotency }),
     deadlinesGraphql({ deadlines: services.deadlines }),
-    escalationsGraphql({ escalations: services.escalations }),
+    escalationsGraphql({ escalations: services.escalations, idempotency: services.idempotency }),
     eventsGraphql({
       complaints: services.complaints,
       tenancy: services.tenancy,
@@ -60,6 +64,8 @@ export function graphqlSchema(options: Pick<GraphqlOptions, 'services' | 'liveEv
     slaPoliciesGraphql({ policies: services.policies }),
     calendarsGraphql({ calendars: services.calendars }),
     tenancyGraphql({ tenancy: services.tenancy }),
+    ownershipGraphql({ ownership: services.ownership }),
+    majorComplaintsGraphql({ majorComplaints: services.majorComplaints }),
   ]);
 }
 

@@ -1,12 +1,30 @@
 import { z } from 'zod';
-import { complaintChannel, complaintPriority, complaintSeverity } from '../../db/schema/index.js';
-import { actingContextOf, etagOfVersion, parseArgs, requireScope } from '../../graphql/context.js';
+import {
+  acceptanceRejectionCode,
+  complainantRelation,
+  complaintChannel,
+  complaintNeedType,
+  complaintPriority,
+  complaintResponsibility,
+  complaintSeverity,
+  liabilityFinding,
+  majorReason,
+  nonLiabilityReason,
+} from '../../db/schema/index.js';
+import {
+  actingContextOf,
+  etagOfVersion,
+  parseArgs,
+  requireScope,
+  withoutNullFields,
+} from '../../graphql/context.js';
 import { idempotentMutation } from '../../graphql/idempotency.js';
 import { enumSdl, type GraphqlModule, pageInfo } from '../../graphql/module.js';
 import type { IdempotencyService } from '../idempotency/idempotency.service.js';
 import { COMPLAINT_STATUSES } from './complaint-status.js';
 import { toCommunicationView, toComplaintView, toTimelineEntryView } from './complaint-views.js';
 import {
+  acceptanceOverrideBody,
   type ComplaintView,
   complaintKeyParams,
   complaintsArgs,
@@ -30,6 +48,13 @@ const typeDefs = /* GraphQL */ `
   ${enumSdl('Severity', complaintSeverity.enumValues)}
   ${enumSdl('Priority', complaintPriority.enumValues)}
   ${enumSdl('Direction', directionSchema.options)}
+  ${enumSdl('ComplainantRelation', complainantRelation.enumValues, 'Who complains: the affected party, immediate family, their representative, or someone else.')}
+  ${enumSdl('RejectionCode', acceptanceRejectionCode.enumValues, 'Why the acceptance checks declined a complaint at intake.')}
+  ${enumSdl('Responsibility', complaintResponsibility.enumValues, 'own: our service; upstream: an upstream party, still ours to follow up; external: the environment or third parties.')}
+  ${enumSdl('NeedType', complaintNeedType.enumValues, 'What the customer needs first.')}
+  ${enumSdl('LiabilityFinding', liabilityFinding.enumValues)}
+  ${enumSdl('NonLiabilityReason', nonLiabilityReason.enumValues)}
+  ${enumSdl('MajorReason', majorReason.enumValues, 'Why a complaint is major.')}
 
   type Customer {
     name: String
@@ -38,6 +63,28 @@ const typeDefs = /* GraphQL */ `
     address: String
     "The customer's id in the calling system."
     externalId: String
+  }
+
+  "Why the acceptance checks declined the complaint at intake (status rejected)."
+  type ComplaintRejection {
+    code: RejectionCode!
+    detail: String!
+  }
+
+  "A supervisor took the complaint in after the acceptance checks declined it."
+  type AcceptanceOverride {
+    rejectionCode: RejectionCode!
+    reason: String!
+    supervisor: String!
+    overriddenAt: DateTime!
+  }
+
+  "The liability finding: liable, or not liable with a reason and a note."
+  type Liability {
+    finding: LiabilityFinding!
+    "Set when not liable."
+    reason: NonLiabilityReason
+    note: String
   }
 
   "The earliest pending deadline of a complaint."
@@ -72,6 +119,29 @@ const typeDefs = /* GraphQL */ `
     "0 none, 1 team lead, 2 department manager, 3 crisis team."
     escalationLevel: Int!
     externalRef: String
+    complainantRelation: ComplainantRelation!
+    "A complainant related as 'other' who holds the affected party's authority."
+    complainantAuthorised: Boolean!
+    "Why the acceptance checks declined the complaint at intake; null otherwise."
+    rejection: ComplaintRejection
+    acceptanceOverride: AcceptanceOverride
+    responsibility: Responsibility
+    "The upstream party the complaint was forwarded to (responsibility upstream)."
+    upstreamParty: String
+    needType: NeedType
+    liability: Liability
+    "Why the complaint is major; empty while it is general."
+    majorReasons: [MajorReason!]!
+    "When it last became major."
+    majorSince: DateTime
+    "The customer threatens media exposure."
+    mediaExposure: Boolean!
+    "Raised with a regulator or the manufacturer."
+    regulatorInvolved: Boolean!
+    "Links complaints about the same matter; enough of them make a collective, major complaint."
+    incidentKey: String
+    "Staff the complaint is about; none of them may handle it."
+    subjectStaff: [String!]!
     tags: [String!]!
     metadata: JSONObject!
     "Send it back as \`version\` to updateComplaint (REST: the ETag)."
@@ -135,7 +205,14 @@ const typeDefs = /* GraphQL */ `
     contactMade: Boolean!
     occurredAt: DateTime!
     recordedBy: Actor!
+    "The reply template the text came from, and its version then."
+    template: TemplateVersion
     createdAt: DateTime!
+  }
+
+  type TemplateVersion {
+    id: ID!
+    version: Int!
   }
 
   input ComplaintFilter {
@@ -144,6 +221,8 @@ const typeDefs = /* GraphQL */ `
     severity: Severity
     category: String
     assignee: String
+    "Complaints linked to this incident."
+    incidentKey: String
     "Received at or after this instant."
     receivedFrom: DateTime
     "Received before this instant."
@@ -176,8 +255,28 @@ const typeDefs = /* GraphQL */ `
     assignee: String
     "The caller's own id; unique per tenant."
     externalRef: String
+    "Defaults to self; other is declined as not_a_stakeholder unless authorised."
+    complainantRelation: ComplainantRelation
+    complainantAuthorised: Boolean
+    responsibility: Responsibility
+    "Required for responsibility upstream."
+    upstreamParty: String
+    needType: NeedType
+    liability: LiabilityInput
+    mediaExposure: Boolean
+    regulatorInvolved: Boolean
+    incidentKey: String
+    subjectStaff: [String!]
     tags: [String!]
     metadata: JSONObject
+  }
+
+  "Liable, or not liable with a reason and the note the finding rests on."
+  input LiabilityInput {
+    finding: LiabilityFinding!
+    "Required when not liable."
+    reason: NonLiabilityReason
+    note: String
   }
 
   "As PATCH /v1/complaints/{id} takes it: fields left out stay, null clears one."
@@ -190,7 +289,19 @@ const typeDefs = /* GraphQL */ `
     customer: CustomerInput
     desiredOutcome: String
     occurredAt: DateTime
+    "The new owner; the same recusal rules as a handover apply."
     assignee: String
+    "Moving away from upstream clears upstreamParty."
+    responsibility: Responsibility
+    upstreamParty: String
+    needType: NeedType
+    "Replaces the whole finding; null clears it."
+    liability: LiabilityInput
+    mediaExposure: Boolean
+    regulatorInvolved: Boolean
+    incidentKey: String
+    "Replaces the whole list."
+    subjectStaff: [String!]
     tags: [String!]
     metadata: JSONObject
   }
@@ -198,7 +309,12 @@ const typeDefs = /* GraphQL */ `
   input CommunicationInput {
     direction: Direction!
     channel: Channel!
-    body: String!
+    "What was said or sent; leave out with templateId to send the template rendered for this complaint."
+    body: String
+    "The reply template the text comes from; the communication records the version used."
+    templateId: ID
+    "Values for template variables the complaint does not supply (with templateId)."
+    variables: JSONObject
     contactMade: Boolean!
     occurredAt: DateTime
     "For outbound contact: when the next update was promised to the customer."
@@ -218,10 +334,24 @@ const typeDefs = /* GraphQL */ `
     createComplaint(input: ComplaintInput!, idempotencyKey: String): Complaint!
     "Edits a complaint still at \`version\` (precondition_failed otherwise)."
     updateComplaint(id: ID!, version: Int!, input: ComplaintUpdateInput!): Complaint!
-    "Changes the status; an illegal move is invalid_transition naming the allowed ones."
-    transitionComplaint(id: ID!, to: ComplaintStatus!, reason: String, version: Int): Complaint!
-    "Records a contact with the customer."
-    recordCommunication(complaintId: ID!, input: CommunicationInput!): Communication!
+    """
+    Changes the status; an illegal move is invalid_transition naming the allowed ones. With
+    idempotencyKey a retry gets the first answer.
+    """
+    transitionComplaint(
+      id: ID!
+      to: ComplaintStatus!
+      reason: String
+      version: Int
+      idempotencyKey: String
+    ): Complaint!
+    "Records a contact with the customer. With idempotencyKey a retry records nothing more and gets the first answer."
+    recordCommunication(complaintId: ID!, input: CommunicationInput!, idempotencyKey: String): Communication!
+    """
+    A supervisor takes in a complaint the acceptance checks declined, with a reason; the complaint is
+    received again with its intake deadlines running from now (not_rejected_at_intake otherwise).
+    """
+    overrideAcceptance(id: ID!, reason: String!, supervisor: String!, idempotencyKey: String): Complaint!
   }
 `;
 
@@ -289,13 +419,51 @@ export function complaintsGraphql(deps: {
           const acting = actingContextOf(context, 'complaints:write');
           const id = keyArg(args.id, 'id');
           const input = parseArgs(transitionBody, { to: args.to, reason: args.reason ?? undefined }, 'input');
-          return complaintNode(await complaints.transition(acting, id, input, etagOfVersion(args.version)));
+          const version = args.version ?? null;
+          return idempotentMutation(
+            idempotency,
+            {
+              tenantId: acting.tenantId,
+              key: args.idempotencyKey,
+              operation: 'transitionComplaint',
+              input: { id, version, ...input },
+            },
+            async () => complaintNode(await complaints.transition(acting, id, input, etagOfVersion(version))),
+          );
         },
         async recordCommunication(_root, args, context) {
           const acting = actingContextOf(context, 'complaints:write');
           const id = keyArg(args.complaintId, 'complaintId');
-          const input = parseArgs(createCommunicationBody, args.input, 'input');
-          return toCommunicationView(await complaints.recordCommunication(acting, id, input));
+          const input = parseArgs(createCommunicationBody, withoutNullFields(args.input), 'input');
+          return idempotentMutation(
+            idempotency,
+            {
+              tenantId: acting.tenantId,
+              key: args.idempotencyKey,
+              operation: 'recordCommunication',
+              input: { complaintId: id, ...input },
+            },
+            async () => toCommunicationView(await complaints.recordCommunication(acting, id, input)),
+          );
+        },
+        async overrideAcceptance(_root, args, context) {
+          const acting = actingContextOf(context, 'complaints:write');
+          const id = keyArg(args.id, 'id');
+          const input = parseArgs(
+            acceptanceOverrideBody,
+            { reason: args.reason, supervisor: args.supervisor },
+            'input',
+          );
+          return idempotentMutation(
+            idempotency,
+            {
+              tenantId: acting.tenantId,
+              key: args.idempotencyKey,
+              operation: 'overrideAcceptance',
+              input: { id, ...input },
+            },
+            async () => complaintNode(await complaints.overrideAcceptance(acting, id, input)),
+          );
         },
       },
     },

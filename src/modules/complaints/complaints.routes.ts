@@ -193,7 +193,7 @@ export const complaintsRoutes: FastifyPluginAsyncZod<{
   app.post(
     '/v1/complaints/:id/acceptance-override',
     {
-      config: { scope: 'complaints:write' },
+      config: { scope: 'complaints:write', idempotent: true },
       schema: {
         operationId: 'overrideAcceptance',
         summary: 'Take in a complaint the acceptance checks declined',

@@ -305,6 +305,7 @@ export const complaintsArgs = z
       severity: filter?.severity ?? undefined,
       category: filter?.category ?? undefined,
       assignee: filter?.assignee ?? undefined,
+      incidentKey: filter?.incidentKey ?? undefined,
       receivedFrom: filter?.receivedFrom ?? undefined,
       receivedTo: filter?.receivedTo ?? undefined,
       q: filter?.q ?? undefined,

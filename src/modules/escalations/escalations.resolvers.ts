@@ -1,7 +1,9 @@
 import { z } from 'zod';
 import { actingContextOf, parseArgs, requireScope } from '../../graphql/context.js';
+import { idempotentMutation } from '../../graphql/idempotency.js';
 import { enumSdl, type GraphqlModule } from '../../graphql/module.js';
 import { complaintKeyParams } from '../complaints/complaints.schemas.js';
+import type { IdempotencyService } from '../idempotency/idempotency.service.js';
 import { createEscalationBody, escalationSchema } from './escalations.schemas.js';
 import { type EscalationsService, toEscalationView } from './escalations.service.js';
 
@@ -38,16 +40,22 @@ const typeDefs = /* GraphQL */ `
   }
 
   extend type Mutation {
-    "Raises the complaint to a higher level by hand (escalation_level_not_higher otherwise)."
-    escalateComplaint(complaintId: ID!, level: Int!, reason: String!): Escalation!
+    """
+    Raises the complaint to a higher level by hand (escalation_level_not_higher otherwise). With
+    idempotencyKey a retry gets the first answer.
+    """
+    escalateComplaint(complaintId: ID!, level: Int!, reason: String!, idempotencyKey: String): Escalation!
   }
 `;
 
 const escalateArgs = z.strictObject({ complaintId: complaintKeyParams.shape.id });
 
 /** Escalations over GraphQL: the same EscalationsService calls as the REST routes. */
-export function escalationsGraphql(deps: { escalations: EscalationsService }): GraphqlModule {
-  const { escalations } = deps;
+export function escalationsGraphql(deps: {
+  escalations: EscalationsService;
+  idempotency: IdempotencyService;
+}): GraphqlModule {
+  const { escalations, idempotency } = deps;
   return {
     typeDefs,
     resolvers: {
@@ -56,7 +64,16 @@ export function escalationsGraphql(deps: { escalations: EscalationsService }): G
           const acting = actingContextOf(context, 'complaints:write');
           const { complaintId } = parseArgs(escalateArgs, { complaintId: args.complaintId }, 'args');
           const input = parseArgs(createEscalationBody, { level: args.level, reason: args.reason }, 'input');
-          return toEscalationView(await escalations.escalateByHand(acting, complaintId, input));
+          return idempotentMutation(
+            idempotency,
+            {
+              tenantId: acting.tenantId,
+              key: args.idempotencyKey,
+              operation: 'escalateComplaint',
+              input: { complaintId, ...input },
+            },
+            async () => toEscalationView(await escalations.escalateByHand(acting, complaintId, input)),
+          );
         },
       },
     },

@@ -23,6 +23,10 @@ import { type MajorReason, mergeReasons, ownMajorReasons } from './major-rules.j
 const DAY_MS = 86_400_000;
 const listCursorShape = z.tuple([z.iso.datetime(), z.uuid()]);
 
+/** The cursor of the major-complaint file that continues after `row` (a major complaint). */
+export const majorListCursor = (row: Pick<ComplaintRow, 'majorSince' | 'id'>): string =>
+  encodeCursor([(row.majorSince ?? new Date(0)).toISOString(), row.id]);
+
 /**
  * Major complaints (DOMAIN §2, 重大投诉) beyond what a complaint's own fields decide: repeat
  * complaints found at intake, collective complaints linked by an incident, a complaint becoming
@@ -183,10 +187,7 @@ export function createMajorComplaintsService(deps: {
       const rows = await majors.list(tenantId, filters, query.limit);
       const page = rows.slice(0, query.limit);
       const last = page.at(-1);
-      const nextCursor =
-        rows.length > query.limit && last?.majorSince
-          ? encodeCursor([last.majorSince.toISOString(), last.id])
-          : null;
+      const nextCursor = rows.length > query.limit && last?.majorSince ? majorListCursor(last) : null;
       const next = await deadlines.nextPendingFor(
         tenantId,
         page.map((row) => row.id),

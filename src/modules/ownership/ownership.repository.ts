@@ -1,4 +1,4 @@
-import { and, asc, eq } from 'drizzle-orm';
+import { and, asc, eq, inArray } from 'drizzle-orm';
 import type { Queryable } from '../../db/client.js';
 import { complaintConflicts } from '../../db/schema/index.js';
 
@@ -15,6 +15,24 @@ export function createOwnershipRepository(db: Queryable) {
         .from(complaintConflicts)
         .where(
           and(eq(complaintConflicts.tenantId, tenantId), eq(complaintConflicts.complaintId, complaintId)),
+        )
+        .orderBy(asc(complaintConflicts.createdAt), asc(complaintConflicts.id));
+    },
+
+    /** The conflicts declared in each of many complaints, in one query, oldest first. */
+    async listConflictsOfComplaints(
+      tenantId: string,
+      complaintIds: readonly string[],
+    ): Promise<ConflictRow[]> {
+      if (complaintIds.length === 0) return [];
+      return db
+        .select()
+        .from(complaintConflicts)
+        .where(
+          and(
+            eq(complaintConflicts.tenantId, tenantId),
+            inArray(complaintConflicts.complaintId, [...complaintIds]),
+          ),
         )
         .orderBy(asc(complaintConflicts.createdAt), asc(complaintConflicts.id));
     },

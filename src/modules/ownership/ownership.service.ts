@@ -219,6 +219,20 @@ export function createOwnershipService(deps: {
       if (!complaint) throw new NotFoundError('Complaint', key);
       return ownership.listConflicts(tenantId, complaint.id);
     },
+
+    /** The conflicts declared in each complaint, for a whole page of complaints in one query. */
+    async listConflictsOfComplaints(
+      tenantId: string,
+      complaintIds: readonly string[],
+    ): Promise<Map<string, ConflictRow[]>> {
+      const byComplaint = new Map<string, ConflictRow[]>();
+      for (const row of await ownership.listConflictsOfComplaints(tenantId, complaintIds)) {
+        const list = byComplaint.get(row.complaintId) ?? [];
+        list.push(row);
+        byComplaint.set(row.complaintId, list);
+      }
+      return byComplaint;
+    },
   };
 }
 
