@@ -11,6 +11,7 @@ import { deadlinesGraphql } from '../modules/deadlines/deadlines.resolvers.js';
 import { escalationsGraphql } from '../modules/escalations/escalations.resolvers.js';
 import { eventsGraphql } from '../modules/events/events.resolvers.js';
 import type { LiveEvents } from '../modules/events/live-events.js';
+import { resolutionsGraphql } from '../modules/resolutions/resolutions.resolvers.js';
 import { settingsGraphql } from '../modules/settings/settings.resolvers.js';
 import { slaPoliciesGraphql } from '../modules/sla-policies/sla-policies.resolvers.js';
 import { tenancyGraphql } from '../modules/tenancy/tenancy.resolvers.js';
@@ -34,6 +35,7 @@ export interface GraphqlOptions {
     | 'tenancy'
     | 'policies'
     | 'calendars'
+    | 'resolutions'
   >;
   /** Where relayed events arrive; the same Redis channels in every API process. */
   liveEvents: { emitter: LiveEvents; topicFor(tenantId: string): string };
@@ -50,6 +52,11 @@ export function graphqlSchema(options: Pick<GraphqlOptions, 'services' | 'liveEv
     complaintsGraphql({ complaints: services.complaints, idempotency: services.idempotency }),
     deadlinesGraphql({ deadlines: services.deadlines }),
     escalationsGraphql({ escalations: services.escalations }),
+    resolutionsGraphql({
+      resolutions: services.resolutions,
+      complaints: services.complaints,
+      idempotency: services.idempotency,
+    }),
     eventsGraphql({
       complaints: services.complaints,
       tenancy: services.tenancy,
