@@ -13,6 +13,7 @@ import { eventsGraphql } from '../modules/events/events.resolvers.js';
 import type { LiveEvents } from '../modules/events/live-events.js';
 import { majorComplaintsGraphql } from '../modules/major-complaints/major-complaints.resolvers.js';
 import { ownershipGraphql } from '../modules/ownership/ownership.resolvers.js';
+import { resolutionsGraphql } from '../modules/resolutions/resolutions.resolvers.js';
 import { settingsGraphql } from '../modules/settings/settings.resolvers.js';
 import { slaPoliciesGraphql } from '../modules/sla-policies/sla-policies.resolvers.js';
 import { tenancyGraphql } from '../modules/tenancy/tenancy.resolvers.js';
@@ -38,6 +39,7 @@ export interface GraphqlOptions {
     | 'calendars'
     | 'ownership'
     | 'majorComplaints'
+    | 'resolutions'
   >;
   /** Where relayed events arrive; the same Redis channels in every API process. */
   liveEvents: { emitter: LiveEvents; topicFor(tenantId: string): string };
@@ -54,6 +56,11 @@ export function graphqlSchema(options: Pick<GraphqlOptions, 'services' | 'liveEv
     complaintsGraphql({ complaints: services.complaints, idempotency: services.idempotency }),
     deadlinesGraphql({ deadlines: services.deadlines }),
     escalationsGraphql({ escalations: services.escalations, idempotency: services.idempotency }),
+    resolutionsGraphql({
+      resolutions: services.resolutions,
+      complaints: services.complaints,
+      idempotency: services.idempotency,
+    }),
     eventsGraphql({
       complaints: services.complaints,
       tenancy: services.tenancy,

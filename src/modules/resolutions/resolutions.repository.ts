@@ -90,6 +90,34 @@ export function createResolutionsRepository(db: Queryable) {
       return withOptions(rows, tx);
     },
 
+    /**
+     * The resolutions of several complaints with their options, in one query (a join), each
+     * complaint's in the order of listForComplaint.
+     */
+    async listForComplaints(
+      tenantId: string,
+      complaintIds: string[],
+      tx: Queryable = db,
+    ): Promise<ResolutionWithOptions[]> {
+      if (complaintIds.length === 0) return [];
+      const rows = await tx
+        .select({ resolution: resolutions, option: resolutionOptions })
+        .from(resolutions)
+        .leftJoin(resolutionOptions, eq(resolutionOptions.resolutionId, resolutions.id))
+        .where(and(eq(resolutions.tenantId, tenantId), inArray(resolutions.complaintId, complaintIds)))
+        .orderBy(asc(resolutions.createdAt), asc(resolutions.id), asc(resolutionOptions.position));
+      const byId = new Map<string, ResolutionWithOptions>();
+      for (const { resolution, option } of rows) {
+        let entry = byId.get(resolution.id);
+        if (!entry) {
+          entry = { ...resolution, options: [] };
+          byId.set(resolution.id, entry);
+        }
+        if (option) entry.options.push(option);
+      }
+      return [...byId.values()];
+    },
+
     /** Applies changes to a resolution and bumps its version; the caller holds its row lock. */
     async update(
       id: string,
@@ -149,6 +177,20 @@ export function createResolutionsRepository(db: Queryable) {
         .select()
         .from(preRefunds)
         .where(and(eq(preRefunds.tenantId, tenantId), eq(preRefunds.complaintId, complaintId)))
+        .orderBy(asc(preRefunds.createdAt), asc(preRefunds.id));
+    },
+
+    /** The pre-refunds of several complaints in one query, each complaint's in the order of listPreRefunds. */
+    async listPreRefundsForComplaints(
+      tenantId: string,
+      complaintIds: string[],
+      tx: Queryable = db,
+    ): Promise<PreRefundRow[]> {
+      if (complaintIds.length === 0) return [];
+      return tx
+        .select()
+        .from(preRefunds)
+        .where(and(eq(preRefunds.tenantId, tenantId), inArray(preRefunds.complaintId, complaintIds)))
         .orderBy(asc(preRefunds.createdAt), asc(preRefunds.id));
     },
   };

@@ -2,6 +2,7 @@ import type { Db, Queryable, Tx } from '../../db/client.js';
 import type { StaffRecord } from '../../db/schema/index.js';
 import type { Clock } from '../../lib/clock.js';
 import { ConflictError, NotFoundError, UnprocessableError, ValidationError } from '../../lib/errors.js';
+import { groupBy } from '../../lib/group-by.js';
 import { newId } from '../../lib/ids.js';
 import { isFinished } from '../complaints/complaint-status.js';
 import type { ComplaintRow, ComplaintsRepository } from '../complaints/complaints.repository.js';
@@ -213,6 +214,12 @@ export function createResolutionsService(deps: {
   return {
     async list(tenantId: string, complaintId: string) {
       return resolutions.listForComplaint(tenantId, complaintId);
+    },
+
+    /** The resolutions of each complaint, in one query however many (GraphQL's nested `resolutions`). */
+    async listForComplaints(tenantId: string, complaintIds: readonly string[]) {
+      const rows = await resolutions.listForComplaints(tenantId, [...new Set(complaintIds)]);
+      return groupBy(rows, (row) => row.complaintId);
     },
 
     async get(tenantId: string, complaintId: string, id: string) {
@@ -501,6 +508,12 @@ export function createResolutionsService(deps: {
 
     listPreRefunds: (tenantId: string, complaintId: string) =>
       resolutions.listPreRefunds(tenantId, complaintId),
+
+    /** The pre-refunds of each complaint, in one query however many (GraphQL's nested `preRefunds`). */
+    async listPreRefundsForComplaints(tenantId: string, complaintIds: readonly string[]) {
+      const rows = await resolutions.listPreRefundsForComplaints(tenantId, [...new Set(complaintIds)]);
+      return groupBy(rows, (row) => row.complaintId);
+    },
 
     /**
      * Refunds the principal at once (预退费): recorded, announced, and its verification deadline
