@@ -11,6 +11,7 @@ import { deadlinesGraphql } from '../modules/deadlines/deadlines.resolvers.js';
 import { escalationsGraphql } from '../modules/escalations/escalations.resolvers.js';
 import { eventsGraphql } from '../modules/events/events.resolvers.js';
 import type { LiveEvents } from '../modules/events/live-events.js';
+import { followUpsGraphql } from '../modules/follow-ups/follow-ups.resolvers.js';
 import { settingsGraphql } from '../modules/settings/settings.resolvers.js';
 import { slaPoliciesGraphql } from '../modules/sla-policies/sla-policies.resolvers.js';
 import { tenancyGraphql } from '../modules/tenancy/tenancy.resolvers.js';
@@ -34,6 +35,7 @@ export interface GraphqlOptions {
     | 'tenancy'
     | 'policies'
     | 'calendars'
+    | 'followUps'
   >;
   /** Where relayed events arrive; the same Redis channels in every API process. */
   liveEvents: { emitter: LiveEvents; topicFor(tenantId: string): string };
@@ -60,6 +62,7 @@ export function graphqlSchema(options: Pick<GraphqlOptions, 'services' | 'liveEv
     slaPoliciesGraphql({ policies: services.policies }),
     calendarsGraphql({ calendars: services.calendars }),
     tenancyGraphql({ tenancy: services.tenancy }),
+    followUpsGraphql({ followUps: services.followUps, idempotency: services.idempotency }),
   ]);
 }
 
