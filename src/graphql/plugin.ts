@@ -12,6 +12,7 @@ import { escalationsGraphql } from '../modules/escalations/escalations.resolvers
 import { eventsGraphql } from '../modules/events/events.resolvers.js';
 import type { LiveEvents } from '../modules/events/live-events.js';
 import { followUpsGraphql } from '../modules/follow-ups/follow-ups.resolvers.js';
+import { replyTemplatesGraphql } from '../modules/reply-templates/reply-templates.resolvers.js';
 import { settingsGraphql } from '../modules/settings/settings.resolvers.js';
 import { slaPoliciesGraphql } from '../modules/sla-policies/sla-policies.resolvers.js';
 import { tenancyGraphql } from '../modules/tenancy/tenancy.resolvers.js';
@@ -36,6 +37,7 @@ export interface GraphqlOptions {
     | 'policies'
     | 'calendars'
     | 'followUps'
+    | 'templates'
   >;
   /** Where relayed events arrive; the same Redis channels in every API process. */
   liveEvents: { emitter: LiveEvents; topicFor(tenantId: string): string };
@@ -63,6 +65,7 @@ export function graphqlSchema(options: Pick<GraphqlOptions, 'services' | 'liveEv
     calendarsGraphql({ calendars: services.calendars }),
     tenancyGraphql({ tenancy: services.tenancy }),
     followUpsGraphql({ followUps: services.followUps, idempotency: services.idempotency }),
+    replyTemplatesGraphql({ templates: services.templates }),
   ]);
 }
 
