@@ -13,6 +13,7 @@ import { eventsGraphql } from '../modules/events/events.resolvers.js';
 import type { LiveEvents } from '../modules/events/live-events.js';
 import { followUpsGraphql } from '../modules/follow-ups/follow-ups.resolvers.js';
 import { replyTemplatesGraphql } from '../modules/reply-templates/reply-templates.resolvers.js';
+import { reportsGraphql } from '../modules/reports/reports.resolvers.js';
 import { settingsGraphql } from '../modules/settings/settings.resolvers.js';
 import { slaPoliciesGraphql } from '../modules/sla-policies/sla-policies.resolvers.js';
 import { tenancyGraphql } from '../modules/tenancy/tenancy.resolvers.js';
@@ -38,6 +39,7 @@ export interface GraphqlOptions {
     | 'calendars'
     | 'followUps'
     | 'templates'
+    | 'reports'
   >;
   /** Where relayed events arrive; the same Redis channels in every API process. */
   liveEvents: { emitter: LiveEvents; topicFor(tenantId: string): string };
@@ -66,6 +68,7 @@ export function graphqlSchema(options: Pick<GraphqlOptions, 'services' | 'liveEv
     tenancyGraphql({ tenancy: services.tenancy }),
     followUpsGraphql({ followUps: services.followUps, idempotency: services.idempotency }),
     replyTemplatesGraphql({ templates: services.templates }),
+    reportsGraphql({ reports: services.reports }),
   ]);
 }
 
