@@ -20,6 +20,7 @@ describe('GraphQL error formatting', () => {
         new ValidationError([
           { field: 'body.receivedAt', message: 'must not be in the future' },
           { field: 'args.first', message: 'too big' },
+          { field: 'querystring.date', message: 'must not be after today' },
         ]),
       ),
     ).toEqual({
@@ -28,6 +29,7 @@ describe('GraphQL error formatting', () => {
       errors: [
         { field: 'input.receivedAt', message: 'must not be in the future' },
         { field: 'args.first', message: 'too big' },
+        { field: 'args.date', message: 'must not be after today' },
       ],
     });
   });

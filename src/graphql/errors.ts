@@ -16,9 +16,13 @@ export interface ErrorExtensions {
   [extra: string]: unknown;
 }
 
-/** Field names as a GraphQL caller sent them: services name REST's `body.x`, GraphQL calls it `input.x`. */
+/**
+ * Field names as a GraphQL caller sent them: services name REST's `body.x`, GraphQL calls it
+ * `input.x`; REST's query string (`querystring.x`, as reports name theirs) is GraphQL's `args.x`.
+ */
 function graphqlField(problem: FieldProblem): FieldProblem {
-  return { ...problem, field: problem.field.replace(/^body(?=\.|$)/, 'input') };
+  const field = problem.field.replace(/^body(?=\.|$)/, 'input').replace(/^querystring(?=\.|$)/, 'args');
+  return { ...problem, field };
 }
 
 /** The `extensions` of an AppError: the same code and extras as its problem+json document. */

@@ -11,8 +11,11 @@ import { deadlinesGraphql } from '../modules/deadlines/deadlines.resolvers.js';
 import { escalationsGraphql } from '../modules/escalations/escalations.resolvers.js';
 import { eventsGraphql } from '../modules/events/events.resolvers.js';
 import type { LiveEvents } from '../modules/events/live-events.js';
+import { followUpsGraphql } from '../modules/follow-ups/follow-ups.resolvers.js';
 import { majorComplaintsGraphql } from '../modules/major-complaints/major-complaints.resolvers.js';
 import { ownershipGraphql } from '../modules/ownership/ownership.resolvers.js';
+import { replyTemplatesGraphql } from '../modules/reply-templates/reply-templates.resolvers.js';
+import { reportsGraphql } from '../modules/reports/reports.resolvers.js';
 import { resolutionsGraphql } from '../modules/resolutions/resolutions.resolvers.js';
 import { settingsGraphql } from '../modules/settings/settings.resolvers.js';
 import { slaPoliciesGraphql } from '../modules/sla-policies/sla-policies.resolvers.js';
@@ -40,6 +43,9 @@ export interface GraphqlOptions {
     | 'ownership'
     | 'majorComplaints'
     | 'resolutions'
+    | 'followUps'
+    | 'templates'
+    | 'reports'
   >;
   /** Where relayed events arrive; the same Redis channels in every API process. */
   liveEvents: { emitter: LiveEvents; topicFor(tenantId: string): string };
@@ -73,6 +79,9 @@ export function graphqlSchema(options: Pick<GraphqlOptions, 'services' | 'liveEv
     tenancyGraphql({ tenancy: services.tenancy }),
     ownershipGraphql({ ownership: services.ownership }),
     majorComplaintsGraphql({ majorComplaints: services.majorComplaints }),
+    followUpsGraphql({ followUps: services.followUps, idempotency: services.idempotency }),
+    replyTemplatesGraphql({ templates: services.templates }),
+    reportsGraphql({ reports: services.reports }),
   ]);
 }
 

@@ -109,6 +109,22 @@ export function createFollowUpsRepository(db: Queryable) {
       return rows.map((row) => ({ ...row.followUp, reference: row.reference, assignee: row.assignee }));
     },
 
+    /** Every follow-up of several complaints in one query, each complaint's oldest first. */
+    async listForComplaints(
+      tenantId: string,
+      complaintIds: string[],
+      tx: Queryable = db,
+    ): Promise<FollowUpListRow[]> {
+      if (complaintIds.length === 0) return [];
+      const rows = await tx
+        .select(listColumns)
+        .from(followUps)
+        .innerJoin(complaints, eq(complaints.id, followUps.complaintId))
+        .where(and(eq(followUps.tenantId, tenantId), inArray(followUps.complaintId, complaintIds)))
+        .orderBy(asc(followUps.createdAt), asc(followUps.id));
+      return rows.map((row) => ({ ...row.followUp, reference: row.reference, assignee: row.assignee }));
+    },
+
     /** Whether the customer with this identity asked for no follow-up visits. */
     async hasDeclined(tenantId: string, customerKey: string, tx: Queryable = db): Promise<boolean> {
       const [row] = await tx

@@ -9,6 +9,7 @@ import {
   followUpPageSchema,
   followUpSchema,
   listFollowUpsQuery,
+  toFollowUpOutcomeView,
   toFollowUpView,
 } from './follow-ups.schemas.js';
 import type { FollowUpsService } from './follow-ups.service.js';
@@ -80,11 +81,7 @@ export const followUpsRoutes: FastifyPluginAsyncZod<{ followUps: FollowUpsServic
     },
     async (request) => {
       const result = await followUps.recordOutcome(actingContext(request), request.params.id, request.body);
-      return {
-        followUp: toFollowUpView(result.followUp, result.now),
-        nextAttempt: result.nextAttempt ? toFollowUpView(result.nextAttempt, result.now) : null,
-        attemptsExhausted: result.attemptsExhausted,
-      };
+      return toFollowUpOutcomeView(result);
     },
   );
 };

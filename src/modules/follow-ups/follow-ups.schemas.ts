@@ -53,6 +53,31 @@ export const listFollowUpsQuery = z.strictObject({
   cursor: z.string().min(1).max(500).optional(),
 });
 
+/** GraphQL's `followUps(filter, first, after)`, checked as REST checks its query, to the same query. */
+export const followUpsArgs = z
+  .strictObject({
+    filter: z
+      .strictObject({
+        status: z.array(followUpStatusSchema).max(followUpStatus.enumValues.length).nullish(),
+        overdue: z.boolean().nullish(),
+        dueBefore: listFollowUpsQuery.shape.dueBefore.unwrap().nullish(),
+        assignee: listFollowUpsQuery.shape.assignee.unwrap().nullish(),
+      })
+      .nullish(),
+    first: z.number().int().min(1).max(100),
+    after: listFollowUpsQuery.shape.cursor.unwrap().nullish(),
+  })
+  .transform(
+    ({ filter, first, after }): ListFollowUpsQuery => ({
+      status: filter?.status?.length ? filter.status : undefined,
+      overdue: filter?.overdue ?? undefined,
+      dueBefore: filter?.dueBefore ?? undefined,
+      assignee: filter?.assignee ?? undefined,
+      limit: first,
+      cursor: after ?? undefined,
+    }),
+  );
+
 export const followUpIdParams = z.object({ id: z.uuid() });
 
 export const followUpOutcomeBody = z
@@ -85,6 +110,7 @@ export const followUpOutcomeResultSchema = z
   .meta({ id: 'FollowUpOutcomeResult' });
 
 export type FollowUpView = z.output<typeof followUpSchema>;
+export type FollowUpOutcomeResultView = z.output<typeof followUpOutcomeResultSchema>;
 export type FollowUpOutcomeInput = z.output<typeof followUpOutcomeBody>;
 export type ListFollowUpsQuery = z.output<typeof listFollowUpsQuery>;
 
@@ -110,5 +136,19 @@ export function toFollowUpView(row: FollowUpListRow, now: Date): FollowUpView {
     completedAt: isoOrNull(row.completedAt),
     recordedBy: row.recordedBy,
     createdAt: row.createdAt.toISOString(),
+  };
+}
+
+/** The answer to a recorded outcome, as REST sends it and GraphQL returns it. */
+export function toFollowUpOutcomeView(result: {
+  followUp: FollowUpListRow;
+  nextAttempt: FollowUpListRow | null;
+  attemptsExhausted: boolean;
+  now: Date;
+}): FollowUpOutcomeResultView {
+  return {
+    followUp: toFollowUpView(result.followUp, result.now),
+    nextAttempt: result.nextAttempt ? toFollowUpView(result.nextAttempt, result.now) : null,
+    attemptsExhausted: result.attemptsExhausted,
   };
 }

@@ -3,6 +3,7 @@ import type { Db, Queryable } from '../../db/client.js';
 import type { Clock } from '../../lib/clock.js';
 import { decodeCursor, encodeCursor } from '../../lib/cursor.js';
 import { ConflictError, NotFoundError } from '../../lib/errors.js';
+import { groupBy } from '../../lib/group-by.js';
 import type { ComplaintsRepository } from '../complaints/complaints.repository.js';
 import type { ActingContext, ComplaintsService } from '../complaints/complaints.service.js';
 import type { DeadlineEffects, DeadlinesService } from '../deadlines/deadlines.service.js';
@@ -13,6 +14,10 @@ import type { FollowUpListRow, FollowUpsRepository } from './follow-ups.reposito
 import { type FollowUpOutcomeInput, type ListFollowUpsQuery, toFollowUpView } from './follow-ups.schemas.js';
 
 const cursorShape = z.tuple([z.iso.datetime(), z.uuid()]);
+
+/** The work-list cursor that points just after this follow-up (REST's `nextCursor`, GraphQL's edge cursor). */
+export const followUpListCursor = (row: Pick<FollowUpListRow, 'dueAt' | 'id'>): string =>
+  encodeCursor([row.dueAt.toISOString(), row.id]);
 
 /**
  * Follow-up visits (回访, DOMAIN §5): the work list, and outcomes. A satisfied customer closes the
@@ -67,9 +72,14 @@ export function createFollowUpsService(deps: {
       return {
         rows: page,
         now,
-        nextCursor:
-          rows.length > query.limit && last ? encodeCursor([last.dueAt.toISOString(), last.id]) : null,
+        nextCursor: rows.length > query.limit && last ? followUpListCursor(last) : null,
       };
+    },
+
+    /** The follow-ups of each complaint, in one query however many (GraphQL's nested `followUps`). */
+    async listForComplaints(tenantId: string, complaintIds: readonly string[]) {
+      const rows = await followUps.listForComplaints(tenantId, [...new Set(complaintIds)]);
+      return groupBy(rows, (row) => row.complaintId);
     },
 
     /** Records what came of a visit and does what the outcome calls for, in one transaction. */
