@@ -25,8 +25,19 @@ export async function renderOpenApi(): Promise<string> {
   const redis = createRequestRedis(env.REDIS_URL);
   const app = await buildApp({ env, database, redis, deadlineQueue: null });
   await app.ready();
+  const document = app.swagger() as { components?: { schemas?: Record<string, unknown> } };
+  // Components in name order: the order zod registers them follows module imports, and a new
+  // import elsewhere must not reshuffle the whole committed contract.
+  const schemas = document.components?.schemas;
+  if (schemas && document.components) {
+    document.components.schemas = Object.fromEntries(
+      Object.keys(schemas)
+        .sort()
+        .map((name) => [name, schemas[name]]),
+    );
+  }
   // No YAML anchors or aliases: some OpenAPI tools do not resolve them.
-  const yaml = stringify(app.swagger(), { aliasDuplicateObjects: false, lineWidth: 0 });
+  const yaml = stringify(document, { aliasDuplicateObjects: false, lineWidth: 0 });
   await app.close();
   redis.disconnect();
   await database.close();
