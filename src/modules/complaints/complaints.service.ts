@@ -24,6 +24,7 @@ import type { ComplaintEventType } from '../events/event-types.js';
 import { type EventsRepository, newEventId } from '../events/events.repository.js';
 import type { FollowUpFlags } from '../follow-ups/follow-up-exemptions.js';
 import type { FollowUpScheduler } from '../follow-ups/follow-up-scheduler.js';
+import type { IdempotencyBinding } from '../idempotency/idempotency-binding.js';
 import type { MajorComplaintsService } from '../major-complaints/major-complaints.service.js';
 import {
   customerIdentityKey,
@@ -70,13 +71,9 @@ const CLOCK_SKEW_MS = 5 * 60_000;
 const listCursorShape = z.tuple([z.iso.datetime(), z.uuid()]);
 const timelineCursorShape = z.number().int().nonnegative();
 
+// Re-exported for callers that took it from here before it moved to the idempotency module.
+export type { IdempotencyBinding } from '../idempotency/idempotency-binding.js';
 export type { ActingContext } from './complaint-records.js';
-
-/** The caller's Idempotency-Key claim, when the request carried one. */
-export interface IdempotencyBinding {
-  key: string;
-  recoveredResourceId: string | null;
-}
 
 /** A complaint with its earliest pending deadline, as every complaint answer shows it. */
 export interface ComplaintState {
