@@ -187,6 +187,7 @@ export function createServices(deps: {
     templates,
     settings,
     majors: majorComplaints,
+    idempotency: repositories.idempotency,
     recusal: ownership,
   });
   const resolutions = createResolutionsService({
