@@ -123,6 +123,7 @@ export function createServices(deps: {
     escalations: repositories.escalations,
     complaints: repositories.complaints,
     targetsFor: (tenantId, facts, tx) => policies.escalationTargetsFor(tenantId, facts, tx),
+    idempotency: repositories.idempotency,
     clock,
   });
 
