@@ -199,6 +199,7 @@ export function createServices(deps: {
     deadlines,
     events: repositories.events,
     settingsOf: (tenantId, tx) => settings.current(tenantId, tx),
+    idempotency: repositories.idempotency,
     clock,
   });
   const followUps = createFollowUpsService({
