@@ -212,6 +212,7 @@ export function createServices(deps: {
     escalations,
     events: repositories.events,
     maxAttemptsOf: async (tenantId, tx) => (await settings.current(tenantId, tx)).followUpMaxAttempts,
+    idempotency: repositories.idempotency,
     clock,
   });
   const reports = createReportsService({
