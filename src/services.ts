@@ -123,6 +123,7 @@ export function createServices(deps: {
     escalations: repositories.escalations,
     complaints: repositories.complaints,
     targetsFor: (tenantId, facts, tx) => policies.escalationTargetsFor(tenantId, facts, tx),
+    idempotency: repositories.idempotency,
     clock,
   });
 
@@ -187,6 +188,7 @@ export function createServices(deps: {
     templates,
     settings,
     majors: majorComplaints,
+    idempotency: repositories.idempotency,
     recusal: ownership,
   });
   const resolutions = createResolutionsService({
@@ -197,6 +199,7 @@ export function createServices(deps: {
     deadlines,
     events: repositories.events,
     settingsOf: (tenantId, tx) => settings.current(tenantId, tx),
+    idempotency: repositories.idempotency,
     clock,
   });
   const followUps = createFollowUpsService({
@@ -209,6 +212,7 @@ export function createServices(deps: {
     escalations,
     events: repositories.events,
     maxAttemptsOf: async (tenantId, tx) => (await settings.current(tenantId, tx)).followUpMaxAttempts,
+    idempotency: repositories.idempotency,
     clock,
   });
   const reports = createReportsService({

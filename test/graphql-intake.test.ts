@@ -455,6 +455,35 @@ describe('GraphQL writes that are safe to retry', () => {
     ]);
   });
 
+  it('recovers a communication whose first attempt committed but died before answering', async () => {
+    const created = (await gql(tenant.adminKey, CREATE, { input: complaintBody() })).data!.createComplaint;
+    const COMMUNICATE = `mutation ($id: ID!, $input: CommunicationInput!, $key: String) {
+      recordCommunication(complaintId: $id, input: $input, idempotencyKey: $key) {
+        id complaintId direction channel body contactMade occurredAt createdAt } }`;
+    const contact = { direction: 'inbound', channel: 'phone', body: 'Customer called.', contactMade: true };
+    const variables = { id: created.id, input: contact, key: `comm-crash-${created.id}` };
+    const first = await gql(tenant.adminKey, COMMUNICATE, variables);
+    expect(first.errors).toEqual([]);
+    // As the first attempt leaves the key when it dies between its commit and its answer.
+    await t.database.pool.query(
+      `update idempotency_keys set state = 'in_progress', response_status = null, response_body = null,
+         locked_until = now() - interval '1 second' where tenant_id = $1 and key = $2`,
+      [tenant.tenantId, variables.key],
+    );
+    const retry = await gql(tenant.adminKey, COMMUNICATE, variables);
+    expect(retry.errors).toEqual([]);
+    expect(retry.data!.recordCommunication).toEqual(first.data!.recordCommunication);
+    expect(await rowCount('communications', created.id)).toBe(1);
+    const { rows } = await t.database.pool.query(
+      'select state, resource_id from idempotency_keys where tenant_id = $1 and key = $2',
+      [tenant.tenantId, variables.key],
+    );
+    expect(rows[0]).toEqual({ state: 'completed', resource_id: first.data!.recordCommunication.id });
+    const replay = await gql(tenant.adminKey, COMMUNICATE, variables);
+    expect(replay.data!.recordCommunication).toEqual(first.data!.recordCommunication);
+    expect(await rowCount('communications', created.id)).toBe(1);
+  });
+
   it('sends a reply template rendered for the complaint and records the version it used', async () => {
     const created = (await gql(tenant.adminKey, CREATE, { input: complaintBody() })).data!.createComplaint;
     const template = await call(t.app, tenant.adminKey, {

@@ -495,6 +495,47 @@ describe('GraphQL resolution idempotency', () => {
     expect(valid.errors).toEqual([]);
     expect((await rowsOf(complaint.id)).preRefunds).toBe(2);
   });
+
+  it('recovers a proposal and a pre-refund whose first attempt committed but died before answering', async () => {
+    const complaint = await investigating();
+    const cases = [
+      {
+        mutation: PROPOSE,
+        field: 'proposeResolution',
+        input: { proposedBy: handler, options: [{ kind: 'apology', description: 'Sorry' }] },
+        rows: 'resolutions' as const,
+      },
+      {
+        mutation: ISSUE,
+        field: 'issuePreRefund',
+        input: { amount: 50, currency: 'CNY', refundedBy: handler },
+        rows: 'preRefunds' as const,
+      },
+    ];
+    for (const { mutation, field, input, rows } of cases) {
+      const variables = { c: complaint.id, input, key: `gql-crash-${field}-${complaint.id}` };
+      const first = await gql(tenant.adminKey, mutation, variables);
+      expect(first.errors).toEqual([]);
+      // As the first attempt leaves the key when it dies between its commit and its answer.
+      await t.database.pool.query(
+        `update idempotency_keys set state = 'in_progress', response_status = null, response_body = null,
+           locked_until = now() - interval '1 second' where tenant_id = $1 and key = $2`,
+        [tenant.tenantId, variables.key],
+      );
+      const retry = await gql(tenant.adminKey, mutation, variables);
+      expect(retry.errors).toEqual([]);
+      expect(retry.data[field]).toEqual(first.data[field]);
+      expect((await rowsOf(complaint.id))[rows]).toBe(1);
+      const { rows: keys } = await t.database.pool.query(
+        'select state from idempotency_keys where tenant_id = $1 and key = $2',
+        [tenant.tenantId, variables.key],
+      );
+      expect(keys[0].state).toBe('completed');
+      const replay = await gql(tenant.adminKey, mutation, variables);
+      expect(replay.data[field]).toEqual(first.data[field]);
+      expect((await rowsOf(complaint.id))[rows]).toBe(1);
+    }
+  });
 });
 
 describe('GraphQL resolution input', () => {

@@ -1,7 +1,7 @@
 import { IDEMPOTENCY_KEY_PATTERN } from '../http/plugins/idempotency.js';
 import { AppError, ValidationError } from '../lib/errors.js';
-import type { IdempotencyBinding } from '../modules/complaints/complaints.service.js';
 import { type IdempotencyService, requestFingerprint } from '../modules/idempotency/idempotency.service.js';
+import type { IdempotencyBinding } from '../modules/idempotency/idempotency-binding.js';
 
 /** A refusal the first attempt answered, given again to a retry with the same key. */
 class ReplayedError extends AppError {

@@ -5,6 +5,7 @@ import {
   type IdempotencyService,
   requestFingerprint,
 } from '../../modules/idempotency/idempotency.service.js';
+import type { IdempotencyBinding } from '../../modules/idempotency/idempotency-binding.js';
 import { requireAuth } from './auth.js';
 
 declare module 'fastify' {
@@ -18,11 +19,9 @@ declare module 'fastify' {
   }
 }
 
-export interface IdempotencyClaim {
+/** The key this request holds, and the resource an earlier attempt committed, if one did. */
+export interface IdempotencyClaim extends IdempotencyBinding {
   tenantId: string;
-  key: string;
-  /** Set when a previous attempt already created the resource but never answered. */
-  recoveredResourceId: string | null;
 }
 
 /** What an Idempotency-Key may be: 1 to 255 visible ASCII characters. */

@@ -319,6 +319,19 @@ export function createComplaintsRepository(db: Queryable) {
       const [inserted] = await tx.insert(communications).values(row).returning();
       return inserted!;
     },
+
+    /** A communication of this tenant by id. */
+    async findCommunication(
+      tenantId: string,
+      id: string,
+      tx: Queryable = db,
+    ): Promise<CommunicationRow | undefined> {
+      const [row] = await tx
+        .select()
+        .from(communications)
+        .where(and(eq(communications.tenantId, tenantId), eq(communications.id, id)));
+      return row;
+    },
   };
 }
 

@@ -428,7 +428,8 @@ export function complaintsGraphql(deps: {
               operation: 'transitionComplaint',
               input: { id, version, ...input },
             },
-            async () => complaintNode(await complaints.transition(acting, id, input, etagOfVersion(version))),
+            async (binding) =>
+              complaintNode(await complaints.transition(acting, id, input, etagOfVersion(version), binding)),
           );
         },
         async recordCommunication(_root, args, context) {
@@ -443,7 +444,8 @@ export function complaintsGraphql(deps: {
               operation: 'recordCommunication',
               input: { complaintId: id, ...input },
             },
-            async () => toCommunicationView(await complaints.recordCommunication(acting, id, input)),
+            async (binding) =>
+              toCommunicationView(await complaints.recordCommunication(acting, id, input, binding)),
           );
         },
         async overrideAcceptance(_root, args, context) {
@@ -462,7 +464,7 @@ export function complaintsGraphql(deps: {
               operation: 'overrideAcceptance',
               input: { id, ...input },
             },
-            async () => complaintNode(await complaints.overrideAcceptance(acting, id, input)),
+            async (binding) => complaintNode(await complaints.overrideAcceptance(acting, id, input, binding)),
           );
         },
       },

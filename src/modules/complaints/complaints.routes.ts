@@ -185,6 +185,7 @@ export const complaintsRoutes: FastifyPluginAsyncZod<{
         request.params.id,
         request.body,
         request.headers['if-match'],
+        idempotencyOf(request),
       );
       return reply.header('etag', complaintEtag(row)).send(toComplaintView(row, nextDeadline));
     },
@@ -215,6 +216,7 @@ export const complaintsRoutes: FastifyPluginAsyncZod<{
         actingContext(request),
         request.params.id,
         request.body,
+        idempotencyOf(request),
       );
       return reply.header('etag', complaintEtag(row)).send(toComplaintView(row, nextDeadline));
     },
@@ -240,6 +242,7 @@ export const complaintsRoutes: FastifyPluginAsyncZod<{
         actingContext(request),
         request.params.id,
         request.body,
+        idempotencyOf(request),
       );
       return reply.code(201).send(toCommunicationView(row));
     },

@@ -24,6 +24,8 @@ import type { ComplaintEventType } from '../events/event-types.js';
 import { type EventsRepository, newEventId } from '../events/events.repository.js';
 import type { FollowUpFlags } from '../follow-ups/follow-up-exemptions.js';
 import type { FollowUpScheduler } from '../follow-ups/follow-up-scheduler.js';
+import type { IdempotencyRepository } from '../idempotency/idempotency.repository.js';
+import { bindToKey, type IdempotencyBinding } from '../idempotency/idempotency-binding.js';
 import type { MajorComplaintsService } from '../major-complaints/major-complaints.service.js';
 import {
   customerIdentityKey,
@@ -70,13 +72,9 @@ const CLOCK_SKEW_MS = 5 * 60_000;
 const listCursorShape = z.tuple([z.iso.datetime(), z.uuid()]);
 const timelineCursorShape = z.number().int().nonnegative();
 
+// Re-exported for callers that took it from here before it moved to the idempotency module.
+export type { IdempotencyBinding } from '../idempotency/idempotency-binding.js';
 export type { ActingContext } from './complaint-records.js';
-
-/** The caller's Idempotency-Key claim, when the request carried one. */
-export interface IdempotencyBinding {
-  key: string;
-  recoveredResourceId: string | null;
-}
 
 /** A complaint with its earliest pending deadline, as every complaint answer shows it. */
 export interface ComplaintState {
@@ -119,6 +117,8 @@ export function createComplaintsService(deps: {
     MajorComplaintsService,
     'reasonsAtIntake' | 'lockIncident' | 'countLinked' | 'applyCollective'
   >;
+  /** Writes that honour an idempotency key point it at what they wrote, in their transaction. */
+  idempotency: Pick<IdempotencyRepository, 'bindResource'>;
   /** Recusal: refuses an owner the complaint is about or who declared a conflict in it. */
   recusal: {
     assertMayHandle(
@@ -712,7 +712,11 @@ export function createComplaintsService(deps: {
       context: ActingContext,
       key: string,
       input: AcceptanceOverrideInput,
+      idempotency: IdempotencyBinding | null = null,
     ): Promise<ComplaintState> {
+      // The first attempt committed the override: the complaint, as it stands, is the answer.
+      if (idempotency?.recoveredResourceId)
+        return stateOf(await getRow(context.tenantId, idempotency.recoveredResourceId));
       const result = await db.transaction(async (tx) => {
         // The incident's lock comes before the complaint's row lock (see lockIncident), so the
         // incident is read first without one.
@@ -798,6 +802,7 @@ export function createComplaintsService(deps: {
           effects.toArm.push(...collective.toArm);
           final = (await complaints.findByKey(context.tenantId, current.id, {}, tx)) ?? final;
         }
+        await bindToKey(deps.idempotency, context.tenantId, idempotency, current.id, tx);
         return { state: await stateOf(final, tx), effects };
       });
       await deadlines.arm(result.effects);
@@ -810,7 +815,11 @@ export function createComplaintsService(deps: {
       key: string,
       input: TransitionInput,
       ifMatch?: string,
+      idempotency: IdempotencyBinding | null = null,
     ): Promise<ComplaintState> {
+      // The first attempt committed the move (and passed If-Match then): answer with the complaint.
+      if (idempotency?.recoveredResourceId)
+        return stateOf(await getRow(context.tenantId, idempotency.recoveredResourceId));
       const result = await db.transaction(async (tx) => {
         const current = await complaints.findByKey(context.tenantId, key, { forUpdate: true }, tx);
         if (!current) throw new NotFoundError('Complaint', key);
@@ -818,6 +827,7 @@ export function createComplaintsService(deps: {
           throw new PreconditionFailedError('Complaint', key, complaintEtag(current));
         }
         const { updated, effects } = await transitionInTx(context, current, input, tx);
+        await bindToKey(deps.idempotency, context.tenantId, idempotency, current.id, tx);
         return { state: await stateOf(updated, tx), effects };
       });
       await deadlines.arm(result.effects);
@@ -825,12 +835,27 @@ export function createComplaintsService(deps: {
     },
 
     /** Records a contact with the customer, inbound or outbound, on the complaint's record. */
-    async recordCommunication(context: ActingContext, key: string, input: CreateCommunicationInput) {
+    async recordCommunication(
+      context: ActingContext,
+      key: string,
+      input: CreateCommunicationInput,
+      idempotency: IdempotencyBinding | null = null,
+    ): Promise<CommunicationRow> {
+      if (idempotency?.recoveredResourceId) {
+        const recorded = await complaints.findCommunication(
+          context.tenantId,
+          idempotency.recoveredResourceId,
+        );
+        if (!recorded) throw new NotFoundError('Communication', idempotency.recoveredResourceId);
+        return recorded;
+      }
       const result = await db.transaction(async (tx) => {
         // The row lock orders communications with concurrent status changes on the same complaint.
         const complaint = await complaints.findByKey(context.tenantId, key, { forUpdate: true }, tx);
         if (!complaint) throw new NotFoundError('Complaint', key);
-        return recordCommunicationInTx(context, complaint, input, tx);
+        const recorded = await recordCommunicationInTx(context, complaint, input, tx);
+        await bindToKey(deps.idempotency, context.tenantId, idempotency, recorded.communication.id, tx);
+        return recorded;
       });
       await deadlines.arm(result.effects);
       return result.communication;

@@ -38,6 +38,15 @@ export function createEscalationsRepository(db: Queryable) {
       return raw?.id ? tableRowFromRaw(escalations, raw) : undefined;
     },
 
+    /** An escalation of this tenant by id. */
+    async find(tenantId: string, id: string, tx: Queryable = db): Promise<EscalationRow | undefined> {
+      const [row] = await tx
+        .select()
+        .from(escalations)
+        .where(and(eq(escalations.tenantId, tenantId), eq(escalations.id, id)));
+      return row;
+    },
+
     async listForComplaint(tenantId: string, complaintId: string, tx: Queryable = db) {
       return tx
         .select()

@@ -72,7 +72,8 @@ export function escalationsGraphql(deps: {
               operation: 'escalateComplaint',
               input: { complaintId, ...input },
             },
-            async () => toEscalationView(await escalations.escalateByHand(acting, complaintId, input)),
+            async (binding) =>
+              toEscalationView(await escalations.escalateByHand(acting, complaintId, input, binding)),
           );
         },
       },

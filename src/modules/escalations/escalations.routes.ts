@@ -1,5 +1,6 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { requireAuth } from '../../http/plugins/auth.js';
+import { idempotencyOf } from '../../http/plugins/idempotency.js';
 import { problemResponses } from '../../http/problem.js';
 import {
   actingContext,
@@ -44,6 +45,7 @@ export const escalationsRoutes: FastifyPluginAsyncZod<{
         actingContext(request),
         request.params.id,
         request.body,
+        idempotencyOf(request),
       );
       reply
         .code(201)

@@ -7,6 +7,8 @@ import { newId } from '../../lib/ids.js';
 import { isFinished } from '../complaints/complaint-status.js';
 import type { ComplaintRow, ComplaintsRepository } from '../complaints/complaints.repository.js';
 import { newEventId } from '../events/events.repository.js';
+import type { IdempotencyRepository } from '../idempotency/idempotency.repository.js';
+import { bindToKey, type IdempotencyBinding } from '../idempotency/idempotency-binding.js';
 import { describeReasons } from '../major-complaints/major-rules.js';
 import { MAJOR_COMPLAINT_LEVEL, TOP_LEVEL } from './escalation-levels.js';
 import type { EscalationRow, EscalationsRepository } from './escalations.repository.js';
@@ -53,6 +55,8 @@ export function createEscalationsService(deps: {
   escalations: EscalationsRepository;
   complaints: Pick<ComplaintsRepository, 'findByKey'>;
   targetsFor: EscalationTargetSource;
+  /** Escalating by hand with an idempotency key points the key at the escalation, in its transaction. */
+  idempotency: Pick<IdempotencyRepository, 'bindResource'>;
   clock: Clock;
 }) {
   const { escalations, complaints, clock } = deps;
@@ -93,7 +97,13 @@ export function createEscalationsService(deps: {
       context: { tenantId: string; actor: ActorRecord },
       key: string,
       input: CreateEscalationInput,
+      idempotency: IdempotencyBinding | null = null,
     ): Promise<EscalationRow> {
+      if (idempotency?.recoveredResourceId) {
+        const raised = await escalations.find(context.tenantId, idempotency.recoveredResourceId);
+        if (!raised) throw new NotFoundError('Escalation', idempotency.recoveredResourceId);
+        return raised;
+      }
       return deps.db.transaction(async (tx) => {
         const complaint = await complaints.findByKey(context.tenantId, key, { forUpdate: true }, tx);
         if (!complaint) throw new NotFoundError('Complaint', key);
@@ -120,6 +130,7 @@ export function createEscalationsService(deps: {
           },
           tx,
         );
+        await bindToKey(deps.idempotency, context.tenantId, idempotency, escalation!.id, tx);
         return escalation!;
       });
     },

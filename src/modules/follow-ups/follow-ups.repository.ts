@@ -1,4 +1,4 @@
-import { and, asc, eq, inArray, lt, type SQL, sql } from 'drizzle-orm';
+import { and, asc, eq, gte, inArray, lt, type SQL, sql } from 'drizzle-orm';
 import type { Queryable } from '../../db/client.js';
 import { type ActorRecord, complaints, customerPreferences, followUps } from '../../db/schema/index.js';
 
@@ -51,6 +51,33 @@ export function createFollowUpsRepository(db: Queryable) {
         .from(followUps)
         .where(and(eq(followUps.tenantId, tenantId), eq(followUps.id, id)));
       return row?.complaintId;
+    },
+
+    /**
+     * The attempt scheduled when this one was completed unreachable: the complaint's next attempt
+     * in the same round of visits, the first made at or after this one's completion.
+     */
+    async nextAttemptAfter(
+      followUp: Pick<FollowUpRow, 'tenantId' | 'complaintId' | 'resolutionId' | 'attempt' | 'completedAt'>,
+      tx: Queryable = db,
+    ): Promise<FollowUpListRow | undefined> {
+      if (!followUp.completedAt) return undefined;
+      const [row] = await tx
+        .select(listColumns)
+        .from(followUps)
+        .innerJoin(complaints, eq(complaints.id, followUps.complaintId))
+        .where(
+          and(
+            eq(followUps.tenantId, followUp.tenantId),
+            eq(followUps.complaintId, followUp.complaintId),
+            eq(followUps.attempt, followUp.attempt + 1),
+            sql`${followUps.resolutionId} is not distinct from ${followUp.resolutionId}`,
+            gte(followUps.createdAt, followUp.completedAt),
+          ),
+        )
+        .orderBy(asc(followUps.createdAt), asc(followUps.id))
+        .limit(1);
+      return row ? { ...row.followUp, reference: row.reference, assignee: row.assignee } : undefined;
     },
 
     /** The open attempt of a complaint, if any. */

@@ -155,7 +155,8 @@ export function followUpsGraphql(deps: {
               operation: 'recordFollowUpOutcome',
               input: { id, input },
             },
-            async () => toFollowUpOutcomeView(await followUps.recordOutcome(acting, id, input)),
+            async (binding) =>
+              toFollowUpOutcomeView(await followUps.recordOutcome(acting, id, input, binding)),
           );
         },
       },

@@ -1,5 +1,6 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { requireAuth } from '../../http/plugins/auth.js';
+import { idempotencyOf } from '../../http/plugins/idempotency.js';
 import { problemResponses } from '../../http/problem.js';
 import { actingContext, bearerSecurity, idempotentWriteHeaders } from '../../http/route-helpers.js';
 import {
@@ -80,7 +81,12 @@ export const followUpsRoutes: FastifyPluginAsyncZod<{ followUps: FollowUpsServic
       },
     },
     async (request) => {
-      const result = await followUps.recordOutcome(actingContext(request), request.params.id, request.body);
+      const result = await followUps.recordOutcome(
+        actingContext(request),
+        request.params.id,
+        request.body,
+        idempotencyOf(request),
+      );
       return toFollowUpOutcomeView(result);
     },
   );

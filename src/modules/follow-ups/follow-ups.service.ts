@@ -9,6 +9,8 @@ import type { ActingContext, ComplaintsService } from '../complaints/complaints.
 import type { DeadlineEffects, DeadlinesService } from '../deadlines/deadlines.service.js';
 import type { EscalationsService } from '../escalations/escalations.service.js';
 import type { EventsRepository } from '../events/events.repository.js';
+import type { IdempotencyRepository } from '../idempotency/idempotency.repository.js';
+import { bindToKey, type IdempotencyBinding } from '../idempotency/idempotency-binding.js';
 import type { FollowUpScheduler } from './follow-up-scheduler.js';
 import type { FollowUpListRow, FollowUpsRepository } from './follow-ups.repository.js';
 import { type FollowUpOutcomeInput, type ListFollowUpsQuery, toFollowUpView } from './follow-ups.schemas.js';
@@ -34,6 +36,8 @@ export function createFollowUpsService(deps: {
   escalations: Pick<EscalationsService, 'escalateUnsatisfied'>;
   events: EventsRepository;
   maxAttemptsOf: (tenantId: string, tx: Queryable) => Promise<number>;
+  /** An outcome recorded with an idempotency key points the key at the visit, in its transaction. */
+  idempotency: Pick<IdempotencyRepository, 'bindResource'>;
   clock: Clock;
 }) {
   const { db, followUps, clock } = deps;
@@ -42,6 +46,18 @@ export function createFollowUpsService(deps: {
     const row = await followUps.find(tenantId, id, tx);
     if (!row) throw new NotFoundError('Follow-up', id);
     return row;
+  }
+
+  /**
+   * What recording the outcome answered, read back for a retry after a crash: the visit, and for
+   * an unreachable customer the attempt it scheduled, whose absence means the attempts ran out.
+   */
+  async function recordedOutcome(tenantId: string, id: string) {
+    const followUp = await get(tenantId, id);
+    const nextAttempt =
+      followUp.outcome === 'unreachable' ? ((await followUps.nextAttemptAfter(followUp)) ?? null) : null;
+    const attemptsExhausted = followUp.outcome === 'unreachable' && nextAttempt === null;
+    return { followUp, nextAttempt, attemptsExhausted, now: clock.now() };
   }
 
   return {
@@ -83,7 +99,14 @@ export function createFollowUpsService(deps: {
     },
 
     /** Records what came of a visit and does what the outcome calls for, in one transaction. */
-    async recordOutcome(context: ActingContext, id: string, input: FollowUpOutcomeInput) {
+    async recordOutcome(
+      context: ActingContext,
+      id: string,
+      input: FollowUpOutcomeInput,
+      idempotency: IdempotencyBinding | null = null,
+    ) {
+      if (idempotency?.recoveredResourceId)
+        return recordedOutcome(context.tenantId, idempotency.recoveredResourceId);
       const result = await db.transaction(async (tx) => {
         // Complaint first, as every transaction that touches a complaint locks it.
         const complaintId = await followUps.complaintIdOf(context.tenantId, id, tx);
@@ -209,6 +232,7 @@ export function createFollowUpsService(deps: {
             }
             break;
         }
+        await bindToKey(deps.idempotency, context.tenantId, idempotency, id, tx);
         return { followUp: await get(context.tenantId, id, tx), nextAttempt, attemptsExhausted, effects };
       });
       await deps.deadlines.arm(result.effects);

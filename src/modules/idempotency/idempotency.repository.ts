@@ -1,4 +1,4 @@
-import { and, eq, lt, sql } from 'drizzle-orm';
+import { and, eq, isNull, lt, sql } from 'drizzle-orm';
 import type { Queryable } from '../../db/client.js';
 import { idempotencyKeys } from '../../db/schema/index.js';
 
@@ -46,6 +46,31 @@ export function createIdempotencyRepository(db: Queryable) {
       return row;
     },
 
+    /**
+     * Points a key still in progress, and not yet bound, at the resource its write made; called
+     * in that write's transaction. False when another attempt bound or answered the key first.
+     */
+    async bindResource(tenantId: string, key: string, resourceId: string, tx: Queryable): Promise<boolean> {
+      const bound = await tx
+        .update(idempotencyKeys)
+        .set({ resourceId })
+        .where(
+          and(
+            eq(idempotencyKeys.tenantId, tenantId),
+            eq(idempotencyKeys.key, key),
+            eq(idempotencyKeys.state, 'in_progress'),
+            isNull(idempotencyKeys.resourceId),
+          ),
+        )
+        .returning({ key: idempotencyKeys.key });
+      return bound.length > 0;
+    },
+
+    /**
+     * Stores the answer of the attempt that holds the key. The first answer stays: a key already
+     * answered is left alone, and a refusal is never stored over a key bound to a committed
+     * resource (it can only come from a concurrent attempt that lost, whose write rolled back).
+     */
     async complete(
       tenantId: string,
       key: string,
@@ -60,7 +85,14 @@ export function createIdempotencyRepository(db: Queryable) {
           responseHeaders: response.headers,
           responseBody: response.body,
         })
-        .where(and(eq(idempotencyKeys.tenantId, tenantId), eq(idempotencyKeys.key, key)));
+        .where(
+          and(
+            eq(idempotencyKeys.tenantId, tenantId),
+            eq(idempotencyKeys.key, key),
+            eq(idempotencyKeys.state, 'in_progress'),
+            response.status >= 400 ? isNull(idempotencyKeys.resourceId) : undefined,
+          ),
+        );
     },
 
     /** Frees a claim whose request failed before changing anything, so a retry can run. */

@@ -308,7 +308,8 @@ export function resolutionsGraphql(deps: {
               operation: 'proposeResolution',
               input: { complaintId, input },
             },
-            async () => toResolutionView(await resolutions.propose(acting, complaintId, input)),
+            async (binding) =>
+              toResolutionView(await resolutions.propose(acting, complaintId, input, binding)),
           );
         },
         async recordResolutionChoice(_root, args, context) {
@@ -347,7 +348,8 @@ export function resolutionsGraphql(deps: {
               operation: 'issuePreRefund',
               input: { complaintId, input },
             },
-            async () => toPreRefundView(await resolutions.issuePreRefund(acting, complaintId, input)),
+            async (binding) =>
+              toPreRefundView(await resolutions.issuePreRefund(acting, complaintId, input, binding)),
           );
         },
         async verifyPreRefund(_root, args, context) {

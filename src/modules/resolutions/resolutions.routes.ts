@@ -1,5 +1,6 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { requireAuth } from '../../http/plugins/auth.js';
+import { idempotencyOf } from '../../http/plugins/idempotency.js';
 import { problemResponses } from '../../http/problem.js';
 import {
   actingContext,
@@ -57,7 +58,12 @@ export const resolutionsRoutes: FastifyPluginAsyncZod<{
       },
     },
     async (request, reply) => {
-      const row = await resolutions.propose(actingContext(request), request.params.id, request.body);
+      const row = await resolutions.propose(
+        actingContext(request),
+        request.params.id,
+        request.body,
+        idempotencyOf(request),
+      );
       return reply
         .code(201)
         .header(
@@ -246,7 +252,12 @@ export const resolutionsRoutes: FastifyPluginAsyncZod<{
       },
     },
     async (request, reply) => {
-      const row = await resolutions.issuePreRefund(actingContext(request), request.params.id, request.body);
+      const row = await resolutions.issuePreRefund(
+        actingContext(request),
+        request.params.id,
+        request.body,
+        idempotencyOf(request),
+      );
       return reply
         .code(201)
         .header('location', resourceUrl(publicBaseUrl, `/v1/complaints/${row.complaintId}/pre-refunds`))

@@ -10,6 +10,8 @@ import type { ActingContext, ComplaintsService } from '../complaints/complaints.
 import type { DeadlineEffects, DeadlinesService } from '../deadlines/deadlines.service.js';
 import type { ComplaintEventType } from '../events/event-types.js';
 import type { EventsRepository } from '../events/events.repository.js';
+import type { IdempotencyRepository } from '../idempotency/idempotency.repository.js';
+import { bindToKey, type IdempotencyBinding } from '../idempotency/idempotency-binding.js';
 import type { WorkflowSettings } from '../settings/settings.schemas.js';
 import { roleCovers, someRoleCovers, statusAfterApprovals } from './approval-matrix.js';
 import { toPreRefundView, toResolutionView } from './resolution-views.js';
@@ -55,6 +57,8 @@ export function createResolutionsService(deps: {
   deadlines: Pick<DeadlinesService, 'openDeadlines' | 'meetByAction' | 'arm'>;
   events: EventsRepository;
   settingsOf: (tenantId: string, tx: Queryable) => Promise<WorkflowSettings>;
+  /** Proposals and pre-refunds with an idempotency key point it at what they wrote, in their transaction. */
+  idempotency: Pick<IdempotencyRepository, 'bindResource'>;
   clock: Clock;
 }) {
   const { db, resolutions, clock } = deps;
@@ -112,6 +116,13 @@ export function createResolutionsService(deps: {
       },
       tx,
     );
+  }
+
+  /** The complaint a retried write names, read without a lock: a recovery writes nothing. */
+  async function complaintOf(context: ActingContext, key: string): Promise<ComplaintRow> {
+    const complaint = await deps.complaints.findByKey(context.tenantId, key);
+    if (!complaint) throw new NotFoundError('Complaint', key);
+    return complaint;
   }
 
   async function reread(complaint: ComplaintRow, id: string, tx: Tx) {
@@ -233,7 +244,18 @@ export function createResolutionsService(deps: {
       context: ActingContext,
       key: string,
       input: CreateResolutionInput,
+      idempotency: IdempotencyBinding | null = null,
     ): Promise<ResolutionWithOptions> {
+      if (idempotency?.recoveredResourceId) {
+        const complaint = await complaintOf(context, key);
+        const proposed = await resolutions.find(
+          context.tenantId,
+          complaint.id,
+          idempotency.recoveredResourceId,
+        );
+        if (!proposed) throw new NotFoundError('Resolution', idempotency.recoveredResourceId);
+        return proposed;
+      }
       return db.transaction(async (tx) => {
         const complaint = await lockComplaint(context, key, tx);
         if (!IN_HANDLING.has(complaint.status)) {
@@ -311,6 +333,7 @@ export function createResolutionsService(deps: {
           },
           tx,
         );
+        await bindToKey(deps.idempotency, context.tenantId, idempotency, created.id, tx);
         return created;
       });
     },
@@ -519,7 +542,22 @@ export function createResolutionsService(deps: {
      * Refunds the principal at once (预退费): recorded, announced, and its verification deadline
      * started. It waits for no approver, so the amount must be within the refunder's own limit.
      */
-    async issuePreRefund(context: ActingContext, key: string, input: PreRefundInput): Promise<PreRefundRow> {
+    async issuePreRefund(
+      context: ActingContext,
+      key: string,
+      input: PreRefundInput,
+      idempotency: IdempotencyBinding | null = null,
+    ): Promise<PreRefundRow> {
+      if (idempotency?.recoveredResourceId) {
+        const complaint = await complaintOf(context, key);
+        const issued = await resolutions.findPreRefund(
+          context.tenantId,
+          complaint.id,
+          idempotency.recoveredResourceId,
+        );
+        if (!issued) throw new NotFoundError('Pre-refund', idempotency.recoveredResourceId);
+        return issued;
+      }
       const now = clock.now();
       const refundedAt = input.refundedAt ? new Date(input.refundedAt) : now;
       if (refundedAt.getTime() > now.getTime() + CLOCK_SKEW_MS) {
@@ -584,6 +622,7 @@ export function createResolutionsService(deps: {
           },
           tx,
         );
+        await bindToKey(deps.idempotency, context.tenantId, idempotency, row.id, tx);
         return { row, effects: { toArm: [deadline!] } };
       });
       await deps.deadlines.arm(result.effects);
