@@ -2,6 +2,7 @@ import pg from 'pg';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { systemClock } from '../src/lib/clock.js';
+import { createComplaintBody } from '../src/modules/complaints/complaints.schemas.js';
 import { purgeExpiredKeys } from '../src/modules/idempotency/idempotency.jobs.js';
 import { createIdempotencyRepository } from '../src/modules/idempotency/idempotency.repository.js';
 import {
@@ -133,6 +134,47 @@ describe('Idempotency-Key on POST /v1/complaints', () => {
     expect(await countComplaints('Died before answering')).toBe(1);
     const replay = await post('k', 'key-crash', body);
     expect(replay.headers['idempotent-replayed']).toBe('true');
+  });
+
+  it('makes one complaint when a retry took over the key while the first attempt still ran', async () => {
+    const acting = {
+      tenantId: tenant.tenantId,
+      actor: { type: 'api_key' as const, id: null, name: 'test', onBehalfOf: null },
+    };
+    const create = (subject: string, key: string, extra: Record<string, unknown> = {}) =>
+      t.services.complaints.create(
+        acting,
+        { ...createComplaintBody.parse(complaintBody({ subject, ...extra })) },
+        { key, recoveredResourceId: null },
+      );
+    for (const [subject, extra] of [
+      ['Raced intake', {}],
+      // The declining path runs in a transaction of its own; an externalRef makes the insert's
+      // other reason to write nothing come into play.
+      ['Raced intake, declined', { complainantRelation: 'other' }],
+      ['Raced intake with a ref', { externalRef: `raced-${Date.now()}` }],
+    ] as const) {
+      const key = `race-${subject}`;
+      // Both attempts hold the key (the second took over an expired lease); the first binds first.
+      await t.services.repositories.idempotency.claim({
+        tenantId: tenant.tenantId,
+        key,
+        requestFingerprint: 'f',
+        lockedUntil: new Date(Date.now() + 60_000),
+        expiresAt: new Date(Date.now() + 3_600_000),
+      });
+      const first = await create(subject, key, extra);
+      await expect(create(subject, key, extra), subject).rejects.toMatchObject({
+        code: 'idempotency_request_in_progress',
+        status: 409,
+      });
+      expect(await countComplaints(subject), subject).toBe(1);
+      const { rows } = await t.database.pool.query(
+        'select resource_id from idempotency_keys where tenant_id = $1 and key = $2',
+        [tenant.tenantId, key],
+      );
+      expect(rows[0].resource_id).toBe(first.row.id);
+    }
   });
 
   it('keeps keys at least 24 hours', async () => {

@@ -87,7 +87,8 @@ export function createComplaintsRepository(db: Queryable) {
      * numbered from the tenant's reference sequence; its deadlines; its `complaint.created`
      * timeline entry and event, whose JSON gets the reference the sequence handed out; and the
      * caller's Idempotency-Key pointed at it. Returns undefined, writing nothing, when the
-     * tenant already has a complaint with the same externalRef.
+     * tenant already has a complaint with the same externalRef, or when another attempt with the
+     * same Idempotency-Key already bound it.
      */
     async insertAtIntake(
       input: {
@@ -111,15 +112,26 @@ export function createComplaintsRepository(db: Queryable) {
           warnAts: (d.warnAts ?? []).map((at) => at.toISOString()),
         })),
       );
+      const keyed = input.idempotencyKey !== null;
+      // With an Idempotency-Key the complaint is inserted only while the key is still unbound, and
+      // the key row stays locked until the statement binds it: a retry that took over an expired
+      // lease while the first attempt still ran waits here, then finds the key bound and inserts
+      // nothing, so two attempts never make two complaints.
       const result = await tx.execute<Record<string, unknown>>(sql`
-        with c as (
+        with k as (
+          select 1 from ${idempotencyKeys}
+          where ${keyed}::boolean and idempotency_keys.tenant_id = ${row.tenantId}::uuid
+            and idempotency_keys.key = ${input.idempotencyKey ?? ''}::text
+            and idempotency_keys.state = 'in_progress' and idempotency_keys.resource_id is null
+          for update
+        ), c as (
           insert into ${complaints} (id, tenant_id, reference, channel, severity, priority, category, subject, description,
             customer_name, customer_phone, customer_email, customer_address, customer_external_id, desired_outcome,
             occurred_at, received_at, received_by, assignee, escalation_level, external_ref, complainant_relation,
             complainant_authorised, responsibility, upstream_party, need_type, liability_finding, liability_reason,
             liability_note, major_reasons, major_since, media_exposure, regulator_involved, incident_key, customer_key,
             subject_staff, tags, metadata, event_sequence, created_at, updated_at)
-          values (${row.id}::uuid, ${row.tenantId}::uuid, 'C-' || lpad(nextval(${sequence}::regclass)::text, 6, '0'),
+          select ${row.id}::uuid, ${row.tenantId}::uuid, 'C-' || lpad(nextval(${sequence}::regclass)::text, 6, '0'),
             ${row.channel}::complaint_channel, ${row.severity}::complaint_severity, ${row.priority}::complaint_priority,
             ${row.category ?? null}::text, ${row.subject}::text, ${row.description}::text, ${row.customerName ?? null}::text,
             ${row.customerPhone ?? null}::text, ${row.customerEmail ?? null}::text, ${row.customerAddress ?? null}::text,
@@ -134,7 +146,8 @@ export function createComplaintsRepository(db: Queryable) {
             ${row.incidentKey ?? null}::text, ${row.customerKey ?? null}::text,
             array(select jsonb_array_elements_text(${JSON.stringify(row.subjectStaff ?? [])}::jsonb)),
             array(select jsonb_array_elements_text(${JSON.stringify(row.tags ?? [])}::jsonb)), ${JSON.stringify(row.metadata ?? {})}::jsonb, 1, ${row.createdAt}::timestamptz,
-            ${row.updatedAt}::timestamptz)
+            ${row.updatedAt}::timestamptz
+          where not ${keyed}::boolean or exists (select 1 from k)
           on conflict (tenant_id, external_ref) where external_ref is not null do nothing
           returning *
         ), d as (
@@ -162,7 +175,7 @@ export function createComplaintsRepository(db: Queryable) {
           from c
         ), i as (
           update ${idempotencyKeys} set resource_id = c.id from c
-          where ${input.idempotencyKey !== null}::boolean and idempotency_keys.tenant_id = c.tenant_id
+          where ${keyed}::boolean and idempotency_keys.tenant_id = c.tenant_id
             and idempotency_keys.key = ${input.idempotencyKey ?? ''}::text
         )
         select * from c`);

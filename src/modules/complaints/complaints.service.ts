@@ -8,6 +8,7 @@ import {
   ConcurrentChangeError,
   ConflictError,
   type FieldProblem,
+  IdempotencyInProgressError,
   NotFoundError,
   PreconditionFailedError,
   PreconditionRequiredError,
@@ -118,7 +119,7 @@ export function createComplaintsService(deps: {
     'reasonsAtIntake' | 'lockIncident' | 'countLinked' | 'applyCollective'
   >;
   /** Writes that honour an idempotency key point it at what they wrote, in their transaction. */
-  idempotency: Pick<IdempotencyRepository, 'bindResource'>;
+  idempotency: Pick<IdempotencyRepository, 'bindResource' | 'find'>;
   /** Recusal: refuses an owner the complaint is about or who declared a conflict in it. */
   recusal: {
     assertMayHandle(
@@ -535,6 +536,14 @@ export function createComplaintsService(deps: {
         });
       }
       if (!outcome) {
+        // Another attempt with the same key (one whose lease this retry took over) made the
+        // complaint first: this attempt wrote nothing, and the key answers with that complaint.
+        if (
+          idempotency &&
+          (!input.externalRef || (await deps.idempotency.find(context.tenantId, idempotency.key))?.resourceId)
+        ) {
+          throw new IdempotencyInProgressError(idempotency.key);
+        }
         const existing = await complaints.findByExternalRef(context.tenantId, input.externalRef!);
         throw new ConflictError('external_ref_conflict', 'A complaint with this externalRef already exists', {
           detail: `Complaint '${existing?.reference ?? 'unknown'}' already has externalRef '${input.externalRef}'.`,
