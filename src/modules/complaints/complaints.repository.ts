@@ -1,5 +1,6 @@
 import { and, asc, desc, eq, gt, gte, ilike, inArray, lt, or, type SQL, sql } from 'drizzle-orm';
 import type { Queryable } from '../../db/client.js';
+import { executePrepared } from '../../db/prepared.js';
 import { tableRowFromRaw } from '../../db/raw-rows.js';
 import {
   type ActorRecord,
@@ -117,7 +118,10 @@ export function createComplaintsRepository(db: Queryable) {
       // the key row stays locked until the statement binds it: a retry that took over an expired
       // lease while the first attempt still ran waits here, then finds the key bound and inserts
       // nothing, so two attempts never make two complaints.
-      const result = await tx.execute<Record<string, unknown>>(sql`
+      const result = await executePrepared<Record<string, unknown>>(
+        tx,
+        'insert_complaint_at_intake',
+        sql`
         with k as (
           select 1 from ${idempotencyKeys}
           where ${keyed}::boolean and idempotency_keys.tenant_id = ${row.tenantId}::uuid
@@ -178,7 +182,8 @@ export function createComplaintsRepository(db: Queryable) {
           where ${keyed}::boolean and idempotency_keys.tenant_id = c.tenant_id
             and idempotency_keys.key = ${input.idempotencyKey ?? ''}::text
         )
-        select * from c`);
+        select * from c`,
+      );
       const raw = result.rows[0];
       return raw ? tableRowFromRaw(complaints, raw) : undefined;
     },
