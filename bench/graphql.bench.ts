@@ -42,7 +42,12 @@ const QUERY = `query Page($first: Int!) {
     nodes {
       id reference status channel severity priority category subject description
       customer { name phone email address externalId }
-      desiredOutcome occurredAt receivedAt receivedBy assignee escalationLevel externalRef tags metadata version
+      desiredOutcome occurredAt receivedAt receivedBy assignee escalationLevel externalRef
+      complainantRelation complainantAuthorised rejection { code detail }
+      acceptanceOverride { rejectionCode reason supervisor overriddenAt }
+      responsibility upstreamParty needType liability { finding reason note }
+      majorReasons majorSince mediaExposure regulatorInvolved incidentKey subjectStaff
+      tags metadata version
       nextDeadline { id kind dueAt }
       createdAt updatedAt
       deadlines {
@@ -75,6 +80,8 @@ export async function runGraphqlBenchmark(): Promise<void> {
     const services = createServices({ db: database.db, clock: systemClock, scheduler: null });
     const { plaintextKey } = await services.tenancy.createTenant('Bench');
     const port = await freePort();
+    // Opt-in, as in the api scenario: a .cpuprofile of the API, written when it stops.
+    const profileDir = process.env.BENCH_CPU_PROF;
     const api = await startChild(
       'src/main.ts',
       {
@@ -89,6 +96,7 @@ export async function runGraphqlBenchmark(): Promise<void> {
       },
       () => false,
       async () => (await fetch(`http://127.0.0.1:${port}/readyz`)).status === 200,
+      profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [],
     );
     children.push(api);
     const base = `http://127.0.0.1:${port}`;
