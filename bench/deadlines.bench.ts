@@ -27,6 +27,7 @@ const PER_COMPLAINT = 5;
 /** Time allowed for arming before the first deadline falls due. */
 const LEAD_SECONDS = Number(process.env.BENCH_LEAD ?? 30);
 const CONCURRENCY = process.env.BENCH_WORKER_CONCURRENCY ?? '50';
+const RAW_CONNECTIONS_MAX = 50;
 const WARNINGS_IN_WINDOW = process.env.BENCH_WARNINGS_IN_WINDOW === '1';
 
 async function usedMemory(redis: Redis): Promise<number> {
@@ -215,7 +216,8 @@ export async function runDeadlineBenchmark(): Promise<void> {
     const rawPerSecond = await rawBreaches(
       resources.databaseUrl,
       fresh as Array<{ id: string; due_at: Date }>,
-      Number(CONCURRENCY),
+      // As many connections as the worker runs jobs, within what PostgreSQL's default 100 allows.
+      Math.min(Number(CONCURRENCY), RAW_CONNECTIONS_MAX),
     );
 
     const summary = {
