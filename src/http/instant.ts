@@ -8,7 +8,8 @@ const LATEST = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
  * real complaint, narrow enough that every value fits a PostgreSQL timestamp and a JS Date.
  */
 export const instantSchema = z.iso
-  .datetime({ offset: true })
+  // A value that is no date-time at all gets this one problem, not the range problem as well.
+  .datetime({ offset: true, abort: true })
   .refine((value) => {
     const ms = Date.parse(value);
     return ms >= EARLIEST && ms <= LATEST;
