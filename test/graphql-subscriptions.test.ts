@@ -1,7 +1,7 @@
 import { once } from 'node:events';
 import { createServer } from 'node:net';
 import { type Client, createClient } from 'graphql-ws';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import WebSocket from 'ws';
 import { connectLiveEvents, createLiveEventPublisher } from '../src/modules/events/live-events.js';
 import {
@@ -12,6 +12,7 @@ import {
   type TestApp,
   type TestTenant,
 } from './harness.js';
+import { deleteKeysUnder } from './redis-keys.js';
 import {
   eventually,
   sleep,
@@ -33,7 +34,8 @@ let redisPrefix: string;
 const clients: Client[] = [];
 
 beforeAll(async () => {
-  redisPrefix = `${process.env.VITEST_POOL_ID ?? 'p'}-${Date.now().toString(36)}-gql`;
+  // Under the run's prefix, so the keys of this file's worker go when the file or the run ends.
+  redisPrefix = `${inject('redisPrefix')}:gql`;
   t = await startTestApp({ REDIS_PREFIX: redisPrefix });
   await t.app.listen({ host: '127.0.0.1', port: 0 });
   const address = t.app.server.address();
@@ -49,6 +51,7 @@ afterAll(async () => {
   for (const client of clients) await client.dispose();
   await Promise.all([worker?.stop(), secondApi?.stop()]);
   await t?.close();
+  if (redisPrefix) await deleteKeysUnder(inject('redisUrl'), redisPrefix);
 });
 
 async function freePort(): Promise<number> {
