@@ -2,6 +2,7 @@ import type { Db, Queryable, Tx } from '../../db/client.js';
 import type { Clock } from '../../lib/clock.js';
 import { ConflictError, NotFoundError, PreconditionFailedError } from '../../lib/errors.js';
 import { ifMatchSatisfied } from '../../lib/etag.js';
+import { groupBy } from '../../lib/group-by.js';
 import { newId } from '../../lib/ids.js';
 import { type ActingContext, emitComplaintEvent, timelineEntry } from '../complaints/complaint-records.js';
 import { complaintEtag, toComplaintView } from '../complaints/complaint-views.js';
@@ -225,13 +226,8 @@ export function createOwnershipService(deps: {
       tenantId: string,
       complaintIds: readonly string[],
     ): Promise<Map<string, ConflictRow[]>> {
-      const byComplaint = new Map<string, ConflictRow[]>();
-      for (const row of await ownership.listConflictsOfComplaints(tenantId, complaintIds)) {
-        const list = byComplaint.get(row.complaintId) ?? [];
-        list.push(row);
-        byComplaint.set(row.complaintId, list);
-      }
-      return byComplaint;
+      const rows = await ownership.listConflictsOfComplaints(tenantId, [...new Set(complaintIds)]);
+      return groupBy(rows, (row) => row.complaintId);
     },
   };
 }
