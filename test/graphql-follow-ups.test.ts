@@ -1,5 +1,5 @@
-import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { countQueries, postGraphql, validationFields } from './graphql-client.js';
 import {
   call,
   complaintBody,
@@ -20,27 +20,13 @@ afterAll(async () => {
   await t?.close();
 });
 
-interface GraphqlAnswer {
-  status: number;
-  // biome-ignore lint/suspicious/noExplicitAny: answers are checked field by field
-  data: any;
-  errors: Array<{
-    message: string;
-    path?: unknown[];
-    extensions: { code: string; status: number } & Record<string, unknown>;
-  }>;
-}
-
 /** POST /graphql as a client sends it. */
-async function gql(
+const gql = (
   key: string | null,
   query: string,
-  variables: Record<string, unknown> = {},
-): Promise<GraphqlAnswer> {
-  const res = await call(t.app, key, { method: 'POST', url: '/graphql', json: { query, variables } });
-  const body = res.json();
-  return { status: res.statusCode, data: body.data, errors: body.errors ?? [] };
-}
+  variables?: Record<string, unknown>,
+  headers?: Record<string, string>,
+) => postGraphql(t.app, key, query, variables, headers);
 
 const get = (url: string, key = tenant.adminKey) => call(t.app, key, { method: 'GET', url });
 const post = (url: string, json: unknown, key = tenant.adminKey) =>
@@ -271,14 +257,6 @@ describe('GraphQL follow-up outcomes', () => {
     const own = await createTestTenant(t.tenancy);
     const complaint = await resolved(own.adminKey);
     const followUp = await restFollowUp(complaint.id, own.adminKey);
-    const fieldsOf = (answer: GraphqlAnswer) => {
-      expect(answer.status).toBe(400);
-      expect(answer.errors[0]!.extensions).toMatchObject({ code: 'validation_failed', status: 400 });
-      // A field with two problems (an instant that is neither a date nor a time) is named once here.
-      return [
-        ...new Set((answer.errors[0]!.extensions.errors as Array<{ field: string }>).map((e) => e.field)),
-      ];
-    };
     for (const [input, field] of [
       [{ outcome: 'satisfied', score: 6 }, 'input.score'],
       [{ outcome: 'satisfied', score: 0 }, 'input.score'],
@@ -286,18 +264,20 @@ describe('GraphQL follow-up outcomes', () => {
       [{ outcome: 'satisfied', comment: '   ' }, 'input.comment'],
     ] as const) {
       expect(
-        fieldsOf(await gql(own.adminKey, RECORD, { id: followUp.id, input })),
+        validationFields(await gql(own.adminKey, RECORD, { id: followUp.id, input })),
         JSON.stringify(input),
       ).toEqual([field]);
     }
     expect(
-      fieldsOf(await gql(own.adminKey, RECORD, { id: 'nope', input: { outcome: 'satisfied' } })),
+      validationFields(await gql(own.adminKey, RECORD, { id: 'nope', input: { outcome: 'satisfied' } })),
     ).toEqual(['args.id']);
-    expect(fieldsOf(await gql(own.adminKey, '{ followUps(first: 101) { nodes { id } } }'))).toEqual([
+    expect(validationFields(await gql(own.adminKey, '{ followUps(first: 101) { nodes { id } } }'))).toEqual([
       'args.first',
     ]);
     expect(
-      fieldsOf(await gql(own.adminKey, '{ followUps(filter: { dueBefore: "soon" }) { nodes { id } } }')),
+      validationFields(
+        await gql(own.adminKey, '{ followUps(filter: { dueBefore: "soon" }) { nodes { id } } }'),
+      ),
     ).toEqual(['args.filter.dueBefore']);
     const badCursor = await gql(own.adminKey, '{ followUps(after: "zzz") { nodes { id } } }');
     expect(badCursor.errors[0]!.extensions.code).toBe('invalid_cursor');
@@ -383,30 +363,3 @@ describe('GraphQL follow-up limits', () => {
     expect(fifty).toBeLessThanOrEqual(3);
   });
 });
-
-/**
- * Counts the statements the app's pool sends, through the driver's own 'acquire' event: every
- * query, pooled or in a transaction, runs on an acquired client. Results are untouched.
- */
-function countQueries(pool: pg.Pool) {
-  const wrapped = new WeakSet<pg.PoolClient>();
-  let counting = true;
-  const counter = {
-    count: 0,
-    stop() {
-      counting = false;
-      pool.off('acquire', onAcquire);
-    },
-  };
-  function onAcquire(client: pg.PoolClient) {
-    if (wrapped.has(client)) return;
-    wrapped.add(client);
-    const query = client.query.bind(client) as (...args: unknown[]) => unknown;
-    (client as unknown as { query: (...args: unknown[]) => unknown }).query = (...args: unknown[]) => {
-      if (counting) counter.count += 1;
-      return query(...args);
-    };
-  }
-  pool.on('acquire', onAcquire);
-  return counter;
-}

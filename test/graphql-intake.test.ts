@@ -1,5 +1,5 @@
-import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { COMPLAINT_FIELDS, countQueries, postGraphql } from './graphql-client.js';
 import {
   call,
   complaintBody,
@@ -21,36 +21,15 @@ afterAll(async () => {
   await t?.close();
 });
 
-interface GraphqlAnswer {
-  status: number;
-  data: Json | null;
-  errors: Array<{ message: string; extensions: { code: string; status: number } & Json }>;
-}
-
 /** POST /graphql as a client sends it. */
-async function gql(
+const gql = (
   key: string | null,
   query: string,
-  variables: Record<string, unknown> = {},
-): Promise<GraphqlAnswer> {
-  const res = await call(t.app, key, { method: 'POST', url: '/graphql', json: { query, variables } });
-  const body = res.json();
-  return { status: res.statusCode, data: body.data ?? null, errors: body.errors ?? [] };
-}
+  variables?: Record<string, unknown>,
+  headers?: Record<string, string>,
+) => postGraphql(t.app, key, query, variables, headers);
 
-/** Every field of the REST complaint, so GraphQL answers compare to REST's JSON whole. */
-const COMPLAINT = /* GraphQL */ `
-  id reference status channel severity priority category subject description
-  customer { name phone email address externalId }
-  desiredOutcome occurredAt receivedAt receivedBy assignee escalationLevel externalRef
-  complainantRelation complainantAuthorised rejection { code detail }
-  acceptanceOverride { rejectionCode reason supervisor overriddenAt }
-  responsibility upstreamParty needType liability { finding reason note }
-  majorReasons majorSince mediaExposure regulatorInvolved incidentKey subjectStaff
-  tags metadata version nextDeadline { id kind dueAt } createdAt updatedAt
-`;
-
-const CREATE = `mutation ($input: ComplaintInput!) { createComplaint(input: $input) { ${COMPLAINT} } }`;
+const CREATE = `mutation ($input: ComplaintInput!) { createComplaint(input: $input) { ${COMPLAINT_FIELDS} } }`;
 
 async function restComplaint(key: string, id: string): Promise<Json> {
   const res = await call(t.app, key, { method: 'GET', url: `/v1/complaints/${id}` });
@@ -107,7 +86,7 @@ describe('GraphQL intake fields', () => {
   it('edits the classification at a version, and refuses what REST refuses with the same codes', async () => {
     const created = (await gql(tenant.adminKey, CREATE, { input: complaintBody() })).data!.createComplaint;
     const UPDATE = `mutation ($id: ID!, $version: Int!, $input: ComplaintUpdateInput!) {
-      updateComplaint(id: $id, version: $version, input: $input) { ${COMPLAINT} } }`;
+      updateComplaint(id: $id, version: $version, input: $input) { ${COMPLAINT_FIELDS} } }`;
     const updated = await gql(tenant.adminKey, UPDATE, {
       id: created.id,
       version: created.version,
@@ -150,7 +129,7 @@ describe('GraphQL intake fields', () => {
 
 describe('GraphQL acceptance override', () => {
   const OVERRIDE = `mutation ($id: ID!, $reason: String!, $supervisor: String!, $key: String) {
-    overrideAcceptance(id: $id, reason: $reason, supervisor: $supervisor, idempotencyKey: $key) { ${COMPLAINT} } }`;
+    overrideAcceptance(id: $id, reason: $reason, supervisor: $supervisor, idempotencyKey: $key) { ${COMPLAINT_FIELDS} } }`;
 
   it('takes in a complaint declined at intake, once, and replays a retry with the same key', async () => {
     const declined = (
@@ -221,7 +200,7 @@ describe('GraphQL acceptance override', () => {
 
 describe('GraphQL ownership', () => {
   const HANDOVER = `mutation ($id: ID!, $to: String!, $reason: String!, $version: Int) {
-    handOverComplaint(id: $id, to: $to, reason: $reason, version: $version) { ${COMPLAINT} } }`;
+    handOverComplaint(id: $id, to: $to, reason: $reason, version: $version) { ${COMPLAINT_FIELDS} } }`;
   const DECLARE = `mutation ($id: ID!, $staff: String!, $reason: String!, $handoverTo: String) {
     declareConflict(complaintId: $id, staff: $staff, reason: $reason, handoverTo: $handoverTo) {
       conflict { id complaintId staff reason declaredBy { type id name onBehalfOf } createdAt }
@@ -527,27 +506,3 @@ describe('GraphQL writes that are safe to retry', () => {
     ]);
   });
 });
-
-/** Counts the statements the app's pool sends, through the driver's own 'acquire' event. */
-function countQueries(pool: pg.Pool) {
-  const wrapped = new WeakSet<pg.PoolClient>();
-  let counting = true;
-  const counter = {
-    count: 0,
-    stop() {
-      counting = false;
-      pool.off('acquire', onAcquire);
-    },
-  };
-  function onAcquire(client: pg.PoolClient) {
-    if (wrapped.has(client)) return;
-    wrapped.add(client);
-    const query = client.query.bind(client) as (...args: unknown[]) => unknown;
-    (client as unknown as { query: (...args: unknown[]) => unknown }).query = (...args: unknown[]) => {
-      if (counting) counter.count += 1;
-      return query(...args);
-    };
-  }
-  pool.on('acquire', onAcquire);
-  return counter;
-}

@@ -1,5 +1,5 @@
-import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { countQueries, type GraphqlAnswer, postGraphql } from './graphql-client.js';
 import {
   call,
   complaintBody,
@@ -20,33 +20,13 @@ afterAll(async () => {
   await t?.close();
 });
 
-interface GraphqlAnswer {
-  status: number;
-  // biome-ignore lint/suspicious/noExplicitAny: answers are checked field by field
-  data: any;
-  errors: Array<{
-    message: string;
-    path?: unknown[];
-    extensions: { code: string; status: number } & Record<string, unknown>;
-  }>;
-}
-
 /** POST /graphql as a client sends it. */
-async function gql(
+const gql = (
   key: string | null,
   query: string,
-  variables: Record<string, unknown> = {},
-  headers: Record<string, string> = {},
-): Promise<GraphqlAnswer> {
-  const res = await call(t.app, key, {
-    method: 'POST',
-    url: '/graphql',
-    json: { query, variables },
-    headers,
-  });
-  const body = res.json();
-  return { status: res.statusCode, data: body.data, errors: body.errors ?? [] };
-}
+  variables?: Record<string, unknown>,
+  headers?: Record<string, string>,
+) => postGraphql(t.app, key, query, variables, headers);
 
 const get = (key: string, url: string) => call(t.app, key, { method: 'GET', url });
 
@@ -799,30 +779,3 @@ describe('GraphQL resolution limits', () => {
     expect(fifty).toBeLessThanOrEqual(4);
   });
 });
-
-/**
- * Counts the statements the app's pool sends, through the driver's own 'acquire' event: every
- * query, pooled or in a transaction, runs on an acquired client. Results are untouched.
- */
-function countQueries(pool: pg.Pool) {
-  const wrapped = new WeakSet<pg.PoolClient>();
-  let counting = true;
-  const counter = {
-    count: 0,
-    stop() {
-      counting = false;
-      pool.off('acquire', onAcquire);
-    },
-  };
-  function onAcquire(client: pg.PoolClient) {
-    if (wrapped.has(client)) return;
-    wrapped.add(client);
-    const query = client.query.bind(client) as (...args: unknown[]) => unknown;
-    (client as unknown as { query: (...args: unknown[]) => unknown }).query = (...args: unknown[]) => {
-      if (counting) counter.count += 1;
-      return query(...args);
-    };
-  }
-  pool.on('acquire', onAcquire);
-  return counter;
-}

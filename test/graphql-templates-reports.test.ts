@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { postGraphql, validationFields } from './graphql-client.js';
 import {
   call,
   complaintBody,
@@ -19,27 +20,13 @@ afterAll(async () => {
   await t?.close();
 });
 
-interface GraphqlAnswer {
-  status: number;
-  // biome-ignore lint/suspicious/noExplicitAny: answers are checked field by field
-  data: any;
-  errors: Array<{
-    message: string;
-    path?: unknown[];
-    extensions: { code: string; status: number } & Record<string, unknown>;
-  }>;
-}
-
 /** POST /graphql as a client sends it. */
-async function gql(
+const gql = (
   key: string | null,
   query: string,
-  variables: Record<string, unknown> = {},
-): Promise<GraphqlAnswer> {
-  const res = await call(t.app, key, { method: 'POST', url: '/graphql', json: { query, variables } });
-  const body = res.json();
-  return { status: res.statusCode, data: body.data, errors: body.errors ?? [] };
-}
+  variables?: Record<string, unknown>,
+  headers?: Record<string, string>,
+) => postGraphql(t.app, key, query, variables, headers);
 
 const get = (url: string, key = tenant.adminKey) => call(t.app, key, { method: 'GET', url });
 const post = (url: string, json: unknown, key = tenant.adminKey) =>
@@ -49,13 +36,6 @@ async function createComplaint(key: string, overrides: Record<string, unknown> =
   const res = await post('/v1/complaints', complaintBody(overrides), key);
   expect(res.statusCode, res.body).toBe(201);
   return res.json();
-}
-
-/** The fields of each validation_failed problem, once each. */
-function badFields(answer: GraphqlAnswer): string[] {
-  expect(answer.status).toBe(400);
-  expect(answer.errors[0]!.extensions).toMatchObject({ code: 'validation_failed', status: 400 });
-  return [...new Set((answer.errors[0]!.extensions.errors as Array<{ field: string }>).map((e) => e.field))];
 }
 
 const TEMPLATE_FIELDS = 'id key locale name subject body version createdAt updatedAt';
@@ -195,17 +175,17 @@ describe('GraphQL reply templates', () => {
       [{ key: 'ok', locale: 'en', name: 'x', subject: '{{', body: 'fine' }, 'input.subject'],
     ] as const) {
       expect(
-        badFields(await gql(tenant.adminKey, CREATE_TEMPLATE, { input })),
+        validationFields(await gql(tenant.adminKey, CREATE_TEMPLATE, { input })),
         JSON.stringify(input),
       ).toEqual([field]);
     }
     expect(
-      badFields(await gql(tenant.adminKey, UPDATE_TEMPLATE, { id: ack.id, version: 1, input: {} })),
+      validationFields(await gql(tenant.adminKey, UPDATE_TEMPLATE, { id: ack.id, version: 1, input: {} })),
     ).toEqual(['input']);
     expect(
-      badFields(await gql(tenant.adminKey, RENDER, { id: ack.id, input: { complaintId: 'nope' } })),
+      validationFields(await gql(tenant.adminKey, RENDER, { id: ack.id, input: { complaintId: 'nope' } })),
     ).toEqual(['input.complaintId']);
-    const badName = badFields(
+    const badName = validationFields(
       await gql(tenant.adminKey, RENDER, {
         id: ack.id,
         input: { complaintId: 'C-000001', variables: { 'a.b': 'x' } },
@@ -213,7 +193,9 @@ describe('GraphQL reply templates', () => {
     );
     expect(badName.every((field) => field.startsWith('input.variables'))).toBe(true);
     expect(
-      badFields(await gql(tenant.adminKey, RENDER, { id: 'nope', input: { complaintId: 'C-000001' } })),
+      validationFields(
+        await gql(tenant.adminKey, RENDER, { id: 'nope', input: { complaintId: 'C-000001' } }),
+      ),
     ).toEqual(['args.id']);
     const unknownComplaint = await gql(tenant.adminKey, RENDER, {
       id: ack.id,
@@ -363,19 +345,25 @@ describe('GraphQL reports', () => {
 
   it('refuses bad days and periods naming the argument, and keeps to reports:read', async () => {
     const own = await utcTenant();
-    expect(badFields(await gql(own.adminKey, INVENTORY, { date: '2026-02-30' }))).toEqual(['args.date']);
-    expect(badFields(await gql(own.adminKey, INVENTORY, { date: 'yesterday' }))).toEqual(['args.date']);
+    expect(validationFields(await gql(own.adminKey, INVENTORY, { date: '2026-02-30' }))).toEqual([
+      'args.date',
+    ]);
+    expect(validationFields(await gql(own.adminKey, INVENTORY, { date: 'yesterday' }))).toEqual([
+      'args.date',
+    ]);
     // Refused by the service, which names REST's querystring.date.
-    expect(badFields(await gql(own.adminKey, INVENTORY, { date: '2999-01-01' }))).toEqual(['args.date']);
-    expect(badFields(await gql(own.adminKey, COMPLIANCE, { from: '2026-01-10', to: '2026-01-01' }))).toEqual([
-      'args.to',
+    expect(validationFields(await gql(own.adminKey, INVENTORY, { date: '2999-01-01' }))).toEqual([
+      'args.date',
     ]);
-    expect(badFields(await gql(own.adminKey, COMPLIANCE, { from: '2025-01-01', to: '2026-06-01' }))).toEqual([
-      'args.to',
-    ]);
-    expect(badFields(await gql(own.adminKey, COMPLIANCE, { from: '2026-02-30', to: '2026-12-31' }))).toEqual([
-      'args.from',
-    ]);
+    expect(
+      validationFields(await gql(own.adminKey, COMPLIANCE, { from: '2026-01-10', to: '2026-01-01' })),
+    ).toEqual(['args.to']);
+    expect(
+      validationFields(await gql(own.adminKey, COMPLIANCE, { from: '2025-01-01', to: '2026-06-01' })),
+    ).toEqual(['args.to']);
+    expect(
+      validationFields(await gql(own.adminKey, COMPLIANCE, { from: '2026-02-30', to: '2026-12-31' })),
+    ).toEqual(['args.from']);
     const badGroup = await gql(own.adminKey, COMPLIANCE, {
       from: '2026-01-01',
       to: '2026-01-31',

@@ -1,6 +1,6 @@
 import { getIntrospectionQuery } from 'graphql';
-import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { COMPLAINT_FIELDS, countQueries, postGraphql } from './graphql-client.js';
 import {
   call,
   complaintBody,
@@ -21,46 +21,13 @@ afterAll(async () => {
   await t?.close();
 });
 
-interface GraphqlAnswer {
-  status: number;
-  // biome-ignore lint/suspicious/noExplicitAny: answers are checked field by field
-  data: any;
-  errors: Array<{
-    message: string;
-    path?: unknown[];
-    extensions: { code: string; status: number } & Record<string, unknown>;
-  }>;
-}
-
 /** POST /graphql as a client sends it. */
-async function gql(
+const gql = (
   key: string | null,
   query: string,
-  variables: Record<string, unknown> = {},
-  headers: Record<string, string> = {},
-): Promise<GraphqlAnswer> {
-  const res = await call(t.app, key, {
-    method: 'POST',
-    url: '/graphql',
-    json: { query, variables },
-    headers,
-  });
-  const body = res.json();
-  return { status: res.statusCode, data: body.data, errors: body.errors ?? [] };
-}
-
-const COMPLAINT_FIELDS = /* GraphQL */ `
-  id reference status channel severity priority category subject description
-  customer { name phone email address externalId }
-  desiredOutcome occurredAt receivedAt receivedBy assignee escalationLevel externalRef
-  complainantRelation complainantAuthorised rejection { code detail }
-  acceptanceOverride { rejectionCode reason supervisor overriddenAt }
-  responsibility upstreamParty needType liability { finding reason note }
-  majorReasons majorSince mediaExposure regulatorInvolved incidentKey subjectStaff
-  tags metadata version
-  nextDeadline { id kind dueAt }
-  createdAt updatedAt
-`;
+  variables?: Record<string, unknown>,
+  headers?: Record<string, string>,
+) => postGraphql(t.app, key, query, variables, headers);
 
 async function createComplaint(key: string, overrides: Record<string, unknown> = {}) {
   const res = await call(t.app, key, {
@@ -688,30 +655,3 @@ describe('GraphQL limits', () => {
     expect(costly.errors[0]!.extensions.cost).toBeGreaterThan(25_000);
   });
 });
-
-/**
- * Counts the statements the app's pool sends, through the driver's own 'acquire' event: every
- * query, pooled or in a transaction, runs on an acquired client. Results are untouched.
- */
-function countQueries(pool: pg.Pool) {
-  const wrapped = new WeakSet<pg.PoolClient>();
-  let counting = true;
-  const counter = {
-    count: 0,
-    stop() {
-      counting = false;
-      pool.off('acquire', onAcquire);
-    },
-  };
-  function onAcquire(client: pg.PoolClient) {
-    if (wrapped.has(client)) return;
-    wrapped.add(client);
-    const query = client.query.bind(client) as (...args: unknown[]) => unknown;
-    (client as unknown as { query: (...args: unknown[]) => unknown }).query = (...args: unknown[]) => {
-      if (counting) counter.count += 1;
-      return query(...args);
-    };
-  }
-  pool.on('acquire', onAcquire);
-  return counter;
-}
