@@ -4,6 +4,7 @@ import {
   call,
   complaintBody,
   createTestTenant,
+  createUtcTenant,
   startTestApp,
   type TestApp,
   type TestTenant,
@@ -250,19 +251,6 @@ describe('GraphQL reply templates', () => {
   });
 });
 
-/** A tenant on UTC, so the test can name its days plainly. */
-async function utcTenant(): Promise<TestTenant> {
-  const own = await createTestTenant(t.tenancy);
-  const res = await call(t.app, own.adminKey, {
-    method: 'PUT',
-    url: '/v1/settings/workflow',
-    headers: { 'if-match': '"1"' },
-    json: { timeZone: 'UTC' },
-  });
-  expect(res.statusCode, res.body).toBe(200);
-  return own;
-}
-
 const day = (date: Date) => date.toISOString().slice(0, 10);
 const daysAgo = (days: number) => new Date(Date.now() - days * 86_400_000);
 
@@ -278,7 +266,7 @@ const COMPLIANCE = `query ($from: String!, $to: String!, $groupBy: ReportGroupBy
 
 describe('GraphQL reports', () => {
   it('answers the daily inventory and SLA compliance exactly as REST does for the same data', async () => {
-    const own = await utcTenant();
+    const own = await createUtcTenant(t);
     // Received two days ago, so the day is over and both doors count it as of the same instant.
     const receivedAt = daysAgo(2).toISOString();
     const date = day(daysAgo(2));
@@ -344,7 +332,7 @@ describe('GraphQL reports', () => {
   });
 
   it('refuses bad days and periods naming the argument, and keeps to reports:read', async () => {
-    const own = await utcTenant();
+    const own = await createUtcTenant(t);
     expect(validationFields(await gql(own.adminKey, INVENTORY, { date: '2026-02-30' }))).toEqual([
       'args.date',
     ]);
@@ -390,7 +378,7 @@ describe('GraphQL reports', () => {
     const allowed = await gql(reader, COMPLIANCE, { from: '2026-01-01', to: '2026-01-31' });
     expect(allowed.data.slaCompliance).toMatchObject({ deadlines: [], satisfaction: [], groupBy: null });
     // Another tenant's complaints never show.
-    const other = await utcTenant();
+    const other = await createUtcTenant(t);
     await createComplaint(other.adminKey, { channel: 'phone' });
     const mine = await gql(reader, INVENTORY);
     expect(mine.data.dailyInventory.totals.received).toBe(0);

@@ -1,6 +1,6 @@
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
 import type { Redis } from 'ioredis';
-import { inject } from 'vitest';
+import { expect, inject } from 'vitest';
 import { buildApp } from '../src/app.js';
 import { type Env, loadEnv } from '../src/config/env.js';
 import { listenForChanges } from '../src/db/change-notifications.js';
@@ -108,6 +108,19 @@ export async function createTestTenant(tenancy: TenancyService, name?: string): 
       return key;
     },
   };
+}
+
+/** A fresh tenant whose workflow settings put it on UTC, so a test can name its days plainly. */
+export async function createUtcTenant(t: Pick<TestApp, 'app' | 'tenancy'>): Promise<TestTenant> {
+  const tenant = await createTestTenant(t.tenancy);
+  const res = await call(t.app, tenant.adminKey, {
+    method: 'PUT',
+    url: '/v1/settings/workflow',
+    headers: { 'if-match': '"1"' },
+    json: { timeZone: 'UTC' },
+  });
+  expect(res.statusCode, res.body).toBe(200);
+  return tenant;
 }
 
 /** `app.inject` with a bearer key and a JSON body. */

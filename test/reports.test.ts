@@ -4,6 +4,7 @@ import {
   call,
   complaintBody,
   createTestTenant,
+  createUtcTenant,
   startTestApp,
   type TestApp,
   type TestTenant,
@@ -22,19 +23,6 @@ const post = (key: string, url: string, json: unknown) => call(t.app, key, { met
 const get = (key: string, url: string, headers: Record<string, string> = {}) =>
   call(t.app, key, { method: 'GET', url, headers });
 
-/** A tenant on UTC, so the test can name its days plainly. */
-async function utcTenant(): Promise<TestTenant> {
-  const tenant = await createTestTenant(t.tenancy);
-  const res = await call(t.app, tenant.adminKey, {
-    method: 'PUT',
-    url: '/v1/settings/workflow',
-    headers: { 'if-match': '"1"' },
-    json: { timeZone: 'UTC' },
-  });
-  expect(res.statusCode, res.body).toBe(200);
-  return tenant;
-}
-
 async function create(tenant: TestTenant, overrides: Record<string, unknown>) {
   const res = await post(tenant.adminKey, '/v1/complaints', complaintBody(overrides));
   expect(res.statusCode, res.body).toBe(201);
@@ -46,7 +34,7 @@ const daysAgo = (days: number) => new Date(Date.now() - days * 86_400_000);
 
 describe('GET /v1/reports/daily-inventory', () => {
   it('counts received, open, due and overdue by handler and severity, as JSON and CSV', async () => {
-    const tenant = await utcTenant();
+    const tenant = await createUtcTenant(t);
     // Received today: a phone complaint for li.na and a major one for wang.wu.
     const a = await create(tenant, { channel: 'phone', assignee: 'li.na' });
     await create(tenant, { channel: 'phone', severity: 'major', assignee: 'wang.wu' });
@@ -156,7 +144,7 @@ describe('GET /v1/reports/daily-inventory', () => {
   });
 
   it('refuses bad dates, future days, other scopes and no key', async () => {
-    const tenant = await utcTenant();
+    const tenant = await createUtcTenant(t);
     for (const query of ['date=2026-02-30', 'date=yesterday', 'date=2999-01-01', 'format=csv']) {
       const res = await get(tenant.adminKey, `/v1/reports/daily-inventory?${query}`);
       expect(res.statusCode, query).toBe(400);
@@ -168,7 +156,7 @@ describe('GET /v1/reports/daily-inventory', () => {
     const reader = await tenant.keyWith('reports:read');
     expect((await get(reader, '/v1/reports/daily-inventory')).statusCode).toBe(200);
     // Another tenant's complaints never show.
-    const other = await utcTenant();
+    const other = await createUtcTenant(t);
     await create(other, { channel: 'phone' });
     expect((await get(reader, `/v1/reports/daily-inventory?date=${today()}`)).json().totals.received).toBe(0);
   });
@@ -176,7 +164,7 @@ describe('GET /v1/reports/daily-inventory', () => {
 
 describe('GET /v1/reports/sla-compliance', () => {
   it('counts deadlines met on time, late, breached and pending per kind and group, with satisfaction', async () => {
-    const tenant = await utcTenant();
+    const tenant = await createUtcTenant(t);
     // Phone complaint received 30 hours ago, contacted just now: first contact met late.
     const late = await create(tenant, {
       channel: 'phone',
@@ -262,7 +250,7 @@ describe('GET /v1/reports/sla-compliance', () => {
   });
 
   it('refuses bad periods and groupings, and keeps to reports:read', async () => {
-    const tenant = await utcTenant();
+    const tenant = await createUtcTenant(t);
     for (const query of [
       'from=2026-01-10&to=2026-01-01',
       'from=2026-01-01',
