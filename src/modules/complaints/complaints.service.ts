@@ -73,8 +73,6 @@ const CLOCK_SKEW_MS = 5 * 60_000;
 const listCursorShape = z.tuple([z.iso.datetime(), z.uuid()]);
 const timelineCursorShape = z.number().int().nonnegative();
 
-// Re-exported for callers that took it from here before it moved to the idempotency module.
-export type { IdempotencyBinding } from '../idempotency/idempotency-binding.js';
 export type { ActingContext } from './complaint-records.js';
 
 /** A complaint with its earliest pending deadline, as every complaint answer shows it. */
