@@ -35,7 +35,10 @@ async function usedMemory(redis: Redis): Promise<number> {
   return Number(/used_memory:(\d+)/.exec(info)?.[1] ?? Number.NaN);
 }
 
-/** The breach write the worker makes (record_deadline_wake_up), issued directly on `connections` connections: the baseline. */
+/**
+ * The breach write the worker makes, one breach per transaction (record_deadline_wake_up, a batch
+ * of one), issued directly on `connections` connections: the baseline.
+ */
 async function rawBreaches(
   databaseUrl: string,
   deadlines: Array<{ id: string; due_at: Date }>,

@@ -1,4 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { DeadlineJob } from '../src/jobs/queues.js';
+import type { RecordedWakeUp } from '../src/modules/deadlines/deadlines.repository.js';
 import {
   call,
   complaintBody,
@@ -304,6 +306,160 @@ describe('escalation on breach', () => {
     expect(sequences).toEqual(sequences.map((_, index) => index + 1));
     // Recording the same batch again changes nothing.
     expect((await t.services.deadlines.recordWakeUps(jobs)).every((r) => r === undefined)).toBe(true);
+  });
+
+  it('writes a batch of wake-ups exactly as it writes them one at a time', async () => {
+    // Two identical sets of complaints: a plain one breached three times over, one warned and then
+    // breached on the same deadline, one with a stale job, a major one that reaches level 3.
+    async function complaintSet() {
+      const set = [
+        await createComplaint({ channel: 'web' }),
+        await createComplaint({ channel: 'web' }),
+        await createComplaint({ channel: 'web' }),
+        await createComplaint({ channel: 'web', severity: 'major' }),
+      ];
+      return Promise.all(
+        set.map(async (complaint) => {
+          const deadlines = (
+            await call(t.app, tenant.adminKey, {
+              method: 'GET',
+              url: `/v1/complaints/${complaint.id}/deadlines`,
+            })
+          )
+            .json()
+            .data.filter((d: { status: string }) => d.status === 'pending')
+            // By kind, not due time: two kinds can fall due at the same moment.
+            .sort((a: { kind: string }, b: { kind: string }) => a.kind.localeCompare(b.kind))
+            .map((d: { id: string; dueAt: string }) => ({ id: d.id, armedFor: Date.parse(d.dueAt) }));
+          expect(deadlines.length).toBeGreaterThanOrEqual(3);
+          return { id: complaint.id as string, deadlines };
+        }),
+      );
+    }
+    function jobsFor(set: Awaited<ReturnType<typeof complaintSet>>): DeadlineJob[] {
+      const [plain, warned, stale, major] = set as [
+        (typeof set)[0],
+        (typeof set)[0],
+        (typeof set)[0],
+        (typeof set)[0],
+      ];
+      const breach = (d: { id: string; armedFor: number }, late = 0): DeadlineJob => ({
+        action: 'breach',
+        deadlineId: d.id,
+        armedFor: d.armedFor + late,
+      });
+      const warn = (d: { id: string; armedFor: number }): DeadlineJob => ({
+        action: 'warn',
+        deadlineId: d.id,
+        armedFor: d.armedFor,
+        index: 0,
+      });
+      return [
+        warn(warned.deadlines[0]),
+        breach(plain.deadlines[0]),
+        breach(stale.deadlines[0], 1_000),
+        breach(major.deadlines[0]),
+        breach(plain.deadlines[1]),
+        breach(warned.deadlines[0]),
+        breach(stale.deadlines[1]),
+        breach(plain.deadlines[2]),
+        breach(major.deadlines[1]),
+        warn(warned.deadlines[0]),
+      ];
+    }
+    /** What the set's complaints hold, with ids, references, customer ids and times replaced by their order of appearance. */
+    async function written(set: Awaited<ReturnType<typeof complaintSet>>) {
+      const ids = set.map((complaint) => complaint.id);
+      const { rows: events } = await t.database.pool.query(
+        'select type, sequence, data from events where complaint_id = any($1) order by array_position($1, complaint_id), sequence',
+        [ids],
+      );
+      const { rows: timeline } = await t.database.pool.query(
+        'select complaint_id, type, changes, data from complaint_timeline where complaint_id = any($1) order by array_position($1, complaint_id), id',
+        [ids],
+      );
+      const { rows: escalations } = await t.database.pool.query(
+        'select complaint_id, level, previous_level, trigger, reason, targets from escalations where complaint_id = any($1) order by array_position($1, complaint_id), level',
+        [ids],
+      );
+      const complaints = await Promise.all(
+        ids.map(async (id) =>
+          (await call(t.app, tenant.adminKey, { method: 'GET', url: `/v1/complaints/${id}` })).json(),
+        ),
+      );
+      const tokens = new Map<string, string>();
+      const canonical = JSON.stringify({ events, timeline, escalations, complaints })
+        .replace(/\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z/g, '<time>')
+        .replace(
+          /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|C-\d+|customer-\d+-\d+/g,
+          (id) => {
+            if (!tokens.has(id)) tokens.set(id, `<${tokens.size}>`);
+            return tokens.get(id)!;
+          },
+        );
+      return JSON.parse(canonical);
+    }
+    const describeResults = (results: Array<RecordedWakeUp | undefined>) =>
+      results.map((r) => r && { status: r.status, warningsFired: r.warningsFired, escalated: r.escalated });
+
+    const oneByOne = await complaintSet();
+    const singleResults: Array<RecordedWakeUp | undefined> = [];
+    for (const job of jobsFor(oneByOne))
+      singleResults.push(...(await t.services.deadlines.recordWakeUps([job])));
+    const together = await complaintSet();
+    const batchResults = await t.services.deadlines.recordWakeUps(jobsFor(together));
+
+    expect(describeResults(batchResults)).toEqual(describeResults(singleResults));
+    expect(describeResults(batchResults)).toEqual([
+      { status: 'pending', warningsFired: 1, escalated: false },
+      { status: 'breached', warningsFired: 0, escalated: true },
+      undefined,
+      { status: 'breached', warningsFired: 0, escalated: true },
+      { status: 'breached', warningsFired: 0, escalated: true },
+      { status: 'breached', warningsFired: 1, escalated: true },
+      { status: 'breached', warningsFired: 0, escalated: true },
+      { status: 'breached', warningsFired: 0, escalated: true },
+      { status: 'breached', warningsFired: 0, escalated: false },
+      undefined,
+    ]);
+    // What both ways must get right: numbering, and JSON that shows each record as it then stood.
+    for (const complaint of together) {
+      const events = await eventsOf(complaint.id);
+      expect(events.map((e) => Number(e.sequence))).toEqual(events.map((_, index) => index + 1));
+      for (const event of events) {
+        expect(event.data).toMatchObject({ complaintId: complaint.id, sequence: Number(event.sequence) });
+        if (event.type !== 'complaint.escalated') continue;
+        expect(event.data.complaint.escalationLevel).toBe(event.data.escalation.level);
+        if (event.data.escalation.trigger !== 'breach') continue;
+        expect(event.data.deadline).toMatchObject({
+          id: event.data.escalation.deadlineId,
+          status: 'breached',
+        });
+      }
+    }
+    const plainEvents = await eventsOf(together[0]!.id);
+    const plainNow = (
+      await call(t.app, tenant.adminKey, { method: 'GET', url: `/v1/complaints/${together[0]!.id}` })
+    ).json();
+    expect(plainEvents.filter((e) => e.type === 'complaint.escalated').at(-1)!.data.complaint).toEqual(
+      plainNow,
+    );
+    const breachEvent = plainEvents.find((e) => e.type === 'deadline.breached')!;
+    const deadlineNow = (
+      await call(t.app, tenant.adminKey, {
+        method: 'GET',
+        url: `/v1/complaints/${together[0]!.id}/deadlines`,
+      })
+    )
+      .json()
+      .data.find((d: { id: string }) => d.id === breachEvent.data.deadline.id);
+    expect(breachEvent.data.deadline).toEqual(deadlineNow);
+
+    const [batchWritten, singleWritten] = [await written(together), await written(oneByOne)];
+    expect(batchWritten).toEqual(singleWritten);
+    expect(batchWritten.complaints.map((c: { escalationLevel: number }) => c.escalationLevel)).toEqual([
+      3, 1, 1, 3,
+    ]);
   });
 
   it('stops at level 3', async () => {

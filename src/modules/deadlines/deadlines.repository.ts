@@ -185,7 +185,7 @@ export function createDeadlinesRepository(db: Queryable) {
     },
 
     /**
-     * The worker's write: records each wake-up (record_deadline_wake_up, migration 0008) that is
+     * The worker's write: records each wake-up (record_deadline_wake_ups, migration 0017) that is
      * still due as armed, with its event; a breach also gets its timeline entry and raises the
      * complaint one escalation level. A wake-up that finds nothing due (the job ran before, or the
      * deadline was met, paused or moved) writes nothing and comes back undefined. The whole batch

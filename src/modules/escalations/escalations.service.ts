@@ -47,8 +47,8 @@ function majorReason(complaint: Pick<ComplaintRow, 'majorReasons'>): string {
  * Escalations (DOMAIN §4): a complaint goes up a level when a deadline is breached, when it is a
  * major complaint, or when a handler asks. The level only rises, to 3 at most; each escalation is
  * recorded, put on the timeline and announced as `complaint.escalated` in the same transaction.
- * Breaches are escalated by the worker's own write (record_deadline_wake_up), which calls the
- * same SQL function as everything here.
+ * Breaches are escalated by the worker's own write (record_deadline_wake_ups, migration 0017),
+ * a batch at a time, with the same rows, timeline entry and event as escalate_complaint writes here.
  */
 export function createEscalationsService(deps: {
   db: Db;
