@@ -76,13 +76,18 @@ export function eventsGraphql(deps: {
     try {
       const { tenantId } = requireScope(context, scope);
       if (!context.pubsub) throw new Error('subscriptions run over WebSocket only');
-      const queue = (await context.pubsub.subscribe(deps.topicFor(tenantId))) as AsyncIterable<EventEnvelope>;
-      for await (const event of queue) {
-        if (event.data.tenantId !== tenantId || !keep(event)) continue;
-        const current = await tenancy.authenticate(context.authorization);
-        if (current.tenantId !== tenantId) break;
-        if (!hasScope(current.scopes, scope)) throw new ForbiddenScopeError(scope);
-        yield event;
+      // Each message is one relay batch of the tenant's events (LiveEventMessage).
+      const queue = (await context.pubsub.subscribe(deps.topicFor(tenantId))) as AsyncIterable<
+        EventEnvelope[]
+      >;
+      for await (const batch of queue) {
+        for (const event of batch) {
+          if (event.data.tenantId !== tenantId || !keep(event)) continue;
+          const current = await tenancy.authenticate(context.authorization);
+          if (current.tenantId !== tenantId) return;
+          if (!hasScope(current.scopes, scope)) throw new ForbiddenScopeError(scope);
+          yield event;
+        }
       }
     } catch (error) {
       throw asGraphqlError(error);

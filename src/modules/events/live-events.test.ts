@@ -14,7 +14,7 @@ const event = (overrides: Partial<EventRow>): EventRow =>
   }) as EventRow;
 
 describe('live event publisher', () => {
-  it("publishes each relayed event's envelope on its tenant's topic, leaving out events addressed to one webhook", async () => {
+  it("publishes a relay batch's envelopes on their tenant's topic in one message, leaving out events addressed to one webhook", async () => {
     const live = localLiveEvents('deploy');
     const heard: unknown[] = [];
     const topic = liveEventsTopic('deploy', '00000000-0000-4000-8000-00000000000a');
@@ -37,17 +37,26 @@ describe('live event publisher', () => {
       event({ id: 'evt_1' }),
       event({ id: 'evt_ping', type: 'webhook.ping', subscriptionId: '00000000-0000-4000-8000-0000000000ff' }),
       event({ id: 'evt_other', tenantId: '00000000-0000-4000-8000-00000000000b' }),
+      event({ id: 'evt_2', type: 'complaint.escalated' }),
     ]);
     await new Promise((resolve) => setImmediate(resolve));
     expect(heard).toEqual([
       {
         topic,
-        payload: {
-          id: 'evt_1',
-          type: 'deadline.breached',
-          timestamp: '2026-11-25T08:00:00.000Z',
-          data: { tenantId: '00000000-0000-4000-8000-00000000000a', complaintId: 'c' },
-        },
+        payload: [
+          {
+            id: 'evt_1',
+            type: 'deadline.breached',
+            timestamp: '2026-11-25T08:00:00.000Z',
+            data: { tenantId: '00000000-0000-4000-8000-00000000000a', complaintId: 'c' },
+          },
+          {
+            id: 'evt_2',
+            type: 'complaint.escalated',
+            timestamp: '2026-11-25T08:00:00.000Z',
+            data: { tenantId: '00000000-0000-4000-8000-00000000000a', complaintId: 'c' },
+          },
+        ],
       },
     ]);
     await live.close();
