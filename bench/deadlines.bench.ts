@@ -26,7 +26,8 @@ const WINDOW_SECONDS = Number(process.env.BENCH_WINDOW ?? 60);
 const PER_COMPLAINT = 5;
 /** Time allowed for arming before the first deadline falls due. */
 const LEAD_SECONDS = Number(process.env.BENCH_LEAD ?? 30);
-const CONCURRENCY = process.env.BENCH_WORKER_CONCURRENCY ?? '50';
+/** The worker's own default (WORKER_CONCURRENCY) unless set. */
+const CONCURRENCY = process.env.BENCH_WORKER_CONCURRENCY ?? '200';
 const RAW_CONNECTIONS_MAX = 50;
 const WARNINGS_IN_WINDOW = process.env.BENCH_WARNINGS_IN_WINDOW === '1';
 

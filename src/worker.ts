@@ -27,6 +27,12 @@ import { createServices } from './services.js';
 
 // Any number for the advisory lock, fixed so that only one worker sweeps at a time.
 const RECONCILER_LOCK_ID = 7_361_022_002;
+/**
+ * The most wake-ups one transaction records. A batch holds its complaints' row locks until it
+ * commits, so it is kept to what takes a few milliseconds (about 20 ms for 50 breaches that all
+ * escalate); throughput comes from running batches side by side, which WORKER_CONCURRENCY allows.
+ */
+const WAKE_UP_BATCH_MAX = 50;
 
 /** Starts the BullMQ workers, the deadline reconciler and the metrics endpoint; no API. */
 export async function startWorker(env: Env) {
@@ -60,11 +66,11 @@ export async function startWorker(env: Env) {
   });
 
   const prefix = `${env.REDIS_PREFIX}:bull`;
-  // Wake-ups that fall due together are recorded together: a batch can be as large as the
-  // number of jobs the worker runs at once.
+  // Wake-ups that fall due together are recorded together, up to WAKE_UP_BATCH_MAX in one
+  // transaction; with more jobs running than that, several batches are recorded at once.
   const wakeUps = createWakeUpBatcher({
     record: (jobs) => services.deadlines.recordWakeUps(jobs),
-    maxBatch: env.WORKER_CONCURRENCY,
+    maxBatch: Math.min(env.WORKER_CONCURRENCY, WAKE_UP_BATCH_MAX),
     maxWaitMs: 2,
   });
   const deadlineWorker = new Worker<QueuePayloads['deadlines']>(
