@@ -6,14 +6,15 @@ import { collectDefaultMetrics, Registry } from 'prom-client';
 import { ConfigError, type Env, loadEnv } from './config/env.js';
 import { createDatabase } from './db/client.js';
 import { scheduleMaintenance } from './jobs/maintenance.js';
-import { createQueue, type QueuePayloads } from './jobs/queues.js';
+import { createQueue, type DeadlineJob, type QueuePayloads } from './jobs/queues.js';
+import { createBatcher } from './lib/batcher.js';
 import { systemClock } from './lib/clock.js';
 import { loggerOptions } from './lib/logger.js';
 import { createDeadlineMetrics, registerDeadlineGauges } from './modules/deadlines/deadline-metrics.js';
 import { openDeadlineQueue } from './modules/deadlines/deadline-queue.js';
 import { reconcileDeadlines } from './modules/deadlines/deadline-reconciler.js';
+import type { ArmableDeadline, DeadlineScheduler } from './modules/deadlines/deadline-scheduler.js';
 import { processDeadlineJob } from './modules/deadlines/deadlines.jobs.js';
-import { createWakeUpBatcher } from './modules/deadlines/wake-up-batcher.js';
 import { startEventRelay } from './modules/events/event-relay.js';
 import { purgeOldEvents } from './modules/events/events.jobs.js';
 import { connectLiveEvents, createLiveEventPublisher } from './modules/events/live-events.js';
@@ -68,11 +69,26 @@ export async function startWorker(env: Env) {
   const prefix = `${env.REDIS_PREFIX}:bull`;
   // Wake-ups that fall due together are recorded together, up to WAKE_UP_BATCH_MAX in one
   // transaction; with more jobs running than that, several batches are recorded at once.
-  const wakeUps = createWakeUpBatcher({
-    record: (jobs) => services.deadlines.recordWakeUps(jobs),
+  const wakeUps = createBatcher({
+    run: (jobs: DeadlineJob[]) => services.deadlines.recordWakeUps(jobs),
     maxBatch: Math.min(env.WORKER_CONCURRENCY, WAKE_UP_BATCH_MAX),
     maxWaitMs: 2,
   });
+  // The wake-ups that follow recorded warnings go to Redis together too: one round trip and one
+  // MULTI for the lot, where a job each cost the worker and Redis as much again as the job itself.
+  const arming = createBatcher({
+    run: async (deadlines: ArmableDeadline[]) => {
+      await deadlineQueue.scheduler.arm(deadlines);
+      return deadlines.map(() => undefined);
+    },
+    maxBatch: env.WORKER_CONCURRENCY,
+    maxWaitMs: 2,
+  });
+  const batchedScheduler: Pick<DeadlineScheduler, 'arm'> = {
+    arm: async (deadlines) => {
+      await Promise.all(deadlines.map(arming.submit));
+    },
+  };
   const deadlineWorker = new Worker<QueuePayloads['deadlines']>(
     'deadlines',
     (job) =>
@@ -80,7 +96,7 @@ export async function startWorker(env: Env) {
         {
           record: wakeUps.submit,
           deadlines: services.deadlines,
-          scheduler: deadlineQueue.scheduler,
+          scheduler: batchedScheduler,
           metrics,
         },
         job,

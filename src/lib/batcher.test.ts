@@ -1,16 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import type { DeadlineJob } from '../../jobs/queues.js';
-import type { RecordedWakeUp } from './deadlines.repository.js';
-import { createWakeUpBatcher } from './wake-up-batcher.js';
+import { createBatcher } from './batcher.js';
 
-const job = (n: number): DeadlineJob => ({ action: 'breach', deadlineId: `d${n}`, armedFor: n });
-const recorded = (j: DeadlineJob) => ({ id: j.deadlineId }) as unknown as RecordedWakeUp;
+type Job = { deadlineId: string; armedFor: number };
+const job = (n: number): Job => ({ deadlineId: `d${n}`, armedFor: n });
+const recorded = (j: Job) => ({ id: j.deadlineId });
 
-describe('wake-up batcher', () => {
-  it('records wake-ups handed in together in one call, answering each with its own result', async () => {
+describe('batcher', () => {
+  it('runs items handed in together in one call, answering each with its own result', async () => {
     const calls: string[][] = [];
-    const batcher = createWakeUpBatcher({
-      record: async (jobs) => {
+    const batcher = createBatcher({
+      run: async (jobs: Job[]) => {
         calls.push(jobs.map((j) => j.deadlineId));
         return jobs.map((j) => (j.armedFor % 2 === 0 ? recorded(j) : undefined));
       },
@@ -22,12 +21,12 @@ describe('wake-up batcher', () => {
     expect(results.map((r) => r?.id)).toEqual([undefined, 'd2', undefined, 'd4']);
   });
 
-  it('retries a failed batch one by one, so one bad wake-up fails alone', async () => {
+  it('retries a failed batch one by one, so one bad item fails alone', async () => {
     const calls: number[] = [];
-    const batcher = createWakeUpBatcher({
-      record: async (jobs) => {
+    const batcher = createBatcher({
+      run: async (jobs: Job[]) => {
         calls.push(jobs.length);
-        if (jobs.some((j) => j.deadlineId === 'd2')) throw new Error('bad wake-up');
+        if (jobs.some((j) => j.deadlineId === 'd2')) throw new Error('bad item');
         return jobs.map(recorded);
       },
       maxBatch: 10,
