@@ -15,6 +15,7 @@ import { openDeadlineQueue } from './modules/deadlines/deadline-queue.js';
 import { reconcileDeadlines } from './modules/deadlines/deadline-reconciler.js';
 import type { ArmableDeadline, DeadlineScheduler } from './modules/deadlines/deadline-scheduler.js';
 import { processDeadlineJob } from './modules/deadlines/deadlines.jobs.js';
+import { MAX_WAKE_UPS_PER_TRANSACTION } from './modules/deadlines/deadlines.repository.js';
 import { startEventRelay } from './modules/events/event-relay.js';
 import { purgeOldEvents } from './modules/events/events.jobs.js';
 import { connectLiveEvents, createLiveEventPublisher } from './modules/events/live-events.js';
@@ -28,12 +29,6 @@ import { createServices } from './services.js';
 
 // Any number for the advisory lock, fixed so that only one worker sweeps at a time.
 const RECONCILER_LOCK_ID = 7_361_022_002;
-/**
- * The most wake-ups one transaction records. A batch holds its complaints' row locks until it
- * commits, so it is kept to what takes a few milliseconds (about 20 ms for 50 breaches that all
- * escalate); throughput comes from running batches side by side, which WORKER_CONCURRENCY allows.
- */
-const WAKE_UP_BATCH_MAX = 50;
 
 /** Starts the BullMQ workers, the deadline reconciler and the metrics endpoint; no API. */
 export async function startWorker(env: Env) {
@@ -67,11 +62,11 @@ export async function startWorker(env: Env) {
   });
 
   const prefix = `${env.REDIS_PREFIX}:bull`;
-  // Wake-ups that fall due together are recorded together, up to WAKE_UP_BATCH_MAX in one
-  // transaction; with more jobs running than that, several batches are recorded at once.
+  // Wake-ups that fall due together are recorded together, up to MAX_WAKE_UPS_PER_TRANSACTION in
+  // one transaction; with more jobs running than that, several batches are recorded at once.
   const wakeUps = createBatcher({
     run: (jobs: DeadlineJob[]) => services.deadlines.recordWakeUps(jobs),
-    maxBatch: Math.min(env.WORKER_CONCURRENCY, WAKE_UP_BATCH_MAX),
+    maxBatch: Math.min(env.WORKER_CONCURRENCY, MAX_WAKE_UPS_PER_TRANSACTION),
     maxWaitMs: 2,
   });
   // The wake-ups that follow recorded warnings go to Redis together too: one round trip and one

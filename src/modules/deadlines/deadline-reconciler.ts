@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { DeadlineMetrics } from './deadline-metrics.js';
 import { type DeadlineScheduler, nextWakeUp } from './deadline-scheduler.js';
-import type { DeadlinesRepository } from './deadlines.repository.js';
+import { type DeadlinesRepository, MAX_WAKE_UPS_PER_TRANSACTION } from './deadlines.repository.js';
 import type { DeadlinesService } from './deadlines.service.js';
 
 const PAGE_SIZE = 2_000;
@@ -33,9 +33,15 @@ export async function reconcileDeadlines(deps: {
     report.pending += page.length;
     const now = deps.now();
     const overdue = page.filter((row) => row.dueAt.getTime() <= now);
-    for (const row of overdue) {
-      const breached = await deps.deadlines.recordBreach(row.id, row.dueAt);
-      if (breached) {
+    // In batches, as the worker records wake-ups: after a day without a worker, a transaction per
+    // breach took minutes to catch up on a busy tenant's overdue deadlines.
+    for (let start = 0; start < overdue.length; start += MAX_WAKE_UPS_PER_TRANSACTION) {
+      const batch = overdue.slice(start, start + MAX_WAKE_UPS_PER_TRANSACTION);
+      const recorded = await deps.deadlines.recordWakeUps(
+        batch.map((row) => ({ action: 'breach', deadlineId: row.id, armedFor: row.dueAt.getTime() })),
+      );
+      for (const breached of recorded) {
+        if (!breached) continue;
         report.breachedOverdue += 1;
         deps.metrics.breachRecorded(
           breached.kind,

@@ -36,6 +36,13 @@ type RecordedWakeUpRow = {
 } & Record<string, unknown>;
 
 /** A wake-up to record, with the ids of what it writes chosen up front (so a retry is recognisable). */
+/**
+ * The most wake-ups one transaction records. A batch holds its complaints' row locks until it
+ * commits, so it is kept to what takes a few milliseconds (about 20 ms for 50 breaches that all
+ * escalate); throughput comes from running batches side by side.
+ */
+export const MAX_WAKE_UPS_PER_TRANSACTION = 50;
+
 export type WakeUpToRecord = { deadlineId: string; armedFor: Date; eventId: string } & (
   | { type: 'breach'; escalationId: string; escalationEventId: string }
   | { type: 'warning'; index: number }
