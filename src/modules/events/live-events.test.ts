@@ -63,7 +63,7 @@ describe('live event publisher', () => {
   });
 
   it('names topics per deployment and tenant', () => {
-    expect(liveEventsTopic('redress', 't1')).toBe('redress/events/t1');
+    expect(liveEventsTopic('redress', 't1')).toBe('redress/event-batches/t1');
     expect(liveEventsTopic('staging', 't1')).not.toBe(liveEventsTopic('redress', 't1'));
   });
 });

@@ -59,8 +59,14 @@ export function localLiveEvents(prefix: string) {
   };
 }
 
-/** Each tenant's own topic: a subscriber only ever listens to its tenant's. */
-export const liveEventsTopic = (prefix: string, tenantId: string): string => `${prefix}/events/${tenantId}`;
+/**
+ * Each tenant's own topic: a subscriber only ever listens to its tenant's. The name says what its
+ * messages carry (batches, LiveEventMessage): a process from before batching listened on
+ * `<prefix>/events/<tenant>` for one event a message, so while old and new processes run side by
+ * side in a deployment, each hears only its own kind and none misreads the other's.
+ */
+export const liveEventsTopic = (prefix: string, tenantId: string): string =>
+  `${prefix}/event-batches/${tenantId}`;
 
 /**
  * A message on a tenant's topic: the envelopes webhooks and the feed carry, with their event ids,
