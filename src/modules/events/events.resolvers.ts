@@ -10,6 +10,7 @@ import type { TenancyService } from '../tenancy/tenancy.service.js';
 import type { EventEnvelope } from './event-envelope.js';
 import { EVENT_TYPES, matchesAnyEventPattern } from './event-types.js';
 import { eventPatternSchema } from './events.schemas.js';
+import { liveEventsOf } from './live-events.js';
 
 const typeDefs = /* GraphQL */ `
   "An event: the envelope (and id) webhooks deliver and GET /v1/events reads."
@@ -77,11 +78,9 @@ export function eventsGraphql(deps: {
       const { tenantId } = requireScope(context, scope);
       if (!context.pubsub) throw new Error('subscriptions run over WebSocket only');
       // Each message is one relay batch of the tenant's events (LiveEventMessage).
-      const queue = (await context.pubsub.subscribe(deps.topicFor(tenantId))) as AsyncIterable<
-        EventEnvelope[]
-      >;
+      const queue = (await context.pubsub.subscribe(deps.topicFor(tenantId))) as AsyncIterable<string>;
       for await (const batch of queue) {
-        for (const event of batch) {
+        for (const event of liveEventsOf(batch)) {
           if (event.data.tenantId !== tenantId || !keep(event)) continue;
           const current = await tenancy.authenticate(context.authorization);
           if (current.tenantId !== tenantId) return;

@@ -1,6 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import type { EventRow } from './events.repository.js';
-import { createLiveEventPublisher, liveEventsTopic, localLiveEvents } from './live-events.js';
+import {
+  createLiveEventPublisher,
+  type LiveEventMessage,
+  liveEventsOf,
+  liveEventsTopic,
+  localLiveEvents,
+} from './live-events.js';
 
 const event = (overrides: Partial<EventRow>): EventRow =>
   ({
@@ -40,23 +46,21 @@ describe('live event publisher', () => {
       event({ id: 'evt_2', type: 'complaint.escalated' }),
     ]);
     await new Promise((resolve) => setImmediate(resolve));
-    expect(heard).toEqual([
+    expect(heard).toHaveLength(1);
+    const [message] = heard as LiveEventMessage[];
+    expect(message!.topic).toBe(topic);
+    expect(liveEventsOf(message!.payload)).toEqual([
       {
-        topic,
-        payload: [
-          {
-            id: 'evt_1',
-            type: 'deadline.breached',
-            timestamp: '2026-11-25T08:00:00.000Z',
-            data: { tenantId: '00000000-0000-4000-8000-00000000000a', complaintId: 'c' },
-          },
-          {
-            id: 'evt_2',
-            type: 'complaint.escalated',
-            timestamp: '2026-11-25T08:00:00.000Z',
-            data: { tenantId: '00000000-0000-4000-8000-00000000000a', complaintId: 'c' },
-          },
-        ],
+        id: 'evt_1',
+        type: 'deadline.breached',
+        timestamp: '2026-11-25T08:00:00.000Z',
+        data: { tenantId: '00000000-0000-4000-8000-00000000000a', complaintId: 'c' },
+      },
+      {
+        id: 'evt_2',
+        type: 'complaint.escalated',
+        timestamp: '2026-11-25T08:00:00.000Z',
+        data: { tenantId: '00000000-0000-4000-8000-00000000000a', complaintId: 'c' },
       },
     ]);
     await live.close();
