@@ -50,6 +50,8 @@ DECLARE
   v_made escalations[];
   v_escalated_all uuid[] := '{}';
   v_rounds int;
+  v_last_change timestamptz;
+  v_at timestamptz;
 BEGIN
   SELECT array_agg(ROW(x."i", x."deadlineId", x."armedFor", x."warningIndex", x."eventId", x."escalationId",
       x."escalationEventId", x.complaint_id, x.round, NULL, NULL, NULL, NULL, NULL, NULL, NULL)::deadline_wake_up),
@@ -66,19 +68,26 @@ BEGIN
   END IF;
 
   -- Complaint first, as every API transaction does.
-  PERFORM 1 FROM complaints c
-  WHERE c.id IN (SELECT w.complaint_id FROM unnest(v_work) AS w)
-  ORDER BY c.id
-  FOR UPDATE;
+  SELECT max(locked.updated_at) INTO v_last_change
+  FROM (
+    SELECT c.updated_at FROM complaints c
+    WHERE c.id IN (SELECT w.complaint_id FROM unnest(v_work) AS w)
+    ORDER BY c.id
+    FOR UPDATE
+  ) AS locked;
+  -- What this batch writes is timed when it was taken up, or just after the last change to its
+  -- complaints if that is later: a batch that waited for a lock behind a later one must not
+  -- record a complaint's second escalation before its first.
+  v_at := greatest(p_at, v_last_change + interval '1 millisecond');
 
   FOR v_round IN 1..v_rounds LOOP
     -- The deadlines still due as armed. The complaint locks above keep them as this reads them.
     WITH recorded AS (
       UPDATE deadlines d SET
         status = CASE WHEN w.warning_index < 0 THEN 'breached'::deadline_status ELSE d.status END,
-        breached_at = CASE WHEN w.warning_index < 0 THEN greatest(p_at, d.due_at) ELSE d.breached_at END,
+        breached_at = CASE WHEN w.warning_index < 0 THEN greatest(v_at, d.due_at) ELSE d.breached_at END,
         warnings_fired = CASE WHEN w.warning_index < 0 THEN d.warnings_fired ELSE w.warning_index + 1 END,
-        updated_at = p_at
+        updated_at = v_at
       FROM unnest(v_work) AS w
       WHERE w.round = v_round AND d.id = w.deadline_id AND d.status = 'pending' AND d.due_at = w.armed_for
         AND (w.warning_index < 0 OR d.warnings_fired <= w.warning_index)
@@ -103,7 +112,7 @@ BEGIN
             WHERE v.policy_id = d.policy_id AND v.version = d.policy_version),
           (SELECT p.escalation_targets -> (c.escalation_level + 1)::text FROM sla_policies p WHERE p.id = d.policy_id),
           '[]'::jsonb),
-        p_actor, p_at
+        p_actor, v_at
       FROM unnest(v_due) AS w
       JOIN complaints c ON c.id = w.complaint_id
       JOIN deadlines d ON d.id = w.deadline_id
@@ -121,12 +130,12 @@ BEGIN
       event_sequence = c.event_sequence + CASE WHEN w.escalation_id = ANY (v_escalated) THEN 2 ELSE 1 END,
       escalation_level = CASE WHEN w.escalation_id = ANY (v_escalated) THEN c.escalation_level + 1 ELSE c.escalation_level END,
       version = CASE WHEN w.escalation_id = ANY (v_escalated) THEN c.version + 1 ELSE c.version END,
-      updated_at = CASE WHEN w.escalation_id = ANY (v_escalated) THEN p_at ELSE c.updated_at END
+      updated_at = CASE WHEN w.escalation_id = ANY (v_escalated) THEN v_at ELSE c.updated_at END
     FROM unnest(v_due) AS w
     WHERE c.id = w.complaint_id;
 
     INSERT INTO complaint_timeline (tenant_id, complaint_id, type, actor, occurred_at, changes, data)
-    SELECT entry.tenant_id, entry.complaint_id, entry.type, p_actor, p_at, entry.changes, entry.data
+    SELECT entry.tenant_id, entry.complaint_id, entry.type, p_actor, v_at, entry.changes, entry.data
     FROM (
       SELECT w.i, 0 AS step, w.tenant_id, w.complaint_id, 'deadline.breached' AS type, NULL::jsonb AS changes,
         jsonb_build_object('deadlineId', w.deadline_id, 'kind', w.kind, 'dueAt', iso_utc(w.due_at)) AS data
@@ -145,7 +154,7 @@ BEGIN
     -- The wake-up's event, then the escalation's. Read after the writes above, so the complaint in
     -- an escalation's event shows its new level and next deadline.
     INSERT INTO events (id, tenant_id, type, complaint_id, sequence, occurred_at, data)
-    SELECT event.id, event.tenant_id, event.type, event.complaint_id, event.sequence, p_at, event.data
+    SELECT event.id, event.tenant_id, event.type, event.complaint_id, event.sequence, v_at, event.data
     FROM (
       SELECT w.i, 0 AS step, w.event_id AS id, c.tenant_id, c.id AS complaint_id,
         CASE WHEN w.warning_index < 0 THEN 'deadline.breached' ELSE 'deadline.warning' END AS type,

@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DeadlineJob } from '../src/jobs/queues.js';
-import type { RecordedWakeUp } from '../src/modules/deadlines/deadlines.repository.js';
+import { newId } from '../src/lib/ids.js';
+import type { RecordedWakeUp, WakeUpToRecord } from '../src/modules/deadlines/deadlines.repository.js';
+import { newEventId } from '../src/modules/events/events.repository.js';
 import {
   call,
   complaintBody,
@@ -460,6 +462,94 @@ describe('escalation on breach', () => {
     expect(batchWritten.complaints.map((c: { escalationLevel: number }) => c.escalationLevel)).toEqual([
       3, 1, 1, 3,
     ]);
+  });
+
+  it('records batches over the same complaints side by side, with requests writing them too, without deadlock', async () => {
+    const complaints = await Promise.all(
+      Array.from({ length: 8 }, () => createComplaint({ channel: 'web' })),
+    );
+    const jobsOf = new Map<string, DeadlineJob[]>();
+    for (const complaint of complaints) {
+      const deadlines = (
+        await call(t.app, tenant.adminKey, { method: 'GET', url: `/v1/complaints/${complaint.id}/deadlines` })
+      ).json().data as Array<{ id: string; dueAt: string; status: string }>;
+      jobsOf.set(
+        complaint.id,
+        deadlines
+          .filter((deadline) => deadline.status === 'pending')
+          .map((d): DeadlineJob => ({ action: 'breach', deadlineId: d.id, armedFor: Date.parse(d.dueAt) })),
+      );
+    }
+    const jobs = [...jobsOf.values()].flat();
+    // Four batches, each with wake-ups of every complaint in its own order: as the worker's
+    // concurrent batches overlap when many deadlines of few complaints fall due at once.
+    const batches = [0, 1, 2, 3].map((k) =>
+      jobs
+        .filter((_, index) => index % 4 === k)
+        .sort((a, b) => (k % 2 === 0 ? 1 : -1) * a.deadlineId.localeCompare(b.deadlineId)),
+    );
+    const edits = complaints.map((complaint, index) =>
+      call(t.app, tenant.adminKey, {
+        method: 'PATCH',
+        url: `/v1/complaints/${complaint.id}`,
+        // Version 1 as created: 200 when the edit goes first, 412 when a breach escalated first.
+        headers: { 'if-match': '"1"' },
+        json: { priority: index % 2 === 0 ? 'high' : 'urgent' },
+      }),
+    );
+    const [recorded, edited] = await Promise.all([
+      Promise.all(batches.map((batch) => t.services.deadlines.recordWakeUps(batch))),
+      Promise.all(edits),
+    ]);
+    for (const res of edited) expect([200, 412], res.body).toContain(res.statusCode);
+    expect(recorded.flat().filter((r) => r !== undefined)).toHaveLength(jobs.length);
+
+    for (const complaint of complaints) {
+      const events = await eventsOf(complaint.id);
+      expect(events.map((e) => Number(e.sequence))).toEqual(events.map((_, index) => index + 1));
+      const breached = events.filter((e) => e.type === 'deadline.breached');
+      expect(breached.map((e) => e.data.deadline.id).sort()).toEqual(
+        jobsOf
+          .get(complaint.id)!
+          .map((job) => job.deadlineId)
+          .sort(),
+      );
+      const levels: number[] = (await escalationsOf(complaint.id)).map((e: { level: number }) => e.level);
+      expect(levels).toEqual([1, 2, 3].slice(0, Math.min(3, breached.length)));
+    }
+  });
+
+  it('times a batch that waited behind a later one after it, so escalations keep their order in time', async () => {
+    const complaint = await createComplaint({ channel: 'web' });
+    const [first, second] = (
+      await call(t.app, tenant.adminKey, { method: 'GET', url: `/v1/complaints/${complaint.id}/deadlines` })
+    )
+      .json()
+      .data.filter((d: { status: string }) => d.status === 'pending') as Array<{ id: string; dueAt: string }>;
+    const breach = (d: { id: string; dueAt: string }): WakeUpToRecord => ({
+      type: 'breach',
+      deadlineId: d.id,
+      armedFor: new Date(d.dueAt),
+      eventId: newEventId(),
+      escalationId: newId(),
+      escalationEventId: newEventId(),
+    });
+    const actor = { type: 'system' as const, id: null, name: 'redress', onBehalfOf: null };
+    const taken = Date.now() + 60_000;
+    // Two batches taken up 100 ms apart; the earlier one got the complaint's lock second.
+    await t.services.repositories.deadlines.recordWakeUps([breach(first!)], new Date(taken + 100), actor);
+    await t.services.repositories.deadlines.recordWakeUps([breach(second!)], new Date(taken), actor);
+
+    const escalations = await escalationsOf(complaint.id);
+    expect(escalations.map((e: { level: number }) => e.level)).toEqual([1, 2]);
+    expect(Date.parse(escalations[1].createdAt)).toBe(taken + 101);
+    const { rows } = await t.database.pool.query(
+      'select occurred_at from events where complaint_id = $1 order by sequence',
+      [complaint.id],
+    );
+    const times = rows.map((row) => new Date(row.occurred_at).getTime());
+    // Each breach's event, then its escalation's.
+    expect(times.slice(-4)).toEqual([taken + 100, taken + 100, taken + 101, taken + 101]);
   });
 
   it('stops at level 3', async () => {

@@ -35,7 +35,6 @@ type RecordedWakeUpRow = {
   escalated: boolean | null;
 } & Record<string, unknown>;
 
-/** A wake-up to record, with the ids of what it writes chosen up front (so a retry is recognisable). */
 /**
  * The most wake-ups one transaction records. A batch holds its complaints' row locks until it
  * commits, so it is kept to what takes a few milliseconds (about 20 ms for 50 breaches that all
@@ -43,6 +42,7 @@ type RecordedWakeUpRow = {
  */
 export const MAX_WAKE_UPS_PER_TRANSACTION = 50;
 
+/** A wake-up to record, with the ids of what it writes chosen up front (so a retry is recognisable). */
 export type WakeUpToRecord = { deadlineId: string; armedFor: Date; eventId: string } & (
   | { type: 'breach'; escalationId: string; escalationEventId: string }
   | { type: 'warning'; index: number }
