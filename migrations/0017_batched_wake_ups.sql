@@ -2,7 +2,8 @@
 -- 2 cores, each statement a function runs costs more to start (executor set-up, constraint and
 -- foreign-key checks, the events trigger) than the row it writes: an escalating breach took
 -- fifteen statements and about 0.8 ms of PostgreSQL CPU. Here a batch takes a handful of
--- statements however many wake-ups it holds, and the rows and JSON written are the same as before.
+-- statements however many wake-ups it holds, and writes the same rows and JSON as before (only
+-- their time can move, when a batch waited for a lock behind a later one: see v_at below).
 
 -- One wake-up as the batch works through it: what the job asked for, the complaint it belongs to
 -- and its round (see record_deadline_wake_ups), then the deadline as recorded.
