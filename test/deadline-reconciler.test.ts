@@ -1,37 +1,23 @@
 import pino from 'pino';
 import { Registry } from 'prom-client';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDeadlineMetrics } from '../src/modules/deadlines/deadline-metrics.js';
 import { reconcileDeadlines } from '../src/modules/deadlines/deadline-reconciler.js';
-import {
-  call,
-  complaintBody,
-  createTestTenant,
-  startTestApp,
-  type TestApp,
-  type TestTenant,
-} from './harness.js';
-import { createIsolatedDatabase, type IsolatedDatabase } from './isolated-database.js';
-import { deleteKeysUnder } from './redis-keys.js';
+import { call, complaintBody, createTestTenant, type TestApp, type TestTenant } from './harness.js';
+import { type IsolatedTestApp, startIsolatedTestApp } from './isolated-database.js';
 
-let database: IsolatedDatabase;
-let redisPrefix: string;
+let isolated: IsolatedTestApp;
 let t: TestApp;
 let tenant: TestTenant;
 
 // A database of its own: the reconciler sweeps every tenant's deadlines, and must neither breach
 // another file's nor count them here.
 beforeAll(async () => {
-  database = await createIsolatedDatabase('reconciler');
-  redisPrefix = `${inject('redisPrefix')}:reconciler`;
-  t = await startTestApp({ DATABASE_URL: database.url, REDIS_PREFIX: redisPrefix });
+  isolated = await startIsolatedTestApp('reconciler');
+  t = isolated.app;
   tenant = await createTestTenant(t.tenancy);
 });
-afterAll(async () => {
-  await t?.close();
-  await database?.drop();
-  if (redisPrefix) await deleteKeysUnder(inject('redisUrl'), redisPrefix);
-});
+afterAll(() => isolated?.close());
 
 function reconcile() {
   return reconcileDeadlines({

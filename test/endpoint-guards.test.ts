@@ -1,21 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import pino from 'pino';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { type EventRelay, startEventRelay } from '../src/modules/events/event-relay.js';
 import { SCOPES, type Scope } from '../src/modules/tenancy/scopes.js';
 import { createWebhookFanout } from '../src/modules/webhooks/webhook-fanout.js';
-import {
-  call,
-  complaintBody,
-  createTestTenant,
-  startTestApp,
-  type TestApp,
-  type TestTenant,
-} from './harness.js';
-import { createIsolatedDatabase, type IsolatedDatabase } from './isolated-database.js';
-import { deleteKeysUnder } from './redis-keys.js';
+import { call, complaintBody, createTestTenant, type TestApp, type TestTenant } from './harness.js';
+import { type IsolatedTestApp, startIsolatedTestApp } from './isolated-database.js';
 import { eventually } from './worker-process.js';
 
 /**
@@ -27,8 +19,7 @@ import { eventually } from './worker-process.js';
  * The file has its own database, so no worker of another file delivers its webhooks; the outbox
  * relay runs in-process to turn a ping into a delivery that the redelivery route can name.
  */
-let database: IsolatedDatabase;
-let redisPrefix: string;
+let isolated: IsolatedTestApp;
 let t: TestApp;
 let relay: EventRelay;
 let us: Seeded;
@@ -884,18 +875,15 @@ async function keyWithout(scope: Scope): Promise<string> {
 }
 
 beforeAll(async () => {
-  database = await createIsolatedDatabase('guards');
-  redisPrefix = `${inject('redisPrefix')}:guards`;
-  t = await startTestApp({
-    DATABASE_URL: database.url,
-    REDIS_PREFIX: redisPrefix,
+  isolated = await startIsolatedTestApp('guards', {
     WEBHOOK_ALLOW_PRIVATE: 'true',
     // Each snapshot reads every fixture, twice a test: far beyond one key's default request rate.
     RATE_LIMIT_MAX: '1000000',
   });
+  t = isolated.app;
   relay = startEventRelay({
     db: t.database.db,
-    databaseUrl: database.url,
+    databaseUrl: isolated.databaseUrl,
     events: t.services.repositories.events,
     consumers: [
       createWebhookFanout({
@@ -911,9 +899,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await relay?.stop();
-  await t?.close();
-  await database?.drop();
-  if (redisPrefix) await deleteKeysUnder(inject('redisUrl'), redisPrefix);
+  await isolated?.close();
 });
 
 describe('the guard table', () => {

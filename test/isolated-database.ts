@@ -2,6 +2,8 @@ import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { inject } from 'vitest';
 import { runMigrations } from '../src/db/migrate.js';
+import { startTestApp, type TestApp } from './harness.js';
+import { deleteKeysUnder } from './redis-keys.js';
 
 export interface IsolatedDatabase {
   url: string;
@@ -32,5 +34,43 @@ export async function createIsolatedDatabase(label: string): Promise<IsolatedDat
   return {
     url: url.toString(),
     drop: () => admin(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`),
+  };
+}
+
+/** A test app on a database and Redis prefix of its own (see createIsolatedDatabase). */
+export interface IsolatedTestApp {
+  app: TestApp;
+  databaseUrl: string;
+  /** Under the run's prefix, so the global teardown would remove what `close` missed. */
+  redisPrefix: string;
+  /** Closes the app, drops the database and deletes the prefix's keys. */
+  close(): Promise<void>;
+}
+
+export async function startIsolatedTestApp(
+  label: string,
+  env: Record<string, string> = {},
+): Promise<IsolatedTestApp> {
+  const database = await createIsolatedDatabase(label);
+  const redisPrefix = `${inject('redisPrefix')}:${label}`;
+  const removeAll = async () => {
+    await database.drop();
+    await deleteKeysUnder(inject('redisUrl'), redisPrefix);
+  };
+  let app: TestApp;
+  try {
+    app = await startTestApp({ DATABASE_URL: database.url, REDIS_PREFIX: redisPrefix, ...env });
+  } catch (error) {
+    await removeAll();
+    throw error;
+  }
+  return {
+    app,
+    databaseUrl: database.url,
+    redisPrefix,
+    async close() {
+      await app.close();
+      await removeAll();
+    },
   };
 }

@@ -1,19 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { Webhook } from 'standardwebhooks';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DeadlineView } from '../src/modules/deadlines/deadline-views.js';
-import {
-  call,
-  complaintBody,
-  createTestTenant,
-  startTestApp,
-  type TestApp,
-  type TestTenant,
-} from './harness.js';
-import { createIsolatedDatabase, type IsolatedDatabase } from './isolated-database.js';
+import { call, complaintBody, createTestTenant, type TestApp, type TestTenant } from './harness.js';
+import { type IsolatedTestApp, startIsolatedTestApp } from './isolated-database.js';
 import { type ReceivedRequest, type Receiver, startReceiver } from './receiver.js';
-import { deleteKeysUnder, keysUnder } from './redis-keys.js';
+import { keysUnder } from './redis-keys.js';
 import { eventually, sleep, startWorkerProcess, type WorkerProcess } from './worker-process.js';
 
 /**
@@ -21,37 +14,28 @@ import { eventually, sleep, startWorkerProcess, type WorkerProcess } from './wor
  * a second apart (WEBHOOK_RETRY_SCHEDULE=0,1,1,1) and a receiver has 2 s to answer. The file has
  * its own database, so no other file's worker attempts these deliveries under other settings.
  */
-let database: IsolatedDatabase;
+let isolated: IsolatedTestApp;
 let t: TestApp;
 let worker: WorkerProcess;
 let receiver: Receiver;
-let redisPrefix: string;
 
 beforeAll(async () => {
-  database = await createIsolatedDatabase('webhooks');
-  // Its own prefix, under the run's so the global teardown removes the worker's queues.
-  redisPrefix = `${inject('redisPrefix')}:webhook-delivery`;
-  t = await startTestApp({
-    DATABASE_URL: database.url,
-    REDIS_PREFIX: redisPrefix,
-    WEBHOOK_ALLOW_PRIVATE: 'true',
-  });
+  isolated = await startIsolatedTestApp('webhook-delivery', { WEBHOOK_ALLOW_PRIVATE: 'true' });
+  t = isolated.app;
   receiver = await startReceiver();
   worker = await startWorkerProcess(workerEnv());
 });
 afterAll(async () => {
   await worker?.stop();
   await receiver?.close();
-  await t?.close();
-  await database?.drop();
-  if (redisPrefix) await deleteKeysUnder(inject('redisUrl'), redisPrefix);
+  await isolated?.close();
 });
 
 function workerEnv(): Record<string, string> {
   return {
-    DATABASE_URL: database.url,
+    DATABASE_URL: isolated.databaseUrl,
     REDIS_URL: t.env.REDIS_URL,
-    REDIS_PREFIX: redisPrefix,
+    REDIS_PREFIX: isolated.redisPrefix,
     SLA_RECONCILE_INTERVAL: '1',
     WORKER_CONCURRENCY: '10',
     WEBHOOK_ALLOW_PRIVATE: 'true',
@@ -369,7 +353,7 @@ describe('nothing is lost', () => {
   it('delivers after Redis loses every key: no delivery state lives there', async () => {
     const redis = new Redis(t.env.REDIS_URL);
     try {
-      const keys = await redis.keys(keysUnder(redisPrefix));
+      const keys = await redis.keys(keysUnder(isolated.redisPrefix));
       expect(keys.length).toBeGreaterThan(0);
       await redis.del(...keys);
     } finally {

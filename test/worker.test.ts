@@ -1,18 +1,10 @@
 import net, { type AddressInfo } from 'node:net';
 import pg from 'pg';
-import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createQueue } from '../src/jobs/queues.js';
 import type { DeadlineView } from '../src/modules/deadlines/deadline-views.js';
-import {
-  call,
-  complaintBody,
-  createTestTenant,
-  startTestApp,
-  type TestApp,
-  type TestTenant,
-} from './harness.js';
-import { createIsolatedDatabase, type IsolatedDatabase } from './isolated-database.js';
-import { deleteKeysUnder } from './redis-keys.js';
+import { call, complaintBody, createTestTenant, type TestApp, type TestTenant } from './harness.js';
+import { type IsolatedTestApp, startIsolatedTestApp } from './isolated-database.js';
 import { eventually, sleep, startWorkerProcess, type WorkerProcess } from './worker-process.js';
 
 /**
@@ -21,30 +13,24 @@ import { eventually, sleep, startWorkerProcess, type WorkerProcess } from './wor
  * The file has its own database and Redis prefix, so no other file's worker records (or sweeps)
  * its deadlines: every breach here is this file's worker's.
  */
-let database: IsolatedDatabase;
-let redisPrefix: string;
+let isolated: IsolatedTestApp;
 let t: TestApp;
 const workers: WorkerProcess[] = [];
 
 beforeAll(async () => {
-  database = await createIsolatedDatabase('worker');
-  redisPrefix = `${inject('redisPrefix')}:worker`;
-  t = await startTestApp({ DATABASE_URL: database.url, REDIS_PREFIX: redisPrefix });
+  isolated = await startIsolatedTestApp('worker');
+  t = isolated.app;
 });
 afterEach(async () => {
   for (const worker of workers.splice(0)) await worker.stop();
 });
-afterAll(async () => {
-  await t?.close();
-  await database?.drop();
-  if (redisPrefix) await deleteKeysUnder(inject('redisUrl'), redisPrefix);
-});
+afterAll(() => isolated?.close());
 
 async function startWorker(env: Record<string, string> = {}): Promise<WorkerProcess> {
   const worker = await startWorkerProcess({
-    DATABASE_URL: database.url,
+    DATABASE_URL: isolated.databaseUrl,
     REDIS_URL: t.env.REDIS_URL,
-    REDIS_PREFIX: redisPrefix,
+    REDIS_PREFIX: isolated.redisPrefix,
     SLA_RECONCILE_INTERVAL: '1',
     WORKER_CONCURRENCY: '10',
     HOST: '127.0.0.1',
@@ -188,7 +174,7 @@ describe("the worker's /metrics", () => {
       expect(sample(samples, 'redress_deadlines', { status }), status).toBe(counted[status] ?? 0);
 
     // Queue depths, as BullMQ counts them: the other deadlines' jobs, the maintenance schedule.
-    const maintenance = createQueue('maintenance', t.deadlineQueue.connection, redisPrefix);
+    const maintenance = createQueue('maintenance', t.deadlineQueue.connection, isolated.redisPrefix);
     try {
       const queues = {
         deadlines: await t.deadlineQueue.queue.getJobCounts('wait', 'delayed', 'active', 'failed'),
@@ -215,7 +201,10 @@ describe('a worker killed with SIGKILL in the middle of recording a breach', () 
    * worker's breach (record_deadline_wake_up locks the complaint first) waits behind it.
    */
   async function lockComplaint(complaintId: string) {
-    const holder = new pg.Client({ connectionString: database.url, application_name: 'test-lock-holder' });
+    const holder = new pg.Client({
+      connectionString: isolated.databaseUrl,
+      application_name: 'test-lock-holder',
+    });
     await holder.connect();
     await holder.query('begin');
     await holder.query('select id from complaints where id = $1 for update', [complaintId]);
