@@ -128,12 +128,12 @@ BEGIN
     -- One update per complaint: the next event number for the wake-up's event, and for the
     -- escalation's event after it, with the level it rose to.
     UPDATE complaints c SET
-      event_sequence = c.event_sequence + CASE WHEN w.escalation_id = ANY (v_escalated) THEN 2 ELSE 1 END,
-      escalation_level = CASE WHEN w.escalation_id = ANY (v_escalated) THEN c.escalation_level + 1 ELSE c.escalation_level END,
-      version = CASE WHEN w.escalation_id = ANY (v_escalated) THEN c.version + 1 ELSE c.version END,
-      updated_at = CASE WHEN w.escalation_id = ANY (v_escalated) THEN v_at ELSE c.updated_at END
-    FROM unnest(v_due) AS w
-    WHERE c.id = w.complaint_id;
+      event_sequence = c.event_sequence + 1 + x.escalated::int,
+      escalation_level = c.escalation_level + x.escalated::int,
+      version = c.version + x.escalated::int,
+      updated_at = CASE WHEN x.escalated THEN v_at ELSE c.updated_at END
+    FROM (SELECT w.complaint_id, w.escalation_id = ANY (v_escalated) IS TRUE AS escalated FROM unnest(v_due) AS w) AS x
+    WHERE c.id = x.complaint_id;
 
     INSERT INTO complaint_timeline (tenant_id, complaint_id, type, actor, occurred_at, changes, data)
     SELECT entry.tenant_id, entry.complaint_id, entry.type, p_actor, v_at, entry.changes, entry.data
@@ -159,15 +159,18 @@ BEGIN
     FROM (
       SELECT w.i, 0 AS step, w.event_id AS id, c.tenant_id, c.id AS complaint_id,
         CASE WHEN w.warning_index < 0 THEN 'deadline.breached' ELSE 'deadline.warning' END AS type,
-        c.event_sequence - CASE WHEN w.escalation_id = ANY (v_escalated) THEN 1 ELSE 0 END AS sequence,
+        n.sequence,
         jsonb_build_object('tenantId', c.tenant_id, 'complaintId', c.id, 'reference', c.reference,
-          'sequence', c.event_sequence - CASE WHEN w.escalation_id = ANY (v_escalated) THEN 1 ELSE 0 END,
-          'deadline', deadline_view(d))
+          'sequence', n.sequence, 'deadline', deadline_view(d))
         || CASE WHEN w.warning_index < 0 THEN '{}'::jsonb ELSE jsonb_build_object('warning', jsonb_build_object(
              'index', w.warning_index, 'fraction', d.warn_fractions[w.warning_index + 1]::numeric)) END AS data
       FROM unnest(v_due) AS w
       JOIN complaints c ON c.id = w.complaint_id
       JOIN deadlines d ON d.id = w.deadline_id
+      -- The escalation, if any, took the complaint's last number; the wake-up's event the one before.
+      CROSS JOIN LATERAL (
+        SELECT c.event_sequence - (w.escalation_id = ANY (v_escalated) IS TRUE)::int AS sequence
+      ) AS n
       UNION ALL
       SELECT w.i, 1, w.escalation_event_id, c.tenant_id, c.id, 'complaint.escalated', c.event_sequence,
         jsonb_build_object(
