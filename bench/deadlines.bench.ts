@@ -12,6 +12,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { Redis } from 'ioredis';
 import pg from 'pg';
+import { envSchema } from '../src/config/env.js';
 import { createDatabase } from '../src/db/client.js';
 import { systemClock } from '../src/lib/clock.js';
 import { openDeadlineQueue } from '../src/modules/deadlines/deadline-queue.js';
@@ -27,7 +28,8 @@ const PER_COMPLAINT = 5;
 /** Time allowed for arming before the first deadline falls due. */
 const LEAD_SECONDS = Number(process.env.BENCH_LEAD ?? 30);
 /** The worker's own default (WORKER_CONCURRENCY) unless set. */
-const CONCURRENCY = process.env.BENCH_WORKER_CONCURRENCY ?? '200';
+const CONCURRENCY =
+  process.env.BENCH_WORKER_CONCURRENCY ?? String(envSchema.shape.WORKER_CONCURRENCY.parse(undefined));
 const RAW_CONNECTIONS_MAX = 50;
 const WARNINGS_IN_WINDOW = process.env.BENCH_WARNINGS_IN_WINDOW === '1';
 

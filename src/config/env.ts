@@ -53,8 +53,8 @@ export const envSchema = z.object({
   /** Fallback poll of the outbox relay, in milliseconds, for when a NOTIFY wake-up is lost. */
   EVENT_RELAY_POLL_MS: z.coerce.number().int().min(50).max(60_000).default(1_000),
   /** Deadline jobs one worker process handles at once. */
-  // Jobs in flight, not transactions: wake-ups are recorded in batches of at most 50 (worker.ts),
-  // so 200 lets about four batches run side by side while others wait in Redis.
+  // Jobs in flight, not transactions: wake-ups are recorded in batches of at most
+  // MAX_WAKE_UPS_PER_TRANSACTION (50), so 200 lets about four batches run side by side.
   WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(500).default(200),
   /** Port of the worker's Prometheus /metrics endpoint; 0 turns it off. */
   WORKER_METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(9464),

@@ -58,5 +58,3 @@ export function createBatcher<T, R>(options: {
     },
   };
 }
-
-export type Batcher<T, R> = ReturnType<typeof createBatcher<T, R>>;
