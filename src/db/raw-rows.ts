@@ -12,3 +12,18 @@ export function tableRowFromRaw<T extends Table>(table: T, raw: Record<string, u
     }),
   ) as T['$inferSelect'];
 }
+
+/**
+ * Maps a row PostgreSQL sent as one JSON value (`to_jsonb(t)`) to the row shape drizzle gives for
+ * `table`. Hot reads use it because node-postgres re-reads the column list and looks up one parser
+ * per column on every execution, prepared or not: for a 50-column complaint that cost more than
+ * the rest of the read. One JSON column costs one JSON.parse. The keys are the column names, and
+ * every column type the tables use (timestamps as ISO strings, arrays, jsonb) maps back as it
+ * would from the driver.
+ */
+export function tableRowFromJson<T extends Table>(
+  table: T,
+  json: Record<string, unknown>,
+): T['$inferSelect'] {
+  return tableRowFromRaw(table, json);
+}

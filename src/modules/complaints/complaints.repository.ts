@@ -1,7 +1,7 @@
 import { and, asc, desc, eq, gt, gte, ilike, inArray, lt, or, type SQL, sql } from 'drizzle-orm';
 import type { Queryable } from '../../db/client.js';
 import { executePrepared } from '../../db/prepared.js';
-import { tableRowFromRaw } from '../../db/raw-rows.js';
+import { tableRowFromJson, tableRowFromRaw } from '../../db/raw-rows.js';
 import {
   type ActorRecord,
   communications,
@@ -24,6 +24,8 @@ export type ComplaintChanges = Partial<
 export type TimelineRow = typeof complaintTimeline.$inferSelect;
 export type NewTimelineRow = typeof complaintTimeline.$inferInsert;
 export type CommunicationRow = typeof communications.$inferSelect;
+/** The earliest pending deadline shown on a complaint. */
+export type NextDeadlineRow = Pick<typeof deadlines.$inferSelect, 'id' | 'kind' | 'dueAt'>;
 
 export interface ComplaintFilters {
   statuses?: ComplaintStatus[];
@@ -49,39 +51,7 @@ const byKey = (tenantId: string, key: string): SQL =>
     isUuid(key) ? eq(complaints.id, key) : eq(complaints.reference, key),
   )!;
 
-/** Complaint by id or reference joined with its earliest pending deadline. */
-function preparedComplaintWithNext(db: Queryable, by: 'id' | 'reference') {
-  const next = db
-    .select({ id: deadlines.id, kind: deadlines.kind, dueAt: deadlines.dueAt })
-    .from(deadlines)
-    .where(
-      and(
-        eq(deadlines.tenantId, sql.placeholder('tenantId')),
-        eq(deadlines.complaintId, complaints.id),
-        eq(deadlines.status, 'pending'),
-      ),
-    )
-    .orderBy(asc(deadlines.dueAt))
-    .limit(1)
-    .as('next_deadline');
-  return db
-    .select({ complaint: complaints, nextDeadline: { id: next.id, kind: next.kind, dueAt: next.dueAt } })
-    .from(complaints)
-    .leftJoinLateral(next, sql`true`)
-    .where(
-      and(
-        eq(complaints.tenantId, sql.placeholder('tenantId')),
-        by === 'id'
-          ? eq(complaints.id, sql.placeholder('key'))
-          : eq(complaints.reference, sql.placeholder('key')),
-      ),
-    )
-    .prepare(`complaint_with_next_by_${by}`);
-}
-
 export function createComplaintsRepository(db: Queryable) {
-  const complaintWithNextById = preparedComplaintWithNext(db, 'id');
-  const complaintWithNextByReference = preparedComplaintWithNext(db, 'reference');
   return {
     /**
      * Intake in one statement (one round trip, atomic without BEGIN/COMMIT): the complaint,
@@ -118,7 +88,7 @@ export function createComplaintsRepository(db: Queryable) {
       // the key row stays locked until the statement binds it: a retry that took over an expired
       // lease while the first attempt still ran waits here, then finds the key bound and inserts
       // nothing, so two attempts never make two complaints.
-      const result = await executePrepared<Record<string, unknown>>(
+      const result = await executePrepared<{ complaint: Record<string, unknown> }>(
         tx,
         'insert_complaint_at_intake',
         sql`
@@ -182,10 +152,10 @@ export function createComplaintsRepository(db: Queryable) {
           where ${keyed}::boolean and idempotency_keys.tenant_id = c.tenant_id
             and idempotency_keys.key = ${input.idempotencyKey ?? ''}::text
         )
-        select * from c`,
+        select to_jsonb(c) as complaint from c`,
       );
-      const raw = result.rows[0];
-      return raw ? tableRowFromRaw(complaints, raw) : undefined;
+      const inserted = result.rows[0]?.complaint;
+      return inserted ? tableRowFromJson(complaints, inserted) : undefined;
     },
 
     async findByKey(
@@ -201,14 +171,41 @@ export function createComplaintsRepository(db: Queryable) {
 
     /**
      * A complaint with its earliest pending deadline, in one round trip: the read every
-     * `GET /v1/complaints/{id}` makes, prepared once so the hot path skips query building.
+     * `GET /v1/complaints/{id}` makes. A prepared statement, so PostgreSQL plans it once per
+     * connection, answering with the complaint as one JSON column (see tableRowFromJson).
      */
-    async findWithNextDeadline(tenantId: string, key: string) {
-      const [row] = await (isUuid(key) ? complaintWithNextById : complaintWithNextByReference).execute({
-        tenantId,
-        key,
-      });
-      return row;
+    async findWithNextDeadline(
+      tenantId: string,
+      key: string,
+    ): Promise<{ complaint: ComplaintRow; nextDeadline: NextDeadlineRow | null } | undefined> {
+      const byId = isUuid(key);
+      const result = await executePrepared<{
+        complaint: Record<string, unknown>;
+        next_deadline: Record<string, unknown> | null;
+      }>(
+        db,
+        byId ? 'complaint_json_with_next_by_id' : 'complaint_json_with_next_by_reference',
+        sql`select to_jsonb(c) as complaint, to_jsonb(n) as next_deadline
+          from ${complaints} c
+          left join lateral (
+            select d.id, d.kind, d.due_at from ${deadlines} d
+            where d.tenant_id = c.tenant_id and d.complaint_id = c.id and d.status = 'pending'
+            order by d.due_at limit 1
+          ) n on true
+          where c.tenant_id = ${tenantId}::uuid
+            and ${byId ? sql`c.id = ${key}::uuid` : sql`c.reference = ${key}::text`}`,
+      );
+      const row = result.rows[0];
+      if (!row) return undefined;
+      const next = row.next_deadline;
+      return {
+        complaint: tableRowFromJson(complaints, row.complaint),
+        nextDeadline: next && {
+          id: next.id as string,
+          kind: next.kind as NextDeadlineRow['kind'],
+          dueAt: new Date(next.due_at as string),
+        },
+      };
     },
 
     async findByExternalRef(tenantId: string, externalRef: string, tx: Queryable = db) {

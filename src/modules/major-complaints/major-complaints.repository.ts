@@ -1,5 +1,6 @@
-import { and, asc, count, desc, eq, gt, inArray, lte, ne, type SQL, sql } from 'drizzle-orm';
+import { and, asc, count, desc, eq, inArray, ne, type SQL, sql } from 'drizzle-orm';
 import type { Queryable } from '../../db/client.js';
+import { executePrepared } from '../../db/prepared.js';
 import { complaints } from '../../db/schema/index.js';
 import type { ComplaintStatus } from '../complaints/complaint-status.js';
 import type { ComplaintRow } from '../complaints/complaints.repository.js';
@@ -23,20 +24,20 @@ export function createMajorComplaintsRepository(db: Queryable) {
       input: { tenantId: string; customerKey: string; category: string; from: Date; to: Date },
       tx: Queryable = db,
     ): Promise<boolean> {
-      const rows = await tx
-        .select({ id: complaints.id })
-        .from(complaints)
-        .where(
-          and(
-            eq(complaints.tenantId, input.tenantId),
-            eq(complaints.customerKey, input.customerKey),
-            eq(complaints.category, input.category),
-            gt(complaints.receivedAt, input.from),
-            lte(complaints.receivedAt, input.to),
-          ),
-        )
-        .limit(1);
-      return rows.length > 0;
+      // Every intake with a customer and category asks this: prepared, so it is planned once per
+      // connection rather than on every complaint.
+      const result = await executePrepared<{ found: boolean }>(
+        tx,
+        'complaint_from_customer_in_category',
+        sql`select exists (
+          select 1 from ${complaints}
+          where ${complaints.tenantId} = ${input.tenantId}::uuid and ${complaints.customerKey} = ${input.customerKey}::text
+            and ${complaints.category} = ${input.category}::text
+            and ${complaints.receivedAt} > ${input.from.toISOString()}::timestamptz
+            and ${complaints.receivedAt} <= ${input.to.toISOString()}::timestamptz
+        ) as found`,
+      );
+      return result.rows[0]?.found === true;
     },
 
     /**
