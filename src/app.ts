@@ -50,6 +50,8 @@ export interface AppDependencies {
    */
   liveEvents?: { emitter: LiveEvents; topicFor(tenantId: string): string } | null;
   clock?: Clock;
+  /** Where log lines go instead of stdout (tests read them). */
+  logStream?: { write(line: string): void };
 }
 
 const REQUEST_ID_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -60,7 +62,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   const clock = deps.clock ?? systemClock;
 
   const app = Fastify({
-    logger: loggerOptions(env.LOG_LEVEL),
+    logger: { ...loggerOptions(env.LOG_LEVEL), ...(deps.logStream ? { stream: deps.logStream } : {}) },
     bodyLimit: env.BODY_LIMIT_BYTES,
     // A caller's X-Request-Id is kept when it is sane, so one id follows a request across systems.
     genReqId: (request) => {

@@ -38,7 +38,10 @@ export interface TestApp {
 }
 
 /** The real app over real PostgreSQL and Redis, for `app.inject` or a listening server. */
-export async function startTestApp(envOverrides: Record<string, string> = {}): Promise<TestApp> {
+export async function startTestApp(
+  envOverrides: Record<string, string> = {},
+  options: { logStream?: { write(line: string): void } } = {},
+): Promise<TestApp> {
   const env = testEnv(envOverrides);
   const database = createDatabase({
     url: env.DATABASE_URL,
@@ -56,7 +59,15 @@ export async function startTestApp(envOverrides: Record<string, string> = {}): P
     prefix: env.REDIS_PREFIX,
     onError: () => {},
   });
-  const app = await buildApp({ env, database, redis, deadlineQueue, changes, liveEvents });
+  const app = await buildApp({
+    env,
+    database,
+    redis,
+    deadlineQueue,
+    changes,
+    liveEvents,
+    logStream: options.logStream,
+  });
   await app.ready();
   const services = createServices({
     db: database.db,

@@ -1,7 +1,7 @@
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { serializeError, serializeRequest } from '../src/lib/logger.js';
-import { startTestApp, type TestApp } from './harness.js';
+import { call, complaintBody, createTestTenant, startTestApp, type TestApp } from './harness.js';
 
 let t: TestApp;
 
@@ -34,5 +34,46 @@ describe('what reaches the logs', () => {
   it('logs other errors whole', () => {
     const logged = serializeError(new RangeError('out of range'));
     expect(logged).toMatchObject({ type: 'RangeError', message: 'out of range' });
+  });
+
+  it('names the calling tenant and key on every line of a request, never the key or the customer', async () => {
+    const lines: string[] = [];
+    const logged = await startTestApp(
+      { LOG_LEVEL: 'info' },
+      { logStream: { write: (line) => lines.push(line) } },
+    );
+    try {
+      const tenant = await createTestTenant(logged.tenancy);
+      const created = await call(logged.app, tenant.adminKey, {
+        method: 'POST',
+        url: '/v1/complaints',
+        json: complaintBody({ customer: { name: 'Zed Secretname', phone: '+86 138 0000 4242' } }),
+      });
+      expect(created.statusCode, created.body).toBe(201);
+      const missing = await call(logged.app, tenant.adminKey, {
+        method: 'GET',
+        url: '/v1/complaints/00000000-0000-0000-0000-000000000000',
+      });
+      expect(missing.statusCode).toBe(404);
+
+      const entries = lines.map((line) => JSON.parse(line) as Record<string, unknown>);
+      const ofRequest = (requestId: unknown) => entries.filter((entry) => entry.requestId === requestId);
+      for (const response of [created, missing]) {
+        const requestLines = ofRequest(response.headers['x-request-id']);
+        // incoming request, (for the 404) request refused, request completed
+        expect(requestLines.length).toBeGreaterThanOrEqual(2);
+        const afterAuth = requestLines.filter((entry) => entry.msg !== 'incoming request');
+        expect(afterAuth.map((entry) => entry.msg)).toContain('request completed');
+        for (const entry of afterAuth) {
+          expect(entry).toMatchObject({ tenantId: tenant.tenantId, keyPrefix: tenant.adminKey.slice(0, 12) });
+        }
+      }
+      const all = lines.join('');
+      expect(all).not.toContain(tenant.adminKey);
+      expect(all).not.toContain('Zed Secretname');
+      expect(all).not.toContain('0000 4242');
+    } finally {
+      await logged.close();
+    }
   });
 });

@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
+import type { Logger } from 'pino';
 import type { ActorRecord } from '../../db/schema/index.js';
 import { ForbiddenScopeError, UnauthenticatedError, ValidationError } from '../../lib/errors.js';
 import { hasScope, type Scope } from '../../modules/tenancy/scopes.js';
@@ -51,7 +52,9 @@ export const authPlugin = fp(
         return;
       const auth = await options.tenancy.authenticate(request.headers.authorization);
       request.auth = auth;
-      request.log = request.log.child({ tenantId: auth.tenantId, keyPrefix: auth.apiKeyPrefix });
+      // The request's own logger (reply.log is the same one), so every later line names the
+      // caller; adding bindings costs half of what a further child logger would.
+      (request.log as Logger).setBindings({ tenantId: auth.tenantId, keyPrefix: auth.apiKeyPrefix });
       if (required && !hasScope(auth.scopes, required)) throw new ForbiddenScopeError(required);
       const onBehalfOf = request.headers[ON_BEHALF_OF_HEADER];
       if (onBehalfOf !== undefined && (typeof onBehalfOf !== 'string' || onBehalfOf.length > 200)) {
