@@ -6,18 +6,24 @@ import type { Queryable } from './client.js';
 const dialect = new PgDialect();
 
 /**
- * Runs a hand-written statement as a named prepared statement: PostgreSQL parses and plans it
- * once per connection instead of on every call. Worth it for the large, hot statements only
- * (intake's one-statement insert spends more time being parsed and planned than executed).
- * The text must be the same on every call under the same name; values go in as parameters.
+ * A hand-written statement run as a named prepared statement: PostgreSQL parses and plans it once
+ * per connection instead of on every call. Worth it for the large, hot statements only (intake's
+ * one-statement insert spends more time being parsed and planned than executed).
+ *
+ * The statement is written once with `sql.placeholder('name')` for every value and compiled to
+ * its text once, here; each call only fills in the values. Building the text on every call cost
+ * intake about a twentieth of the API's CPU.
  */
-export async function executePrepared<T extends QueryResultRow>(
-  queryable: Queryable,
+export function preparedStatement<Values extends Record<string, unknown>, Row extends QueryResultRow>(
   name: string,
   statement: SQL,
-): Promise<QueryResult<T>> {
+) {
   const query = dialect.sqlToQuery(statement);
-  // The pool or, inside a transaction, that transaction's connection.
-  const prepared = queryable._.session.prepareQuery(query, undefined, name, false);
-  return (await prepared.execute()) as QueryResult<T>;
+  return {
+    /** Runs on the pool or, inside a transaction, on that transaction's connection. */
+    async execute(queryable: Queryable, values: Values): Promise<QueryResult<Row>> {
+      const prepared = queryable._.session.prepareQuery(query, undefined, name, false);
+      return (await prepared.execute(values)) as QueryResult<Row>;
+    },
+  };
 }

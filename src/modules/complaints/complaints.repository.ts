@@ -1,6 +1,6 @@
 import { and, asc, desc, eq, gt, gte, ilike, inArray, lt, or, type SQL, sql } from 'drizzle-orm';
 import type { Queryable } from '../../db/client.js';
-import { executePrepared } from '../../db/prepared.js';
+import { preparedStatement } from '../../db/prepared.js';
 import { tableRowFromJson, tableRowFromRaw } from '../../db/raw-rows.js';
 import {
   type ActorRecord,
@@ -51,15 +51,123 @@ const byKey = (tenantId: string, key: string): SQL =>
     isUuid(key) ? eq(complaints.id, key) : eq(complaints.reference, key),
   )!;
 
+/** Shorthand for the named values the prepared statements below take. */
+const p = (name: string) => sql.placeholder(name);
+
+/** The values of one intake; see insertAtIntake. */
+type IntakeValues = Record<string, unknown>;
+
+/**
+ * Intake in one statement (one round trip, atomic without BEGIN/COMMIT): the complaint, numbered
+ * from the tenant's reference sequence; its deadlines; its `complaint.created` timeline entry and
+ * event, whose JSON gets the reference the sequence handed out; and the caller's Idempotency-Key
+ * pointed at it. With an Idempotency-Key the complaint is inserted only while the key is still
+ * unbound, and the key row stays locked until the statement binds it: a retry that took over an
+ * expired lease while the first attempt still ran waits here, then finds the key bound and inserts
+ * nothing, so two attempts never make two complaints.
+ */
+const intakeStatement = preparedStatement<IntakeValues, { complaint: Record<string, unknown> }>(
+  'insert_complaint_at_intake',
+  sql`
+  with k as (
+    select 1 from ${idempotencyKeys}
+    where ${p('keyed')}::boolean and idempotency_keys.tenant_id = ${p('tenantId')}::uuid
+      and idempotency_keys.key = ${p('idempotencyKey')}::text
+      and idempotency_keys.state = 'in_progress' and idempotency_keys.resource_id is null
+    for update
+  ), c as (
+    insert into ${complaints} (id, tenant_id, reference, channel, severity, priority, category, subject, description,
+      customer_name, customer_phone, customer_email, customer_address, customer_external_id, desired_outcome,
+      occurred_at, received_at, received_by, assignee, escalation_level, external_ref, complainant_relation,
+      complainant_authorised, responsibility, upstream_party, need_type, liability_finding, liability_reason,
+      liability_note, major_reasons, major_since, media_exposure, regulator_involved, incident_key, customer_key,
+      subject_staff, tags, metadata, event_sequence, created_at, updated_at)
+    select ${p('id')}::uuid, ${p('tenantId')}::uuid, 'C-' || lpad(nextval(${p('referenceSequence')}::regclass)::text, 6, '0'),
+      ${p('channel')}::complaint_channel, ${p('severity')}::complaint_severity, ${p('priority')}::complaint_priority,
+      ${p('category')}::text, ${p('subject')}::text, ${p('description')}::text, ${p('customerName')}::text,
+      ${p('customerPhone')}::text, ${p('customerEmail')}::text, ${p('customerAddress')}::text,
+      ${p('customerExternalId')}::text, ${p('desiredOutcome')}::text, ${p('occurredAt')}::timestamptz,
+      ${p('receivedAt')}::timestamptz, ${p('receivedBy')}::text, ${p('assignee')}::text,
+      ${p('escalationLevel')}::smallint, ${p('externalRef')}::text,
+      ${p('complainantRelation')}::complainant_relation, ${p('complainantAuthorised')}::boolean,
+      ${p('responsibility')}::complaint_responsibility, ${p('upstreamParty')}::text,
+      ${p('needType')}::complaint_need_type, ${p('liabilityFinding')}::liability_finding,
+      ${p('liabilityReason')}::non_liability_reason, ${p('liabilityNote')}::text,
+      array(select jsonb_array_elements_text(${p('majorReasons')}::jsonb))::major_reason[],
+      ${p('majorSince')}::timestamptz, ${p('mediaExposure')}::boolean, ${p('regulatorInvolved')}::boolean,
+      ${p('incidentKey')}::text, ${p('customerKey')}::text,
+      array(select jsonb_array_elements_text(${p('subjectStaff')}::jsonb)),
+      array(select jsonb_array_elements_text(${p('tags')}::jsonb)), ${p('metadata')}::jsonb, 1,
+      ${p('createdAt')}::timestamptz, ${p('updatedAt')}::timestamptz
+    where not ${p('keyed')}::boolean or exists (select 1 from k)
+    on conflict (tenant_id, external_ref) where external_ref is not null do nothing
+    returning *
+  ), d as (
+    insert into ${deadlines} (id, tenant_id, complaint_id, kind, status, starts_at, due_at, warn_ats, warn_fractions,
+      clock, target_duration, duration_ms, policy_id, policy_version, calendar_id, source_id, created_at, updated_at)
+    select x.id, c.tenant_id, c.id, x.kind, 'pending', x."startsAt", x."dueAt",
+      array(select jsonb_array_elements_text(x."warnAts")::timestamptz),
+      array(select jsonb_array_elements_text(x."warnFractions")::real),
+      x.clock, x."targetDuration", x."durationMs", x."policyId", x."policyVersion", x."calendarId", null,
+      c.created_at, c.created_at
+    from c cross join jsonb_to_recordset(${p('deadlines')}::jsonb) as x(id uuid, kind deadline_kind,
+      "startsAt" timestamptz, "dueAt" timestamptz, "warnAts" jsonb, "warnFractions" jsonb, clock sla_clock,
+      "targetDuration" text, "durationMs" bigint, "policyId" uuid, "policyVersion" int, "calendarId" uuid)
+  ), v as (
+    -- The view as received, with the reference the sequence handed out; the timeline and the
+    -- event record the same one.
+    select jsonb_set(${p('view')}::jsonb, '{reference}', to_jsonb(c.reference)) as complaint,
+      ${p('actor')}::jsonb as actor
+    from c
+  ), t as (
+    insert into ${complaintTimeline} (tenant_id, complaint_id, type, actor, occurred_at, data)
+    select c.tenant_id, c.id, 'complaint.created', v.actor, c.created_at, jsonb_build_object('complaint', v.complaint)
+    from c cross join v
+  ), e as (
+    insert into ${events} (id, tenant_id, type, complaint_id, sequence, occurred_at, data)
+    select ${p('eventId')}::text, c.tenant_id, 'complaint.created', c.id, 1, c.created_at,
+      jsonb_build_object('tenantId', c.tenant_id, 'complaintId', c.id, 'reference', c.reference, 'sequence', 1,
+        'complaint', v.complaint, 'actor', v.actor)
+    from c cross join v
+  ), i as (
+    update ${idempotencyKeys} set resource_id = c.id from c
+    where ${p('keyed')}::boolean and idempotency_keys.tenant_id = c.tenant_id
+      and idempotency_keys.key = ${p('idempotencyKey')}::text
+  )
+  select to_jsonb(c) as complaint from c`,
+);
+
+/**
+ * A complaint by id or reference with its earliest pending deadline, prepared so PostgreSQL plans
+ * it once per connection. The complaint comes back as one JSON column (see tableRowFromJson).
+ */
+function complaintWithNext(by: 'id' | 'reference') {
+  return preparedStatement<
+    { tenantId: string; key: string },
+    { complaint: Record<string, unknown>; next_deadline: Record<string, unknown> | null }
+  >(
+    `complaint_json_with_next_by_${by}`,
+    sql`select to_jsonb(c) as complaint, to_jsonb(n) as next_deadline
+      from ${complaints} c
+      left join lateral (
+        select d.id, d.kind, d.due_at from ${deadlines} d
+        where d.tenant_id = c.tenant_id and d.complaint_id = c.id and d.status = 'pending'
+        order by d.due_at limit 1
+      ) n on true
+      where c.tenant_id = ${p('tenantId')}::uuid
+        and ${by === 'id' ? sql`c.id = ${p('key')}::uuid` : sql`c.reference = ${p('key')}::text`}`,
+  );
+}
+const complaintWithNextById = complaintWithNext('id');
+const complaintWithNextByReference = complaintWithNext('reference');
+
 export function createComplaintsRepository(db: Queryable) {
   return {
     /**
-     * Intake in one statement (one round trip, atomic without BEGIN/COMMIT): the complaint,
-     * numbered from the tenant's reference sequence; its deadlines; its `complaint.created`
-     * timeline entry and event, whose JSON gets the reference the sequence handed out; and the
-     * caller's Idempotency-Key pointed at it. Returns undefined, writing nothing, when the
-     * tenant already has a complaint with the same externalRef, or when another attempt with the
-     * same Idempotency-Key already bound it.
+     * Writes a complaint received at intake with everything that comes with it, in one statement
+     * (see intakeStatement). Returns undefined, writing nothing, when the tenant already has a
+     * complaint with the same externalRef, or when another attempt with the same Idempotency-Key
+     * already bound it.
      */
     async insertAtIntake(
       input: {
@@ -83,77 +191,55 @@ export function createComplaintsRepository(db: Queryable) {
           warnAts: (d.warnAts ?? []).map((at) => at.toISOString()),
         })),
       );
-      const keyed = input.idempotencyKey !== null;
-      // With an Idempotency-Key the complaint is inserted only while the key is still unbound, and
-      // the key row stays locked until the statement binds it: a retry that took over an expired
-      // lease while the first attempt still ran waits here, then finds the key bound and inserts
-      // nothing, so two attempts never make two complaints.
-      const result = await executePrepared<{ complaint: Record<string, unknown> }>(
-        tx,
-        'insert_complaint_at_intake',
-        sql`
-        with k as (
-          select 1 from ${idempotencyKeys}
-          where ${keyed}::boolean and idempotency_keys.tenant_id = ${row.tenantId}::uuid
-            and idempotency_keys.key = ${input.idempotencyKey ?? ''}::text
-            and idempotency_keys.state = 'in_progress' and idempotency_keys.resource_id is null
-          for update
-        ), c as (
-          insert into ${complaints} (id, tenant_id, reference, channel, severity, priority, category, subject, description,
-            customer_name, customer_phone, customer_email, customer_address, customer_external_id, desired_outcome,
-            occurred_at, received_at, received_by, assignee, escalation_level, external_ref, complainant_relation,
-            complainant_authorised, responsibility, upstream_party, need_type, liability_finding, liability_reason,
-            liability_note, major_reasons, major_since, media_exposure, regulator_involved, incident_key, customer_key,
-            subject_staff, tags, metadata, event_sequence, created_at, updated_at)
-          select ${row.id}::uuid, ${row.tenantId}::uuid, 'C-' || lpad(nextval(${sequence}::regclass)::text, 6, '0'),
-            ${row.channel}::complaint_channel, ${row.severity}::complaint_severity, ${row.priority}::complaint_priority,
-            ${row.category ?? null}::text, ${row.subject}::text, ${row.description}::text, ${row.customerName ?? null}::text,
-            ${row.customerPhone ?? null}::text, ${row.customerEmail ?? null}::text, ${row.customerAddress ?? null}::text,
-            ${row.customerExternalId ?? null}::text, ${row.desiredOutcome ?? null}::text, ${row.occurredAt ?? null}::timestamptz,
-            ${row.receivedAt}::timestamptz, ${row.receivedBy}::text, ${row.assignee ?? null}::text, ${row.escalationLevel ?? 0}::smallint, ${row.externalRef ?? null}::text,
-            ${row.complainantRelation ?? 'self'}::complainant_relation, ${row.complainantAuthorised ?? false}::boolean,
-            ${row.responsibility ?? null}::complaint_responsibility, ${row.upstreamParty ?? null}::text,
-            ${row.needType ?? null}::complaint_need_type, ${row.liabilityFinding ?? null}::liability_finding,
-            ${row.liabilityReason ?? null}::non_liability_reason, ${row.liabilityNote ?? null}::text,
-            array(select jsonb_array_elements_text(${JSON.stringify(row.majorReasons ?? [])}::jsonb))::major_reason[],
-            ${row.majorSince ?? null}::timestamptz, ${row.mediaExposure ?? false}::boolean, ${row.regulatorInvolved ?? false}::boolean,
-            ${row.incidentKey ?? null}::text, ${row.customerKey ?? null}::text,
-            array(select jsonb_array_elements_text(${JSON.stringify(row.subjectStaff ?? [])}::jsonb)),
-            array(select jsonb_array_elements_text(${JSON.stringify(row.tags ?? [])}::jsonb)), ${JSON.stringify(row.metadata ?? {})}::jsonb, 1, ${row.createdAt}::timestamptz,
-            ${row.updatedAt}::timestamptz
-          where not ${keyed}::boolean or exists (select 1 from k)
-          on conflict (tenant_id, external_ref) where external_ref is not null do nothing
-          returning *
-        ), d as (
-          insert into ${deadlines} (id, tenant_id, complaint_id, kind, status, starts_at, due_at, warn_ats, warn_fractions,
-            clock, target_duration, duration_ms, policy_id, policy_version, calendar_id, source_id, created_at, updated_at)
-          select x.id, c.tenant_id, c.id, x.kind, 'pending', x."startsAt", x."dueAt",
-            array(select jsonb_array_elements_text(x."warnAts")::timestamptz),
-            array(select jsonb_array_elements_text(x."warnFractions")::real),
-            x.clock, x."targetDuration", x."durationMs", x."policyId", x."policyVersion", x."calendarId", null,
-            c.created_at, c.created_at
-          from c cross join jsonb_to_recordset(${deadlineJson}::jsonb) as x(id uuid, kind deadline_kind,
-            "startsAt" timestamptz, "dueAt" timestamptz, "warnAts" jsonb, "warnFractions" jsonb, clock sla_clock,
-            "targetDuration" text, "durationMs" bigint, "policyId" uuid, "policyVersion" int, "calendarId" uuid)
-        ), t as (
-          insert into ${complaintTimeline} (tenant_id, complaint_id, type, actor, occurred_at, data)
-          select c.tenant_id, c.id, 'complaint.created', ${JSON.stringify(actor)}::jsonb, c.created_at,
-            jsonb_build_object('complaint', jsonb_set(${JSON.stringify(view)}::jsonb, '{reference}', to_jsonb(c.reference)))
-          from c
-        ), e as (
-          insert into ${events} (id, tenant_id, type, complaint_id, sequence, occurred_at, data)
-          select ${eventId}::text, c.tenant_id, 'complaint.created', c.id, 1, c.created_at,
-            jsonb_build_object('tenantId', c.tenant_id, 'complaintId', c.id, 'reference', c.reference, 'sequence', 1,
-              'complaint', jsonb_set(${JSON.stringify(view)}::jsonb, '{reference}', to_jsonb(c.reference)),
-              'actor', ${JSON.stringify(actor)}::jsonb)
-          from c
-        ), i as (
-          update ${idempotencyKeys} set resource_id = c.id from c
-          where ${keyed}::boolean and idempotency_keys.tenant_id = c.tenant_id
-            and idempotency_keys.key = ${input.idempotencyKey ?? ''}::text
-        )
-        select to_jsonb(c) as complaint from c`,
-      );
+      const idempotencyKey = input.idempotencyKey;
+      const result = await intakeStatement.execute(tx, {
+        keyed: idempotencyKey !== null,
+        idempotencyKey: idempotencyKey ?? '',
+        id: row.id,
+        tenantId: row.tenantId,
+        referenceSequence: sequence,
+        channel: row.channel,
+        severity: row.severity,
+        priority: row.priority,
+        category: row.category ?? null,
+        subject: row.subject,
+        description: row.description,
+        customerName: row.customerName ?? null,
+        customerPhone: row.customerPhone ?? null,
+        customerEmail: row.customerEmail ?? null,
+        customerAddress: row.customerAddress ?? null,
+        customerExternalId: row.customerExternalId ?? null,
+        desiredOutcome: row.desiredOutcome ?? null,
+        occurredAt: row.occurredAt ?? null,
+        receivedAt: row.receivedAt,
+        receivedBy: row.receivedBy,
+        assignee: row.assignee ?? null,
+        escalationLevel: row.escalationLevel ?? 0,
+        externalRef: row.externalRef ?? null,
+        complainantRelation: row.complainantRelation ?? 'self',
+        complainantAuthorised: row.complainantAuthorised ?? false,
+        responsibility: row.responsibility ?? null,
+        upstreamParty: row.upstreamParty ?? null,
+        needType: row.needType ?? null,
+        liabilityFinding: row.liabilityFinding ?? null,
+        liabilityReason: row.liabilityReason ?? null,
+        liabilityNote: row.liabilityNote ?? null,
+        majorReasons: JSON.stringify(row.majorReasons ?? []),
+        majorSince: row.majorSince ?? null,
+        mediaExposure: row.mediaExposure ?? false,
+        regulatorInvolved: row.regulatorInvolved ?? false,
+        incidentKey: row.incidentKey ?? null,
+        customerKey: row.customerKey ?? null,
+        subjectStaff: JSON.stringify(row.subjectStaff ?? []),
+        tags: JSON.stringify(row.tags ?? []),
+        metadata: JSON.stringify(row.metadata ?? {}),
+        createdAt: row.createdAt,
+        updatedAt: row.updatedAt,
+        deadlines: deadlineJson,
+        actor: JSON.stringify(actor),
+        view: JSON.stringify(view),
+        eventId,
+      });
       const inserted = result.rows[0]?.complaint;
       return inserted ? tableRowFromJson(complaints, inserted) : undefined;
     },
@@ -171,30 +257,14 @@ export function createComplaintsRepository(db: Queryable) {
 
     /**
      * A complaint with its earliest pending deadline, in one round trip: the read every
-     * `GET /v1/complaints/{id}` makes. A prepared statement, so PostgreSQL plans it once per
-     * connection, answering with the complaint as one JSON column (see tableRowFromJson).
+     * `GET /v1/complaints/{id}` makes (see complaintWithNext).
      */
     async findWithNextDeadline(
       tenantId: string,
       key: string,
     ): Promise<{ complaint: ComplaintRow; nextDeadline: NextDeadlineRow | null } | undefined> {
-      const byId = isUuid(key);
-      const result = await executePrepared<{
-        complaint: Record<string, unknown>;
-        next_deadline: Record<string, unknown> | null;
-      }>(
-        db,
-        byId ? 'complaint_json_with_next_by_id' : 'complaint_json_with_next_by_reference',
-        sql`select to_jsonb(c) as complaint, to_jsonb(n) as next_deadline
-          from ${complaints} c
-          left join lateral (
-            select d.id, d.kind, d.due_at from ${deadlines} d
-            where d.tenant_id = c.tenant_id and d.complaint_id = c.id and d.status = 'pending'
-            order by d.due_at limit 1
-          ) n on true
-          where c.tenant_id = ${tenantId}::uuid
-            and ${byId ? sql`c.id = ${key}::uuid` : sql`c.reference = ${key}::text`}`,
-      );
+      const statement = isUuid(key) ? complaintWithNextById : complaintWithNextByReference;
+      const result = await statement.execute(db, { tenantId, key });
       const row = result.rows[0];
       if (!row) return undefined;
       const next = row.next_deadline;

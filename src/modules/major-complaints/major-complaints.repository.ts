@@ -1,6 +1,6 @@
 import { and, asc, count, desc, eq, inArray, ne, type SQL, sql } from 'drizzle-orm';
 import type { Queryable } from '../../db/client.js';
-import { executePrepared } from '../../db/prepared.js';
+import { preparedStatement } from '../../db/prepared.js';
 import { complaints } from '../../db/schema/index.js';
 import type { ComplaintStatus } from '../complaints/complaint-status.js';
 import type { ComplaintRow } from '../complaints/complaints.repository.js';
@@ -13,6 +13,25 @@ export interface MajorComplaintFilters {
   after?: { majorSince: Date; id: string };
 }
 
+/**
+ * Whether a customer complained in a category within (from, to]. Every intake with a customer and
+ * category asks it: prepared, so it is planned once per connection rather than on every complaint.
+ */
+const complaintFromCustomerInCategory = preparedStatement<
+  { tenantId: string; customerKey: string; category: string; from: string; to: string },
+  { found: boolean }
+>(
+  'complaint_from_customer_in_category',
+  sql`select exists (
+    select 1 from ${complaints}
+    where ${complaints.tenantId} = ${sql.placeholder('tenantId')}::uuid
+      and ${complaints.customerKey} = ${sql.placeholder('customerKey')}::text
+      and ${complaints.category} = ${sql.placeholder('category')}::text
+      and ${complaints.receivedAt} > ${sql.placeholder('from')}::timestamptz
+      and ${complaints.receivedAt} <= ${sql.placeholder('to')}::timestamptz
+  ) as found`,
+);
+
 /** SQL of the major-complaint rules and file: repeat lookups, incident locks and counts, the listing. */
 export function createMajorComplaintsRepository(db: Queryable) {
   return {
@@ -24,19 +43,13 @@ export function createMajorComplaintsRepository(db: Queryable) {
       input: { tenantId: string; customerKey: string; category: string; from: Date; to: Date },
       tx: Queryable = db,
     ): Promise<boolean> {
-      // Every intake with a customer and category asks this: prepared, so it is planned once per
-      // connection rather than on every complaint.
-      const result = await executePrepared<{ found: boolean }>(
-        tx,
-        'complaint_from_customer_in_category',
-        sql`select exists (
-          select 1 from ${complaints}
-          where ${complaints.tenantId} = ${input.tenantId}::uuid and ${complaints.customerKey} = ${input.customerKey}::text
-            and ${complaints.category} = ${input.category}::text
-            and ${complaints.receivedAt} > ${input.from.toISOString()}::timestamptz
-            and ${complaints.receivedAt} <= ${input.to.toISOString()}::timestamptz
-        ) as found`,
-      );
+      const result = await complaintFromCustomerInCategory.execute(tx, {
+        tenantId: input.tenantId,
+        customerKey: input.customerKey,
+        category: input.category,
+        from: input.from.toISOString(),
+        to: input.to.toISOString(),
+      });
       return result.rows[0]?.found === true;
     },
 
