@@ -13,7 +13,6 @@ import { loggerOptions } from './lib/logger.js';
 import { createDeadlineMetrics, registerDeadlineGauges } from './modules/deadlines/deadline-metrics.js';
 import { openDeadlineQueue } from './modules/deadlines/deadline-queue.js';
 import { reconcileDeadlines } from './modules/deadlines/deadline-reconciler.js';
-import type { ArmableDeadline, DeadlineScheduler } from './modules/deadlines/deadline-scheduler.js';
 import { processDeadlineJob } from './modules/deadlines/deadlines.jobs.js';
 import { MAX_WAKE_UPS_PER_TRANSACTION } from './modules/deadlines/deadlines.repository.js';
 import { startEventRelay } from './modules/events/event-relay.js';
@@ -69,21 +68,6 @@ export async function startWorker(env: Env) {
     maxBatch: Math.min(env.WORKER_CONCURRENCY, MAX_WAKE_UPS_PER_TRANSACTION),
     maxWaitMs: 2,
   });
-  // The wake-ups that follow recorded warnings go to Redis together too: one round trip and one
-  // MULTI for the lot, where a job each cost the worker and Redis as much again as the job itself.
-  const arming = createBatcher({
-    run: async (deadlines: ArmableDeadline[]) => {
-      await deadlineQueue.scheduler.arm(deadlines);
-      return deadlines.map(() => undefined);
-    },
-    maxBatch: env.WORKER_CONCURRENCY,
-    maxWaitMs: 2,
-  });
-  const batchedScheduler: Pick<DeadlineScheduler, 'arm'> = {
-    arm: async (deadlines) => {
-      await Promise.all(deadlines.map(arming.submit));
-    },
-  };
   const deadlineWorker = new Worker<QueuePayloads['deadlines']>(
     'deadlines',
     (job) =>
@@ -91,7 +75,7 @@ export async function startWorker(env: Env) {
         {
           record: wakeUps.submit,
           deadlines: services.deadlines,
-          scheduler: batchedScheduler,
+          scheduler: deadlineQueue.scheduler,
           metrics,
         },
         job,

@@ -1,6 +1,7 @@
 import type { JobsOptions, Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { DeadlineJob, QueuePayloads } from '../../jobs/queues.js';
+import { createBatcher } from '../../lib/batcher.js';
 import type { DeadlineRow } from './deadlines.repository.js';
 
 /** What arming needs to know of a deadline. */
@@ -81,6 +82,9 @@ export interface DeadlineScheduler {
   add(wakeUps: readonly DeadlineWakeUp[]): Promise<void>;
 }
 
+/** Most deadlines armed in one round trip. */
+const MAX_DEADLINES_PER_ARMING = 200;
+
 /** Arms deadline jobs in BullMQ. `now` decides the delay; a past time runs at once. */
 export function createDeadlineScheduler(
   queue: Queue<QueuePayloads['deadlines']>,
@@ -88,6 +92,17 @@ export function createDeadlineScheduler(
   now: () => number,
   options: { addTimeoutMs: number | null },
 ): DeadlineScheduler {
+  // Deadlines armed at about the same moment (by concurrent intakes, or by the worker after the
+  // warnings it recorded) go to Redis together, in one pipelined write for the lot: a call of its
+  // own for each cost the API, the worker and Redis about as much again as the jobs in it.
+  const arming = createBatcher({
+    run: async (deadlines: ArmableDeadline[]) => {
+      await scheduler.add(deadlines.flatMap((deadline) => nextWakeUp(deadline) ?? []));
+      return deadlines.map(() => undefined);
+    },
+    maxBatch: MAX_DEADLINES_PER_ARMING,
+    maxWaitMs: 1,
+  });
   const scheduler: DeadlineScheduler = {
     async add(wakeUps) {
       if (wakeUps.length === 0) return;
@@ -120,7 +135,7 @@ export function createDeadlineScheduler(
     },
 
     async arm(deadlines) {
-      await scheduler.add(deadlines.flatMap((deadline) => nextWakeUp(deadline) ?? []));
+      await Promise.all(deadlines.map(arming.submit));
     },
 
     async missing(wakeUps) {

@@ -1,0 +1,65 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
+import { systemClock } from '../src/lib/clock.js';
+import { type DeadlineQueue, openDeadlineQueue } from '../src/modules/deadlines/deadline-queue.js';
+import { type ArmableDeadline, nextWakeUp } from '../src/modules/deadlines/deadline-scheduler.js';
+import { deleteKeysUnder } from './redis-keys.js';
+
+/** A pending deadline due `inMs` from now, with one warning halfway. */
+function pendingDeadline(inMs: number): ArmableDeadline {
+  const now = Date.now();
+  return {
+    id: randomUUID(),
+    status: 'pending',
+    dueAt: new Date(now + inMs),
+    warnAts: [new Date(now + inMs / 2)],
+    warningsFired: 0,
+  };
+}
+
+describe('arming deadlines', () => {
+  const redisUrl = inject('redisUrl');
+  const prefix = `${inject('redisPrefix')}-arming`;
+  let deadlineQueue: DeadlineQueue;
+
+  beforeAll(async () => {
+    deadlineQueue = openDeadlineQueue(redisUrl, prefix, systemClock, { failFast: true });
+    await deadlineQueue.queue.waitUntilReady();
+  });
+
+  afterAll(async () => {
+    await deadlineQueue?.close();
+    await deleteKeysUnder(redisUrl, prefix);
+  });
+
+  it('sends the deadlines that concurrent callers arm together in one round trip, and arms every one', async () => {
+    const deadlines = Array.from({ length: 30 }, (_, index) => pendingDeadline(3_600_000 + index * 1_000));
+    // Watched, not replaced: every call still goes to Redis.
+    const addBulk = vi.spyOn(deadlineQueue.queue, 'addBulk');
+    try {
+      // As concurrent intakes do: each arms its own deadline.
+      await Promise.all(deadlines.map((deadline) => deadlineQueue.scheduler.arm([deadline])));
+      expect(addBulk).toHaveBeenCalledTimes(1);
+      expect(addBulk.mock.calls[0]![0]).toHaveLength(30);
+    } finally {
+      addBulk.mockRestore();
+    }
+    for (const deadline of deadlines) {
+      const wakeUp = nextWakeUp(deadline)!;
+      const job = await deadlineQueue.queue.getJob(wakeUp.jobId);
+      expect(job, wakeUp.jobId).toBeDefined();
+      expect(job!.name).toBe('warn');
+      // Due at the warning, give or take the time the test took to get here.
+      expect(job!.timestamp + job!.opts.delay!).toBeGreaterThanOrEqual(wakeUp.at - 5_000);
+      expect(job!.timestamp + job!.opts.delay!).toBeLessThanOrEqual(wakeUp.at + 5_000);
+    }
+    expect(await deadlineQueue.queue.getDelayedCount()).toBe(30);
+  });
+
+  it('arms nothing twice: arming the same deadline again, together or later, adds no job', async () => {
+    const deadline = pendingDeadline(7_200_000);
+    await Promise.all([deadlineQueue.scheduler.arm([deadline]), deadlineQueue.scheduler.arm([deadline])]);
+    await deadlineQueue.scheduler.arm([deadline]);
+    expect(await deadlineQueue.queue.getDelayedCount()).toBe(31);
+  });
+});
