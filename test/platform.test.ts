@@ -120,6 +120,35 @@ describe('cross-cutting HTTP behaviour', () => {
     }
   });
 
+  it('counts concurrent requests exactly, across API processes sharing one budget', async () => {
+    // Two apps stand for two API processes; requests arriving together are counted in one
+    // pipelined write per process, and each still gets its own count.
+    const first = await startTestApp({ RATE_LIMIT_MAX: '5', RATE_LIMIT_WINDOW_SECONDS: '60' });
+    const second = await startTestApp({ RATE_LIMIT_MAX: '5', RATE_LIMIT_WINDOW_SECONDS: '60' });
+    try {
+      const owner = await createTestTenant(first.tenancy);
+      const responses = await Promise.all(
+        Array.from({ length: 12 }, (_, index) =>
+          call(index % 2 === 0 ? first.app : second.app, owner.adminKey, {
+            method: 'GET',
+            url: '/v1/complaints',
+          }),
+        ),
+      );
+      const passed = responses.filter((response) => response.statusCode === 200);
+      const refused = responses.filter((response) => response.statusCode === 429);
+      expect(passed).toHaveLength(5);
+      expect(refused).toHaveLength(7);
+      expect(passed.map((response) => Number(response.headers['x-ratelimit-remaining'])).sort()).toEqual([
+        0, 1, 2, 3, 4,
+      ]);
+      for (const response of refused) expect(Number(response.headers['retry-after'])).toBeGreaterThan(0);
+    } finally {
+      await first.close();
+      await second.close();
+    }
+  });
+
   it('serves the OpenAPI document and interactive docs', async () => {
     const docs = await t.app.inject({ method: 'GET', url: '/docs/json' });
     expect(docs.statusCode).toBe(200);

@@ -36,4 +36,21 @@ describe('batcher', () => {
     expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
     expect(calls).toEqual([3, 1, 1, 1]);
   });
+
+  it('with maxWaitMs 0, runs what was handed in during one event-loop turn together, and no more', async () => {
+    const calls: string[][] = [];
+    const batcher = createBatcher({
+      run: async (jobs: Job[]) => {
+        calls.push(jobs.map((j) => j.deadlineId));
+        return jobs.map(recorded);
+      },
+      maxBatch: 100,
+      maxWaitMs: 0,
+    });
+    const sameTurn = [1, 2, 3].map((n) => batcher.submit(job(n)));
+    // Immediates run in the order they were set: this one runs after the batch has gone.
+    const nextTurn = new Promise<void>((resolve) => setImmediate(resolve)).then(() => batcher.submit(job(4)));
+    await Promise.all([...sameTurn, nextTurn]);
+    expect(calls).toEqual([['d1', 'd2', 'd3'], ['d4']]);
+  });
 });

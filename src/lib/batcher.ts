@@ -6,8 +6,10 @@ type Waiting<T, R> = {
 
 /**
  * Gathers the items that callers hand in at about the same moment and runs them in one call (one
- * round trip, one commit): the worker records the wake-ups falling due together this way, and arms
- * what comes after them. A batch goes when it is full or `maxWaitMs` after its first item; `run`
+ * round trip, one commit): the worker records the wake-ups falling due together this way, the
+ * scheduler arms deadlines, and the API counts requests against rate limits. A batch goes when it
+ * is full or `maxWaitMs` after its first item; with `maxWaitMs` 0 it goes once the current
+ * event-loop turn has handled whatever I/O was ready, so it adds no wait of its own. `run`
  * answers each item in the order given.
  */
 export function createBatcher<T, R>(options: {
@@ -16,7 +18,14 @@ export function createBatcher<T, R>(options: {
   maxWaitMs: number;
 }) {
   let waiting: Array<Waiting<T, R>> = [];
-  let timer: NodeJS.Timeout | undefined;
+  let timer: NodeJS.Timeout | NodeJS.Immediate | undefined;
+  const schedule = (): NodeJS.Timeout | NodeJS.Immediate =>
+    options.maxWaitMs === 0 ? setImmediate(flush) : setTimeout(flush, options.maxWaitMs);
+  const cancel = (scheduled: NodeJS.Timeout | NodeJS.Immediate | undefined) => {
+    if (scheduled === undefined) return;
+    if (options.maxWaitMs === 0) clearImmediate(scheduled as NodeJS.Immediate);
+    else clearTimeout(scheduled as NodeJS.Timeout);
+  };
 
   async function run(batch: Array<Waiting<T, R>>): Promise<void> {
     try {
@@ -40,7 +49,7 @@ export function createBatcher<T, R>(options: {
   }
 
   function flush(): void {
-    clearTimeout(timer);
+    cancel(timer);
     timer = undefined;
     const batch = waiting;
     waiting = [];
@@ -53,7 +62,7 @@ export function createBatcher<T, R>(options: {
       return new Promise((resolve, reject) => {
         waiting.push({ item, resolve, reject });
         if (waiting.length >= options.maxBatch) flush();
-        else timer ??= setTimeout(flush, options.maxWaitMs);
+        else timer ??= schedule();
       });
     },
   };

@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import type { Redis } from 'ioredis';
 import { RateLimitedError } from '../../lib/errors.js';
+import { pipelinedRedisStore } from './pipelined-rate-limit-store.js';
 
 /**
  * Per-API-key request limits, counted in Redis so every API process shares one budget.
@@ -18,8 +19,7 @@ export const rateLimitPlugin = fp(
       hook: 'preParsing',
       max: options.max,
       timeWindow: options.windowSeconds * 1000,
-      redis: options.redis,
-      nameSpace: `${options.keyPrefix}:rate-limit:`,
+      store: pipelinedRedisStore(options.redis, `${options.keyPrefix}:rate-limit:`),
       // Public routes (health, docs) carry no key and are not limited here.
       allowList: (request) => request.auth === null,
       keyGenerator: (request) => request.auth?.apiKeyId ?? request.ip,

@@ -1,0 +1,71 @@
+import type { FastifyRateLimitStore, FastifyRateLimitStoreCtor } from '@fastify/rate-limit';
+import RedisStore from '@fastify/rate-limit/store/RedisStore.js';
+import type { Redis } from 'ioredis';
+import { createBatcher } from '../../lib/batcher.js';
+
+type Count = { current: number; ttl: number };
+type Counting = { key: string; timeWindow: number; max: number };
+/** The command @fastify/rate-limit's RedisStore defines on the connection (its Lua script). */
+type RateLimitCommand = (
+  key: string,
+  timeWindow: number,
+  max: number,
+  continueExceeding: boolean,
+  exponentialBackoff: boolean,
+) => unknown;
+
+/** Most requests counted in one pipelined write. */
+const MAX_COUNTS_PER_WRITE = 500;
+
+/**
+ * A rate-limit store that counts exactly as @fastify/rate-limit's RedisStore does (its own Lua
+ * script, one INCR per request, in Redis so every API process shares one budget), but sends the
+ * counts of all requests handled in one event-loop turn in one pipelined write. One write per
+ * request was about a quarter of the API's CPU per GET under load; each request still gets its
+ * own count back.
+ */
+export function pipelinedRedisStore(redis: Redis, namespace: string): FastifyRateLimitStoreCtor {
+  // Defines the `rateLimit` command on the connection; its pipelines get it too.
+  new RedisStore(false, false, redis, namespace);
+
+  const counting = createBatcher({
+    run: async (counts: Counting[]): Promise<Array<Count | Error>> => {
+      const pipeline = redis.pipeline() as unknown as { rateLimit: RateLimitCommand } & ReturnType<
+        Redis['pipeline']
+      >;
+      for (const { key, timeWindow, max } of counts) pipeline.rateLimit(key, timeWindow, max, false, false);
+      const results = (await pipeline.exec()) ?? [];
+      return counts.map((_, index) => {
+        const [error, reply] = results[index] ?? [new Error('no reply from Redis')];
+        if (error) return error;
+        const [current, ttl] = reply as [number, number];
+        return { current, ttl };
+      });
+    },
+    maxBatch: MAX_COUNTS_PER_WRITE,
+    maxWaitMs: 0,
+  });
+
+  class PipelinedRedisStore implements FastifyRateLimitStore {
+    constructor(private readonly prefix: string = namespace) {}
+
+    incr(
+      key: string,
+      callback: (error: Error | null, result?: Count) => void,
+      timeWindow: number,
+      max: number,
+    ): void {
+      counting.submit({ key: this.prefix + key, timeWindow, max }).then(
+        (count) => (count instanceof Error ? callback(count) : callback(null, count)),
+        (error: Error) => callback(error),
+      );
+    }
+
+    /** A route with limits of its own counts under its own keys, as RedisStore does. */
+    child(options: unknown): FastifyRateLimitStore {
+      const { routeInfo } = options as { routeInfo: { method: string; url: string } };
+      return new PipelinedRedisStore(`${this.prefix}${routeInfo.method}${routeInfo.url}-`);
+    }
+  }
+  return PipelinedRedisStore as unknown as FastifyRateLimitStoreCtor;
+}
