@@ -143,6 +143,9 @@ describe('cross-cutting HTTP behaviour', () => {
         0, 1, 2, 3, 4,
       ]);
       for (const response of refused) expect(Number(response.headers['retry-after'])).toBeGreaterThan(0);
+      // Counted under the deployment's REDIS_PREFIX, where the limit's own key lives.
+      const { apiKeyId } = await first.tenancy.authenticate(`Bearer ${owner.adminKey}`);
+      expect(await first.redis.get(`${first.env.REDIS_PREFIX}:rate-limit:${apiKeyId}`)).toBe('12');
     } finally {
       await first.close();
       await second.close();

@@ -47,7 +47,12 @@ export function pipelinedRedisStore(redis: Redis, namespace: string): FastifyRat
   });
 
   class PipelinedRedisStore implements FastifyRateLimitStore {
-    constructor(private readonly prefix: string = namespace) {}
+    private readonly prefix: string;
+
+    /** The plugin constructs a store with its options, which this one does not need. */
+    constructor(_pluginOptions?: unknown, prefix: string = namespace) {
+      this.prefix = prefix;
+    }
 
     incr(
       key: string,
@@ -64,7 +69,7 @@ export function pipelinedRedisStore(redis: Redis, namespace: string): FastifyRat
     /** A route with limits of its own counts under its own keys, as RedisStore does. */
     child(options: unknown): FastifyRateLimitStore {
       const { routeInfo } = options as { routeInfo: { method: string; url: string } };
-      return new PipelinedRedisStore(`${this.prefix}${routeInfo.method}${routeInfo.url}-`);
+      return new PipelinedRedisStore(undefined, `${this.prefix}${routeInfo.method}${routeInfo.url}-`);
     }
   }
   return PipelinedRedisStore as unknown as FastifyRateLimitStoreCtor;
