@@ -84,8 +84,10 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     { parseAs: 'string' },
     app.getDefaultJsonParser('error', 'error'),
   );
-  app.addHook('onSend', async (request, reply) => {
+  // Callback style: every response passes here, and an async hook costs a promise each time.
+  app.addHook('onSend', (request, reply, payload, done) => {
     reply.header('x-request-id', request.id);
+    done(null, payload);
   });
 
   const services = createServices({

@@ -1,4 +1,4 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { ValidationError } from '../../lib/errors.js';
 import {
@@ -39,13 +39,18 @@ export function idempotencyOf(request: FastifyRequest): IdempotencyClaim | null 
  * stored; the same key and body replays that answer; a different body is 422; a retry while the
  * first still runs is 409. Runs after validation, so refused bodies never claim a key.
  */
+/** A route's hooks of one kind as a list, however the route declared them. */
+function hookList<T>(hooks: T | T[] | undefined): T[] {
+  if (hooks === undefined) return [];
+  return Array.isArray(hooks) ? hooks : [hooks];
+}
+
 export const idempotencyPlugin = fp(
   async (app: FastifyInstance, options: { idempotency: IdempotencyService }) => {
     const service = options.idempotency;
     app.decorateRequest('idempotency', null);
 
-    app.addHook('preHandler', async (request, reply) => {
-      if (!request.routeOptions.config.idempotent) return;
+    const claimKey = async (request: FastifyRequest, reply: FastifyReply) => {
       const header = request.headers['idempotency-key'];
       if (header === undefined) return;
       if (typeof header !== 'string' || !IDEMPOTENCY_KEY_PATTERN.test(header)) {
@@ -70,9 +75,9 @@ export const idempotencyPlugin = fp(
         key: header,
         recoveredResourceId: outcome.kind === 'recover' ? outcome.resourceId : null,
       };
-    });
+    };
 
-    app.addHook('onSend', async (request, reply, payload) => {
+    const recordAnswer = async (request: FastifyRequest, reply: FastifyReply, payload: unknown) => {
       const claim = request.idempotency;
       if (!claim) return payload;
       request.idempotency = null;
@@ -96,6 +101,13 @@ export const idempotencyPlugin = fp(
               : String(payload),
       });
       return payload;
+    };
+
+    // Only routes that take an Idempotency-Key carry the hooks: every other request skips them.
+    app.addHook('onRoute', (route) => {
+      if (!route.config?.idempotent) return;
+      route.preHandler = [...hookList(route.preHandler), claimKey];
+      route.onSend = [...hookList(route.onSend), recordAnswer];
     });
   },
   { name: 'redress-idempotency', dependencies: ['redress-auth'] },
