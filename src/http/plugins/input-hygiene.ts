@@ -51,12 +51,13 @@ export function unstorableText(
  */
 export const inputHygienePlugin = fp(
   async (app: FastifyInstance) => {
-    app.addHook('preValidation', async (request) => {
+    // Callback style: it runs on every request, and has nothing to wait for.
+    app.addHook('preValidation', (request, _reply, done) => {
       const problems: FieldProblem[] = [];
       unstorableText(request.params, 'params', problems);
       unstorableText(request.query, 'query', problems);
       unstorableText(request.body, 'body', problems);
-      if (problems.length > 0) throw new ValidationError(problems);
+      done(problems.length > 0 ? new ValidationError(problems) : undefined);
     });
   },
   { name: 'redress-input-hygiene', dependencies: ['redress-errors'] },
