@@ -7,7 +7,7 @@ import { call, complaintBody, createTestTenant, startTestApp, type TestApp } fro
 
 /**
  * The hot reads and intake's insert answer with the complaint as one JSON value, mapped back with
- * tableRowFromJson. Whatever the columns hold, the row must be the one drizzle's own select gives.
+ * tableRowFromRaw. Whatever the columns hold, the row must be the one drizzle's own select gives.
  */
 describe('complaints read as one JSON value', () => {
   let t: TestApp;

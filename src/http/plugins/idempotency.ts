@@ -34,17 +34,17 @@ export function idempotencyOf(request: FastifyRequest): IdempotencyClaim | null 
   return request.idempotency;
 }
 
-/**
- * Idempotency-Key handling for the routes that opt in: the first request runs and its answer is
- * stored; the same key and body replays that answer; a different body is 422; a retry while the
- * first still runs is 409. Runs after validation, so refused bodies never claim a key.
- */
 /** A route's hooks of one kind as a list, however the route declared them. */
 function hookList<T>(hooks: T | T[] | undefined): T[] {
   if (hooks === undefined) return [];
   return Array.isArray(hooks) ? hooks : [hooks];
 }
 
+/**
+ * Idempotency-Key handling for the routes that opt in: the first request runs and its answer is
+ * stored; the same key and body replays that answer; a different body is 422; a retry while the
+ * first still runs is 409. Runs after validation, so refused bodies never claim a key.
+ */
 export const idempotencyPlugin = fp(
   async (app: FastifyInstance, options: { idempotency: IdempotencyService }) => {
     const service = options.idempotency;
