@@ -277,13 +277,18 @@ export interface LoadResult {
   cpu?: CpuUse;
 }
 
-/** One autocannon run: a short warm-up, then the measured run with CPU sampled alongside. */
+/**
+ * One autocannon run: a short warm-up, then the measured run with CPU sampled alongside.
+ * `afterWarmup` runs between the two, outside the measurement.
+ */
 export async function load(
   name: string,
   options: autocannon.Options,
   sample: CpuSubjects = {},
+  afterWarmup?: () => Promise<void>,
 ): Promise<LoadResult> {
   await autocannon({ ...options, duration: benchWarmup });
+  await afterWarmup?.();
   const errorSamples: string[] = [];
   // Bodies are only kept for failures, so the measured run pays for one callback per response.
   const keepErrors = (status: number, body: string) => {
