@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -78,6 +79,30 @@ describe('cross-cutting HTTP behaviour', () => {
     expect(res.statusCode).toBe(404);
     expect(res.headers['content-type']).toContain('application/problem+json');
     expect(res.json()).toMatchObject({ code: 'route_not_found', status: 404 });
+  });
+
+  it('answers a method an endpoint does not serve with 405 and the Allow list, whoever asks', async () => {
+    const collection = await t.app.inject({ method: 'PUT', url: '/v1/complaints?limit=5' });
+    expect(collection.statusCode).toBe(405);
+    expect(collection.headers['content-type']).toContain('application/problem+json');
+    expect(collection.headers.allow).toBe('GET, HEAD, POST');
+    expect(collection.json()).toMatchObject({
+      code: 'method_not_allowed',
+      status: 405,
+      allowedMethods: ['GET', 'HEAD', 'POST'],
+      detail: '/v1/complaints answers GET, HEAD, POST, not PUT.',
+    });
+    // A path parameter matches any id: the answer is about the endpoint, never about whether a
+    // complaint exists, so it is the same with or without a key.
+    const anyId = randomUUID();
+    for (const headers of [{}, { authorization: `Bearer ${tenant.adminKey}` }]) {
+      const item = await t.app.inject({ method: 'DELETE', url: `/v1/complaints/${anyId}`, headers });
+      expect(item.statusCode).toBe(405);
+      expect(item.headers.allow).toBe('GET, HEAD, PATCH');
+    }
+    const unknown = await t.app.inject({ method: 'DELETE', url: '/v1/nothing-here' });
+    expect(unknown.statusCode).toBe(404);
+    expect(unknown.headers.allow).toBeUndefined();
   });
 
   it('keeps a sane caller X-Request-Id and makes one up otherwise', async () => {

@@ -133,6 +133,19 @@ export class RouteNotFoundError extends AppError {
   }
 }
 
+export class MethodNotAllowedError extends AppError {
+  readonly code = 'method_not_allowed';
+  readonly status = 405;
+  readonly title = 'Method not allowed';
+  constructor(method: string, url: string, allowedMethods: string[]) {
+    super({
+      detail: `${truncate(url)} answers ${allowedMethods.join(', ')}, not ${method}.`,
+      headers: { allow: allowedMethods.join(', ') },
+      extensions: { allowedMethods },
+    });
+  }
+}
+
 export class ConflictError extends AppError {
   readonly status = 409;
   readonly title: string;

@@ -7,6 +7,7 @@ import {
   type FieldProblem,
   InternalError,
   MalformedJsonError,
+  MethodNotAllowedError,
   PayloadTooLargeError,
   RouteNotFoundError,
   UnsupportedMediaTypeError,
@@ -98,6 +99,24 @@ function databaseErrorToAppError(error: unknown): AppError | undefined {
   }
 }
 
+const HTTP_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const;
+
+/**
+ * The methods some route answers at this path. A request that reaches the not-found handler with
+ * a path that other methods serve gets 405 with `Allow` (RFC 9110), so a client that sent PUT
+ * where PATCH is meant learns that, not that the endpoint is missing. The router is asked with
+ * the concrete path, as it matches requests; nothing here depends on a tenant's data.
+ */
+function methodsAnswering(app: FastifyInstance, path: string): string[] {
+  return HTTP_METHODS.filter((method) => {
+    try {
+      return app.findRoute({ method, url: path }) !== null;
+    } catch {
+      return false;
+    }
+  });
+}
+
 /** One place where errors become problem+json: 4xx logged at warn, 5xx at error. */
 export const errorsPlugin = fp(
   async (app: FastifyInstance) => {
@@ -120,7 +139,12 @@ export const errorsPlugin = fp(
     });
 
     app.setNotFoundHandler((request, reply) => {
-      const error = new RouteNotFoundError(request.method, request.url.split('?')[0] ?? request.url);
+      const path = request.url.split('?')[0] ?? request.url;
+      const allowed = methodsAnswering(app, path);
+      const error =
+        allowed.length > 0
+          ? new MethodNotAllowedError(request.method, path, allowed)
+          : new RouteNotFoundError(request.method, path);
       request.log.warn({ code: error.code }, 'no such route');
       return sendProblem(request, reply, error);
     });
