@@ -1,5 +1,6 @@
-import type { SQL } from 'drizzle-orm';
+import { fillPlaceholders, type SQL } from 'drizzle-orm';
 import { PgDialect } from 'drizzle-orm/pg-core';
+import type pg from 'pg';
 import type { QueryResult, QueryResultRow } from 'pg';
 import type { Queryable } from './client.js';
 
@@ -25,5 +26,29 @@ export function preparedStatement<Values extends Record<string, unknown>, Row ex
       const prepared = queryable._.session.prepareQuery(query, undefined, name, false);
       return (await prepared.execute(values)) as QueryResult<Row>;
     },
+    /**
+     * The plan PostgreSQL picks for these values (EXPLAIN, not run). Tests pin each hot statement
+     * to the index it is written for with it, so a schema change that strands one shows.
+     */
+    async plan(pool: pg.Pool, values: Values): Promise<PlanNode> {
+      const result = await pool.query<{ 'QUERY PLAN': [{ Plan: PlanNode }] }>(
+        `explain (format json) ${query.sql}`,
+        fillPlaceholders(query.params, values),
+      );
+      return result.rows[0]!['QUERY PLAN'][0].Plan;
+    },
   };
+}
+
+/** One node of an EXPLAIN (FORMAT JSON) plan, with the members tests look at. */
+export interface PlanNode {
+  'Node Type': string;
+  'Relation Name'?: string;
+  'Index Name'?: string;
+  Plans?: PlanNode[];
+}
+
+/** Every node of a plan, depth first. */
+export function planNodes(plan: PlanNode): PlanNode[] {
+  return [plan, ...(plan.Plans ?? []).flatMap(planNodes)];
 }

@@ -175,8 +175,8 @@ function complaintWithNext(by: 'id' | 'reference') {
         and ${by === 'id' ? sql`c.id = ${p('key')}::uuid` : sql`c.reference = ${p('key')}::text`}`,
   );
 }
-const complaintWithNextById = complaintWithNext('id');
-const complaintWithNextByReference = complaintWithNext('reference');
+export const complaintWithNextById = complaintWithNext('id');
+export const complaintWithNextByReference = complaintWithNext('reference');
 
 export function createComplaintsRepository(db: Queryable) {
   return {

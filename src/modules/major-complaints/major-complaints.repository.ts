@@ -17,7 +17,7 @@ export interface MajorComplaintFilters {
  * Whether a customer complained in a category within (from, to]. Every intake with a customer and
  * category asks it: prepared, so it is planned once per connection rather than on every complaint.
  */
-const complaintFromCustomerInCategory = preparedStatement<
+export const complaintFromCustomerInCategory = preparedStatement<
   { tenantId: string; customerKey: string; category: string; from: string; to: string },
   { found: boolean }
 >(
@@ -37,7 +37,8 @@ export function createMajorComplaintsRepository(db: Queryable) {
   return {
     /**
      * Whether the customer complained in this category within (from, to]: one probe of
-     * complaints_tenant_customer_category_idx, stopping at the first row.
+     * complaints_tenant_customer_category_idx, stopping at the first row (test/query-plans.test.ts
+     * holds it to that).
      */
     async hasComplaintFromCustomer(
       input: { tenantId: string; customerKey: string; category: string; from: Date; to: Date },
