@@ -71,8 +71,8 @@ async function run(argv: string[]): Promise<unknown> {
 
   const env = loadEnv();
   if (command === 'migrate') {
-    await runMigrations(env.DATABASE_URL);
-    return { migrated: true };
+    const warnings = await runMigrations(env.DATABASE_URL);
+    return warnings.length > 0 ? { migrated: true, warnings } : { migrated: true };
   }
 
   const database = createDatabase({ url: env.DATABASE_URL, poolMax: 2, applicationName: 'redress-cli' });

@@ -5,6 +5,7 @@ import pino from 'pino';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { ConfigError, type Env, loadEnv } from './config/env.js';
 import { createDatabase } from './db/client.js';
+import { serverSettingWarnings } from './db/server-settings.js';
 import { scheduleMaintenance } from './jobs/maintenance.js';
 import { createQueue, type DeadlineJob, type QueuePayloads } from './jobs/queues.js';
 import { createBatcher } from './lib/batcher.js';
@@ -217,6 +218,14 @@ export async function startWorker(env: Env) {
     },
     'worker started',
   );
+  // Said where operators look, every start: the migrate step's output is easily missed. The
+  // worker runs on without PostgreSQL for a while (its reconciler retries), so a failed check is
+  // only noted.
+  serverSettingWarnings(database.pool)
+    .then((warnings) => {
+      for (const warning of warnings) log.warn(warning);
+    })
+    .catch((err) => log.debug({ err }, 'could not read PostgreSQL settings'));
   return {
     async close() {
       stopped = true;

@@ -2,6 +2,7 @@ import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { serverSettingWarnings } from '../src/db/server-settings.js';
 import {
   call,
   complaintBody,
@@ -252,6 +253,38 @@ describe('admin CLI', () => {
       code: 2,
       stderr: expect.stringContaining('--name'),
     });
+  });
+
+  it('migrates, and says so when the server has autovacuum or track_counts off', async () => {
+    const { rows } = await t.database.pool.query<{ name: string; setting: string }>(
+      "select name, setting from pg_settings where name in ('autovacuum', 'track_counts') and setting <> 'on'",
+    );
+    const out = JSON.parse((await cli('migrate')).stdout);
+    if (rows.length === 0) expect(out).toEqual({ migrated: true });
+    else {
+      expect(out.migrated).toBe(true);
+      expect(out.warnings).toHaveLength(rows.length);
+      for (const { name } of rows) expect(out.warnings.join('\n')).toContain(`PostgreSQL has ${name} off`);
+    }
+  });
+
+  it('warns of each required setting that is off, and of nothing that is on', async () => {
+    const client = await t.database.pool.connect();
+    try {
+      const autovacuumOff = (await client.query('show autovacuum')).rows[0].autovacuum !== 'on';
+      await client.query('set track_counts = on');
+      const withCounts = await serverSettingWarnings(client);
+      expect(withCounts.some((warning) => warning.includes('track_counts'))).toBe(false);
+      expect(withCounts.some((warning) => warning.includes('autovacuum off'))).toBe(autovacuumOff);
+      await client.query('set track_counts = off');
+      expect(await serverSettingWarnings(client)).toEqual([
+        ...withCounts,
+        expect.stringMatching(/^PostgreSQL has track_counts off: .+ Turn it on\.$/),
+      ]);
+    } finally {
+      await client.query('reset track_counts').catch(() => {});
+      client.release();
+    }
   });
 
   it('names a tenant that does not exist in one line, and refuses a --tenant that is no UUID', async () => {
