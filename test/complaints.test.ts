@@ -239,6 +239,52 @@ describe('GET /v1/complaints/{id}', () => {
 });
 
 describe('GET /v1/complaints', () => {
+  it('finds one- and two-character searches in subject, description and customer name, any case', async () => {
+    const own = await createTestTenant(t.tenancy);
+    const bySubject = await createComplaint(
+      { subject: '宽带断网三天', description: 'Line down since Monday.' },
+      own.adminKey,
+    );
+    const byDescription = await createComplaint(
+      { subject: 'Refund', description: '申请退款,已等两周', customer: { name: 'Li Lei' } },
+      own.adminKey,
+    );
+    const byName = await createComplaint(
+      {
+        subject: '5G signal',
+        description: 'No 5G at home.',
+        customer: { name: '王芳', phone: '+86 139 0000 0001' },
+      },
+      own.adminKey,
+    );
+    await createComplaint(
+      { subject: 'Other', description: 'Nothing to find.', customer: { name: 'Zhao Min' } },
+      own.adminKey,
+    );
+    const found = async (q: string) => {
+      const res = await call(t.app, own.adminKey, {
+        method: 'GET',
+        url: `/v1/complaints?limit=100&q=${encodeURIComponent(q)}`,
+      });
+      expect(res.statusCode, res.body).toBe(200);
+      return res
+        .json()
+        .data.map((complaint: { id: string }) => complaint.id)
+        .sort();
+    };
+    expect(await found('断网')).toEqual([bySubject.id]);
+    expect(await found('退款')).toEqual([byDescription.id]);
+    expect(await found('王')).toEqual([byName.id]);
+    expect(await found('王芳')).toEqual([byName.id]);
+    // Case-insensitive like longer searches, and the characters must be adjacent and in order.
+    expect(await found('5g')).toEqual([byName.id]);
+    expect(await found('芳王')).toEqual([]);
+    expect(await found('网断')).toEqual([]);
+    // LIKE's wildcards are searched for as themselves.
+    expect(await found('%')).toEqual([]);
+    expect(await found('_')).toEqual([]);
+  });
+
   it('filters, searches and pages without repeats or gaps, stable under concurrent inserts', async () => {
     const own = await createTestTenant(t.tenancy);
     const base = Date.now() - 3_600_000;
