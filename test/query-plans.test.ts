@@ -5,7 +5,10 @@ import {
   complaintWithNextByReference,
   createComplaintsRepository,
 } from '../src/modules/complaints/complaints.repository.js';
-import { complaintFromCustomerInCategory } from '../src/modules/major-complaints/major-complaints.repository.js';
+import {
+  complaintFromCustomerInCategory,
+  createMajorComplaintsRepository,
+} from '../src/modules/major-complaints/major-complaints.repository.js';
 import { call, complaintBody, createTestTenant, startTestApp, type TestApp } from './harness.js';
 
 /**
@@ -36,12 +39,14 @@ describe('hot statements keep to their indexes', () => {
     // every one of them, so only the customer index narrows it.
     await t.database.pool.query(
       `insert into complaints (id, tenant_id, reference, channel, category, subject, description, customer_name,
-         customer_phone, customer_key, received_at, received_by, assignee)
+         customer_phone, customer_key, received_at, received_by, assignee, major_reasons, major_since)
        select gen_random_uuid(), $1, 'P-' || lpad(g::text, 6, '0'), 'web', 'billing',
          '宽带故障 ' || g, '网络中断,要求尽快修复。',
          chr($3 + (g * 7) % 997) || chr($3 + 1000 + (g * 13) % 991) || chr($3 + 2000 + (g * 17) % 983),
          '+86 138 ' || lpad(g::text, 8, '0'),
-         'tel:+86138' || lpad(g::text, 8, '0'), now() - g * interval '500 ms', 'seed', 'seed'
+         'tel:+86138' || lpad(g::text, 8, '0'), now() - g * interval '500 ms', 'seed', 'seed',
+         case when g % 10 = 0 then '{manual}'::major_reason[] else '{}' end,
+         case when g % 10 = 0 then now() - g * interval '500 ms' end
        from generate_series(1, $2::int) g`,
       [tenantId, SEEDED, FIRST_IDEOGRAPH],
     );
@@ -91,13 +96,36 @@ describe('hot statements keep to their indexes', () => {
     ]);
   });
 
+  /** The scans of a query drizzle builds, as PostgreSQL plans it with the query's own values. */
+  async function queryScans(query: { toSQL(): { sql: string; params: unknown[] } }) {
+    const { sql: text, params } = query.toSQL();
+    const { rows } = await t.database.pool.query(`explain (format json) ${text}`, params);
+    return scans(rows[0]['QUERY PLAN'][0].Plan as PlanNode);
+  }
+
+  it('lists complaints newest first straight from the received index, on every page', async () => {
+    const repository = createComplaintsRepository(t.database.db);
+    const fromIndex = [
+      { relation: 'complaints', type: 'Index Scan', index: 'complaints_tenant_received_idx' },
+    ];
+    expect(await queryScans(repository.list(tenantId, {}, 25))).toEqual(fromIndex);
+    const after = { receivedAt: new Date(Date.now() - 600_000), id: seededId };
+    expect(await queryScans(repository.list(tenantId, { after }, 25))).toEqual(fromIndex);
+    // A word most complaints hold is found by reading newest first until the page is full.
+    expect(await queryScans(repository.list(tenantId, { text: '网络中断' }, 25))).toEqual(fromIndex);
+  });
+
+  it('pages the major-complaint file from its own index, most recently major first', async () => {
+    const repository = createMajorComplaintsRepository(t.database.db);
+    const fromIndex = [{ relation: 'complaints', type: 'Index Scan', index: 'complaints_tenant_major_idx' }];
+    expect(await queryScans(repository.list(tenantId, {}, 25))).toEqual(fromIndex);
+    const after = { majorSince: new Date(Date.now() - 600_000), id: seededId };
+    expect(await queryScans(repository.list(tenantId, { after }, 25))).toEqual(fromIndex);
+  });
+
   it('answers searches of one or two characters from the character index, three or more from trigrams', async () => {
     const repository = createComplaintsRepository(t.database.db);
-    const searchPlan = async (text: string) => {
-      const query = repository.list(tenantId, { text }, 25).toSQL();
-      const { rows } = await t.database.pool.query(`explain (format json) ${query.sql}`, query.params);
-      return scans(rows[0]['QUERY PLAN'][0].Plan as PlanNode);
-    };
+    const searchPlan = (text: string) => queryScans(repository.list(tenantId, { text }, 25));
     // The first one and two characters of a customer's name: a handful of matches each, which
     // without the index meant reading every complaint (448 ms among 200,000; 4 ms with it).
     for (const short of [seededName.slice(0, 2), seededName.slice(0, 1)]) {

@@ -168,9 +168,24 @@ export const complaints = pgTable(
       .on(table.tenantId, table.externalRef)
       .where(sql`${table.externalRef} is not null`),
     // The default listing order: newest received first, id as the tie-breaker for keyset paging.
-    index('complaints_tenant_received_idx').on(table.tenantId, table.receivedAt.desc(), table.id.desc()),
-    index('complaints_tenant_status_idx').on(table.tenantId, table.status, table.receivedAt.desc()),
-    index('complaints_tenant_assignee_idx').on(table.tenantId, table.assignee, table.receivedAt.desc()),
+    // Descending columns say NULLS FIRST, which is what ORDER BY … DESC (drizzle's desc()) means:
+    // an index in DESC NULLS LAST order cannot serve that ORDER BY even on NOT NULL columns, and
+    // every page of the listing then sorted all of the tenant's complaints.
+    index('complaints_tenant_received_idx').on(
+      table.tenantId,
+      table.receivedAt.desc().nullsFirst(),
+      table.id.desc().nullsFirst(),
+    ),
+    index('complaints_tenant_status_idx').on(
+      table.tenantId,
+      table.status,
+      table.receivedAt.desc().nullsFirst(),
+    ),
+    index('complaints_tenant_assignee_idx').on(
+      table.tenantId,
+      table.assignee,
+      table.receivedAt.desc().nullsFirst(),
+    ),
     // Trigram indexes serve substring search in any script, Chinese included, where word-based
     // full-text search would need a segmenter.
     index('complaints_search_trgm_idx').using(
@@ -193,7 +208,7 @@ export const complaints = pgTable(
       .where(sql`${table.incidentKey} is not null`),
     // The major-complaint file, most recently major first.
     index('complaints_tenant_major_idx')
-      .on(table.tenantId, table.majorSince.desc(), table.id.desc())
+      .on(table.tenantId, table.majorSince.desc().nullsFirst(), table.id.desc().nullsFirst())
       .where(sql`${table.majorSince} is not null`),
     check(
       'complaints_upstream_party_iff_upstream',

@@ -101,13 +101,11 @@ export function createMajorComplaintsRepository(db: Queryable) {
         .for('update');
     },
 
-    /** One page of the major-complaint file; `limit + 1` rows tell whether another page exists. */
-    async list(
-      tenantId: string,
-      filters: MajorComplaintFilters,
-      limit: number,
-      tx: Queryable = db,
-    ): Promise<ComplaintRow[]> {
+    /**
+     * One page of the major-complaint file; `limit + 1` rows tell whether another page exists.
+     * Returned as the query, to await: tests EXPLAIN it as the API sends it (toSQL).
+     */
+    list(tenantId: string, filters: MajorComplaintFilters, limit: number, tx: Queryable = db) {
       const conditions: (SQL | undefined)[] = [
         eq(complaints.tenantId, tenantId),
         // Matches the partial index complaints_tenant_major_idx: only major complaints have it.
