@@ -5,6 +5,8 @@ import {
   complaintWithNextByReference,
   createComplaintsRepository,
 } from '../src/modules/complaints/complaints.repository.js';
+import { createDeadlinesRepository } from '../src/modules/deadlines/deadlines.repository.js';
+import { createFollowUpsRepository } from '../src/modules/follow-ups/follow-ups.repository.js';
 import {
   complaintFromCustomerInCategory,
   createMajorComplaintsRepository,
@@ -60,8 +62,24 @@ describe('hot statements keep to their indexes', () => {
        where c.tenant_id = $1 and c.reference like 'P-%'`,
       [tenantId, created.json().id],
     );
+    // Two thirds of the deadlines are history (met), as in a tenant that has been running a while;
+    // every other complaint owes a follow-up visit, half of those done.
+    await t.database.pool.query(
+      `update deadlines set status = 'met', met_at = due_at - interval '1 hour'
+       where tenant_id = $1 and kind <> 'resolution'`,
+      [tenantId],
+    );
+    await t.database.pool.query(
+      `insert into follow_ups (id, tenant_id, complaint_id, deadline_id, attempt, status, due_at)
+       select gen_random_uuid(), c.tenant_id, c.id, d.id, 1,
+         case when row_number() over (order by c.received_at) % 2 = 0 then 'completed' else 'pending' end::follow_up_status,
+         c.received_at + interval '7 days'
+       from complaints c join lateral (select id from deadlines where complaint_id = c.id limit 1) d on true
+       where c.tenant_id = $1 and c.reference like 'P-%' and right(c.reference, 1) in ('0', '2', '4', '6', '8')`,
+      [tenantId],
+    );
     // As autovacuum would by now: statistics, and the GIN indexes' pending entries merged in.
-    await t.database.pool.query('vacuum analyze complaints, deadlines');
+    await t.database.pool.query('vacuum analyze complaints, deadlines, follow_ups');
     const { rows } = await t.database.pool.query<{ id: string; customer_name: string }>(
       `select id, customer_name from complaints where tenant_id = $1 and reference = 'P-002500'`,
       [tenantId],
@@ -121,6 +139,25 @@ describe('hot statements keep to their indexes', () => {
     expect(await queryScans(repository.list(tenantId, {}, 25))).toEqual(fromIndex);
     const after = { majorSince: new Date(Date.now() - 600_000), id: seededId };
     expect(await queryScans(repository.list(tenantId, { after }, 25))).toEqual(fromIndex);
+  });
+
+  it('lists deadlines and follow-ups in due order from an index, narrowed to a status or not', async () => {
+    const deadlines = createDeadlinesRepository(t.database.db);
+    const byDue = { relation: 'deadlines', type: 'Index Scan', index: 'deadlines_tenant_due_idx' };
+    expect(await queryScans(deadlines.list(tenantId, {}, 25))).toEqual([byDue]);
+    const after = { dueAt: new Date(), id: seededId };
+    expect(await queryScans(deadlines.list(tenantId, { after }, 25))).toEqual([byDue]);
+    expect(await queryScans(deadlines.list(tenantId, { statuses: ['pending'] }, 25))).not.toContainEqual(
+      expect.objectContaining({ type: 'Seq Scan' }),
+    );
+    const followUps = createFollowUpsRepository(t.database.db);
+    const followUpScans = await queryScans(followUps.listQuery(tenantId, {}, 25));
+    expect(followUpScans[0]).toEqual({
+      relation: 'follow_ups',
+      type: 'Index Scan',
+      index: 'follow_ups_tenant_due_any_status_idx',
+    });
+    expect(followUpScans).not.toContainEqual(expect.objectContaining({ type: 'Seq Scan' }));
   });
 
   it('answers searches of one or two characters from the character index, three or more from trigrams', async () => {

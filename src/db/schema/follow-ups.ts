@@ -50,6 +50,8 @@ export const followUps = pgTable(
   },
   (table) => [
     index('follow_ups_tenant_due_idx').on(table.tenantId, table.status, table.dueAt, table.id),
+    // The listing in due order when it is not narrowed to one status (see deadlines_tenant_due_idx).
+    index('follow_ups_tenant_due_any_status_idx').on(table.tenantId, table.dueAt, table.id),
     index('follow_ups_complaint_idx').on(table.tenantId, table.complaintId, table.attempt),
     index('follow_ups_completed_idx')
       .on(table.tenantId, table.completedAt)

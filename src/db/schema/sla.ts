@@ -185,5 +185,8 @@ export const deadlines = pgTable(
     // Work queues and the reconciler scan open deadlines by due time.
     index('deadlines_open_due_idx').on(table.dueAt).where(sql`${table.status} = 'pending'`),
     index('deadlines_tenant_status_due_idx').on(table.tenantId, table.status, table.dueAt),
+    // The tenant's deadline listing in due order, keyset-paged on (due_at, id), when it is not
+    // narrowed to one status: without it each page sorted every deadline the tenant ever had.
+    index('deadlines_tenant_due_idx').on(table.tenantId, table.dueAt, table.id),
   ],
 );

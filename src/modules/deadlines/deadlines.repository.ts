@@ -147,12 +147,7 @@ export function createDeadlinesRepository(db: Queryable) {
       return new Map(rows.map((row) => [row.complaintId, row]));
     },
 
-    async list(
-      tenantId: string,
-      filters: DeadlineFilters,
-      limit: number,
-      tx: Queryable = db,
-    ): Promise<DeadlineRow[]> {
+    list(tenantId: string, filters: DeadlineFilters, limit: number, tx: Queryable = db) {
       const conditions: (SQL | undefined)[] = [eq(deadlines.tenantId, tenantId)];
       if (filters.statuses?.length) conditions.push(inArray(deadlines.status, filters.statuses));
       if (filters.kinds?.length) conditions.push(inArray(deadlines.kind, filters.kinds));

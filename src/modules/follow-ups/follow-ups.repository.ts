@@ -109,13 +109,8 @@ export function createFollowUpsRepository(db: Queryable) {
       return row!;
     },
 
-    /** One page in due order; `limit + 1` rows tell whether another page exists. */
-    async list(
-      tenantId: string,
-      filters: FollowUpFilters,
-      limit: number,
-      tx: Queryable = db,
-    ): Promise<FollowUpListRow[]> {
+    /** The query of list(), unrun: tests EXPLAIN it as the API sends it (toSQL). */
+    listQuery(tenantId: string, filters: FollowUpFilters, limit: number, tx: Queryable = db) {
       const conditions: (SQL | undefined)[] = [eq(followUps.tenantId, tenantId)];
       if (filters.statuses?.length) conditions.push(inArray(followUps.status, filters.statuses));
       if (filters.dueBefore) conditions.push(lt(followUps.dueAt, filters.dueBefore));
@@ -126,13 +121,23 @@ export function createFollowUpsRepository(db: Queryable) {
           sql`(${followUps.dueAt}, ${followUps.id}) > (${filters.after.dueAt}, ${filters.after.id})`,
         );
       }
-      const rows = await tx
+      return tx
         .select(listColumns)
         .from(followUps)
         .innerJoin(complaints, eq(complaints.id, followUps.complaintId))
         .where(and(...conditions))
         .orderBy(asc(followUps.dueAt), asc(followUps.id))
         .limit(limit + 1);
+    },
+
+    /** One page in due order; `limit + 1` rows tell whether another page exists. */
+    async list(
+      tenantId: string,
+      filters: FollowUpFilters,
+      limit: number,
+      tx: Queryable = db,
+    ): Promise<FollowUpListRow[]> {
+      const rows = await this.listQuery(tenantId, filters, limit, tx);
       return rows.map((row) => ({ ...row.followUp, reference: row.reference, assignee: row.assignee }));
     },
 
