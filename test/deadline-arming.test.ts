@@ -2,7 +2,11 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
 import { systemClock } from '../src/lib/clock.js';
 import { type DeadlineQueue, openDeadlineQueue } from '../src/modules/deadlines/deadline-queue.js';
-import { type ArmableDeadline, nextWakeUp } from '../src/modules/deadlines/deadline-scheduler.js';
+import {
+  ARMING_HORIZON_MS,
+  type ArmableDeadline,
+  nextWakeUp,
+} from '../src/modules/deadlines/deadline-scheduler.js';
 import { deleteKeysUnder } from './redis-keys.js';
 
 /** A pending deadline due `inMs` from now, with one warning halfway. */
@@ -33,7 +37,7 @@ describe('arming deadlines', () => {
   });
 
   it('sends the deadlines that concurrent callers arm together in one round trip, and arms every one', async () => {
-    const deadlines = Array.from({ length: 30 }, (_, index) => pendingDeadline(3_600_000 + index * 1_000));
+    const deadlines = Array.from({ length: 30 }, (_, index) => pendingDeadline(600_000 + index * 1_000));
     // Watched, not replaced: every call still goes to Redis.
     const addBulk = vi.spyOn(deadlineQueue.queue, 'addBulk');
     try {
@@ -57,9 +61,17 @@ describe('arming deadlines', () => {
   });
 
   it('arms nothing twice: arming the same deadline again, together or later, adds no job', async () => {
-    const deadline = pendingDeadline(7_200_000);
+    const deadline = pendingDeadline(1_200_000);
     await Promise.all([deadlineQueue.scheduler.arm([deadline]), deadlineQueue.scheduler.arm([deadline])]);
     await deadlineQueue.scheduler.arm([deadline]);
+    expect(await deadlineQueue.queue.getDelayedCount()).toBe(31);
+  });
+
+  it('leaves a wake-up beyond the arming horizon to the reconciler', async () => {
+    // Its warning falls due a minute after the horizon: nothing goes to Redis yet.
+    const later = pendingDeadline(2 * (ARMING_HORIZON_MS + 60_000));
+    await deadlineQueue.scheduler.arm([later]);
+    expect(await deadlineQueue.queue.getJob(nextWakeUp(later)!.jobId)).toBeUndefined();
     expect(await deadlineQueue.queue.getDelayedCount()).toBe(31);
   });
 });

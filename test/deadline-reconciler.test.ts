@@ -3,6 +3,7 @@ import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDeadlineMetrics } from '../src/modules/deadlines/deadline-metrics.js';
 import { reconcileDeadlines } from '../src/modules/deadlines/deadline-reconciler.js';
+import { ARMING_HORIZON_MS, nextWakeUp } from '../src/modules/deadlines/deadline-scheduler.js';
 import { call, complaintBody, createTestTenant, type TestApp, type TestTenant } from './harness.js';
 import { type IsolatedTestApp, startIsolatedTestApp } from './isolated-database.js';
 
@@ -19,13 +20,14 @@ beforeAll(async () => {
 });
 afterAll(() => isolated?.close());
 
-function reconcile() {
+/** One sweep, as if it ran `aheadMs` from now (the jobs it adds still count from the real now). */
+function reconcile(aheadMs = 0) {
   return reconcileDeadlines({
     repository: t.services.repositories.deadlines,
     deadlines: t.services.deadlines,
     scheduler: t.deadlineQueue.scheduler,
     metrics: createDeadlineMetrics(new Registry()),
-    now: () => Date.now(),
+    now: () => Date.now() + aheadMs,
     log: pino({ level: 'silent' }),
   });
 }
@@ -81,5 +83,36 @@ describe('the reconciler after a time without a worker', () => {
 
     // A second sweep, or a second worker's, finds nothing left to do.
     expect((await reconcile()).breachedOverdue).toBe(0);
+  });
+});
+
+describe('the reconciler and the arming horizon', () => {
+  it('arms a wake-up once it comes within the horizon, and not before', async () => {
+    const res = await call(t.app, tenant.adminKey, {
+      method: 'POST',
+      url: '/v1/complaints',
+      json: complaintBody({ channel: 'web' }),
+    });
+    expect(res.statusCode, res.body).toBe(201);
+    const deadlines = await t.services.repositories.deadlines.listForComplaint(
+      tenant.tenantId,
+      res.json().id,
+    );
+    // A web complaint's deadlines are hours away: intake armed none of them.
+    const wakeUps = deadlines.flatMap((deadline) => nextWakeUp(deadline) ?? []);
+    expect(wakeUps.length).toBeGreaterThan(1);
+    const inRedis = async () =>
+      (await Promise.all(wakeUps.map((wakeUp) => t.deadlineQueue.queue.getJob(wakeUp.jobId)))).map(Boolean);
+    expect(await inRedis()).toEqual(wakeUps.map(() => false));
+
+    const first = Math.min(...wakeUps.map((wakeUp) => wakeUp.at));
+    const soonest = wakeUps.map((wakeUp) => wakeUp.at === first);
+    // A sweep just before the earliest wake-up comes within the horizon arms nothing; the next
+    // one, once it has, arms that one alone.
+    await reconcile(first - Date.now() - ARMING_HORIZON_MS - 60_000);
+    expect(await inRedis()).toEqual(wakeUps.map(() => false));
+    const report = await reconcile(first - Date.now() - ARMING_HORIZON_MS + 60_000);
+    expect(report.rearmed).toBe(soonest.filter(Boolean).length);
+    expect(await inRedis()).toEqual(soonest);
   });
 });

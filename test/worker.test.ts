@@ -142,6 +142,8 @@ describe("the worker's /metrics", () => {
     const port = await freePort();
     const worker = await startWorker({ WORKER_METRICS_PORT: String(port) });
     const tenant = await tenantWithReplyIn('PT1S', [0.5]);
+    // A reply due in ten minutes: within the arming horizon, so its wake-up waits in Redis.
+    await createFast(await tenantWithReplyIn('PT10M', []));
     const complaint = await createFast(tenant);
     const reply = await onlineReply(tenant, complaint.id);
     const breached = await eventually(async () => {
@@ -173,7 +175,7 @@ describe("the worker's /metrics", () => {
     for (const status of ['pending', 'paused', 'breached'])
       expect(sample(samples, 'redress_deadlines', { status }), status).toBe(counted[status] ?? 0);
 
-    // Queue depths, as BullMQ counts them: the other deadlines' jobs, the maintenance schedule.
+    // Queue depths, as BullMQ counts them: the ten-minute reply's job, the maintenance schedule.
     const maintenance = createQueue('maintenance', t.deadlineQueue.connection, isolated.redisPrefix);
     try {
       const queues = {

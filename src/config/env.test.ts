@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { ARMING_HORIZON_MS } from '../modules/deadlines/deadline-scheduler.js';
 import { ConfigError, loadEnv } from './env.js';
 
 const required = { DATABASE_URL: 'postgres://u@h:5432/d', REDIS_URL: 'redis://h:6379' };
@@ -44,6 +45,13 @@ describe('loadEnv', () => {
       0, 1, 1, 1,
     ]);
     expect(loadEnv({ ...required, WEBHOOK_ALLOW_PRIVATE: 'true' }).WEBHOOK_ALLOW_PRIVATE).toBe(true);
+  });
+
+  it('keeps reconciler sweeps at most a third of the arming horizon apart', () => {
+    expect(loadEnv({ ...required, SLA_RECONCILE_INTERVAL: '300' }).SLA_RECONCILE_INTERVAL).toBe(300);
+    expect(() => loadEnv({ ...required, SLA_RECONCILE_INTERVAL: '301' })).toThrow(/SLA_RECONCILE_INTERVAL/);
+    // The largest interval allowed still sweeps three times while a wake-up crosses the horizon.
+    expect(300 * 1000 * 3).toBeLessThanOrEqual(ARMING_HORIZON_MS);
   });
 
   it('treats empty strings as unset', () => {

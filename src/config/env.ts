@@ -46,8 +46,12 @@ export const envSchema = z.object({
    * timeline entries each cost about 19,000 (see schema.graphql's `@complexity`).
    */
   GRAPHQL_MAX_COST: z.coerce.number().int().min(100).max(10_000_000).default(25_000),
-  /** Seconds between reconciler sweeps that re-arm missing deadline jobs and breach overdue ones. */
-  SLA_RECONCILE_INTERVAL: z.coerce.number().min(0.2).max(3600).default(60),
+  /**
+   * Seconds between reconciler sweeps that arm deadline jobs coming near, re-arm missing ones and
+   * breach overdue ones. At most a third of the arming horizon (ARMING_HORIZON_MS, 15 minutes),
+   * so a wake-up left to the reconciler is armed at least two sweeps before it is due.
+   */
+  SLA_RECONCILE_INTERVAL: z.coerce.number().min(0.2).max(300).default(60),
   /** Days events stay in the feed (and their delivery log with them). */
   EVENT_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
   /** Fallback poll of the outbox relay, in milliseconds, for when a NOTIFY wake-up is lost. */

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { DeadlineMetrics } from './deadline-metrics.js';
-import { type DeadlineScheduler, nextWakeUp } from './deadline-scheduler.js';
+import { type DeadlineScheduler, nextWakeUp, withinArmingHorizon } from './deadline-scheduler.js';
 import { type DeadlinesRepository, MAX_WAKE_UPS_PER_TRANSACTION } from './deadlines.repository.js';
 import type { DeadlinesService } from './deadlines.service.js';
 
@@ -13,9 +13,10 @@ export interface ReconcileReport {
 }
 
 /**
- * Makes Redis agree with PostgreSQL: every pending deadline gets back any job that is missing
- * (after a Redis flush, a lost enqueue, a killed worker), and any deadline already overdue is
- * breached on the spot. Safe to run at any time and from several workers at once.
+ * Makes Redis agree with PostgreSQL: every pending deadline whose next wake-up is within the
+ * arming horizon gets its job, whether it just came into the horizon or went missing (a Redis
+ * flush, a lost enqueue, a killed worker), and any deadline already overdue is breached on the
+ * spot. Safe to run at any time and from several workers at once.
  */
 export async function reconcileDeadlines(deps: {
   repository: DeadlinesRepository;
@@ -49,8 +50,13 @@ export async function reconcileDeadlines(deps: {
         );
       }
     }
-    const upcoming = page.filter((row) => row.dueAt.getTime() > now);
-    const missing = await deps.scheduler.missing(upcoming.flatMap((row) => nextWakeUp(row) ?? []));
+    // Only wake-ups within the arming horizon belong in Redis yet; later ones come into it on a
+    // later sweep.
+    const near = page
+      .filter((row) => row.dueAt.getTime() > now)
+      .flatMap((row) => nextWakeUp(row) ?? [])
+      .filter((wakeUp) => withinArmingHorizon(wakeUp, now));
+    const missing = await deps.scheduler.missing(near);
     if (missing.length > 0) {
       await deps.scheduler.add(missing);
       report.rearmed += missing.length;

@@ -75,7 +75,10 @@ export function nextWakeUp(deadline: ArmableDeadline): DeadlineWakeUp | null {
 }
 
 export interface DeadlineScheduler {
-  /** Adds the next wake-up of each of these deadlines; one already there is left as it is. */
+  /**
+   * Adds the next wake-up of each of these deadlines that falls within ARMING_HORIZON_MS; one
+   * already there is left as it is, one further off is the reconciler's.
+   */
   arm(deadlines: readonly ArmableDeadline[]): Promise<void>;
   /** Of the given wake-ups, those whose job is not in Redis. */
   missing(wakeUps: readonly DeadlineWakeUp[]): Promise<DeadlineWakeUp[]>;
@@ -84,6 +87,20 @@ export interface DeadlineScheduler {
 
 /** Most deadlines armed in one round trip. */
 const MAX_DEADLINES_PER_ARMING = 200;
+
+/**
+ * How far ahead wake-ups go to Redis. One falling due later is left to the reconciler, which arms
+ * it on a sweep once it comes this near; sweeps run at most a third of this apart
+ * (SLA_RECONCILE_INTERVAL), so every wake-up is in Redis minutes before it is due. Most wake-ups
+ * are hours or days away when a deadline opens (a first contact's warning at 18 hours, a
+ * resolution's in days): arming them at intake cost intake a tenth of its CPU, and Redis held a
+ * job for every pending deadline however far off.
+ */
+export const ARMING_HORIZON_MS = 15 * 60_000;
+
+/** Whether a wake-up is near enough to go to Redis now (see ARMING_HORIZON_MS). */
+export const withinArmingHorizon = (wakeUp: DeadlineWakeUp, now: number) =>
+  wakeUp.at <= now + ARMING_HORIZON_MS;
 
 /** Arms deadline jobs in BullMQ. `now` decides the delay; a past time runs at once. */
 export function createDeadlineScheduler(
@@ -97,7 +114,12 @@ export function createDeadlineScheduler(
   // own for each cost the API, the worker and Redis about as much again as the jobs in it.
   const arming = createBatcher({
     run: async (deadlines: ArmableDeadline[]) => {
-      await scheduler.add(deadlines.flatMap((deadline) => nextWakeUp(deadline) ?? []));
+      const current = now();
+      await scheduler.add(
+        deadlines
+          .flatMap((deadline) => nextWakeUp(deadline) ?? [])
+          .filter((wakeUp) => withinArmingHorizon(wakeUp, current)),
+      );
       return deadlines.map(() => undefined);
     },
     maxBatch: MAX_DEADLINES_PER_ARMING,
