@@ -142,11 +142,14 @@ export async function runDeadlineBenchmark(): Promise<void> {
         LOG_LEVEL: 'warn',
         WORKER_CONCURRENCY: CONCURRENCY,
         WORKER_METRICS_PORT: '0',
-        SLA_RECONCILE_INTERVAL: '600',
+        // The longest allowed: the sweep at start, then none during the run.
+        SLA_RECONCILE_INTERVAL: '300',
         NODE_ENV: 'production',
       },
       () => false,
-      async () => true,
+      // Ready once its deadline worker has connected: a worker that failed to start fails here,
+      // not as a run in which nothing was breached.
+      async () => (await deadlineQueue.queue.getWorkersCount()) > 0,
       // Opt-in, as in the api scenario: a .cpuprofile of the worker, written when it stops.
       process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [],
     );

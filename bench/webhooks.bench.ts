@@ -241,7 +241,7 @@ export async function runWebhookBenchmark(): Promise<void> {
         REDIS_PREFIX: resources.redisPrefix,
         LOG_LEVEL: 'info',
         WORKER_METRICS_PORT: '0',
-        SLA_RECONCILE_INTERVAL: '600',
+        SLA_RECONCILE_INTERVAL: '300',
         NODE_ENV: 'production',
         WEBHOOK_ALLOW_PRIVATE: 'true',
         WEBHOOK_CONCURRENCY: String(CONCURRENCY),
