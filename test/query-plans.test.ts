@@ -5,6 +5,7 @@ import {
   complaintWithNextByReference,
   createComplaintsRepository,
 } from '../src/modules/complaints/complaints.repository.js';
+import { ARMING_HORIZON_MS } from '../src/modules/deadlines/deadline-scheduler.js';
 import { createDeadlinesRepository } from '../src/modules/deadlines/deadlines.repository.js';
 import { createFollowUpsRepository } from '../src/modules/follow-ups/follow-ups.repository.js';
 import {
@@ -158,6 +159,20 @@ describe('hot statements keep to their indexes', () => {
       index: 'follow_ups_tenant_due_any_status_idx',
     });
     expect(followUpScans).not.toContainEqual(expect.objectContaining({ type: 'Seq Scan' }));
+  });
+
+  it('sweeps only the deadlines that need waking within the arming horizon, from the wake-up index', async () => {
+    const deadlines = createDeadlinesRepository(t.database.db);
+    const until = new Date(Date.now() + ARMING_HORIZON_MS);
+    const after = { wakeAt: new Date(), id: seededId };
+    for (const query of [
+      deadlines.pendingWakingQuery(until, null, 2_000),
+      deadlines.pendingWakingQuery(until, after, 2_000),
+    ]) {
+      const found = await queryScans(query);
+      expect(found).toContainEqual(expect.objectContaining({ index: 'deadlines_pending_wake_idx' }));
+      expect(found).not.toContainEqual(expect.objectContaining({ type: 'Seq Scan' }));
+    }
   });
 
   it('answers searches of one or two characters from the character index, three or more from trigrams', async () => {

@@ -1,5 +1,6 @@
-import { sql } from 'drizzle-orm';
+import { type SQL, sql } from 'drizzle-orm';
 import {
+  type AnyPgColumn,
   bigint,
   boolean,
   index,
@@ -141,6 +142,19 @@ export const slaPolicyVersions = pgTable(
  * A response deadline of a complaint. The row is the truth; BullMQ jobs only wake the worker at
  * `warn_ats` and `due_at`, and every state change is a conditional update on `status`.
  */
+/**
+ * When a pending deadline next needs waking: its next unrecorded warning, or else its due time
+ * (deadline-scheduler.ts nextWakeUp says the same in TypeScript). deadlines_pending_wake_idx
+ * indexes this expression and the reconciler selects on it, so both use this one definition.
+ */
+export function nextWakeAt(columns: {
+  warnAts: AnyPgColumn;
+  warningsFired: AnyPgColumn;
+  dueAt: AnyPgColumn;
+}): SQL {
+  return sql`least(${columns.warnAts}[${columns.warningsFired} + 1], ${columns.dueAt})`;
+}
+
 export const deadlines = pgTable(
   'deadlines',
   {
@@ -184,6 +198,11 @@ export const deadlines = pgTable(
       .where(sql`${table.status} = 'pending'`),
     // Work queues and the reconciler scan open deadlines by due time.
     index('deadlines_open_due_idx').on(table.dueAt).where(sql`${table.status} = 'pending'`),
+    // The reconciler's sweep: the pending deadlines that need waking within the arming horizon,
+    // however many more are open.
+    index('deadlines_pending_wake_idx')
+      .on(nextWakeAt(table), table.id)
+      .where(sql`${table.status} = 'pending'`),
     index('deadlines_tenant_status_due_idx').on(table.tenantId, table.status, table.dueAt),
     // The tenant's deadline listing in due order, keyset-paged on (due_at, id), when it is not
     // narrowed to one status: without it each page sorted every deadline the tenant ever had.

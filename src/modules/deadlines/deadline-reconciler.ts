@@ -1,12 +1,18 @@
 import type { Logger } from 'pino';
 import type { DeadlineMetrics } from './deadline-metrics.js';
-import { type DeadlineScheduler, nextWakeUp, withinArmingHorizon } from './deadline-scheduler.js';
+import {
+  ARMING_HORIZON_MS,
+  type DeadlineScheduler,
+  nextWakeUp,
+  withinArmingHorizon,
+} from './deadline-scheduler.js';
 import { type DeadlinesRepository, MAX_WAKE_UPS_PER_TRANSACTION } from './deadlines.repository.js';
 import type { DeadlinesService } from './deadlines.service.js';
 
 const PAGE_SIZE = 2_000;
 
 export interface ReconcileReport {
+  /** Pending deadlines that need waking within the arming horizon, overdue ones included. */
   pending: number;
   rearmed: number;
   breachedOverdue: number;
@@ -27,9 +33,12 @@ export async function reconcileDeadlines(deps: {
   log: Logger;
 }): Promise<ReconcileReport> {
   const report: ReconcileReport = { pending: 0, rearmed: 0, breachedOverdue: 0 };
-  let after: { dueAt: Date; id: string } | null = null;
+  // Only what needs waking within the horizon, read through deadlines_pending_wake_idx: the
+  // deadlines further off are the next sweeps' work, however many they are.
+  const until = new Date(deps.now() + ARMING_HORIZON_MS);
+  let after: { wakeAt: Date; id: string } | null = null;
   for (;;) {
-    const page = await deps.repository.pendingPage(after, PAGE_SIZE);
+    const page = await deps.repository.pendingWakingBy(until, after, PAGE_SIZE);
     if (page.length === 0) break;
     report.pending += page.length;
     const now = deps.now();
@@ -63,7 +72,7 @@ export async function reconcileDeadlines(deps: {
       deps.metrics.rearmed(missing.length);
     }
     const last = page.at(-1)!;
-    after = { dueAt: last.dueAt, id: last.id };
+    after = { wakeAt: last.wakeAt, id: last.id };
     if (page.length < PAGE_SIZE) break;
   }
   if (report.rearmed > 0 || report.breachedOverdue > 0)

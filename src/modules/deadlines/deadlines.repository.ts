@@ -1,6 +1,6 @@
 import { and, asc, eq, gte, inArray, lt, type SQL, sql } from 'drizzle-orm';
 import type { Queryable } from '../../db/client.js';
-import { type ActorRecord, complaints, deadlines } from '../../db/schema/index.js';
+import { type ActorRecord, complaints, deadlines, nextWakeAt } from '../../db/schema/index.js';
 import type { DeadlineKind } from '../sla-policies/sla-targets.js';
 
 export type DeadlineRow = typeof deadlines.$inferSelect;
@@ -231,6 +231,45 @@ export function createDeadlinesRepository(db: Queryable) {
     },
 
     /** Pending deadlines in due order after a position, for the reconciler's sweep. */
+    /** The query of pendingWakingBy(), unrun: tests EXPLAIN it (toSQL). */
+    pendingWakingQuery(
+      until: Date,
+      after: { wakeAt: Date; id: string } | null,
+      limit: number,
+      tx: Queryable = db,
+    ) {
+      const wakeAt = nextWakeAt(deadlines);
+      return (
+        tx
+          // Read with due_at's own mapping: the same type, so the same Date.
+          .select({ deadline: deadlines, wakeAt: sql`${wakeAt}`.mapWith(deadlines.dueAt) })
+          .from(deadlines)
+          .where(
+            and(
+              eq(deadlines.status, 'pending'),
+              sql`${wakeAt} <= ${until}`,
+              after ? sql`(${wakeAt}, ${deadlines.id}) > (${after.wakeAt}, ${after.id})` : undefined,
+            ),
+          )
+          .orderBy(wakeAt, asc(deadlines.id))
+          .limit(limit)
+      );
+    },
+
+    /**
+     * The pending deadlines that next need waking at or before `until`, in that order, with the
+     * time (`wakeAt`) to page on: the reconciler's sweep, through deadlines_pending_wake_idx.
+     */
+    async pendingWakingBy(
+      until: Date,
+      after: { wakeAt: Date; id: string } | null,
+      limit: number,
+      tx: Queryable = db,
+    ) {
+      const rows = await this.pendingWakingQuery(until, after, limit, tx);
+      return rows.map((row) => ({ ...row.deadline, wakeAt: row.wakeAt }));
+    },
+
     async pendingPage(after: { dueAt: Date; id: string } | null, limit: number, tx: Queryable = db) {
       return tx
         .select()
