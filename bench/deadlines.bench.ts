@@ -16,6 +16,7 @@ import { envSchema } from '../src/config/env.js';
 import { createDatabase } from '../src/db/client.js';
 import { systemClock } from '../src/lib/clock.js';
 import { openDeadlineQueue } from '../src/modules/deadlines/deadline-queue.js';
+import { ARMING_HORIZON_MS } from '../src/modules/deadlines/deadline-scheduler.js';
 import { createServices } from '../src/services.js';
 import { benchResources, percentile, redisUrl, sleep, startChild, table, verdict } from './lib.js';
 
@@ -112,13 +113,15 @@ export async function runDeadlineBenchmark(): Promise<void> {
     await database.pool.query('analyze complaints; analyze deadlines');
     const memoryBefore = await usedMemory(redis);
     const armStarted = Date.now();
-    let after: { dueAt: Date; id: string } | null = null;
+    // What the worker's first sweep would arm: everything due within the arming horizon.
+    const until = new Date(Date.now() + ARMING_HORIZON_MS);
+    let after: { wakeAt: Date; id: string } | null = null;
     for (;;) {
-      const page = await services.repositories.deadlines.pendingPage(after, 2_000);
+      const page = await services.repositories.deadlines.pendingWakingBy(until, after, 2_000);
       if (page.length === 0) break;
       await deadlineQueue.scheduler.arm(page);
       const last = page.at(-1)!;
-      after = { dueAt: last.dueAt, id: last.id };
+      after = { wakeAt: last.wakeAt, id: last.id };
     }
     const armSeconds = (Date.now() - armStarted) / 1000;
     const memoryAfter = await usedMemory(redis);

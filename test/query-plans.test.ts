@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type PlanNode, planNodes } from '../src/db/prepared.js';
+import { explainPlan, type PlanNode, planNodes } from '../src/db/prepared.js';
 import {
   complaintWithNextById,
   complaintWithNextByReference,
@@ -117,9 +117,7 @@ describe('hot statements keep to their indexes', () => {
 
   /** The scans of a query drizzle builds, as PostgreSQL plans it with the query's own values. */
   async function queryScans(query: { toSQL(): { sql: string; params: unknown[] } }) {
-    const { sql: text, params } = query.toSQL();
-    const { rows } = await t.database.pool.query(`explain (format json) ${text}`, params);
-    return scans(rows[0]['QUERY PLAN'][0].Plan as PlanNode);
+    return scans(await explainPlan(t.database.pool, query.toSQL()));
   }
 
   it('lists complaints newest first straight from the received index, on every page', async () => {

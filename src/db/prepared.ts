@@ -30,12 +30,8 @@ export function preparedStatement<Values extends Record<string, unknown>, Row ex
      * The plan PostgreSQL picks for these values (EXPLAIN, not run). Tests pin each hot statement
      * to the index it is written for with it, so a schema change that strands one shows.
      */
-    async plan(pool: pg.Pool, values: Values): Promise<PlanNode> {
-      const result = await pool.query<{ 'QUERY PLAN': [{ Plan: PlanNode }] }>(
-        `explain (format json) ${query.sql}`,
-        fillPlaceholders(query.params, values),
-      );
-      return result.rows[0]!['QUERY PLAN'][0].Plan;
+    plan(pool: pg.Pool, values: Values): Promise<PlanNode> {
+      return explainPlan(pool, { sql: query.sql, params: fillPlaceholders(query.params, values) });
     },
   };
 }
@@ -46,6 +42,18 @@ export interface PlanNode {
   'Relation Name'?: string;
   'Index Name'?: string;
   Plans?: PlanNode[];
+}
+
+/** The plan PostgreSQL picks for a statement and its values (EXPLAIN, not run). */
+export async function explainPlan(
+  pool: pg.Pool,
+  query: { sql: string; params: unknown[] },
+): Promise<PlanNode> {
+  const result = await pool.query<{ 'QUERY PLAN': [{ Plan: PlanNode }] }>(
+    `explain (format json) ${query.sql}`,
+    query.params,
+  );
+  return result.rows[0]!['QUERY PLAN'][0].Plan;
 }
 
 /** Every node of a plan, depth first. */

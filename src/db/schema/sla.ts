@@ -139,10 +139,6 @@ export const slaPolicyVersions = pgTable(
 );
 
 /**
- * A response deadline of a complaint. The row is the truth; BullMQ jobs only wake the worker at
- * `warn_ats` and `due_at`, and every state change is a conditional update on `status`.
- */
-/**
  * When a pending deadline next needs waking: its next unrecorded warning, or else its due time
  * (deadline-scheduler.ts nextWakeUp says the same in TypeScript). deadlines_pending_wake_idx
  * indexes this expression and the reconciler selects on it, so both use this one definition.
@@ -155,6 +151,10 @@ export function nextWakeAt(columns: {
   return sql`least(${columns.warnAts}[${columns.warningsFired} + 1], ${columns.dueAt})`;
 }
 
+/**
+ * A response deadline of a complaint. The row is the truth; BullMQ jobs only wake the worker at
+ * `warn_ats` and `due_at`, and every state change is a conditional update on `status`.
+ */
 export const deadlines = pgTable(
   'deadlines',
   {

@@ -56,10 +56,10 @@ export interface ComplaintFilters {
   after?: { receivedAt: Date; id: string };
 }
 
-/** Escapes LIKE wildcards so a search for "100%" finds that text, not everything. */
 /** pg_trgm finds a substring by its trigrams, so it needs three characters. */
 const SHORTEST_TRIGRAM_SEARCH = 3;
 
+/** Escapes LIKE wildcards so a search for "100%" finds that text, not everything. */
 const likeContaining = (text: string) => `%${text.replace(/[\\%_]/g, (char) => `\\${char}`)}%`;
 
 /**

@@ -1,11 +1,6 @@
 import type { Logger } from 'pino';
 import type { DeadlineMetrics } from './deadline-metrics.js';
-import {
-  ARMING_HORIZON_MS,
-  type DeadlineScheduler,
-  nextWakeUp,
-  withinArmingHorizon,
-} from './deadline-scheduler.js';
+import { ARMING_HORIZON_MS, type DeadlineScheduler, nextWakeUp } from './deadline-scheduler.js';
 import { type DeadlinesRepository, MAX_WAKE_UPS_PER_TRANSACTION } from './deadlines.repository.js';
 import type { DeadlinesService } from './deadlines.service.js';
 
@@ -59,13 +54,8 @@ export async function reconcileDeadlines(deps: {
         );
       }
     }
-    // Only wake-ups within the arming horizon belong in Redis yet; later ones come into it on a
-    // later sweep.
-    const near = page
-      .filter((row) => row.dueAt.getTime() > now)
-      .flatMap((row) => nextWakeUp(row) ?? [])
-      .filter((wakeUp) => withinArmingHorizon(wakeUp, now));
-    const missing = await deps.scheduler.missing(near);
+    const upcoming = page.filter((row) => row.dueAt.getTime() > now);
+    const missing = await deps.scheduler.missing(upcoming.flatMap((row) => nextWakeUp(row) ?? []));
     if (missing.length > 0) {
       await deps.scheduler.add(missing);
       report.rearmed += missing.length;

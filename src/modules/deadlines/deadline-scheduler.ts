@@ -99,8 +99,7 @@ const MAX_DEADLINES_PER_ARMING = 200;
 export const ARMING_HORIZON_MS = 15 * 60_000;
 
 /** Whether a wake-up is near enough to go to Redis now (see ARMING_HORIZON_MS). */
-export const withinArmingHorizon = (wakeUp: DeadlineWakeUp, now: number) =>
-  wakeUp.at <= now + ARMING_HORIZON_MS;
+const withinArmingHorizon = (wakeUp: DeadlineWakeUp, now: number) => wakeUp.at <= now + ARMING_HORIZON_MS;
 
 /** Arms deadline jobs in BullMQ. `now` decides the delay; a past time runs at once. */
 export function createDeadlineScheduler(

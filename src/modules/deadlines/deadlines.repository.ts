@@ -230,7 +230,6 @@ export function createDeadlinesRepository(db: Queryable) {
       return recorded;
     },
 
-    /** Pending deadlines in due order after a position, for the reconciler's sweep. */
     /** The query of pendingWakingBy(), unrun: tests EXPLAIN it (toSQL). */
     pendingWakingQuery(
       until: Date,
@@ -268,20 +267,6 @@ export function createDeadlinesRepository(db: Queryable) {
     ) {
       const rows = await this.pendingWakingQuery(until, after, limit, tx);
       return rows.map((row) => ({ ...row.deadline, wakeAt: row.wakeAt }));
-    },
-
-    async pendingPage(after: { dueAt: Date; id: string } | null, limit: number, tx: Queryable = db) {
-      return tx
-        .select()
-        .from(deadlines)
-        .where(
-          and(
-            eq(deadlines.status, 'pending'),
-            after ? sql`(${deadlines.dueAt}, ${deadlines.id}) > (${after.dueAt}, ${after.id})` : undefined,
-          ),
-        )
-        .orderBy(asc(deadlines.dueAt), asc(deadlines.id))
-        .limit(limit);
     },
 
     async countByStatus(tx: Queryable = db): Promise<Record<string, number>> {
