@@ -196,8 +196,6 @@ export const deadlines = pgTable(
     index('deadlines_complaint_pending_due_idx')
       .on(table.tenantId, table.complaintId, table.dueAt)
       .where(sql`${table.status} = 'pending'`),
-    // Work queues and the reconciler scan open deadlines by due time.
-    index('deadlines_open_due_idx').on(table.dueAt).where(sql`${table.status} = 'pending'`),
     // The reconciler's sweep: the pending deadlines that need waking within the arming horizon,
     // however many more are open.
     index('deadlines_pending_wake_idx')
