@@ -530,6 +530,37 @@ describe('POST /v1/webhooks/{id}/deliveries/{deliveryId}/redeliver', () => {
   });
 });
 
+describe('the wait for the next due delivery', () => {
+  const repository = () => t.services.repositories.webhooks;
+  /** Every active subscription but these, so that other tests' deliveries do not count. */
+  async function allActiveBut(...ids: string[]): Promise<string[]> {
+    const { rows } = await t.database.pool.query(
+      'select id from webhook_subscriptions where active and id <> all($1::uuid[])',
+      [ids],
+    );
+    return rows.map((row) => row.id as string);
+  }
+
+  it('is null when nothing is waiting, not 0, which would read as due now', async () => {
+    const hook = await created();
+    expect(await repository().msUntilNextDue(await allActiveBut(hook.id))).toBeNull();
+  });
+
+  it('is 0 for a delivery due now, the time left for one due later, null once its subscription is skipped', async () => {
+    const { hook } = await withDelivery();
+    const others = await allActiveBut(hook.id);
+    expect(await repository().msUntilNextDue(others)).toBe(0);
+    await t.database.pool.query(
+      `update webhook_deliveries set next_attempt_at = now() + interval '60 seconds' where subscription_id = $1`,
+      [hook.id],
+    );
+    const wait = await repository().msUntilNextDue(others);
+    expect(wait).toBeGreaterThan(55_000);
+    expect(wait).toBeLessThanOrEqual(60_000);
+    expect(await repository().msUntilNextDue([...others, hook.id])).toBeNull();
+  });
+});
+
 describe('recording attempts', () => {
   const outcomes = () =>
     createWebhookOutcomes({

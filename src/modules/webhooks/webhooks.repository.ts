@@ -370,8 +370,10 @@ export function createWebhooksRepository(db: Queryable) {
      * null when nothing is waiting.
      */
     async msUntilNextDue(excludedSubscriptions: string[], tx: Queryable = db): Promise<number | null> {
+      // Not greatest(0, …) in SQL: GREATEST skips NULLs, so "nothing waiting" would come back as 0,
+      // "due now", and an idle dispatcher would poll in a loop.
       const result = await tx.execute<{ wait_ms: number | null }>(sql`
-        select greatest(0, extract(epoch from min(due.next_attempt_at) - now()) * 1000)::float8 as wait_ms
+        select (extract(epoch from min(due.next_attempt_at) - now()) * 1000)::float8 as wait_ms
         from ${webhookSubscriptions} s
         cross join lateral (
           select d.next_attempt_at from ${webhookDeliveries} d
@@ -381,7 +383,7 @@ export function createWebhooksRepository(db: Queryable) {
         ) due
         where s.active and s.id <> all(${array(excludedSubscriptions)}::uuid[])`);
       const wait = result.rows[0]?.wait_ms;
-      return wait === null || wait === undefined ? null : Number(wait);
+      return wait === null || wait === undefined ? null : Math.max(0, Number(wait));
     },
 
     /** Gives leased deliveries back at once (a worker stopping), so another worker need not wait for the lease. */
