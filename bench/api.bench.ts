@@ -108,6 +108,33 @@ export async function runApiBenchmark(): Promise<void> {
     await hello.stop();
     progress(helloResult);
 
+    // The worker runs beside the API, as deployed: its outbox relay takes every intake's event.
+    // Without it, no relay would ever be awake, and every intake would NOTIFY on commit, which
+    // PostgreSQL serialises across the cluster (migration 0008): that measures a stack nobody runs.
+    const worker = await startChild(
+      'src/worker.ts',
+      {
+        DATABASE_URL: resources.databaseUrl,
+        REDIS_URL: redisUrl,
+        REDIS_PREFIX: resources.redisPrefix,
+        LOG_LEVEL: 'warn',
+        WORKER_METRICS_PORT: '0',
+        SLA_RECONCILE_INTERVAL: '300',
+        NODE_ENV: 'production',
+      },
+      () => false,
+      async () => {
+        const { rowCount } = await database.pool.query(
+          `select 1 from pg_stat_activity where datname = $1 and application_name = 'redress-relay'`,
+          [resources.databaseName],
+        );
+        return (rowCount ?? 0) > 0;
+      },
+      profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [],
+    );
+    children.push(worker);
+    const serviceCpu = { serverPid: api.pid, workerPid: worker.pid, database: resources.databaseName };
+
     let sent = 0;
     const createResult = await load(
       'POST /v1/complaints',
@@ -123,7 +150,7 @@ export async function runApiBenchmark(): Promise<void> {
           },
         ],
       },
-      { serverPid: api.pid, database: resources.databaseName },
+      serviceCpu,
       // The warm-up has filled the tables, but this server's autovacuum may be off (it is on the
       // project's CI machines) and then they stay unanalysed: the planner then guesses, and
       // intake's repeat-complaint lookup walked every complaint of the tenant received in the
@@ -169,7 +196,7 @@ export async function runApiBenchmark(): Promise<void> {
           },
         ],
       },
-      { serverPid: api.pid, database: resources.databaseName },
+      serviceCpu,
     );
     progress(getResult);
 
@@ -183,7 +210,8 @@ export async function runApiBenchmark(): Promise<void> {
     }
     await api.stop();
 
-    // Stopped first, so PostgreSQL has the machine to itself as it would behind a perfect API.
+    // The API is stopped first, so PostgreSQL has the machine to itself as it would behind a
+    // perfect API. The worker stays: it relays the raw runs' events as it relayed the API's.
     const actor = { type: 'api_key', id: apiKey.id, name: apiKey.name, onBehalfOf: null };
     const intake = await intakeTemplate(database.pool);
     const rawPool = new pg.Pool({
@@ -196,10 +224,12 @@ export async function runApiBenchmark(): Promise<void> {
     try {
       const raw = rawIntake(rawPool, tenant.id, actor, intake);
       rawA = await closedLoop('raw pg: complaint + timeline', benchConnections, () => raw(false), {
+        workerPid: worker.pid,
         database: resources.databaseName,
       });
       progress(rawA);
       rawB = await closedLoop('raw pg: all intake writes', benchConnections, () => raw(true), {
+        workerPid: worker.pid,
         database: resources.databaseName,
       });
       progress(rawB);

@@ -175,6 +175,8 @@ export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve
 export interface CpuUse {
   /** The server under test (API or hello-world child), when there is one. */
   server?: number;
+  /** The worker running beside the API (the outbox relay), when there is one. */
+  worker?: number;
   /** PostgreSQL: its shared processes and the benchmark database's backends. */
   postgres: number;
   /** The Redis server. */
@@ -229,16 +231,23 @@ async function machineTicks(): Promise<{ busy: number; total: number }> {
 export interface CpuSubjects {
   /** The server under test. */
   serverPid?: number;
+  /** The worker process deployed beside it. */
+  workerPid?: number;
   /** The benchmark's database, whose backends count as PostgreSQL's share. */
   database?: string;
 }
 
 /** Starts sampling CPU; the returned function ends the sample and gives the use since the start. */
-export async function sampleCpu({ serverPid, database }: CpuSubjects = {}): Promise<() => Promise<CpuUse>> {
+export async function sampleCpu({
+  serverPid,
+  workerPid,
+  database,
+}: CpuSubjects = {}): Promise<() => Promise<CpuUse>> {
   const cores = cpus().length;
   const read = async () => ({
     at: performance.now(),
     server: serverPid === undefined ? 0 : await processTicks(serverPid),
+    worker: workerPid === undefined ? 0 : await processTicks(workerPid),
     services: await serviceTicks(database),
     loadgen: process.cpuUsage(),
     machine: await machineTicks(),
@@ -252,6 +261,7 @@ export async function sampleCpu({ serverPid, database }: CpuSubjects = {}): Prom
     const machineTotal = end.machine.total - start.machine.total;
     return {
       ...(serverPid === undefined ? {} : { server: percent(end.server - start.server) }),
+      ...(workerPid === undefined ? {} : { worker: percent(end.worker - start.worker) }),
       postgres: percent(end.services.postgres - start.services.postgres),
       redis: percent(end.services.redis - start.services.redis),
       loadgen: (100 * (loadgen.user + loadgen.system)) / 1e6 / seconds,
@@ -395,6 +405,7 @@ export function resultsTable(results: LoadResult[]): string {
       errors: r.non2xx + r.errors,
       total: r.total,
       'server cpu': cpu(r.cpu?.server),
+      'worker cpu': cpu(r.cpu?.worker),
       'pg cpu': cpu(r.cpu?.postgres),
       'redis cpu': cpu(r.cpu?.redis),
       'loadgen cpu': cpu(r.cpu?.loadgen),
@@ -409,7 +420,10 @@ export function resultsTable(results: LoadResult[]): string {
 export function otherCpu(result: LoadResult): number | undefined {
   const cpu = result.cpu;
   if (!cpu) return undefined;
-  return Math.max(0, cpu.machine - (cpu.server ?? 0) - cpu.postgres - cpu.redis - cpu.loadgen);
+  return Math.max(
+    0,
+    cpu.machine - (cpu.server ?? 0) - (cpu.worker ?? 0) - cpu.postgres - cpu.redis - cpu.loadgen,
+  );
 }
 
 /** One line per run that shared the machine with something else, or none. */
