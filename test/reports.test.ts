@@ -129,6 +129,11 @@ describe('GET /v1/reports/daily-inventory', () => {
     const then = daysAgo(3).toISOString().slice(0, 10);
     const past = (await get(tenant.adminKey, `/v1/reports/daily-inventory?date=${then}`)).json();
     expect(past.totals).toMatchObject({ received: 2, open: 2 });
+    // Two days ago, both were open and their first contact (due a day after receipt) overdue. The
+    // withdrawn one counts although it has changed since and its deadline is cancelled now.
+    const before = daysAgo(2).toISOString().slice(0, 10);
+    const twoDaysAgo = (await get(tenant.adminKey, `/v1/reports/daily-inventory?date=${before}`)).json();
+    expect(twoDaysAgo.totals).toMatchObject({ received: 0, open: 2, overdue: 2 });
   });
 
   it('uses the tenant time zone for the day', async () => {

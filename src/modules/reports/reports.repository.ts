@@ -53,15 +53,45 @@ export function createReportsRepository(db: Queryable) {
      * was open at `asOf` (its status then: the current one unless it changed after, else the last
      * change before, from the timeline), had a deadline falling due in the day, and had one overdue
      * at `asOf`; counted by handler, by severity and in total with GROUPING SETS.
+     *
+     * Only complaints that can count are looked at, each found through an index: received that
+     * day, open now, or with a deadline due that day or unmet and overdue. A complaint open at
+     * `asOf` but not now changed after `asOf`, and a deadline overdue then but settled now was
+     * settled after it; neither can happen when `asOf` is now, so only a past day's inventory
+     * reads those, by scanning the tenant's rows. Today's costs what is open, not the history.
      */
     async dailyInventory(
       tenantId: string,
-      window: { start: Date; end: Date; asOf: Date },
+      window: { start: Date; end: Date; asOf: Date; past: boolean },
       tx: Queryable = db,
     ): Promise<InventoryRow[]> {
-      const { start, end, asOf } = window;
+      const { start, end, asOf, past } = window;
+      const changedSince = past
+        ? sql`union
+          select c.id from complaints c
+          where c.tenant_id = ${tenantId}::uuid and c.updated_at > ${asOf}::timestamptz and c.received_at < ${end}::timestamptz
+          union
+          select d.complaint_id from deadlines d
+          where d.tenant_id = ${tenantId}::uuid and d.due_at < ${asOf}::timestamptz
+            and (d.met_at > ${asOf}::timestamptz or d.cancelled_at > ${asOf}::timestamptz)`
+        : sql``;
       const result = await tx.execute<Record<string, unknown>>(sql`
-        with flags as (
+        with candidates as (
+          select c.id from complaints c
+          where c.tenant_id = ${tenantId}::uuid and c.received_at >= ${start}::timestamptz and c.received_at < ${end}::timestamptz
+          union
+          select c.id from complaints c
+          where c.tenant_id = ${tenantId}::uuid and c.status in ${OPEN_STATUSES} and c.received_at < ${end}::timestamptz
+          union
+          select d.complaint_id from deadlines d
+          where d.tenant_id = ${tenantId}::uuid and d.due_at >= ${start}::timestamptz and d.due_at < ${end}::timestamptz
+            and d.status <> 'cancelled'
+          union
+          select d.complaint_id from deadlines d
+          where d.tenant_id = ${tenantId}::uuid and d.status in ('pending', 'paused', 'breached')
+            and d.due_at < ${asOf}::timestamptz
+          ${changedSince}
+        ), flags as (
           select c.assignee, c.severity::text as severity,
             c.received_at >= ${start}::timestamptz and c.received_at < ${end}::timestamptz as received,
             (case when c.updated_at <= ${asOf}::timestamptz then c.status::text
@@ -76,7 +106,7 @@ export function createReportsRepository(db: Queryable) {
               and (d.met_at is null or d.met_at > ${asOf}::timestamptz)
               and (d.cancelled_at is null or d.cancelled_at > ${asOf}::timestamptz)
               and not (d.status = 'paused' and d.paused_at <= ${asOf}::timestamptz)) as overdue
-          from complaints c
+          from candidates k join complaints c on c.id = k.id
           where c.tenant_id = ${tenantId}::uuid and c.received_at < ${end}::timestamptz
         )
         select grouping(assignee) = 0 as by_assignee, grouping(severity) = 0 as by_severity, assignee, severity,

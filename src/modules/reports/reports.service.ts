@@ -32,8 +32,9 @@ export function createReportsService(deps: {
         throw new ValidationError([{ field: 'querystring.date', message: 'must not be after today' }]);
       }
       const { start, end } = dayBounds(day, timeZone);
-      const asOf = end.getTime() < now.getTime() ? end : now;
-      const rows = await reports.dailyInventory(tenantId, { start, end, asOf });
+      const past = end.getTime() < now.getTime();
+      const asOf = past ? end : now;
+      const rows = await reports.dailyInventory(tenantId, { start, end, asOf, past });
       const total = rows.find((row) => row.dimension === 'total');
       return {
         date: day,
