@@ -74,6 +74,13 @@ describe('health', () => {
   });
 });
 
+describe('database sessions', () => {
+  it('run without JIT compilation, which costs the reports more than it saves', async () => {
+    const { rows } = await t.database.pool.query(`select current_setting('jit') as jit`);
+    expect(rows[0].jit).toBe('off');
+  });
+});
+
 describe('cross-cutting HTTP behaviour', () => {
   it('answers unknown routes with a problem document', async () => {
     const res = await t.app.inject({ method: 'GET', url: '/v1/nothing-here' });
