@@ -2,6 +2,7 @@ import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createDatabase } from '../src/db/client.js';
 import { serverSettingWarnings } from '../src/db/server-settings.js';
 import {
   call,
@@ -78,6 +79,22 @@ describe('database sessions', () => {
   it('run without JIT compilation, which costs the reports more than it saves', async () => {
     const { rows } = await t.database.pool.query(`select current_setting('jit') as jit`);
     expect(rows[0].jit).toBe('off');
+  });
+
+  it('still take the settings an operator gives in PGOPTIONS, which win over ours', async () => {
+    const saved = process.env.PGOPTIONS;
+    process.env.PGOPTIONS = '-c jit=on -c client_connection_check_interval=250';
+    const database = createDatabase({ url: t.env.DATABASE_URL, poolMax: 1, applicationName: 'redress-test' });
+    try {
+      const { rows } = await database.pool.query(
+        `select current_setting('jit') as jit, current_setting('client_connection_check_interval') as interval`,
+      );
+      expect(rows[0]).toEqual({ jit: 'on', interval: '250ms' });
+    } finally {
+      if (saved === undefined) delete process.env.PGOPTIONS;
+      else process.env.PGOPTIONS = saved;
+      await database.close();
+    }
   });
 });
 

@@ -22,9 +22,10 @@ export function createDatabase(options: { url: string; poolMax: number; applicat
     application_name: options.applicationName,
     // JIT compilation pays off for queries that run for seconds over millions of rows; ours run
     // for milliseconds, but the planner's estimate for correlated subqueries (the reports) often
-    // passes jit_above_cost, and compiling took 0.5 s of a 0.8 s daily inventory. A DATABASE_URL
-    // with its own `options` parameter takes precedence.
-    options: '-c jit=off',
+    // passes jit_above_cost, and compiling took 0.5 s of a 0.8 s daily inventory. Setting
+    // `options` hides libpq's PGOPTIONS from node-postgres, so it is passed on here, after ours
+    // (the last setting wins); an `options` parameter in DATABASE_URL replaces both.
+    options: ['-c jit=off', process.env.PGOPTIONS].filter(Boolean).join(' '),
     // Fail fast instead of queueing forever when the database is unreachable.
     connectionTimeoutMillis: 5_000,
     idleTimeoutMillis: 30_000,
