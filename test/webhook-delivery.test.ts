@@ -77,7 +77,12 @@ async function deliveries(tenant: TestTenant, webhookId: string) {
     status: string;
     attemptCount: number;
     redeliveryOf: string | null;
-    attempts: Array<{ responseStatus: number | null; latencyMs: number; error: string | null }>;
+    attempts: Array<{
+      responseStatus: number | null;
+      latencyMs: number;
+      error: string | null;
+      responseExcerpt: string | null;
+    }>;
   }>;
 }
 
@@ -346,6 +351,28 @@ describe('webhook delivery', () => {
     });
     await sleep(500);
     expect(receiver.on(path).map((r) => JSON.parse(r.rawBody).type)).toEqual(['complaint.escalated']);
+  });
+});
+
+describe('answers PostgreSQL cannot store as they are', () => {
+  it('records an answer with a NUL character once, and neither its event nor others are sent again', async () => {
+    const tenant = await createTestTenant(t.tenancy);
+    const nulPath = newPath('nul');
+    const plainPath = newPath('beside-nul');
+    receiver.answer(nulPath, () => ({ status: 200, body: 'ok\u0000done' }));
+    const nul = await subscribe(tenant, nulPath);
+    const plain = await subscribe(tenant, plainPath);
+    // The two attempts finish together, so they are usually recorded in one batch.
+    await Promise.all([ping(tenant, nul.id), ping(tenant, plain.id)]);
+    for (const id of [nul.id, plain.id]) {
+      await eventually(async () => (await deliveries(tenant, id))[0]?.status === 'succeeded', 8_000);
+    }
+    const [recorded] = await deliveries(tenant, nul.id);
+    expect(recorded!.attempts).toMatchObject([{ responseStatus: 200, responseExcerpt: 'ok\uFFFDdone' }]);
+    // Past the lease (a 2 s timeout and 3 s of grace): nothing is sent a second time.
+    await sleep(5_500);
+    expect(receiver.on(nulPath)).toHaveLength(1);
+    expect(receiver.on(plainPath)).toHaveLength(1);
   });
 });
 

@@ -68,24 +68,34 @@ export function startWebhookDispatcher(deps: {
   // Recording: attempts that finish close together are written in one transaction.
   const unrecorded: AttemptResult[] = [];
   let recording: Promise<void> | null = null;
+  /** Records attempts in one transaction; false (logged) when that failed. */
+  async function record(batch: AttemptResult[]): Promise<boolean> {
+    try {
+      const { disabled } = await deps.outcomes.record(batch);
+      for (const row of disabled) {
+        log.warn(
+          { webhookId: row.id, tenantId: row.tenantId, reason: row.disabledReason },
+          'webhook disabled',
+        );
+      }
+      return true;
+    } catch (err) {
+      log.error({ err, attempts: batch.length }, 'recording webhook attempts failed');
+      return false;
+    }
+  }
+
   function recordSoon() {
     if (recording) return;
     recording = (async () => {
       await new Promise((resolve) => setImmediate(resolve));
       while (unrecorded.length > 0) {
         const batch = unrecorded.splice(0, RECORD_BATCH);
-        try {
-          const { disabled } = await deps.outcomes.record(batch);
-          for (const row of disabled) {
-            log.warn(
-              { webhookId: row.id, tenantId: row.tenantId, reason: row.disabledReason },
-              'webhook disabled',
-            );
-          }
-        } catch (err) {
-          // The leases run out and the deliveries are sent again: at least once, never lost.
-          log.error({ err, attempts: batch.length }, 'recording webhook attempts failed');
-        }
+        if (await record(batch)) continue;
+        // One attempt PostgreSQL refuses must not sink the others recorded with it: those would be
+        // sent again when their leases ran out. Each is tried alone, and only a failing one waits
+        // for its lease to run out and is sent again: at least once, never lost.
+        if (batch.length > 1) for (const attempt of batch) await record([attempt]);
       }
     })().finally(() => {
       recording = null;

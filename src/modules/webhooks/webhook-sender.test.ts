@@ -10,6 +10,7 @@ const seen: Array<{ path: string; body: string; headers: IncomingMessage['header
 const routes: Record<string, (response: ServerResponse) => void> = {
   '/ok': (res) => res.writeHead(200).end('received'),
   '/long': (res) => res.writeHead(200).end('x'.repeat(10_000)),
+  '/nul': (res) => res.writeHead(200).end('ok\u0000done'),
   '/moved': (res) => res.writeHead(302, { location: '/ok' }).end(),
   '/throttled': (res) => res.writeHead(429, { 'retry-after': '42' }).end('slow down'),
   '/hold': () => {},
@@ -64,6 +65,11 @@ describe('createWebhookSender', () => {
   it('keeps the first 256 characters of a long answer', async () => {
     const result = await open.send(`${base}/long`, body, {});
     expect(result.excerpt).toBe('x'.repeat(256));
+  });
+
+  it('keeps an answer with NUL characters as text PostgreSQL can store', async () => {
+    const result = await open.send(`${base}/nul`, body, {});
+    expect(result.excerpt).toBe('ok\uFFFDdone');
   });
 
   it('never follows a redirect', async () => {

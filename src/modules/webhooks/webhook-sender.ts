@@ -38,6 +38,13 @@ function describe(error: unknown): string {
  * subscription was accepted is still refused. Redirects are never followed: node:http does not,
  * and a 3xx is simply not a 2xx.
  */
+/**
+ * What the receiver said, as PostgreSQL can store it: a text column refuses NUL characters, and
+ * one of them in a reply once failed the whole batch of attempts recorded with it, so every
+ * delivery in that batch was sent again and the one from that receiver was never recorded.
+ */
+export const storableText = (text: string): string => text.replaceAll('\u0000', '\uFFFD');
+
 export function createWebhookSender(options: { allowPrivate: boolean; timeoutMs: number }): WebhookSender {
   const agentOptions = {
     keepAlive: true,
@@ -72,8 +79,8 @@ export function createWebhookSender(options: { allowPrivate: boolean; timeoutMs:
           resolve({
             status,
             latencyMs: Math.round(performance.now() - started),
-            error,
-            excerpt,
+            error: error === null ? null : storableText(error),
+            excerpt: excerpt === null ? null : storableText(excerpt),
             retryAfter,
           });
         };
