@@ -158,7 +158,13 @@ export async function startWorker(env: Env) {
   let stopped = false;
   let sweeping: Promise<unknown> = Promise.resolve();
   const sweep = async () => {
-    const client = await database.pool.connect();
+    // PostgreSQL may be unreachable for a while: this sweep is skipped and the next one tries again.
+    const client = await database.pool.connect().catch((err: unknown) => {
+      log.error({ err }, 'reconciler sweep could not reach PostgreSQL; the next sweep tries again');
+      return null;
+    });
+    if (!client) return;
+    let broken: Error | undefined;
     try {
       const { rows } = await client.query('select pg_try_advisory_lock($1) as locked', [RECONCILER_LOCK_ID]);
       if (!rows[0]?.locked) return;
@@ -178,8 +184,10 @@ export async function startWorker(env: Env) {
       }
     } catch (err) {
       log.error({ err }, 'reconciler sweep failed');
+      broken = err instanceof Error ? err : new Error(String(err));
     } finally {
-      client.release();
+      // A connection that failed is closed rather than pooled again; it may hold the lock.
+      client.release(broken);
     }
   };
   const scheduleSweep = () => {

@@ -1,6 +1,7 @@
 import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { promisify } from 'node:util';
+import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDatabase } from '../src/db/client.js';
 import { serverSettingWarnings } from '../src/db/server-settings.js';
@@ -12,6 +13,8 @@ import {
   type TestApp,
   type TestTenant,
 } from './harness.js';
+import { startTcpProxy } from './tcp-proxy.js';
+import { eventually } from './worker-process.js';
 
 const run = promisify(execFile);
 
@@ -79,6 +82,36 @@ describe('database sessions', () => {
   it('run without JIT compilation, which costs the reports more than it saves', async () => {
     const { rows } = await t.database.pool.query(`select current_setting('jit') as jit`);
     expect(rows[0].jit).toBe('off');
+  });
+
+  it('fail the query under way when the connection drops, and the process carries on', async () => {
+    const proxy = await startTcpProxy(t.env.DATABASE_URL);
+    const database = createDatabase({
+      url: proxy.through(t.env.DATABASE_URL),
+      poolMax: 2,
+      applicationName: 'redress-test',
+    });
+    try {
+      // In a transaction, as most writes run: the client is checked out of the pool meanwhile.
+      const sleeping = database.db.transaction((tx) => tx.execute(sql`select pg_sleep(10)`));
+      sleeping.catch(() => {});
+      // Cut while PostgreSQL is running the query, not before it arrived.
+      await eventually(async () => {
+        const { rowCount } = await t.database.pool.query(
+          `select 1 from pg_stat_activity where query = 'select pg_sleep(10)' and state = 'active'`,
+        );
+        return (rowCount ?? 0) > 0;
+      });
+      // Before, the client in use emitted 'error' with nobody listening: an uncaught exception.
+      await proxy.cut();
+      await expect(sleeping).rejects.toThrow();
+      await proxy.restore();
+      const again = await database.pool.query('select 1 as one');
+      expect(again.rows).toEqual([{ one: 1 }]);
+    } finally {
+      await database.close();
+      await proxy.close();
+    }
   });
 
   it('still take the settings an operator gives in PGOPTIONS, which win over ours', async () => {

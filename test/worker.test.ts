@@ -5,6 +5,7 @@ import { createQueue } from '../src/jobs/queues.js';
 import type { DeadlineView } from '../src/modules/deadlines/deadline-views.js';
 import { call, complaintBody, createTestTenant, type TestApp, type TestTenant } from './harness.js';
 import { type IsolatedTestApp, startIsolatedTestApp } from './isolated-database.js';
+import { startTcpProxy } from './tcp-proxy.js';
 import { eventually, sleep, startWorkerProcess, type WorkerProcess } from './worker-process.js';
 
 /**
@@ -310,5 +311,28 @@ describe('a worker killed with SIGKILL in the middle of recording a breach', () 
     expect((await traces(tenant, complaint.id, reply.id)).events).toHaveLength(0);
     await startWorker();
     await expectBreachedOnce(tenant, complaint.id, reply.id);
+  });
+});
+
+describe('a worker cut off from PostgreSQL', () => {
+  it('keeps running through the outage, and breaches what fell due once it is back', async () => {
+    const proxy = await startTcpProxy(isolated.databaseUrl);
+    try {
+      const worker = await startWorker({ DATABASE_URL: proxy.through(isolated.databaseUrl) });
+      const tenant = await tenantWithReplyIn('PT2S', []);
+      await proxy.cut();
+      // The deadline falls due during the outage, through which sweeps (every second) fail.
+      const complaint = await createFast(tenant);
+      const reply = await onlineReply(tenant, complaint.id);
+      await sleep(3_500);
+      expect(worker.child.exitCode).toBeNull();
+      expect((await onlineReply(tenant, complaint.id)).status).toBe('pending');
+      await proxy.restore();
+      await eventually(async () => (await onlineReply(tenant, complaint.id)).status === 'breached', 10_000);
+      expect((await traces(tenant, complaint.id, reply.id)).events).toHaveLength(1);
+      expect(worker.child.exitCode).toBeNull();
+    } finally {
+      await proxy.close();
+    }
   });
 });

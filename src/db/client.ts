@@ -33,6 +33,10 @@ export function createDatabase(options: { url: string; poolMax: number; applicat
   // An idle client that loses its connection emits 'error' on the pool; without a listener
   // that would crash the process instead of letting the next query reconnect.
   pool.on('error', () => {});
+  // A client in use emits 'error' too when its connection drops, with no listener of the pool's:
+  // unheard, that ended the process. The query under way fails with the same error, which its
+  // caller handles, and the pool discards the client when it comes back.
+  pool.on('connect', (client) => client.on('error', () => {}));
   const db = drizzle(pool, { schema });
   return {
     db,
