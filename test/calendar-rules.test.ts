@@ -79,6 +79,21 @@ describe('calendars that cannot serve', () => {
     expect(res.json()).toMatchObject({ code: 'calendar_has_no_open_time', calendarId: calendar.id });
   });
 
+  it('answer 422 instead of failing intake when they have fewer working days than a target needs', async () => {
+    const only = new Date(Date.now() + 20 * 86_400_000).toISOString().slice(0, 10);
+    const { calendar } = await calendarPolicy('one-day', {
+      weeklyHours: {},
+      extraWorkingDays: [{ date: only, intervals: [{ start: '09:00', end: '17:00' }] }],
+    });
+    const res = await call(t.app, tenant.adminKey, {
+      method: 'POST',
+      url: '/v1/complaints',
+      json: complaintBody({ channel: 'web', category: 'one-day' }),
+    });
+    expect(res.statusCode, res.body).toBe(422);
+    expect(res.json()).toMatchObject({ code: 'calendar_has_no_open_time', calendarId: calendar.id });
+  });
+
   it('cannot be deleted while open deadlines run on them', async () => {
     const { calendar, policy } = await calendarPolicy('paused-hours', { weeklyHours: weekdays });
     const complaint = (

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { BusinessCalendar } from './business-time.js';
+import { type BusinessCalendar, NoOpenTimeError } from './business-time.js';
 import { addPolicyDuration } from './policy-duration.js';
 
 const officeHours: BusinessCalendar = {
@@ -69,5 +69,15 @@ describe('addPolicyDuration', () => {
     ['P1DT2H business', officeHours, '2026-09-21T17:00:00+08:00', 'P1DT2H', '2026-09-23T10:00:00+08:00'],
   ])('%s', (_label, calendar, start, duration, expected) => {
     expect(addPolicyDuration(new Date(start), duration, calendar).toISOString()).toBe(at(expected));
+  });
+
+  it('refuses, as a calendar never open again, business days a calendar runs out of', () => {
+    const oneDay: BusinessCalendar = {
+      timeZone: 'UTC',
+      weeklyHours: {},
+      holidays: [],
+      extraWorkingDays: [{ date: '2026-12-20', intervals: [{ start: '09:00', end: '17:00' }] }],
+    };
+    expect(() => addPolicyDuration(new Date('2026-12-01T00:00:00Z'), 'P2D', oneDay)).toThrow(NoOpenTimeError);
   });
 });

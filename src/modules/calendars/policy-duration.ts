@@ -5,6 +5,7 @@ import {
   type BusinessCalendar,
   businessTimeBetween,
   durationParts,
+  NoOpenTimeError,
   openIntervals,
   parseIsoDuration,
   SEARCH_HORIZON_DAYS,
@@ -49,7 +50,8 @@ export function addPolicyDuration(start: Date, text: string, calendar: BusinessC
       day = day.plus({ days: 1 });
       if (openTimeOfDay(day, calendar) > 0) moved += 1;
       if (day.diff(firstDay, 'days').days > SEARCH_HORIZON_DAYS)
-        throw new Error(`calendar has no working days within ${SEARCH_HORIZON_DAYS} days`);
+        // The calendar's kind of failure, so intake answers 422 calendar_has_no_open_time, not 500.
+        throw new NoOpenTimeError(`calendar has no working days within ${SEARCH_HORIZON_DAYS} days`);
     }
     const available = openTimeOfDay(day, calendar);
     cursor = addBusinessTime(day.toJSDate(), Math.min(offset, available), calendar);
