@@ -5,6 +5,7 @@ import { systemClock } from '../src/lib/clock.js';
 import { createComplaintBody } from '../src/modules/complaints/complaints.schemas.js';
 import { purgeExpiredKeys } from '../src/modules/idempotency/idempotency.jobs.js';
 import { createIdempotencyRepository } from '../src/modules/idempotency/idempotency.repository.js';
+import { createIdempotencyService } from '../src/modules/idempotency/idempotency.service.js';
 import {
   call,
   complaintBody,
@@ -190,6 +191,28 @@ describe('Idempotency-Key on POST /v1/complaints', () => {
     const res = await post('k', 'x'.repeat(256), complaintBody());
     expect(res.statusCode).toBe(400);
     expect(res.json().errors[0].field).toBe('headers.idempotency-key');
+  });
+});
+
+describe('a key at the very moment it expires', () => {
+  it('is free again: begin() executes rather than asking again until the clock moves', async () => {
+    const keyTenant = await createTestTenant(t.tenancy);
+    const repository = createIdempotencyRepository(t.database.db);
+    const expiry = new Date(Date.now() - 1_000);
+    await repository.claim({
+      tenantId: keyTenant.tenantId,
+      key: 'expiring-now',
+      requestFingerprint: 'old',
+      lockedUntil: expiry,
+      expiresAt: expiry,
+    });
+    // A clock that stands still at the expiry instant, to the millisecond.
+    const service = createIdempotencyService({ repository, clock: { now: () => expiry }, ttlHours: 24 });
+    const outcome = await Promise.race([
+      service.begin(keyTenant.tenantId, 'expiring-now', 'new'),
+      new Promise((resolve) => setTimeout(() => resolve('still asking'), 2_000)),
+    ]);
+    expect(outcome).toEqual({ kind: 'execute' });
   });
 });
 

@@ -1,4 +1,4 @@
-import { and, eq, isNull, lt, sql } from 'drizzle-orm';
+import { and, eq, isNull, lt, lte, sql } from 'drizzle-orm';
 import type { Queryable } from '../../db/client.js';
 import { idempotencyKeys } from '../../db/schema/index.js';
 
@@ -110,15 +110,15 @@ export function createIdempotencyRepository(db: Queryable) {
     },
 
     async forgetExpired(tenantId: string, key: string, now: Date, tx: Queryable = db): Promise<void> {
-      await tx
-        .delete(idempotencyKeys)
-        .where(
-          and(
-            eq(idempotencyKeys.tenantId, tenantId),
-            eq(idempotencyKeys.key, key),
-            lt(idempotencyKeys.expiresAt, now),
-          ),
-        );
+      await tx.delete(idempotencyKeys).where(
+        and(
+          eq(idempotencyKeys.tenantId, tenantId),
+          eq(idempotencyKeys.key, key),
+          // Expired as begin() judges it: at expiresAt, not a millisecond after, or begin() would
+          // find the key still there and ask again until the clock moved on.
+          lte(idempotencyKeys.expiresAt, now),
+        ),
+      );
     },
 
     /** Deletes keys past their retention; returns how many went. */
