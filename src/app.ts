@@ -7,12 +7,13 @@ import type { ChangeListener } from './db/change-notifications.js';
 import type { Database } from './db/client.js';
 import { graphqlPlugin } from './graphql/plugin.js';
 import { authPlugin } from './http/plugins/auth.js';
-import { errorsPlugin } from './http/plugins/errors.js';
+import { errorsPlugin, sendProblem } from './http/plugins/errors.js';
 import { idempotencyPlugin } from './http/plugins/idempotency.js';
 import { inputHygienePlugin } from './http/plugins/input-hygiene.js';
 import { openapiPlugin } from './http/plugins/openapi.js';
 import { rateLimitPlugin } from './http/plugins/rate-limit.js';
 import { type Clock, systemClock } from './lib/clock.js';
+import { ValidationError } from './lib/errors.js';
 import { loggerOptions } from './lib/logger.js';
 import { calendarsRoutes } from './modules/calendars/calendars.routes.js';
 import { complaintsRoutes } from './modules/complaints/complaints.routes.js';
@@ -55,6 +56,8 @@ export interface AppDependencies {
 }
 
 const REQUEST_ID_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;
+/** Longest path parameter the router takes: ids and references are far shorter. */
+const MAX_PATH_PARAMETER_LENGTH = 200;
 
 /** Builds the HTTP application from its dependencies; main.ts listens with it, tests inject into it. */
 export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> {
@@ -71,7 +74,18 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     },
     logController: new LogController({ requestIdLogLabel: 'requestId' }),
     return503OnClosing: true,
-    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: MAX_PATH_PARAMETER_LENGTH },
+    // A path the router cannot take apart (bad percent-encoding, a segment past maxParamLength)
+    // gets a problem document like any other bad request, not Fastify's own JSON. These replies
+    // bypass the route hooks, so the request id header is set here.
+    frameworkErrors: (error, request, reply) => {
+      const message =
+        error.code === 'FST_ERR_MAX_PARAM_LENGTH'
+          ? `has a segment longer than ${MAX_PATH_PARAMETER_LENGTH} characters`
+          : 'is not a valid URL path (bad percent-encoding)';
+      reply.header('x-request-id', request.id);
+      sendProblem(request, reply, new ValidationError([{ field: 'path', message }]));
+    },
   }).withTypeProvider<ZodTypeProvider>();
 
   app.setValidatorCompiler(validatorCompiler);

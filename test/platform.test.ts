@@ -163,6 +163,20 @@ describe('cross-cutting HTTP behaviour', () => {
     expect(unknown.headers.allow).toBeUndefined();
   });
 
+  it('answers a path the router cannot take apart with a problem document', async () => {
+    for (const url of ['/v1/complaints/%ff', `/v1/complaints/${'a'.repeat(201)}`]) {
+      const res = await call(t.app, tenant.adminKey, { method: 'GET', url });
+      expect(res.statusCode, url).toBe(400);
+      expect(res.headers['content-type'], url).toContain('application/problem+json');
+      expect(res.headers['x-request-id'], url).toBeTruthy();
+      expect(res.json(), url).toMatchObject({
+        code: 'validation_failed',
+        requestId: res.headers['x-request-id'],
+        errors: [{ field: 'path' }],
+      });
+    }
+  });
+
   it('keeps a sane caller X-Request-Id and makes one up otherwise', async () => {
     const kept = await t.app.inject({
       method: 'GET',
