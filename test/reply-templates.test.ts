@@ -212,6 +212,13 @@ describe('/v1/reply-templates', () => {
       { key: 'ok', locale: 'en', name: 'x', subject: '{{', body: 'fine' },
       { key: 'ok', locale: 'en', body: 'no name' },
       { key: 'ok', locale: 'en', name: 'x', body: 'x', extra: 1 },
+      { key: 'ok', locale: 'en', name: 'x', body: 'Hello {{> signature}}' },
+      {
+        key: 'ok',
+        locale: 'en',
+        name: 'x',
+        body: '{{#each a}}{{#with b}}{{#each @root.a}}x{{/each}}{{/with}}{{/each}}',
+      },
     ]) {
       const res = await call(t.app, tenant.adminKey, { method: 'POST', url, json });
       expect(res.statusCode, JSON.stringify(json)).toBe(400);
@@ -255,6 +262,67 @@ describe('/v1/reply-templates', () => {
     });
     expect(unknownTemplate.statusCode).toBe(400);
     expect(unknownTemplate.json().errors[0].field).toBe('body.templateId');
+  });
+
+  it('answers 422, not 500, for a template that compiles but fails when rendered', async () => {
+    const complaint = await createComplaint(tenant.adminKey);
+    // `if` without its argument compiles, and fails only when it runs.
+    const broken = await createTemplate(tenant.adminKey, {
+      key: 'broken_if',
+      locale: 'en',
+      name: 'Broken',
+      body: '{{#if}}x{{/if}}',
+    });
+    const rendered = await call(t.app, tenant.adminKey, {
+      method: 'POST',
+      url: `${url}/${broken.id}/render`,
+      json: { complaintId: complaint.id },
+    });
+    expect(rendered.statusCode, rendered.body).toBe(422);
+    expect(rendered.json().code).toBe('template_render_failed');
+    const written = await call(t.app, tenant.adminKey, {
+      method: 'POST',
+      url: `/v1/complaints/${complaint.id}/communications`,
+      json: { direction: 'outbound', channel: 'email', contactMade: true, templateId: broken.id },
+    });
+    expect(written.statusCode).toBe(422);
+    expect(written.json().code).toBe('template_render_failed');
+  });
+
+  it('keeps what a template renders into a communication within the body limit, and bounds its variables', async () => {
+    const complaint = await createComplaint(tenant.adminKey);
+    const listing = await createTemplate(tenant.adminKey, {
+      key: 'listing',
+      locale: 'en',
+      name: 'Listing',
+      body: '{{#each items}}{{@key}}: {{this}}\n{{/each}}',
+    });
+    const items = Object.fromEntries(Array.from({ length: 50 }, (_, i) => [`item${i}`, 'x'.repeat(1_000)]));
+    const tooLong = await call(t.app, tenant.adminKey, {
+      method: 'POST',
+      url: `/v1/complaints/${complaint.id}/communications`,
+      json: {
+        direction: 'outbound',
+        channel: 'email',
+        contactMade: true,
+        templateId: listing.id,
+        variables: { items },
+      },
+    });
+    expect(tooLong.statusCode, tooLong.body).toBe(400);
+    expect(tooLong.json().errors[0]).toMatchObject({ field: 'body.templateId' });
+    const timeline = (
+      await call(t.app, tenant.adminKey, { method: 'GET', url: `/v1/complaints/${complaint.id}/timeline` })
+    ).json().data;
+    expect(timeline.filter((entry: { type: string }) => entry.type === 'communication.recorded')).toEqual([]);
+
+    const tooMany = Object.fromEntries(Array.from({ length: 51 }, (_, i) => [`item${i}`, 'x']));
+    const refused = await call(t.app, tenant.adminKey, {
+      method: 'POST',
+      url: `${url}/${listing.id}/render`,
+      json: { complaintId: complaint.id, variables: { items: tooMany } },
+    });
+    expect(refused.statusCode).toBe(400);
   });
 
   it('keeps templates to their tenant and scopes', async () => {

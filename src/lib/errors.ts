@@ -185,6 +185,17 @@ export class TemplateVariableMissingError extends AppError {
   }
 }
 
+export class TemplateRenderFailedError extends AppError {
+  readonly code = 'template_render_failed';
+  readonly status = 422;
+  readonly title = 'Reply template failed to render';
+  constructor(template: string, reason: string) {
+    super({
+      detail: `Template '${truncate(template)}' compiles but cannot be rendered: ${truncate(reason)}. Fix the template.`,
+    });
+  }
+}
+
 export class IdempotencyKeyReusedError extends AppError {
   readonly code = 'idempotency_key_reused';
   readonly status = 422;

@@ -220,11 +220,14 @@ export const acceptanceOverrideBody = z
   })
   .meta({ id: 'AcceptanceOverride' });
 
+/** Longest communication body, written directly or rendered from a template. */
+export const COMMUNICATION_BODY_MAX = 20_000;
+
 export const createCommunicationBody = z
   .strictObject({
     direction: directionSchema,
     channel: channelSchema,
-    body: text(20_000)
+    body: text(COMMUNICATION_BODY_MAX)
       .optional()
       .describe(
         'What was said or sent. Leave out with `templateId` to send the template rendered for this complaint.',

@@ -42,8 +42,11 @@ export const updateTemplateBody = z
 /** Extra values a render or a communication supplies: text, numbers, yes/no, one level of nesting. */
 const scalar = z.union([z.string().max(5_000), z.number(), z.boolean()]);
 const variableName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,63}$/, 'must be a plain identifier');
+const nestedVariables = z
+  .record(variableName, scalar)
+  .refine((value) => Object.keys(value).length <= 50, 'at most 50 members');
 export const templateVariablesSchema = z
-  .record(variableName, z.union([scalar, z.record(variableName, scalar)]))
+  .record(variableName, z.union([scalar, nestedVariables]))
   .refine((value) => Object.keys(value).length <= 50, 'at most 50 variables')
   .describe('Values for variables the complaint does not supply, e.g. {"resolution": {"measures": "…"}}.');
 

@@ -5,12 +5,14 @@ import {
   NotFoundError,
   PreconditionFailedError,
   PreconditionRequiredError,
+  TemplateRenderFailedError,
   TemplateVariableMissingError,
   ValidationError,
 } from '../../lib/errors.js';
 import { etagForVersion, ifMatchSatisfied } from '../../lib/etag.js';
 import { newId } from '../../lib/ids.js';
 import type { ComplaintRow, ComplaintsRepository } from '../complaints/complaints.repository.js';
+import { COMMUNICATION_BODY_MAX } from '../complaints/complaints.schemas.js';
 import type { DeadlinesRepository } from '../deadlines/deadlines.repository.js';
 import type { ReplyTemplateRow, ReplyTemplatesRepository } from './reply-templates.repository.js';
 import type {
@@ -85,9 +87,11 @@ export function createReplyTemplatesService(deps: {
         body: renderTemplate(template.body, context),
       };
     } catch (error) {
-      if (error instanceof MissingVariableError) {
-        throw new TemplateVariableMissingError(error.variable, `${template.key}/${template.locale}`);
-      }
+      const name = `${template.key}/${template.locale}`;
+      if (error instanceof MissingVariableError) throw new TemplateVariableMissingError(error.variable, name);
+      // A template saved before the current checks, or failing only on these values (an `if`
+      // without its argument): the caller's to fix, not a server fault.
+      if (error instanceof TemplateSyntaxError) throw new TemplateRenderFailedError(name, error.message);
       throw error;
     }
   }
@@ -153,7 +157,16 @@ export function createReplyTemplatesService(deps: {
           { field: 'body.templateId', message: `reply template '${templateId}' not found` },
         ]);
       }
-      return renderFor(template, complaint, variables, tx);
+      const rendered = await renderFor(template, complaint, variables, tx);
+      if (rendered.body.length > COMMUNICATION_BODY_MAX) {
+        throw new ValidationError([
+          {
+            field: 'body.templateId',
+            message: `renders to ${rendered.body.length} characters; a communication holds at most ${COMMUNICATION_BODY_MAX}`,
+          },
+        ]);
+      }
+      return rendered;
     },
   };
 }

@@ -28,6 +28,33 @@ export class MissingVariableError extends Error {
   }
 }
 
+/**
+ * Refuses what compiles but cannot render safely: partials (a template has none to call) and an
+ * `each` inside another, whose output multiplies: six nested over sixteen values rendered 16 MB
+ * and held the API for seconds. One level of `each` is all a letter needs.
+ */
+function checkStructure(source: string): void {
+  const visitor = new Handlebars.Visitor();
+  let eachDepth = 0;
+  let problem: string | undefined;
+  const partial = () => {
+    problem ??= 'partials ({{> name}}) are not available in reply templates';
+  };
+  visitor.PartialStatement = partial;
+  visitor.PartialBlockStatement = partial;
+  const visitBlock = Handlebars.Visitor.prototype.BlockStatement;
+  visitor.BlockStatement = function (block: hbs.AST.BlockStatement) {
+    const isEach =
+      block.path.type === 'PathExpression' && (block.path as hbs.AST.PathExpression).original === 'each';
+    if (isEach && eachDepth >= 1) problem ??= '{{#each}} cannot be nested inside another {{#each}}';
+    if (isEach) eachDepth += 1;
+    visitBlock.call(this, block);
+    if (isEach) eachDepth -= 1;
+  };
+  visitor.accept(handlebars.parse(source));
+  if (problem) throw new TemplateSyntaxError(problem);
+}
+
 /** Throws TemplateSyntaxError unless the source compiles under the rules above. */
 export function checkTemplate(source: string): void {
   try {
@@ -35,6 +62,7 @@ export function checkTemplate(source: string): void {
   } catch (error) {
     throw new TemplateSyntaxError((error as Error).message.split('\n').join(' '));
   }
+  checkStructure(source);
 }
 
 /** The dotted path written at a position, e.g. `customer.name`, from the template's syntax tree. */
