@@ -290,6 +290,16 @@ describe('GraphQL mutations', () => {
       { id: 'x' },
     );
     expect(badEnum.errors[0]!.extensions.code).toBe('graphql_validation_failed');
+    // Documents that are JSON, not GraphQL: Mercurius would read them as syntax trees.
+    const tree = '{"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"query"}]}';
+    for (const query of ['123', 'null', '"text"', tree, 123, true]) {
+      const res = await call(t.app, own.adminKey, { method: 'POST', url: '/graphql', json: { query } });
+      expect(res.statusCode, String(query)).toBe(400);
+      expect(res.json().errors[0].extensions.code, String(query)).toBe('graphql_validation_failed');
+    }
+    const overGet = await call(t.app, own.adminKey, { method: 'GET', url: '/graphql?query=123' });
+    expect(overGet.statusCode).toBe(400);
+    expect(overGet.json().errors[0].extensions.code).toBe('graphql_validation_failed');
     for (const answer of [bad, unknownField, syntax]) {
       expect(JSON.stringify(answer.errors)).not.toMatch(/\bat .*\.(ts|js):\d+/);
     }

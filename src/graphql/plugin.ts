@@ -1,7 +1,7 @@
 import ajvCompiler from '@fastify/ajv-compiler';
 import type { FastifyInstance, FastifyReply, FastifyRequest, FastifySchemaCompiler } from 'fastify';
 import fp from 'fastify-plugin';
-import { GraphQLError, specifiedRules, validate } from 'graphql';
+import { GraphQLError, parse, specifiedRules, validate } from 'graphql';
 import mercurius from 'mercurius';
 import { toAppError } from '../http/plugins/errors.js';
 import { AppError, GraphqlValidationError } from '../lib/errors.js';
@@ -112,6 +112,38 @@ async function authenticateConnection(
 }
 
 /**
+ * Mercurius reads a query that does not parse as GraphQL as a JSON syntax tree instead, so a query
+ * that is JSON ("123", "null", a hand-made tree) reached validation as one and failed there with a
+ * TypeError: a 500. Only GraphQL text is taken; anything else is refused as the syntax error it
+ * is, in the shape Mercurius gives other refused documents. Valid JSON is never a GraphQL
+ * document, and JSON.parse gives up on GraphQL text at its first token, so this costs nothing.
+ */
+async function onlyGraphqlText(request: FastifyRequest): Promise<void> {
+  const carrier = (request.method === 'GET' ? request.query : request.body) as { query?: unknown } | null;
+  const source = carrier?.query;
+  if (source === undefined || source === null) return;
+  let refusal: string | undefined;
+  if (typeof source !== 'string') refusal = 'The query must be a string of GraphQL.';
+  else {
+    try {
+      JSON.parse(source);
+    } catch {
+      return;
+    }
+    try {
+      parse(source);
+    } catch (error) {
+      refusal = error instanceof GraphQLError ? error.message : 'The query is not GraphQL.';
+    }
+    refusal ??= 'The query is not GraphQL.';
+  }
+  throw Object.assign(new Error('refused document'), {
+    errors: [new GraphQLError(refusal)],
+    statusCode: 400,
+  });
+}
+
+/**
  * `/graphql` (HTTP and graphql-ws WebSocket) on Mercurius: the same keys, scopes and services as
  * REST, errors with REST's codes, loaders against N+1, depth and cost limits, JIT.
  */
@@ -135,6 +167,7 @@ export const graphqlPlugin = fp(
       // The auth plugin checks the key over HTTP; each field checks the scope it needs.
       additionalRouteOptions: {
         config: { scopePerOperation: true },
+        preValidation: onlyGraphqlText,
         validatorCompiler: jsonSchemaValidator,
         serializerCompiler: plainJson,
       },
