@@ -94,6 +94,31 @@ describe('calendars that cannot serve', () => {
     expect(res.json()).toMatchObject({ code: 'calendar_has_no_open_time', calendarId: calendar.id });
   });
 
+  it('are either deleted or taken by a policy created at the same moment, never half of each', async () => {
+    const outcomes = await Promise.all(
+      Array.from({ length: 8 }, async (_, i) => {
+        const created = await call(t.app, tenant.adminKey, {
+          method: 'POST',
+          url: '/v1/calendars',
+          json: { name: `race ${i}`, timeZone: 'Asia/Shanghai', weeklyHours: weekdays },
+        });
+        expect(created.statusCode, created.body).toBe(201);
+        const calendarId = created.json().id;
+        const [policy, removal] = await Promise.all([
+          call(t.app, tenant.adminKey, {
+            method: 'POST',
+            url: '/v1/sla-policies',
+            json: { name: `race ${i}`, priority: 1, match: { categories: [`race-${i}`] }, calendarId },
+          }),
+          call(t.app, tenant.adminKey, { method: 'DELETE', url: `/v1/calendars/${calendarId}` }),
+        ]);
+        return `${policy.statusCode}/${removal.statusCode}`;
+      }),
+    );
+    // The policy first (the removal then finds it using the calendar), or the removal first.
+    for (const outcome of outcomes) expect(['201/409', '400/204']).toContain(outcome);
+  });
+
   it('cannot be deleted while open deadlines run on them', async () => {
     const { calendar, policy } = await calendarPolicy('paused-hours', { weeklyHours: weekdays });
     const complaint = (

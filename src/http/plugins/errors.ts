@@ -90,6 +90,9 @@ function databaseErrorToAppError(error: unknown): AppError | undefined {
     case '40P01': // deadlock_detected
     case '40001': // serialization_failure
     case '55P03': // lock_not_available
+    // A row the request refers to, checked before writing, was deleted by a concurrent request
+    // that committed in between: retrying gets the answer for how things stand now.
+    case '23503': // foreign_key_violation
       return new ConcurrentChangeError({
         detail: 'The request collided with a concurrent change and was rolled back; retry it.',
         headers: { 'retry-after': '1' },

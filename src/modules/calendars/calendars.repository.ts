@@ -10,12 +10,25 @@ export function createCalendarsRepository(db: Queryable) {
       return inserted!;
     },
 
-    async find(tenantId: string, id: string, options: { forUpdate?: boolean } = {}, tx: Queryable = db) {
+    /**
+     * `forUpdate` to change or delete the calendar; `forKeyShare` to refer to it, which keeps it
+     * from being deleted (removal locks it for update) until the caller's transaction ends.
+     */
+    async find(
+      tenantId: string,
+      id: string,
+      options: { forUpdate?: boolean; forKeyShare?: boolean } = {},
+      tx: Queryable = db,
+    ) {
       const query = tx
         .select()
         .from(calendars)
         .where(and(eq(calendars.tenantId, tenantId), eq(calendars.id, id)));
-      const [row] = options.forUpdate ? await query.for('update') : await query;
+      const [row] = options.forUpdate
+        ? await query.for('update')
+        : options.forKeyShare
+          ? await query.for('key share')
+          : await query;
       return row;
     },
 

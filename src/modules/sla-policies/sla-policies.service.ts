@@ -70,7 +70,9 @@ export function createSlaPoliciesService(deps: {
     calendarId: string | null | undefined,
     tx: Queryable,
   ) {
-    if (calendarId && !(await calendars.find(tenantId, calendarId, {}, tx))) {
+    // Locked for key share: a calendar removal running alongside either finishes first (and the
+    // policy is refused here) or waits and then finds the policy using it.
+    if (calendarId && !(await calendars.find(tenantId, calendarId, { forKeyShare: true }, tx))) {
       throw new ValidationError([
         { field: 'body.calendarId', message: `calendar '${calendarId}' not found` },
       ]);
