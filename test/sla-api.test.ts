@@ -266,6 +266,10 @@ describe('/v1/sla-policies', () => {
       { name: 'x', priority: 1, targets: { firstContact: { duration: 'PT1H', clock: 'sundial' } } },
       { name: 'x', priority: 1, targets: { teaTime: { duration: 'PT1H', clock: 'calendar' } } },
       { name: 'x', priority: 1, warnAt: [1.5] },
+      // Stored as 4-byte reals: one underflows, the others round to 1 and to each other.
+      { name: 'x', priority: 1, warnAt: [1e-300] },
+      { name: 'x', priority: 1, warnAt: [0.999999991, 0.999999992] },
+      { name: 'x', priority: 1, warnAt: [0.12345] },
       { name: 'x', priority: -1 },
       { name: 'x', priority: 1, match: { channels: ['pigeon'] } },
       { name: 'x', priority: 1, calendarId: '00000000-0000-4000-8000-000000000000' },
@@ -539,6 +543,7 @@ describe('one policy over REST', () => {
       [{ name: 'x'.repeat(101) }, 'body.name'],
       [{ priority: 1.5 }, 'body.priority'],
       [{ warnAt: [0.5, 0.5] }, 'body.warnAt'],
+      [{ warnAt: [1e-300] }, 'body.warnAt.0'],
       [
         { targets: { resolution: { duration: 'P2Y', clock: 'business' } } },
         'body.targets.resolution.duration',

@@ -48,8 +48,18 @@ const matchSchema = z
   })
   .describe('Empty lists match everything.');
 
+// Four decimal places at most: the fractions are stored as 4-byte reals, which turned 1e-300
+// into an out-of-range error (500) and rounded 0.999999991 and 0.999999992 both to 1.
+const warnFraction = z
+  .number()
+  .min(0.0001)
+  .max(0.9999)
+  .refine(
+    (value) => Math.abs(value * 10_000 - Math.round(value * 10_000)) < 1e-6,
+    'at most four decimal places',
+  );
 const warnAtSchema = z
-  .array(z.number().gt(0).lt(1))
+  .array(warnFraction)
   .max(5)
   .refine((values) => new Set(values).size === values.length, 'must not repeat a fraction')
   .transform((values) => [...values].sort((a, b) => a - b))
