@@ -78,6 +78,9 @@ describe('/v1/settings/workflow', () => {
     for (const body of [
       { acceptanceWindows: { billing: 'five months' } },
       { acceptanceWindows: { billing: 'P0D' } },
+      { acceptanceWindows: { billing: 'P999999999Y' } },
+      { acceptanceWindows: { billing: 'P101Y' } },
+      { acceptanceWindows: { billing: 'P1Y-2M' } },
       { collectiveThreshold: 1 },
       { repeatWindowDays: 0 },
       { followUpMaxAttempts: 21 },

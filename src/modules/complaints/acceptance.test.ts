@@ -39,6 +39,16 @@ describe('acceptance windows', () => {
     });
   });
 
+  it('accepts within a window saved too long for any date to end it', () => {
+    const decision = acceptanceDecision({
+      ...base,
+      acceptanceWindows: { billing: 'P999999999Y' },
+      occurredAt: at('2026-12-01T00:00:00Z'),
+      receivedAt: at('2026-12-02T00:00:00Z'),
+    });
+    expect(decision).toBeNull();
+  });
+
   it('uses the window of the complaint category only', () => {
     const old = { occurredAt: at('2020-01-01T00:00:00Z'), receivedAt: at('2025-01-01T00:00:00Z') };
     expect(acceptanceDecision({ ...base, ...old, category: 'contract' })?.code).toBe(

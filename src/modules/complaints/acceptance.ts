@@ -42,7 +42,9 @@ export function acceptanceDecision(input: {
   const occurredOn = DateTime.fromJSDate(occurredAt, { zone: 'utc' }).startOf('day');
   const lastDay = occurredOn.plus(Duration.fromISO(window));
   const receivedOn = DateTime.fromJSDate(input.receivedAt, { zone: 'utc' }).startOf('day');
-  if (receivedOn <= lastDay) return null;
+  // A window reaching past the dates Luxon can represent (saved before windows were capped) has
+  // no end that matters.
+  if (!lastDay.isValid || receivedOn <= lastDay) return null;
   return {
     code: 'outside_acceptance_window',
     detail:

@@ -6,14 +6,23 @@ export const DEFAULT_ROLES = ['handler', 'team_lead', 'department_manager', 'gen
 
 const category = z.string().trim().min(1).max(100);
 
-/** An ISO-8601 calendar period (years and months allowed): acceptance windows run on dates. */
+/**
+ * An ISO-8601 calendar period (years and months allowed): acceptance windows run on dates. Up to
+ * a century, every part positive or zero: Luxon also reads `P1Y-2M`, and a window of a billion
+ * years ran past the dates it can represent, so every complaint in the category was rejected.
+ */
 const calendarPeriod = z
   .string()
   .max(40)
   .refine((text) => {
     const duration = Duration.fromISO(text);
-    return duration.isValid && duration.toMillis() > 0;
-  }, 'must be an ISO-8601 period such as P5M or P2Y')
+    return (
+      duration.isValid &&
+      duration.toMillis() > 0 &&
+      Object.values(duration.toObject()).every((part) => part >= 0) &&
+      duration.as('years') <= 100
+    );
+  }, 'must be an ISO-8601 period of at most 100 years such as P5M or P2Y')
   .describe('ISO-8601 period, e.g. P5M (five months) or P2Y');
 
 const approvalLimit = z
