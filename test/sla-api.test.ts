@@ -606,6 +606,8 @@ describe('one policy over REST', () => {
     const cases: Array<[unknown, string]> = [
       [{ channel: 'web' }, 'body.receivedAt'],
       [{ receivedAt: 'yesterday', channel: 'web' }, 'body.receivedAt'],
+      // Its due times would fall after the year 9999.
+      [{ receivedAt: '9999-12-31T20:00:00Z', channel: 'web' }, 'body.receivedAt'],
       [{ receivedAt: '2026-01-05T10:00:00Z' }, 'body.channel'],
       [{ receivedAt: '2026-01-05T10:00:00Z', channel: 'pigeon' }, 'body.channel'],
       [{ receivedAt: '2026-01-05T10:00:00Z', channel: 'web', severity: 'dire' }, 'body.severity'],

@@ -92,9 +92,15 @@ export const updatePolicyBody = z
   .refine((body) => Object.keys(body).length > 0, 'must change at least one field')
   .meta({ id: 'SlaPolicyUpdate' });
 
+/** How far ahead a preview may look: due times computed from later instants could pass year 9999. */
+const PREVIEW_HORIZON_YEARS = 100;
+
 export const previewBody = z
   .strictObject({
-    receivedAt: instantSchema,
+    receivedAt: instantSchema.refine(
+      (value) => Date.parse(value) <= Date.now() + PREVIEW_HORIZON_YEARS * 365.25 * 86_400_000,
+      `must be at most ${PREVIEW_HORIZON_YEARS} years from now`,
+    ),
     channel: channelSchema,
     severity: severitySchema.default('general'),
     category: z.string().trim().min(1).max(100).nullable().default(null),
