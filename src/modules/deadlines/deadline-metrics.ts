@@ -1,3 +1,4 @@
+import pTimeout from 'p-timeout';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 
 export interface DeadlineMetrics {
@@ -57,14 +58,8 @@ export interface DeadlineGaugeSources {
 /** How long a scrape waits for PostgreSQL or Redis before reporting the source down. */
 const SOURCE_TIMEOUT_MS = 2_000;
 
-function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
-  });
-  work.catch(() => {}); // settles after the timeout at the latest; nobody waits for it then
-  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
-}
+const withTimeout = <T>(work: Promise<T>, ms: number): Promise<T> =>
+  pTimeout(work, { milliseconds: ms, message: `no answer within ${ms} ms` });
 
 /**
  * Gauges read at scrape time: deadlines by status (from PostgreSQL) and queue depths (from Redis).

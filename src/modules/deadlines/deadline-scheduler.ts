@@ -1,5 +1,6 @@
 import type { JobsOptions, Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
+import pTimeout from 'p-timeout';
 import type { DeadlineJob, QueuePayloads } from '../../jobs/queues.js';
 import { createBatcher } from '../../lib/batcher.js';
 import type { DeadlineRow } from './deadlines.repository.js';
@@ -139,20 +140,11 @@ export function createDeadlineScheduler(
         await adding;
         return;
       }
-      let timer: NodeJS.Timeout | undefined;
-      const timeout = new Promise<never>((_, reject) => {
-        timer = setTimeout(
-          () => reject(new Error(`Redis did not take the jobs within ${options.addTimeoutMs} ms`)),
-          options.addTimeoutMs!,
-        );
-      });
       // A late add still lands: the ids are deterministic, so the reconciler's own add is a no-op.
-      adding.catch(() => {});
-      try {
-        await Promise.race([adding, timeout]);
-      } finally {
-        clearTimeout(timer);
-      }
+      await pTimeout(adding, {
+        milliseconds: options.addTimeoutMs,
+        message: `Redis did not take the jobs within ${options.addTimeoutMs} ms`,
+      });
     },
 
     async arm(deadlines) {

@@ -1,5 +1,6 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { Redis } from 'ioredis';
+import pTimeout from 'p-timeout';
 import type pg from 'pg';
 import { z } from 'zod';
 
@@ -19,17 +20,11 @@ const readinessSchema = z
 
 async function timed(check: () => Promise<unknown>): Promise<z.infer<typeof checkResult>> {
   const started = performance.now();
-  let timer: NodeJS.Timeout | undefined;
   try {
-    await Promise.race([
-      check(),
-      new Promise((_, reject) => {
-        timer = setTimeout(
-          () => reject(new Error(`no answer within ${CHECK_TIMEOUT_MS} ms`)),
-          CHECK_TIMEOUT_MS,
-        );
-      }),
-    ]);
+    await pTimeout(check(), {
+      milliseconds: CHECK_TIMEOUT_MS,
+      message: `no answer within ${CHECK_TIMEOUT_MS} ms`,
+    });
     return { status: 'up', latencyMs: Math.round(performance.now() - started) };
   } catch (error) {
     return {
@@ -37,8 +32,6 @@ async function timed(check: () => Promise<unknown>): Promise<z.infer<typeof chec
       latencyMs: Math.round(performance.now() - started),
       error: (error as Error).message,
     };
-  } finally {
-    clearTimeout(timer);
   }
 }
 

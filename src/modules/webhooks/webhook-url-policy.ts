@@ -1,5 +1,6 @@
 import { lookup as dnsLookup } from 'node:dns/promises';
 import ipaddr from 'ipaddr.js';
+import pTimeout from 'p-timeout';
 import { WebhookUrlRefusedError } from '../../lib/errors.js';
 
 export const WEBHOOK_URL_MAX_LENGTH = 2048;
@@ -40,16 +41,11 @@ const LOOKUP_TIMEOUT_MS = 5_000;
 
 /** The system resolver (what the HTTP client will use), bounded in time. */
 export const systemResolver: HostResolver = async (hostname) => {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error('DNS lookup timed out')), LOOKUP_TIMEOUT_MS);
+  const found = await pTimeout(dnsLookup(hostname, { all: true, verbatim: true }), {
+    milliseconds: LOOKUP_TIMEOUT_MS,
+    message: 'DNS lookup timed out',
   });
-  try {
-    const found = await Promise.race([dnsLookup(hostname, { all: true, verbatim: true }), timeout]);
-    return found.map((entry) => entry.address);
-  } finally {
-    clearTimeout(timer);
-  }
+  return found.map((entry) => entry.address);
 };
 
 /**
