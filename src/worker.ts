@@ -1,6 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import { Worker } from 'bullmq';
 import closeWithGrace from 'close-with-grace';
+import pTimeout from 'p-timeout';
 import pino from 'pino';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { ConfigError, type Env, loadEnv } from './config/env.js';
@@ -169,7 +170,7 @@ export async function startWorker(env: Env) {
       const { rows } = await client.query('select pg_try_advisory_lock($1) as locked', [RECONCILER_LOCK_ID]);
       if (!rows[0]?.locked) return;
       try {
-        await reconcileDeadlines({
+        const report = await reconcileDeadlines({
           repository: services.repositories.deadlines,
           deadlines: services.deadlines,
           scheduler: deadlineQueue.scheduler,
@@ -177,8 +178,14 @@ export async function startWorker(env: Env) {
           now: () => clock.now().getTime(),
           log,
         });
-        // Job schedules live in Redis; after a flush this puts them back.
-        await scheduleMaintenance(maintenanceQueue);
+        // Job schedules live in Redis; after a flush this puts them back. Bounded, as the
+        // reconciler's Redis step is: a sweep must not wait on Redis while it holds the lock.
+        if (report.redisAnswered) {
+          await pTimeout(scheduleMaintenance(maintenanceQueue), {
+            milliseconds: 5_000,
+            message: 'Redis did not take the maintenance schedules within 5 s',
+          }).catch((err: unknown) => log.error({ err }, 'could not restore the maintenance schedules'));
+        }
       } finally {
         await client.query('select pg_advisory_unlock($1)', [RECONCILER_LOCK_ID]);
       }

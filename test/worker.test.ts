@@ -336,3 +336,25 @@ describe('a worker cut off from PostgreSQL', () => {
     }
   });
 });
+
+describe('a worker cut off from Redis', () => {
+  it('still breaches overdue deadlines, which need only PostgreSQL', async () => {
+    const proxy = await startTcpProxy(t.env.REDIS_URL);
+    try {
+      const worker = await startWorker({ REDIS_URL: proxy.through(t.env.REDIS_URL) });
+      const tenant = await tenantWithReplyIn('PT2S', []);
+      await proxy.cut();
+      // Armed by the API in Redis, which the worker cannot reach: only its sweeps can breach it.
+      const complaint = await createFast(tenant);
+      const reply = await onlineReply(tenant, complaint.id);
+      await eventually(async () => (await onlineReply(tenant, complaint.id)).status === 'breached', 15_000);
+      expect((await traces(tenant, complaint.id, reply.id)).events).toHaveLength(1);
+      expect(worker.child.exitCode).toBeNull();
+      // Back before it stops: a worker stopping while Redis is away waits out its grace period.
+      await proxy.restore();
+      await worker.stop();
+    } finally {
+      await proxy.close();
+    }
+  });
+});
