@@ -1,18 +1,11 @@
 import { once } from 'node:events';
 import { createServer } from 'node:net';
 import { type Client, createClient } from 'graphql-ws';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { connectLiveEvents, createLiveEventPublisher } from '../src/modules/events/live-events.js';
-import {
-  call,
-  complaintBody,
-  createTestTenant,
-  startTestApp,
-  type TestApp,
-  type TestTenant,
-} from './harness.js';
-import { deleteKeysUnder } from './redis-keys.js';
+import { call, complaintBody, createTestTenant, type TestApp, type TestTenant } from './harness.js';
+import { type IsolatedTestApp, startIsolatedTestApp } from './isolated-database.js';
 import {
   eventually,
   sleep,
@@ -26,6 +19,7 @@ import {
  * publishes to Redis, and graphql-ws clients hear it from this process's API and from a second API
  * process sharing the database and Redis prefix, each only its own tenant's events.
  */
+let isolated: IsolatedTestApp;
 let t: TestApp;
 let worker: WorkerProcess;
 let secondApi: WorkerProcess & { url: string };
@@ -34,9 +28,11 @@ let redisPrefix: string;
 const clients: Client[] = [];
 
 beforeAll(async () => {
-  // Under the run's prefix, so the keys of this file's worker go when the file or the run ends.
-  redisPrefix = `${inject('redisPrefix')}:gql`;
-  t = await startTestApp({ REDIS_PREFIX: redisPrefix });
+  // A database and Redis prefix of its own: this file's worker sweeps every tenant of its
+  // database, and would otherwise breach what other files leave to no worker.
+  isolated = await startIsolatedTestApp('gql');
+  t = isolated.app;
+  redisPrefix = isolated.redisPrefix;
   await t.app.listen({ host: '127.0.0.1', port: 0 });
   const address = t.app.server.address();
   if (!address || typeof address === 'string') throw new Error('no port');
@@ -50,8 +46,7 @@ beforeAll(async () => {
 afterAll(async () => {
   for (const client of clients) await client.dispose();
   await Promise.all([worker?.stop(), secondApi?.stop()]);
-  await t?.close();
-  if (redisPrefix) await deleteKeysUnder(inject('redisUrl'), redisPrefix);
+  await isolated?.close();
 });
 
 async function freePort(): Promise<number> {

@@ -1,41 +1,37 @@
 import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { wakeUpJobId } from '../src/modules/deadlines/deadline-scheduler.js';
 import type { DeadlineView } from '../src/modules/deadlines/deadline-views.js';
-import {
-  call,
-  complaintBody,
-  createTestTenant,
-  startTestApp,
-  type TestApp,
-  type TestTenant,
-} from './harness.js';
-import { deleteKeysUnder, keysUnder } from './redis-keys.js';
+import { call, complaintBody, createTestTenant, type TestApp, type TestTenant } from './harness.js';
+import { type IsolatedTestApp, startIsolatedTestApp } from './isolated-database.js';
+import { keysUnder } from './redis-keys.js';
 import { eventually, sleep, startWorkerProcess, type WorkerProcess } from './worker-process.js';
 
 /**
  * End to end: the API over real PostgreSQL and Redis, and the worker as its own process. The file
- * uses its own Redis prefix (under the run's), so flushing it cannot disturb other test files, and
- * deletes its keys when done.
+ * has its own database and Redis prefix (under the run's): a worker sweeps every tenant of its
+ * database, so another file's worker would breach what this file's tests leave to no worker, and
+ * flushing the prefix cannot disturb other files.
  */
+let isolated: IsolatedTestApp;
 let t: TestApp;
 let worker: WorkerProcess;
 let redisPrefix: string;
 
 beforeAll(async () => {
-  redisPrefix = `${inject('redisPrefix')}:sla`;
-  t = await startTestApp({ REDIS_PREFIX: redisPrefix });
+  isolated = await startIsolatedTestApp('sla');
+  t = isolated.app;
+  redisPrefix = isolated.redisPrefix;
   worker = await startWorkerProcess(workerEnv());
 });
 afterAll(async () => {
   await worker?.stop();
-  await t?.close();
-  await deleteKeysUnder(inject('redisUrl'), redisPrefix);
+  await isolated?.close();
 });
 
 function workerEnv(): Record<string, string> {
   return {
-    DATABASE_URL: t.env.DATABASE_URL,
+    DATABASE_URL: isolated.databaseUrl,
     REDIS_URL: t.env.REDIS_URL,
     REDIS_PREFIX: redisPrefix,
     SLA_RECONCILE_INTERVAL: '1',
