@@ -31,6 +31,10 @@ async function createComplaint(key: string, overrides: Record<string, unknown> =
   return res.json();
 }
 
+/** POST /v1/complaints/{id}/communications as the tenant's admin. */
+const communicate = (complaintId: string, json: Record<string, unknown>) =>
+  call(t.app, tenant.adminKey, { method: 'POST', url: `/v1/complaints/${complaintId}/communications`, json });
+
 async function createTemplate(key: string, json: Record<string, unknown>) {
   const res = await call(t.app, key, { method: 'POST', url, json });
   expect(res.statusCode, res.body).toBe(201);
@@ -153,10 +157,11 @@ describe('/v1/reply-templates', () => {
     const [ack] = (
       await call(t.app, tenant.adminKey, { method: 'GET', url: `${url}?key=acknowledgement&locale=en` })
     ).json().data;
-    const res = await call(t.app, tenant.adminKey, {
-      method: 'POST',
-      url: `/v1/complaints/${complaint.id}/communications`,
-      json: { direction: 'outbound', channel: 'phone', templateId: ack.id, contactMade: true },
+    const res = await communicate(complaint.id, {
+      direction: 'outbound',
+      channel: 'phone',
+      templateId: ack.id,
+      contactMade: true,
     });
     expect(res.statusCode, res.body).toBe(201);
     expect(res.json()).toMatchObject({ template: { id: ack.id, version: ack.version } });
@@ -165,16 +170,12 @@ describe('/v1/reply-templates', () => {
     );
 
     // Written by hand while citing the template: the text is kept as sent.
-    const cited = await call(t.app, tenant.adminKey, {
-      method: 'POST',
-      url: `/v1/complaints/${complaint.id}/communications`,
-      json: {
-        direction: 'outbound',
-        channel: 'email',
-        templateId: ack.id,
-        body: 'Edited text',
-        contactMade: true,
-      },
+    const cited = await communicate(complaint.id, {
+      direction: 'outbound',
+      channel: 'email',
+      templateId: ack.id,
+      body: 'Edited text',
+      contactMade: true,
     });
     expect(cited.json()).toMatchObject({
       body: 'Edited text',
@@ -187,17 +188,19 @@ describe('/v1/reply-templates', () => {
     expect(recorded[0].data.template).toEqual({ id: ack.id, version: ack.version });
 
     const anonymous = await createComplaint(tenant.adminKey, { customer: { email: 'a@example.com' } });
-    const refused = await call(t.app, tenant.adminKey, {
-      method: 'POST',
-      url: `/v1/complaints/${anonymous.id}/communications`,
-      json: { direction: 'outbound', channel: 'email', templateId: ack.id, contactMade: true },
+    const refused = await communicate(anonymous.id, {
+      direction: 'outbound',
+      channel: 'email',
+      templateId: ack.id,
+      contactMade: true,
     });
     expect(refused.statusCode).toBe(422);
     expect(refused.json()).toMatchObject({ code: 'template_variable_missing', variable: 'customer.name' });
-    const plain = await call(t.app, tenant.adminKey, {
-      method: 'POST',
-      url: `/v1/complaints/${complaint.id}/communications`,
-      json: { direction: 'outbound', channel: 'email', body: 'Plain', contactMade: true },
+    const plain = await communicate(complaint.id, {
+      direction: 'outbound',
+      channel: 'email',
+      body: 'Plain',
+      contactMade: true,
     });
     expect(plain.json().template).toBeNull();
   });
@@ -244,21 +247,17 @@ describe('/v1/reply-templates', () => {
     });
     expect(unknownComplaint.statusCode).toBe(404);
     const complaint = await createComplaint(tenant.adminKey);
-    const noText = await call(t.app, tenant.adminKey, {
-      method: 'POST',
-      url: `/v1/complaints/${complaint.id}/communications`,
-      json: { direction: 'outbound', channel: 'email', contactMade: true },
+    const noText = await communicate(complaint.id, {
+      direction: 'outbound',
+      channel: 'email',
+      contactMade: true,
     });
     expect(noText.statusCode).toBe(400);
-    const unknownTemplate = await call(t.app, tenant.adminKey, {
-      method: 'POST',
-      url: `/v1/complaints/${complaint.id}/communications`,
-      json: {
-        direction: 'outbound',
-        channel: 'email',
-        contactMade: true,
-        templateId: '00000000-0000-4000-8000-000000000000',
-      },
+    const unknownTemplate = await communicate(complaint.id, {
+      direction: 'outbound',
+      channel: 'email',
+      contactMade: true,
+      templateId: '00000000-0000-4000-8000-000000000000',
     });
     expect(unknownTemplate.statusCode).toBe(400);
     expect(unknownTemplate.json().errors[0].field).toBe('body.templateId');
@@ -280,10 +279,11 @@ describe('/v1/reply-templates', () => {
     });
     expect(rendered.statusCode, rendered.body).toBe(422);
     expect(rendered.json().code).toBe('template_render_failed');
-    const written = await call(t.app, tenant.adminKey, {
-      method: 'POST',
-      url: `/v1/complaints/${complaint.id}/communications`,
-      json: { direction: 'outbound', channel: 'email', contactMade: true, templateId: broken.id },
+    const written = await communicate(complaint.id, {
+      direction: 'outbound',
+      channel: 'email',
+      contactMade: true,
+      templateId: broken.id,
     });
     expect(written.statusCode).toBe(422);
     expect(written.json().code).toBe('template_render_failed');
@@ -298,16 +298,12 @@ describe('/v1/reply-templates', () => {
       body: '{{#each items}}{{@key}}: {{this}}\n{{/each}}',
     });
     const items = Object.fromEntries(Array.from({ length: 50 }, (_, i) => [`item${i}`, 'x'.repeat(1_000)]));
-    const tooLong = await call(t.app, tenant.adminKey, {
-      method: 'POST',
-      url: `/v1/complaints/${complaint.id}/communications`,
-      json: {
-        direction: 'outbound',
-        channel: 'email',
-        contactMade: true,
-        templateId: listing.id,
-        variables: { items },
-      },
+    const tooLong = await communicate(complaint.id, {
+      direction: 'outbound',
+      channel: 'email',
+      contactMade: true,
+      templateId: listing.id,
+      variables: { items },
     });
     expect(tooLong.statusCode, tooLong.body).toBe(400);
     expect(tooLong.json().errors[0]).toMatchObject({ field: 'body.templateId' });
