@@ -280,6 +280,47 @@ describe('the outbox relay', () => {
       await relay.stop();
     }
   });
+  it('wakes the relay for a transaction that inserted while it was awake and commits after it slept', async () => {
+    const own = await createTestTenant(t.tenancy);
+    const { consumer, handed } = recorder();
+    // Its fallback poll far off, so only a NOTIFY can bring the late event in time.
+    const relay = startEventRelay({
+      db: t.database.db,
+      databaseUrl: t.env.DATABASE_URL,
+      events: t.services.repositories.events,
+      consumers: [consumer],
+      log: silent,
+      pollIntervalMs: 30_000,
+    });
+    const client = new pg.Client({ connectionString: t.env.DATABASE_URL });
+    await client.connect();
+    try {
+      // A relay of an earlier test may have left word that it is awake: let that run out first.
+      await eventually(async () => {
+        const { rows } = await client.query(
+          'select coalesce(bool_or(awake_until > clock_timestamp()), false) as awake from outbox_relay_state',
+        );
+        return !rows[0].awake;
+      });
+      const first = await createComplaint(own.adminKey);
+      await eventually(async () => handed.some((row) => row.complaintId === first.id), 5_000);
+      await client.query('begin');
+      const { rows } = await client.query(
+        `insert into events (id, tenant_id, type, data) values ('evt_latecommit' || floor(random() * 1e9)::text, $1, 'test.late', '{}')
+         returning id, (select awake_until > clock_timestamp() from outbox_relay_state) as relay_awake`,
+        [own.tenantId],
+      );
+      // Inserted while the relay was awake (writers then leave NOTIFY to the relay's lingering)...
+      expect(rows[0].relay_awake).toBe(true);
+      // ...and committed once it has stopped lingering and gone back to sleep.
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
+      await client.query('commit');
+      await eventually(async () => handed.some((row) => row.id === rows[0].id), 2_000);
+    } finally {
+      await client.end();
+      await relay.stop();
+    }
+  });
 });
 
 describe('event retention', () => {
