@@ -73,6 +73,31 @@ describe('/v1/settings/workflow', () => {
     );
   });
 
+  it('lets exactly one of several writers with the same ETag through, the first save included', async () => {
+    const tenant = await createTestTenant(t.tenancy);
+    for (const etag of ['"1"', '"2"']) {
+      const answers = await Promise.all(
+        Array.from({ length: 10 }, (_, i) =>
+          call(t.app, tenant.adminKey, {
+            method: 'PUT',
+            url,
+            headers: { 'if-match': etag },
+            json: { followUpMaxAttempts: i + 1 },
+          }),
+        ),
+      );
+      const won = answers.filter((res) => res.statusCode === 200);
+      expect(won, etag).toHaveLength(1);
+      expect(
+        answers.filter((res) => res.statusCode === 412),
+        etag,
+      ).toHaveLength(9);
+      const stored = await call(t.app, tenant.adminKey, { method: 'GET', url });
+      expect(stored.headers.etag).toBe(won[0]!.headers.etag);
+      expect(stored.json().followUpMaxAttempts).toBe(won[0]!.json().followUpMaxAttempts);
+    }
+  });
+
   it('refuses settings that make no sense', async () => {
     const tenant = await createTestTenant(t.tenancy);
     for (const body of [

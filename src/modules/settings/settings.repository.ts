@@ -1,4 +1,4 @@
-import { eq, sql } from 'drizzle-orm';
+import { and, eq, sql } from 'drizzle-orm';
 import type { Queryable } from '../../db/client.js';
 import { workflowSettings } from '../../db/schema/index.js';
 
@@ -12,17 +12,32 @@ export function createSettingsRepository(db: Queryable) {
       return row;
     },
 
-    /** Stores a new version of the settings; the first write makes version 2 (1 is the defaults). */
-    async save(tenantId: string, settings: Record<string, unknown>, at: Date, tx: Queryable = db) {
+    /**
+     * Stores the next version of the settings if they are still at `readVersion`; undefined when
+     * another writer got there first. Version 1 is the defaults, with no row: the first write
+     * inserts version 2, and of writers racing to be first, the others find the row and lose.
+     */
+    async save(
+      tenantId: string,
+      settings: Record<string, unknown>,
+      at: Date,
+      readVersion: number,
+      tx: Queryable = db,
+    ): Promise<WorkflowSettingsRow | undefined> {
+      if (readVersion === 1) {
+        const [row] = await tx
+          .insert(workflowSettings)
+          .values({ tenantId, settings, version: 2, updatedAt: at })
+          .onConflictDoNothing({ target: workflowSettings.tenantId })
+          .returning();
+        return row;
+      }
       const [row] = await tx
-        .insert(workflowSettings)
-        .values({ tenantId, settings, version: 2, updatedAt: at })
-        .onConflictDoUpdate({
-          target: workflowSettings.tenantId,
-          set: { settings, version: sql`${workflowSettings.version} + 1`, updatedAt: at },
-        })
+        .update(workflowSettings)
+        .set({ settings, version: sql`${workflowSettings.version} + 1`, updatedAt: at })
+        .where(and(eq(workflowSettings.tenantId, tenantId), eq(workflowSettings.version, readVersion)))
         .returning();
-      return row!;
+      return row;
     },
   };
 }

@@ -57,7 +57,16 @@ export function createSettingsService(deps: {
         }
         await announceChange({ kind: 'settings', tenantId }, tx);
         cache?.delete(tenantId);
-        const saved = await settings.save(tenantId, input, clock.now(), tx);
+        const saved = await settings.save(tenantId, input, clock.now(), version, tx);
+        if (!saved) {
+          // Another first save committed while this one ran (with no row, there was nothing to lock).
+          const current = await settings.find(tenantId, {}, tx);
+          throw new PreconditionFailedError(
+            'Workflow settings',
+            tenantId,
+            etagForVersion(current?.version ?? 1),
+          );
+        }
         return { settings: workflowSettingsSchema.parse(saved.settings), version: saved.version };
       });
     },
