@@ -234,6 +234,19 @@ describe('GraphQL subscriptions', () => {
     const unknownField = listen(connect(firstUrl, tenant.adminKey), 'subscription { events { nope } }');
     await unknownField.done;
     expect(unknownField.errors[0]).toMatchObject({ extensions: { code: 'graphql_validation_failed' } });
+
+    // Priced with its variables: a hundred full timelines per event, page size given as $n.
+    const timelines = Array.from(
+      { length: 100 },
+      (_, i) => `t${i}: timeline(first: $n) { nodes { id type changes { field before after } } }`,
+    ).join(' ');
+    const costly = listen(
+      connect(firstUrl, tenant.adminKey),
+      `subscription ($n: Int!) { events { id complaint { ${timelines} } } }`,
+      { n: 100 },
+    );
+    await costly.done;
+    expect(costly.errors[0]).toMatchObject({ extensions: { code: 'query_too_costly' } });
   });
 
   it("hears only its own deployment's relay: channels are named under REDIS_PREFIX", async () => {

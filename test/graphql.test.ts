@@ -106,6 +106,15 @@ describe('GraphQL queries', () => {
     });
     const badCursor = await gql(own.adminKey, '{ complaints(after: "nonsense") { nodes { id } } }');
     expect(badCursor.errors[0]!.extensions.code).toBe('invalid_cursor');
+
+    // A sibling with a negative page size must not cancel what the others cost.
+    const heavy = Array.from(
+      { length: 20 },
+      (_, i) => `h${i}: complaints(first: 100) { nodes { id timeline(first: 100) { nodes { id type } } } }`,
+    ).join(' ');
+    const sly = await gql(own.adminKey, `{ ${heavy} sly: complaints(first: -1000000) { nodes { id } } }`);
+    expect(sly.status).toBe(400);
+    expect(sly.errors[0]!.extensions.code).toBe('query_too_costly');
   });
 
   it('lists deadlines as a work queue, and webhooks and settings with their own scopes', async () => {

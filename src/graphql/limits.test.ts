@@ -19,6 +19,13 @@ describe('query cost', () => {
     expect(queryCost(schema, parse(query))).toBe(cost);
   });
 
+  it('prices page sizes as the resolvers serve them, so a negative one cancels nothing', () => {
+    const document = parse('{ big: items(first: 100) { id } sly: items(first: -1000000) { id } }');
+    expect(queryCost(schema, document)).toBe(3 * 100 + 3 * 1);
+    expect(queryCost(schema, parse('{ items(first: 1000) { id } }'))).toBe(3 * 100);
+    expect(queryCost(schema, parse('{ items(first: null) { id } }'))).toBe(3 * 100);
+  });
+
   it('takes page sizes from variables', () => {
     const document = parse('query ($n: Int!) { items(first: $n) { id } }');
     expect(queryCost(schema, document, { n: 4 })).toBe(12);

@@ -1,7 +1,7 @@
 import ajvCompiler from '@fastify/ajv-compiler';
 import type { FastifyInstance, FastifyReply, FastifyRequest, FastifySchemaCompiler } from 'fastify';
 import fp from 'fastify-plugin';
-import { GraphQLError, parse, specifiedRules, validate } from 'graphql';
+import { GraphQLError, type GraphQLFieldResolver, parse, specifiedRules, validate } from 'graphql';
 import mercurius from 'mercurius';
 import { toAppError } from '../http/plugins/errors.js';
 import { AppError, GraphqlValidationError } from '../lib/errors.js';
@@ -25,7 +25,7 @@ import { webhooksGraphql } from '../modules/webhooks/webhooks.resolvers.js';
 import type { Services } from '../services.js';
 import type { GraphQLContext } from './context.js';
 import { extensionsOf, formatGraphqlErrors, graphqlErrorOf } from './errors.js';
-import { enforceCost } from './limits.js';
+import { enforceCost, enforceSubscriptionCost } from './limits.js';
 import { mergeModules } from './schema.js';
 
 export interface GraphqlOptions {
@@ -112,6 +112,30 @@ async function authenticateConnection(
 }
 
 /**
+ * Checks each subscription's cost as it starts, with its variables, before any event is heard:
+ * a refusal reaches the subscriber as an error carrying `query_too_costly`.
+ */
+function pricedSubscriptions(resolvers: Record<string, unknown>, maxCost: number): void {
+  const fields = (resolvers.Subscription ?? {}) as Record<
+    string,
+    { subscribe?: GraphQLFieldResolver<unknown, unknown> }
+  >;
+  for (const field of Object.values(fields)) {
+    const subscribe = field.subscribe;
+    if (!subscribe) continue;
+    field.subscribe = (root, args, context, info) => {
+      try {
+        enforceSubscriptionCost(info, maxCost);
+      } catch (error) {
+        if (error instanceof AppError) throw graphqlErrorOf(error);
+        throw error;
+      }
+      return subscribe(root, args, context, info);
+    };
+  }
+}
+
+/**
  * Mercurius reads a query that does not parse as GraphQL as a JSON syntax tree instead, so a query
  * that is JSON ("123", "null", a hand-made tree) reached validation as one and failed there with a
  * TypeError: a 500. Only GraphQL text is taken; anything else is refused as the syntax error it
@@ -150,6 +174,7 @@ async function onlyGraphqlText(request: FastifyRequest): Promise<void> {
 export const graphqlPlugin = fp(
   async (app: FastifyInstance, options: GraphqlOptions) => {
     const { typeDefs, resolvers, loaders } = graphqlSchema(options);
+    pricedSubscriptions(resolvers as Record<string, unknown>, options.maxCost);
     await app.register(mercurius, {
       schema: typeDefs,
       resolvers: resolvers as never,
@@ -196,14 +221,8 @@ export const graphqlPlugin = fp(
           extensions: extensionsOf(refusal),
         });
       }
-      try {
-        enforceCost(schema, document, undefined, options.maxCost);
-      } catch (error) {
-        if (error instanceof AppError) throw graphqlErrorOf(error);
-        // Mercurius does not hand a subscription's variables to this hook: one whose cost needs
-        // them goes unchecked, bounded still by the depth limit and pages of at most 100.
-        if (!(error instanceof GraphQLError)) throw error;
-      }
+      // The cost is checked in each subscribe resolver (pricedSubscriptions), where the
+      // variables are known: Mercurius does not hand them to this hook.
     });
   },
   { name: 'redress-graphql', dependencies: ['redress-auth'] },
