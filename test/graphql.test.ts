@@ -501,6 +501,14 @@ describe('GraphQL configuration mutations', () => {
       'mutation { createApiKey(name: "CRM", scopes: ["complaints:read"]) { key apiKey { id scopes revokedAt } } }',
     );
     expect(created.errors).toEqual([]);
+    // The key is shown this once: no cache may keep the answer.
+    const again = await call(t.app, own.adminKey, {
+      method: 'POST',
+      url: '/graphql',
+      json: { query: 'mutation { createApiKey(name: "Once", scopes: ["complaints:read"]) { key } }' },
+    });
+    expect(again.json().data.createApiKey.key).toEqual(expect.any(String));
+    expect(again.headers['cache-control']).toBe('no-store');
     const { key, apiKey } = created.data.createApiKey;
     expect(apiKey).toMatchObject({ scopes: ['complaints:read'], revokedAt: null });
     const reads = await gql(key, '{ complaints { nodes { id } } }');

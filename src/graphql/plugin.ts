@@ -193,6 +193,17 @@ export const graphqlPlugin = fp(
       additionalRouteOptions: {
         config: { scopePerOperation: true },
         preValidation: onlyGraphqlText,
+        // Answers are one caller's data, and some carry a secret shown once (createApiKey,
+        // createWebhook, rotateWebhookSecret): no cache may keep them, as REST says for those.
+        onSend: (
+          _request: FastifyRequest,
+          reply: FastifyReply,
+          payload: unknown,
+          done: (err: null, payload: unknown) => void,
+        ) => {
+          reply.header('cache-control', 'no-store');
+          done(null, payload);
+        },
         validatorCompiler: jsonSchemaValidator,
         serializerCompiler: plainJson,
       },
