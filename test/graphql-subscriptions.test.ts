@@ -276,6 +276,29 @@ describe('GraphQL subscriptions', () => {
     expect(heard.results.map((r) => r.events.id)).toEqual(['evt_thisdeployment00000000000']);
   });
 
+  it('logs no error when a subscriber leaves or its key is revoked: both are routine', async () => {
+    const tenant = await createTestTenant(t.tenancy);
+    const key = await tenant.keyWith('complaints:read');
+    const leaving = connect(secondApi.url, tenant.adminKey);
+    const left = listen(leaving, EVENTS);
+    const revoked = listen(connect(secondApi.url, key), EVENTS);
+    await sleep(500);
+    const before = secondApi.lines.length;
+    await call(t.app, tenant.adminKey, { method: 'POST', url: '/v1/complaints', json: complaintBody() });
+    await eventually(async () => left.results.length > 0 && revoked.results.length > 0);
+    await leaving.dispose();
+    const keys = await call(t.app, tenant.adminKey, { method: 'GET', url: '/v1/api-keys' });
+    const keyId = keys
+      .json()
+      .data.find((k: { scopes: string[] }) => k.scopes.join() === 'complaints:read').id;
+    await call(t.app, tenant.adminKey, { method: 'DELETE', url: `/v1/api-keys/${keyId}` });
+    await call(t.app, tenant.adminKey, { method: 'POST', url: '/v1/complaints', json: complaintBody() });
+    await revoked.done;
+    await sleep(300);
+    const errors = secondApi.lines.slice(before).filter((line) => /"level":(50|60)/.test(line));
+    expect(errors).toEqual([]);
+  });
+
   it('stops a subscriber whose key is revoked at its next event', async () => {
     const tenant = await createTestTenant(t.tenancy);
     const key = await tenant.keyWith('complaints:read');

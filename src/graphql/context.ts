@@ -22,7 +22,12 @@ export interface GraphQLContext {
   request?: FastifyRequest;
   reply?: FastifyReply;
   /** Mercurius's per-subscription pub/sub (subscriptions only). */
-  pubsub?: { subscribe(topic: string): Promise<AsyncIterable<unknown>> };
+  pubsub?: { subscribe(topic: string): Promise<SubscriptionQueue> };
+}
+
+/** What Mercurius's pub/sub hands a subscription to read its topic from: a readable stream. */
+export interface SubscriptionQueue {
+  iterator(options: { destroyOnReturn: boolean }): AsyncIterable<unknown>;
 }
 
 /** The caller's key, if it holds `scope`; throws unauthenticated or insufficient_scope as REST does. */

@@ -78,8 +78,10 @@ export function eventsGraphql(deps: {
       const { tenantId } = requireScope(context, scope);
       if (!context.pubsub) throw new Error('subscriptions run over WebSocket only');
       // Each message is one relay batch of the tenant's events (LiveEventMessage).
-      const queue = (await context.pubsub.subscribe(deps.topicFor(tenantId))) as AsyncIterable<string>;
-      for await (const batch of queue) {
+      const queue = await context.pubsub.subscribe(deps.topicFor(tenantId));
+      // Left without destroying the queue: Mercurius ends it when the subscription closes, and a
+      // destroyed one reported each subscriber leaving as an error in the log.
+      for await (const batch of queue.iterator({ destroyOnReturn: false }) as AsyncIterable<string>) {
         for (const event of liveEventsOf(batch)) {
           if (event.data.tenantId !== tenantId || !keep(event)) continue;
           const current = await tenancy.authenticate(context.authorization);
