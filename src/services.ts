@@ -200,6 +200,7 @@ export function createServices(deps: {
     events: repositories.events,
     settingsOf: (tenantId, tx) => settings.current(tenantId, tx),
     idempotency: repositories.idempotency,
+    recusal: ownership,
     clock,
   });
   const followUps = createFollowUpsService({

@@ -365,6 +365,61 @@ describe('resolutions', () => {
   });
 });
 
+describe('recusal and limits on money (DOMAIN §4)', () => {
+  it('keeps the staff a complaint is about, or who declared a conflict, from approving, refunding or verifying', async () => {
+    const complaint = await investigating({ subjectStaff: ['Chen Jie'] });
+    const declared = await post(`/v1/complaints/${complaint.id}/conflicts`, {
+      staff: 'Li Na',
+      reason: 'Neighbour of the customer',
+    });
+    expect(declared.statusCode, declared.body).toBeLessThan(300);
+    const resolution = (
+      await post(base(complaint.id), {
+        proposedBy: handler,
+        options: [{ kind: 'compensation', description: 'For the trouble', amount: 3000, currency: 'CNY' }],
+      })
+    ).json();
+    for (const approver of [manager, { name: 'li na', role: 'department_manager' }]) {
+      for (const decision of ['approve', 'reject']) {
+        const body = decision === 'reject' ? { approver, reason: 'Not justified' } : { approver };
+        const res = await post(`${base(complaint.id)}/${resolution.id}/${decision}`, body);
+        expect(res.statusCode, `${approver.name} ${decision}`).toBe(409);
+        expect(res.json().code).toBe('conflict_of_interest');
+      }
+    }
+    const refund = await post(`/v1/complaints/${complaint.id}/pre-refunds`, {
+      amount: 100,
+      currency: 'CNY',
+      refundedBy: { name: 'Chen Jie', role: 'department_manager' },
+    });
+    expect(refund.statusCode).toBe(409);
+    const made = (
+      await post(`/v1/complaints/${complaint.id}/pre-refunds`, {
+        amount: 100,
+        currency: 'CNY',
+        refundedBy: handler,
+      })
+    ).json();
+    const verified = await post(`/v1/complaints/${complaint.id}/pre-refunds/${made.id}/verification`, {
+      outcome: 'confirmed',
+      verifiedBy: { name: 'LI NA', role: 'team_lead' },
+    });
+    expect(verified.statusCode).toBe(409);
+    expect(verified.json().code).toBe('conflict_of_interest');
+  });
+
+  it('holds pre-refunds to the refunder’s limit in all, so small ones cannot add up past it', async () => {
+    const complaint = await investigating();
+    const refund = (amount: number, currency = 'CNY') =>
+      post(`/v1/complaints/${complaint.id}/pre-refunds`, { amount, currency, refundedBy: handler });
+    expect((await refund(300)).statusCode).toBe(201);
+    expect((await refund(200)).statusCode).toBe(201);
+    const third = await refund(1);
+    expect(third.statusCode).toBe(422);
+    expect(third.json()).toMatchObject({ code: 'pre_refund_over_limit', alreadyPreRefunded: 500 });
+  });
+});
+
 describe('pre-refunds', () => {
   it('refunds at once, starts a 3-day verification deadline, and verification meets it', async () => {
     const complaint = await investigating();

@@ -12,6 +12,7 @@ import type { ComplaintEventType } from '../events/event-types.js';
 import type { EventsRepository } from '../events/events.repository.js';
 import type { IdempotencyRepository } from '../idempotency/idempotency.repository.js';
 import { bindToKey, type IdempotencyBinding } from '../idempotency/idempotency-binding.js';
+import type { OwnershipService } from '../ownership/ownership.service.js';
 import type { WorkflowSettings } from '../settings/settings.schemas.js';
 import { roleCovers, someRoleCovers, statusAfterApprovals } from './approval-matrix.js';
 import { toPreRefundView, toResolutionView } from './resolution-views.js';
@@ -59,6 +60,11 @@ export function createResolutionsService(deps: {
   settingsOf: (tenantId: string, tx: Queryable) => Promise<WorkflowSettings>;
   /** Proposals and pre-refunds with an idempotency key point it at what they wrote, in their transaction. */
   idempotency: Pick<IdempotencyRepository, 'bindResource'>;
+  /**
+   * Recusal (DOMAIN §4): whoever approves, rejects, refunds or verifies handles the complaint,
+   * so nobody it is about, nor anyone who declared a conflict in it, may.
+   */
+  recusal: Pick<OwnershipService, 'assertMayHandle'>;
   clock: Clock;
 }) {
   const { db, resolutions, clock } = deps;
@@ -148,6 +154,7 @@ export function createResolutionsService(deps: {
       }
       const settings = await deps.settingsOf(context.tenantId, tx);
       assertKnownRole(settings, input.approver, 'The approver');
+      await deps.recusal.assertMayHandle(complaint, input.approver.name, complaint.subjectStaff, tx);
       if (sameName(input.approver.name, resolution.proposedBy.name)) {
         throw new UnprocessableError('approver_is_proposer', 'Approval needs a second person', {
           detail: `'${input.approver.name}' proposed this resolution and cannot also approve or reject it.`,
@@ -578,10 +585,25 @@ export function createResolutionsService(deps: {
         }
         const settings = await deps.settingsOf(context.tenantId, tx);
         assertKnownRole(settings, input.refundedBy, 'The refunder');
-        if (!roleCovers(settings.approvalLimits, input.refundedBy.role, input)) {
+        await deps.recusal.assertMayHandle(complaint, input.refundedBy.name, complaint.subjectStaff, tx);
+        // The limit bounds what the complaint has been refunded without approval in all, so
+        // several small pre-refunds cannot add up to what one would need approval for.
+        const earlier = (await resolutions.listPreRefunds(context.tenantId, complaint.id, tx))
+          .filter((row) => row.currency === input.currency)
+          .reduce((sum, row) => sum + row.amount, 0);
+        const total = { amount: earlier + input.amount, currency: input.currency };
+        if (!roleCovers(settings.approvalLimits, input.refundedBy.role, total)) {
           throw new UnprocessableError('pre_refund_over_limit', 'Above the refunder’s own limit', {
-            detail: `A '${input.refundedBy.role}' may not refund ${input.amount} ${input.currency} without approval; propose a refund resolution instead.`,
-            extensions: { role: input.refundedBy.role, amount: input.amount, currency: input.currency },
+            detail:
+              `A '${input.refundedBy.role}' may not refund ${input.amount} ${input.currency} without approval` +
+              (earlier > 0 ? ` on top of the ${earlier} ${input.currency} already pre-refunded` : '') +
+              '; propose a refund resolution instead.',
+            extensions: {
+              role: input.refundedBy.role,
+              amount: input.amount,
+              currency: input.currency,
+              alreadyPreRefunded: earlier,
+            },
           });
         }
         const id = newId();
@@ -649,6 +671,7 @@ export function createResolutionsService(deps: {
         }
         const settings = await deps.settingsOf(context.tenantId, tx);
         assertKnownRole(settings, input.verifiedBy, 'The verifier');
+        await deps.recusal.assertMayHandle(complaint, input.verifiedBy.name, complaint.subjectStaff, tx);
         const now = clock.now();
         const row = await resolutions.updatePreRefund(
           id,
