@@ -68,10 +68,35 @@ describe('what reaches the logs', () => {
           expect(entry).toMatchObject({ tenantId: tenant.tenantId, keyPrefix: tenant.adminKey.slice(0, 12) });
         }
       }
+      // Refusals whose detail quotes customer data: a template failing on the customer's name, and
+      // a GraphQL document whose refused input holds a phone number.
+      const template = await call(logged.app, tenant.adminKey, {
+        method: 'POST',
+        url: '/v1/reply-templates',
+        json: { key: 'quoting', locale: 'en', name: 'Quoting', body: 'Dear {{customer.name.first}}' },
+      });
+      expect(template.statusCode, template.body).toBe(201);
+      const render = await call(logged.app, tenant.adminKey, {
+        method: 'POST',
+        url: `/v1/reply-templates/${template.json().id}/render`,
+        json: { complaintId: created.json().id },
+      });
+      expect(render.statusCode).toBe(422);
+      const refusedDocument = await call(logged.app, tenant.adminKey, {
+        method: 'POST',
+        url: '/graphql',
+        json: {
+          query:
+            'mutation { createComplaint(input: { channel: phone, subject: "s", description: "d", customer: { phone: 13800004242 } }) { id } }',
+        },
+      });
+      expect(refusedDocument.statusCode).toBe(400);
+      expect(refusedDocument.body).toContain('13800004242');
       const all = lines.join('');
       expect(all).not.toContain(tenant.adminKey);
       expect(all).not.toContain('Zed Secretname');
       expect(all).not.toContain('0000 4242');
+      expect(all).not.toContain('13800004242');
     } finally {
       await logged.close();
     }

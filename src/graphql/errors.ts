@@ -79,7 +79,8 @@ function formatOne(error: GraphQLError | Error, context: FormatterContext, refus
   if (appError.status >= 500) {
     log.error({ err: error, code: appError.code }, 'graphql operation failed');
   } else {
-    log.warn({ code: appError.code, status: appError.status, detail: appError.detail }, 'graphql refused');
+    // The code and status only, as on REST: graphql-js quotes refused input values in its messages.
+    log.warn({ code: appError.code, status: appError.status }, 'graphql refused');
   }
   const located = error instanceof GraphQLError ? error : undefined;
   return {

@@ -133,10 +133,10 @@ export const errorsPlugin = fp(
       if (appError.status >= 500) {
         request.log.error({ err: error, code: appError.code }, 'request failed');
       } else {
-        request.log.warn(
-          { code: appError.code, status: appError.status, detail: appError.detail },
-          'request refused',
-        );
+        // The code and status only: a detail may quote what the caller sent or what the
+        // complaint holds (a customer's name in a template that failed to render), and logs are
+        // read by people with no business seeing either. The caller has the detail.
+        request.log.warn({ code: appError.code, status: appError.status }, 'request refused');
       }
       return sendProblem(request, reply, appError);
     });
