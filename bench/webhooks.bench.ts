@@ -219,11 +219,12 @@ export async function runWebhookBenchmark(): Promise<void> {
     let secret = '';
     for (let i = 0; i < SUBSCRIPTIONS; i += 1) {
       const { tenant } = await services.tenancy.createTenant(`Bench ${i}`);
-      const created = await services.webhooks.create(tenant.id, {
-        url: `${receiver.url}/hooks/${i}`,
-        events: ['complaint.*'],
-        active: true,
-      });
+      // As the tenant's admin key would, which reads complaints.
+      const created = await services.webhooks.create(
+        tenant.id,
+        { url: `${receiver.url}/hooks/${i}`, events: ['complaint.*'], active: true },
+        { readsComplaints: true },
+      );
       secret = created.secret;
       tenants.push(tenant.id);
     }

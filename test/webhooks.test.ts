@@ -48,7 +48,8 @@ beforeAll(async () => {
   });
   tenant = await createTestTenant(t.tenancy);
   other = await createTestTenant(t.tenancy);
-  manageKey = await tenant.keyWith('webhooks:manage');
+  // Subscriptions to complaint events need complaints:read as well (see 'what a key may hear').
+  manageKey = await tenant.keyWith('webhooks:manage', 'complaints:read');
   readKey = await tenant.keyWith('complaints:read', 'complaints:write', 'policies:manage');
 });
 afterAll(async () => {
@@ -527,6 +528,49 @@ describe('POST /v1/webhooks/{id}/deliveries/{deliveryId}/redeliver', () => {
     const foreign = await call(t.app, manageKey, { method: 'POST', url });
     expect(foreign.statusCode).toBe(404);
     expect(foreign.json().code).toBe('not_found');
+  });
+});
+
+describe('what a key may hear', () => {
+  it('needs complaints:read to subscribe to events carrying complaints, or to repoint such a subscription', async () => {
+    const hooksOnly = await tenant.keyWith('webhooks:manage');
+    for (const events of [
+      ['*'],
+      ['complaint.*'],
+      ['deadline.breached'],
+      ['webhook.*', 'complaint.created'],
+    ]) {
+      const res = await create({ events }, hooksOnly);
+      expect(res.statusCode, JSON.stringify(events)).toBe(403);
+      expect(res.json()).toMatchObject({ code: 'insufficient_scope', requiredScope: 'complaints:read' });
+    }
+    const ownEvents = await create({ events: ['webhook.*'] }, hooksOnly);
+    expect(ownEvents.statusCode, ownEvents.body).toBe(201);
+
+    const hearing = await created({ events: ['complaint.*'] });
+    const repoint = await call(t.app, hooksOnly, {
+      method: 'PATCH',
+      url: `/v1/webhooks/${hearing.id}`,
+      headers: { 'if-match': `"${hearing.version}"` },
+      json: { url: 'http://127.0.0.1:9/elsewhere' },
+    });
+    expect(repoint.statusCode).toBe(403);
+    const widen = await call(t.app, hooksOnly, {
+      method: 'PATCH',
+      url: `/v1/webhooks/${ownEvents.json().id}`,
+      headers: { 'if-match': `"${ownEvents.json().version}"` },
+      json: { events: ['*'] },
+    });
+    expect(widen.statusCode).toBe(403);
+    const viaGraphql = await call(t.app, hooksOnly, {
+      method: 'POST',
+      url: '/graphql',
+      json: { query: `mutation { createWebhook(input: { url: "${HOOK}", events: ["*"] }) { secret } }` },
+    });
+    expect(viaGraphql.json().errors[0].extensions).toMatchObject({
+      code: 'insufficient_scope',
+      requiredScope: 'complaints:read',
+    });
   });
 });
 

@@ -11,7 +11,7 @@ import {
   webhookIdParams,
   webhookSchema,
 } from './webhooks.schemas.js';
-import type { WebhooksService } from './webhooks.service.js';
+import { callerOf, type WebhooksService } from './webhooks.service.js';
 
 const typeDefs = /* GraphQL */ `
   ${enumSdl('WebhookDisabledReason', webhookSchema.shape.disabledReason.unwrap().options)}
@@ -178,16 +178,22 @@ export function webhooksGraphql(deps: { webhooks: WebhooksService }): GraphqlMod
       },
       Mutation: {
         async createWebhook(_root, args, context) {
-          const { tenantId } = requireScope(context, 'webhooks:manage');
+          const auth = requireScope(context, 'webhooks:manage');
           const input = parseArgs(createWebhookBody, args.input, 'input');
-          const { row, secret } = await webhooks.create(tenantId, input);
+          const { row, secret } = await webhooks.create(auth.tenantId, input, callerOf(auth));
           return { webhook: toWebhookView(row), secret };
         },
         async updateWebhook(_root, args, context) {
-          const { tenantId } = requireScope(context, 'webhooks:manage');
+          const auth = requireScope(context, 'webhooks:manage');
           const input = parseArgs(updateWebhookBody, args.input, 'input');
           return toWebhookView(
-            await webhooks.update(tenantId, idArg(args.id), etagOfVersion(args.version), input),
+            await webhooks.update(
+              auth.tenantId,
+              idArg(args.id),
+              etagOfVersion(args.version),
+              input,
+              callerOf(auth),
+            ),
           );
         },
         async deleteWebhook(_root, args, context) {

@@ -20,7 +20,7 @@ import {
   webhookSchema,
   webhookWithSecretSchema,
 } from './webhooks.schemas.js';
-import type { WebhooksService } from './webhooks.service.js';
+import { callerOf, type WebhooksService } from './webhooks.service.js';
 
 const tags = ['webhooks'];
 const config = { scope: 'webhooks:manage' } as const;
@@ -48,7 +48,8 @@ export const webhooksRoutes: FastifyPluginAsyncZod<{
       },
     },
     async (request, reply) => {
-      const { row, secret } = await webhooks.create(requireAuth(request).tenantId, request.body);
+      const auth = requireAuth(request);
+      const { row, secret } = await webhooks.create(auth.tenantId, request.body, callerOf(auth));
       return reply
         .code(201)
         .header('location', resourceUrl(publicBaseUrl, `/v1/webhooks/${row.id}`))
@@ -117,11 +118,13 @@ export const webhooksRoutes: FastifyPluginAsyncZod<{
       },
     },
     async (request, reply) => {
+      const auth = requireAuth(request);
       const row = await webhooks.update(
-        requireAuth(request).tenantId,
+        auth.tenantId,
         request.params.id,
         request.headers['if-match'],
         request.body,
+        callerOf(auth),
       );
       return reply.header('etag', etagForVersion(row.version)).send(toWebhookView(row));
     },

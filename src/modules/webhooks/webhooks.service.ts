@@ -4,13 +4,17 @@ import type { Clock } from '../../lib/clock.js';
 import { decodeCursor, encodeCursor } from '../../lib/cursor.js';
 import {
   ConflictError,
+  ForbiddenScopeError,
   NotFoundError,
   PreconditionFailedError,
   PreconditionRequiredError,
 } from '../../lib/errors.js';
 import { etagForVersion, ifMatchSatisfied } from '../../lib/etag.js';
 import { newId } from '../../lib/ids.js';
+import { EVENT_TYPES, matchesEventPattern } from '../events/event-types.js';
 import type { EventsRepository } from '../events/events.repository.js';
+import { hasScope } from '../tenancy/scopes.js';
+import type { AuthContext } from '../tenancy/tenancy.service.js';
 import type { NextStep } from './retry-schedule.js';
 import { failingRuns } from './subscription-health.js';
 import type { SendResult } from './webhook-sender.js';
@@ -62,6 +66,29 @@ function inactive(row: SubscriptionRow, action: string): ConflictError {
  * Webhook subscriptions as tenants manage them (scope `webhooks:manage`). URLs are checked for
  * SSRF before any transaction opens: resolving a name is a network call.
  */
+/** What the caller's API key may read, for what its subscriptions may hear. */
+export interface WebhookCaller {
+  readsComplaints: boolean;
+}
+
+/** The WebhookCaller of an authenticated key. */
+export const callerOf = (auth: Pick<AuthContext, 'scopes'>): WebhookCaller => ({
+  readsComplaints: hasScope(auth.scopes, 'complaints:read'),
+});
+
+/**
+ * Events other than webhook.* carry the complaint, its customer included, which a key reads with
+ * complaints:read only: a key that may only manage webhooks cannot subscribe to them, or it
+ * could have the worker post to it what GET /v1/complaints refuses it.
+ */
+function assertMayHear(patterns: readonly string[], caller: WebhookCaller): void {
+  if (caller.readsComplaints) return;
+  const hearsComplaints = EVENT_TYPES.some(
+    (type) => !type.startsWith('webhook.') && patterns.some((pattern) => matchesEventPattern(pattern, type)),
+  );
+  if (hearsComplaints) throw new ForbiddenScopeError('complaints:read');
+}
+
 export function createWebhooksService(deps: {
   db: Db;
   webhooks: WebhooksRepository;
@@ -84,7 +111,9 @@ export function createWebhooksService(deps: {
     async create(
       tenantId: string,
       input: CreateWebhookInput,
+      caller: WebhookCaller,
     ): Promise<{ row: SubscriptionRow; secret: string }> {
+      assertMayHear(input.events, caller);
       await deps.checkUrl(input.url);
       const secret = newWebhookSecret();
       const now = clock.now();
@@ -126,6 +155,7 @@ export function createWebhooksService(deps: {
       id: string,
       ifMatch: string | undefined,
       input: UpdateWebhookInput,
+      caller: WebhookCaller,
     ): Promise<SubscriptionRow> {
       if (!ifMatch) throw new PreconditionRequiredError('webhook');
       if (input.url !== undefined) await deps.checkUrl(input.url);
@@ -135,6 +165,8 @@ export function createWebhooksService(deps: {
         if (!ifMatchSatisfied(ifMatch, etagForVersion(current.version))) {
           throw new PreconditionFailedError('Webhook', id, etagForVersion(current.version));
         }
+        // Pointing a subscription that hears complaints somewhere else is hearing them too.
+        assertMayHear(input.events ?? current.eventTypes, caller);
         const now = clock.now();
         const changes: SubscriptionChanges = {};
         if (input.url !== undefined) changes.url = input.url;
