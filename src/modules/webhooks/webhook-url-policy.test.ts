@@ -67,6 +67,8 @@ describe('isPublicAddress', () => {
     ['240.0.0.1', 'reserved'],
     ['2002:7f00:1::', '6to4 embedding 127.0.0.1'],
     ['64:ff9b::a9fe:a9fe', 'NAT64 embedding 169.254.169.254'],
+    ['::127.0.0.1', 'IPv4-compatible, embedding 127.0.0.1'],
+    ['::7f00:1', 'IPv4-compatible, written in hex'],
     ['not-an-ip', 'not an address'],
   ])('not public: %s (%s)', (address) => expect(isPublicAddress(address)).toBe(false));
 });
@@ -104,6 +106,7 @@ describe('urlRefusal', () => {
       'http://0177.0.0.1/',
       'http://[::1]/',
       'http://[::ffff:7f00:1]/',
+      'http://[::127.0.0.1]/',
     ]) {
       expect(await urlRefusal(url, noDns), url).toContain('not a public address');
     }

@@ -31,8 +31,14 @@ export function webhookUrlProblem(raw: string): string | null {
  */
 export function isPublicAddress(address: string): boolean {
   if (!ipaddr.isValid(address)) return false;
-  return ipaddr.parse(address).range() === 'unicast';
+  const parsed = ipaddr.parse(address);
+  // The deprecated IPv4-compatible form (::127.0.0.1) embeds an IPv4 address too, but ipaddr.js
+  // calls it unicast.
+  if (parsed.kind() === 'ipv6' && parsed.match(IPV4_COMPATIBLE)) return false;
+  return parsed.range() === 'unicast';
 }
+
+const IPV4_COMPATIBLE = ipaddr.parseCIDR('::/96');
 
 /** Resolves a host name to every address it has. */
 export type HostResolver = (hostname: string) => Promise<string[]>;
