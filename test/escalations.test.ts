@@ -207,7 +207,8 @@ describe('major complaints', () => {
       level: 2,
       previousLevel: 0,
       trigger: 'major',
-      targets: [{ role: 'department_manager' }],
+      // DOMAIN §4: the department manager and the crisis team led by the general manager.
+      targets: [{ role: 'department_manager' }, { role: 'crisis_team' }, { role: 'general_manager' }],
     });
     const events = await eventsOf(complaint.id);
     expect(events.map((e) => [e.type, Number(e.sequence)])).toEqual([

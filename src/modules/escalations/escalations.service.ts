@@ -50,6 +50,17 @@ function majorReason(complaint: Pick<ComplaintRow, 'majorReasons'>): string {
  * Breaches are escalated by the worker's own write (record_deadline_wake_ups, migration 0017),
  * a batch at a time, with the same rows, timeline entry and event as escalate_complaint writes here.
  */
+/** Targets without repeats, in their first order (a role named at two levels is told once). */
+function uniqueTargets<T>(targets: readonly T[]): T[] {
+  const seen = new Set<string>();
+  return targets.filter((target) => {
+    const key = JSON.stringify(target);
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
+
 export function createEscalationsService(deps: {
   db: Db;
   escalations: EscalationsRepository;
@@ -73,6 +84,13 @@ export function createEscalationsService(deps: {
     tx: Queryable,
   ): Promise<EscalationRow | undefined> {
     const targets = await deps.targetsFor(complaint.tenantId, complaint, tx);
+    const atLevel = targets[String(input.level) as keyof StoredEscalationTargets];
+    // DOMAIN §4: a major complaint reaches the department manager and the crisis team led by
+    // the general manager, who are the top level's targets, at once.
+    const reached =
+      input.trigger === 'major'
+        ? uniqueTargets([...atLevel, ...targets[String(TOP_LEVEL) as keyof StoredEscalationTargets]])
+        : atLevel;
     return escalations.escalate(
       {
         id: newId(),
@@ -82,7 +100,7 @@ export function createEscalationsService(deps: {
         level: input.level,
         trigger: input.trigger,
         reason: input.reason,
-        targets: targets[String(input.level) as keyof StoredEscalationTargets],
+        targets: reached,
         actor: input.actor,
         at: clock.now(),
         writtenAtLevel: input.writtenAtLevel,
