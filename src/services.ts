@@ -189,6 +189,7 @@ export function createServices(deps: {
     settings,
     majors: majorComplaints,
     idempotency: repositories.idempotency,
+    resolutionAwaitingApproval: repositories.resolutions.awaitingApproval,
     recusal: ownership,
   });
   const resolutions = createResolutionsService({

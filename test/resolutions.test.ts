@@ -74,10 +74,16 @@ describe('resolutions', () => {
     expect(proposed.headers.location).toBe(`${base(complaint.id)}/${resolution.id}`);
     const [, compensation, refund] = resolution.options;
 
-    // Nothing is executed before approval.
+    // Nothing is executed before approval, nor is the complaint resolved around it.
     const early = await post(`${base(complaint.id)}/${resolution.id}/execute`, { notice });
     expect(early.statusCode).toBe(409);
     expect(early.json().code).toBe('resolution_awaiting_approval');
+    const around = await post(`/v1/complaints/${complaint.id}/transitions`, { to: 'resolved' });
+    expect(around.statusCode).toBe(409);
+    expect(around.json()).toMatchObject({
+      code: 'resolution_awaiting_approval',
+      resolutionId: resolution.id,
+    });
     const pendingChoice = await post(`${base(complaint.id)}/${resolution.id}/choice`, {
       optionId: compensation.id,
     });

@@ -118,6 +118,15 @@ export function createComplaintsService(deps: {
   >;
   /** Writes that honour an idempotency key point it at what they wrote, in their transaction. */
   idempotency: Pick<IdempotencyRepository, 'bindResource' | 'find'>;
+  /**
+   * A resolution of the complaint awaiting approval, if any: resolving by a plain transition
+   * would carry it past its approval (DOMAIN §4: propose → approval → execute).
+   */
+  resolutionAwaitingApproval: (
+    tenantId: string,
+    complaintId: string,
+    tx: Queryable,
+  ) => Promise<string | undefined>;
   /** Recusal: refuses an owner the complaint is about or who declared a conflict in it. */
   recusal: {
     assertMayHandle(
@@ -832,6 +841,17 @@ export function createComplaintsService(deps: {
         if (!current) throw new NotFoundError('Complaint', key);
         if (ifMatch && !ifMatchSatisfied(ifMatch, complaintEtag(current))) {
           throw new PreconditionFailedError('Complaint', key, complaintEtag(current));
+        }
+        if (input.to === 'resolved') {
+          const pending = await deps.resolutionAwaitingApproval(current.tenantId, current.id, tx);
+          if (pending) {
+            throw new ConflictError('resolution_awaiting_approval', 'A resolution awaits approval', {
+              detail:
+                `Resolution '${pending}' of complaint '${current.reference}' awaits approval: approve and ` +
+                'execute it, or reject it, before the complaint is resolved.',
+              extensions: { resolutionId: pending },
+            });
+          }
         }
         const { updated, effects } = await transitionInTx(context, current, input, tx);
         await bindToKey(deps.idempotency, context.tenantId, idempotency, current.id, tx);

@@ -141,6 +141,26 @@ export function createResolutionsRepository(db: Queryable) {
         await tx.update(resolutionOptions).set(decision).where(inArray(resolutionOptions.id, ids));
     },
 
+    /** The id of a resolution of the complaint whose options await approval, if there is one. */
+    async awaitingApproval(
+      tenantId: string,
+      complaintId: string,
+      tx: Queryable = db,
+    ): Promise<string | undefined> {
+      const [row] = await tx
+        .select({ id: resolutions.id })
+        .from(resolutions)
+        .where(
+          and(
+            eq(resolutions.tenantId, tenantId),
+            eq(resolutions.complaintId, complaintId),
+            eq(resolutions.status, 'awaiting_approval'),
+          ),
+        )
+        .limit(1);
+      return row?.id;
+    },
+
     async insertPreRefund(row: typeof preRefunds.$inferInsert, tx: Queryable = db): Promise<PreRefundRow> {
       const [inserted] = await tx.insert(preRefunds).values(row).returning();
       return inserted!;
