@@ -7,6 +7,7 @@ const base = {
   complainantRelation: 'self' as const,
   complainantAuthorised: false,
   acceptanceWindows: windows,
+  timeZone: 'UTC',
 };
 const at = (iso: string) => new Date(iso);
 
@@ -24,18 +25,25 @@ describe('acceptance windows', () => {
     expect(decision?.code ?? null).toBe(expected);
   });
 
-  it('compares UTC dates, so an offset does not move the day', () => {
-    // 2025-01-15T01:00+08:00 is 14 January in UTC: the window ends on 14 June.
-    const decision = acceptanceDecision({
-      ...base,
+  it('compares dates in the tenant time zone, as its customers count them', () => {
+    // 2025-01-15T01:00+08:00 is 15 January in Shanghai (14 January in UTC): the window ends on 15 June.
+    const shanghai = { ...base, timeZone: 'Asia/Shanghai' };
+    const onLastDay = acceptanceDecision({
+      ...shanghai,
       occurredAt: at('2025-01-15T01:00:00+08:00'),
-      receivedAt: at('2025-06-15T03:00:00Z'),
+      receivedAt: at('2025-06-15T23:00:00+08:00'),
     });
-    expect(decision).toEqual({
+    expect(onLastDay).toBeNull();
+    const dayAfter = acceptanceDecision({
+      ...shanghai,
+      occurredAt: at('2025-01-15T01:00:00+08:00'),
+      receivedAt: at('2025-06-16T00:30:00+08:00'),
+    });
+    expect(dayAfter).toEqual({
       code: 'outside_acceptance_window',
       detail:
-        "The event on 2025-01-14 is outside the P5M acceptance window for 'billing' complaints: it could be " +
-        'raised until 2025-06-14, and was received on 2025-06-15.',
+        "The event on 2025-01-15 is outside the P5M acceptance window for 'billing' complaints: it could be " +
+        'raised until 2025-06-15, and was received on 2025-06-16.',
     });
   });
 

@@ -15,9 +15,9 @@ export interface AcceptanceRejection {
  * not a stakeholder and holds no authority is declined, and so is an event older than its
  * category's acceptance window at receipt. Null when the complaint is accepted.
  *
- * Windows run on calendar dates in UTC: an event on 15 January with a P5M window may be raised
- * until 15 June inclusive, whatever the hour. A complaint without `occurredAt`, or in a category
- * with no window, is never outside one.
+ * Windows run on calendar dates in the tenant's time zone, as its customers count them: an event
+ * on 15 January with a P5M window may be raised until 15 June inclusive, whatever the hour. A
+ * complaint without `occurredAt`, or in a category with no window, is never outside one.
  */
 export function acceptanceDecision(input: {
   category: string | null;
@@ -26,6 +26,8 @@ export function acceptanceDecision(input: {
   complainantRelation: ComplainantRelation;
   complainantAuthorised: boolean;
   acceptanceWindows: Record<string, string>;
+  /** The tenant's time zone (workflow settings), which decides on what date things happened. */
+  timeZone: string;
 }): AcceptanceRejection | null {
   if (input.complainantRelation === 'other' && !input.complainantAuthorised) {
     return {
@@ -39,9 +41,9 @@ export function acceptanceDecision(input: {
   // hasOwn: a category named 'constructor' must not find Object.prototype's.
   if (!category || !occurredAt || !Object.hasOwn(input.acceptanceWindows, category)) return null;
   const window = input.acceptanceWindows[category]!;
-  const occurredOn = DateTime.fromJSDate(occurredAt, { zone: 'utc' }).startOf('day');
+  const occurredOn = DateTime.fromJSDate(occurredAt, { zone: input.timeZone }).startOf('day');
   const lastDay = occurredOn.plus(Duration.fromISO(window));
-  const receivedOn = DateTime.fromJSDate(input.receivedAt, { zone: 'utc' }).startOf('day');
+  const receivedOn = DateTime.fromJSDate(input.receivedAt, { zone: input.timeZone }).startOf('day');
   // A window reaching past the dates Luxon can represent (saved before windows were capped) has
   // no end that matters.
   if (!lastDay.isValid || receivedOn <= lastDay) return null;

@@ -419,6 +419,7 @@ export function createComplaintsService(deps: {
         complainantRelation: input.complainantRelation,
         complainantAuthorised: input.complainantAuthorised,
         acceptanceWindows: settings.acceptanceWindows,
+        timeZone: settings.timeZone,
       });
       const customerKey = customerIdentityKey(input.customer);
       let reasons = await majors.reasonsAtIntake(
