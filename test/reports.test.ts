@@ -134,6 +134,22 @@ describe('GET /v1/reports/daily-inventory', () => {
     const before = daysAgo(2).toISOString().slice(0, 10);
     const twoDaysAgo = (await get(tenant.adminKey, `/v1/reports/daily-inventory?date=${before}`)).json();
     expect(twoDaysAgo.totals).toMatchObject({ received: 0, open: 2, overdue: 2 });
+
+    // Declined at intake three days ago and taken in by a supervisor today: it was not open then.
+    const declined = await create(tenant, {
+      channel: 'phone',
+      assignee: 'li.na',
+      receivedAt: daysAgo(3).toISOString(),
+      complainantRelation: 'other',
+    });
+    expect(declined.status).toBe('rejected');
+    const override = await post(tenant.adminKey, `/v1/complaints/${declined.id}/acceptance-override`, {
+      reason: 'The customer sent the power of attorney',
+      supervisor: 'Chen Jie',
+    });
+    expect(override.statusCode, override.body).toBe(200);
+    const afterOverride = (await get(tenant.adminKey, `/v1/reports/daily-inventory?date=${before}`)).json();
+    expect(afterOverride.totals).toMatchObject({ open: 2 });
   });
 
   it('uses the tenant time zone for the day', async () => {

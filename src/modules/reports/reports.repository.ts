@@ -51,7 +51,8 @@ export function createReportsRepository(db: Queryable) {
     /**
      * The daily inventory in one statement: per complaint, whether it was received in [start, end),
      * was open at `asOf` (its status then: the current one unless it changed after, else the last
-     * change before, from the timeline), had a deadline falling due in the day, and had one overdue
+     * status the timeline gave it before: at intake, which may have declined it, by a status change
+     * or by an acceptance override), had a deadline falling due in the day, and had one overdue
      * at `asOf`; counted by handler, by severity and in total with GROUPING SETS.
      *
      * Only complaints that can count are looked at, each found through an index: received that
@@ -95,10 +96,21 @@ export function createReportsRepository(db: Queryable) {
           select c.assignee, c.severity::text as severity,
             c.received_at >= ${start}::timestamptz and c.received_at < ${end}::timestamptz as received,
             (case when c.updated_at <= ${asOf}::timestamptz then c.status::text
-              else coalesce((select t.data ->> 'to' from complaint_timeline t
-                where t.tenant_id = c.tenant_id and t.complaint_id = c.id and t.type = 'complaint.status_changed'
+              else coalesce((select case t.type
+                    when 'complaint.status_changed' then t.data ->> 'to'
+                    when 'complaint.acceptance_overridden' then 'received'
+                    else t.data -> 'complaint' ->> 'status' end
+                from complaint_timeline t
+                where t.tenant_id = c.tenant_id and t.complaint_id = c.id
+                  and t.type in ('complaint.status_changed', 'complaint.acceptance_overridden', 'complaint.created')
                   and t.occurred_at <= ${asOf}::timestamptz
-                order by t.id desc limit 1), 'received') end) in ${OPEN_STATUSES} as open,
+                order by t.id desc limit 1),
+                -- Recorded after asOf with an earlier receivedAt: as intake left it, declined (it
+                -- still is, or an override took it in since) or received.
+                case when c.rejection_code is not null or exists (select 1 from complaint_timeline t
+                    where t.tenant_id = c.tenant_id and t.complaint_id = c.id
+                      and t.type = 'complaint.acceptance_overridden')
+                  then 'rejected' else 'received' end) end) in ${OPEN_STATUSES} as open,
             exists (select 1 from deadlines d where d.tenant_id = c.tenant_id and d.complaint_id = c.id
               and d.due_at >= ${start}::timestamptz and d.due_at < ${end}::timestamptz and d.status <> 'cancelled') as due_today,
             exists (select 1 from deadlines d where d.tenant_id = c.tenant_id and d.complaint_id = c.id
