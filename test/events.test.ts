@@ -93,14 +93,16 @@ describe('GET /v1/events', () => {
       url: `/v1/complaints/${complaint.id}/communications`,
       json: { direction: 'outbound', channel: 'phone', body: 'Called back', contactMade: true },
     });
-    const { seen, cursor } = await readAtLeast(own.adminKey, 4);
+    // The call back made contact: it meets the first contact and the web complaint's online reply.
+    const { seen, cursor } = await readAtLeast(own.adminKey, 5);
     expect(seen.map((e) => e.type)).toEqual([
       'complaint.created',
       'complaint.status_changed',
       'communication.recorded',
       'deadline.met',
+      'deadline.met',
     ]);
-    expect(seen.map((e) => e.data.sequence)).toEqual([1, 2, 3, 4]);
+    expect(seen.map((e) => e.data.sequence)).toEqual([1, 2, 3, 4, 5]);
     const [created] = seen;
     expect(created).toEqual({
       id: expect.stringMatching(/^evt_[0-9A-Za-z]{24}$/),
@@ -134,8 +136,8 @@ describe('GET /v1/events', () => {
       url: `/v1/complaints/${complaint.id}/communications`,
       json: { direction: 'outbound', channel: 'phone', body: 'Called back', contactMade: true },
     });
-    const deadlines = await readAtLeast(own.adminKey, 1, undefined, '&types=deadline.*');
-    expect(deadlines.seen.map((e) => e.type)).toEqual(['deadline.met']);
+    const deadlines = await readAtLeast(own.adminKey, 2, undefined, '&types=deadline.*');
+    expect(deadlines.seen.map((e) => e.type)).toEqual(['deadline.met', 'deadline.met']);
     const mixed = await readAtLeast(
       own.adminKey,
       2,
@@ -143,8 +145,8 @@ describe('GET /v1/events', () => {
       '&types=complaint.created,communication.recorded',
     );
     expect(mixed.seen.map((e) => e.type)).toEqual(['complaint.created', 'communication.recorded']);
-    const all = await readAtLeast(own.adminKey, 3, undefined, '&types=*');
-    expect(all.seen).toHaveLength(3);
+    const all = await readAtLeast(own.adminKey, 4, undefined, '&types=*');
+    expect(all.seen).toHaveLength(4);
   });
 
   it('never skips an event whose transaction commits after later ones', async () => {

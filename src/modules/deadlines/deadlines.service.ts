@@ -343,10 +343,9 @@ export function createDeadlinesService(deps: {
       const opened: DeadlineRow[] = [];
       if (communication.direction === 'outbound') {
         const kinds: DeadlineKind[] = [];
-        if (communication.contactMade) {
-          kinds.push('first_contact', 'progress_update');
-          if (isOnlineChannel(communication.channel)) kinds.push('online_reply');
-        }
+        // Contact made answers the customer whatever the channel: a call back to an online
+        // complaint is its reply too (DOMAIN §3 sets the time, not the medium).
+        if (communication.contactMade) kinds.push('first_contact', 'progress_update', 'online_reply');
         await meet(complaint, unmet, kinds, actor, tx, communication.occurredAt);
         const promised = communication.nextUpdateBy;
         if (
