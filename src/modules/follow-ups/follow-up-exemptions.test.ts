@@ -5,6 +5,7 @@ const customer: CustomerFacts = {
   customerName: 'Wang Fang',
   customerPhone: '+86 138-0013 8000',
   customerEmail: 'Wang.Fang@Example.com',
+  customerAddress: null,
   customerExternalId: null,
   tags: [],
 };
@@ -36,6 +37,13 @@ describe('followUpExemption', () => {
       {},
       false,
       'no_contact_details',
+    ],
+    [
+      'an address only, for a visit in person',
+      { ...customer, customerPhone: null, customerEmail: null, customerAddress: '12 Binjiang Road' },
+      {},
+      false,
+      null,
     ],
     ['declined now', customer, { followUpDeclined: true }, false, 'customer_declined'],
     ['declined before', customer, {}, true, 'customer_declined'],

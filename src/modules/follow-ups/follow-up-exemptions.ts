@@ -30,6 +30,7 @@ export interface CustomerFacts {
   customerName: string | null;
   customerPhone: string | null;
   customerEmail: string | null;
+  customerAddress: string | null;
   customerExternalId: string | null;
   tags: string[];
 }
@@ -49,7 +50,9 @@ export function followUpExemption(
   if (flags.onTheSpot && flags.customerConfirmed) return 'settled_on_the_spot';
   if (flags.sensitive || customer.tags.includes(SENSITIVE_TAG)) return 'sensitive';
   if (!customer.customerName && !customer.customerExternalId) return 'anonymous';
-  if (!customer.customerPhone && !customer.customerEmail) return 'no_contact_details';
+  // An address is a way to reach the customer too: a visit in person (上门访谈).
+  if (!customer.customerPhone && !customer.customerEmail && !customer.customerAddress)
+    return 'no_contact_details';
   if (flags.followUpDeclined || declinedBefore) return 'customer_declined';
   return null;
 }
