@@ -140,6 +140,28 @@ describe('repeat complaints', () => {
     ).toBe('general');
   });
 
+  it('finds a repeat when an edit gives the complaint its category or its customer', async () => {
+    const { ownApi } = await freshTenant();
+    await ownApi.create({ customer: { phone: '+86 139 5555 6666' }, category: 'network' });
+    // Recorded first, classified later (DOMAIN §4).
+    const unclassified = await ownApi.create({
+      customer: { phone: '+86 139 5555 6666' },
+      category: undefined,
+    });
+    expect(unclassified.severity).toBe('general');
+    const classified = (await ownApi.patch(unclassified.id, { category: 'network' })).json();
+    expect(classified).toMatchObject({ severity: 'major', majorReasons: ['repeat'], escalationLevel: 2 });
+    // The customer named later, in a category they complained in before.
+    const nameless = await ownApi.create({ customer: {}, category: 'network' });
+    expect(nameless.severity).toBe('general');
+    const named = (await ownApi.patch(nameless.id, { customer: { phone: '+86-139-5555-6666' } })).json();
+    expect(named).toMatchObject({ severity: 'major', majorReasons: ['repeat'] });
+    // A complaint is no repeat of itself, and another category is none either.
+    const alone = await ownApi.create({ customer: { phone: '+86 139 7777 8888' }, category: undefined });
+    expect((await ownApi.patch(alone.id, { category: 'network' })).json().severity).toBe('general');
+    expect((await ownApi.patch(alone.id, { category: 'billing' })).json().severity).toBe('general');
+  });
+
   it("counts only within the tenant's repeat window", async () => {
     const { ownApi } = await freshTenant();
     const customer = { externalId: 'crm-window' };

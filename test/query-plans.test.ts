@@ -109,6 +109,7 @@ describe('hot statements keep to their indexes', () => {
       category: 'billing',
       from: new Date(now - 30 * 86_400_000).toISOString(),
       to: new Date(now).toISOString(),
+      excludeId: null,
     });
     expect(scans(plan)).toEqual([
       { relation: 'complaints', type: 'Index Only Scan', index: 'complaints_tenant_customer_category_idx' },

@@ -114,7 +114,7 @@ export function createComplaintsService(deps: {
   settings: { current(tenantId: string, tx?: Queryable): Promise<WorkflowSettings> };
   majors: Pick<
     MajorComplaintsService,
-    'reasonsAtIntake' | 'lockIncident' | 'countLinked' | 'applyCollective'
+    'reasonsAtIntake' | 'isRepeatAfterEdit' | 'lockIncident' | 'countLinked' | 'applyCollective'
   >;
   /** Writes that honour an idempotency key point it at what they wrote, in their transaction. */
   idempotency: Pick<IdempotencyRepository, 'bindResource' | 'find'>;
@@ -202,6 +202,31 @@ export function createComplaintsService(deps: {
   }
 
   /** Checks a status change against the life cycle and applies it; the caller holds the row lock. */
+  /**
+   * Whether an edit that sets the category or the customer's identity makes the complaint a
+   * repeat it was not at intake (the repeat lookup intake makes, with what the edit leaves).
+   */
+  async function repeatAfterEdit(
+    current: ComplaintRow,
+    input: UpdateComplaintInput,
+    settings: WorkflowSettings,
+    tx: Tx,
+  ): Promise<boolean> {
+    if (input.category === undefined && input.customer === undefined) return false;
+    if (input.severity === 'general' || current.majorReasons.includes('repeat')) return false;
+    const category = input.category !== undefined ? input.category : current.category;
+    const customer = input.customer ?? {};
+    const customerKey = input.customer
+      ? customerIdentityKey({
+          externalId: customer.externalId !== undefined ? customer.externalId : current.customerExternalId,
+          phone: customer.phone !== undefined ? customer.phone : current.customerPhone,
+          email: customer.email !== undefined ? customer.email : current.customerEmail,
+        })
+      : current.customerKey;
+    if (category === current.category && customerKey === current.customerKey) return false;
+    return deps.majors.isRepeatAfterEdit(current, { category, customerKey }, settings, tx);
+  }
+
   async function transitionInTx(
     context: ActingContext,
     current: ComplaintRow,
@@ -637,7 +662,13 @@ export function createComplaintsService(deps: {
         }
         const now = clock.now();
         const settings = await deps.settings.current(context.tenantId, tx);
-        const { columns, changes, addedReasons, problems } = diffUpdate(current, input, settings, now);
+        const { columns, changes, addedReasons, problems } = diffUpdate(
+          current,
+          input,
+          settings,
+          now,
+          await repeatAfterEdit(current, input, settings, tx),
+        );
         if (problems.length > 0) throw new ValidationError(problems);
         if (changes.length === 0) return { state: await stateOf(current, tx), effects: { toArm: [] } };
         const changed = (field: string) => changes.some((change) => change.field === field);
@@ -993,6 +1024,8 @@ function diffUpdate(
   input: UpdateComplaintInput,
   settings: Pick<WorkflowSettings, 'safetyCategories'>,
   now: Date,
+  /** Whether the edit's category and customer make the complaint a repeat (repeatAfterEdit). */
+  repeat: boolean,
 ): { columns: ComplaintChanges; changes: Change[]; addedReasons: MajorReason[]; problems: FieldProblem[] } {
   const columns: ComplaintChanges = {};
   const changes: Change[] = [];
@@ -1023,10 +1056,11 @@ function diffUpdate(
       : current.upstreamParty;
   const problems = classificationProblems({ responsibility, upstreamParty });
 
-  // Major-complaint rules fire on what this edit changes (DOMAIN §2); repeats are an intake rule.
+  // Major-complaint rules fire on what this edit changes (DOMAIN §2).
   const category = input.category !== undefined ? input.category : current.category;
   const addedReasons: MajorReason[] = [];
   if (input.severity === 'major' && current.severity !== 'major') addedReasons.push('manual');
+  if (repeat && !current.majorReasons.includes('repeat')) addedReasons.push('repeat');
   if (category !== current.category && category !== null && settings.safetyCategories.includes(category)) {
     addedReasons.push('safety_category');
   }

@@ -18,7 +18,14 @@ export interface MajorComplaintFilters {
  * category asks it: prepared, so it is planned once per connection rather than on every complaint.
  */
 export const complaintFromCustomerInCategory = preparedStatement<
-  { tenantId: string; customerKey: string; category: string; from: string; to: string },
+  {
+    tenantId: string;
+    customerKey: string;
+    category: string;
+    from: string;
+    to: string;
+    excludeId: string | null;
+  },
   { found: boolean }
 >(
   'complaint_from_customer_in_category',
@@ -29,6 +36,7 @@ export const complaintFromCustomerInCategory = preparedStatement<
       and ${complaints.category} = ${sql.placeholder('category')}::text
       and ${complaints.receivedAt} > ${sql.placeholder('from')}::timestamptz
       and ${complaints.receivedAt} <= ${sql.placeholder('to')}::timestamptz
+      and (${sql.placeholder('excludeId')}::uuid is null or ${complaints.id} <> ${sql.placeholder('excludeId')}::uuid)
   ) as found`,
 );
 
@@ -41,7 +49,15 @@ export function createMajorComplaintsRepository(db: Queryable) {
      * holds it to that).
      */
     async hasComplaintFromCustomer(
-      input: { tenantId: string; customerKey: string; category: string; from: Date; to: Date },
+      input: {
+        tenantId: string;
+        customerKey: string;
+        category: string;
+        from: Date;
+        to: Date;
+        /** The complaint asking, when it exists already (an edit), so it does not find itself. */
+        excludeId?: string;
+      },
       tx: Queryable = db,
     ): Promise<boolean> {
       const result = await complaintFromCustomerInCategory.execute(tx, {
@@ -50,6 +66,7 @@ export function createMajorComplaintsRepository(db: Queryable) {
         category: input.category,
         from: input.from.toISOString(),
         to: input.to.toISOString(),
+        excludeId: input.excludeId ?? null,
       });
       return result.rows[0]?.found === true;
     },

@@ -136,6 +136,31 @@ export function createMajorComplaintsService(deps: {
       return repeat ? mergeReasons(reasons, ['repeat']) : reasons;
     },
 
+    /**
+     * Whether an edit that gives a complaint its category or its customer's identity makes it a
+     * repeat: classifying comes after recording (DOMAIN §4), so a repeat is often known only then.
+     * The window is the one intake uses, back from when the complaint was received.
+     */
+    async isRepeatAfterEdit(
+      complaint: { id: string; tenantId: string; receivedAt: Date },
+      facts: { category: string | null; customerKey: string | null },
+      settings: Pick<WorkflowSettings, 'repeatWindowDays'>,
+      tx: Tx,
+    ): Promise<boolean> {
+      if (!facts.customerKey || !facts.category) return false;
+      return majors.hasComplaintFromCustomer(
+        {
+          tenantId: complaint.tenantId,
+          customerKey: facts.customerKey,
+          category: facts.category,
+          from: new Date(complaint.receivedAt.getTime() - settings.repeatWindowDays * DAY_MS),
+          to: complaint.receivedAt,
+          excludeId: complaint.id,
+        },
+        tx,
+      );
+    },
+
     /** See MajorComplaintsRepository.lockIncident: before any complaint row lock. */
     lockIncident: (tenantId: string, incidentKey: string, tx: Tx) =>
       majors.lockIncident(tenantId, incidentKey, tx),
