@@ -83,7 +83,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
         error.code === 'FST_ERR_MAX_PARAM_LENGTH'
           ? `has a segment longer than ${MAX_PATH_PARAMETER_LENGTH} characters`
           : 'is not a valid URL path (bad percent-encoding)';
-      reply.header('x-request-id', request.id);
+      reply.header('x-request-id', request.id).header('x-content-type-options', 'nosniff');
       sendProblem(request, reply, new ValidationError([{ field: 'path', message }]));
     },
   }).withTypeProvider<ZodTypeProvider>();
@@ -101,6 +101,8 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   // Callback style: every response passes here, and an async hook costs a promise each time.
   app.addHook('onSend', (request, reply, payload, done) => {
     reply.header('x-request-id', request.id);
+    // Bodies are JSON, problem+json, CSV or the docs page: never to be sniffed as something else.
+    reply.header('x-content-type-options', 'nosniff');
     done(null, payload);
   });
 

@@ -177,6 +177,13 @@ describe('cross-cutting HTTP behaviour', () => {
     }
   });
 
+  it('tells browsers not to sniff any answer as another content type', async () => {
+    for (const url of ['/healthz', '/v1/complaints', '/v1/nowhere', '/docs/json']) {
+      const res = await call(t.app, tenant.adminKey, { method: 'GET', url });
+      expect(res.headers['x-content-type-options'], url).toBe('nosniff');
+    }
+  });
+
   it('keeps a sane caller X-Request-Id and makes one up otherwise', async () => {
     const kept = await t.app.inject({
       method: 'GET',
