@@ -263,6 +263,25 @@ describe('the outbox relay', () => {
     }
   });
 
+  it('withdraws its word that it is awake when it stops, so writers wake the next relay at once', async () => {
+    const own = await createTestTenant(t.tenancy);
+    const { consumer, handed } = recorder();
+    const relay = startEventRelay({
+      db: t.database.db,
+      databaseUrl: t.env.DATABASE_URL,
+      events: t.services.repositories.events,
+      consumers: [consumer],
+      log: silent,
+    });
+    const complaint = await createComplaint(own.adminKey);
+    await eventually(async () => handed.some((row) => row.complaintId === complaint.id), 5_000);
+    await relay.stop();
+    const { rows } = await t.database.pool.query(
+      'select bool_or(awake_until > clock_timestamp()) as awake from outbox_relay_state',
+    );
+    expect(rows[0].awake).toBe(false);
+  });
+
   it('leaves events in the outbox when a consumer fails, and relays them on the next pass', async () => {
     const own = await createTestTenant(t.tenancy);
     const { consumer, handed } = recorder({ failOnce: true });

@@ -42,7 +42,7 @@ export interface EventRelay {
 export function startEventRelay(deps: {
   db: Db;
   databaseUrl: string;
-  events: Pick<EventsRepository, 'claimUnrelayed' | 'markRelayAwake'>;
+  events: Pick<EventsRepository, 'claimUnrelayed' | 'markRelayAwake' | 'markRelayAsleep'>;
   consumers: EventConsumer[];
   log: Logger;
   batchSize?: number;
@@ -145,6 +145,11 @@ export function startEventRelay(deps: {
       clearTimeout(lingerTimer);
       await listener.close();
       await running;
+      await deps.events
+        .markRelayAsleep()
+        .catch((err) =>
+          deps.log.warn({ err }, 'could not withdraw the relay awake mark; it runs out by itself'),
+        );
     },
   };
 }

@@ -150,6 +150,16 @@ export function createEventsRepository(db: Queryable) {
         on conflict (id) do update set awake_until = greatest(outbox_relay_state.awake_until, excluded.awake_until)`);
     },
 
+    /**
+     * Withdraws a stopping relay's word that it is awake, so writers notify at once rather than
+     * leave their events to another relay's poll. With several relays, the others' word goes
+     * too; that only costs a few NOTIFYs until one of them relays again.
+     */
+    async markRelayAsleep(tx: Queryable = db): Promise<void> {
+      await tx.execute(sql`
+        update outbox_relay_state set awake_until = clock_timestamp() where awake_until > clock_timestamp()`);
+    },
+
     /** Deletes events (and, by cascade, their deliveries) older than `before`, a batch at a time. */
     async purgeOlderThan(before: Date, batchSize: number, tx: Queryable = db): Promise<number> {
       const result = await tx.execute(sql`
