@@ -173,6 +173,20 @@ describe('repeat complaints', () => {
 });
 
 describe('collective complaints', () => {
+  it('counts complainants, not complaints: one customer complaining three times is no collective', async () => {
+    const incidentKey = `outage-street-7-${Date.now()}`;
+    const customer = { name: 'Sun Li', externalId: `crm-collective-${Date.now()}` };
+    for (let i = 0; i < 3; i += 1) {
+      // The second and third are repeats of the first, but none is a collective complaint.
+      const complaint = await api.create({ incidentKey, customer });
+      expect(complaint.majorReasons, `complaint ${i + 1}`).not.toContain('collective');
+    }
+    // A complaint without any identity counts as a complainant of its own, and a third one tips it.
+    await api.create({ incidentKey, customer: {} });
+    const third = await api.create({ incidentKey });
+    expect(third).toMatchObject({ severity: 'major', majorReasons: ['collective'] });
+  });
+
   it('makes every complaint linked to an incident major once the threshold is reached', async () => {
     const incidentKey = `flood-building-3-${Date.now()}`;
     const first = await api.create({ incidentKey });

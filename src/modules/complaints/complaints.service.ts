@@ -545,7 +545,13 @@ export function createComplaintsService(deps: {
           let linked = 0;
           if (incidentKey) {
             await majors.lockIncident(context.tenantId, incidentKey, tx);
-            linked = (await majors.countLinked(context.tenantId, incidentKey, tx)) + (rejection ? 0 : 1);
+            // Counted with the complaint coming in, unless it is declined.
+            linked = await majors.countLinked(
+              context.tenantId,
+              incidentKey,
+              tx,
+              rejection ? undefined : { customerKey },
+            );
             if (linked >= settings.collectiveThreshold) reasons = mergeReasons(reasons, ['collective']);
           }
           const { intake, planned, major } = await prepare(reasons, tx);

@@ -1,4 +1,4 @@
-import { and, asc, count, desc, eq, inArray, ne, type SQL, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, inArray, type SQL, sql } from 'drizzle-orm';
 import type { Queryable } from '../../db/client.js';
 import { preparedStatement } from '../../db/prepared.js';
 import { complaints } from '../../db/schema/index.js';
@@ -82,19 +82,27 @@ export function createMajorComplaintsRepository(db: Queryable) {
       );
     },
 
-    /** How many complaints linked to the incident were not rejected. */
-    async countLinked(tenantId: string, incidentKey: string, tx: Queryable = db): Promise<number> {
-      const [row] = await tx
-        .select({ n: count() })
-        .from(complaints)
-        .where(
-          and(
-            eq(complaints.tenantId, tenantId),
-            eq(complaints.incidentKey, incidentKey),
-            ne(complaints.status, 'rejected'),
-          ),
-        );
-      return row?.n ?? 0;
+    /**
+     * How many complainants the incident's complaints that were not rejected come from (DOMAIN §2:
+     * 三家以上, three or more complainants), with `newcomer` counted too when given (intake, before
+     * its row exists). A customer is known by their identity key; a complaint without one counts
+     * as a complainant of its own.
+     */
+    async countLinked(
+      tenantId: string,
+      incidentKey: string,
+      tx: Queryable = db,
+      newcomer?: { customerKey: string | null },
+    ): Promise<number> {
+      const result = await tx.execute<{ n: number }>(sql`
+        select count(distinct complainant)::int as n from (
+          select coalesce(${complaints.customerKey}, ${complaints.id}::text) as complainant
+          from ${complaints}
+          where ${complaints.tenantId} = ${tenantId}::uuid and ${complaints.incidentKey} = ${incidentKey}::text
+            and ${complaints.status} <> 'rejected'
+          ${newcomer ? sql`union all select coalesce(${newcomer.customerKey}::text, 'newcomer')` : sql``}
+        ) linked`);
+      return Number(result.rows[0]?.n ?? 0);
     },
 
     /** Locks the complaints linked to the incident that lack a reason, in id order. */

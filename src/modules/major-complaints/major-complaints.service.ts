@@ -166,8 +166,8 @@ export function createMajorComplaintsService(deps: {
       majors.lockIncident(tenantId, incidentKey, tx),
 
     /** Complaints linked to the incident that were not rejected; call with the incident locked. */
-    countLinked: (tenantId: string, incidentKey: string, tx: Tx) =>
-      majors.countLinked(tenantId, incidentKey, tx),
+    countLinked: (tenantId: string, incidentKey: string, tx: Tx, newcomer?: { customerKey: string | null }) =>
+      majors.countLinked(tenantId, incidentKey, tx, newcomer),
 
     /**
      * With the incident locked: once `threshold` complaints that were not rejected are linked to
