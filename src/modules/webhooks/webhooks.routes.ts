@@ -40,7 +40,9 @@ export const webhooksRoutes: FastifyPluginAsyncZod<{
         description:
           'Answers with the signing secret (`whsec_…`) this once; no later answer shows it. Each delivery is a ' +
           'POST of the event envelope with `webhook-id`, `webhook-timestamp` and `webhook-signature` (Standard ' +
-          'Webhooks). A URL whose host is or resolves to a non-public address is 422 `webhook_url_refused`.',
+          'Webhooks). A URL whose host is or resolves to a non-public address is 422 `webhook_url_refused`. ' +
+          'Events other than `webhook.*` carry their complaint, customer included: subscribing to one also ' +
+          'needs `complaints:read` (403 `insufficient_scope` otherwise).',
         tags,
         security: bearerSecurity,
         body: createWebhookBody,
@@ -108,7 +110,8 @@ export const webhooksRoutes: FastifyPluginAsyncZod<{
         description:
           'Requires If-Match with the ETag last read: 428 without it, 412 when it changed since. ' +
           '`active: true` re-activates a disabled subscription and its pending deliveries resume; ' +
-          '`active: false` pauses it (`disabledReason: manual`).',
+          '`active: false` pauses it (`disabledReason: manual`). Changing a subscription that hears ' +
+          'complaint events (any but `webhook.*`) needs `complaints:read` too.',
         tags,
         security: bearerSecurity,
         params: webhookIdParams,
