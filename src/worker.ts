@@ -14,7 +14,7 @@ import { systemClock } from './lib/clock.js';
 import { loggerOptions } from './lib/logger.js';
 import { createDeadlineMetrics, registerDeadlineGauges } from './modules/deadlines/deadline-metrics.js';
 import { openDeadlineQueue } from './modules/deadlines/deadline-queue.js';
-import { reconcileDeadlines } from './modules/deadlines/deadline-reconciler.js';
+import { REDIS_STEP_TIMEOUT_MS, reconcileDeadlines } from './modules/deadlines/deadline-reconciler.js';
 import { processDeadlineJob } from './modules/deadlines/deadlines.jobs.js';
 import { MAX_WAKE_UPS_PER_TRANSACTION } from './modules/deadlines/deadlines.repository.js';
 import { startEventRelay } from './modules/events/event-relay.js';
@@ -182,8 +182,8 @@ export async function startWorker(env: Env) {
         // reconciler's Redis step is: a sweep must not wait on Redis while it holds the lock.
         if (report.redisAnswered) {
           await pTimeout(scheduleMaintenance(maintenanceQueue), {
-            milliseconds: 5_000,
-            message: 'Redis did not take the maintenance schedules within 5 s',
+            milliseconds: REDIS_STEP_TIMEOUT_MS,
+            message: `Redis did not take the maintenance schedules within ${REDIS_STEP_TIMEOUT_MS} ms`,
           }).catch((err: unknown) => log.error({ err }, 'could not restore the maintenance schedules'));
         }
       } finally {

@@ -227,20 +227,22 @@ describe('the outbox relay', () => {
     return { consumer, handed };
   }
 
+  /** A relay of this file's database that hands what it relays to `consumer`. */
+  const relayTo = (consumer: EventConsumer, options: { batchSize?: number; pollIntervalMs?: number } = {}) =>
+    startEventRelay({
+      db: t.database.db,
+      databaseUrl: t.env.DATABASE_URL,
+      events: t.services.repositories.events,
+      consumers: [consumer],
+      log: silent,
+      ...options,
+    });
+
   it('hands every event to its consumers exactly once, even with two relays at work', async () => {
     const own = await createTestTenant(t.tenancy);
     const first = recorder();
     const second = recorder();
-    const relays = [first, second].map(({ consumer }) =>
-      startEventRelay({
-        db: t.database.db,
-        databaseUrl: t.env.DATABASE_URL,
-        events: t.services.repositories.events,
-        consumers: [consumer],
-        log: silent,
-        batchSize: 2,
-      }),
-    );
+    const relays = [first, second].map(({ consumer }) => relayTo(consumer, { batchSize: 2 }));
     try {
       const created = await Promise.all(Array.from({ length: 12 }, () => createComplaint(own.adminKey)));
       const ids = new Set(created.map((c) => c.id));
@@ -266,13 +268,7 @@ describe('the outbox relay', () => {
   it('withdraws its word that it is awake when it stops, so writers wake the next relay at once', async () => {
     const own = await createTestTenant(t.tenancy);
     const { consumer, handed } = recorder();
-    const relay = startEventRelay({
-      db: t.database.db,
-      databaseUrl: t.env.DATABASE_URL,
-      events: t.services.repositories.events,
-      consumers: [consumer],
-      log: silent,
-    });
+    const relay = relayTo(consumer);
     const complaint = await createComplaint(own.adminKey);
     await eventually(async () => handed.some((row) => row.complaintId === complaint.id), 5_000);
     await relay.stop();
@@ -285,14 +281,7 @@ describe('the outbox relay', () => {
   it('leaves events in the outbox when a consumer fails, and relays them on the next pass', async () => {
     const own = await createTestTenant(t.tenancy);
     const { consumer, handed } = recorder({ failOnce: true });
-    const relay = startEventRelay({
-      db: t.database.db,
-      databaseUrl: t.env.DATABASE_URL,
-      events: t.services.repositories.events,
-      consumers: [consumer],
-      log: silent,
-      pollIntervalMs: 100,
-    });
+    const relay = relayTo(consumer, { pollIntervalMs: 100 });
     try {
       const complaint = await createComplaint(own.adminKey);
       await eventually(async () => handed.some((row) => row.complaintId === complaint.id), 5_000);
@@ -301,18 +290,12 @@ describe('the outbox relay', () => {
       await relay.stop();
     }
   });
+
   it('wakes the relay for a transaction that inserted while it was awake and commits after it slept', async () => {
     const own = await createTestTenant(t.tenancy);
     const { consumer, handed } = recorder();
     // Its fallback poll far off, so only a NOTIFY can bring the late event in time.
-    const relay = startEventRelay({
-      db: t.database.db,
-      databaseUrl: t.env.DATABASE_URL,
-      events: t.services.repositories.events,
-      consumers: [consumer],
-      log: silent,
-      pollIntervalMs: 30_000,
-    });
+    const relay = relayTo(consumer, { pollIntervalMs: 30_000 });
     const client = new pg.Client({ connectionString: t.env.DATABASE_URL });
     await client.connect();
     try {

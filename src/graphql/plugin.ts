@@ -146,25 +146,28 @@ async function onlyGraphqlText(request: FastifyRequest): Promise<void> {
   const carrier = (request.method === 'GET' ? request.query : request.body) as { query?: unknown } | null;
   const source = carrier?.query;
   if (source === undefined || source === null) return;
-  let refusal: string | undefined;
-  if (typeof source !== 'string') refusal = 'The query must be a string of GraphQL.';
-  else {
-    try {
-      JSON.parse(source);
-    } catch {
-      return;
-    }
-    try {
-      parse(source);
-    } catch (error) {
-      refusal = error instanceof GraphQLError ? error.message : 'The query is not GraphQL.';
-    }
-    refusal ??= 'The query is not GraphQL.';
-  }
+  const refusal = refusalOfQuery(source);
+  if (refusal === null) return;
   throw Object.assign(new Error('refused document'), {
     errors: [new GraphQLError(refusal)],
     statusCode: 400,
   });
+}
+
+/** Why a query is no GraphQL text, or null when it may be (Mercurius parses it then). */
+function refusalOfQuery(source: unknown): string | null {
+  if (typeof source !== 'string') return 'The query must be a string of GraphQL.';
+  try {
+    JSON.parse(source);
+  } catch {
+    return null;
+  }
+  try {
+    parse(source);
+  } catch (error) {
+    if (error instanceof GraphQLError) return error.message;
+  }
+  return 'The query is not GraphQL.';
 }
 
 /**

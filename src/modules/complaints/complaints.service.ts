@@ -215,14 +215,7 @@ export function createComplaintsService(deps: {
     if (input.category === undefined && input.customer === undefined) return false;
     if (input.severity === 'general' || current.majorReasons.includes('repeat')) return false;
     const category = input.category !== undefined ? input.category : current.category;
-    const customer = input.customer ?? {};
-    const customerKey = input.customer
-      ? customerIdentityKey({
-          externalId: customer.externalId !== undefined ? customer.externalId : current.customerExternalId,
-          phone: customer.phone !== undefined ? customer.phone : current.customerPhone,
-          email: customer.email !== undefined ? customer.email : current.customerEmail,
-        })
-      : current.customerKey;
+    const customerKey = customerKeyAfterEdit(current, input);
     if (category === current.category && customerKey === current.customerKey) return false;
     return deps.majors.isRepeatAfterEdit(current, { category, customerKey }, settings, tx);
   }
@@ -1019,6 +1012,17 @@ function liabilityColumns(
   };
 }
 
+/** The customer's identity key (what repeats are found by) once an edit is applied. */
+function customerKeyAfterEdit(current: ComplaintRow, input: UpdateComplaintInput): string | null {
+  if (!input.customer) return current.customerKey;
+  const { externalId, phone, email } = input.customer;
+  return customerIdentityKey({
+    externalId: externalId !== undefined ? externalId : current.customerExternalId,
+    phone: phone !== undefined ? phone : current.customerPhone,
+    email: email !== undefined ? email : current.customerEmail,
+  });
+}
+
 /**
  * Turns a PATCH body into column changes plus the before/after list the timeline keeps, with
  * what the edit implies: upstreamParty cleared when responsibility leaves 'upstream', the
@@ -1098,16 +1102,9 @@ function diffUpdate(
   consider('customer.email', 'customerEmail', input.customer?.email);
   consider('customer.address', 'customerAddress', input.customer?.address);
   consider('customer.externalId', 'customerExternalId', input.customer?.externalId);
-  if (input.customer) {
-    // Internal, so not on the timeline: the identity repeats are found by.
-    const key = customerIdentityKey({
-      externalId:
-        columns.customerExternalId !== undefined ? columns.customerExternalId : current.customerExternalId,
-      phone: columns.customerPhone !== undefined ? columns.customerPhone : current.customerPhone,
-      email: columns.customerEmail !== undefined ? columns.customerEmail : current.customerEmail,
-    });
-    if (key !== current.customerKey) columns.customerKey = key;
-  }
+  // Internal, so not on the timeline: the identity repeats are found by.
+  const customerKey = customerKeyAfterEdit(current, input);
+  if (customerKey !== current.customerKey) columns.customerKey = customerKey;
   consider('desiredOutcome', 'desiredOutcome', input.desiredOutcome);
   consider(
     'occurredAt',

@@ -11,7 +11,7 @@ const PAGE_SIZE = 2_000;
  * limit; a sweep waiting with it would hold the sweep lock, and no overdue deadline would be
  * breached until Redis came back, although breaching needs only PostgreSQL.
  */
-const REDIS_STEP_TIMEOUT_MS = 5_000;
+export const REDIS_STEP_TIMEOUT_MS = 5_000;
 
 export interface ReconcileReport {
   /** Pending deadlines that need waking within the arming horizon, overdue ones included. */

@@ -106,6 +106,11 @@ export const EVENT_TYPES = Object.keys(EVENT_CATALOGUE) as [EventType, ...EventT
 /** Event types of complaints: they carry the complaint id, reference and per-complaint sequence. */
 export type ComplaintEventType = Exclude<EventType, `webhook.${string}`>;
 
+/** The types that carry a complaint, its customer included: every type but `webhook.*`. */
+export const COMPLAINT_EVENT_TYPES = EVENT_TYPES.filter(
+  (type): type is ComplaintEventType => !type.startsWith('webhook.'),
+);
+
 const PATTERN = /^(?:\*|[a-z_]+\.\*|[a-z_]+\.[a-z_]+)$/;
 
 /** True when `pattern` is `*`, `group.*` or an exact type, whether or not any event has that type yet. */

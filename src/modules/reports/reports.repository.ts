@@ -63,10 +63,12 @@ export function createReportsRepository(db: Queryable) {
      */
     async dailyInventory(
       tenantId: string,
-      window: { start: Date; end: Date; asOf: Date; past: boolean },
+      window: { start: Date; end: Date; asOf: Date },
       tx: Queryable = db,
     ): Promise<InventoryRow[]> {
-      const { start, end, asOf, past } = window;
+      const { start, end, asOf } = window;
+      // A day still running is taken as of now; only a past day is taken as of its end.
+      const past = asOf.getTime() >= end.getTime();
       const changedSince = past
         ? sql`union
           select c.id from complaints c

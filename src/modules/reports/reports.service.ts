@@ -32,9 +32,8 @@ export function createReportsService(deps: {
         throw new ValidationError([{ field: 'querystring.date', message: 'must not be after today' }]);
       }
       const { start, end } = dayBounds(day, timeZone);
-      const past = end.getTime() < now.getTime();
-      const asOf = past ? end : now;
-      const rows = await reports.dailyInventory(tenantId, { start, end, asOf, past });
+      const asOf = end.getTime() < now.getTime() ? end : now;
+      const rows = await reports.dailyInventory(tenantId, { start, end, asOf });
       const total = rows.find((row) => row.dimension === 'total');
       return {
         date: day,

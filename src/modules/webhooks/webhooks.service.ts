@@ -11,7 +11,7 @@ import {
 } from '../../lib/errors.js';
 import { etagForVersion, ifMatchSatisfied } from '../../lib/etag.js';
 import { newId } from '../../lib/ids.js';
-import { EVENT_TYPES, matchesEventPattern } from '../events/event-types.js';
+import { COMPLAINT_EVENT_TYPES, matchesAnyEventPattern } from '../events/event-types.js';
 import type { EventsRepository } from '../events/events.repository.js';
 import { hasScope } from '../tenancy/scopes.js';
 import type { AuthContext } from '../tenancy/tenancy.service.js';
@@ -83,10 +83,9 @@ export const callerOf = (auth: Pick<AuthContext, 'scopes'>): WebhookCaller => ({
  */
 function assertMayHear(patterns: readonly string[], caller: WebhookCaller): void {
   if (caller.readsComplaints) return;
-  const hearsComplaints = EVENT_TYPES.some(
-    (type) => !type.startsWith('webhook.') && patterns.some((pattern) => matchesEventPattern(pattern, type)),
-  );
-  if (hearsComplaints) throw new ForbiddenScopeError('complaints:read');
+  if (COMPLAINT_EVENT_TYPES.some((type) => matchesAnyEventPattern(patterns, type))) {
+    throw new ForbiddenScopeError('complaints:read');
+  }
 }
 
 export function createWebhooksService(deps: {
