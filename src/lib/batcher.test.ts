@@ -53,4 +53,38 @@ describe('batcher', () => {
     await Promise.all([...sameTurn, nextTurn]);
     expect(calls).toEqual([['d1', 'd2', 'd3'], ['d4']]);
   });
+
+  it('with maxInFlight, holds what comes in while every slot is busy and then runs it together', async () => {
+    const calls: string[][] = [];
+    let running = 0;
+    let mostRunning = 0;
+    const releases: Array<() => void> = [];
+    const batcher = createBatcher({
+      run: async (jobs: Job[]) => {
+        calls.push(jobs.map((j) => j.deadlineId));
+        running += 1;
+        mostRunning = Math.max(mostRunning, running);
+        await new Promise<void>((resolve) => releases.push(resolve));
+        running -= 1;
+        return jobs.map(recorded);
+      },
+      maxBatch: 3,
+      maxWaitMs: 0,
+      maxInFlight: 1,
+    });
+    const first = batcher.submit(job(1));
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    // The only slot is busy with d1: these five wait, then go as full batches, one at a time.
+    const waiting = [2, 3, 4, 5, 6].map((n) => batcher.submit(job(n)));
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    expect(calls).toEqual([['d1']]);
+    while (releases.length > 0 || calls.length < 3) {
+      releases.shift()?.();
+      await new Promise<void>((resolve) => setImmediate(resolve));
+    }
+    const results = await Promise.all([first, ...waiting]);
+    expect(calls).toEqual([['d1'], ['d2', 'd3', 'd4'], ['d5', 'd6']]);
+    expect(results.map((r) => r.id)).toEqual(['d1', 'd2', 'd3', 'd4', 'd5', 'd6']);
+    expect(mostRunning).toBe(1);
+  });
 });

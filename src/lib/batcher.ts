@@ -7,18 +7,26 @@ type Waiting<T, R> = {
 /**
  * Gathers the items that callers hand in at about the same moment and runs them in one call (one
  * round trip, one commit): the worker records the wake-ups falling due together this way, the
- * scheduler arms deadlines, and the API counts requests against rate limits. A batch goes when it
- * is full or `maxWaitMs` after its first item; with `maxWaitMs` 0 it goes once the current
- * event-loop turn has handled whatever I/O was ready, so it adds no wait of its own. `run`
- * answers each item in the order given.
+ * scheduler arms deadlines, the API writes the complaints coming in, and counts requests against
+ * rate limits. A batch goes when it is full or `maxWaitMs` after its first item; with `maxWaitMs`
+ * 0 it goes once the current event-loop turn has handled whatever I/O was ready, so it adds no
+ * wait of its own. `run` answers each item in the order given.
+ *
+ * With `maxInFlight`, at most that many batches run at once; items handed in meanwhile wait for
+ * one to finish and then go together. Under light load every item still goes at once, alone; under
+ * heavy load batches grow by themselves, and the per-call cost (a commit, a round trip) is shared
+ * by more items exactly when the database is busiest.
  */
 export function createBatcher<T, R>(options: {
   run: (items: T[]) => Promise<R[]>;
   maxBatch: number;
   maxWaitMs: number;
+  maxInFlight?: number;
 }) {
-  let waiting: Array<Waiting<T, R>> = [];
+  const maxInFlight = options.maxInFlight ?? Number.POSITIVE_INFINITY;
+  const waiting: Array<Waiting<T, R>> = [];
   let timer: NodeJS.Timeout | NodeJS.Immediate | undefined;
+  let inFlight = 0;
   const schedule = (): NodeJS.Timeout | NodeJS.Immediate =>
     options.maxWaitMs === 0 ? setImmediate(flush) : setTimeout(flush, options.maxWaitMs);
   const cancel = (scheduled: NodeJS.Timeout | NodeJS.Immediate | undefined) => {
@@ -51,9 +59,15 @@ export function createBatcher<T, R>(options: {
   function flush(): void {
     cancel(timer);
     timer = undefined;
-    const batch = waiting;
-    waiting = [];
-    if (batch.length > 0) void run(batch);
+    while (waiting.length > 0 && inFlight < maxInFlight) {
+      const batch = waiting.splice(0, options.maxBatch);
+      inFlight += 1;
+      void run(batch).finally(() => {
+        inFlight -= 1;
+        // What came in while every slot was busy goes now, together.
+        if (waiting.length > 0) flush();
+      });
+    }
   }
 
   return {
