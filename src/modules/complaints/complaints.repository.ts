@@ -26,6 +26,7 @@ import {
   idempotencyKeys,
   searchCharacters,
 } from '../../db/schema/index.js';
+import { createBatcher } from '../../lib/batcher.js';
 import { isUuid } from '../../lib/ids.js';
 import type { NewDeadlineRow } from '../deadlines/deadlines.repository.js';
 import { complaintReferenceSequence } from '../tenancy/tenancy.repository.js';
@@ -85,30 +86,48 @@ const byKey = (tenantId: string, key: string): SQL =>
     isUuid(key) ? eq(complaints.id, key) : eq(complaints.reference, key),
   )!;
 
+/** The most complaints one intake statement writes. */
+const INTAKE_BATCH_MAX = 16;
+/**
+ * Intake statements running at once from one process. Two cores' worth of PostgreSQL is kept busy
+ * by a few; more would only split the waiting complaints into smaller batches.
+ */
+const INTAKE_BATCHES_IN_FLIGHT = 2;
+
 /** Shorthand for the named values the prepared statements below take. */
 const p = (name: string) => sql.placeholder(name);
 
-/** The complaint's column properties, each one a value of the intake statement. */
-const complaintProperties = Object.keys(getTableColumns(complaints));
+/** Each complaint column's property and its column name, which are the keys of intake's JSON. */
+const complaintColumnNames = Object.entries(getTableColumns(complaints)).map(
+  ([property, column]) => [property, column.name] as const,
+);
 
 /**
- * Intake in one statement (one round trip, atomic without BEGIN/COMMIT): the complaint, numbered
- * from the tenant's reference sequence; its deadlines; its `complaint.created` timeline entry and
- * event, whose JSON gets the reference the sequence handed out; and the caller's Idempotency-Key
- * pointed at it. With an Idempotency-Key the complaint is inserted only while the key is still
+ * Intake in one statement (one round trip, atomic without BEGIN/COMMIT), for a batch of
+ * complaints: each complaint, numbered from its tenant's reference sequence; its deadlines; its
+ * `complaint.created` timeline entry and event, whose JSON gets the reference the sequence handed
+ * out; and the caller's Idempotency-Key pointed at it. The batch travels as one JSON array
+ * (`intakes`), each complaint's row under its column names, so one statement serves any number.
+ *
+ * A complaint whose externalRef the tenant already has is left out (`on conflict do nothing`),
+ * the others go in. With an Idempotency-Key a complaint is inserted only while the key is still
  * unbound, and the key row stays locked until the statement binds it: a retry that took over an
  * expired lease while the first attempt still ran waits here, then finds the key bound and inserts
  * nothing, so two attempts never make two complaints.
  */
-const intakeStatement = preparedStatement<Record<string, unknown>, { complaint: Record<string, unknown> }>(
-  'insert_complaint_at_intake',
+const intakeStatement = preparedStatement<{ intakes: string }, { complaint: Record<string, unknown> }>(
+  'insert_complaints_at_intake',
   sql`
-  with k as (
-    select 1 from ${idempotencyKeys}
-    where ${p('keyed')}::boolean and idempotency_keys.tenant_id = ${p('tenantId')}::uuid
-      and idempotency_keys.key = ${p('idempotencyKey')}::text
-      and idempotency_keys.state = 'in_progress' and idempotency_keys.resource_id is null
-    for update
+  with input as (
+    select a.item, a.ord, (a.item->'complaint'->>'id')::uuid as id
+    from jsonb_array_elements(${p('intakes')}::jsonb) with ordinality as a(item, ord)
+  ), k as (
+    select ik.tenant_id, ik.key from ${idempotencyKeys} ik
+    join input on ik.tenant_id = (input.item->'complaint'->>'tenant_id')::uuid
+      and ik.key = input.item->>'idempotencyKey'
+    where ik.state = 'in_progress' and ik.resource_id is null
+    order by ik.tenant_id, ik.key
+    for update of ik
   ), c as (
     insert into ${complaints} (id, tenant_id, reference, channel, severity, priority, category, subject, description,
       customer_name, customer_phone, customer_email, customer_address, customer_external_id, desired_outcome,
@@ -116,60 +135,128 @@ const intakeStatement = preparedStatement<Record<string, unknown>, { complaint: 
       complainant_authorised, responsibility, upstream_party, need_type, liability_finding, liability_reason,
       liability_note, major_reasons, major_since, media_exposure, regulator_involved, incident_key, customer_key,
       subject_staff, tags, metadata, event_sequence, created_at, updated_at)
-    select ${p('id')}::uuid, ${p('tenantId')}::uuid, 'C-' || lpad(nextval(${p('referenceSequence')}::regclass)::text, 6, '0'),
-      ${p('channel')}::complaint_channel, ${p('severity')}::complaint_severity, ${p('priority')}::complaint_priority,
-      ${p('category')}::text, ${p('subject')}::text, ${p('description')}::text, ${p('customerName')}::text,
-      ${p('customerPhone')}::text, ${p('customerEmail')}::text, ${p('customerAddress')}::text,
-      ${p('customerExternalId')}::text, ${p('desiredOutcome')}::text, ${p('occurredAt')}::timestamptz,
-      ${p('receivedAt')}::timestamptz, ${p('receivedBy')}::text, ${p('assignee')}::text,
-      ${p('escalationLevel')}::smallint, ${p('externalRef')}::text,
-      ${p('complainantRelation')}::complainant_relation, ${p('complainantAuthorised')}::boolean,
-      ${p('responsibility')}::complaint_responsibility, ${p('upstreamParty')}::text,
-      ${p('needType')}::complaint_need_type, ${p('liabilityFinding')}::liability_finding,
-      ${p('liabilityReason')}::non_liability_reason, ${p('liabilityNote')}::text,
-      array(select jsonb_array_elements_text(${p('majorReasons')}::jsonb))::major_reason[],
-      ${p('majorSince')}::timestamptz, ${p('mediaExposure')}::boolean, ${p('regulatorInvolved')}::boolean,
-      ${p('incidentKey')}::text, ${p('customerKey')}::text,
-      array(select jsonb_array_elements_text(${p('subjectStaff')}::jsonb)),
-      array(select jsonb_array_elements_text(${p('tags')}::jsonb)), ${p('metadata')}::jsonb, 1,
-      ${p('createdAt')}::timestamptz, ${p('updatedAt')}::timestamptz
-    where not ${p('keyed')}::boolean or exists (select 1 from k)
+    select r.id, r.tenant_id,
+      'C-' || lpad(nextval((input.item->>'referenceSequence')::regclass)::text, 6, '0'),
+      r.channel, r.severity, r.priority, r.category, r.subject, r.description, r.customer_name, r.customer_phone,
+      r.customer_email, r.customer_address, r.customer_external_id, r.desired_outcome, r.occurred_at,
+      r.received_at, r.received_by, r.assignee, r.escalation_level, r.external_ref, r.complainant_relation,
+      r.complainant_authorised, r.responsibility, r.upstream_party, r.need_type, r.liability_finding,
+      r.liability_reason, r.liability_note, r.major_reasons, r.major_since, r.media_exposure, r.regulator_involved,
+      r.incident_key, r.customer_key, r.subject_staff, r.tags, r.metadata, 1, r.created_at, r.updated_at
+    from input cross join lateral jsonb_populate_record(null::${complaints}, input.item->'complaint') as r
+    where input.item->>'idempotencyKey' is null
+      or exists (select 1 from k where k.tenant_id = r.tenant_id and k.key = input.item->>'idempotencyKey')
+    -- References are handed out in the order the complaints came in.
+    order by input.ord
     on conflict (tenant_id, external_ref) where external_ref is not null do nothing
     returning *
+  ), ci as (
+    -- Each complaint written with the intake it came from.
+    select c.id, c.tenant_id, c.created_at, c.reference, input.item, input.ord
+    from c join input on input.id = c.id
   ), d as (
     insert into ${deadlines} (id, tenant_id, complaint_id, kind, status, starts_at, due_at, warn_ats, warn_fractions,
       clock, target_duration, duration_ms, policy_id, policy_version, calendar_id, source_id, created_at, updated_at)
-    select x.id, c.tenant_id, c.id, x.kind, 'pending', x."startsAt", x."dueAt",
+    select x.id, ci.tenant_id, ci.id, x.kind, 'pending', x."startsAt", x."dueAt",
       array(select jsonb_array_elements_text(x."warnAts")::timestamptz),
       array(select jsonb_array_elements_text(x."warnFractions")::real),
       x.clock, x."targetDuration", x."durationMs", x."policyId", x."policyVersion", x."calendarId", null,
-      c.created_at, c.created_at
-    from c cross join jsonb_to_recordset(${p('deadlines')}::jsonb) as x(id uuid, kind deadline_kind,
+      ci.created_at, ci.created_at
+    from ci cross join jsonb_to_recordset(ci.item->'deadlines') as x(id uuid, kind deadline_kind,
       "startsAt" timestamptz, "dueAt" timestamptz, "warnAts" jsonb, "warnFractions" jsonb, clock sla_clock,
       "targetDuration" text, "durationMs" bigint, "policyId" uuid, "policyVersion" int, "calendarId" uuid)
   ), v as (
     -- The view as received, with the reference the sequence handed out; the timeline and the
     -- event record the same one.
-    select jsonb_set(${p('view')}::jsonb, '{reference}', to_jsonb(c.reference)) as complaint,
-      ${p('actor')}::jsonb as actor
-    from c
+    select ci.*, jsonb_set(ci.item->'view', '{reference}', to_jsonb(ci.reference)) as complaint,
+      ci.item->'actor' as actor
+    from ci
   ), t as (
     insert into ${complaintTimeline} (tenant_id, complaint_id, type, actor, occurred_at, data)
-    select c.tenant_id, c.id, 'complaint.created', v.actor, c.created_at, jsonb_build_object('complaint', v.complaint)
-    from c cross join v
+    select v.tenant_id, v.id, 'complaint.created', v.actor, v.created_at, jsonb_build_object('complaint', v.complaint)
+    from v order by v.ord
   ), e as (
     insert into ${events} (id, tenant_id, type, complaint_id, sequence, occurred_at, data)
-    select ${p('eventId')}::text, c.tenant_id, 'complaint.created', c.id, 1, c.created_at,
-      jsonb_build_object('tenantId', c.tenant_id, 'complaintId', c.id, 'reference', c.reference, 'sequence', 1,
+    select v.item->>'eventId', v.tenant_id, 'complaint.created', v.id, 1, v.created_at,
+      jsonb_build_object('tenantId', v.tenant_id, 'complaintId', v.id, 'reference', v.reference, 'sequence', 1,
         'complaint', v.complaint, 'actor', v.actor)
-    from c cross join v
+    from v order by v.ord
   ), i as (
-    update ${idempotencyKeys} set resource_id = c.id from c
-    where ${p('keyed')}::boolean and idempotency_keys.tenant_id = c.tenant_id
-      and idempotency_keys.key = ${p('idempotencyKey')}::text
+    update ${idempotencyKeys} ik set resource_id = ci.id from ci
+    where ik.tenant_id = ci.tenant_id and ik.key = ci.item->>'idempotencyKey'
   )
   select to_jsonb(c) as complaint from c`,
 );
+
+/** What intake writes for one complaint (see intakeStatement). */
+export interface ComplaintIntake {
+  complaint: NewComplaintRow;
+  deadlines: NewDeadlineRow[];
+  actor: ActorRecord;
+  /** The complaint as the API shows it; `reference` is filled in by the statement. */
+  view: Record<string, unknown>;
+  eventId: string;
+  idempotencyKey: string | null;
+}
+
+/**
+ * The column defaults a new complaint row may leave out. The statement names every column, so a
+ * value left out would otherwise arrive as NULL rather than as the column's default.
+ */
+const INTAKE_COLUMN_DEFAULTS: Partial<Record<keyof NewComplaintRow, unknown>> = {
+  severity: 'general',
+  priority: 'normal',
+  escalationLevel: 0,
+  complainantRelation: 'self',
+  complainantAuthorised: false,
+  mediaExposure: false,
+  regulatorInvolved: false,
+  majorReasons: [],
+  subjectStaff: [],
+  tags: [],
+  metadata: {},
+};
+
+/** One intake as an element of the statement's JSON array. */
+function intakeJson(intake: ComplaintIntake): Record<string, unknown> {
+  const columns = intake.complaint as Record<string, unknown>;
+  const defaults = INTAKE_COLUMN_DEFAULTS as Record<string, unknown>;
+  return {
+    // Under column names, so jsonb_populate_record reads it as a complaints row.
+    complaint: Object.fromEntries(
+      complaintColumnNames.map(([property, name]) => {
+        const value = columns[property] ?? defaults[property] ?? null;
+        return [name, value instanceof Date ? value.toISOString() : value];
+      }),
+    ),
+    referenceSequence: complaintReferenceSequence(intake.complaint.tenantId),
+    deadlines: intake.deadlines.map((d) => ({
+      ...d,
+      startsAt: d.startsAt.toISOString(),
+      dueAt: d.dueAt.toISOString(),
+      warnAts: (d.warnAts ?? []).map((at) => at.toISOString()),
+    })),
+    actor: intake.actor,
+    view: intake.view,
+    eventId: intake.eventId,
+    idempotencyKey: intake.idempotencyKey,
+  };
+}
+
+/**
+ * Writes a batch of intakes in one statement; each one's complaint row, or undefined where the
+ * statement left it out (a repeated externalRef, an Idempotency-Key already bound).
+ */
+async function insertIntakes(
+  tx: Queryable,
+  intakes: ComplaintIntake[],
+): Promise<Array<ComplaintRow | undefined>> {
+  const result = await intakeStatement.execute(tx, { intakes: JSON.stringify(intakes.map(intakeJson)) });
+  const inserted = new Map<string, ComplaintRow>();
+  for (const { complaint } of result.rows)
+    inserted.set(complaint.id as string, tableRowFromRaw(complaints, complaint));
+  return intakes.map((intake) => inserted.get(intake.complaint.id));
+}
 
 /**
  * A complaint by id or reference with its earliest pending deadline, prepared so PostgreSQL plans
@@ -199,60 +286,29 @@ export const complaintWithNextById = complaintWithNext('id');
 export const complaintWithNextByReference = complaintWithNext('reference');
 
 export function createComplaintsRepository(db: Queryable) {
+  /**
+   * Intake is the hottest write, and most of its cost in PostgreSQL is per statement and per
+   * commit, not per row: under load, the complaints arriving while earlier batches are being
+   * written go in together, in one statement and one commit. A complaint arriving alone goes at
+   * once. A batch that fails is retried one complaint at a time, so one bad complaint fails alone.
+   */
+  const intakeBatches = createBatcher({
+    run: (intakes: ComplaintIntake[]) => insertIntakes(db, intakes),
+    maxBatch: INTAKE_BATCH_MAX,
+    maxWaitMs: 0,
+    maxInFlight: INTAKE_BATCHES_IN_FLIGHT,
+  });
   return {
     /**
-     * Writes a complaint received at intake with everything that comes with it, in one statement
-     * (see intakeStatement). Returns undefined, writing nothing, when the tenant already has a
+     * Writes a complaint received at intake with everything that comes with it (see
+     * intakeStatement). Returns undefined, writing nothing, when the tenant already has a
      * complaint with the same externalRef, or when another attempt with the same Idempotency-Key
-     * already bound it.
+     * already bound it. Outside a transaction, complaints coming in together are written together
+     * (see intakeBatches).
      */
-    async insertAtIntake(
-      input: {
-        complaint: NewComplaintRow;
-        deadlines: NewDeadlineRow[];
-        actor: ActorRecord;
-        /** The complaint as the API shows it; `reference` is filled in by the statement. */
-        view: Record<string, unknown>;
-        eventId: string;
-        idempotencyKey: string | null;
-      },
-      tx: Queryable = db,
-    ): Promise<ComplaintRow | undefined> {
-      const { complaint: row, actor, view, eventId } = input;
-      const sequence = complaintReferenceSequence(row.tenantId);
-      const deadlineJson = JSON.stringify(
-        input.deadlines.map((d) => ({
-          ...d,
-          startsAt: d.startsAt.toISOString(),
-          dueAt: d.dueAt.toISOString(),
-          warnAts: (d.warnAts ?? []).map((at) => at.toISOString()),
-        })),
-      );
-      const idempotencyKey = input.idempotencyKey;
-      const columns = row as Record<string, unknown>;
-      const result = await intakeStatement.execute(tx, {
-        // Each column's value under its property name; null where the row leaves it out.
-        ...Object.fromEntries(complaintProperties.map((property) => [property, columns[property] ?? null])),
-        keyed: idempotencyKey !== null,
-        idempotencyKey: idempotencyKey ?? '',
-        referenceSequence: sequence,
-        escalationLevel: row.escalationLevel ?? 0,
-        complainantRelation: row.complainantRelation ?? 'self',
-        complainantAuthorised: row.complainantAuthorised ?? false,
-        mediaExposure: row.mediaExposure ?? false,
-        regulatorInvolved: row.regulatorInvolved ?? false,
-        // Arrays and jsonb travel as JSON text; the statement unpacks them.
-        majorReasons: JSON.stringify(row.majorReasons ?? []),
-        subjectStaff: JSON.stringify(row.subjectStaff ?? []),
-        tags: JSON.stringify(row.tags ?? []),
-        metadata: JSON.stringify(row.metadata ?? {}),
-        deadlines: deadlineJson,
-        actor: JSON.stringify(actor),
-        view: JSON.stringify(view),
-        eventId,
-      });
-      const inserted = result.rows[0]?.complaint;
-      return inserted ? tableRowFromRaw(complaints, inserted) : undefined;
+    async insertAtIntake(intake: ComplaintIntake, tx?: Queryable): Promise<ComplaintRow | undefined> {
+      if (tx) return (await insertIntakes(tx, [intake]))[0];
+      return intakeBatches.submit(intake);
     },
 
     async findByKey(
