@@ -19,6 +19,11 @@ RUN npm run build
 # --- runtime: production dependencies, compiled code and migrations --------------------------
 FROM node:22-bookworm-slim AS runtime
 ENV NODE_ENV=production
+# A larger young generation: a busy API allocates fast, and with V8's default 16 MB semi-spaces it
+# stopped for a scavenge every ~45 ms, spending about a tenth of its time there. With 32 MB, about
+# half of that, and intake ran faster with a shorter tail (bench/, which starts the processes with
+# the flags set here: DEPLOYED_NODE_FLAGS).
+ENV NODE_OPTIONS=--max-semi-space-size=32
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force

@@ -20,6 +20,7 @@ import {
   benchWarmup,
   type Child,
   closedLoop,
+  DEPLOYED_NODE_FLAGS,
   freePort,
   type LoadResult,
   load,
@@ -84,7 +85,7 @@ export async function runApiBenchmark(): Promise<void> {
       },
       () => false,
       async () => (await fetch(`http://127.0.0.1:${apiPort}/readyz`)).status === 200,
-      profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [],
+      [...DEPLOYED_NODE_FLAGS, ...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [])],
     );
     children.push(api);
     const helloPort = await freePort();
@@ -130,7 +131,7 @@ export async function runApiBenchmark(): Promise<void> {
         );
         return (rowCount ?? 0) > 0;
       },
-      profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [],
+      [...DEPLOYED_NODE_FLAGS, ...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [])],
     );
     children.push(worker);
     const serviceCpu = { serverPid: api.pid, workerPid: worker.pid, database: resources.databaseName };

@@ -6,6 +6,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { cpus } from 'node:os';
@@ -127,6 +128,16 @@ export interface Child {
  * itself, not an npx wrapper, and its CPU can be sampled) and waits until it is ready: when
  * `ready` accepts an output line or `pollReady` answers true.
  */
+/**
+ * The Node flags the image runs the API and the worker with (NODE_OPTIONS in the Dockerfile), read
+ * from the Dockerfile itself so the benchmark measures the processes as deployed.
+ */
+export const DEPLOYED_NODE_FLAGS: string[] = (
+  /^ENV NODE_OPTIONS=(.*)$/m.exec(readFileSync(new URL('../Dockerfile', import.meta.url), 'utf8'))?.[1] ?? ''
+)
+  .split(' ')
+  .filter(Boolean);
+
 export async function startChild(
   entry: string,
   env: Record<string, string>,
