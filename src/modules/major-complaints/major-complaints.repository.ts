@@ -2,6 +2,7 @@ import { and, asc, desc, eq, inArray, type SQL, sql } from 'drizzle-orm';
 import type { Queryable } from '../../db/client.js';
 import { preparedStatement } from '../../db/prepared.js';
 import { complaints } from '../../db/schema/index.js';
+import { createBatcher } from '../../lib/batcher.js';
 import type { ComplaintStatus } from '../complaints/complaint-status.js';
 import type { ComplaintRow } from '../complaints/complaints.repository.js';
 import type { MajorReason } from './major-rules.js';
@@ -13,62 +14,82 @@ export interface MajorComplaintFilters {
   after?: { majorSince: Date; id: string };
 }
 
+/** One repeat-complaint question: did this customer complain in this category within (from, to]? */
+export interface RepeatProbe {
+  tenantId: string;
+  customerKey: string;
+  category: string;
+  from: Date;
+  to: Date;
+  /** The complaint asking, when it exists already (an edit), so it does not find itself. */
+  excludeId?: string;
+}
+
 /**
- * Whether a customer complained in a category within (from, to]. Every intake with a customer and
- * category asks it: prepared, so it is planned once per connection rather than on every complaint.
+ * Whether each customer complained in a category within (from, to], for a batch of questions in
+ * one statement (`probes`, a JSON array): every intake with a customer and category asks, so the
+ * questions of complaints coming in together go together. Prepared, so it is planned once per
+ * connection rather than on every batch.
+ *
+ * Each answer is the customer's latest complaint in the category up to `to`, read backward from
+ * complaints_tenant_customer_category_idx, and whether it came after `from`. Asked as "any row in
+ * the window", the planner, which cannot see values that come out of JSON, sometimes walked the
+ * tenant's received-at index instead, through every complaint of the window; asked for the latest
+ * one, that walk is costed at what it is, and only the customer index answers.
  */
-export const complaintFromCustomerInCategory = preparedStatement<
-  {
-    tenantId: string;
-    customerKey: string;
-    category: string;
-    from: string;
-    to: string;
-    excludeId: string | null;
-  },
-  { found: boolean }
->(
+export const complaintFromCustomerInCategory = preparedStatement<{ probes: string }, { found: boolean }>(
   'complaint_from_customer_in_category',
-  sql`select exists (
-    select 1 from ${complaints}
-    where ${complaints.tenantId} = ${sql.placeholder('tenantId')}::uuid
-      and ${complaints.customerKey} = ${sql.placeholder('customerKey')}::text
-      and ${complaints.category} = ${sql.placeholder('category')}::text
-      and ${complaints.receivedAt} > ${sql.placeholder('from')}::timestamptz
-      and ${complaints.receivedAt} <= ${sql.placeholder('to')}::timestamptz
-      and (${sql.placeholder('excludeId')}::uuid is null or ${complaints.id} <> ${sql.placeholder('excludeId')}::uuid)
-  ) as found`,
+  sql`select coalesce((
+    select ${complaints.receivedAt} > (q.probe->>'from')::timestamptz from ${complaints}
+    where ${complaints.tenantId} = (q.probe->>'tenantId')::uuid
+      and ${complaints.customerKey} = q.probe->>'customerKey'
+      and ${complaints.category} = q.probe->>'category'
+      and ${complaints.receivedAt} <= (q.probe->>'to')::timestamptz
+      and (q.probe->>'excludeId' is null or ${complaints.id} <> (q.probe->>'excludeId')::uuid)
+    order by ${complaints.receivedAt} desc
+    limit 1
+  ), false) as found
+  from jsonb_array_elements(${sql.placeholder('probes')}::jsonb) with ordinality as q(probe, ord)
+  order by q.ord`,
 );
+
+/** The statement's `probes` value for these questions. */
+export const repeatProbesJson = (probes: readonly RepeatProbe[]): string =>
+  JSON.stringify(
+    probes.map((probe) => ({
+      tenantId: probe.tenantId,
+      customerKey: probe.customerKey,
+      category: probe.category,
+      from: probe.from.toISOString(),
+      to: probe.to.toISOString(),
+      excludeId: probe.excludeId ?? null,
+    })),
+  );
+
+async function answerRepeatProbes(tx: Queryable, probes: RepeatProbe[]): Promise<boolean[]> {
+  const result = await complaintFromCustomerInCategory.execute(tx, { probes: repeatProbesJson(probes) });
+  return result.rows.map((row) => row.found);
+}
 
 /** SQL of the major-complaint rules and file: repeat lookups, incident locks and counts, the listing. */
 export function createMajorComplaintsRepository(db: Queryable) {
+  // Intake's questions, outside any transaction: those of complaints coming in together go in one
+  // statement, as their complaints do (see createComplaintsRepository).
+  const repeatProbes = createBatcher({
+    run: (probes: RepeatProbe[]) => answerRepeatProbes(db, probes),
+    maxBatch: 64,
+    maxWaitMs: 0,
+    maxInFlight: 2,
+  });
   return {
     /**
-     * Whether the customer complained in this category within (from, to]: one probe of
-     * complaints_tenant_customer_category_idx, stopping at the first row (test/query-plans.test.ts
-     * holds it to that).
+     * Whether the customer complained in this category within (from, to]: the customer's latest
+     * entry in complaints_tenant_customer_category_idx (test/query-plans.test.ts holds it to that).
+     * Inside a transaction it is asked alone; outside, with whatever else is asked now.
      */
-    async hasComplaintFromCustomer(
-      input: {
-        tenantId: string;
-        customerKey: string;
-        category: string;
-        from: Date;
-        to: Date;
-        /** The complaint asking, when it exists already (an edit), so it does not find itself. */
-        excludeId?: string;
-      },
-      tx: Queryable = db,
-    ): Promise<boolean> {
-      const result = await complaintFromCustomerInCategory.execute(tx, {
-        tenantId: input.tenantId,
-        customerKey: input.customerKey,
-        category: input.category,
-        from: input.from.toISOString(),
-        to: input.to.toISOString(),
-        excludeId: input.excludeId ?? null,
-      });
-      return result.rows[0]?.found === true;
+    async hasComplaintFromCustomer(probe: RepeatProbe, tx?: Queryable): Promise<boolean> {
+      if (tx) return (await answerRepeatProbes(tx, [probe]))[0] === true;
+      return repeatProbes.submit(probe);
     },
 
     /**
