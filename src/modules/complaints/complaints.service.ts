@@ -526,7 +526,8 @@ export function createComplaintsService(deps: {
 
       let outcome: { row: ComplaintRow; planned: NewDeadlineRow[]; effects: DeadlineEffects } | undefined;
       if (!rejection && reasons.length === 0 && !input.incidentKey) {
-        // Intake is the hottest write: one statement, one round trip (see insertAtIntake).
+        // Intake is the hottest write: one statement, one round trip, shared with the complaints
+        // coming in at the same moment (see insertAtIntake).
         const { intake, planned } = await prepare(reasons);
         const row = await complaints.insertAtIntake(intake);
         outcome = row && { row, planned, effects: { toArm: [] } };
