@@ -126,6 +126,17 @@ describe('hot statements keep to their indexes', () => {
     ]);
   });
 
+  it("keeps the search indexes' pending lists small, so no intake waits long on a merge", async () => {
+    const { rows } = await t.database.pool.query<{ relname: string; reloptions: string[] }>(
+      `select relname, reloptions from pg_class
+       where relname in ('complaints_search_trgm_idx', 'complaints_search_chars_idx') order by relname`,
+    );
+    expect(rows).toEqual([
+      { relname: 'complaints_search_chars_idx', reloptions: ['gin_pending_list_limit=512'] },
+      { relname: 'complaints_search_trgm_idx', reloptions: ['gin_pending_list_limit=512'] },
+    ]);
+  });
+
   /** The scans of a query drizzle builds, as PostgreSQL plans it with the query's own values. */
   async function queryScans(query: { toSQL(): { sql: string; params: unknown[] } }) {
     return scans(await explainPlan(t.database.pool, query.toSQL()));

@@ -102,6 +102,9 @@ export function searchCharacters(columns: {
   return sql`string_to_array(lower(${columns.subject} || ' ' || ${columns.description} || ' ' || coalesce(${columns.customerName}, '')), null)`;
 }
 
+/** The search indexes' pending-list limit, in kB (see complaints_search_trgm_idx). */
+const SEARCH_PENDING_LIST_KB = 512;
+
 export const complaints = pgTable(
   'complaints',
   {
@@ -188,16 +191,27 @@ export const complaints = pgTable(
     ),
     // Trigram indexes serve substring search in any script, Chinese included, where word-based
     // full-text search would need a segmenter.
-    index('complaints_search_trgm_idx').using(
-      'gin',
-      table.subject.op('gin_trgm_ops'),
-      table.description.op('gin_trgm_ops'),
-      table.customerName.op('gin_trgm_ops'),
-    ),
+    //
+    // Both search indexes gather new entries in a pending list, and the insert that finds the list
+    // full merges it into the index while its request waits. A complaint adds about 4 kB to the
+    // trigram list, so at the default 4 MB limit an intake batch stopped for ~45 ms about twice a
+    // second under load; at 512 kB the merges are an eighth the size. Paced at 1,500 creates/s,
+    // p99 fell from 49-51 ms to 39-42 ms at the same throughput. (Without a pending list,
+    // fastupdate off, intake lost a quarter of its throughput.)
+    index('complaints_search_trgm_idx')
+      .using(
+        'gin',
+        table.subject.op('gin_trgm_ops'),
+        table.description.op('gin_trgm_ops'),
+        table.customerName.op('gin_trgm_ops'),
+      )
+      .with({ gin_pending_list_limit: SEARCH_PENDING_LIST_KB }),
     // A search of one or two characters has no trigram to look up, and in Chinese that is most
     // searches: a surname, a given name, a word such as 退款. This index of each complaint's
     // characters narrows those to the complaints holding every character searched for.
-    index('complaints_search_chars_idx').using('gin', searchCharacters(table)),
+    index('complaints_search_chars_idx')
+      .using('gin', searchCharacters(table))
+      .with({ gin_pending_list_limit: SEARCH_PENDING_LIST_KB }),
     // Repeat complaints: same customer and category, received within the tenant's window.
     index('complaints_tenant_customer_category_idx')
       .on(table.tenantId, table.customerKey, table.category, table.receivedAt)
