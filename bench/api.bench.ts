@@ -7,6 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { cpus } from 'node:os';
+import type autocannon from 'autocannon';
 import pg from 'pg';
 import { createDatabase } from '../src/db/client.js';
 import { systemClock } from '../src/lib/clock.js';
@@ -137,20 +138,25 @@ export async function runApiBenchmark(): Promise<void> {
     const serviceCpu = { serverPid: api.pid, workerPid: worker.pid, database: resources.databaseName };
 
     let sent = 0;
+    const createOptions: autocannon.Options = {
+      ...base,
+      url: `http://127.0.0.1:${apiPort}`,
+      requests: [
+        {
+          method: 'POST',
+          path: '/v1/complaints',
+          headers: { authorization: `Bearer ${plaintextKey}`, 'content-type': 'application/json' },
+          setupRequest: (request) => ({
+            ...request,
+            body: JSON.stringify(complaintBody(++sent)),
+          }),
+        },
+      ],
+    };
+    // As fast as the connections go: how many creates a second the machine can take.
     const createResult = await load(
       'POST /v1/complaints',
-      {
-        ...base,
-        url: `http://127.0.0.1:${apiPort}`,
-        requests: [
-          {
-            method: 'POST',
-            path: '/v1/complaints',
-            headers: { authorization: `Bearer ${plaintextKey}`, 'content-type': 'application/json' },
-            setupRequest: (request) => ({ ...request, body: JSON.stringify(complaintBody(++sent)) }),
-          },
-        ],
-      },
+      createOptions,
       serviceCpu,
       // The warm-up has filled the tables, but this server's autovacuum may be off (it is on the
       // project's CI machines) and then they stay unanalysed: the planner then guesses, and
@@ -160,6 +166,15 @@ export async function runApiBenchmark(): Promise<void> {
       () => analyzeIntakeTables(database.pool),
     );
     progress(createResult);
+    // At the target rate: the latency a client sees while the API takes 1,500 creates a second.
+    // The run above saturates the machine, so its latency is mostly waiting in line (50
+    // connections over its rate), and grows with the connection count rather than with the work.
+    const pacedCreateResult = await load(
+      `POST /v1/complaints at ${TARGETS.createPerSecond.toLocaleString('en-US')}/s`,
+      { ...createOptions, overallRate: TARGETS.createPerSecond },
+      serviceCpu,
+    );
+    progress(pacedCreateResult);
 
     // From SQL rather than the create responses: parsing thousands of bodies in the load
     // generator would steal CPU from the run it is measuring.
@@ -238,7 +253,7 @@ export async function runApiBenchmark(): Promise<void> {
       await rawPool.end();
     }
 
-    const results = [helloResult, createResult, getResult, rawA, rawB];
+    const results = [helloResult, createResult, pacedCreateResult, getResult, rawA, rawB];
     console.log(`\n${resultsTable(results)}`);
     console.log(
       '\ncpu columns: % of one core during the measured run (this machine has ' +
@@ -257,9 +272,12 @@ export async function runApiBenchmark(): Promise<void> {
     const targets = {
       [`create ≥ ${TARGETS.createPerSecond.toLocaleString('en-US')}/s`]:
         createResult.requestsPerSecond >= TARGETS.createPerSecond,
-      [`create p99 ≤ ${TARGETS.createP99Ms} ms`]:
-        createResult.total > 0 && createResult.p99 <= TARGETS.createP99Ms,
-      'create: no non-2xx or errors': createResult.non2xx + createResult.errors === 0,
+      [`create at ${TARGETS.createPerSecond.toLocaleString('en-US')}/s: kept the rate (≥ 95 %)`]:
+        pacedCreateResult.requestsPerSecond >= TARGETS.createPerSecond * 0.95,
+      [`create at ${TARGETS.createPerSecond.toLocaleString('en-US')}/s: p99 ≤ ${TARGETS.createP99Ms} ms`]:
+        pacedCreateResult.total > 0 && pacedCreateResult.p99 <= TARGETS.createP99Ms,
+      'create: no non-2xx or errors':
+        createResult.non2xx + createResult.errors + pacedCreateResult.non2xx + pacedCreateResult.errors === 0,
       [`get ≥ ${TARGETS.getPerSecond.toLocaleString('en-US')}/s`]:
         getResult.requestsPerSecond >= TARGETS.getPerSecond,
       'get: no non-2xx or errors': getResult.non2xx + getResult.errors === 0,
