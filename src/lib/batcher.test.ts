@@ -87,4 +87,46 @@ describe('batcher', () => {
     expect(results.map((r) => r.id)).toEqual(['d1', 'd2', 'd3', 'd4', 'd5', 'd6']);
     expect(mostRunning).toBe(1);
   });
+
+  it('fails every item of a batch, running none again, when the failure may have left it done', async () => {
+    const calls: number[] = [];
+    const batcher = createBatcher({
+      run: async (jobs: Job[]) => {
+        calls.push(jobs.length);
+        throw new Error('connection lost after the commit was sent');
+      },
+      maxBatch: 10,
+      maxWaitMs: 0,
+      retryAlone: () => false,
+    });
+    const results = await Promise.allSettled([1, 2, 3].map((n) => batcher.submit(job(n))));
+    expect(results.map((r) => r.status)).toEqual(['rejected', 'rejected', 'rejected']);
+    expect(calls).toEqual([3]);
+  });
+
+  it('refuses, unrun, an item that waited longer than maxQueueMs for a slot', async () => {
+    const ran: string[] = [];
+    let release = () => {};
+    const batcher = createBatcher({
+      run: async (jobs: Job[]) => {
+        ran.push(...jobs.map((j) => j.deadlineId));
+        if (jobs[0]!.deadlineId === 'd1') await new Promise<void>((resolve) => (release = resolve));
+        return jobs.map(recorded);
+      },
+      maxBatch: 10,
+      maxWaitMs: 0,
+      maxInFlight: 1,
+      maxQueueMs: 30,
+      queueTimeoutError: () => new Error('queue timeout'),
+    });
+    const first = batcher.submit(job(1));
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    const late = batcher.submit(job(2));
+    await expect(late).rejects.toThrow('queue timeout');
+    release();
+    await expect(first).resolves.toEqual({ id: 'd1' });
+    // Handed in after the wait: it runs as usual.
+    await expect(batcher.submit(job(3))).resolves.toEqual({ id: 'd3' });
+    expect(ran).toEqual(['d1', 'd3']);
+  });
 });

@@ -1,5 +1,7 @@
 type Waiting<T, R> = {
   item: T;
+  /** When it was handed in (performance.now()), for `maxQueueMs`. */
+  since: number;
   resolve: (result: R) => void;
   reject: (error: unknown) => void;
 };
@@ -15,17 +17,29 @@ type Waiting<T, R> = {
  * With `maxInFlight`, at most that many batches run at once; items handed in meanwhile wait for
  * one to finish and then go together. Under light load every item still goes at once, alone; under
  * heavy load batches grow by themselves, and the per-call cost (a commit, a round trip) is shared
- * by more items exactly when the database is busiest.
+ * by more items exactly when the database is busiest. `maxQueueMs` bounds that wait: an item still
+ * waiting for a slot after it is refused with `queueTimeoutError()`, unrun, as a connection pool
+ * refuses a caller it cannot serve in time, so a stalled database does not pile up work whose
+ * callers have given up.
+ *
+ * A batch that fails is tried again one item at a time, so one bad item fails alone, unless
+ * `retryAlone` says the failure may have left the batch done (a connection lost after a commit
+ * was sent, say): then every item of the batch fails with it, and none is done twice.
  */
 export function createBatcher<T, R>(options: {
   run: (items: T[]) => Promise<R[]>;
   maxBatch: number;
   maxWaitMs: number;
   maxInFlight?: number;
+  maxQueueMs?: number;
+  queueTimeoutError?: () => Error;
+  retryAlone?: (error: unknown) => boolean;
 }) {
   const maxInFlight = options.maxInFlight ?? Number.POSITIVE_INFINITY;
+  const retryAlone = options.retryAlone ?? (() => true);
   const waiting: Array<Waiting<T, R>> = [];
   let timer: NodeJS.Timeout | NodeJS.Immediate | undefined;
+  let expiryTimer: NodeJS.Timeout | undefined;
   let inFlight = 0;
   const schedule = (): NodeJS.Timeout | NodeJS.Immediate =>
     options.maxWaitMs === 0 ? setImmediate(flush) : setTimeout(flush, options.maxWaitMs);
@@ -34,25 +48,42 @@ export function createBatcher<T, R>(options: {
     if (options.maxWaitMs === 0) clearImmediate(scheduled as NodeJS.Immediate);
     else clearTimeout(scheduled as NodeJS.Timeout);
   };
+  // A synchronous throw from `run` becomes a rejection, so every item is always answered.
+  const runItems = (items: T[]): Promise<R[]> => Promise.resolve().then(() => options.run(items));
 
   async function run(batch: Array<Waiting<T, R>>): Promise<void> {
     try {
-      const results = await options.run(batch.map((entry) => entry.item));
+      const results = await runItems(batch.map((entry) => entry.item));
       for (const [index, entry] of batch.entries()) entry.resolve(results[index] as R);
     } catch (error) {
-      if (batch.length === 1) {
-        batch[0]!.reject(error);
+      if (batch.length === 1 || !retryAlone(error)) {
+        for (const entry of batch) entry.reject(error);
         return;
       }
-      // One item that cannot be run must not fail the others: each is tried on its own.
       await Promise.all(
         batch.map((entry) =>
-          options.run([entry.item]).then(
+          runItems([entry.item]).then(
             ([result]) => entry.resolve(result as R),
             (single: unknown) => entry.reject(single),
           ),
         ),
       );
+    }
+  }
+
+  /** Refuses the items that have waited for a slot longer than `maxQueueMs`, oldest first. */
+  function expireWaiting(): void {
+    expiryTimer = undefined;
+    const { maxQueueMs } = options;
+    if (maxQueueMs === undefined) return;
+    const now = performance.now();
+    while (waiting.length > 0 && now - waiting[0]!.since >= maxQueueMs) {
+      const expired = waiting.shift()!;
+      expired.reject(options.queueTimeoutError?.() ?? new Error(`Waited ${maxQueueMs} ms for a batch`));
+    }
+    if (waiting.length > 0) {
+      expiryTimer = setTimeout(expireWaiting, waiting[0]!.since + maxQueueMs - now);
+      expiryTimer.unref();
     }
   }
 
@@ -68,13 +99,23 @@ export function createBatcher<T, R>(options: {
         if (waiting.length > 0) flush();
       });
     }
+    if (waiting.length === 0 && expiryTimer) {
+      clearTimeout(expiryTimer);
+      expiryTimer = undefined;
+    } else if (waiting.length > 0 && !expiryTimer && options.maxQueueMs !== undefined) {
+      expiryTimer = setTimeout(
+        expireWaiting,
+        Math.max(0, waiting[0]!.since + options.maxQueueMs - performance.now()),
+      );
+      expiryTimer.unref();
+    }
   }
 
   return {
     /** Runs the item with whatever else is handed in now; its own result. */
     submit(item: T): Promise<R> {
       return new Promise((resolve, reject) => {
-        waiting.push({ item, resolve, reject });
+        waiting.push({ item, since: performance.now(), resolve, reject });
         if (waiting.length >= options.maxBatch) flush();
         else timer ??= schedule();
       });

@@ -1,6 +1,7 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { hasZodFastifySchemaValidationErrors, isResponseSerializationError } from 'fastify-type-provider-zod';
+import { sqlState } from '../../db/sql-errors.js';
 import {
   AppError,
   ConcurrentChangeError,
@@ -68,16 +69,6 @@ export function toAppError(error: unknown): AppError {
   const fromDatabase = databaseErrorToAppError(error);
   if (fromDatabase) return fromDatabase;
   return new InternalError({ detail: 'An unexpected error occurred; it has been logged.', cause: error });
-}
-
-/** The SQLSTATE of a PostgreSQL error, wherever the driver or drizzle wrapped it. */
-function sqlState(error: unknown): string | undefined {
-  for (let current = error, depth = 0; current && depth < 4; depth += 1) {
-    const code = (current as { code?: unknown }).code;
-    if (typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code)) return code;
-    current = (current as { cause?: unknown }).cause;
-  }
-  return undefined;
 }
 
 /**
