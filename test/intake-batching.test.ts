@@ -28,6 +28,31 @@ afterAll(() => t.close());
 const post = (body: Record<string, unknown>, headers: Record<string, string> = {}) =>
   call(t.app, tenant.adminKey, { method: 'POST', url: '/v1/complaints', json: body, headers });
 
+/** An intake written straight through the repository, as the service would hand it in. */
+function rawIntake(subject: string, options: { channel?: string; idempotencyKey?: string } = {}) {
+  const id = newId();
+  const now = new Date();
+  return {
+    complaint: {
+      id,
+      tenantId: tenant.tenantId,
+      channel: (options.channel ?? 'web') as 'web',
+      subject,
+      description: 'Written straight through the repository.',
+      receivedAt: now,
+      receivedBy: 'batch test',
+      assignee: 'batch test',
+      createdAt: now,
+      updatedAt: now,
+    },
+    deadlines: [],
+    actor: { type: 'api_key' as const, id: newId(), name: 'batch test', onBehalfOf: null },
+    view: { id, subject },
+    eventId: newEventId(),
+    idempotencyKey: options.idempotencyKey ?? null,
+  };
+}
+
 /** The transaction each complaint's `complaint.created` event was written in. */
 async function creationTransactions(ids: string[]): Promise<Map<string, string>> {
   const { rows } = await t.database.pool.query<{ complaint_id: string; txid: string }>(
@@ -155,32 +180,14 @@ describe('intake of complaints coming in together', () => {
 
   it('writes the others of a batch when one of them cannot be written, and nothing of that one', async () => {
     const repository = createComplaintsRepository(t.database.db);
-    const now = new Date();
-    const intake = (subject: string, channel = 'web') => {
-      const id = newId();
-      return {
-        complaint: {
-          id,
-          tenantId: tenant.tenantId,
-          channel: channel as 'web',
-          subject,
-          description: 'Written straight through the repository.',
-          receivedAt: now,
-          receivedBy: 'batch test',
-          assignee: 'batch test',
-          createdAt: now,
-          updatedAt: now,
-        },
-        deadlines: [],
-        actor: { type: 'api_key' as const, id: newId(), name: 'batch test', onBehalfOf: null },
-        view: { id, subject },
-        eventId: newEventId(),
-        idempotencyKey: null,
-      };
-    };
     // Handed in during one event-loop turn, so they go as one batch; the channel of the third
     // is not one PostgreSQL knows, so the batch's statement fails as a whole.
-    const intakes = [intake('good 1'), intake('good 2'), intake('bad', 'carrier_pigeon'), intake('good 3')];
+    const intakes = [
+      rawIntake('good 1'),
+      rawIntake('good 2'),
+      rawIntake('bad', { channel: 'carrier_pigeon' }),
+      rawIntake('good 3'),
+    ];
     const results = await Promise.allSettled(intakes.map((each) => repository.insertAtIntake(each)));
     expect(results.map((r) => r.status)).toEqual(['fulfilled', 'fulfilled', 'rejected', 'fulfilled']);
     const { rows } = await t.database.pool.query<{ subject: string }>(
@@ -193,4 +200,61 @@ describe('intake of complaints coming in together', () => {
     ]);
     expect(events).toEqual([]);
   });
+
+  it('writes one complaint for two attempts with the same Idempotency-Key in one batch', async () => {
+    const repository = createComplaintsRepository(t.database.db);
+    const key = `same-batch-${newId()}`;
+    await t.database.pool.query(
+      `insert into idempotency_keys (tenant_id, key, request_fingerprint, state, locked_until, expires_at)
+       values ($1, $2, 'fingerprint', 'in_progress', now() + interval '1 minute', now() + interval '1 day')`,
+      [tenant.tenantId, key],
+    );
+    // The first attempt, and a retry that took its lease over, handed in during one turn.
+    const attempts = [
+      rawIntake('attempt 1', { idempotencyKey: key }),
+      rawIntake('attempt 2', { idempotencyKey: key }),
+    ];
+    const results = await Promise.all(attempts.map((each) => repository.insertAtIntake(each)));
+    expect(results.map((row) => row?.subject)).toEqual(['attempt 1', undefined]);
+    const { rows } = await t.database.pool.query(
+      `select c.subject from idempotency_keys k join complaints c on c.id = k.resource_id
+       where k.tenant_id = $1 and k.key = $2`,
+      [tenant.tenantId, key],
+    );
+    expect(rows).toEqual([{ subject: 'attempt 1' }]);
+    const { rows: written } = await t.database.pool.query(
+      'select 1 from complaints where id = any($1::uuid[])',
+      [attempts.map((each) => each.complaint.id)],
+    );
+    expect(written).toHaveLength(1);
+  });
+
+  it('refuses with 503, writing nothing, a complaint that waits over 5 s behind a stalled database', async () => {
+    const blocker = await t.database.pool.connect();
+    const subjects = ['stalled 1', 'stalled 2', 'stalled 3'].map((subject) => `${subject} ${newId()}`);
+    try {
+      // Reads go on (the repeat lookups); every insert into complaints waits for this lock.
+      await blocker.query('begin; lock table complaints in exclusive mode');
+      const first = post(complaintBody({ subject: subjects[0] }));
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      const second = post(complaintBody({ subject: subjects[1] }));
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      // Both of intake's slots are taken by the stalled batches: this one waits in line.
+      const third = await post(complaintBody({ subject: subjects[2] }));
+      expect(third.statusCode, third.body).toBe(503);
+      expect(third.json()).toMatchObject({ code: 'service_unavailable', status: 503 });
+      expect(third.headers['retry-after']).toBe('1');
+      await blocker.query('commit');
+      expect((await first).statusCode).toBe(201);
+      expect((await second).statusCode).toBe(201);
+    } finally {
+      await blocker.query('rollback').catch(() => {});
+      blocker.release();
+    }
+    const { rows } = await t.database.pool.query<{ subject: string }>(
+      'select subject from complaints where tenant_id = $1 and subject = any($2::text[]) order by subject',
+      [tenant.tenantId, subjects],
+    );
+    expect(rows.map((row) => row.subject)).toEqual(subjects.slice(0, 2));
+  }, 20_000);
 });

@@ -26,7 +26,9 @@ import {
   idempotencyKeys,
   searchCharacters,
 } from '../../db/schema/index.js';
+import { statementRolledBack } from '../../db/sql-errors.js';
 import { createBatcher } from '../../lib/batcher.js';
+import { ServiceUnavailableError } from '../../lib/errors.js';
 import { isUuid } from '../../lib/ids.js';
 import type { NewDeadlineRow } from '../deadlines/deadlines.repository.js';
 import { complaintReferenceSequence } from '../tenancy/tenancy.repository.js';
@@ -93,6 +95,15 @@ const INTAKE_BATCH_MAX = 16;
  * by a few; more would only split the waiting complaints into smaller batches.
  */
 const INTAKE_BATCHES_IN_FLIGHT = 2;
+/** The longest a complaint waits for a batch to take it before it is refused, unwritten. */
+export const INTAKE_QUEUE_MS = 5_000;
+
+/** Intake is behind the complaints coming in: a 503 the caller retries, as nothing was written. */
+const intakeBehindError = () =>
+  new ServiceUnavailableError({
+    detail: `The complaint waited over ${INTAKE_QUEUE_MS / 1000} s for the database and was not recorded; retry it.`,
+    headers: { 'retry-after': '1' },
+  });
 
 /** Shorthand for the named values the prepared statements below take. */
 const p = (name: string) => sql.placeholder(name);
@@ -145,7 +156,11 @@ const intakeStatement = preparedStatement<{ intakes: string }, { complaint: Reco
       r.incident_key, r.customer_key, r.subject_staff, r.tags, r.metadata, 1, r.created_at, r.updated_at
     from input cross join lateral jsonb_populate_record(null::${complaints}, input.item->'complaint') as r
     where input.item->>'idempotencyKey' is null
-      or exists (select 1 from k where k.tenant_id = r.tenant_id and k.key = input.item->>'idempotencyKey')
+      or (exists (select 1 from k where k.tenant_id = r.tenant_id and k.key = input.item->>'idempotencyKey')
+        -- Two attempts with one key in the same batch both find it unbound: the first one only.
+        and not exists (select 1 from input earlier
+          where earlier.ord < input.ord and earlier.item->>'idempotencyKey' = input.item->>'idempotencyKey'
+            and earlier.item->'complaint'->>'tenant_id' = input.item->'complaint'->>'tenant_id'))
     -- References are handed out in the order the complaints came in.
     order by input.ord
     on conflict (tenant_id, external_ref) where external_ref is not null do nothing
@@ -297,6 +312,11 @@ export function createComplaintsRepository(db: Queryable) {
     maxBatch: INTAKE_BATCH_MAX,
     maxWaitMs: 0,
     maxInFlight: INTAKE_BATCHES_IN_FLIGHT,
+    // As long as a request would have waited for a pooled connection before batching.
+    maxQueueMs: INTAKE_QUEUE_MS,
+    queueTimeoutError: intakeBehindError,
+    // A batch lost with its connection may have committed: its complaints are not written again.
+    retryAlone: statementRolledBack,
   });
   return {
     /**

@@ -68,7 +68,7 @@ export const complaintsRoutes: FastifyPluginAsyncZod<{
             .describe('Makes the request safe to retry; kept ≥ 24 h.'),
         }),
         body: createComplaintBody,
-        response: { 201: complaintSchema, ...problemResponses(409, 413, 415, 422) },
+        response: { 201: complaintSchema, ...problemResponses(409, 413, 415, 422, 503) },
       },
     },
     async (request, reply) => {
