@@ -69,6 +69,11 @@ export async function runApiBenchmark(): Promise<void> {
     const apiPoolMax = process.env.BENCH_API_POOL_MAX;
     // Opt-in, since profiling slows the API: a .cpuprofile of the whole run, written when it stops.
     const profileDir = process.env.BENCH_CPU_PROF;
+    // The API and the worker start as the image starts them, profiled when asked.
+    const childNodeArgs = [
+      ...DEPLOYED_NODE_FLAGS,
+      ...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []),
+    ];
     const api = await startChild(
       'src/main.ts',
       {
@@ -86,7 +91,7 @@ export async function runApiBenchmark(): Promise<void> {
       },
       () => false,
       async () => (await fetch(`http://127.0.0.1:${apiPort}/readyz`)).status === 200,
-      [...DEPLOYED_NODE_FLAGS, ...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [])],
+      childNodeArgs,
     );
     children.push(api);
     const helloPort = await freePort();
@@ -132,7 +137,7 @@ export async function runApiBenchmark(): Promise<void> {
         );
         return (rowCount ?? 0) > 0;
       },
-      [...DEPLOYED_NODE_FLAGS, ...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [])],
+      childNodeArgs,
     );
     children.push(worker);
     const serviceCpu = { serverPid: api.pid, workerPid: worker.pid, database: resources.databaseName };

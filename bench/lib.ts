@@ -124,11 +124,6 @@ export interface Child {
 }
 
 /**
- * Starts a TypeScript entry point under node with the tsx loader (so the pid is the server
- * itself, not an npx wrapper, and its CPU can be sampled) and waits until it is ready: when
- * `ready` accepts an output line or `pollReady` answers true.
- */
-/**
  * The Node flags the image runs the API and the worker with (NODE_OPTIONS in the Dockerfile), read
  * from the Dockerfile itself so the benchmark measures the processes as deployed.
  */
@@ -138,6 +133,11 @@ export const DEPLOYED_NODE_FLAGS: string[] = (
   .split(' ')
   .filter(Boolean);
 
+/**
+ * Starts a TypeScript entry point under node with the tsx loader (so the pid is the server
+ * itself, not an npx wrapper, and its CPU can be sampled) and waits until it is ready: when
+ * `ready` accepts an output line or `pollReady` answers true.
+ */
 export async function startChild(
   entry: string,
   env: Record<string, string>,

@@ -81,10 +81,20 @@ export function createBatcher<T, R>(options: {
       const expired = waiting.shift()!;
       expired.reject(options.queueTimeoutError?.() ?? new Error(`Waited ${maxQueueMs} ms for a batch`));
     }
-    if (waiting.length > 0) {
-      expiryTimer = setTimeout(expireWaiting, waiting[0]!.since + maxQueueMs - now);
-      expiryTimer.unref();
+    watchWaiting();
+  }
+
+  /** Keeps a timer for the oldest waiting item's `maxQueueMs` while any item waits, and none after. */
+  function watchWaiting(): void {
+    if (waiting.length === 0 || options.maxQueueMs === undefined) {
+      clearTimeout(expiryTimer);
+      expiryTimer = undefined;
+      return;
     }
+    if (expiryTimer) return;
+    const dueIn = waiting[0]!.since + options.maxQueueMs - performance.now();
+    expiryTimer = setTimeout(expireWaiting, Math.max(0, dueIn));
+    expiryTimer.unref();
   }
 
   function flush(): void {
@@ -99,16 +109,7 @@ export function createBatcher<T, R>(options: {
         if (waiting.length > 0) flush();
       });
     }
-    if (waiting.length === 0 && expiryTimer) {
-      clearTimeout(expiryTimer);
-      expiryTimer = undefined;
-    } else if (waiting.length > 0 && !expiryTimer && options.maxQueueMs !== undefined) {
-      expiryTimer = setTimeout(
-        expireWaiting,
-        Math.max(0, waiting[0]!.since + options.maxQueueMs - performance.now()),
-      );
-      expiryTimer.unref();
-    }
+    watchWaiting();
   }
 
   return {

@@ -96,14 +96,24 @@ const INTAKE_BATCH_MAX = 16;
  */
 const INTAKE_BATCHES_IN_FLIGHT = 2;
 /** The longest a complaint waits for a batch to take it before it is refused, unwritten. */
-export const INTAKE_QUEUE_MS = 5_000;
+const INTAKE_QUEUE_MS = 5_000;
 
-/** Intake is behind the complaints coming in: a 503 the caller retries, as nothing was written. */
-const intakeBehindError = () =>
-  new ServiceUnavailableError({
-    detail: `The complaint waited over ${INTAKE_QUEUE_MS / 1000} s for the database and was not recorded; retry it.`,
-    headers: { 'retry-after': '1' },
-  });
+/**
+ * How intake's statements are batched: its writes here, its repeat lookups in
+ * createMajorComplaintsRepository. A complaint that waits over INTAKE_QUEUE_MS (as long as a
+ * request would have waited for a pooled connection) is refused with a 503 the caller retries,
+ * as nothing was written.
+ */
+export const INTAKE_BATCHING = {
+  maxWaitMs: 0,
+  maxInFlight: INTAKE_BATCHES_IN_FLIGHT,
+  maxQueueMs: INTAKE_QUEUE_MS,
+  queueTimeoutError: () =>
+    new ServiceUnavailableError({
+      detail: `The complaint waited over ${INTAKE_QUEUE_MS / 1000} s for the database and was not recorded; retry it.`,
+      headers: { 'retry-after': '1' },
+    }),
+};
 
 /** Shorthand for the named values the prepared statements below take. */
 const p = (name: string) => sql.placeholder(name);
@@ -305,17 +315,13 @@ export function createComplaintsRepository(db: Queryable) {
    * Intake is the hottest write, and most of its cost in PostgreSQL is per statement and per
    * commit, not per row: under load, the complaints arriving while earlier batches are being
    * written go in together, in one statement and one commit. A complaint arriving alone goes at
-   * once. A batch that fails is retried one complaint at a time, so one bad complaint fails alone.
+   * once. A batch PostgreSQL refuses is retried one complaint at a time, so one bad complaint
+   * fails alone; one lost with its connection may have committed, and is not written again.
    */
   const intakeBatches = createBatcher({
+    ...INTAKE_BATCHING,
     run: (intakes: ComplaintIntake[]) => insertIntakes(db, intakes),
     maxBatch: INTAKE_BATCH_MAX,
-    maxWaitMs: 0,
-    maxInFlight: INTAKE_BATCHES_IN_FLIGHT,
-    // As long as a request would have waited for a pooled connection before batching.
-    maxQueueMs: INTAKE_QUEUE_MS,
-    queueTimeoutError: intakeBehindError,
-    // A batch lost with its connection may have committed: its complaints are not written again.
     retryAlone: statementRolledBack,
   });
   return {

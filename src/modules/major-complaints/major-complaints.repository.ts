@@ -3,9 +3,8 @@ import type { Queryable } from '../../db/client.js';
 import { preparedStatement } from '../../db/prepared.js';
 import { complaints } from '../../db/schema/index.js';
 import { createBatcher } from '../../lib/batcher.js';
-import { ServiceUnavailableError } from '../../lib/errors.js';
 import type { ComplaintStatus } from '../complaints/complaint-status.js';
-import { type ComplaintRow, INTAKE_QUEUE_MS } from '../complaints/complaints.repository.js';
+import { type ComplaintRow, INTAKE_BATCHING } from '../complaints/complaints.repository.js';
 import type { MajorReason } from './major-rules.js';
 
 export interface MajorComplaintFilters {
@@ -77,16 +76,9 @@ export function createMajorComplaintsRepository(db: Queryable) {
   // Intake's questions, outside any transaction: those of complaints coming in together go in one
   // statement, as their complaints do (see createComplaintsRepository).
   const repeatProbes = createBatcher({
+    ...INTAKE_BATCHING,
     run: (probes: RepeatProbe[]) => answerRepeatProbes(db, probes),
     maxBatch: 64,
-    maxWaitMs: 0,
-    maxInFlight: 2,
-    maxQueueMs: INTAKE_QUEUE_MS,
-    queueTimeoutError: () =>
-      new ServiceUnavailableError({
-        detail: 'The complaint waited too long for the database and was not recorded; retry it.',
-        headers: { 'retry-after': '1' },
-      }),
     // A read has no item of its own that could fail it: a batch that fails, fails for all.
     retryAlone: () => false,
   });
