@@ -16,11 +16,22 @@ const USAGE = `Usage: npm run cli -- <command> [options]
   tenant create --name <name>               create a tenant (name: 1–200 characters) and its first admin API key
   apikey create --tenant <uuid> --name <name> --scopes <a,b> [--expires-at <iso>]
   apikey revoke --id <key id or rdk_ prefix>
-  demo                                      create the "Demo" tenant once and print its key
+  demo [--show]                             create the "Demo" tenant once and print its key;
+                                            --show only prints the key, creating nothing
 
 Each command prints one line of JSON. Scopes: ${SCOPES.join(', ')}.`;
 
 class UsageError extends Error {}
+
+/** A command that could not do what was asked, for a reason the operator can act on. */
+class CommandFailure extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
 
 function option(values: Record<string, string | boolean | undefined>, name: string): string {
   const value = values[name];
@@ -63,6 +74,7 @@ async function run(argv: string[]): Promise<unknown> {
       scopes: { type: 'string' },
       id: { type: 'string' },
       'expires-at': { type: 'string' },
+      show: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -115,16 +127,20 @@ async function run(argv: string[]): Promise<unknown> {
         return { id: revoked.id, prefix: revoked.prefix, revokedAt: revoked.revokedAt?.toISOString() };
       }
       case 'demo': {
-        const existing = await tenancy.findTenantByName('Demo');
-        if (existing) {
-          return {
-            id: existing.id,
-            name: existing.name,
-            note: 'The Demo tenant already exists; its first key was printed when it was created. Make another with `apikey create`.',
-          };
+        const demo = await tenancy.demoTenant({ create: !values.show });
+        if (!demo) {
+          throw new CommandFailure(
+            'not_found',
+            'There is no Demo tenant with a usable key. Run `demo` without --show to make one.',
+          );
         }
-        const { tenant, plaintextKey } = await tenancy.createTenant('Demo');
-        return { id: tenant.id, name: tenant.name, apiKey: plaintextKey };
+        return {
+          id: demo.tenant.id,
+          name: demo.tenant.name,
+          apiKey: demo.plaintextKey,
+          apiKeyId: demo.apiKey.id,
+          created: demo.created,
+        };
       }
       default:
         throw new UsageError(`unknown command '${command}'`);
@@ -140,7 +156,8 @@ async function run(argv: string[]): Promise<unknown> {
  */
 function describeFailure(error: unknown): { error: string; code?: string; stack?: string } {
   if (error instanceof ConfigError) return { error: error.message };
-  if (error instanceof AppError) return { error: error.message, code: error.code };
+  if (error instanceof AppError || error instanceof CommandFailure)
+    return { error: error.message, code: error.code };
   const cause = (error as { cause?: { message?: string; code?: string } } | null)?.cause;
   const failedQuery = error instanceof Error && 'query' in error;
   const message = failedQuery

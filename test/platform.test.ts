@@ -320,6 +320,36 @@ describe('admin CLI', () => {
     expect((await call(t.app, key.apiKey, { method: 'GET', url: '/v1/complaints' })).statusCode).toBe(401);
   });
 
+  it('makes the Demo tenant once and shows its key again, as often as asked', async () => {
+    const demoTenants = async () =>
+      (await t.database.pool.query(`select id from tenants where name = 'Demo'`)).rows.length;
+    const noKey = { code: 1, stderr: expect.stringContaining('"code":"not_found"') };
+    await expect(cli('demo', '--show')).rejects.toMatchObject(noKey);
+    expect(await demoTenants()).toBe(0);
+
+    // Two migrate containers started together both run `demo`: one tenant, one key.
+    const [first, second] = (await Promise.all([cli('demo'), cli('demo')])).map((out) =>
+      JSON.parse(out.stdout),
+    );
+    expect(await demoTenants()).toBe(1);
+    expect([first.created, second.created].sort()).toEqual([false, true]);
+    expect(second.apiKey).toBe(first.apiKey);
+    expect(first).toMatchObject({ name: 'Demo', apiKey: expect.stringMatching(/^rdk_/) });
+    const shown = JSON.parse((await cli('demo', '--show')).stdout);
+    expect(shown).toEqual({ ...first, created: false });
+    expect((await call(t.app, shown.apiKey, { method: 'GET', url: '/v1/api-keys' })).statusCode).toBe(200);
+
+    // A revoked Demo key is not shown; `demo` replaces it and shows the new one from then on.
+    await cli('apikey', 'revoke', '--id', first.apiKeyId);
+    await expect(cli('demo', '--show')).rejects.toMatchObject(noKey);
+    const renewed = JSON.parse((await cli('demo')).stdout);
+    expect(renewed).toMatchObject({ id: first.id, created: false });
+    expect(renewed.apiKey).not.toBe(first.apiKey);
+    expect(JSON.parse((await cli('demo', '--show')).stdout).apiKey).toBe(renewed.apiKey);
+    expect((await call(t.app, renewed.apiKey, { method: 'GET', url: '/v1/api-keys' })).statusCode).toBe(200);
+    expect(await demoTenants()).toBe(1);
+  });
+
   it('explains bad usage and exits non-zero', async () => {
     await expect(
       cli('apikey', 'create', '--tenant', tenant.tenantId, '--name', 'x', '--scopes', 'root'),

@@ -34,6 +34,22 @@ export const apiKeys = pgTable(
 );
 
 /**
+ * The Demo tenant's key, kept in clear so `cli demo --show` can print it again on a local stack.
+ * This is the one exception to "keys are shown once and never stored": the Demo tenant exists only
+ * for trying Redress, and `demo` is never run against a production database (README, CLI).
+ */
+export const demoTenantKeys = pgTable('demo_tenant_keys', {
+  tenantId: uuid('tenant_id')
+    .primaryKey()
+    .references(() => tenants.id, { onDelete: 'cascade' }),
+  apiKeyId: uuid('api_key_id')
+    .notNull()
+    .references(() => apiKeys.id, { onDelete: 'cascade' }),
+  apiKey: text('api_key').notNull(),
+  createdAt: instant('created_at').notNull().defaultNow(),
+});
+
+/**
  * A tenant's complaint-handling rules that are not deadlines: acceptance windows, what makes a
  * complaint major, follow-up attempts, the approval matrix. One JSON document per tenant, checked
  * by its zod schema (modules/settings), with the seed values as defaults for anything unset.

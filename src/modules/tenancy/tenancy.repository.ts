@@ -1,6 +1,6 @@
 import { and, desc, eq, isNull, sql } from 'drizzle-orm';
 import type { Queryable } from '../../db/client.js';
-import { apiKeys, tenants } from '../../db/schema/index.js';
+import { apiKeys, demoTenantKeys, tenants } from '../../db/schema/index.js';
 
 export type TenantRow = typeof tenants.$inferSelect;
 export type ApiKeyRow = typeof apiKeys.$inferSelect;
@@ -81,6 +81,31 @@ export function createTenancyRepository(db: Queryable) {
         .where(and(eq(apiKeys.tenantId, tenantId), eq(apiKeys.id, keyId), isNull(apiKeys.revokedAt)))
         .returning();
       return revoked ?? (await this.findApiKey(tenantId, keyId, tx));
+    },
+
+    /** Waits for any other `demo` run to finish, so two never make two Demo tenants. */
+    async lockDemoTenant(tx: Queryable): Promise<void> {
+      await tx.execute(sql`select pg_advisory_xact_lock(hashtextextended('redress:demo-tenant', 0))`);
+    },
+
+    /** The Demo tenant's kept key with the key's row, or undefined when none is kept. */
+    async findDemoKey(
+      tenantId: string,
+      tx: Queryable = db,
+    ): Promise<{ plaintext: string; apiKey: ApiKeyRow } | undefined> {
+      const [row] = await tx
+        .select({ plaintext: demoTenantKeys.apiKey, apiKey: apiKeys })
+        .from(demoTenantKeys)
+        .innerJoin(apiKeys, eq(apiKeys.id, demoTenantKeys.apiKeyId))
+        .where(eq(demoTenantKeys.tenantId, tenantId));
+      return row;
+    },
+
+    async keepDemoKey(tenantId: string, apiKeyId: string, plaintext: string, tx: Queryable = db) {
+      await tx
+        .insert(demoTenantKeys)
+        .values({ tenantId, apiKeyId, apiKey: plaintext })
+        .onConflictDoUpdate({ target: demoTenantKeys.tenantId, set: { apiKeyId, apiKey: plaintext } });
     },
 
     async touchApiKey(keyId: string, at: Date, tx: Queryable = db): Promise<void> {

@@ -23,6 +23,22 @@ export interface NewApiKey {
   expiresAt?: Date | null;
 }
 
+/** The tenant `cli demo` makes for trying Redress on a local stack. */
+export const DEMO_TENANT_NAME = 'Demo';
+
+export interface DemoTenant {
+  tenant: TenantRow;
+  apiKey: ApiKeyRow;
+  plaintextKey: string;
+  /** True on the call that made the tenant. */
+  created: boolean;
+}
+
+/** Whether a key still authenticates: not revoked, not expired. */
+function usable(key: ApiKeyRow, now: Date): boolean {
+  return !key.revokedAt && !(key.expiresAt && key.expiresAt.getTime() <= now.getTime());
+}
+
 // last_used_at is informational; writing it on every request would turn each read into a write.
 const LAST_USED_WRITE_INTERVAL_MS = 60_000;
 
@@ -58,6 +74,13 @@ export function createTenancyService(deps: {
     return { row, plaintext: generated.plaintext };
   }
 
+  async function insertTenant(name: string, tx: Queryable) {
+    const tenant = await repository.insertTenant({ id: newId(), name }, tx);
+    await deps.onTenantCreated?.(tenant.id, tx);
+    const { row, plaintext } = await issueKey(tenant.id, { name: 'admin', scopes: ['admin'] }, tx);
+    return { tenant, apiKey: row, plaintextKey: plaintext };
+  }
+
   return {
     /** Creates a tenant with one admin key; the key's plaintext is returned once and never stored. */
     async createTenant(
@@ -68,15 +91,35 @@ export function createTenancyService(deps: {
         const message = parsed.error.issues[0]?.message ?? 'is invalid';
         throw new ValidationError([{ field: 'name', message }], `The tenant name ${message}.`);
       }
-      return db.transaction(async (tx) => {
-        const tenant = await repository.insertTenant({ id: newId(), name: parsed.data }, tx);
-        await deps.onTenantCreated?.(tenant.id, tx);
-        const { row, plaintext } = await issueKey(tenant.id, { name: 'admin', scopes: ['admin'] }, tx);
-        return { tenant, apiKey: row, plaintextKey: plaintext };
-      });
+      return db.transaction((tx) => insertTenant(parsed.data, tx));
     },
 
-    findTenantByName: (name: string) => repository.findTenantByName(name),
+    /**
+     * The Demo tenant and its key, made on the first call. The key is kept (demo_tenant_keys), so
+     * every later call answers the same key; a kept key that was revoked or has expired is
+     * replaced. With `create: false` nothing is made: undefined when there is no usable key.
+     */
+    async demoTenant(options: { create: boolean }): Promise<DemoTenant | undefined> {
+      return db.transaction(async (tx) => {
+        await repository.lockDemoTenant(tx);
+        const existing = await repository.findTenantByName(DEMO_TENANT_NAME, tx);
+        if (!existing) {
+          if (!options.create) return undefined;
+          const { tenant, apiKey, plaintextKey } = await insertTenant(DEMO_TENANT_NAME, tx);
+          await repository.keepDemoKey(tenant.id, apiKey.id, plaintextKey, tx);
+          return { tenant, apiKey, plaintextKey, created: true };
+        }
+        const kept = await repository.findDemoKey(existing.id, tx);
+        if (kept && usable(kept.apiKey, clock.now())) {
+          return { tenant: existing, apiKey: kept.apiKey, plaintextKey: kept.plaintext, created: false };
+        }
+        if (!options.create) return undefined;
+        // A Demo tenant made before keys were kept, or whose kept key was revoked: a fresh one.
+        const { row, plaintext } = await issueKey(existing.id, { name: 'demo', scopes: ['admin'] }, tx);
+        await repository.keepDemoKey(existing.id, row.id, plaintext, tx);
+        return { tenant: existing, apiKey: row, plaintextKey: plaintext, created: false };
+      });
+    },
 
     async createApiKey(
       tenantId: string,
