@@ -1,13 +1,17 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import net from 'node:net';
 
-/** Where the tests find PostgreSQL (an admin connection) and Redis; localhost by default. */
+// The host ports docker-compose.yml publishes, which REDRESS_*_PORT move there and here alike.
+const composePostgresPort = process.env.REDRESS_POSTGRES_PORT || '5432';
+const composeRedisPort = process.env.REDRESS_REDIS_PORT || '6379';
+
+/** Where the tests find PostgreSQL (an admin connection) and Redis; the compose stack by default. */
 export const testServices = {
   adminDatabaseUrl:
     process.env.TEST_DATABASE_URL ??
     process.env.DATABASE_URL ??
-    'postgres://postgres:redress@127.0.0.1:5432/postgres',
-  redisUrl: process.env.TEST_REDIS_URL ?? process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
+    `postgres://postgres:redress@127.0.0.1:${composePostgresPort}/postgres`,
+  redisUrl: process.env.TEST_REDIS_URL ?? process.env.REDIS_URL ?? `redis://127.0.0.1:${composeRedisPort}`,
 };
 
 function answers(url: string, defaultPort: number): Promise<boolean> {
