@@ -8,10 +8,13 @@ import { randomUUID } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { cpus } from 'node:os';
 import type autocannon from 'autocannon';
+import { sql } from 'drizzle-orm';
+import { PgDialect } from 'drizzle-orm/pg-core';
 import pg from 'pg';
 import { createDatabase } from '../src/db/client.js';
 import { systemClock } from '../src/lib/clock.js';
 import { randomBase62 } from '../src/lib/ids.js';
+import { complaintReferenceSql } from '../src/modules/complaints/complaint-reference.js';
 import { complaintReferenceSequence } from '../src/modules/tenancy/tenancy.repository.js';
 import { createServices } from '../src/services.js';
 import {
@@ -365,6 +368,10 @@ function summariseLog(lines: string[]): Array<{ count: number; what: string }> {
   return [...counts].map(([what, count]) => ({ count, what })).sort((a, b) => b.count - a.count);
 }
 
+/** The reference intake gives from the tenant sequence named by parameter `param`, as SQL text. */
+const nextReference = (param: string): string =>
+  new PgDialect().sqlToQuery(complaintReferenceSql(sql.raw(`nextval(${param}::regclass)`))).sql;
+
 /** Plain complaints straight into the table, only so the GET run has rows to read. */
 async function seedComplaints(databaseUrl: string, tenantId: string, count: number): Promise<string[]> {
   const client = new pg.Client({ connectionString: databaseUrl, application_name: 'redress-bench-seed' });
@@ -373,7 +380,7 @@ async function seedComplaints(databaseUrl: string, tenantId: string, count: numb
     const { rows } = await client.query<{ id: string }>(
       `insert into complaints (id, tenant_id, reference, channel, subject, description, customer_name, customer_phone,
          received_at, received_by, assignee, event_sequence)
-       select gen_random_uuid(), $1, 'C-' || lpad(nextval($2::regclass)::text, 6, '0'), 'web', 'Seeded complaint ' || i,
+       select gen_random_uuid(), $1, ${nextReference('$2')}, 'web', 'Seeded complaint ' || i,
          'Seeded for the read benchmark.', 'Wang Fang', '+86 138 0013 8000', now(), 'bench', 'bench', 1
        from generate_series(1, $3) as i
        returning id`,
@@ -444,7 +451,7 @@ function rawIntake(pool: pg.Pool, tenantId: string, actor: Actor, intake: Deadli
            description, customer_name, customer_phone, customer_email, customer_address, customer_external_id,
            desired_outcome, occurred_at, received_at, received_by, assignee, escalation_level, external_ref, tags,
            metadata, version, event_sequence, created_at, updated_at)
-         values ($1, $2, 'C-' || lpad(nextval($3::regclass)::text, 6, '0'), default, $4, $5, $6, $7, $8, $9, $10, $11,
+         values ($1, $2, ${nextReference('$3')}, default, $4, $5, $6, $7, $8, $9, $10, $11,
            $12, $13, $14, $15, $16, $17, $18, $19, default, $20, $21, $22, default, $23, $24, $25)
          on conflict (tenant_id, external_ref) where external_ref is not null do nothing
          returning *`,

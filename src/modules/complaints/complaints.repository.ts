@@ -32,6 +32,7 @@ import { ServiceUnavailableError } from '../../lib/errors.js';
 import { isUuid } from '../../lib/ids.js';
 import type { NewDeadlineRow } from '../deadlines/deadlines.repository.js';
 import { complaintReferenceSequence } from '../tenancy/tenancy.repository.js';
+import { complaintReferenceSql } from './complaint-reference.js';
 import type { ComplaintStatus } from './complaint-status.js';
 
 export type ComplaintRow = typeof complaints.$inferSelect;
@@ -125,10 +126,10 @@ const complaintColumnNames = Object.entries(getTableColumns(complaints)).map(
 
 /**
  * Intake in one statement (one round trip, atomic without BEGIN/COMMIT), for a batch of
- * complaints: each complaint, numbered from its tenant's reference sequence; its deadlines; its
- * `complaint.created` timeline entry and event, whose JSON gets the reference the sequence handed
- * out; and the caller's Idempotency-Key pointed at it. The batch travels as one JSON array
- * (`intakes`), each complaint's row under its column names, so one statement serves any number.
+ * complaints: each complaint, numbered from its tenant's reference sequence (complaintReferenceSql);
+ * its deadlines; its `complaint.created` timeline entry and event, whose JSON gets the reference the
+ * sequence handed out; and the caller's Idempotency-Key pointed at it. The batch travels as one JSON
+ * array (`intakes`), each complaint's row under its column names, so one statement serves any number.
  *
  * A complaint whose externalRef the tenant already has is left out (`on conflict do nothing`),
  * the others go in. With an Idempotency-Key a complaint is inserted only while the key is still
@@ -157,7 +158,7 @@ const intakeStatement = preparedStatement<{ intakes: string }, { complaint: Reco
       liability_note, major_reasons, major_since, media_exposure, regulator_involved, incident_key, customer_key,
       subject_staff, tags, metadata, event_sequence, created_at, updated_at)
     select r.id, r.tenant_id,
-      'C-' || lpad(nextval((input.item->>'referenceSequence')::regclass)::text, 6, '0'),
+      ${complaintReferenceSql(sql`nextval((input.item->>'referenceSequence')::regclass)`)},
       r.channel, r.severity, r.priority, r.category, r.subject, r.description, r.customer_name, r.customer_phone,
       r.customer_email, r.customer_address, r.customer_external_id, r.desired_outcome, r.occurred_at,
       r.received_at, r.received_by, r.assignee, r.escalation_level, r.external_ref, r.complainant_relation,

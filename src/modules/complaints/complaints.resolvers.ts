@@ -100,7 +100,7 @@ const typeDefs = /* GraphQL */ `
   """
   type Complaint {
     id: ID!
-    "C-000123, numbered per tenant."
+    "C-000123, numbered per tenant: six digits, zero-padded, and more past C-999999 (C-1000000)."
     reference: String!
     status: ComplaintStatus!
     channel: Channel!

@@ -17,12 +17,10 @@ import { commaSeparatedEnum } from '../../http/query-params.js';
 import { nextDeadlineSchema } from '../deadlines/deadline-views.js';
 import { templateVariablesSchema } from '../reply-templates/reply-templates.schemas.js';
 import { classificationProblems } from './classification.js';
+import { COMPLAINT_KEY_PATTERN } from './complaint-reference.js';
 import { COMPLAINT_STATUSES } from './complaint-status.js';
 
 export const METADATA_MAX_BYTES = 16_384;
-export const REFERENCE_PATTERN = /^C-\d{6,12}$/;
-const UUID_OR_REFERENCE =
-  /^(?:[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}|C-\d{6,12})$/;
 
 export const channelSchema = z.enum(complaintChannel.enumValues).meta({ id: 'Channel' });
 export const statusSchema = z.enum(COMPLAINT_STATUSES).meta({ id: 'ComplaintStatus' });
@@ -56,7 +54,7 @@ const text = (max: number) => z.string().trim().min(1).max(max);
 export const complaintKeyParams = z.object({
   id: z
     .string()
-    .regex(UUID_OR_REFERENCE, 'must be a complaint id (UUID) or reference such as C-000123')
+    .regex(COMPLAINT_KEY_PATTERN, 'must be a complaint id (UUID) or reference such as C-000123')
     .describe('The complaint id (UUID) or its reference (C-000123).'),
 });
 
@@ -340,7 +338,11 @@ export const actorSchema = z
 export const complaintSchema = z
   .object({
     id: z.uuid(),
-    reference: z.string(),
+    reference: z
+      .string()
+      .describe(
+        'C-000123, numbered per tenant: six digits, zero-padded, and more past C-999999 (C-1000000).',
+      ),
     status: statusSchema,
     channel: channelSchema,
     severity: severitySchema,

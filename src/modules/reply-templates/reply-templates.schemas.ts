@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { COMPLAINT_KEY_PATTERN } from '../complaints/complaint-reference.js';
 import type { ReplyTemplateRow } from './reply-templates.repository.js';
 
 const KEY = /^[a-z][a-z0-9_]{0,63}$/;
@@ -54,10 +55,7 @@ export const renderTemplateBody = z
   .strictObject({
     complaintId: z
       .string()
-      .regex(
-        /^(?:[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}|C-\d{6,12})$/,
-        'must be a complaint id (UUID) or reference such as C-000123',
-      )
+      .regex(COMPLAINT_KEY_PATTERN, 'must be a complaint id (UUID) or reference such as C-000123')
       .describe('The complaint whose facts fill the template.'),
     variables: templateVariablesSchema.default({}),
   })

@@ -1,0 +1,144 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { complaintReferenceSequence } from '../src/modules/tenancy/tenancy.repository.js';
+import { postGraphql } from './graphql-client.js';
+import { call, complaintBody, createTestTenant, type TestApp, type TestTenant } from './harness.js';
+import { complaintClient, type Json } from './intake-helpers.js';
+import { type IsolatedTestApp, startIsolatedTestApp } from './isolated-database.js';
+
+/**
+ * Complaint references past C-999999 keep every digit (complaintReferenceSql). Cutting them to six
+ * made complaint 1,000,000 C-100000, a reference the tenant already had, and every intake after
+ * it failed. Checked through the API on each way intake numbers a complaint: the batched statement
+ * (plain complaints, several at once) and the transaction of complaints declined or reported up at
+ * intake.
+ */
+let isolated: IsolatedTestApp;
+let t: TestApp;
+
+beforeAll(async () => {
+  // A database of its own: complaints sent together wait in intake's line, and a neighbouring
+  // file that locks the complaints table for over 5 s (intake-batching) would turn them into 503s.
+  isolated = await startIsolatedTestApp('references');
+  t = isolated.app;
+});
+afterAll(() => isolated?.close());
+
+/** Moves the tenant's reference sequence so that its next complaint gets number `next`. */
+async function numberNext(tenant: TestTenant, next: number): Promise<void> {
+  await t.database.pool.query('select setval($1::regclass, $2)', [
+    complaintReferenceSequence(tenant.tenantId),
+    next - 1,
+  ]);
+}
+
+/** The number in a reference; compared as text, C-1000000 would come before C-999999. */
+const numberOf = (reference: string): number => Number(reference.slice('C-'.length));
+
+const BY_REFERENCE = 'query ($reference: String!) { complaint(reference: $reference) { id reference } }';
+const gqlByReference = (key: string, reference: string) =>
+  postGraphql(t.app, key, BY_REFERENCE, { reference });
+
+const intakePaths: Array<[string, Record<string, unknown>, Json]> = [
+  // Nothing to decline or report up: the batched intake statement.
+  ['plain', {}, { status: 'received', severity: 'general', majorReasons: [] }],
+  // Declined at intake (not a stakeholder): its own transaction.
+  [
+    'declined',
+    { complainantRelation: 'other' },
+    { status: 'rejected', rejection: { code: expect.any(String) } },
+  ],
+  // Major at intake, so reported up: its own transaction.
+  [
+    'major',
+    { mediaExposure: true },
+    { status: 'received', severity: 'major', majorReasons: ['media_exposure'] },
+  ],
+];
+
+describe.each(intakePaths)('a %s complaint at intake', (_path, body, shape) => {
+  it('is numbered past C-999999 with every digit, in order, and found by that reference', async () => {
+    const tenant = await createTestTenant(t.tenancy);
+    const api = complaintClient(t, tenant.adminKey);
+    const first = await api.create(body);
+    expect(first).toMatchObject({ ...shape, reference: 'C-000001' });
+
+    await numberNext(tenant, 999_998);
+    const created: Json[] = [];
+    for (let i = 0; i < 4; i += 1) created.push(await api.create(body));
+    for (const complaint of created) expect(complaint).toMatchObject(shape);
+    expect(created.map((c) => c.reference)).toEqual(['C-999998', 'C-999999', 'C-1000000', 'C-1000001']);
+
+    // A long reference finds its complaint as a six-digit one does: in REST, in a route below the
+    // complaint, and in GraphQL.
+    for (const complaint of [first, ...created]) {
+      expect(await api.get(complaint.reference)).toMatchObject({
+        id: complaint.id,
+        reference: complaint.reference,
+      });
+    }
+    const [entry] = await api.timeline('C-1000000');
+    expect(entry).toMatchObject({
+      type: 'complaint.created',
+      data: { complaint: { reference: 'C-1000000' } },
+    });
+    const answer = await gqlByReference(tenant.adminKey, 'C-1000001');
+    expect(answer.errors).toEqual([]);
+    expect(answer.data.complaint).toEqual({ id: created[3]!.id, reference: 'C-1000001' });
+  });
+});
+
+describe('complaints written together in one statement', () => {
+  it('get every number across C-999999 once, with every digit, in the order each statement wrote them', async () => {
+    const tenant = await createTestTenant(t.tenancy);
+    await numberNext(tenant, 999_990);
+    const count = 20;
+    const responses = await Promise.all(
+      Array.from({ length: count }, () =>
+        call(t.app, tenant.adminKey, { method: 'POST', url: '/v1/complaints', json: complaintBody() }),
+      ),
+    );
+    for (const res of responses) expect(res.statusCode, res.body).toBe(201);
+    const created: Json[] = responses.map((res) => res.json());
+    const references = created.map((c) => c.reference as string);
+
+    // Every number from 999,990 on exactly once: none cut to six digits, none lost.
+    expect(new Set(references).size).toBe(count);
+    expect([...references].sort((a, b) => numberOf(a) - numberOf(b))).toEqual(
+      Array.from({ length: count }, (_, i) => `C-${999_990 + i}`),
+    );
+
+    // They went in together (fewer statements than complaints), and each statement numbered its
+    // complaints in the order it wrote them, across the boundary too.
+    const { rows } = await t.database.pool.query<{ txid: string; reference: string }>(
+      `select txid::text, data->>'reference' as reference from events
+       where type = 'complaint.created' and complaint_id = any($1::uuid[]) order by position`,
+      [created.map((c) => c.id)],
+    );
+    const byStatement = new Map<string, typeof rows>();
+    for (const row of rows) byStatement.set(row.txid, [...(byStatement.get(row.txid) ?? []), row]);
+    expect(byStatement.size).toBeLessThan(count);
+    for (const written of byStatement.values()) {
+      const numbers = written.map((row) => numberOf(row.reference));
+      expect(numbers).toEqual([...numbers].sort((a, b) => a - b));
+    }
+
+    const api = complaintClient(t, tenant.adminKey);
+    for (const complaint of created) expect((await api.get(complaint.reference)).id).toBe(complaint.id);
+    // Numbering goes on after them.
+    expect((await api.create()).reference).toBe(`C-${999_990 + count}`);
+  });
+});
+
+describe('GET /v1/complaints/{reference}', () => {
+  it('takes any reference the sequence can hand out, and refuses shorter ones', async () => {
+    const tenant = await createTestTenant(t.tenancy);
+    const get = (key: string) =>
+      call(t.app, tenant.adminKey, { method: 'GET', url: `/v1/complaints/${key}` });
+    const unknown = await get('C-9223372036854775807');
+    expect(unknown.statusCode, unknown.body).toBe(404);
+    expect(unknown.json().detail).toBe("Complaint 'C-9223372036854775807' not found.");
+    const short = await get('C-99999');
+    expect(short.statusCode).toBe(400);
+    expect(short.json().errors[0].field).toBe('params.id');
+  });
+});
