@@ -1,3 +1,4 @@
+import { DateTime } from 'luxon';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { complaintReferenceSequence } from '../src/modules/tenancy/tenancy.repository.js';
 import { postGraphql } from './graphql-client.js';
@@ -130,15 +131,83 @@ describe('complaints written together in one statement', () => {
 });
 
 describe('GET /v1/complaints/{reference}', () => {
-  it('takes any reference the sequence can hand out, and refuses shorter ones', async () => {
+  it('takes any reference the sequence can hand out, and refuses what no format makes', async () => {
     const tenant = await createTestTenant(t.tenancy);
     const get = (key: string) =>
       call(t.app, tenant.adminKey, { method: 'GET', url: `/v1/complaints/${key}` });
     const unknown = await get('C-9223372036854775807');
     expect(unknown.statusCode, unknown.body).toBe(404);
     expect(unknown.json().detail).toBe("Complaint 'C-9223372036854775807' not found.");
-    const short = await get('C-99999');
-    expect(short.statusCode).toBe(400);
-    expect(short.json().errors[0].field).toBe('params.id');
+    for (const impossible of ['C-999', 'c-000123', 'TOOLONGPREFIX-000123', 'BJ-26-000123', 'BJ-2026-']) {
+      const refused = await get(impossible);
+      expect(refused.statusCode, impossible).toBe(400);
+      expect(refused.json().errors[0].field).toBe('params.id');
+    }
+  });
+});
+
+describe('a tenant’s own reference format', () => {
+  const settingsUrl = '/v1/settings/workflow';
+  async function setFormat(tenant: TestTenant, referenceFormat: Json) {
+    const current = await call(t.app, tenant.adminKey, { method: 'GET', url: settingsUrl });
+    return call(t.app, tenant.adminKey, {
+      method: 'PUT',
+      url: settingsUrl,
+      headers: { 'if-match': current.headers.etag as string },
+      json: { ...(current.json() as Json), referenceFormat },
+    });
+  }
+
+  it('numbers new complaints with its prefix, year and width, on every intake path, and never reuses a number', async () => {
+    const tenant = await createTestTenant(t.tenancy);
+    const api = complaintClient(t, tenant.adminKey);
+    const before = await api.create();
+    expect(before.reference).toBe('C-000001');
+
+    const set = await setFormat(tenant, { prefix: 'BJ', year: true, digits: 7 });
+    expect(set.statusCode, set.body).toBe(200);
+    // The year the complaint is recorded in, in the tenant's time zone (Asia/Shanghai by default).
+    const year = DateTime.now().setZone('Asia/Shanghai').year;
+    const created: Json[] = [];
+    for (const [, body] of intakePaths) created.push(await api.create(body));
+    expect(created.map((c) => c.reference)).toEqual([
+      `BJ-${year}-0000002`,
+      `BJ-${year}-0000003`,
+      `BJ-${year}-0000004`,
+    ]);
+    for (const complaint of created) expect((await api.get(complaint.reference)).id).toBe(complaint.id);
+    const answer = await gqlByReference(tenant.adminKey, created[0]!.reference);
+    expect(answer.data.complaint).toEqual({ id: created[0]!.id, reference: created[0]!.reference });
+
+    // The complaint made before keeps its reference; going back to the old format carries on
+    // counting, so no reference is handed out twice.
+    expect((await api.get('C-000001')).id).toBe(before.id);
+    expect((await setFormat(tenant, { prefix: 'C', year: false, digits: 6 })).statusCode).toBe(200);
+    expect((await api.create()).reference).toBe('C-000005');
+
+    await numberNext(tenant, 9_999_999);
+    expect((await setFormat(tenant, { prefix: 'BJ', year: false, digits: 7 })).statusCode).toBe(200);
+    expect((await api.create()).reference).toBe('BJ-9999999');
+    expect((await api.create()).reference).toBe('BJ-10000000');
+  });
+
+  it('refuses a format no reference could be read back from', async () => {
+    const tenant = await createTestTenant(t.tenancy);
+    for (const [format, field] of [
+      [{ prefix: 'bj' }, 'prefix'],
+      [{ prefix: 'B-J' }, 'prefix'],
+      [{ prefix: 'ABCDEFGHIJK' }, 'prefix'],
+      [{ prefix: '' }, 'prefix'],
+      [{ digits: 3 }, 'digits'],
+      [{ digits: 13 }, 'digits'],
+      [{ year: 'yes' }, 'year'],
+      [{ suffix: 'X' }, 'referenceFormat'],
+    ] as const) {
+      const refused = await setFormat(tenant, format);
+      expect(refused.statusCode, JSON.stringify(format)).toBe(400);
+      expect(refused.json().code).toBe('validation_failed');
+      expect(JSON.stringify(refused.json().errors)).toContain(field);
+    }
+    expect((await complaintClient(t, tenant.adminKey).create()).reference).toBe('C-000001');
   });
 });

@@ -397,6 +397,40 @@ describe('GraphQL mutations', () => {
       { field: 'settings.approvalLimits.0.role', message: "'boss' is not one of roles" },
     ]);
   });
+
+  it('sets the time zone and reference format, which a replace would otherwise reset', async () => {
+    const own = await createTestTenant(t.tenancy);
+    const fields = 'timeZone referenceFormat { prefix year digits } version';
+    const saved = await gql(
+      own.adminKey,
+      `mutation { replaceWorkflowSettings(version: 1, settings: { timeZone: "Europe/London", referenceFormat: { prefix: "LDN", digits: 8 } }) { ${fields} } }`,
+    );
+    expect(saved.errors).toEqual([]);
+    expect(saved.data.replaceWorkflowSettings).toEqual({
+      timeZone: 'Europe/London',
+      referenceFormat: { prefix: 'LDN', year: false, digits: 8 },
+      version: 2,
+    });
+    expect((await gql(own.adminKey, `{ workflowSettings { ${fields} } }`)).data.workflowSettings).toEqual(
+      saved.data.replaceWorkflowSettings,
+    );
+    const created = await call(t.app, own.adminKey, {
+      method: 'POST',
+      url: '/v1/complaints',
+      json: complaintBody(),
+    });
+    expect(created.json().reference).toBe('LDN-00000001');
+    const invalid = await gql(
+      own.adminKey,
+      'mutation { replaceWorkflowSettings(version: 2, settings: { referenceFormat: { prefix: "ldn" } }) { version } }',
+    );
+    expect(invalid.errors[0]!.extensions.errors).toEqual([
+      {
+        field: 'settings.referenceFormat.prefix',
+        message: 'must be a capital letter and up to 9 capitals or digits, such as BJ',
+      },
+    ]);
+  });
 });
 
 describe('GraphQL configuration mutations', () => {

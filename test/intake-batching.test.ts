@@ -50,6 +50,7 @@ function rawIntake(subject: string, options: { channel?: string; idempotencyKey?
     view: { id, subject },
     eventId: newEventId(),
     idempotencyKey: options.idempotencyKey ?? null,
+    reference: { lead: 'C-', digits: 6 },
   };
 }
 

@@ -34,6 +34,7 @@ describe('/v1/settings/workflow', () => {
       repeatWindowDays: 30,
       followUpMaxAttempts: 3,
       timeZone: 'Asia/Shanghai',
+      referenceFormat: { prefix: 'C', year: false, digits: 6 },
       roles: ['handler', 'team_lead', 'department_manager', 'general_manager'],
       approvalLimits: [
         { role: 'handler', currency: 'CNY', maxAmount: 500 },

@@ -3,7 +3,14 @@ import { PgDialect } from 'drizzle-orm/pg-core';
 import fc from 'fast-check';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { COMPLAINT_KEY_PATTERN, complaintReferenceSql, REFERENCE_PATTERN } from './complaint-reference.js';
+import {
+  COMPLAINT_KEY_PATTERN,
+  complaintReferenceSql,
+  REFERENCE_PATTERN,
+  type ReferenceFormat,
+  referenceFormatSchema,
+  referenceLead,
+} from './complaint-reference.js';
 
 /**
  * The reference format is SQL (intake numbers complaints inside its statement), so it is checked
@@ -18,10 +25,14 @@ afterAll(() => client?.end());
 
 const dialect = new PgDialect();
 
-/** The reference PostgreSQL makes of each number, in order. */
-async function referencesOf(numbers: bigint[]): Promise<string[]> {
+/** The reference PostgreSQL makes of each number, in order, in the default format or `format`. */
+async function referencesOf(numbers: bigint[], format?: ReferenceFormat, at = new Date()): Promise<string[]> {
+  const sqlFormat = format && {
+    lead: sql`${referenceLead(format, at, 'Asia/Shanghai')}::text`,
+    digits: sql`${format.digits}::int`,
+  };
   const query = dialect.sqlToQuery(
-    sql`select ${complaintReferenceSql(sql`n`)} as reference
+    sql`select ${complaintReferenceSql(sql`n`, sqlFormat)} as reference
       from unnest(${sql.param(numbers.map(String))}::bigint[]) with ordinality as u(n, i) order by i`,
   );
   const { rows } = await client.query<{ reference: string }>(query.sql, query.params);
@@ -58,6 +69,43 @@ describe('complaintReferenceSql', () => {
             expect(BigInt(reference.slice(2))).toBe(n);
             // References made before numbers outgrew six digits look as they always did.
             if (n < 1_000_000n) expect(reference).toBe(`C-${String(n).padStart(6, '0')}`);
+          });
+        },
+      ),
+      { numRuns: 50 },
+    );
+  });
+
+  it('writes a tenant’s prefix, the year in its time zone and its width', async () => {
+    const newYearsEve = new Date('2026-12-31T16:30:00Z'); // 00:30 on 1 January 2027 in Shanghai
+    expect(
+      await referencesOf([1234n, 12_345_678n], { prefix: 'BJ', year: true, digits: 7 }, newYearsEve),
+    ).toEqual(['BJ-2027-0001234', 'BJ-2027-12345678']);
+    expect(await referencesOf([7n], { prefix: 'ACME2', year: false, digits: 4 })).toEqual(['ACME2-0007']);
+  });
+
+  it('makes references the API takes back, in any format a tenant may choose', async () => {
+    const formats = fc
+      .record({
+        prefix: fc.stringMatching(/^[A-Z][A-Z0-9]{0,9}$/),
+        year: fc.boolean(),
+        digits: fc.integer({ min: 4, max: 12 }),
+      })
+      .filter((format) => referenceFormatSchema.safeParse(format).success);
+    await fc.assert(
+      fc.asyncProperty(
+        formats,
+        fc.array(fc.bigInt({ min: 1n, max: LARGEST_BIGINT }), { minLength: 1, maxLength: 5 }),
+        fc.date({ min: new Date('1970-01-02'), max: new Date('9999-12-30'), noInvalidDate: true }),
+        async (format, numbers, at) => {
+          const references = await referencesOf(numbers, format, at);
+          references.forEach((reference, i) => {
+            expect(reference).toMatch(REFERENCE_PATTERN);
+            expect(reference).toMatch(COMPLAINT_KEY_PATTERN);
+            const lead = referenceLead(format, at, 'Asia/Shanghai');
+            expect(reference.startsWith(lead)).toBe(true);
+            expect(BigInt(reference.slice(lead.length))).toBe(numbers[i]);
+            expect(reference.length - lead.length).toBeGreaterThanOrEqual(format.digits);
           });
         },
       ),

@@ -1,40 +1,83 @@
 import { type SQL, sql } from 'drizzle-orm';
+import { DateTime } from 'luxon';
+import { z } from 'zod';
 
 /*
- * Complaint references (C-000123): the one place their format is written. Intake builds them in
- * SQL from the number the tenant's reference sequence hands out (complaintReferenceSequence); the
- * API checks the ones callers send with the patterns below. A tenant's own format (prefix, year)
- * would change these and nothing else.
+ * Complaint references (C-000123, or BJ-2026-0001234 in a tenant's own format): the one place
+ * their form is written. Intake builds them in SQL from the number the tenant's reference sequence
+ * hands out (complaintReferenceSequence) and the lead this file makes from the tenant's format;
+ * the API checks the ones callers send with the patterns below.
+ *
+ * The number never restarts, whatever the format says or however often it changes: every
+ * reference a tenant was ever given has its own number, so none can collide with another.
  *
  * References compare as text, so 'C-1000000' sorts before 'C-999999': order complaints by when
  * they came in (received_at, created_at), never by their reference.
  */
 
-/** Every tenant's prefix, until tenants choose their own. */
-const PREFIX = 'C-';
-/**
- * The number is zero-padded to six digits, so references keep the look they always had (C-000123),
- * and grows past them: C-999999 is followed by C-1000000. A width that cut the number (as lpad's
- * does) made complaint 1,000,000 C-100000, a reference already taken, and every intake after it
- * failed on the tenant's unique reference.
- */
-const MIN_DIGITS = 6;
+/** A prefix: a capital letter, then up to 9 capitals or digits (C, BJ, ACME2). */
+const PREFIX = '[A-Z][A-Z0-9]{0,9}';
+const MIN_DIGITS = 4;
+const MAX_DIGITS = 12;
 /** The most a bigint sequence can count to, 9223372036854775807, has 19 digits. */
-const MAX_DIGITS = 19;
+const LONGEST_NUMBER = 19;
 
-/**
- * The reference of sequence number `number` (a bigint SQL expression, usually `nextval(…)`).
- * `number` appears once in the expression, so a sequence passed in advances once per reference.
- */
-export function complaintReferenceSql(number: SQL): SQL {
-  // format's width is a minimum, never a cut; the spaces it pads with become zeros.
-  return sql`${sql.raw(`'${PREFIX}'`)} || translate(format(${sql.raw(`'%${MIN_DIGITS}s'`)}, ${number}), ' ', '0')`;
+/** How a tenant's references look: `{prefix}-{year}-{number}`, the year only when asked for. */
+export const referenceFormatSchema = z
+  .strictObject({
+    prefix: z
+      .string()
+      .regex(new RegExp(`^${PREFIX}$`), 'must be a capital letter and up to 9 capitals or digits, such as BJ')
+      .default('C')
+      .describe('Starts every reference, followed by a hyphen.'),
+    year: z
+      .boolean()
+      .default(false)
+      .describe('Puts the year the complaint was recorded, in the tenant’s time zone, after the prefix.'),
+    digits: z
+      .number()
+      .int()
+      .min(MIN_DIGITS)
+      .max(MAX_DIGITS)
+      .default(6)
+      .describe('The number is zero-padded to at least this many digits, and grows past them.'),
+  })
+  .meta({ id: 'ReferenceFormat' });
+
+export type ReferenceFormat = z.output<typeof referenceFormatSchema>;
+
+/** C-000123: the format of a tenant that never chose one. */
+export const DEFAULT_REFERENCE_FORMAT: ReferenceFormat = referenceFormatSchema.parse({});
+
+/** What stands before the number in a reference recorded at `at` (`C-`, `BJ-2026-`). */
+export function referenceLead(format: ReferenceFormat, at: Date, timeZone: string): string {
+  const year = format.year ? `${DateTime.fromJSDate(at, { zone: timeZone }).year}-` : '';
+  return `${format.prefix}-${year}`;
 }
 
-const REFERENCE = `${PREFIX}\\d{${MIN_DIGITS},${MAX_DIGITS}}`;
+/**
+ * The reference of sequence number `number` (a bigint SQL expression, usually `nextval(…)`), after
+ * `lead` and zero-padded to `digits`. `number` appears once in the expression, so a sequence
+ * passed in advances once per reference. The width is a minimum, never a cut: `lpad` cut complaint
+ * 1,000,000 to C-100000, a reference already taken, and every intake after it failed.
+ */
+export function complaintReferenceSql(
+  number: SQL,
+  format: { lead: SQL; digits: SQL } = {
+    // Literals, not parameters: the benchmarks splice this expression into SQL text of their own.
+    // Both are constants of this file that the format schema accepts.
+    lead: sql.raw(`'${referenceLead(DEFAULT_REFERENCE_FORMAT, new Date(0), 'UTC')}'`),
+    digits: sql.raw(String(DEFAULT_REFERENCE_FORMAT.digits)),
+  },
+): SQL {
+  // format's width is a minimum; the spaces it pads with become zeros.
+  return sql`(${format.lead}) || translate(format('%*s', ${format.digits}, ${number}), ' ', '0')`;
+}
+
+const REFERENCE = `${PREFIX}-(?:\\d{4}-)?\\d{${MIN_DIGITS},${LONGEST_NUMBER}}`;
 const UUID = '[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}';
 
-/** A complaint reference as callers may send it: every number the sequence can hand out. */
+/** A complaint reference as callers may send it: in any format a tenant may choose. */
 export const REFERENCE_PATTERN = new RegExp(`^${REFERENCE}$`);
 /** A complaint id (UUID) or reference: what path parameters and lookups take. */
 export const COMPLAINT_KEY_PATTERN = new RegExp(`^(?:${UUID}|${REFERENCE})$`);

@@ -158,7 +158,10 @@ const intakeStatement = preparedStatement<{ intakes: string }, { complaint: Reco
       liability_note, major_reasons, major_since, media_exposure, regulator_involved, incident_key, customer_key,
       subject_staff, tags, metadata, event_sequence, created_at, updated_at)
     select r.id, r.tenant_id,
-      ${complaintReferenceSql(sql`nextval((input.item->>'referenceSequence')::regclass)`)},
+      ${complaintReferenceSql(sql`nextval((input.item->>'referenceSequence')::regclass)`, {
+        lead: sql`input.item->>'referenceLead'`,
+        digits: sql`(input.item->>'referenceDigits')::int`,
+      })},
       r.channel, r.severity, r.priority, r.category, r.subject, r.description, r.customer_name, r.customer_phone,
       r.customer_email, r.customer_address, r.customer_external_id, r.desired_outcome, r.occurred_at,
       r.received_at, r.received_by, r.assignee, r.escalation_level, r.external_ref, r.complainant_relation,
@@ -223,6 +226,8 @@ export interface ComplaintIntake {
   view: Record<string, unknown>;
   eventId: string;
   idempotencyKey: string | null;
+  /** How the reference starts (`C-`, `BJ-2026-`) and the digits its number is padded to. */
+  reference: { lead: string; digits: number };
 }
 
 /**
@@ -256,6 +261,8 @@ function intakeJson(intake: ComplaintIntake): Record<string, unknown> {
       }),
     ),
     referenceSequence: complaintReferenceSequence(intake.complaint.tenantId),
+    referenceLead: intake.reference.lead,
+    referenceDigits: intake.reference.digits,
     deadlines: intake.deadlines.map((d) => ({
       ...d,
       startsAt: d.startsAt.toISOString(),

@@ -41,6 +41,7 @@ import type { WorkflowSettings } from '../settings/settings.schemas.js';
 import { type AcceptanceRejection, acceptanceDecision } from './acceptance.js';
 import { classificationProblems } from './classification.js';
 import { type ActingContext, emitComplaintEvent, SYSTEM_ACTOR, timelineEntry } from './complaint-records.js';
+import { referenceLead } from './complaint-reference.js';
 import {
   allowedTransitions,
   canTransition,
@@ -520,6 +521,10 @@ export function createComplaintsService(deps: {
           view,
           eventId: newEventId(),
           idempotencyKey: idempotency?.key ?? null,
+          reference: {
+            lead: referenceLead(settings.referenceFormat, now, settings.timeZone),
+            digits: settings.referenceFormat.digits,
+          },
         };
         return { intake, planned, nextDeadline, major };
       };

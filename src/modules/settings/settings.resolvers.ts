@@ -13,6 +13,22 @@ const typeDefs = /* GraphQL */ `
     maxAmount: Float
   }
 
+  "How a tenant's complaint references look: {prefix}-{year}-{number}, the year only when asked for."
+  type ReferenceFormat {
+    "A capital letter and up to 9 capitals or digits, such as BJ."
+    prefix: String!
+    "Whether the year the complaint was recorded, in the tenant's time zone, follows the prefix."
+    year: Boolean!
+    "The number is zero-padded to at least this many digits (4–12), and grows past them."
+    digits: Int!
+  }
+
+  input ReferenceFormatInput {
+    prefix: String
+    year: Boolean
+    digits: Int
+  }
+
   "The workflow settings in force (GET /v1/settings/workflow): seed values for anything never set."
   type WorkflowSettings {
     "Per category: how long after the event a complaint is still accepted (ISO-8601 periods)."
@@ -21,6 +37,10 @@ const typeDefs = /* GraphQL */ `
     collectiveThreshold: Int!
     repeatWindowDays: Int!
     followUpMaxAttempts: Int!
+    "IANA time zone such as Asia/Shanghai: where the tenant's days start and end."
+    timeZone: String!
+    "How new complaints' references look (BJ-2026-0001234); existing ones keep theirs."
+    referenceFormat: ReferenceFormat!
     roles: [String!]!
     approvalLimits: [ApprovalLimit!]!
     "Send it back as \`version\` to replaceWorkflowSettings (REST: the ETag)."
@@ -40,6 +60,8 @@ const typeDefs = /* GraphQL */ `
     collectiveThreshold: Int
     repeatWindowDays: Int
     followUpMaxAttempts: Int
+    timeZone: String
+    referenceFormat: ReferenceFormatInput
     roles: [String!]
     approvalLimits: [ApprovalLimitInput!]
   }

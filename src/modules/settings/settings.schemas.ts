@@ -1,5 +1,6 @@
 import { Duration, IANAZone } from 'luxon';
 import { z } from 'zod';
+import { DEFAULT_REFERENCE_FORMAT, referenceFormatSchema } from '../complaints/complaint-reference.js';
 
 /** Roles that approve resolutions, most junior first (DOMAIN §4, 按权限核决表审批). */
 export const DEFAULT_ROLES = ['handler', 'team_lead', 'department_manager', 'general_manager'];
@@ -94,6 +95,11 @@ export const workflowSettingsSchema = z
       .default('Asia/Shanghai')
       .describe(
         'The tenant’s time zone: where its days start and end for the daily inventory and reports, and how reply templates write times.',
+      ),
+    referenceFormat: referenceFormatSchema
+      .default(DEFAULT_REFERENCE_FORMAT)
+      .describe(
+        'How new complaints’ references look, e.g. {"prefix":"BJ","year":true,"digits":7} for BJ-2026-0001234. Existing references keep theirs; numbers never restart, so no two complaints share one.',
       ),
     roles: z
       .array(z.string().trim().min(1).max(100))
