@@ -90,14 +90,6 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
 
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
-  // The API speaks JSON only: a text/plain body is 415, not a confusing validation error.
-  app.removeContentTypeParser('text/plain');
-  // JSON Merge Patch bodies are JSON; PATCH callers may label them either way.
-  app.addContentTypeParser(
-    'application/merge-patch+json',
-    { parseAs: 'string' },
-    app.getDefaultJsonParser('error', 'error'),
-  );
   // Callback style: every response passes here, and an async hook costs a promise each time.
   app.addHook('onSend', (request, reply, payload, done) => {
     reply.header('x-request-id', request.id);

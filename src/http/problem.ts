@@ -33,7 +33,7 @@ const descriptions: Record<number, string> = {
   409: 'Conflict with the current state (see `code`).',
   412: 'If-Match does not match the current ETag (precondition_failed).',
   413: 'Request body too large (payload_too_large).',
-  415: 'Unsupported Content-Type (unsupported_media_type).',
+  415: 'Unsupported Content-Type (unsupported_media_type), or a body in a Content-Encoding other than identity (unsupported_content_encoding; the answer carries Accept-Encoding: identity).',
   422: 'A well-formed request the rules refuse (see `code`): idempotency_key_reused, webhook_url_refused, template_variable_missing, unknown_role, approver_not_authorised, approval_limit_unreachable, pre_refund_over_limit, approver_is_proposer.',
   428: 'If-Match header required (precondition_required).',
   429: 'Rate limit exceeded; see Retry-After (rate_limited).',

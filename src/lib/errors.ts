@@ -278,6 +278,23 @@ export class UnsupportedMediaTypeError extends AppError {
   readonly title = 'Unsupported Content-Type';
 }
 
+/**
+ * A request body in a content coding (gzip, br …). Redress takes bodies only as sent, so a coded
+ * body is refused whole rather than parsed as if it were JSON; RFC 9110 §15.5.16 asks for
+ * Accept-Encoding on the answer, naming what is taken.
+ */
+export class UnsupportedContentEncodingError extends AppError {
+  readonly code = 'unsupported_content_encoding';
+  readonly status = 415;
+  readonly title = 'Unsupported Content-Encoding';
+  constructor(contentEncoding: string) {
+    super({
+      detail: `Content-Encoding '${truncate(contentEncoding)}' is not accepted; send the body uncompressed, without Content-Encoding.`,
+      headers: { 'accept-encoding': 'identity' },
+    });
+  }
+}
+
 export class RateLimitedError extends AppError {
   readonly code = 'rate_limited';
   readonly status = 429;
