@@ -4,7 +4,7 @@ import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fas
 import type { Redis } from 'ioredis';
 import type { Env } from './config/env.js';
 import type { ChangeListener } from './db/change-notifications.js';
-import type { Database } from './db/client.js';
+import { createReportsDatabase, type Database } from './db/client.js';
 import { graphqlPlugin } from './graphql/plugin.js';
 import { authPlugin } from './http/plugins/auth.js';
 import { errorsPlugin, sendProblem } from './http/plugins/errors.js';
@@ -40,6 +40,8 @@ import { createServices } from './services.js';
 export interface AppDependencies {
   env: Env;
   database: Database;
+  /** The reports' own pool (createReportsDatabase); opened from `env` and closed with the app when absent. */
+  reportsDatabase?: Database;
   redis: Redis;
   /** The deadlines queue: arms jobs and reports its depth; null where none is wanted (contract generation). */
   deadlineQueue: DeadlineQueue | null;
@@ -98,8 +100,16 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     done(null, payload);
   });
 
+  let reportsDatabase = deps.reportsDatabase;
+  if (!reportsDatabase) {
+    const owned = createReportsDatabase(env);
+    app.addHook('onClose', () => owned.close());
+    reportsDatabase = owned;
+  }
+
   const services = createServices({
     db: database.db,
+    reportsDb: reportsDatabase.db,
     clock,
     scheduler: deps.deadlineQueue?.scheduler ?? null,
     idempotencyTtlHours: env.IDEMPOTENCY_TTL_HOURS,

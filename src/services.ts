@@ -47,6 +47,8 @@ import { createWebhooksService } from './modules/webhooks/webhooks.service.js';
  */
 export function createServices(deps: {
   db: Db;
+  /** Where the reports read: their own pool, maybe on a read replica (createReportsDatabase). */
+  reportsDb?: Db;
   clock: Clock;
   /** Arms deadline jobs after commit; the reconciler covers any that fail to arm. */
   scheduler: DeadlineScheduler | null;
@@ -86,7 +88,7 @@ export function createServices(deps: {
     followUps: createFollowUpsRepository(db),
     replyTemplates: createReplyTemplatesRepository(db),
     resolutions: createResolutionsRepository(db),
-    reports: createReportsRepository(db),
+    reports: createReportsRepository(deps.reportsDb ?? db),
     majorComplaints: createMajorComplaintsRepository(db),
     ownership: createOwnershipRepository(db),
   };

@@ -3,6 +3,8 @@ import net, { type AddressInfo } from 'node:net';
 /** A TCP proxy in front of a real server, to cut a process off from it and let it back. */
 export interface TcpProxy {
   port: number;
+  /** Connections accepted so far. */
+  readonly connections: number;
   /** The URL with its host and port replaced by the proxy's. */
   through(url: string): string;
   /** Drops every connection and refuses new ones, as a server that went away would. */
@@ -15,7 +17,9 @@ export interface TcpProxy {
 export async function startTcpProxy(targetUrl: string): Promise<TcpProxy> {
   const target = new URL(targetUrl);
   const sockets = new Set<net.Socket>();
+  let connections = 0;
   const server = net.createServer((client) => {
+    connections += 1;
     const upstream = net.connect({ host: target.hostname, port: Number(target.port) });
     for (const socket of [client, upstream]) {
       sockets.add(socket);
@@ -43,6 +47,9 @@ export async function startTcpProxy(targetUrl: string): Promise<TcpProxy> {
   };
   return {
     port,
+    get connections() {
+      return connections;
+    },
     through(url) {
       const proxied = new URL(url);
       proxied.hostname = '127.0.0.1';

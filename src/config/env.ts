@@ -12,6 +12,16 @@ export const envSchema = z.object({
     .url()
     .refine((value) => /^postgres(ql)?:\/\//.test(value), 'must be a postgres:// URL'),
   DATABASE_POOL_MAX: z.coerce.number().int().min(1).max(200).default(20),
+  /** A read replica for the reports; without it they read DATABASE_URL, on a pool of their own. */
+  DATABASE_READ_URL: z
+    .string()
+    .url()
+    .refine((value) => /^postgres(ql)?:\/\//.test(value), 'must be a postgres:// URL')
+    .optional(),
+  /** Connections the reports may hold at once: however many reports run, intake keeps the rest. */
+  REPORTS_POOL_MAX: z.coerce.number().int().min(1).max(50).default(2),
+  /** A report statement running longer is cancelled and answered 503 `report_timed_out`. */
+  REPORTS_STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(10_000),
   REDIS_URL: z
     .string({ error: 'is required' })
     .url()

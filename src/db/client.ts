@@ -15,11 +15,20 @@ export interface Database {
 }
 
 /** Opens a connection pool; no connection is made until the first query. */
-export function createDatabase(options: { url: string; poolMax: number; applicationName: string }): Database {
+export function createDatabase(options: {
+  url: string;
+  poolMax: number;
+  applicationName: string;
+  /** PostgreSQL cancels any statement of this pool that runs longer (SQLSTATE 57014). */
+  statementTimeoutMs?: number;
+  /** How long a query waits for a connection, in line behind the others or while one opens. */
+  connectionTimeoutMs?: number;
+}): Database {
   const pool = new pg.Pool({
     connectionString: options.url,
     max: options.poolMax,
     application_name: options.applicationName,
+    ...(options.statementTimeoutMs ? { statement_timeout: options.statementTimeoutMs } : {}),
     // JIT compilation pays off for queries that run for seconds over millions of rows; ours run
     // for milliseconds, but the planner's estimate for correlated subqueries (the reports) often
     // passes jit_above_cost, and compiling took 0.5 s of a 0.8 s daily inventory. Setting
@@ -27,7 +36,7 @@ export function createDatabase(options: { url: string; poolMax: number; applicat
     // (the last setting wins); an `options` parameter in DATABASE_URL replaces both.
     options: ['-c jit=off', process.env.PGOPTIONS].filter(Boolean).join(' '),
     // Fail fast instead of queueing forever when the database is unreachable.
-    connectionTimeoutMillis: 5_000,
+    connectionTimeoutMillis: options.connectionTimeoutMs ?? 5_000,
     idleTimeoutMillis: 30_000,
   });
   // An idle client that loses its connection emits 'error' on the pool; without a listener
@@ -43,4 +52,37 @@ export function createDatabase(options: { url: string; poolMax: number; applicat
     pool,
     close: () => pool.end(),
   };
+}
+
+/**
+ * The reports' own small pool, on the read replica when there is one. A long report then waits
+ * for one of its own few connections and is cut off by its statement timeout, instead of holding
+ * connections that intake needs.
+ */
+export function createReportsDatabase(env: {
+  DATABASE_URL: string;
+  DATABASE_READ_URL?: string | undefined;
+  REPORTS_POOL_MAX: number;
+  REPORTS_STATEMENT_TIMEOUT_MS: number;
+}): Database {
+  return createDatabase({
+    url: env.DATABASE_READ_URL ?? env.DATABASE_URL,
+    poolMax: env.REPORTS_POOL_MAX,
+    applicationName: 'redress-reports',
+    statementTimeoutMs: env.REPORTS_STATEMENT_TIMEOUT_MS,
+    // A report waits in line for one of these few connections as long as it may run, no longer.
+    connectionTimeoutMs: env.REPORTS_STATEMENT_TIMEOUT_MS,
+  });
+}
+
+/**
+ * Whether a query failed waiting for a pool connection: pg-pool's own error, which has no code,
+ * as it comes or wrapped by drizzle.
+ */
+export function waitedTooLongForConnection(error: unknown): boolean {
+  for (let current = error, depth = 0; current instanceof Error && depth < 4; depth += 1) {
+    if (current.message === 'timeout exceeded when trying to connect') return true;
+    current = current.cause;
+  }
+  return false;
 }

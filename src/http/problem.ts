@@ -37,7 +37,7 @@ const descriptions: Record<number, string> = {
   422: 'A well-formed request the rules refuse (see `code`): idempotency_key_reused, webhook_url_refused, template_variable_missing, unknown_role, approver_not_authorised, approval_limit_unreachable, pre_refund_over_limit, approver_is_proposer.',
   428: 'If-Match header required (precondition_required).',
   429: 'Rate limit exceeded; see Retry-After (rate_limited).',
-  503: 'Nothing was written; retry after Retry-After (service_unavailable: the database is behind; concurrent_change).',
+  503: 'Nothing was written; retry after Retry-After (service_unavailable: the database is behind; concurrent_change; report_timed_out: a report cut off at the time reports are given).',
 };
 
 /** Response schemas for the error statuses a route can answer with, for the OpenAPI contract. */

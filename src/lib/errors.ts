@@ -320,6 +320,24 @@ export class ConcurrentChangeError extends AppError {
   readonly title = 'Rolled back by a concurrent change';
 }
 
+/**
+ * A report PostgreSQL cut off at the reports' statement timeout (or, on a read replica, cancelled
+ * to let replication go on). Nothing was changed, and a shorter period or a quieter moment may do.
+ */
+export class ReportTimedOutError extends AppError {
+  readonly code = 'report_timed_out';
+  readonly status = 503;
+  readonly title = 'Report timed out';
+  constructor(options: { cause?: unknown } = {}) {
+    super({
+      detail:
+        'The report did not finish within the time reports are given; ask for a shorter period, or try again later.',
+      headers: { 'retry-after': '30' },
+      cause: options.cause,
+    });
+  }
+}
+
 export class InternalError extends AppError {
   readonly code = 'internal_error';
   readonly status = 500;

@@ -156,7 +156,7 @@ export function createReportsRepository(db: Queryable) {
           count(*) filter (where d.met_at is not null and d.met_at > d.due_at)::int as met_late,
           count(*) filter (where d.status = 'breached')::int as breached,
           count(*) filter (where d.status in ('pending', 'paused'))::int as pending
-        from deadlines d join complaints c on c.id = d.complaint_id
+        from deadlines d join complaints c on c.tenant_id = d.tenant_id and c.id = d.complaint_id
         where d.tenant_id = ${tenantId}::uuid and d.due_at >= ${window.start}::timestamptz
           and d.due_at < ${window.end}::timestamptz and d.status <> 'cancelled'
         group by 1, 2
@@ -187,7 +187,7 @@ export function createReportsRepository(db: Queryable) {
           count(*) filter (where f.outcome = 'declined')::int as declined,
           count(f.score)::int as scored,
           round(avg(f.score), 2)::float8 as average_score
-        from follow_ups f join complaints c on c.id = f.complaint_id
+        from follow_ups f join complaints c on c.tenant_id = f.tenant_id and c.id = f.complaint_id
         where f.tenant_id = ${tenantId}::uuid and f.outcome is not null
           and f.completed_at >= ${window.start}::timestamptz and f.completed_at < ${window.end}::timestamptz
         group by 1

@@ -27,7 +27,7 @@ export const reportsRoutes: FastifyPluginAsyncZod<{ reports: ReportsService }> =
         security: bearerSecurity,
         querystring: inventoryQuery,
         produces: ['application/json', 'text/csv'],
-        response: { 200: inventorySchema, ...problemResponses() },
+        response: { 200: inventorySchema, ...problemResponses(503) },
       },
     },
     async (request, reply) => {
@@ -57,7 +57,7 @@ export const reportsRoutes: FastifyPluginAsyncZod<{ reports: ReportsService }> =
         tags,
         security: bearerSecurity,
         querystring: complianceQuery,
-        response: { 200: complianceSchema, ...problemResponses() },
+        response: { 200: complianceSchema, ...problemResponses(503) },
       },
     },
     async (request) => reports.slaCompliance(requireAuth(request).tenantId, request.query),

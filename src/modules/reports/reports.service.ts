@@ -1,12 +1,36 @@
 import { stringify } from 'csv-stringify/sync';
 import type { Queryable } from '../../db/client.js';
+import { waitedTooLongForConnection } from '../../db/client.js';
+import { sqlState } from '../../db/sql-errors.js';
 import type { Clock } from '../../lib/clock.js';
-import { ValidationError } from '../../lib/errors.js';
+import { ReportTimedOutError, ValidationError } from '../../lib/errors.js';
 import { dayBounds, daysBetween, localToday, periodBounds } from './report-periods.js';
 import type { InventoryCounts, ReportsRepository } from './reports.repository.js';
 import type { ComplianceQuery, ComplianceView, InventoryView } from './reports.schemas.js';
 
 const MAX_PERIOD_DAYS = 366;
+
+/**
+ * SQLSTATEs that end a report without its answer but through no fault of the request: the reports'
+ * statement timeout (57014), and a read replica cancelling it to replay changes (40001).
+ */
+const CUT_OFF_STATES = new Set(['57014', '40001']);
+
+/**
+ * Runs a report query, answering 503 report_timed_out when PostgreSQL cut it off, or when it
+ * waited as long for one of the reports' connections, all taken by other reports.
+ */
+async function cutOffAsTimeout<T>(query: Promise<T>): Promise<T> {
+  try {
+    return await query;
+  } catch (error) {
+    const state = sqlState(error);
+    if ((state && CUT_OFF_STATES.has(state)) || waitedTooLongForConnection(error)) {
+      throw new ReportTimedOutError({ cause: error });
+    }
+    throw error;
+  }
+}
 const onlyCounts = ({ received, open, dueToday, overdue }: InventoryCounts) => ({
   received,
   open,
@@ -33,7 +57,7 @@ export function createReportsService(deps: {
       }
       const { start, end } = dayBounds(day, timeZone);
       const asOf = end.getTime() < now.getTime() ? end : now;
-      const rows = await reports.dailyInventory(tenantId, { start, end, asOf });
+      const rows = await cutOffAsTimeout(reports.dailyInventory(tenantId, { start, end, asOf }));
       const total = rows.find((row) => row.dimension === 'total');
       return {
         date: day,
@@ -79,10 +103,12 @@ export function createReportsService(deps: {
       const timeZone = await deps.timeZoneOf(tenantId);
       const window = periodBounds(query.from, query.to, timeZone);
       const groupBy = query.groupBy ?? 'none';
-      const [deadlines, satisfaction] = await Promise.all([
-        reports.slaCompliance(tenantId, window, groupBy),
-        reports.satisfaction(tenantId, window, groupBy),
-      ]);
+      const [deadlines, satisfaction] = await cutOffAsTimeout(
+        Promise.all([
+          reports.slaCompliance(tenantId, window, groupBy),
+          reports.satisfaction(tenantId, window, groupBy),
+        ]),
+      );
       return {
         from: query.from,
         to: query.to,
