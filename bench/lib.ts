@@ -67,10 +67,18 @@ export interface BenchResources {
   cleanup(): Promise<void>;
 }
 
-/** A fresh, migrated database and a unique Redis prefix; `cleanup` drops both. */
-export async function benchResources(name: string): Promise<BenchResources> {
+/**
+ * A fresh, migrated database and a unique Redis prefix; `cleanup` drops both. With `keepDatabase`
+ * the database outlives the run, and with `databaseName` an existing one (migrated up to date) is
+ * used and kept: a scenario whose data takes long to build can build it once.
+ */
+export async function benchResources(
+  name: string,
+  options: { keepDatabase?: boolean; databaseName?: string } = {},
+): Promise<BenchResources> {
   const id = `${name}_${Date.now().toString(36)}_${randomBytes(3).toString('hex')}`;
-  const databaseName = `redress_bench_${id}`;
+  const databaseName = options.databaseName ?? `redress_bench_${id}`;
+  const keep = options.keepDatabase === true || options.databaseName !== undefined;
   const redisPrefix = `redress-bench-${id}`;
   const url = new URL(adminDatabaseUrl);
   url.pathname = `/${databaseName}`;
@@ -84,10 +92,14 @@ export async function benchResources(name: string): Promise<BenchResources> {
     } finally {
       redis.disconnect();
     }
-    await withAdmin((admin) => admin.query(`DROP DATABASE IF EXISTS "${databaseName}" WITH (FORCE)`));
+    if (!keep) {
+      await withAdmin((admin) => admin.query(`DROP DATABASE IF EXISTS "${databaseName}" WITH (FORCE)`));
+    }
   });
   try {
-    await withAdmin((admin) => admin.query(`CREATE DATABASE "${databaseName}"`));
+    if (options.databaseName === undefined) {
+      await withAdmin((admin) => admin.query(`CREATE DATABASE "${databaseName}"`));
+    }
     await runMigrations(url.toString());
   } catch (error) {
     await cleanup();
@@ -210,15 +222,17 @@ async function processTicks(pid: number): Promise<number> {
 /**
  * CPU of the PostgreSQL server (shared processes such as the WAL writer, plus the backends of
  * `database` but not those serving other databases, so a test run next door is not counted as
- * ours) and of Redis (where the API counts rate limits and arms deadline jobs).
+ * ours) and of Redis (where the API counts rate limits and arms deadline jobs), per process.
  */
-async function serviceTicks(database?: string): Promise<{ postgres: number; redis: number }> {
-  const ticks = { postgres: 0, redis: 0 };
+async function serviceTicks(
+  database?: string,
+): Promise<Map<number, { service: 'postgres' | 'redis'; ticks: number }>> {
+  const ticks = new Map<number, { service: 'postgres' | 'redis'; ticks: number }>();
   for (const entry of await readdir('/proc').catch(() => [] as string[])) {
     if (!/^\d+$/.test(entry)) continue;
     const comm = await readFile(`/proc/${entry}/comm`, 'utf8').catch(() => '');
     if (comm.startsWith('redis-server')) {
-      ticks.redis += await processTicks(Number(entry));
+      ticks.set(Number(entry), { service: 'redis', ticks: await processTicks(Number(entry)) });
       continue;
     }
     if (!comm.startsWith('postgres')) continue;
@@ -226,9 +240,26 @@ async function serviceTicks(database?: string): Promise<{ postgres: number; redi
     // A backend's title is `postgres: <cluster>: <user> <database> <host>(<port>) <state>`.
     const backendOf = /^postgres: [^:]+: \S+ (\S+) (?:\S+\(\d+\)|\[local\])/.exec(title)?.[1];
     if (database && backendOf && backendOf !== database) continue;
-    ticks.postgres += await processTicks(Number(entry));
+    ticks.set(Number(entry), { service: 'postgres', ticks: await processTicks(Number(entry)) });
   }
   return ticks;
+}
+
+/**
+ * Ticks each service used between two readings. Per process: one that ended in between (a
+ * connection closed, a parallel worker done) would otherwise subtract its whole lifetime, and one
+ * that started in between counts from zero.
+ */
+function serviceTicksBetween(
+  start: Map<number, { service: 'postgres' | 'redis'; ticks: number }>,
+  end: Map<number, { service: 'postgres' | 'redis'; ticks: number }>,
+): { postgres: number; redis: number } {
+  const used = { postgres: 0, redis: 0 };
+  for (const [pid, { service, ticks }] of end) {
+    const before = start.get(pid);
+    used[service] += Math.max(0, ticks - (before?.service === service ? before.ticks : 0));
+  }
+  return used;
 }
 
 async function machineTicks(): Promise<{ busy: number; total: number }> {
@@ -270,11 +301,12 @@ export async function sampleCpu({
     const percent = (ticks: number) => (100 * ticks) / TICKS_PER_SECOND / seconds;
     const loadgen = process.cpuUsage(start.loadgen);
     const machineTotal = end.machine.total - start.machine.total;
+    const services = serviceTicksBetween(start.services, end.services);
     return {
       ...(serverPid === undefined ? {} : { server: percent(end.server - start.server) }),
       ...(workerPid === undefined ? {} : { worker: percent(end.worker - start.worker) }),
-      postgres: percent(end.services.postgres - start.services.postgres),
-      redis: percent(end.services.redis - start.services.redis),
+      postgres: percent(services.postgres),
+      redis: percent(services.redis),
       loadgen: (100 * (loadgen.user + loadgen.system)) / 1e6 / seconds,
       machine: machineTotal > 0 ? (100 * cores * (end.machine.busy - start.machine.busy)) / machineTotal : 0,
     };
