@@ -70,7 +70,7 @@ export const customerPreferences = pgTable(
   'customer_preferences',
   {
     tenantId: tenantIdColumn(),
-    /** `external:<id>`, `phone:<digits>` or `email:<lower-case address>`. */
+    /** The customer identity key (customerIdentityKey): `ext:<id>`, `tel:[+]<digits>` or `email:<lower-case address>`. */
     customerKey: text('customer_key').notNull(),
     followUpsDeclinedAt: instant('follow_ups_declined_at'),
     /** The complaint on which the customer said so. */
