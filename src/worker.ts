@@ -101,6 +101,8 @@ export async function startWorker(env: Env) {
             clock,
             log,
           });
+        case 'fold-deadline-breach-counts':
+          return services.repositories.deadlines.foldBreachCounts();
       }
     },
     { connection: deadlineQueue.connection, prefix, concurrency: 1 },

@@ -5,6 +5,7 @@ import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDatabase } from '../src/db/client.js';
 import { serverSettingWarnings } from '../src/db/server-settings.js';
+import { createDeadlinesRepository } from '../src/modules/deadlines/deadlines.repository.js';
 import {
   call,
   complaintBody,
@@ -488,5 +489,65 @@ describe('metrics', () => {
     } finally {
       await guarded.close();
     }
+  });
+
+  it("keeps each tenant's breach count equal to its breached deadlines, through every change and fold", async () => {
+    const own = await createTestTenant(t.tenancy);
+    const created = await call(t.app, own.adminKey, {
+      method: 'POST',
+      url: '/v1/complaints',
+      json: complaintBody(),
+    });
+    expect(created.statusCode).toBe(201);
+    const { pool } = t.database;
+    const deadlines = createDeadlinesRepository(t.database.db);
+    const ids = (
+      await pool.query<{ id: string }>('select id from deadlines where tenant_id = $1 order by id', [
+        own.tenantId,
+      ])
+    ).rows.map((row) => row.id);
+    expect(ids.length).toBeGreaterThanOrEqual(2);
+    /** The tenant's breached deadlines, as counted and as kept (folded counts plus changes since). */
+    const counts = async () =>
+      (
+        await pool.query<{ breached: number; kept: number; unfolded: number }>(
+          `select (select count(*) from deadlines where tenant_id = $1 and status = 'breached')::int as breached,
+             (coalesce((select breached from deadline_breach_counts where tenant_id = $1), 0)
+               + coalesce((select sum(change) from deadline_breach_changes where tenant_id = $1), 0))::int as kept,
+             (select count(*) from deadline_breach_changes where tenant_id = $1)::int as unfolded`,
+          [own.tenantId],
+        )
+      ).rows[0]!;
+    const copyBreached = `insert into deadlines (id, tenant_id, complaint_id, kind, status, starts_at, due_at, clock,
+        duration_ms, policy_id, policy_version, breached_at)
+      select gen_random_uuid(), tenant_id, complaint_id, kind, 'breached', starts_at, due_at, clock, duration_ms,
+        policy_id, policy_version, due_at from deadlines where id = $1`;
+
+    await pool.query(`update deadlines set status = 'breached', breached_at = due_at where id = any($1)`, [
+      ids.slice(0, 2),
+    ]);
+    // A change that leaves the status alone writes nothing to the counts.
+    await pool.query('update deadlines set warnings_fired = warnings_fired + 1 where id = $1', [ids[0]]);
+    expect(await counts()).toEqual({ breached: 2, kept: 2, unfolded: 2 });
+    await deadlines.foldBreachCounts();
+    expect(await counts()).toEqual({ breached: 2, kept: 2, unfolded: 0 });
+
+    // Met late, copied in (also by a bulk copy that skips ordinary triggers), deleted.
+    await pool.query(`update deadlines set status = 'met', met_at = now() where id = $1`, [ids[0]]);
+    await pool.query(copyBreached, [ids[1]]);
+    const client = await pool.connect();
+    try {
+      await client.query('begin');
+      await client.query('set local session_replication_role = replica');
+      await client.query(copyBreached, [ids[1]]);
+      await client.query('commit');
+    } finally {
+      client.release();
+    }
+    await pool.query('delete from deadlines where id = $1', [ids[1]]);
+    expect(await counts()).toEqual({ breached: 2, kept: 2, unfolded: 4 });
+    await deadlines.foldBreachCounts();
+    expect(await counts()).toEqual({ breached: 2, kept: 2, unfolded: 0 });
+    expect((await deadlines.countByStatus()).breached).toBeGreaterThanOrEqual(2);
   });
 });

@@ -3,11 +3,14 @@ import type { MaintenanceTask, QueuePayloads } from './queues.js';
 
 /**
  * How often each housekeeping task runs. Every task is safe to run at any time and from any
- * worker: each deletes by a time condition in bounded batches.
+ * worker: the purges delete by a time condition in bounded batches, and a fold moves each change
+ * it counts in the statement that deletes it.
  */
 export const MAINTENANCE_SCHEDULE: Record<MaintenanceTask, number> = {
   'purge-expired-idempotency-keys': 15 * 60_000,
   'purge-old-events': 60 * 60_000,
+  // Each scrape of redress_deadlines reads the changes not yet folded: a minute's breaches.
+  'fold-deadline-breach-counts': 60_000,
 };
 
 /**

@@ -12,13 +12,16 @@ export interface QueuePayloads {
    * Redis under 1 KB per pending deadline.
    */
   deadlines: Record<string, never>;
-  /** Housekeeping on a schedule: retention of idempotency keys, events and similar. */
+  /** Housekeeping on a schedule: retention of idempotency keys and events, counts kept for metrics. */
   maintenance: { task: MaintenanceTask };
 }
 
 export type QueueName = keyof QueuePayloads;
 
-export type MaintenanceTask = 'purge-expired-idempotency-keys' | 'purge-old-events';
+export type MaintenanceTask =
+  | 'purge-expired-idempotency-keys'
+  | 'purge-old-events'
+  | 'fold-deadline-breach-counts';
 
 /**
  * A deadline wake-up as its job id spells it. `armedFor` is the due time the job was armed for

@@ -189,6 +189,26 @@ export const complaints = pgTable(
       table.assignee,
       table.receivedAt.desc().nullsFirst(),
     ),
+    // The listing narrowed by channel, by category or to major complaints, newest first: each
+    // filter has its own walk in listing order, so the planner can read the most selective of a
+    // page's filters and stop when the page is full. With only the received index, a rare filter
+    // (or a rare combination, fax and one category) read every complaint of the tenant: 236 ms
+    // a page at 1M complaints.
+    index('complaints_tenant_channel_idx').on(
+      table.tenantId,
+      table.channel,
+      table.receivedAt.desc().nullsFirst(),
+      table.id.desc().nullsFirst(),
+    ),
+    index('complaints_tenant_category_idx').on(
+      table.tenantId,
+      table.category,
+      table.receivedAt.desc().nullsFirst(),
+      table.id.desc().nullsFirst(),
+    ),
+    index('complaints_tenant_major_received_idx')
+      .on(table.tenantId, table.receivedAt.desc().nullsFirst(), table.id.desc().nullsFirst())
+      .where(sql`${table.severity} = 'major'`),
     // Trigram indexes serve substring search in any script, Chinese included, where word-based
     // full-text search would need a segmenter.
     //

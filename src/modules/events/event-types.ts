@@ -127,6 +127,14 @@ export function matchesEventPattern(pattern: string, type: string): boolean {
 export const matchesAnyEventPattern = (patterns: readonly string[], type: string): boolean =>
   patterns.some((pattern) => matchesEventPattern(pattern, type));
 
+/**
+ * The catalogue's types that the patterns select, in catalogue order: `deadline.*` becomes
+ * `deadline.warning`, `deadline.breached` and `deadline.met`. The pull feed reads each exact type
+ * from its own index range (see events.repository.ts feedPage).
+ */
+export const eventTypesSelected = (patterns: readonly string[]): EventType[] =>
+  EVENT_TYPES.filter((type) => matchesAnyEventPattern(patterns, type));
+
 /** Whether a pattern can select any type in the catalogue: a typo such as `deadline.breach` cannot. */
 export const patternSelectsKnownType = (pattern: string): boolean =>
   EVENT_TYPES.some((type) => matchesEventPattern(pattern, type));

@@ -1,9 +1,10 @@
-import { and, asc, eq, inArray, isNull, lt, type SQL, sql } from 'drizzle-orm';
+import { and, asc, eq, isNull, lt, type SQL, sql } from 'drizzle-orm';
+import { unionAll } from 'drizzle-orm/pg-core';
 import type { Queryable } from '../../db/client.js';
 import { tableRowFromRaw } from '../../db/raw-rows.js';
 import { complaints, eventOutbox, events } from '../../db/schema/index.js';
 import { randomBase62 } from '../../lib/ids.js';
-import type { ComplaintEventType, EventType } from './event-types.js';
+import { type ComplaintEventType, type EventType, eventTypesSelected } from './event-types.js';
 
 export type EventRow = typeof events.$inferSelect;
 export type { EventType } from './event-types.js';
@@ -101,27 +102,53 @@ export function createEventsRepository(db: Queryable) {
     /**
      * A page of the tenant's feed after `after`, in (txid, position) order and only behind the
      * committed horizon, so a reader never passes an event that is still to commit.
+     *
+     * A page narrowed to some types reads each selected type from its own range of
+     * events_tenant_type_feed_idx, in feed order, and merges those ranges: it reads about `limit`
+     * events whatever the feed holds. Filtering the whole feed's index on type instead read the
+     * tenant's entire retained feed for a type that had no events (413 ms at 1M complaints).
+     * Patterns are expanded to the catalogue's types (`deadline.*` to its three), so an event of a
+     * type no longer in the catalogue is not selected by its group's wildcard.
      */
     async feedPage(
       tenantId: string,
       options: { after: FeedPosition | null; types: string[] | null; limit: number },
       tx: Queryable = db,
     ): Promise<EventRow[]> {
-      const conditions: (SQL | undefined)[] = [
-        eq(events.tenantId, tenantId),
-        isNull(events.subscriptionId),
-        sql`${events.txid} < ${committedHorizon}`,
-      ];
-      if (options.after) {
-        conditions.push(
-          sql`(${events.txid}, ${events.position}) > (${options.after.txid}::xid8, ${options.after.position})`,
-        );
-      }
-      if (options.types) conditions.push(typeSelection(options.types));
-      return tx
-        .select()
-        .from(events)
-        .where(and(...conditions))
+      return (await this.feedPageQuery(tenantId, options, tx)) ?? [];
+    },
+
+    /** The query of feedPage(), unrun (tests EXPLAIN it); null when the patterns select no type. */
+    feedPageQuery(
+      tenantId: string,
+      options: { after: FeedPosition | null; types: string[] | null; limit: number },
+      tx: Queryable = db,
+    ) {
+      const page = (type: EventType | null) => {
+        const conditions: (SQL | undefined)[] = [
+          eq(events.tenantId, tenantId),
+          type === null ? undefined : eq(events.type, type),
+          isNull(events.subscriptionId),
+          sql`${events.txid} < ${committedHorizon}`,
+        ];
+        if (options.after) {
+          conditions.push(
+            sql`(${events.txid}, ${events.position}) > (${options.after.txid}::xid8, ${options.after.position})`,
+          );
+        }
+        return tx
+          .select()
+          .from(events)
+          .where(and(...conditions))
+          .orderBy(asc(events.txid), asc(events.position))
+          .limit(options.limit);
+      };
+      if (!options.types || options.types.includes('*')) return page(null);
+      const [first, second, ...more] = eventTypesSelected(options.types).map(page);
+      if (!first) return null;
+      if (!second) return first;
+      // One ordered, limited read per type; PostgreSQL merges them (Merge Append) and stops at the limit.
+      return unionAll(first, second, ...more)
         .orderBy(asc(events.txid), asc(events.position))
         .limit(options.limit);
     },
@@ -171,18 +198,6 @@ export function createEventsRepository(db: Queryable) {
       return result.rowCount ?? 0;
     },
   };
-}
-
-/** SQL condition selecting event types by exact names and `group.*` wildcards (`*` is no filter). */
-function typeSelection(patterns: string[]): SQL {
-  const exact = patterns.filter((pattern) => !pattern.endsWith('*'));
-  const prefixes = patterns
-    .filter((pattern) => pattern.endsWith('.*'))
-    .map((pattern) => pattern.slice(0, -1));
-  const alternatives: SQL[] = [];
-  if (exact.length > 0) alternatives.push(inArray(events.type, exact));
-  for (const prefix of prefixes) alternatives.push(sql`starts_with(${events.type}, ${prefix})`);
-  return alternatives.length === 0 ? sql`false` : sql`(${sql.join(alternatives, sql` or `)})`;
 }
 
 export type EventsRepository = ReturnType<typeof createEventsRepository>;

@@ -1,0 +1,16 @@
+-- Keeps the breach counts of the redress_deadlines gauge (see deadline_breach_counts in
+-- src/db/schema/sla.ts): +1 for a deadline that becomes breached, -1 for one that stops being
+-- breached (met late) or is deleted with its complaint or tenant. The triggers call it only for
+-- such changes, so a warning, a pause or a deadline met in time costs nothing here.
+CREATE OR REPLACE FUNCTION count_deadline_breaches() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+  IF TG_OP IN ('UPDATE', 'DELETE') AND OLD.status = 'breached' THEN
+    INSERT INTO deadline_breach_changes (tenant_id, change) VALUES (OLD.tenant_id, -1);
+  END IF;
+  IF TG_OP IN ('INSERT', 'UPDATE') AND NEW.status = 'breached' THEN
+    INSERT INTO deadline_breach_changes (tenant_id, change) VALUES (NEW.tenant_id, 1);
+  END IF;
+  RETURN NULL;
+END
+$$;
