@@ -18,6 +18,8 @@ import { complaintReferenceSql } from '../src/modules/complaints/complaint-refer
 import { complaintReferenceSequence } from '../src/modules/tenancy/tenancy.repository.js';
 import { createServices } from '../src/services.js';
 import {
+  apiEnv,
+  appEnv,
   benchConnections,
   benchDuration,
   benchResources,
@@ -29,7 +31,6 @@ import {
   type LoadResult,
   load,
   noiseWarnings,
-  redisUrl,
   resultsTable,
   startChild,
   table,
@@ -79,19 +80,7 @@ export async function runApiBenchmark(): Promise<void> {
     ];
     const api = await startChild(
       'src/main.ts',
-      {
-        DATABASE_URL: resources.databaseUrl,
-        REDIS_URL: redisUrl,
-        REDIS_PREFIX: resources.redisPrefix,
-        PORT: String(apiPort),
-        HOST: '127.0.0.1',
-        LOG_LEVEL: 'warn',
-        NODE_ENV: 'production',
-        // Far above what the run can send, so the limiter counts (its Redis round trip is part of
-        // every real request) but never throttles.
-        RATE_LIMIT_MAX: '100000000',
-        ...(apiPoolMax ? { DATABASE_POOL_MAX: apiPoolMax } : {}),
-      },
+      apiEnv(resources, apiPort, apiPoolMax ? { DATABASE_POOL_MAX: apiPoolMax } : {}),
       () => false,
       async () => (await fetch(`http://127.0.0.1:${apiPort}/readyz`)).status === 200,
       childNodeArgs,
@@ -123,15 +112,7 @@ export async function runApiBenchmark(): Promise<void> {
     // PostgreSQL serialises across the cluster (migration 0008): that measures a stack nobody runs.
     const worker = await startChild(
       'src/worker.ts',
-      {
-        DATABASE_URL: resources.databaseUrl,
-        REDIS_URL: redisUrl,
-        REDIS_PREFIX: resources.redisPrefix,
-        LOG_LEVEL: 'warn',
-        WORKER_METRICS_PORT: '0',
-        SLA_RECONCILE_INTERVAL: '300',
-        NODE_ENV: 'production',
-      },
+      appEnv(resources, { WORKER_METRICS_PORT: '0', SLA_RECONCILE_INTERVAL: '300' }),
       () => false,
       async () => {
         const { rowCount } = await database.pool.query(

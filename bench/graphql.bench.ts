@@ -16,6 +16,7 @@ import { createDatabase } from '../src/db/client.js';
 import { systemClock } from '../src/lib/clock.js';
 import { createServices } from '../src/services.js';
 import {
+  apiEnv,
   benchConnections,
   benchDuration,
   benchResources,
@@ -25,7 +26,6 @@ import {
   type LoadResult,
   load,
   noiseWarnings,
-  redisUrl,
   resultsTable,
   startChild,
   table,
@@ -84,16 +84,7 @@ export async function runGraphqlBenchmark(): Promise<void> {
     const profileDir = process.env.BENCH_CPU_PROF;
     const api = await startChild(
       'src/main.ts',
-      {
-        DATABASE_URL: resources.databaseUrl,
-        REDIS_URL: redisUrl,
-        REDIS_PREFIX: resources.redisPrefix,
-        PORT: String(port),
-        HOST: '127.0.0.1',
-        LOG_LEVEL: 'warn',
-        NODE_ENV: 'production',
-        RATE_LIMIT_MAX: '100000000',
-      },
+      apiEnv(resources, port),
       () => false,
       async () => (await fetch(`http://127.0.0.1:${port}/readyz`)).status === 200,
       profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [],

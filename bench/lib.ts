@@ -145,6 +145,33 @@ export const DEPLOYED_NODE_FLAGS: string[] = (
   .split(' ')
   .filter(Boolean);
 
+/** The environment every Redress process of a scenario starts with: its database, Redis prefix, production mode. */
+export function appEnv(
+  resources: BenchResources,
+  extra: Record<string, string> = {},
+): Record<string, string> {
+  return {
+    DATABASE_URL: resources.databaseUrl,
+    REDIS_URL: redisUrl,
+    REDIS_PREFIX: resources.redisPrefix,
+    LOG_LEVEL: 'warn',
+    NODE_ENV: 'production',
+    ...extra,
+  };
+}
+
+/** The environment of the API under test, listening on 127.0.0.1:`port`. */
+export function apiEnv(resources: BenchResources, port: number, extra: Record<string, string> = {}) {
+  return appEnv(resources, {
+    PORT: String(port),
+    HOST: '127.0.0.1',
+    // Far above what a run can send, so the limiter counts (its Redis round trip is part of every
+    // real request) but never throttles.
+    RATE_LIMIT_MAX: '100000000',
+    ...extra,
+  });
+}
+
 /**
  * Starts a TypeScript entry point under node with the tsx loader (so the pid is the server
  * itself, not an npx wrapper, and its CPU can be sampled) and waits until it is ready: when

@@ -18,13 +18,14 @@ import { encodeCursor } from '../src/lib/cursor.js';
 import { complaintListCursor } from '../src/modules/complaints/complaints.service.js';
 import { createServices } from '../src/services.js';
 import {
+  apiEnv,
+  appEnv,
   benchResources,
   type Child,
   type CpuSubjects,
   DEPLOYED_NODE_FLAGS,
   freePort,
   percentile,
-  redisUrl,
   sampleCpu,
   startChild,
   table,
@@ -402,16 +403,7 @@ export async function runScaleBenchmark(): Promise<void> {
     const workerMetricsPort = await freePort();
     const api = await startChild(
       'src/main.ts',
-      {
-        DATABASE_URL: resources.databaseUrl,
-        REDIS_URL: redisUrl,
-        REDIS_PREFIX: resources.redisPrefix,
-        PORT: String(apiPort),
-        HOST: '127.0.0.1',
-        LOG_LEVEL: 'warn',
-        NODE_ENV: 'production',
-        RATE_LIMIT_MAX: '100000000',
-      },
+      apiEnv(resources, apiPort),
       () => false,
       async () => (await fetch(`http://127.0.0.1:${apiPort}/readyz`)).status === 200,
       DEPLOYED_NODE_FLAGS,
@@ -421,15 +413,7 @@ export async function runScaleBenchmark(): Promise<void> {
     // serves its own /metrics.
     const worker = await startChild(
       'src/worker.ts',
-      {
-        DATABASE_URL: resources.databaseUrl,
-        REDIS_URL: redisUrl,
-        REDIS_PREFIX: resources.redisPrefix,
-        HOST: '127.0.0.1',
-        LOG_LEVEL: 'warn',
-        WORKER_METRICS_PORT: String(workerMetricsPort),
-        NODE_ENV: 'production',
-      },
+      appEnv(resources, { HOST: '127.0.0.1', WORKER_METRICS_PORT: String(workerMetricsPort) }),
       () => false,
       async () => (await fetch(`http://127.0.0.1:${workerMetricsPort}/metrics`)).status === 200,
       DEPLOYED_NODE_FLAGS,
