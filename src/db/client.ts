@@ -74,15 +74,3 @@ export function createReportsDatabase(env: {
     connectionTimeoutMs: env.REPORTS_STATEMENT_TIMEOUT_MS,
   });
 }
-
-/**
- * Whether a query failed waiting for a pool connection: pg-pool's own error, which has no code,
- * as it comes or wrapped by drizzle.
- */
-export function waitedTooLongForConnection(error: unknown): boolean {
-  for (let current = error, depth = 0; current instanceof Error && depth < 4; depth += 1) {
-    if (current.message === 'timeout exceeded when trying to connect') return true;
-    current = current.cause;
-  }
-  return false;
-}

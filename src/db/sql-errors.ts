@@ -1,11 +1,30 @@
-/** The SQLSTATE of a PostgreSQL error, wherever the driver or drizzle wrapped it. */
-export function sqlState(error: unknown): string | undefined {
+/** An error and the causes it wraps (drizzle wraps the driver's), outermost first, four at most. */
+function* causeChain(error: unknown): Generator<unknown> {
   for (let current = error, depth = 0; current && depth < 4; depth += 1) {
-    const code = (current as { code?: unknown }).code;
-    if (typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code)) return code;
+    yield current;
     current = (current as { cause?: unknown }).cause;
   }
+}
+
+/** The SQLSTATE of a PostgreSQL error, wherever the driver or drizzle wrapped it. */
+export function sqlState(error: unknown): string | undefined {
+  for (const current of causeChain(error)) {
+    const code = (current as { code?: unknown }).code;
+    if (typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code)) return code;
+  }
   return undefined;
+}
+
+/**
+ * Whether a query failed waiting for a pool connection: pg-pool's own error, which has no
+ * SQLSTATE, as it comes or wrapped by drizzle.
+ */
+export function waitedTooLongForConnection(error: unknown): boolean {
+  for (const current of causeChain(error)) {
+    if (current instanceof Error && current.message === 'timeout exceeded when trying to connect')
+      return true;
+  }
+  return false;
 }
 
 /**

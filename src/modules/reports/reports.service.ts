@@ -1,7 +1,6 @@
 import { stringify } from 'csv-stringify/sync';
 import type { Queryable } from '../../db/client.js';
-import { waitedTooLongForConnection } from '../../db/client.js';
-import { sqlState } from '../../db/sql-errors.js';
+import { sqlState, waitedTooLongForConnection } from '../../db/sql-errors.js';
 import type { Clock } from '../../lib/clock.js';
 import { ReportTimedOutError, ValidationError } from '../../lib/errors.js';
 import { dayBounds, daysBetween, localToday, periodBounds } from './report-periods.js';

@@ -34,9 +34,13 @@ export interface DemoTenant {
   created: boolean;
 }
 
-/** Whether a key still authenticates: not revoked, not expired. */
-function usable(key: ApiKeyRow, now: Date): boolean {
-  return !key.revokedAt && !(key.expiresAt && key.expiresAt.getTime() <= now.getTime());
+/** Why a key no longer authenticates (revoked, expired), or null while it does. */
+function keyRefusal(key: ApiKeyRow, now: Date): string | null {
+  if (key.revokedAt) return `The API key '${key.prefix}' has been revoked.`;
+  if (key.expiresAt && key.expiresAt.getTime() <= now.getTime()) {
+    return `The API key '${key.prefix}' has expired.`;
+  }
+  return null;
 }
 
 // last_used_at is informational; writing it on every request would turn each read into a write.
@@ -110,7 +114,7 @@ export function createTenancyService(deps: {
           return { tenant, apiKey, plaintextKey, created: true };
         }
         const kept = await repository.findDemoKey(existing.id, tx);
-        if (kept && usable(kept.apiKey, clock.now())) {
+        if (kept && keyRefusal(kept.apiKey, clock.now()) === null) {
           return { tenant: existing, apiKey: kept.apiKey, plaintextKey: kept.plaintext, created: false };
         }
         if (!options.create) return undefined;
@@ -182,10 +186,8 @@ export function createTenancyService(deps: {
       const key = await keyCache.load(secretHash, () => repository.findApiKeyByHash(secretHash));
       if (!key) throw new UnauthenticatedError('The API key is not recognised.');
       const now = clock.now();
-      if (key.revokedAt) throw new UnauthenticatedError(`The API key '${key.prefix}' has been revoked.`);
-      if (key.expiresAt && key.expiresAt.getTime() <= now.getTime()) {
-        throw new UnauthenticatedError(`The API key '${key.prefix}' has expired.`);
-      }
+      const refusal = keyRefusal(key, now);
+      if (refusal) throw new UnauthenticatedError(refusal);
       const lastWrite = lastUsedWrites.get(key.id) ?? 0;
       if (now.getTime() - lastWrite >= LAST_USED_WRITE_INTERVAL_MS) {
         lastUsedWrites.set(key.id, now.getTime());
