@@ -535,7 +535,19 @@ function rawIntake(pool: pg.Pool, tenantId: string, actor: Actor, intake: Deadli
           complaint.id,
           'complaint.created',
           JSON.stringify(actor),
-          JSON.stringify({ complaint: view }),
+          // As intake keeps it: only what later changes do not record (takenInEntryData).
+          JSON.stringify({
+            complaint: {
+              status: view.status,
+              version: view.version,
+              updatedAt: view.updatedAt,
+              rejection: null,
+              acceptanceOverride: null,
+              majorSince: null,
+              escalationLevel: 0,
+              nextDeadline: null,
+            },
+          }),
           now,
         ],
       );

@@ -1,6 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { newId } from '../src/lib/ids.js';
-import { createComplaintsRepository } from '../src/modules/complaints/complaints.repository.js';
+import { toComplaintView } from '../src/modules/complaints/complaint-views.js';
+import {
+  type ComplaintRow,
+  createComplaintsRepository,
+} from '../src/modules/complaints/complaints.repository.js';
 import { newEventId } from '../src/modules/events/events.repository.js';
 import {
   call,
@@ -32,22 +36,27 @@ const post = (body: Record<string, unknown>, headers: Record<string, string> = {
 function rawIntake(subject: string, options: { channel?: string; idempotencyKey?: string } = {}) {
   const id = newId();
   const now = new Date();
+  const complaint = {
+    id,
+    tenantId: tenant.tenantId,
+    channel: (options.channel ?? 'web') as 'web',
+    subject,
+    description: 'Written straight through the repository.',
+    receivedAt: now,
+    receivedBy: 'batch test',
+    assignee: 'batch test',
+    createdAt: now,
+    updatedAt: now,
+  };
   return {
-    complaint: {
-      id,
-      tenantId: tenant.tenantId,
-      channel: (options.channel ?? 'web') as 'web',
-      subject,
-      description: 'Written straight through the repository.',
-      receivedAt: now,
-      receivedBy: 'batch test',
-      assignee: 'batch test',
-      createdAt: now,
-      updatedAt: now,
-    },
+    complaint,
     deadlines: [],
     actor: { type: 'api_key' as const, id: newId(), name: 'batch test', onBehalfOf: null },
-    view: { id, subject },
+    // Only the columns above; the statement fills in the reference.
+    view: toComplaintView(
+      { ...complaint, reference: '', status: 'received', version: 1 } as ComplaintRow,
+      undefined,
+    ),
     eventId: newEventId(),
     idempotencyKey: options.idempotencyKey ?? null,
     reference: { lead: 'C-', digits: 6 },

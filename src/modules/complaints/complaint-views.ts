@@ -83,6 +83,50 @@ export function toCommunicationView(row: CommunicationRow): CommunicationView {
   };
 }
 
+/**
+ * What intake sets that a later change overwrites without recording a `before`, so the
+ * `complaint.created` entry must keep it:
+ * - `status`: the daily inventory reads it there (`data -> 'complaint' ->> 'status'`);
+ * - `version`, `updatedAt`: every change moves them;
+ * - `rejection`, `acceptanceOverride`: declining at intake and the override set them beside the
+ *   status change, which is all they record;
+ * - `majorSince`: set and cleared with the major reasons, which are recorded;
+ * - `escalationLevel`: a major complaint is taken in at its level, and its escalation records
+ *   the level it had before intake;
+ * - `nextDeadline`: deadlines are met, paused and moved on their own.
+ * Every other field is the complaint as it stands with later changes undone (complaint_unwound
+ * in ./sql/), so whatever changes one must record its `before` in the entry's `changes`, as
+ * every change does now (test/complaint-timeline.test.ts compares the rebuilt complaint with
+ * the one intake announced). The lean_timeline migration slimmed older entries with this same
+ * list: a field added here needs a migration for the entries already written.
+ */
+export const KEPT_AT_INTAKE = [
+  'status',
+  'version',
+  'updatedAt',
+  'rejection',
+  'acceptanceOverride',
+  'majorSince',
+  'escalationLevel',
+  'nextDeadline',
+] as const satisfies ReadonlyArray<keyof ComplaintView>;
+
+/**
+ * The `data` a `complaint.created` timeline entry stores: of the complaint as it was taken in,
+ * only what the complaint and later entries cannot give back (KEPT_AT_INTAKE). The timeline API
+ * shows the whole complaint as it was taken in (complaint_as_taken_in in ./sql/).
+ */
+export function takenInEntryData(view: ComplaintView): {
+  complaint: Pick<ComplaintView, (typeof KEPT_AT_INTAKE)[number]>;
+} {
+  return {
+    complaint: Object.fromEntries(KEPT_AT_INTAKE.map((field) => [field, view[field]])) as Pick<
+      ComplaintView,
+      (typeof KEPT_AT_INTAKE)[number]
+    >,
+  };
+}
+
 export function toTimelineEntryView(row: TimelineRow): TimelineEntryView {
   return {
     id: String(row.id),

@@ -1,10 +1,8 @@
 import {
   and,
-  asc,
   desc,
   eq,
   getTableColumns,
-  gt,
   gte,
   ilike,
   inArray,
@@ -36,6 +34,8 @@ import type { NewDeadlineRow } from '../deadlines/deadlines.repository.js';
 import { complaintReferenceSequence } from '../tenancy/tenancy.repository.js';
 import { complaintReferenceSql } from './complaint-reference.js';
 import type { ComplaintStatus } from './complaint-status.js';
+import { takenInEntryData } from './complaint-views.js';
+import type { ComplaintView } from './complaints.schemas.js';
 
 export type ComplaintRow = typeof complaints.$inferSelect;
 export type NewComplaintRow = Omit<typeof complaints.$inferInsert, 'reference'>;
@@ -227,9 +227,10 @@ const complaintColumnNames = Object.entries(getTableColumns(complaints)).map(
 /**
  * Intake in one statement (one round trip, atomic without BEGIN/COMMIT), for a batch of
  * complaints: each complaint, numbered from its tenant's reference sequence (complaintReferenceSql);
- * its deadlines; its `complaint.created` timeline entry and event, whose JSON gets the reference the
- * sequence handed out; and the caller's Idempotency-Key pointed at it. The batch travels as one JSON
- * array (`intakes`), each complaint's row under its column names, so one statement serves any number.
+ * its deadlines; its `complaint.created` event, whose JSON gets the reference the sequence handed
+ * out, and its timeline entry (takenInEntryData); and the caller's Idempotency-Key pointed at it.
+ * The batch travels as one JSON array (`intakes`), each complaint's row under its column names, so
+ * one statement serves any number.
  *
  * A complaint whose externalRef the tenant already has is left out (`on conflict do nothing`),
  * the others go in. With an Idempotency-Key a complaint is inserted only while the key is still
@@ -295,14 +296,15 @@ const intakeStatement = preparedStatement<{ intakes: string }, { complaint: Reco
       "startsAt" timestamptz, "dueAt" timestamptz, "warnAts" jsonb, "warnFractions" jsonb, clock sla_clock,
       "targetDuration" text, "durationMs" bigint, "policyId" uuid, "policyVersion" int, "calendarId" uuid)
   ), v as (
-    -- The view as received, with the reference the sequence handed out; the timeline and the
-    -- event record the same one.
+    -- The view as received, with the reference the sequence handed out, for the event.
     select ci.*, jsonb_set(ci.item->'view', '{reference}', to_jsonb(ci.reference)) as complaint,
       ci.item->'actor' as actor
     from ci
   ), t as (
+    -- Only what the complaint cannot give back later (takenInEntryData); the timeline API shows
+    -- the same view as the event (complaint_as_taken_in).
     insert into ${complaintTimeline} (tenant_id, complaint_id, type, actor, occurred_at, data)
-    select v.tenant_id, v.id, 'complaint.created', v.actor, v.created_at, jsonb_build_object('complaint', v.complaint)
+    select v.tenant_id, v.id, 'complaint.created', v.actor, v.created_at, v.item->'timelineData'
     from v order by v.ord
   ), e as (
     insert into ${events} (id, tenant_id, type, complaint_id, sequence, occurred_at, data)
@@ -317,13 +319,24 @@ const intakeStatement = preparedStatement<{ intakes: string }, { complaint: Reco
   select to_jsonb(c) as complaint from c`,
 );
 
+/**
+ * A timeline entry's columns (of `complaint_timeline t`) as the API shows them: a
+ * `complaint.created` entry stores only part of the complaint as it was taken in
+ * (takenInEntryData), and shows all of it, rebuilt from the complaint and its later entries in
+ * the same snapshot (complaint_as_taken_in in ./sql/).
+ */
+const timelineEntryColumns =
+  sql.raw(`t.id, t.tenant_id, t.complaint_id, t.type, t.actor, t.changes, t.occurred_at,
+  case when t.type = 'complaint.created'
+    then t.data || jsonb_build_object('complaint', complaint_as_taken_in(t)) else t.data end as data`);
+
 /** What intake writes for one complaint (see intakeStatement). */
 export interface ComplaintIntake {
   complaint: NewComplaintRow;
   deadlines: NewDeadlineRow[];
   actor: ActorRecord;
   /** The complaint as the API shows it; `reference` is filled in by the statement. */
-  view: Record<string, unknown>;
+  view: ComplaintView;
   eventId: string;
   idempotencyKey: string | null;
   /** How the reference starts (`C-`, `BJ-2026-`) and the digits its number is padded to. */
@@ -371,6 +384,7 @@ function intakeJson(intake: ComplaintIntake): Record<string, unknown> {
     })),
     actor: intake.actor,
     view: intake.view,
+    timelineData: takenInEntryData(intake.view),
     eventId: intake.eventId,
     idempotencyKey: intake.idempotencyKey,
   };
@@ -532,25 +546,19 @@ export function createComplaintsRepository(db: Queryable) {
       if (entries.length > 0) await tx.insert(complaintTimeline).values(entries);
     },
 
+    /**
+     * A complaint's timeline entries after `afterId` (all, for null), at most `limit + 1`, oldest
+     * first, as the API shows them (see timelineEntryColumns).
+     */
     async listTimeline(
       tenantId: string,
       complaintId: string,
       afterId: number | null,
       limit: number,
       tx: Queryable = db,
-    ) {
-      return tx
-        .select()
-        .from(complaintTimeline)
-        .where(
-          and(
-            eq(complaintTimeline.tenantId, tenantId),
-            eq(complaintTimeline.complaintId, complaintId),
-            afterId === null ? undefined : gt(complaintTimeline.id, afterId),
-          ),
-        )
-        .orderBy(asc(complaintTimeline.id))
-        .limit(limit + 1);
+    ): Promise<TimelineRow[]> {
+      const pages = await this.listTimelines(tenantId, [{ complaintId, afterId }], limit, tx);
+      return pages.map(({ row }) => row);
     },
 
     /**
@@ -569,10 +577,9 @@ export function createComplaintsRepository(db: Queryable) {
         select p.page, t.* from unnest(${sql.param(pages.map((page) => page.complaintId))}::uuid[],
             ${sql.param(pages.map((page) => page.afterId ?? 0))}::bigint[]) with ordinality as p(complaint_id, after_id, page)
           cross join lateral (
-            select * from ${complaintTimeline}
-            where ${complaintTimeline.tenantId} = ${tenantId} and ${complaintTimeline.complaintId} = p.complaint_id
-              and ${complaintTimeline.id} > p.after_id
-            order by ${complaintTimeline.id} limit ${limit + 1}) as t
+            select ${timelineEntryColumns} from ${complaintTimeline} t
+            where t.tenant_id = ${tenantId} and t.complaint_id = p.complaint_id and t.id > p.after_id
+            order by t.id limit ${limit + 1}) as t
         order by p.page, t.id`);
       return result.rows.map((raw) => ({
         page: Number(raw.page) - 1,

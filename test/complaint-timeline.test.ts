@@ -1,0 +1,250 @@
+import { readdir, readFile } from 'node:fs/promises';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { KEPT_AT_INTAKE } from '../src/modules/complaints/complaint-views.js';
+import { postGraphql } from './graphql-client.js';
+import { call, complaintBody, createTestTenant, type TestApp, type TestTenant } from './harness.js';
+import { type IsolatedTestApp, startIsolatedTestApp } from './isolated-database.js';
+
+type Json = Record<string, unknown>;
+
+// A database of its own: the migration test below runs the lean_timeline migration again, which
+// takes complaint_timeline's lock and reads every tenant's entries.
+let isolated: IsolatedTestApp;
+let t: TestApp;
+let tenant: TestTenant;
+
+beforeAll(async () => {
+  isolated = await startIsolatedTestApp('timeline');
+  t = isolated.app;
+  tenant = await createTestTenant(t.tenancy);
+});
+afterAll(async () => {
+  await isolated?.close();
+});
+
+async function send(method: 'GET' | 'POST' | 'PATCH', url: string, json?: unknown, headers = {}) {
+  const res = await call(t.app, tenant.adminKey, { method, url, json, headers });
+  expect(res.statusCode, res.body).toBeLessThan(300);
+  return res.json();
+}
+
+const create = (overrides: Json = {}) => send('POST', '/v1/complaints', complaintBody(overrides));
+
+/** A PATCH at the complaint's current version. */
+async function edit(id: string, json: Json) {
+  const { version } = await send('GET', `/v1/complaints/${id}`);
+  return send('PATCH', `/v1/complaints/${id}`, json, { 'if-match': `"${version}"` });
+}
+
+/** The complaint as it was taken in, as intake announced it in its `complaint.created` event. */
+async function announced(id: string): Promise<Json> {
+  const { rows } = await t.database.pool.query(
+    `select data -> 'complaint' as complaint from events where complaint_id = $1 and type = 'complaint.created'`,
+    [id],
+  );
+  return rows[0].complaint;
+}
+
+/** The `complaint.created` entry as the database holds it. */
+async function stored(id: string): Promise<{ data: Json; bytes: number }> {
+  const { rows } = await t.database.pool.query(
+    `select data, pg_column_size(data) as bytes from complaint_timeline
+     where complaint_id = $1 and type = 'complaint.created'`,
+    [id],
+  );
+  return rows[0];
+}
+
+/** The `complaint.created` entry's data as REST and GraphQL show it; the two must agree. */
+async function shown(id: string): Promise<Json> {
+  const rest = (await send('GET', `/v1/complaints/${id}/timeline?limit=1`)).data[0];
+  expect(rest.type).toBe('complaint.created');
+  const answer = await postGraphql(
+    t.app,
+    tenant.adminKey,
+    'query ($id: ID!) { complaint(id: $id) { timeline(first: 1) { nodes { type data } } } }',
+    { id },
+  );
+  expect(answer.errors).toEqual([]);
+  expect(answer.data.complaint.timeline.nodes[0]).toEqual({ type: 'complaint.created', data: rest.data });
+  return rest.data;
+}
+
+/** Takes a complaint through much of its life: edits, handling, a handover, major and back. */
+async function liveThrough(id: string) {
+  await edit(id, {
+    subject: 'Lift stopped again',
+    description: 'Stopped twice this week.',
+    customer: { name: 'Wang Li', phone: null, address: 'Building 3, flat 402' },
+    priority: 'urgent',
+    category: 'safety_lifts',
+    desiredOutcome: null,
+    occurredAt: new Date(Date.now() - 3_600_000).toISOString(),
+    responsibility: 'upstream',
+    upstreamParty: 'Lift maker',
+    needType: 'immediate',
+    liability: { finding: 'liable', note: 'Our maintenance contract' },
+    tags: ['lift', 'repeat'],
+    metadata: { building: 3 },
+    subjectStaff: ['zhao.lei'],
+  });
+  await send('POST', `/v1/complaints/${id}/transitions`, { to: 'acknowledged' });
+  await send('POST', `/v1/complaints/${id}/communications`, {
+    direction: 'outbound',
+    channel: 'phone',
+    body: 'Called the customer.',
+    contactMade: true,
+  });
+  await send('POST', `/v1/complaints/${id}/handover`, { to: 'li.na', reason: 'Lift specialist' });
+  await edit(id, { mediaExposure: true });
+  await edit(id, { severity: 'general', responsibility: 'own', liability: null, tags: [] });
+  await send('POST', `/v1/complaints/${id}/transitions`, { to: 'investigating' });
+}
+
+describe('the complaint.created timeline entry', () => {
+  it('stores only what the complaint cannot give back, and shows the complaint as it was taken in', async () => {
+    const complaint = await create();
+    const entry = await stored(complaint.id);
+    expect(Object.keys(entry.data)).toEqual(['complaint']);
+    expect(Object.keys(entry.data.complaint as Json).sort()).toEqual([...KEPT_AT_INTAKE].sort());
+    expect(entry.data.complaint).toMatchObject({ status: 'received', version: 1 });
+    // The whole complaint took about 1.3 kB; what stays is the status, the version, the next
+    // deadline and a few values more.
+    expect(entry.bytes).toBeLessThan(400);
+    expect(await shown(complaint.id)).toEqual({ complaint: await announced(complaint.id) });
+  });
+
+  it('shows it exactly after the complaint changed in every way it can', async () => {
+    const plain = await create();
+    await liveThrough(plain.id);
+    // Taken in major (reported up at once), and declined at intake then taken in by override.
+    const major = await create({ mediaExposure: true });
+    expect(major.escalationLevel).toBeGreaterThan(0);
+    await liveThrough(major.id);
+    const declined = await create({ complainantRelation: 'other' });
+    expect(declined.status).toBe('rejected');
+    await send('POST', `/v1/complaints/${declined.id}/acceptance-override`, {
+      reason: 'The customer sent a signed authority',
+      supervisor: 'li.na',
+    });
+    await liveThrough(declined.id);
+    for (const complaint of [plain, major, declined]) {
+      const now = await send('GET', `/v1/complaints/${complaint.id}`);
+      expect(now.version).toBeGreaterThan(5);
+      expect(await shown(complaint.id)).toEqual({ complaint: await announced(complaint.id) });
+    }
+  });
+
+  it('keeps the status where the daily inventory reads it', async () => {
+    const declined = await create({ complainantRelation: 'other' });
+    const { rows } = await t.database.pool.query(
+      `select data -> 'complaint' ->> 'status' as status from complaint_timeline
+       where complaint_id = $1 and type = 'complaint.created'`,
+      [declined.id],
+    );
+    expect(rows).toEqual([{ status: 'received' }]);
+  });
+});
+
+/** The lean_timeline migration's statements, as drizzle's migrator runs them. */
+async function leanTimelineStatements(): Promise<string[]> {
+  const folder = new URL('../migrations/', import.meta.url);
+  const file = (await readdir(folder)).find((name) => name.endsWith('_lean_timeline.sql'));
+  expect(file).toBeDefined();
+  return (await readFile(new URL(file!, folder), 'utf8')).split('--> statement-breakpoint');
+}
+
+async function runLeanTimeline() {
+  const client = await t.database.pool.connect();
+  try {
+    await client.query('begin');
+    for (const statement of await leanTimelineStatements()) await client.query(statement);
+    await client.query('commit');
+  } catch (error) {
+    await client.query('rollback');
+    throw error;
+  } finally {
+    client.release();
+  }
+}
+
+/** Writes a `complaint.created` entry as intake wrote it before the timeline was slimmed. */
+async function writeOldShape(id: string, complaint: Json) {
+  const client = await t.database.pool.connect();
+  try {
+    await client.query('begin');
+    await client.query('alter table complaint_timeline disable trigger complaint_timeline_append_only');
+    await client.query(
+      `update complaint_timeline set data = jsonb_build_object('complaint', $2::jsonb)
+       where complaint_id = $1 and type = 'complaint.created'`,
+      [id, JSON.stringify(complaint)],
+    );
+    await client.query('alter table complaint_timeline enable trigger complaint_timeline_append_only');
+    await client.query('commit');
+  } finally {
+    client.release();
+  }
+}
+
+async function createdEntries(): Promise<Map<string, string>> {
+  const { rows } = await t.database.pool.query(
+    `select complaint_id, data::text as data from complaint_timeline where type = 'complaint.created'`,
+  );
+  return new Map(rows.map((row) => [row.complaint_id, row.data]));
+}
+
+describe('migration lean_timeline', () => {
+  it('slims the entries that held the whole complaint, and the timeline shows them as before', async () => {
+    const lived = await create();
+    await liveThrough(lived.id);
+    const untouched = await create({ mediaExposure: true });
+    // Changed by a data migration, which left no timeline entry.
+    const backfilled = await create();
+    await t.database.pool.query(`update complaints set subject = 'Backfilled' where id = $1`, [
+      backfilled.id,
+    ]);
+    // Written before the complaint had a field it has now.
+    const older = await create();
+    const { incidentKey: _, ...olderCopy } = await announced(older.id);
+
+    const copies = new Map<string, Json>();
+    for (const complaint of [lived, untouched, backfilled]) {
+      copies.set(complaint.id, await announced(complaint.id));
+      await writeOldShape(complaint.id, copies.get(complaint.id)!);
+    }
+    await writeOldShape(older.id, olderCopy);
+    const before = await stored(lived.id);
+    expect(before.data).toEqual({ complaint: copies.get(lived.id) });
+
+    await runLeanTimeline();
+
+    for (const [id, copy] of copies) {
+      const entry = await stored(id);
+      expect(entry.data.complaint).not.toHaveProperty('id');
+      expect(entry.bytes).toBeLessThan(before.bytes / 2);
+      expect(await shown(id)).toEqual({ complaint: copy });
+    }
+    // Each keeps what intake keeps, and what the complaint now cannot give back.
+    expect(Object.keys((await stored(lived.id)).data.complaint as Json).sort()).toEqual(
+      [...KEPT_AT_INTAKE].sort(),
+    );
+    expect((await stored(backfilled.id)).data.complaint).toMatchObject({
+      subject: copies.get(backfilled.id)!.subject,
+    });
+    // A copy lacking a field is left whole, and shown as it is.
+    expect((await stored(older.id)).data).toEqual({ complaint: olderCopy });
+    expect(await shown(older.id)).toEqual({ complaint: olderCopy });
+
+    // Running it again changes nothing.
+    const slimmed = await createdEntries();
+    await runLeanTimeline();
+    expect(await createdEntries()).toEqual(slimmed);
+
+    // Later changes move what no change records (the version, updatedAt): the entry kept them.
+    await edit(backfilled.id, { priority: 'high' });
+    await send('POST', `/v1/complaints/${untouched.id}/transitions`, { to: 'acknowledged' });
+    for (const complaint of [backfilled, untouched]) {
+      expect(await shown(complaint.id)).toEqual({ complaint: copies.get(complaint.id) });
+    }
+  });
+});
