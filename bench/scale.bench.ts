@@ -52,6 +52,8 @@ const TARGETS = {
   maxRatio: 2,
   /** The small tenant beside the largest one: p50 at most this much above its p50 alone. */
   besideRatio: 1.5,
+  /** Tables and indexes, all tenants, over all complaints. */
+  storageKbPerComplaint: 5,
 };
 /** The tenant's time zone (settings default): report days are its days. */
 const TIME_ZONE = 'Asia/Shanghai';
@@ -502,6 +504,12 @@ export async function runScaleBenchmark(): Promise<void> {
     }
     const counts = await rowCounts(database.pool, tenants);
     console.log(`\n${table(counts)}`);
+    const storage = await storagePerComplaint(database.pool);
+    console.log(
+      `\n${table(storage.rows)}\n\nstorage: ${storage.kbPerComplaint.toFixed(2)} KB per complaint, tables and ` +
+        `indexes of the whole database over its ${storage.complaints.toLocaleString('en-US')} complaints ` +
+        `(target ≤ ${TARGETS.storageKbPerComplaint} KB): ${verdict(storage.kbPerComplaint <= TARGETS.storageKbPerComplaint)}`,
+    );
 
     const { base, workerMetrics, api, worker } = await startServices();
     const samples = new Map<string, TenantSample>();
@@ -556,7 +564,10 @@ export async function runScaleBenchmark(): Promise<void> {
     const last = largest;
     const ratioName = measured.length > 1 ? `${last.label}/${first.label} p50` : 'ratio';
     const rows: Array<Record<string, string | number>> = [];
-    const verdicts: Record<string, boolean> = {};
+    const verdicts: Record<string, boolean> = {
+      [`storage ≤ ${TARGETS.storageKbPerComplaint} KB per complaint`]:
+        storage.kbPerComplaint <= TARGETS.storageKbPerComplaint,
+    };
     for (const op of operations(samples.get(first.tenantId)!)) {
       const bySize = results.get(op.name)!;
       const row: Record<string, string | number> = { operation: op.name };
@@ -670,6 +681,7 @@ export async function runScaleBenchmark(): Promise<void> {
           build,
           buildTimings,
           rowCounts: counts,
+          storage,
           operations: Object.fromEntries(
             [...results].map(([name, bySize]) => [name, Object.fromEntries(bySize)]),
           ),
@@ -694,6 +706,33 @@ export async function runScaleBenchmark(): Promise<void> {
     await database.close();
     await resources.cleanup();
   }
+}
+
+/**
+ * What the database takes per complaint: each table with its indexes and TOAST, over every
+ * complaint of every tenant. Rows rewritten by a migration leave dead space until VACUUM FULL, so
+ * the figure that counts is a fresh build's.
+ */
+async function storagePerComplaint(pool: pg.Pool) {
+  const { rows: sized } = await pool.query<{ name: string; bytes: string }>(
+    `select c.relname as name, pg_total_relation_size(c.oid)::text as bytes
+     from pg_class c join pg_namespace n on n.oid = c.relnamespace
+     where n.nspname = 'public' and c.relkind in ('r', 'p') order by pg_total_relation_size(c.oid) desc`,
+  );
+  const { rows: counted } = await pool.query<{ complaints: number }>(
+    'select count(*)::int as complaints from complaints',
+  );
+  const complaints = Math.max(1, counted[0]!.complaints);
+  const total = sized.reduce((sum, row) => sum + Number(row.bytes), 0);
+  const rows = sized
+    .filter((row) => Number(row.bytes) >= total / 200)
+    .map((row) => ({
+      table: row.name,
+      MB: Number(row.bytes) / 1_048_576,
+      'bytes per complaint': Number(row.bytes) / complaints,
+      share: `${((100 * Number(row.bytes)) / total).toFixed(1)} %`,
+    }));
+  return { rows, complaints, kbPerComplaint: total / complaints / 1024 };
 }
 
 /** Rows per table and per complaint for each tenant: the clones keep the seeds' proportions. */

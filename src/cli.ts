@@ -16,6 +16,8 @@ const USAGE = `Usage: npm run cli -- <command> [options]
   tenant create --name <name>               create a tenant (name: 1–200 characters) and its first admin API key
   apikey create --tenant <uuid> --name <name> --scopes <a,b> [--expires-at <iso>]
   apikey revoke --id <key id or rdk_ prefix>
+  reports recount [--tenant <uuid>]         bring the kept report counts of a tenant, or of all,
+                                            to what the deadlines and follow-ups say
   demo [--show]                             create the "Demo" tenant once and print its key;
                                             --show only prints the key, creating nothing
 
@@ -89,8 +91,12 @@ async function run(argv: string[]): Promise<unknown> {
 
   const database = createDatabase({ url: env.DATABASE_URL, poolMax: 2, applicationName: 'redress-cli' });
   try {
-    // The CLI arms no jobs: it only manages tenants and keys.
-    const { tenancy } = createServices({ db: database.db, clock: systemClock, scheduler: null });
+    // The CLI arms no jobs: it manages tenants and keys, and recounts what reports keep.
+    const { tenancy, repositories } = createServices({
+      db: database.db,
+      clock: systemClock,
+      scheduler: null,
+    });
     switch (command) {
       case 'tenant create': {
         const { tenant, apiKey, plaintextKey } = await tenancy.createTenant(
@@ -125,6 +131,11 @@ async function run(argv: string[]): Promise<unknown> {
       case 'apikey revoke': {
         const revoked = await tenancy.revokeApiKeyAnyTenant(option(values, 'id'));
         return { id: revoked.id, prefix: revoked.prefix, revokedAt: revoked.revokedAt?.toISOString() };
+      }
+      case 'reports recount': {
+        const tenant = values.tenant === undefined ? null : tenantId(values);
+        const corrected = await repositories.reportCounts.recount(tenant);
+        return { recounted: tenant ?? 'all', groupsCorrected: corrected };
       }
       case 'demo': {
         const demo = await tenancy.demoTenant({ create: !values.show });

@@ -24,6 +24,7 @@ import { createOwnershipRepository } from './modules/ownership/ownership.reposit
 import { createOwnershipService } from './modules/ownership/ownership.service.js';
 import { createReplyTemplatesRepository } from './modules/reply-templates/reply-templates.repository.js';
 import { createReplyTemplatesService } from './modules/reply-templates/reply-templates.service.js';
+import { createReportCounts } from './modules/reports/report-counts.js';
 import { createReportsRepository } from './modules/reports/reports.repository.js';
 import { createReportsService } from './modules/reports/reports.service.js';
 import { createResolutionsRepository } from './modules/resolutions/resolutions.repository.js';
@@ -89,6 +90,7 @@ export function createServices(deps: {
     replyTemplates: createReplyTemplatesRepository(db),
     resolutions: createResolutionsRepository(db),
     reports: createReportsRepository(deps.reportsDb ?? db),
+    reportCounts: createReportCounts(db),
     majorComplaints: createMajorComplaintsRepository(db),
     ownership: createOwnershipRepository(db),
   };

@@ -103,6 +103,8 @@ export async function startWorker(env: Env) {
           });
         case 'fold-deadline-breach-counts':
           return services.repositories.deadlines.foldBreachCounts();
+        case 'fold-report-counts':
+          return services.repositories.reportCounts.fold();
       }
     },
     { connection: deadlineQueue.connection, prefix, concurrency: 1 },

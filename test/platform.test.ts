@@ -396,6 +396,32 @@ describe('admin CLI', () => {
     }
   });
 
+  it('recounts the kept report counts of a tenant, or of all, from the deadlines', async () => {
+    const own = await createTestTenant(t.tenancy);
+    const res = await call(t.app, own.adminKey, {
+      method: 'POST',
+      url: '/v1/complaints',
+      json: complaintBody({ channel: 'phone' }),
+    });
+    expect(res.statusCode, res.body).toBe(201);
+    await t.database.db.execute(sql`select fold_report_counts()`);
+    const pending = sql`select coalesce(sum(pending), 0)::int as pending from report_deadline_days
+      where tenant_id = ${own.tenantId}::uuid and dimension = 'none'`;
+    const [before] = (await t.database.db.execute<{ pending: number }>(pending)).rows;
+    expect(before!.pending).toBeGreaterThan(0);
+    await t.database.db.execute(sql`update report_deadline_days set pending = pending + 5
+      where tenant_id = ${own.tenantId}::uuid and dimension = 'none'`);
+
+    const recounted = JSON.parse((await cli('reports', 'recount', '--tenant', own.tenantId)).stdout);
+    expect(recounted).toEqual({ recounted: own.tenantId, groupsCorrected: expect.any(Number) });
+    expect(recounted.groupsCorrected).toBeGreaterThan(0);
+    expect((await t.database.db.execute<{ pending: number }>(pending)).rows[0]).toEqual(before);
+    expect(JSON.parse((await cli('reports', 'recount')).stdout)).toEqual({
+      recounted: 'all',
+      groupsCorrected: 0,
+    });
+  });
+
   it('names a tenant that does not exist in one line, and refuses a --tenant that is no UUID', async () => {
     const unknown = '7d3c1a56-0f5e-4c1e-9a51-6b0d3c2e9f10';
     const [notUuid, missing] = await Promise.allSettled([

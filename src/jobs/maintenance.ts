@@ -11,6 +11,8 @@ export const MAINTENANCE_SCHEDULE: Record<MaintenanceTask, number> = {
   'purge-old-events': 60 * 60_000,
   // Each scrape of redress_deadlines reads the changes not yet folded: a minute's breaches.
   'fold-deadline-breach-counts': 60_000,
+  // Each report reads the changes not yet folded for its days: a minute's deadline changes.
+  'fold-report-counts': 60_000,
 };
 
 /**

@@ -21,7 +21,8 @@ export type QueueName = keyof QueuePayloads;
 export type MaintenanceTask =
   | 'purge-expired-idempotency-keys'
   | 'purge-old-events'
-  | 'fold-deadline-breach-counts';
+  | 'fold-deadline-breach-counts'
+  | 'fold-report-counts';
 
 /**
  * A deadline wake-up as its job id spells it. `armedFor` is the due time the job was armed for

@@ -4,6 +4,7 @@ export * from './events.js';
 export * from './follow-ups.js';
 export * from './idempotency.js';
 export * from './reply-templates.js';
+export * from './reports.js';
 export * from './resolutions.js';
 export * from './sla.js';
 export * from './tenancy.js';

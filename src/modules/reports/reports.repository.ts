@@ -1,17 +1,20 @@
-import { type SQL, sql } from 'drizzle-orm';
+import { sql } from 'drizzle-orm';
 import type { Queryable } from '../../db/client.js';
+import {
+  complaintOpenSpans,
+  complaints,
+  deadlines,
+  everOverdue,
+  followUps,
+  overdueDuring,
+  reportDeadlineChanges,
+  reportDeadlineDays,
+  reportFollowUpChanges,
+  reportFollowUpDays,
+} from '../../db/schema/index.js';
 
 export const GROUP_BY = ['channel', 'category', 'severity', 'assignee'] as const;
 export type GroupBy = (typeof GROUP_BY)[number];
-
-/** The column each grouping reads; a fixed map, so nothing the caller sends reaches the SQL text. */
-const GROUP_COLUMN: Record<GroupBy | 'none', SQL> = {
-  channel: sql`c.channel::text`,
-  category: sql`c.category`,
-  severity: sql`c.severity::text`,
-  assignee: sql`c.assignee`,
-  none: sql`null::text`,
-};
 
 export interface InventoryCounts {
   received: number;
@@ -44,22 +47,39 @@ export interface SatisfactionRow {
   averageScore: number | null;
 }
 
-const OPEN_STATUSES = sql`('received', 'acknowledged', 'investigating', 'awaiting_customer')`;
+/**
+ * The UTC days a period holds whole, whose counts are kept (report_deadline_days and
+ * report_follow_up_days, by UTC day); the rest of the period, at either end, is read live. A
+ * tenant's day in another time zone straddles two UTC days, so a period of N local days is N - 1
+ * kept days and two stretches of hours.
+ */
+export function keptDays(window: { start: Date; end: Date }): {
+  firstDay: string;
+  endDay: string;
+  keptFrom: Date;
+  keptTo: Date;
+} {
+  const dayMs = 86_400_000;
+  const keptFrom = new Date(Math.ceil(window.start.getTime() / dayMs) * dayMs);
+  const keptTo = new Date(Math.floor(window.end.getTime() / dayMs) * dayMs);
+  if (keptFrom.getTime() >= keptTo.getTime()) {
+    // No whole UTC day: all of it live.
+    return { firstDay: '1970-01-01', endDay: '1970-01-01', keptFrom: window.end, keptTo: window.end };
+  }
+  const day = (instant: Date) => instant.toISOString().slice(0, 10);
+  return { firstDay: day(keptFrom), endDay: day(keptTo), keptFrom, keptTo };
+}
 
 export function createReportsRepository(db: Queryable) {
   return {
     /**
-     * The daily inventory in one statement: per complaint, whether it was received in [start, end),
-     * was open at `asOf` (its status then: the current one unless it changed after, else the last
-     * status the timeline gave it before: at intake, which may have declined it, by a status change
-     * or by an acceptance override), had a deadline falling due in the day, and had one overdue
-     * at `asOf`; counted by handler, by severity and in total with GROUPING SETS.
-     *
-     * Only complaints that can count are looked at, each found through an index: received that
-     * day, open now, or with a deadline due that day or unmet and overdue. A complaint open at
-     * `asOf` but not now changed after `asOf`, and a deadline overdue then but settled now was
-     * settled after it; neither can happen when `asOf` is now, so only a past day's inventory
-     * reads those, by scanning the tenant's rows. Today's costs what is open, not the history.
+     * The daily inventory in one statement: the complaints received in [start, end), open at
+     * `asOf`, with a deadline falling due in the day, and open at `asOf` with a deadline overdue
+     * then (not paused then); counted by handler, by severity and in total with GROUPING SETS.
+     * Each set comes from an index for the day or the instant, so a day costs what was received,
+     * open and due then, not the history: what was open, with its handler and severity, from
+     * complaint_open_spans' index alone; what was overdue from deadlines_overdue_during_idx alone.
+     * Only complaints received or due that day and not open are looked up.
      */
     async dailyInventory(
       tenantId: string,
@@ -67,71 +87,42 @@ export function createReportsRepository(db: Queryable) {
       tx: Queryable = db,
     ): Promise<InventoryRow[]> {
       const { start, end, asOf } = window;
-      // A day still running is taken as of now; only a past day is taken as of its end.
-      const past = asOf.getTime() >= end.getTime();
-      const changedSince = past
-        ? sql`union
-          select c.id from complaints c
-          where c.tenant_id = ${tenantId}::uuid and c.updated_at > ${asOf}::timestamptz and c.received_at < ${end}::timestamptz
-          union
-          select d.complaint_id from deadlines d
-          where d.tenant_id = ${tenantId}::uuid and d.due_at < ${asOf}::timestamptz
-            and (d.met_at > ${asOf}::timestamptz or d.cancelled_at > ${asOf}::timestamptz)`
-        : sql``;
       const result = await tx.execute<Record<string, unknown>>(sql`
-        with candidates as (
-          select c.id from complaints c
-          where c.tenant_id = ${tenantId}::uuid and c.received_at >= ${start}::timestamptz and c.received_at < ${end}::timestamptz
-          union
-          select c.id from complaints c
-          where c.tenant_id = ${tenantId}::uuid and c.status in ${OPEN_STATUSES} and c.received_at < ${end}::timestamptz
-          union
-          select d.complaint_id from deadlines d
-          where d.tenant_id = ${tenantId}::uuid and d.due_at >= ${start}::timestamptz and d.due_at < ${end}::timestamptz
-            and d.status <> 'cancelled'
-          union
-          select d.complaint_id from deadlines d
-          where d.tenant_id = ${tenantId}::uuid and d.status in ('pending', 'paused', 'breached')
-            and d.due_at < ${asOf}::timestamptz
-          ${changedSince}
-        ), flags as (
-          select c.assignee, c.severity::text as severity,
-            c.received_at >= ${start}::timestamptz and c.received_at < ${end}::timestamptz as received,
-            (case when c.updated_at <= ${asOf}::timestamptz then c.status::text
-              else coalesce((select case t.type
-                    when 'complaint.status_changed' then t.data ->> 'to'
-                    when 'complaint.acceptance_overridden' then 'received'
-                    else t.data -> 'complaint' ->> 'status' end
-                from complaint_timeline t
-                where t.tenant_id = c.tenant_id and t.complaint_id = c.id
-                  and t.type in ('complaint.status_changed', 'complaint.acceptance_overridden', 'complaint.created')
-                  and t.occurred_at <= ${asOf}::timestamptz
-                order by t.id desc limit 1),
-                -- Recorded after asOf with an earlier receivedAt: as intake left it, declined (it
-                -- still is, or an override took it in since) or received.
-                case when c.rejection_code is not null or exists (select 1 from complaint_timeline t
-                    where t.tenant_id = c.tenant_id and t.complaint_id = c.id
-                      and t.type = 'complaint.acceptance_overridden')
-                  then 'rejected' else 'received' end) end) in ${OPEN_STATUSES} as open,
-            exists (select 1 from deadlines d where d.tenant_id = c.tenant_id and d.complaint_id = c.id
-              and d.due_at >= ${start}::timestamptz and d.due_at < ${end}::timestamptz and d.status <> 'cancelled') as due_today,
-            exists (select 1 from deadlines d where d.tenant_id = c.tenant_id and d.complaint_id = c.id
-              and d.due_at < ${asOf}::timestamptz
-              and (d.met_at is null or d.met_at > ${asOf}::timestamptz)
-              and (d.cancelled_at is null or d.cancelled_at > ${asOf}::timestamptz)
-              and not (d.status = 'paused' and d.paused_at <= ${asOf}::timestamptz)) as overdue
-          from candidates k join complaints c on c.id = k.id
-          where c.tenant_id = ${tenantId}::uuid and c.received_at < ${end}::timestamptz
+        with received as (
+          select c.id from ${complaints} c
+          where c.tenant_id = ${tenantId}::uuid and c.received_at >= ${start}::timestamptz
+            and c.received_at < ${end}::timestamptz
+        ), due as (
+          select distinct d.complaint_id as id from ${deadlines} d
+          where d.tenant_id = ${tenantId}::uuid and d.due_at >= ${start}::timestamptz
+            and d.due_at < ${end}::timestamptz and d.status <> 'cancelled'
+        ), open as (
+          select s.complaint_id as id, s.assignee, s.severity from ${complaintOpenSpans} s
+          where s.tenant_id = ${tenantId}::uuid and s.open_during @> ${asOf}::timestamptz
+        ), overdue as (
+          select distinct ${deadlines.complaintId} as id from ${deadlines}
+          where ${deadlines.tenantId} = ${tenantId}::uuid and ${everOverdue(deadlines)}
+            and ${overdueDuring(deadlines)} @> ${asOf}::timestamptz
+            and not (${deadlines.status} = 'paused' and ${deadlines.pausedAt} <= ${asOf}::timestamptz)
+        ), not_open as (
+          select id from received union select id from due except select id from open
+        ), counted as (
+          select o.id, o.assignee, o.severity, true as open, o.id in (select id from overdue) as overdue
+          from open o
+          union all
+          select c.id, c.assignee, c.severity, false, false
+          from not_open x join ${complaints} c on c.tenant_id = ${tenantId}::uuid and c.id = x.id
+          where c.received_at < ${end}::timestamptz
         )
-        select grouping(assignee) = 0 as by_assignee, grouping(severity) = 0 as by_severity, assignee, severity,
-          count(*) filter (where received)::int as received,
-          count(*) filter (where open)::int as open,
-          count(*) filter (where due_today)::int as due_today,
-          count(*) filter (where overdue)::int as overdue
-        from flags
-        where received or open or due_today or overdue
-        group by grouping sets ((assignee), (severity), ())
-        order by by_assignee desc, by_severity desc, assignee nulls last, severity`);
+        select grouping(k.assignee) = 0 as by_assignee, grouping(k.severity) = 0 as by_severity,
+          k.assignee, k.severity::text as severity,
+          count(*) filter (where k.id in (select id from received))::int as received,
+          count(*) filter (where k.open)::int as open,
+          count(*) filter (where k.id in (select id from due))::int as due_today,
+          count(*) filter (where k.overdue)::int as overdue
+        from counted k
+        group by grouping sets ((k.assignee), (k.severity), ())
+        order by by_assignee desc, by_severity desc, k.assignee nulls last, k.severity`);
       return result.rows.map((row) => ({
         dimension: row.by_assignee ? 'assignee' : row.by_severity ? 'severity' : 'total',
         value: (row.by_assignee ? row.assignee : row.by_severity ? row.severity : null) as string | null,
@@ -142,25 +133,45 @@ export function createReportsRepository(db: Queryable) {
       }));
     },
 
-    /** Deadlines falling due in [start, end), by kind and group: met on time, met late, breached, pending. */
+    /**
+     * Deadlines falling due in [start, end), by kind and group: met on time, met late, breached,
+     * pending (deadline_report_counts says which). The whole UTC days come from the kept counts
+     * and the changes not yet folded into them, the hours at either end from the deadlines.
+     */
     async slaCompliance(
       tenantId: string,
       window: { start: Date; end: Date },
       groupBy: GroupBy | 'none',
       tx: Queryable = db,
     ): Promise<ComplianceRow[]> {
-      const group = GROUP_COLUMN[groupBy];
+      const { firstDay, endDay, keptFrom, keptTo } = keptDays(window);
       const result = await tx.execute<Record<string, unknown>>(sql`
-        select ${group} as grp, d.kind::text as kind,
-          count(*) filter (where d.met_at is not null and d.met_at <= d.due_at)::int as met_on_time,
-          count(*) filter (where d.met_at is not null and d.met_at > d.due_at)::int as met_late,
-          count(*) filter (where d.status = 'breached')::int as breached,
-          count(*) filter (where d.status in ('pending', 'paused'))::int as pending
-        from deadlines d join complaints c on c.tenant_id = d.tenant_id and c.id = d.complaint_id
-        where d.tenant_id = ${tenantId}::uuid and d.due_at >= ${window.start}::timestamptz
-          and d.due_at < ${window.end}::timestamptz and d.status <> 'cancelled'
-        group by 1, 2
-        order by 1 nulls last, 2`);
+        select grp, kind, sum(met_on_time)::int as met_on_time, sum(met_late)::int as met_late,
+          sum(breached)::int as breached, sum(pending)::int as pending
+        from (
+          select r.value as grp, r.kind::text as kind, r.counted, r.met_on_time, r.met_late, r.breached, r.pending
+          from ${reportDeadlineDays} r
+          where r.tenant_id = ${tenantId}::uuid and r.dimension = ${groupBy}
+            and r.day >= ${firstDay}::date and r.day < ${endDay}::date
+          union all
+          select g.value, x.kind::text, x.counted, x.met_on_time, x.met_late, x.breached, x.pending
+          from ${reportDeadlineChanges} x
+            cross join lateral report_groups(x.channel, x.category, x.severity, x.assignee) g
+          where x.tenant_id = ${tenantId}::uuid and g.dimension = ${groupBy}
+            and x.day >= ${firstDay}::date and x.day < ${endDay}::date
+          union all
+          select g.value, d.kind::text, k.counted, k.met_on_time, k.met_late, k.breached, k.pending
+          from ${deadlines} d
+            join ${complaints} c on c.tenant_id = d.tenant_id and c.id = d.complaint_id
+            cross join lateral deadline_report_counts(d.status, d.due_at, d.met_at) k
+            cross join lateral report_groups(c.channel, c.category, c.severity, c.assignee) g
+          where d.tenant_id = ${tenantId}::uuid and g.dimension = ${groupBy}
+            and ((d.due_at >= ${window.start}::timestamptz and d.due_at < ${keptFrom}::timestamptz)
+              or (d.due_at >= ${keptTo}::timestamptz and d.due_at < ${window.end}::timestamptz))
+        ) as counts
+        group by grp, kind
+        having sum(counted) > 0
+        order by grp nulls last, kind`);
       return result.rows.map((row) => ({
         group: row.grp as string | null,
         kind: row.kind as string,
@@ -171,27 +182,45 @@ export function createReportsRepository(db: Queryable) {
       }));
     },
 
-    /** Follow-up outcomes recorded in [start, end), by group, with the average score given. */
+    /**
+     * Follow-up outcomes recorded in [start, end), by group, with the average score given
+     * (follow_up_report_counts says what counts); kept days and live hours as slaCompliance.
+     */
     async satisfaction(
       tenantId: string,
       window: { start: Date; end: Date },
       groupBy: GroupBy | 'none',
       tx: Queryable = db,
     ): Promise<SatisfactionRow[]> {
-      const group = GROUP_COLUMN[groupBy];
+      const { firstDay, endDay, keptFrom, keptTo } = keptDays(window);
       const result = await tx.execute<Record<string, unknown>>(sql`
-        select ${group} as grp,
-          count(*) filter (where f.outcome = 'satisfied')::int as satisfied,
-          count(*) filter (where f.outcome = 'unsatisfied')::int as unsatisfied,
-          count(*) filter (where f.outcome = 'unreachable')::int as unreachable,
-          count(*) filter (where f.outcome = 'declined')::int as declined,
-          count(f.score)::int as scored,
-          round(avg(f.score), 2)::float8 as average_score
-        from follow_ups f join complaints c on c.tenant_id = f.tenant_id and c.id = f.complaint_id
-        where f.tenant_id = ${tenantId}::uuid and f.outcome is not null
-          and f.completed_at >= ${window.start}::timestamptz and f.completed_at < ${window.end}::timestamptz
-        group by 1
-        order by 1 nulls last`);
+        select grp, sum(satisfied)::int as satisfied, sum(unsatisfied)::int as unsatisfied,
+          sum(unreachable)::int as unreachable, sum(declined)::int as declined, sum(scored)::int as scored,
+          round(sum(score_sum)::numeric / nullif(sum(scored), 0)::numeric, 2)::float8 as average_score
+        from (
+          select r.value as grp, r.counted, r.satisfied, r.unsatisfied, r.unreachable, r.declined, r.scored, r.score_sum
+          from ${reportFollowUpDays} r
+          where r.tenant_id = ${tenantId}::uuid and r.dimension = ${groupBy}
+            and r.day >= ${firstDay}::date and r.day < ${endDay}::date
+          union all
+          select g.value, x.counted, x.satisfied, x.unsatisfied, x.unreachable, x.declined, x.scored, x.score_sum
+          from ${reportFollowUpChanges} x
+            cross join lateral report_groups(x.channel, x.category, x.severity, x.assignee) g
+          where x.tenant_id = ${tenantId}::uuid and g.dimension = ${groupBy}
+            and x.day >= ${firstDay}::date and x.day < ${endDay}::date
+          union all
+          select g.value, k.counted, k.satisfied, k.unsatisfied, k.unreachable, k.declined, k.scored, k.score_sum
+          from ${followUps} f
+            join ${complaints} c on c.tenant_id = f.tenant_id and c.id = f.complaint_id
+            cross join lateral follow_up_report_counts(f.outcome, f.score, f.completed_at) k
+            cross join lateral report_groups(c.channel, c.category, c.severity, c.assignee) g
+          where f.tenant_id = ${tenantId}::uuid and f.outcome is not null and g.dimension = ${groupBy}
+            and ((f.completed_at >= ${window.start}::timestamptz and f.completed_at < ${keptFrom}::timestamptz)
+              or (f.completed_at >= ${keptTo}::timestamptz and f.completed_at < ${window.end}::timestamptz))
+        ) as counts
+        group by grp
+        having sum(counted) > 0
+        order by grp nulls last`);
       return result.rows.map((row) => ({
         group: row.grp as string | null,
         satisfied: Number(row.satisfied),

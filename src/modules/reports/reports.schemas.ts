@@ -30,7 +30,10 @@ const counts = {
     .int()
     .describe('Open (received to awaiting_customer) at the end of the day, or now for today.'),
   dueToday: z.number().int().describe('With a deadline falling due that day.'),
-  overdue: z.number().int().describe('With a deadline past due and unmet at the end of the day, or now.'),
+  overdue: z
+    .number()
+    .int()
+    .describe('Open, with a deadline past due and unmet, at the end of the day, or now.'),
 };
 
 export const inventorySchema = z

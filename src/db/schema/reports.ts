@@ -1,0 +1,159 @@
+import { sql } from 'drizzle-orm';
+import {
+  bigint,
+  check,
+  customType,
+  date,
+  index,
+  integer,
+  pgTable,
+  primaryKey,
+  text,
+  unique,
+  uuid,
+} from 'drizzle-orm/pg-core';
+import { complaintChannel, complaintIdColumn, complaintSeverity } from './complaints.js';
+import { deadlineKind } from './sla.js';
+import { tenantIdColumn } from './tenancy.js';
+
+/** A PostgreSQL tstzrange, read and written in its text form (`[from,to)`). */
+const tstzrange = customType<{ data: string; driverData: string }>({
+  dataType: () => 'tstzrange',
+});
+
+/** The groupings the report counts are kept by; `none` is the report without one. */
+const keptDimension = sql`dimension in ('none', 'channel', 'category', 'severity', 'assignee')`;
+
+/**
+ * When each complaint was open (received, acknowledged, investigating or awaiting the customer):
+ * one row per stretch, from intake or a reopening to the change that ended it, kept by a trigger
+ * on `complaints` (track_complaint_open_spans, src/modules/reports/sql/). The daily inventory finds
+ * the complaints open at the end of a past day through its GiST index, however long the history,
+ * where the timeline would have to be read complaint by complaint.
+ */
+export const complaintOpenSpans = pgTable(
+  'complaint_open_spans',
+  {
+    tenantId: tenantIdColumn(),
+    complaintId: complaintIdColumn(),
+    /** Opened by intake: from just after `received_at`; reopened: from the change, inclusive. */
+    openDuring: tstzrange('open_during').notNull(),
+    /**
+     * The complaint's handler and severity as they are now (the trigger that regroups the report
+     * counts keeps them), so the inventory counts what was open by both without reading complaints.
+     */
+    assignee: text('assignee'),
+    severity: complaintSeverity('severity').notNull(),
+  },
+  (table) => [
+    index('complaint_open_spans_complaint_idx').on(table.tenantId, table.complaintId),
+    // Migration 0028 builds it with INCLUDE (complaint_id, assignee, severity), which drizzle
+    // cannot declare: the inventory then reads the index alone.
+    index('complaint_open_spans_during_idx').using('gist', table.tenantId, table.openDuring),
+  ],
+);
+
+/**
+ * The SLA compliance report's counts per tenant, UTC day of `due_at`, deadline kind and grouping
+ * (`dimension` is none, channel, category, severity or assignee; `value` the group), so a year's
+ * report sums a year of days rather than every deadline due in it. A trigger on deadlines and
+ * complaints (count_report_deadlines, src/modules/reports/sql/) writes each change to
+ * report_deadline_changes; the maintenance task fold-report-counts moves those here. The counts are
+ * both tables' sum, and `npm run cli -- reports rebuild` recounts them from the deadlines.
+ */
+export const reportDeadlineDays = pgTable(
+  'report_deadline_days',
+  {
+    tenantId: uuid('tenant_id').notNull(),
+    day: date('day').notNull(),
+    kind: deadlineKind('kind').notNull(),
+    dimension: text('dimension').notNull(),
+    value: text('value'),
+    /** Deadlines counted (every one not cancelled): a group shows even when all else is zero. */
+    counted: bigint('counted', { mode: 'number' }).notNull(),
+    metOnTime: bigint('met_on_time', { mode: 'number' }).notNull(),
+    metLate: bigint('met_late', { mode: 'number' }).notNull(),
+    breached: bigint('breached', { mode: 'number' }).notNull(),
+    pending: bigint('pending', { mode: 'number' }).notNull(),
+  },
+  (table) => [
+    unique('report_deadline_days_group')
+      .on(table.tenantId, table.dimension, table.day, table.kind, table.value)
+      .nullsNotDistinct(),
+    check('report_deadline_days_dimension', keptDimension),
+  ],
+);
+
+/**
+ * Changes to the SLA compliance counts not yet folded into report_deadline_days: a deadline's
+ * contribution taken away (-1 and its counts) and put back as it now stands, with every grouping
+ * of its complaint. Writers only insert here, so no write waits on another's counts.
+ */
+export const reportDeadlineChanges = pgTable(
+  'report_deadline_changes',
+  {
+    tenantId: uuid('tenant_id').notNull(),
+    id: bigint('id', { mode: 'number' }).generatedAlwaysAsIdentity(),
+    day: date('day').notNull(),
+    kind: deadlineKind('kind').notNull(),
+    channel: complaintChannel('channel').notNull(),
+    category: text('category'),
+    severity: complaintSeverity('severity').notNull(),
+    assignee: text('assignee'),
+    counted: integer('counted').notNull(),
+    metOnTime: integer('met_on_time').notNull(),
+    metLate: integer('met_late').notNull(),
+    breached: integer('breached').notNull(),
+    pending: integer('pending').notNull(),
+  },
+  (table) => [primaryKey({ columns: [table.tenantId, table.id] })],
+);
+
+/**
+ * The satisfaction half of the SLA compliance report per tenant, UTC day of `completed_at` and
+ * grouping, kept like report_deadline_days (count_report_follow_ups): follow-ups with an outcome.
+ */
+export const reportFollowUpDays = pgTable(
+  'report_follow_up_days',
+  {
+    tenantId: uuid('tenant_id').notNull(),
+    day: date('day').notNull(),
+    dimension: text('dimension').notNull(),
+    value: text('value'),
+    counted: bigint('counted', { mode: 'number' }).notNull(),
+    satisfied: bigint('satisfied', { mode: 'number' }).notNull(),
+    unsatisfied: bigint('unsatisfied', { mode: 'number' }).notNull(),
+    unreachable: bigint('unreachable', { mode: 'number' }).notNull(),
+    declined: bigint('declined', { mode: 'number' }).notNull(),
+    scored: bigint('scored', { mode: 'number' }).notNull(),
+    scoreSum: bigint('score_sum', { mode: 'number' }).notNull(),
+  },
+  (table) => [
+    unique('report_follow_up_days_group')
+      .on(table.tenantId, table.dimension, table.day, table.value)
+      .nullsNotDistinct(),
+    check('report_follow_up_days_dimension', keptDimension),
+  ],
+);
+
+/** Changes to the satisfaction counts not yet folded into report_follow_up_days. */
+export const reportFollowUpChanges = pgTable(
+  'report_follow_up_changes',
+  {
+    tenantId: uuid('tenant_id').notNull(),
+    id: bigint('id', { mode: 'number' }).generatedAlwaysAsIdentity(),
+    day: date('day').notNull(),
+    channel: complaintChannel('channel').notNull(),
+    category: text('category'),
+    severity: complaintSeverity('severity').notNull(),
+    assignee: text('assignee'),
+    counted: integer('counted').notNull(),
+    satisfied: integer('satisfied').notNull(),
+    unsatisfied: integer('unsatisfied').notNull(),
+    unreachable: integer('unreachable').notNull(),
+    declined: integer('declined').notNull(),
+    scored: integer('scored').notNull(),
+    scoreSum: integer('score_sum').notNull(),
+  },
+  (table) => [primaryKey({ columns: [table.tenantId, table.id] })],
+);

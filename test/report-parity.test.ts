@@ -1,0 +1,402 @@
+/**
+ * The reports read kept counts (report_deadline_days, report_follow_up_days) and the open
+ * stretches of complaints (complaint_open_spans) instead of the history. Whatever happens to a
+ * tenant's complaints, deadlines and follow-ups, they must answer exactly what the straightforward
+ * queries over the source tables answer: the queries below, as the reports ran before they kept
+ * anything. Intake and status changes go through the API (they write the timeline the
+ * straightforward inventory reads); deadlines, follow-ups and groupings are changed in SQL, to
+ * reach states the workflow takes days to.
+ */
+import { readFile } from 'node:fs/promises';
+import { type SQL, sql } from 'drizzle-orm';
+import fc from 'fast-check';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { allowedTransitions } from '../src/modules/complaints/complaint-status.js';
+import { createReportCounts } from '../src/modules/reports/report-counts.js';
+import { dayBounds, periodBounds } from '../src/modules/reports/report-periods.js';
+import {
+  createReportsRepository,
+  GROUP_BY,
+  type GroupBy,
+} from '../src/modules/reports/reports.repository.js';
+import { call, complaintBody, createTestTenant, startTestApp, type TestApp } from './harness.js';
+
+let t: TestApp;
+beforeAll(async () => {
+  t = await startTestApp();
+});
+afterAll(async () => {
+  await t?.close();
+});
+
+const TIME_ZONE = 'Asia/Shanghai';
+const OPEN_STATUSES = sql`('received', 'acknowledged', 'investigating', 'awaiting_customer')`;
+const GROUP_COLUMN: Record<GroupBy | 'none', SQL> = {
+  channel: sql`c.channel::text`,
+  category: sql`c.category`,
+  severity: sql`c.severity::text`,
+  assignee: sql`c.assignee`,
+  none: sql`null::text`,
+};
+
+/**
+ * The daily inventory straight from complaints, their timeline and deadlines: what was received
+ * that day, open as the day ended (from the timeline), due that day, and open with a deadline
+ * overdue then. A complaint open at `asOf` was received before it (the span opens just after).
+ */
+async function inventoryFromHistory(tenantId: string, window: { start: Date; end: Date; asOf: Date }) {
+  const { start, end, asOf } = window;
+  const result = await t.database.db.execute<Record<string, unknown>>(sql`
+    with flags as (
+      select c.assignee, c.severity::text as severity,
+        c.received_at >= ${start}::timestamptz and c.received_at < ${end}::timestamptz as received,
+        c.received_at < ${asOf}::timestamptz and (case when c.updated_at <= ${asOf}::timestamptz then c.status::text
+          else coalesce((select case t.type
+                when 'complaint.status_changed' then t.data ->> 'to'
+                when 'complaint.acceptance_overridden' then 'received'
+                else t.data -> 'complaint' ->> 'status' end
+            from complaint_timeline t
+            where t.tenant_id = c.tenant_id and t.complaint_id = c.id
+              and t.type in ('complaint.status_changed', 'complaint.acceptance_overridden', 'complaint.created')
+              and t.occurred_at <= ${asOf}::timestamptz
+            order by t.id desc limit 1),
+            case when c.rejection_code is not null or exists (select 1 from complaint_timeline t
+                where t.tenant_id = c.tenant_id and t.complaint_id = c.id
+                  and t.type = 'complaint.acceptance_overridden')
+              then 'rejected' else 'received' end) end) in ${OPEN_STATUSES} as open,
+        exists (select 1 from deadlines d where d.tenant_id = c.tenant_id and d.complaint_id = c.id
+          and d.due_at >= ${start}::timestamptz and d.due_at < ${end}::timestamptz and d.status <> 'cancelled') as due_today,
+        exists (select 1 from deadlines d where d.tenant_id = c.tenant_id and d.complaint_id = c.id
+          and d.due_at < ${asOf}::timestamptz
+          and (d.met_at is null or d.met_at > ${asOf}::timestamptz)
+          and (d.cancelled_at is null or d.cancelled_at > ${asOf}::timestamptz)
+          and not (d.status = 'paused' and d.paused_at <= ${asOf}::timestamptz)) as overdue
+      from complaints c
+      where c.tenant_id = ${tenantId}::uuid and c.received_at < ${end}::timestamptz
+    )
+    select grouping(assignee) = 0 as by_assignee, grouping(severity) = 0 as by_severity, assignee, severity,
+      count(*) filter (where received)::int as received, count(*) filter (where open)::int as open,
+      count(*) filter (where due_today)::int as due_today, count(*) filter (where open and overdue)::int as overdue
+    from flags
+    where received or open or due_today
+    group by grouping sets ((assignee), (severity), ())
+    order by by_assignee desc, by_severity desc, assignee nulls last, severity`);
+  return result.rows.map((row) => ({
+    dimension: row.by_assignee ? 'assignee' : row.by_severity ? 'severity' : 'total',
+    value: row.by_assignee ? row.assignee : row.by_severity ? row.severity : null,
+    received: row.received,
+    open: row.open,
+    dueToday: row.due_today,
+    overdue: row.overdue,
+  }));
+}
+
+/** SLA compliance straight from the deadlines due in the period. */
+async function complianceFromDeadlines(
+  tenantId: string,
+  window: { start: Date; end: Date },
+  groupBy: GroupBy | 'none',
+) {
+  const result = await t.database.db.execute<Record<string, unknown>>(sql`
+    select ${GROUP_COLUMN[groupBy]} as grp, d.kind::text as kind,
+      count(*) filter (where d.met_at is not null and d.met_at <= d.due_at)::int as met_on_time,
+      count(*) filter (where d.met_at is not null and d.met_at > d.due_at)::int as met_late,
+      count(*) filter (where d.status = 'breached')::int as breached,
+      count(*) filter (where d.status in ('pending', 'paused'))::int as pending
+    from deadlines d join complaints c on c.tenant_id = d.tenant_id and c.id = d.complaint_id
+    where d.tenant_id = ${tenantId}::uuid and d.due_at >= ${window.start}::timestamptz
+      and d.due_at < ${window.end}::timestamptz and d.status <> 'cancelled'
+    group by 1, 2
+    order by 1 nulls last, 2`);
+  return result.rows.map((row) => ({
+    group: row.grp,
+    kind: row.kind,
+    metOnTime: row.met_on_time,
+    metLate: row.met_late,
+    breached: row.breached,
+    pending: row.pending,
+  }));
+}
+
+/** Satisfaction straight from the follow-ups completed in the period. */
+async function satisfactionFromFollowUps(
+  tenantId: string,
+  window: { start: Date; end: Date },
+  groupBy: GroupBy | 'none',
+) {
+  const result = await t.database.db.execute<Record<string, unknown>>(sql`
+    select ${GROUP_COLUMN[groupBy]} as grp,
+      count(*) filter (where f.outcome = 'satisfied')::int as satisfied,
+      count(*) filter (where f.outcome = 'unsatisfied')::int as unsatisfied,
+      count(*) filter (where f.outcome = 'unreachable')::int as unreachable,
+      count(*) filter (where f.outcome = 'declined')::int as declined,
+      count(f.score)::int as scored,
+      round(avg(f.score), 2)::float8 as average_score
+    from follow_ups f join complaints c on c.tenant_id = f.tenant_id and c.id = f.complaint_id
+    where f.tenant_id = ${tenantId}::uuid and f.outcome is not null
+      and f.completed_at >= ${window.start}::timestamptz and f.completed_at < ${window.end}::timestamptz
+    group by 1
+    order by 1 nulls last`);
+  return result.rows.map((row) => ({
+    group: row.grp,
+    satisfied: row.satisfied,
+    unsatisfied: row.unsatisfied,
+    unreachable: row.unreachable,
+    declined: row.declined,
+    scored: row.scored,
+    averageScore: row.average_score,
+  }));
+}
+
+const HOUR = 3_600_000;
+const DAY = 24 * HOUR;
+const localDate = (instant: Date) => instant.toLocaleDateString('sv-SE', { timeZone: TIME_ZONE });
+
+const pick = <T>(items: readonly T[], n: number): T => items[n % items.length]!;
+const CHANNELS = ['phone', 'web', 'email', 'letter'] as const;
+const CATEGORIES = ['billing', 'facilities', null] as const;
+const ASSIGNEES = ['li.na', 'wang.wu', null] as const;
+const SEVERITIES = ['general', 'major'] as const;
+const OUTCOMES = ['satisfied', 'unsatisfied', 'unreachable', 'declined'] as const;
+
+const operation = fc.oneof(
+  fc.record({
+    op: fc.constant('create' as const),
+    hoursAgo: fc.integer({ min: 0, max: 10 * 24 }),
+    channel: fc.nat(),
+    category: fc.nat(),
+    assignee: fc.nat(),
+    declined: fc.boolean(),
+  }),
+  fc.record({ op: fc.constant('transition' as const), complaint: fc.nat(), to: fc.nat() }),
+  fc.record({
+    op: fc.constant('regroup' as const),
+    complaint: fc.nat(),
+    field: fc.constantFrom('channel', 'category', 'severity', 'assignee'),
+    value: fc.nat(),
+  }),
+  fc.record({
+    op: fc.constant('deadline' as const),
+    deadline: fc.nat(),
+    change: fc.constantFrom('met', 'cancel', 'breach', 'pause', 'move'),
+    hours: fc.integer({ min: -72, max: 72 }),
+  }),
+  fc.record({
+    op: fc.constant('followUp' as const),
+    complaint: fc.nat(),
+    outcome: fc.nat(),
+    score: fc.option(fc.integer({ min: 1, max: 5 })),
+    hoursAgo: fc.integer({ min: 0, max: 10 * 24 }),
+  }),
+  fc.constant({ op: 'fold' as const }),
+  fc.constant({ op: 'mark' as const }),
+);
+
+describe('reports', () => {
+  const reports = () => createReportsRepository(t.database.db);
+  const counts = () => createReportCounts(t.database.db);
+
+  it('agree exactly with the straightforward queries over the source tables, whatever happened', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(operation, { minLength: 4, maxLength: 24 }),
+        fc.array(fc.tuple(fc.integer({ min: -12, max: 1 }), fc.integer({ min: 0, max: 12 })), {
+          minLength: 2,
+          maxLength: 4,
+        }),
+        async (operations, periods) => {
+          const tenant = await createTestTenant(t.tenancy);
+          const complaintIds: string[] = [];
+          const marks: Date[] = [];
+          const db = t.database.db;
+          for (const step of operations) {
+            switch (step.op) {
+              case 'create': {
+                const res = await call(t.app, tenant.adminKey, {
+                  method: 'POST',
+                  url: '/v1/complaints',
+                  json: complaintBody({
+                    channel: pick(CHANNELS, step.channel),
+                    category: pick(CATEGORIES, step.category) ?? undefined,
+                    assignee: pick(ASSIGNEES, step.assignee) ?? undefined,
+                    receivedAt: new Date(Date.now() - step.hoursAgo * HOUR).toISOString(),
+                    ...(step.declined ? { complainantRelation: 'other' } : {}),
+                  }),
+                });
+                expect(res.statusCode, res.body).toBe(201);
+                complaintIds.push(res.json().id);
+                break;
+              }
+              case 'transition': {
+                if (complaintIds.length === 0) break;
+                const id = pick(complaintIds, step.complaint);
+                const current = (
+                  await call(t.app, tenant.adminKey, { method: 'GET', url: `/v1/complaints/${id}` })
+                ).json();
+                const moves = allowedTransitions(current.status);
+                if (moves.length === 0) break;
+                // A move the workflow refuses now (a resolution still owed, say) changes nothing.
+                await call(t.app, tenant.adminKey, {
+                  method: 'POST',
+                  url: `/v1/complaints/${id}/transitions`,
+                  json: { to: pick(moves, step.to), reason: 'Parity check' },
+                });
+                break;
+              }
+              case 'regroup': {
+                if (complaintIds.length === 0) break;
+                const id = pick(complaintIds, step.complaint);
+                const value = {
+                  channel: pick(CHANNELS, step.value),
+                  category: pick(CATEGORIES, step.value),
+                  severity: pick(SEVERITIES, step.value),
+                  assignee: pick(ASSIGNEES, step.value),
+                }[step.field];
+                await db.execute(sql`update complaints set ${sql.identifier(step.field)} = ${value}
+                  where tenant_id = ${tenant.tenantId}::uuid and id = ${id}::uuid`);
+                break;
+              }
+              case 'deadline': {
+                const rows = (
+                  await db.execute<{ id: string; due_at: string }>(
+                    sql`select id, due_at from deadlines where tenant_id = ${tenant.tenantId}::uuid order by id`,
+                  )
+                ).rows;
+                if (rows.length === 0) break;
+                const row = pick(rows, step.deadline);
+                const at = new Date(new Date(row.due_at).getTime() + step.hours * HOUR);
+                const set = {
+                  met: sql`status = 'met', met_at = ${at}::timestamptz`,
+                  cancel: sql`status = 'cancelled', cancelled_at = ${at}::timestamptz`,
+                  breach: sql`status = 'breached', breached_at = due_at`,
+                  pause: sql`status = 'paused', paused_at = ${at}::timestamptz`,
+                  move: sql`due_at = ${at}::timestamptz`,
+                }[step.change];
+                await db.execute(sql`update deadlines set ${set} where id = ${row.id}::uuid`);
+                break;
+              }
+              case 'followUp': {
+                if (complaintIds.length === 0) break;
+                const id = pick(complaintIds, step.complaint);
+                const at = new Date(Date.now() - step.hoursAgo * HOUR);
+                await db.execute(sql`
+                  insert into follow_ups (id, tenant_id, complaint_id, deadline_id, attempt, status, due_at, outcome, score, completed_at)
+                  select gen_random_uuid(), d.tenant_id, d.complaint_id, d.id,
+                    (select count(*) + 1 from follow_ups f where f.tenant_id = d.tenant_id and f.complaint_id = d.complaint_id),
+                    'completed', ${at}::timestamptz, ${pick(OUTCOMES, step.outcome)}, ${step.score}, ${at}::timestamptz
+                  from deadlines d where d.tenant_id = ${tenant.tenantId}::uuid and d.complaint_id = ${id}::uuid
+                  limit 1`);
+                break;
+              }
+              case 'fold':
+                await counts().fold();
+                break;
+              case 'mark':
+                marks.push(new Date());
+                break;
+            }
+          }
+
+          marks.push(new Date());
+          for (const [fromOffset, length] of periods) {
+            const from = localDate(new Date(Date.now() + fromOffset * DAY));
+            const to = localDate(new Date(Date.now() + (fromOffset + length) * DAY));
+            const window = periodBounds(from, to, TIME_ZONE);
+            for (const groupBy of ['none', ...GROUP_BY] as const) {
+              expect(await reports().slaCompliance(tenant.tenantId, window, groupBy)).toEqual(
+                await complianceFromDeadlines(tenant.tenantId, window, groupBy),
+              );
+              expect(await reports().satisfaction(tenant.tenantId, window, groupBy)).toEqual(
+                await satisfactionFromFollowUps(tenant.tenantId, window, groupBy),
+              );
+            }
+            const day = dayBounds(from, TIME_ZONE);
+            const asOf = day.end.getTime() < Date.now() ? day.end : new Date();
+            expect(await reports().dailyInventory(tenant.tenantId, { ...day, asOf })).toEqual(
+              await inventoryFromHistory(tenant.tenantId, { ...day, asOf }),
+            );
+          }
+          // The inventory at the instants between the changes, where the open stretches turn.
+          for (const asOf of marks) {
+            const day = dayBounds(localDate(asOf), TIME_ZONE);
+            expect(await reports().dailyInventory(tenant.tenantId, { ...day, asOf })).toEqual(
+              await inventoryFromHistory(tenant.tenantId, { ...day, asOf }),
+            );
+          }
+          // The triggers kept the counts exact: a recount finds nothing to correct.
+          expect(await counts().recount(tenant.tenantId)).toBe(0);
+        },
+      ),
+      { numRuns: 12 },
+    );
+  });
+
+  it('find the open stretches the migration built from the timeline as the triggers keep them', async () => {
+    const tenant = await createTestTenant(t.tenancy);
+    const post = (url: string, json: unknown) => call(t.app, tenant.adminKey, { method: 'POST', url, json });
+    const created = async (overrides: Record<string, unknown>) => {
+      const res = await post('/v1/complaints', complaintBody(overrides));
+      expect(res.statusCode, res.body).toBe(201);
+      return res.json().id as string;
+    };
+    const daysAgo = (days: number) => new Date(Date.now() - days * DAY).toISOString();
+    await created({ receivedAt: daysAgo(3), assignee: 'li.na' });
+    const withdrawn = await created({ receivedAt: daysAgo(2) });
+    expect(
+      (await post(`/v1/complaints/${withdrawn}/transitions`, { to: 'withdrawn', reason: 'x' })).statusCode,
+    ).toBe(200);
+    const declined = await created({ receivedAt: daysAgo(4), complainantRelation: 'other' });
+    await created({ receivedAt: daysAgo(1), complainantRelation: 'other' });
+    const override = await post(`/v1/complaints/${declined}/acceptance-override`, {
+      reason: 'The customer sent the power of attorney',
+      supervisor: 'Chen Jie',
+    });
+    expect(override.statusCode, override.body).toBe(200);
+
+    // The migration's statement, its INSERT line left off, read for this tenant only.
+    const migration = await readFile(
+      new URL('../migrations/0028_report_rollups.sql', import.meta.url),
+      'utf8',
+    );
+    const insert =
+      /INSERT INTO complaint_open_spans \([^)]*\)\n(WITH entries AS[\s\S]*?);--> statement-breakpoint/.exec(
+        migration,
+      );
+    expect(insert).not.toBeNull();
+    const stretches = sql`tenant_id, complaint_id, open_during::text, assignee, severity::text`;
+    const built = await t.database.db.execute(sql`select ${stretches} from (${sql.raw(insert![1]!)})
+      as built(tenant_id, complaint_id, open_during, assignee, severity)
+      where tenant_id = ${tenant.tenantId}::uuid order by complaint_id, open_during`);
+    const kept = await t.database.db.execute(sql`select ${stretches} from complaint_open_spans
+      where tenant_id = ${tenant.tenantId}::uuid order by complaint_id, open_during`);
+    // Three complaints were open at some time: one still, one until withdrawn, one since its override.
+    expect(kept.rows).toHaveLength(3);
+    expect(built.rows).toEqual(kept.rows);
+  });
+
+  it('are recounted exactly from the source tables when the kept counts went wrong', async () => {
+    const tenant = await createTestTenant(t.tenancy);
+    for (const channel of ['phone', 'web']) {
+      const res = await call(t.app, tenant.adminKey, {
+        method: 'POST',
+        url: '/v1/complaints',
+        json: complaintBody({ channel, receivedAt: new Date(Date.now() - 5 * DAY).toISOString() }),
+      });
+      expect(res.statusCode, res.body).toBe(201);
+    }
+    await counts().fold();
+    const window = periodBounds(localDate(new Date(Date.now() - 7 * DAY)), localDate(new Date()), TIME_ZONE);
+    const truth = await complianceFromDeadlines(tenant.tenantId, window, 'channel');
+    expect(truth.length).toBeGreaterThan(0);
+    // Counts lost and counts made up, as a restore from an older backup of one table might leave.
+    await t.database.db.execute(sql`update report_deadline_days set pending = pending + 3, counted = counted + 3
+      where tenant_id = ${tenant.tenantId}::uuid and dimension = 'channel' and value = 'phone'`);
+    await t.database.db.execute(sql`delete from report_deadline_days
+      where tenant_id = ${tenant.tenantId}::uuid and dimension = 'channel' and value = 'web'`);
+    expect(await reports().slaCompliance(tenant.tenantId, window, 'channel')).not.toEqual(truth);
+
+    expect(await counts().recount(tenant.tenantId)).toBeGreaterThan(0);
+    expect(await reports().slaCompliance(tenant.tenantId, window, 'channel')).toEqual(truth);
+    expect(await counts().recount(tenant.tenantId)).toBe(0);
+  });
+});
