@@ -407,6 +407,11 @@ function cloneSelect(columns: Column[], target: CloneTarget, overrides: Record<s
     else if (column.udt === 'timestamptz') values.push(`${from} + m.shift`);
     else if (column.udt === '_timestamptz')
       values.push(`array(select at + m.shift from unnest(${from}) as at)`);
+    else if (column.udt === 'tstzrange')
+      values.push(
+        `case when isempty(${from}) then ${from} else tstzrange(lower(${from}) + m.shift, upper(${from}) + m.shift,
+          (case when lower_inc(${from}) then '[' else '(' end) || (case when upper_inc(${from}) then ']' else ')' end)) end`,
+      );
     else if (column.udt === 'jsonb' && ACTOR_COLUMNS.has(column.name)) {
       values.push(
         `case when ${from} ->> 'type' = 'api_key' then jsonb_set(${from}, '{id}', to_jsonb(${uuidLiteral(target.keyId)}::text)) else ${from} end`,
@@ -509,6 +514,10 @@ export async function cloneToSize(
     for (const index of rows) await client.query(`drop index "${index.name}"`);
   });
 
+  // A copy's open stretches are its seed's, moved in time like every instant of it
+  // (complaint_open_spans is cloned with the rows hanging off complaints), so the trigger that
+  // opens one at intake stays out of the load.
+  await client.query('alter table complaints disable trigger complaints_open_spans_inserted');
   const { rows: seeds } = await client.query<{ seed_id: string; rare: boolean }>(
     'select seed_id, rare from clone_seeds order by seed_id',
   );
@@ -626,6 +635,13 @@ export async function cloneToSize(
       );
     });
   }
+
+  await client.query('alter table complaints enable always trigger complaints_open_spans_inserted');
+  // In service the worker folds the report counts' changes every minute; the copies wrote theirs
+  // all at once.
+  await step('fold report counts', async () => {
+    await client.query('select fold_report_counts()');
+  });
 
   await step(`rebuild ${indexes.length} indexes`, async () => {
     for (const index of indexes) await client.query(index.definition);
