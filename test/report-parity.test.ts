@@ -331,6 +331,63 @@ describe('reports', () => {
     );
   });
 
+  it('stay exact while regroupings, deadline changes and folds race each other', async () => {
+    const tenant = await createTestTenant(t.tenancy);
+    const ids: string[] = [];
+    for (let i = 0; i < 6; i++) {
+      const res = await call(t.app, tenant.adminKey, {
+        method: 'POST',
+        url: '/v1/complaints',
+        json: complaintBody({
+          channel: pick(CHANNELS, i),
+          receivedAt: new Date(Date.now() - i * DAY).toISOString(),
+        }),
+      });
+      expect(res.statusCode, res.body).toBe(201);
+      ids.push(res.json().id);
+    }
+    const { pool } = t.database;
+    const deadlineIds = (
+      await pool.query<{ id: string; complaint_id: string }>(
+        'select id, complaint_id from deadlines where tenant_id = $1 order by id',
+        [tenant.tenantId],
+      )
+    ).rows;
+    // Each deadline change and each regrouping of its complaint in its own transaction, all at
+    // once: whichever commits first, each must count the other's outcome.
+    const writes = deadlineIds.flatMap((deadline, i) => [
+      pool.query(
+        `update deadlines set status = 'met', met_at = due_at + make_interval(hours => $2) where id = $1`,
+        [deadline.id, (i % 3) - 1],
+      ),
+      pool.query('update complaints set assignee = $2, category = $3 where tenant_id = $1 and id = $4', [
+        tenant.tenantId,
+        pick(ASSIGNEES, i),
+        pick(CATEGORIES, i + 1),
+        deadline.complaint_id,
+      ]),
+      pool.query('update complaints set severity = $2 where tenant_id = $1 and id = $3', [
+        tenant.tenantId,
+        pick(SEVERITIES, i),
+        deadline.complaint_id,
+      ]),
+      i % 4 === 0 ? pool.query('select fold_report_counts()') : Promise.resolve(),
+    ]);
+    await Promise.all(writes);
+
+    const window = periodBounds(
+      localDate(new Date(Date.now() - 14 * DAY)),
+      localDate(new Date(Date.now() + 14 * DAY)),
+      TIME_ZONE,
+    );
+    for (const groupBy of ['none', ...GROUP_BY] as const) {
+      expect(await reports().slaCompliance(tenant.tenantId, window, groupBy)).toEqual(
+        await complianceFromDeadlines(tenant.tenantId, window, groupBy),
+      );
+    }
+    expect(await counts().recount(tenant.tenantId)).toBe(0);
+  });
+
   it('find the open stretches the migration built from the timeline as the triggers keep them', async () => {
     const tenant = await createTestTenant(t.tenancy);
     const post = (url: string, json: unknown) => call(t.app, tenant.adminKey, { method: 'POST', url, json });
