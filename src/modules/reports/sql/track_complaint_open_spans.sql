@@ -27,3 +27,15 @@ BEGIN
   RETURN NULL;
 END
 $$;
+
+-- Complaints taken in together, open, in one statement: each open from just after its receipt.
+CREATE OR REPLACE FUNCTION open_complaint_spans() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+  INSERT INTO complaint_open_spans (tenant_id, complaint_id, open_during, assignee, severity)
+    SELECT n.tenant_id, n.id, tstzrange(n.received_at, NULL, '()'), n.assignee, n.severity
+    FROM new_complaints n
+    WHERE n.status IN ('received', 'acknowledged', 'investigating', 'awaiting_customer');
+  RETURN NULL;
+END
+$$;
