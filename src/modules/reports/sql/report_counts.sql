@@ -60,19 +60,22 @@ $$;
 
 -- Deadlines taken in together (intake writes a batch of complaints' deadlines in one statement),
 -- as change rows in one statement, their complaints locked first in id order as
--- count_report_deadlines locks one.
+-- count_report_deadlines locks one. The transition table has no statistics, so each complaint is
+-- looked up by its key (LATERAL) rather than left to a join the planner may make a scan of.
 CREATE OR REPLACE FUNCTION count_report_new_deadlines() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
-  PERFORM 1 FROM complaints c
-    WHERE (c.tenant_id, c.id) IN (SELECT n.tenant_id, n.complaint_id FROM new_deadlines n)
-    ORDER BY c.id FOR NO KEY UPDATE;
+  PERFORM 1
+    FROM (SELECT DISTINCT n.tenant_id, n.complaint_id FROM new_deadlines n ORDER BY n.complaint_id) AS n
+      CROSS JOIN LATERAL (SELECT 1 FROM complaints c WHERE c.tenant_id = n.tenant_id AND c.id = n.complaint_id
+        FOR NO KEY UPDATE) AS locked;
   INSERT INTO report_deadline_changes (tenant_id, day, kind, channel, category, severity, assignee,
       counted, met_on_time, met_late, breached, pending)
     SELECT n.tenant_id, (n.due_at AT TIME ZONE 'UTC')::date, n.kind, c.channel, c.category, c.severity,
       c.assignee, k.counted, k.met_on_time, k.met_late, k.breached, k.pending
     FROM new_deadlines n
-      JOIN complaints c ON c.tenant_id = n.tenant_id AND c.id = n.complaint_id
+      CROSS JOIN LATERAL (SELECT c.channel, c.category, c.severity, c.assignee FROM complaints c
+        WHERE c.tenant_id = n.tenant_id AND c.id = n.complaint_id) AS c
       CROSS JOIN LATERAL deadline_report_counts(n.status, n.due_at, n.met_at) AS k;
   RETURN NULL;
 END
