@@ -72,11 +72,13 @@ BEGIN
   INSERT INTO report_deadline_changes (tenant_id, day, kind, channel, category, severity, assignee,
       counted, met_on_time, met_late, breached, pending)
     SELECT n.tenant_id, (n.due_at AT TIME ZONE 'UTC')::date, n.kind, c.channel, c.category, c.severity,
-      c.assignee, k.counted, k.met_on_time, k.met_late, k.breached, k.pending
+      c.assignee, sum(k.counted), sum(k.met_on_time), sum(k.met_late), sum(k.breached), sum(k.pending)
     FROM new_deadlines n
       CROSS JOIN LATERAL (SELECT c.channel, c.category, c.severity, c.assignee FROM complaints c
         WHERE c.tenant_id = n.tenant_id AND c.id = n.complaint_id) AS c
-      CROSS JOIN LATERAL deadline_report_counts(n.status, n.due_at, n.met_at) AS k;
+      CROSS JOIN LATERAL deadline_report_counts(n.status, n.due_at, n.met_at) AS k
+    -- A batch's deadlines of one day, kind and grouping are one change.
+    GROUP BY 1, 2, 3, 4, 5, 6, 7;
   RETURN NULL;
 END
 $$;
