@@ -156,9 +156,13 @@ type SettledColumns = { dueAt: AnyPgColumn; metAt: AnyPgColumn; cancelledAt: Any
 /** When a deadline was settled, met or cancelled; null while it is not. */
 const settledAt = (columns: SettledColumns): SQL => sql`least(${columns.metAt}, ${columns.cancelledAt})`;
 
-/** Whether a deadline was ever overdue: not (yet) settled, or settled after it fell due. */
-export function everOverdue(columns: SettledColumns): SQL {
-  return sql`(${settledAt(columns)} is null or ${settledAt(columns)} > ${columns.dueAt})`;
+/**
+ * Whether a deadline's row records that it was overdue: breached, or met or cancelled after it fell
+ * due. One still pending or paused past its due time records nothing yet (the worker breaches it
+ * within moments); whoever asks what was overdue reads those from the live backlog.
+ */
+export function recordedOverdue(columns: SettledColumns & { status: AnyPgColumn }): SQL {
+  return sql`(${columns.status} = 'breached' or ${columns.metAt} > ${columns.dueAt} or ${columns.cancelledAt} > ${columns.dueAt})`;
 }
 
 /**
@@ -233,11 +237,12 @@ export const deadlines = pgTable(
       .where(sql`${table.status} in ('pending', 'paused')`),
     // The deadlines overdue at an instant (the daily inventory, at the end of a past day): those
     // whose overdue stretch holds it, found without reading the ones settled before it. Only
-    // deadlines that were ever overdue have an entry. Migration 0028 builds it with INCLUDE of
-    // every column the inventory reads (drizzle cannot declare that), so it never visits the table.
+    // deadlines recorded as overdue have an entry, so intake and deadlines met in time never
+    // write to it. Migration 0030 builds it with INCLUDE of every column the inventory reads
+    // (drizzle cannot declare that), so it never visits the table.
     index('deadlines_overdue_during_idx')
       .using('gist', table.tenantId, overdueDuring(table))
-      .where(everOverdue(table)),
+      .where(recordedOverdue(table)),
   ],
 );
 

@@ -4,9 +4,9 @@ import {
   complaintOpenSpans,
   complaints,
   deadlines,
-  everOverdue,
   followUps,
   overdueDuring,
+  recordedOverdue,
   reportDeadlineChanges,
   reportDeadlineDays,
   reportFollowUpChanges,
@@ -78,7 +78,8 @@ export function createReportsRepository(db: Queryable) {
      * then (not paused then); counted by handler, by severity and in total with GROUPING SETS.
      * Each set comes from an index for the day or the instant, so a day costs what was received,
      * open and due then, not the history: what was open, with its handler and severity, from
-     * complaint_open_spans' index alone; what was overdue from deadlines_overdue_during_idx alone.
+     * complaint_open_spans' index alone; what was overdue from deadlines_overdue_during_idx alone,
+     * with the live backlog past due.
      * Only complaints received or due that day and not open are looked up.
      */
     async dailyInventory(
@@ -100,10 +101,16 @@ export function createReportsRepository(db: Queryable) {
           select s.complaint_id as id, s.assignee, s.severity from ${complaintOpenSpans} s
           where s.tenant_id = ${tenantId}::uuid and s.open_during @> ${asOf}::timestamptz
         ), overdue as (
-          select distinct ${deadlines.complaintId} as id from ${deadlines}
-          where ${deadlines.tenantId} = ${tenantId}::uuid and ${everOverdue(deadlines)}
+          select ${deadlines.complaintId} as id from ${deadlines}
+          where ${deadlines.tenantId} = ${tenantId}::uuid and ${recordedOverdue(deadlines)}
             and ${overdueDuring(deadlines)} @> ${asOf}::timestamptz
             and not (${deadlines.status} = 'paused' and ${deadlines.pausedAt} <= ${asOf}::timestamptz)
+          union
+          -- Past due and not yet breached: the live backlog, which records nothing until it is.
+          select d.complaint_id from ${deadlines} d
+          where d.tenant_id = ${tenantId}::uuid and d.status in ('pending', 'paused')
+            and d.due_at < ${asOf}::timestamptz
+            and not (d.status = 'paused' and d.paused_at <= ${asOf}::timestamptz)
         ), not_open as (
           select id from received union select id from due except select id from open
         ), counted as (
