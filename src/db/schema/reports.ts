@@ -26,8 +26,9 @@ const keptDimension = sql`dimension in ('none', 'channel', 'category', 'severity
 
 /**
  * When each complaint was open (received, acknowledged, investigating or awaiting the customer):
- * one row per stretch, from intake or a reopening to the change that ended it, kept by a trigger
- * on `complaints` (track_complaint_open_spans, src/modules/reports/sql/). The daily inventory finds
+ * one row per stretch, from intake or a reopening to the change that ended it, kept by triggers
+ * on `complaints` (open_complaint_spans at intake, track_complaint_open_spans on a status change;
+ * src/modules/reports/sql/). The daily inventory finds
  * the complaints open at the end of a past day through its GiST index, however long the history,
  * where the timeline would have to be read complaint by complaint.
  */
@@ -56,10 +57,11 @@ export const complaintOpenSpans = pgTable(
 /**
  * The SLA compliance report's counts per tenant, UTC day of `due_at`, deadline kind and grouping
  * (`dimension` is none, channel, category, severity or assignee; `value` the group), so a year's
- * report sums a year of days rather than every deadline due in it. A trigger on deadlines and
- * complaints (count_report_deadlines, src/modules/reports/sql/) writes each change to
- * report_deadline_changes; the maintenance task fold-report-counts moves those here. The counts are
- * both tables' sum, and `npm run cli -- reports rebuild` recounts them from the deadlines.
+ * report sums a year of days rather than every deadline due in it. Triggers on deadlines and
+ * complaints (count_report_new_deadlines, count_report_deadlines, regroup_report_counts in
+ * src/modules/reports/sql/) write each change to report_deadline_changes; the maintenance task
+ * fold-report-counts moves those here. The counts are both tables' sum, and
+ * `npm run cli -- reports recount` recounts them from the deadlines.
  */
 export const reportDeadlineDays = pgTable(
   'report_deadline_days',

@@ -53,7 +53,7 @@ export interface SatisfactionRow {
  * tenant's day in another time zone straddles two UTC days, so a period of N local days is N - 1
  * kept days and two stretches of hours.
  */
-export function keptDays(window: { start: Date; end: Date }): {
+function keptDays(window: { start: Date; end: Date }): {
   firstDay: string;
   endDay: string;
   keptFrom: Date;

@@ -1,18 +1,14 @@
--- Keeps complaint_open_spans (src/db/schema/reports.ts): a complaint taken in open is open from
--- just after its receipt, as the daily inventory counts only what was received before the instant
--- it asks about; a change that ends its handling (resolved, closed, rejected, withdrawn) ends the
--- stretch at that change; one that takes it up again (a reopening, an acceptance override) starts
--- another. `updated_at` is the instant the change records on the timeline. A complaint declined at
--- intake (the only change that sets a rejection code) was never open: as intake left it. Each
--- stretch carries the complaint's handler and severity as they are now (regroup_report_counts
--- keeps them when they change).
+-- Keeps complaint_open_spans (src/db/schema/reports.ts) as a complaint's status changes: a change
+-- that ends its handling (resolved, closed, rejected, withdrawn) ends the open stretch at that
+-- change; one that takes it up again (a reopening, an acceptance override) starts another.
+-- `updated_at` is the instant the change records on the timeline. A complaint declined at intake
+-- (the only change that sets a rejection code) was never open: as intake left it. Each stretch
+-- carries the complaint's handler and severity as they are now (regroup_report_counts keeps them
+-- when they change). Intake opens the first stretch (open_complaint_spans).
 CREATE OR REPLACE FUNCTION track_complaint_open_spans() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
-  IF TG_OP = 'INSERT' THEN
-    INSERT INTO complaint_open_spans (tenant_id, complaint_id, open_during, assignee, severity)
-      VALUES (NEW.tenant_id, NEW.id, tstzrange(NEW.received_at, NULL, '()'), NEW.assignee, NEW.severity);
-  ELSIF NEW.status IN ('received', 'acknowledged', 'investigating', 'awaiting_customer') THEN
+  IF NEW.status IN ('received', 'acknowledged', 'investigating', 'awaiting_customer') THEN
     INSERT INTO complaint_open_spans (tenant_id, complaint_id, open_during, assignee, severity)
       VALUES (NEW.tenant_id, NEW.id, tstzrange(NEW.updated_at, NULL, '[)'), NEW.assignee, NEW.severity);
   ELSIF OLD.rejection_code IS NULL AND NEW.rejection_code IS NOT NULL THEN
