@@ -528,13 +528,17 @@ function rawIntake(pool: pg.Pool, tenantId: string, actor: Actor, intake: Deadli
         );
       }
       await client.query(
-        `insert into complaint_timeline (id, tenant_id, complaint_id, type, actor, changes, data, occurred_at)
-         values (default, $1, $2, $3, $4, default, $5, $6)`,
+        `insert into complaint_timeline (id, tenant_id, complaint_id, type, actor_type, actor_id, actor_name,
+           actor_on_behalf_of, changes, data, occurred_at)
+         values (default, $1, $2, $3, $4, $5, $6, $7, default, $8, $9)`,
         [
           tenantId,
           complaint.id,
           'complaint.created',
-          JSON.stringify(actor),
+          actor.type,
+          actor.id,
+          actor.name,
+          actor.onBehalfOf,
           // As intake keeps it: only what later changes do not record (takenInEntryData).
           JSON.stringify({
             complaint: {

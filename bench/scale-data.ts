@@ -369,7 +369,10 @@ interface CloneTarget {
 const TENANT_OBJECT_COLUMNS = new Set(['policy_id', 'calendar_id', 'template_id']);
 /** Uuid columns kept as they are (a ping's subscription: no complaint event has one). */
 const KEPT_UUID_COLUMNS = new Set(['subscription_id']);
-/** Who did something (an ActorRecord): an API key's id becomes the target tenant's key. */
+/**
+ * Who did something (an ActorRecord, or a timeline entry's actor_id column): an API key's id
+ * becomes the target tenant's key.
+ */
 const ACTOR_COLUMNS = new Set(['actor', 'recorded_by', 'declared_by']);
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -403,6 +406,8 @@ function cloneSelect(columns: Column[], target: CloneTarget, overrides: Record<s
         .join(' ');
       values.push(cases ? `case ${from} ${cases} else ${from} end` : from);
     } else if (KEPT_UUID_COLUMNS.has(column.name)) values.push(from);
+    else if (column.name === 'actor_id')
+      values.push(`case when ${from} is null then null else ${uuidLiteral(target.keyId)} end`);
     else if (column.udt === 'uuid') values.push(`pg_temp.clone_uuid(${from}, m.id)`);
     else if (column.udt === 'timestamptz') values.push(`${from} + m.shift`);
     else if (column.udt === '_timestamptz')
@@ -566,7 +571,13 @@ export async function cloneToSize(
                     (select count(*) from unnest(src.warn_ats) as at where at + m.shift <= now()))::smallint
                     else src.warnings_fired end`,
                 }
-              : {},
+              : table === 'complaint_timeline'
+                ? {
+                    // A communication's entry names the communication, which the clone copied.
+                    data: `case when src.type = 'communication.recorded' then jsonb_set(src.data, '{communicationId}',
+                      to_jsonb(pg_temp.clone_uuid((src.data ->> 'communicationId')::uuid, m.id))) else src.data end`,
+                  }
+                : {},
           ),
         );
       }

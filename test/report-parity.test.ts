@@ -20,6 +20,7 @@ import {
   type GroupBy,
 } from '../src/modules/reports/reports.repository.js';
 import { call, complaintBody, createTestTenant, startTestApp, type TestApp } from './harness.js';
+import { TIMELINE_BEFORE_COMPACTING } from './timeline-shapes.js';
 
 let t: TestApp;
 beforeAll(async () => {
@@ -52,9 +53,11 @@ async function inventoryFromHistory(tenantId: string, window: { start: Date; end
         c.received_at >= ${start}::timestamptz and c.received_at < ${end}::timestamptz as received,
         c.received_at < ${asOf}::timestamptz and (case when c.updated_at <= ${asOf}::timestamptz then c.status::text
           else coalesce((select case t.type
-                when 'complaint.status_changed' then t.data ->> 'to'
+                when 'complaint.status_changed' then timeline_entry_data(t.tenant_id, t.complaint_id, t.id, t.type,
+                  t.changes, t.data, t.occurred_at) ->> 'to'
                 when 'complaint.acceptance_overridden' then 'received'
-                else t.data -> 'complaint' ->> 'status' end
+                else timeline_entry_data(t.tenant_id, t.complaint_id, t.id, t.type, t.changes, t.data,
+                  t.occurred_at) -> 'complaint' ->> 'status' end
             from complaint_timeline t
             where t.tenant_id = c.tenant_id and t.complaint_id = c.id
               and t.type in ('complaint.status_changed', 'complaint.acceptance_overridden', 'complaint.created')
@@ -420,11 +423,23 @@ describe('reports', () => {
         migration,
       );
     expect(insert).not.toBeNull();
-    const stretches = sql`tenant_id, complaint_id, open_during::text, assignee, severity::text`;
-    const built = await t.database.db.execute(sql`select ${stretches} from (${sql.raw(insert![1]!)})
-      as built(tenant_id, complaint_id, open_during, assignee, severity)
-      where tenant_id = ${tenant.tenantId}::uuid order by complaint_id, open_during`);
-    const kept = await t.database.db.execute(sql`select ${stretches} from complaint_open_spans
+    const stretches = 'tenant_id, complaint_id, open_during::text, assignee, severity::text';
+    // It read the timeline as it was then: a temporary table of that shape, first on the search
+    // path, stands in for it in this session.
+    const client = await t.database.pool.connect();
+    let built: { rows: unknown[] };
+    try {
+      await client.query(`create temporary table complaint_timeline as ${TIMELINE_BEFORE_COMPACTING}`);
+      built = await client.query(
+        `select ${stretches} from (${insert![1]!}) as built(tenant_id, complaint_id, open_during, assignee, severity)
+         where tenant_id = $1::uuid order by complaint_id, open_during`,
+        [tenant.tenantId],
+      );
+    } finally {
+      await client.query('drop table if exists pg_temp.complaint_timeline');
+      client.release();
+    }
+    const kept = await t.database.db.execute(sql`select ${sql.raw(stretches)} from complaint_open_spans
       where tenant_id = ${tenant.tenantId}::uuid order by complaint_id, open_during`);
     // Three complaints were open at some time: one still, one until withdrawn, one since its override.
     expect(kept.rows).toHaveLength(3);

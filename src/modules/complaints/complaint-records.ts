@@ -2,7 +2,7 @@ import type { Queryable } from '../../db/client.js';
 import type { ActorRecord } from '../../db/schema/index.js';
 import type { ComplaintEventType } from '../events/event-types.js';
 import type { EventsRepository } from '../events/events.repository.js';
-import type { ComplaintRow, NewTimelineRow } from './complaints.repository.js';
+import type { ComplaintRow, NewTimelineRow, TimelineRow } from './complaints.repository.js';
 
 /** Who is acting and for which tenant: every service call starts from this. */
 export interface ActingContext {
@@ -22,6 +22,23 @@ export function timelineEntry(
   extra: Pick<NewTimelineRow, 'changes' | 'data'>,
 ): NewTimelineRow {
   return { tenantId: context.tenantId, complaintId, type, actor: context.actor, occurredAt: at, ...extra };
+}
+
+/** The actor columns of a timeline entry, from the record. */
+export function actorColumns(actor: ActorRecord) {
+  return {
+    actorType: actor.type,
+    actorId: actor.id,
+    actorName: actor.name,
+    actorOnBehalfOf: actor.onBehalfOf,
+  };
+}
+
+/** The actor of a timeline entry, from its columns. */
+export function timelineActor(
+  row: Pick<TimelineRow, 'actorType' | 'actorId' | 'actorName' | 'actorOnBehalfOf'>,
+): ActorRecord {
+  return { type: row.actorType, id: row.actorId, name: row.actorName, onBehalfOf: row.actorOnBehalfOf };
 }
 
 /** Appends an event about a complaint, with the acting caller, in the transaction that made the change. */

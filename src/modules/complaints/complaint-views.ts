@@ -1,5 +1,6 @@
 import { etagForVersion } from '../../lib/etag.js';
 import { type NextDeadline, toNextDeadline } from '../deadlines/deadline-views.js';
+import { timelineActor } from './complaint-records.js';
 import type { CommunicationRow, ComplaintRow, TimelineRow } from './complaints.repository.js';
 import type { CommunicationView, ComplaintView, TimelineEntryView } from './complaints.schemas.js';
 
@@ -86,7 +87,7 @@ export function toCommunicationView(row: CommunicationRow): CommunicationView {
 /**
  * What intake sets that a later change overwrites without recording a `before`, so the
  * `complaint.created` entry must keep it:
- * - `status`: the daily inventory reads it there (`data -> 'complaint' ->> 'status'`);
+ * - `status`: kept since the daily inventory read it there (it reads complaint_open_spans now);
  * - `version`, `updatedAt`: every change moves them;
  * - `rejection`, `acceptanceOverride`: declining at intake and the override set them beside the
  *   status change, which is all they record;
@@ -98,7 +99,9 @@ export function toCommunicationView(row: CommunicationRow): CommunicationView {
  * in ./sql/), so whatever changes one must record its `before` in the entry's `changes`, as
  * every change does now (test/complaint-timeline.test.ts compares the rebuilt complaint with
  * the one intake announced). The lean_timeline migration slimmed older entries with this same
- * list: a field added here needs a migration for the entries already written.
+ * list: a field added here needs a migration for the entries already written. A field at the
+ * value intake gives almost every complaint is not stored at all (timeline_entry_defaults in
+ * ./sql/timeline_entries.sql).
  */
 export const KEPT_AT_INTAKE = [
   'status',
@@ -131,7 +134,7 @@ export function toTimelineEntryView(row: TimelineRow): TimelineEntryView {
   return {
     id: String(row.id),
     type: row.type,
-    actor: row.actor,
+    actor: timelineActor(row),
     occurredAt: iso(row.occurredAt),
     changes: row.changes ?? null,
     data: row.data ?? null,

@@ -32,6 +32,7 @@ import { ServiceUnavailableError } from '../../lib/errors.js';
 import { isUuid } from '../../lib/ids.js';
 import type { NewDeadlineRow } from '../deadlines/deadlines.repository.js';
 import { complaintReferenceSequence } from '../tenancy/tenancy.repository.js';
+import { actorColumns } from './complaint-records.js';
 import { complaintReferenceSql } from './complaint-reference.js';
 import type { ComplaintStatus } from './complaint-status.js';
 import { takenInEntryData } from './complaint-views.js';
@@ -43,7 +44,11 @@ export type ComplaintChanges = Partial<
   Omit<typeof complaints.$inferInsert, 'id' | 'tenantId' | 'reference' | 'createdAt' | 'version'>
 >;
 export type TimelineRow = typeof complaintTimeline.$inferSelect;
-export type NewTimelineRow = typeof complaintTimeline.$inferInsert;
+/** A timeline entry to write: the actor as the record it is; the table keeps it as columns. */
+export type NewTimelineRow = Omit<
+  typeof complaintTimeline.$inferInsert,
+  'actorType' | 'actorId' | 'actorName' | 'actorOnBehalfOf'
+> & { actor: ActorRecord };
 export type CommunicationRow = typeof communications.$inferSelect;
 /** The earliest pending deadline shown on a complaint. */
 export type NextDeadlineRow = Pick<typeof deadlines.$inferSelect, 'id' | 'kind' | 'dueAt'>;
@@ -303,8 +308,10 @@ const intakeStatement = preparedStatement<{ intakes: string }, { complaint: Reco
   ), t as (
     -- Only what the complaint cannot give back later (takenInEntryData); the timeline API shows
     -- the same view as the event (complaint_as_taken_in).
-    insert into ${complaintTimeline} (tenant_id, complaint_id, type, actor, occurred_at, data)
-    select v.tenant_id, v.id, 'complaint.created', v.actor, v.created_at, v.item->'timelineData'
+    insert into ${complaintTimeline} (tenant_id, complaint_id, type, actor_type, actor_id, actor_name,
+      actor_on_behalf_of, occurred_at, data)
+    select v.tenant_id, v.id, 'complaint.created', (v.actor->>'type')::actor_type, (v.actor->>'id')::uuid,
+      v.actor->>'name', v.actor->>'onBehalfOf', v.created_at, v.item->'timelineData'
     from v order by v.ord
   ), e as (
     insert into ${events} (id, tenant_id, type, complaint_id, sequence, occurred_at, data)
@@ -320,15 +327,15 @@ const intakeStatement = preparedStatement<{ intakes: string }, { complaint: Reco
 );
 
 /**
- * A timeline entry's columns (of `complaint_timeline t`) as the API shows them: a
- * `complaint.created` entry stores only part of the complaint as it was taken in
- * (takenInEntryData), and shows all of it, rebuilt from the complaint and its later entries in
- * the same snapshot (complaint_as_taken_in in ./sql/).
+ * A timeline entry's columns (of `complaint_timeline t`) as the API shows them: an entry stores
+ * only what nothing else holds, and timeline_entry_data (./sql/timeline_entries.sql) shows its
+ * `data` whole, a `complaint.created` entry's complaint as it was taken in among it, rebuilt from
+ * the complaint and its later entries in the same snapshot.
  */
 const timelineEntryColumns =
-  sql.raw(`t.id, t.tenant_id, t.complaint_id, t.type, t.actor, t.changes, t.occurred_at,
-  case when t.type = 'complaint.created'
-    then t.data || jsonb_build_object('complaint', complaint_as_taken_in(t)) else t.data end as data`);
+  sql.raw(`t.id, t.occurred_at, t.tenant_id, t.complaint_id, t.actor_id, t.actor_type,
+  t.type, t.actor_name, t.actor_on_behalf_of, t.changes,
+  timeline_entry_data(t.tenant_id, t.complaint_id, t.id, t.type, t.changes, t.data, t.occurred_at) as data`);
 
 /** What intake writes for one complaint (see intakeStatement). */
 export interface ComplaintIntake {
@@ -543,7 +550,10 @@ export function createComplaintsRepository(db: Queryable) {
     },
 
     async appendTimeline(entries: NewTimelineRow[], tx: Queryable = db): Promise<void> {
-      if (entries.length > 0) await tx.insert(complaintTimeline).values(entries);
+      if (entries.length === 0) return;
+      await tx
+        .insert(complaintTimeline)
+        .values(entries.map(({ actor, ...entry }) => ({ ...entry, ...actorColumns(actor) })));
     },
 
     /**

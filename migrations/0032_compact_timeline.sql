@@ -1,0 +1,393 @@
+-- Compact timeline: the entries are most of the database (a dozen or so per complaint), so each
+-- now stores only what it alone knows.
+-- - The actor is four columns (actor_type, actor_id, actor_name, actor_on_behalf_of), not a JSON
+--   copy of itself in every entry: about 80 bytes less each.
+-- - `data` leaves out what other rows or the entry's own `changes` hold (timeline_entry_defaults):
+--   a communication's text and details, a status change's `from` and `to`, intake's usual values.
+--   A trigger (keep_timeline_entry_lean) does it for every writer; timeline_entry_data shows the
+--   entry whole again, as the API did before, word for word.
+-- - The primary key is (tenant_id, complaint_id, id), the order every read takes: one index, not
+--   two, and a key that holds the tenant, as a distributed table's must.
+-- The table is written anew in that key's order, so a complaint's entries sit together on disk,
+-- and the old one dropped; the functions that write entries (escalate_complaint,
+-- record_deadline_wake_ups) name the new columns. Their current text lives in the modules' sql/.
+--
+-- Cost: one pass over the timeline, writing it again (about 1.4M entries in 20 s on two cores),
+-- while intake and every other timeline write wait: run it when the API is stopped or quiet. The
+-- old table's space goes back to the operating system when the migration commits.
+CREATE TYPE "public"."actor_type" AS ENUM('api_key', 'system');--> statement-breakpoint
+-- What a timeline entry's `data` says unless it says otherwise: what other rows, or the entry's
+-- own columns, already hold, so the entry need not store it again (keep_timeline_entry_lean
+-- leaves it out, timeline_entry_data puts it back). NULL for a type with nothing to leave out.
+-- - complaint.created: the fields kept of the complaint (under `complaint`) at the values intake
+--   gives almost every complaint: received, version 1, updated when created, not escalated.
+-- - complaint.status_changed: `from` and `to` are its `changes` of `status`; no reason, not a
+--   reopening.
+-- - communication.recorded: the communication's own row (`communicationId`).
+CREATE OR REPLACE FUNCTION timeline_entry_defaults(p_tenant_id uuid, p_type text, p_changes jsonb,
+  p_data jsonb, p_occurred_at timestamptz) RETURNS jsonb
+LANGUAGE plpgsql STABLE PARALLEL SAFE AS $$
+DECLARE
+  status_change jsonb;
+BEGIN
+  CASE p_type
+  WHEN 'complaint.created' THEN
+    RETURN jsonb_build_object('status', 'received', 'version', 1, 'updatedAt', iso_utc(p_occurred_at),
+      'rejection', NULL, 'acceptanceOverride', NULL, 'majorSince', NULL, 'escalationLevel', 0,
+      'nextDeadline', NULL);
+  WHEN 'complaint.status_changed' THEN
+    SELECT x.change INTO status_change
+    FROM jsonb_array_elements(CASE WHEN jsonb_typeof(p_changes) = 'array' THEN p_changes END) AS x(change)
+    WHERE x.change ->> 'field' = 'status'
+    LIMIT 1;
+    RETURN jsonb_build_object('from', status_change -> 'before', 'to', status_change -> 'after',
+      'reason', NULL, 'reopened', false);
+  WHEN 'communication.recorded' THEN
+    RETURN (
+      SELECT jsonb_build_object('direction', m.direction, 'channel', m.channel, 'contactMade', m.contact_made,
+        'occurredAt', iso_utc(m.occurred_at), 'body', m.body,
+        'template', CASE WHEN m.template_id IS NOT NULL AND m.template_version IS NOT NULL
+          THEN jsonb_build_object('id', m.template_id, 'version', m.template_version) END)
+      FROM communications m
+      WHERE m.tenant_id = p_tenant_id AND m.id = (p_data ->> 'communicationId')::uuid);
+  ELSE
+    RETURN NULL;
+  END CASE;
+END
+$$;--> statement-breakpoint
+-- The keys of p_data whose values p_defaults does not give (all of them for NULL defaults).
+CREATE OR REPLACE FUNCTION jsonb_without_defaults(p_data jsonb, p_defaults jsonb) RETURNS jsonb
+LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE AS $$
+BEGIN
+  IF p_defaults IS NULL OR jsonb_typeof(p_data) IS DISTINCT FROM 'object' THEN
+    RETURN p_data;
+  END IF;
+  RETURN (SELECT coalesce(jsonb_object_agg(e.key, e.value), '{}') FROM jsonb_each(p_data) AS e
+    WHERE (p_defaults -> e.key) IS DISTINCT FROM e.value);
+END
+$$;--> statement-breakpoint
+-- Before an entry is stored, from whichever writer (the API, the worker's functions, the intake
+-- statement): its `data` without what timeline_entry_defaults gives back, and NULL when nothing is
+-- left.
+CREATE OR REPLACE FUNCTION keep_timeline_entry_lean() RETURNS trigger
+LANGUAGE plpgsql AS $$
+DECLARE
+  defaults jsonb := timeline_entry_defaults(NEW.tenant_id, NEW.type, NEW.changes, NEW.data, NEW.occurred_at);
+BEGIN
+  IF NEW.type = 'complaint.created' THEN
+    IF jsonb_typeof(NEW.data -> 'complaint') = 'object' THEN
+      NEW.data := jsonb_set(NEW.data, '{complaint}', jsonb_without_defaults(NEW.data -> 'complaint', defaults));
+    END IF;
+  ELSIF defaults IS NOT NULL AND jsonb_typeof(NEW.data) = 'object' THEN
+    NEW.data := nullif(jsonb_without_defaults(NEW.data, defaults), '{}');
+  END IF;
+  RETURN NEW;
+END
+$$;--> statement-breakpoint
+-- Its one argument was the old table's row type; it takes the entry's columns now.
+DROP FUNCTION complaint_as_taken_in(complaint_timeline);--> statement-breakpoint
+CREATE TABLE complaint_timeline_compact (
+  id bigint NOT NULL,
+  occurred_at timestamp(3) with time zone DEFAULT now() NOT NULL,
+  tenant_id uuid NOT NULL,
+  complaint_id uuid NOT NULL,
+  actor_id uuid,
+  actor_type actor_type NOT NULL,
+  type text NOT NULL,
+  actor_name text NOT NULL,
+  actor_on_behalf_of text,
+  changes jsonb,
+  data jsonb
+);--> statement-breakpoint
+CREATE TRIGGER complaint_timeline_keep_lean BEFORE INSERT ON complaint_timeline_compact
+  FOR EACH ROW EXECUTE FUNCTION keep_timeline_entry_lean();--> statement-breakpoint
+INSERT INTO complaint_timeline_compact (id, occurred_at, tenant_id, complaint_id, actor_id, actor_type, type,
+  actor_name, actor_on_behalf_of, changes, data)
+SELECT t.id, t.occurred_at, t.tenant_id, t.complaint_id, (t.actor ->> 'id')::uuid, (t.actor ->> 'type')::actor_type,
+  t.type, t.actor ->> 'name', t.actor ->> 'onBehalfOf', t.changes, t.data
+FROM complaint_timeline t
+ORDER BY t.tenant_id, t.complaint_id, t.id;--> statement-breakpoint
+DROP TABLE complaint_timeline;--> statement-breakpoint
+ALTER TABLE complaint_timeline_compact RENAME TO complaint_timeline;--> statement-breakpoint
+ALTER TABLE complaint_timeline ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (SEQUENCE NAME complaint_timeline_id_seq);--> statement-breakpoint
+-- Ids go on from the highest: a complaint's entries keep their order, and timeline cursors stay valid.
+SELECT setval('complaint_timeline_id_seq', coalesce((SELECT max(id) FROM complaint_timeline), 0) + 1, false);--> statement-breakpoint
+ALTER TABLE "complaint_timeline" ADD CONSTRAINT "complaint_timeline_pkey" PRIMARY KEY("tenant_id","complaint_id","id");--> statement-breakpoint
+ALTER TABLE "complaint_timeline" ADD CONSTRAINT "complaint_timeline_tenant_id_tenants_id_fk" FOREIGN KEY ("tenant_id") REFERENCES "public"."tenants"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
+ALTER TABLE "complaint_timeline" ADD CONSTRAINT "complaint_timeline_complaint_id_complaints_id_fk" FOREIGN KEY ("complaint_id") REFERENCES "public"."complaints"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
+-- The append-only guard of migration 0002, on the new table.
+CREATE TRIGGER complaint_timeline_append_only
+  BEFORE UPDATE OR DELETE ON complaint_timeline
+  FOR EACH ROW EXECUTE FUNCTION refuse_timeline_rewrite();--> statement-breakpoint
+CREATE TRIGGER complaint_timeline_no_truncate
+  BEFORE TRUNCATE ON complaint_timeline
+  FOR EACH STATEMENT EXECUTE FUNCTION refuse_timeline_rewrite();--> statement-breakpoint
+-- The complaint as it was taken in, which the `complaint.created` timeline entry p_entry_id of a
+-- complaint shows. The entry keeps only what intake set that later changes overwrite without
+-- recording a `before` (takenInEntryData in src/modules/complaints/complaint-views.ts, with its
+-- intake values put back by timeline_entry_data): p_kept. The rest is the complaint now with every
+-- later change undone (complaint_unwound). An entry that still holds a whole copy (it has the
+-- complaint's `id`: one the lean_timeline migration could not rebuild exactly) is that copy.
+CREATE OR REPLACE FUNCTION complaint_as_taken_in(p_tenant_id uuid, p_complaint_id uuid, p_entry_id bigint,
+  p_kept jsonb) RETURNS jsonb
+LANGUAGE plpgsql STABLE PARALLEL SAFE AS $$
+BEGIN
+  IF p_kept ? 'id' THEN
+    RETURN p_kept;
+  END IF;
+  RETURN coalesce(complaint_unwound(p_tenant_id, p_complaint_id, p_entry_id), '{}') || p_kept;
+END
+$$;--> statement-breakpoint
+-- A timeline entry's `data` as the API shows it: what it stores, over what it left out
+-- (timeline_entry_defaults); a `complaint.created` entry's `complaint` is the whole complaint as
+-- it was taken in (complaint_as_taken_in).
+CREATE OR REPLACE FUNCTION timeline_entry_data(p_tenant_id uuid, p_complaint_id uuid, p_id bigint, p_type text,
+  p_changes jsonb, p_data jsonb, p_occurred_at timestamptz) RETURNS jsonb
+LANGUAGE plpgsql STABLE PARALLEL SAFE AS $$
+DECLARE
+  defaults jsonb := timeline_entry_defaults(p_tenant_id, p_type, p_changes, p_data, p_occurred_at);
+BEGIN
+  IF defaults IS NULL OR (p_data IS NOT NULL AND jsonb_typeof(p_data) <> 'object') THEN
+    RETURN p_data;
+  END IF;
+  IF p_type = 'complaint.created' THEN
+    RETURN coalesce(p_data, '{}') || jsonb_build_object('complaint', complaint_as_taken_in(p_tenant_id,
+      p_complaint_id, p_id, defaults || coalesce(p_data -> 'complaint', '{}')));
+  END IF;
+  RETURN defaults || coalesce(p_data, '{}');
+END
+$$;--> statement-breakpoint
+-- Raises a complaint to p_level and records why: the escalation, the timeline entry and the
+-- complaint.escalated event. The caller holds the complaint's row lock (or this takes it).
+-- p_written_at_level: the complaint was inserted at p_level already (a major complaint at intake),
+-- so its level and version are left as they are. Returns NULL, writing nothing, when the
+-- escalation's breach was escalated before.
+CREATE OR REPLACE FUNCTION escalate_complaint(
+  p_escalation_id uuid,
+  p_event_id text,
+  p_tenant_id uuid,
+  p_complaint_id uuid,
+  p_level smallint,
+  p_trigger escalation_trigger,
+  p_reason text,
+  p_deadline_id uuid,
+  p_targets jsonb,
+  p_actor jsonb,
+  p_at timestamptz,
+  p_written_at_level boolean
+) RETURNS escalations
+LANGUAGE plpgsql AS $$
+DECLARE
+  c complaints;
+  e escalations;
+  v_previous smallint;
+BEGIN
+  SELECT * INTO c FROM complaints WHERE tenant_id = p_tenant_id AND id = p_complaint_id FOR UPDATE;
+  IF NOT FOUND THEN
+    RETURN NULL;
+  END IF;
+  v_previous := CASE WHEN p_written_at_level THEN 0 ELSE c.escalation_level END;
+  INSERT INTO escalations (id, tenant_id, complaint_id, level, previous_level, trigger, reason, deadline_id, targets, actor, created_at)
+  VALUES (p_escalation_id, p_tenant_id, p_complaint_id, p_level, v_previous, p_trigger, p_reason, p_deadline_id, p_targets, p_actor, p_at)
+  ON CONFLICT DO NOTHING
+  RETURNING * INTO e;
+  IF NOT FOUND THEN
+    RETURN NULL;
+  END IF;
+  UPDATE complaints SET
+    escalation_level = CASE WHEN p_written_at_level THEN escalation_level ELSE p_level END,
+    version = CASE WHEN p_written_at_level THEN version ELSE version + 1 END,
+    updated_at = CASE WHEN p_written_at_level THEN updated_at ELSE p_at END,
+    event_sequence = event_sequence + 1
+  WHERE id = c.id
+  RETURNING * INTO c;
+  INSERT INTO complaint_timeline (tenant_id, complaint_id, type, actor_type, actor_id, actor_name,
+    actor_on_behalf_of, occurred_at, changes, data)
+  VALUES (p_tenant_id, p_complaint_id, 'complaint.escalated', (p_actor ->> 'type')::actor_type,
+    (p_actor ->> 'id')::uuid, p_actor ->> 'name', p_actor ->> 'onBehalfOf', p_at,
+    jsonb_build_array(jsonb_build_object('field', 'escalationLevel', 'before', v_previous, 'after', p_level)),
+    jsonb_build_object('escalationId', e.id, 'trigger', e.trigger, 'reason', e.reason,
+      'deadlineId', e.deadline_id, 'targets', e.targets));
+  INSERT INTO events (id, tenant_id, type, complaint_id, sequence, occurred_at, data)
+  VALUES (p_event_id, p_tenant_id, 'complaint.escalated', c.id, c.event_sequence, p_at,
+    jsonb_build_object(
+      'tenantId', p_tenant_id, 'complaintId', c.id, 'reference', c.reference, 'sequence', c.event_sequence,
+      'escalation', escalation_view(e),
+      'complaint', complaint_view(c),
+      'deadline', (SELECT deadline_view(d) FROM deadlines d WHERE d.id = p_deadline_id),
+      'actor', p_actor));
+  RETURN e;
+END
+$$;--> statement-breakpoint
+-- Records the wake-ups that fall due together, each as record_deadline_wake_up always has: a
+-- warning (warningIndex >= 0) or breach (warningIndex = -1) only if the deadline is still due as
+-- armed, with its event and, for a breach, its timeline entry and the escalation it sets off (the
+-- complaint one level up, at most 3, with the targets of the deadline's policy version).
+--
+-- Every complaint of the batch is locked first, in id order, so two batches, or a batch and a
+-- request, never wait on each other in a circle. A complaint's wake-ups are then taken in rounds,
+-- one per complaint per round in item order, so that each round updates a complaint row once and
+-- a complaint's second breach escalates from where its first left it.
+--
+-- p_items: [{"i", "deadlineId", "armedFor", "warningIndex", "eventId", "escalationId",
+-- "escalationEventId"}]; each recorded wake-up comes back with its item's "i". A wake-up that was
+-- not due (a repeated or stale job) comes back with nothing and writes nothing.
+CREATE OR REPLACE FUNCTION record_deadline_wake_ups(p_items jsonb, p_at timestamptz, p_actor jsonb)
+RETURNS TABLE (i int, id uuid, kind deadline_kind, status deadline_status, tenant_id uuid, complaint_id uuid,
+  due_at timestamptz, warn_ats timestamptz[], warnings_fired smallint, breached_at timestamptz, escalated boolean)
+LANGUAGE plpgsql AS $$
+DECLARE
+  v_work deadline_wake_up[];
+  v_due deadline_wake_up[];
+  v_recorded deadline_wake_up[] := '{}';
+  v_escalated uuid[];
+  v_made escalations[];
+  v_escalated_all uuid[] := '{}';
+  v_rounds int;
+  v_last_change timestamptz;
+  v_at timestamptz;
+BEGIN
+  SELECT array_agg(ROW(x."i", x."deadlineId", x."armedFor", x."warningIndex", x."eventId", x."escalationId",
+      x."escalationEventId", x.complaint_id, x.round, NULL, NULL, NULL, NULL, NULL, NULL, NULL)::deadline_wake_up),
+    max(x.round)
+  INTO v_work, v_rounds
+  FROM (
+    SELECT item.*, d.complaint_id, row_number() OVER (PARTITION BY d.complaint_id ORDER BY item."i")::int AS round
+    FROM jsonb_to_recordset(p_items) AS item("i" int, "deadlineId" uuid, "armedFor" timestamptz, "warningIndex" int,
+      "eventId" text, "escalationId" uuid, "escalationEventId" text)
+    JOIN deadlines d ON d.id = item."deadlineId"
+  ) AS x;
+  IF v_work IS NULL THEN
+    RETURN;
+  END IF;
+
+  -- Complaint first, as every API transaction does.
+  SELECT max(locked.updated_at) INTO v_last_change
+  FROM (
+    SELECT c.updated_at FROM complaints c
+    WHERE c.id IN (SELECT w.complaint_id FROM unnest(v_work) AS w)
+    ORDER BY c.id
+    FOR UPDATE
+  ) AS locked;
+  -- What this batch writes is timed when it was taken up, or just after the last change to its
+  -- complaints if that is later: a batch that waited for a lock behind a later one must not
+  -- record a complaint's second escalation before its first.
+  v_at := greatest(p_at, v_last_change + interval '1 millisecond');
+
+  FOR v_round IN 1..v_rounds LOOP
+    -- The deadlines still due as armed. The complaint locks above keep them as this reads them.
+    WITH recorded AS (
+      UPDATE deadlines d SET
+        status = CASE WHEN w.warning_index < 0 THEN 'breached'::deadline_status ELSE d.status END,
+        breached_at = CASE WHEN w.warning_index < 0 THEN greatest(v_at, d.due_at) ELSE d.breached_at END,
+        warnings_fired = CASE WHEN w.warning_index < 0 THEN d.warnings_fired ELSE w.warning_index + 1 END,
+        updated_at = v_at
+      FROM unnest(v_work) AS w
+      WHERE w.round = v_round AND d.id = w.deadline_id AND d.status = 'pending' AND d.due_at = w.armed_for
+        AND (w.warning_index < 0 OR d.warnings_fired <= w.warning_index)
+      RETURNING ROW(w.i, w.deadline_id, w.armed_for, w.warning_index, w.event_id, w.escalation_id,
+        w.escalation_event_id, w.complaint_id, w.round, d.tenant_id, d.kind, d.status, d.due_at, d.warn_ats,
+        d.warnings_fired, d.breached_at)::deadline_wake_up AS wake_up
+    )
+    SELECT array_agg(r.wake_up ORDER BY (r.wake_up).i) INTO v_due FROM recorded AS r;
+    CONTINUE WHEN v_due IS NULL;
+
+    -- Each breach raises its complaint one level, unless it is at 3 or finished. ON CONFLICT: a
+    -- breach is escalated once, whatever happened before. The escalations made are kept as written,
+    -- so the statements below never look them up in a table that only grows.
+    WITH made AS (
+      INSERT INTO escalations (id, tenant_id, complaint_id, level, previous_level, trigger, reason, deadline_id,
+        targets, actor, created_at)
+      SELECT w.escalation_id, c.tenant_id, c.id, c.escalation_level + 1, c.escalation_level, 'breach',
+        format('The %s deadline due %s was breached.', replace(w.kind::text, '_', ' '), iso_utc(w.due_at)),
+        w.deadline_id,
+        coalesce(
+          (SELECT v.snapshot -> 'escalationTargets' -> (c.escalation_level + 1)::text FROM sla_policy_versions v
+            WHERE v.policy_id = d.policy_id AND v.version = d.policy_version),
+          (SELECT p.escalation_targets -> (c.escalation_level + 1)::text FROM sla_policies p WHERE p.id = d.policy_id),
+          '[]'::jsonb),
+        p_actor, v_at
+      FROM unnest(v_due) AS w
+      JOIN complaints c ON c.id = w.complaint_id
+      JOIN deadlines d ON d.id = w.deadline_id
+      WHERE w.warning_index < 0 AND c.escalation_level < 3 AND c.status NOT IN ('closed', 'rejected', 'withdrawn')
+      ON CONFLICT DO NOTHING
+      RETURNING *
+    )
+    SELECT coalesce(array_agg(made.id), '{}'), coalesce(array_agg(ROW(made.*)::escalations), '{}')
+    INTO v_escalated, v_made
+    FROM made;
+
+    -- One update per complaint: the next event number for the wake-up's event, and for the
+    -- escalation's event after it, with the level it rose to.
+    UPDATE complaints c SET
+      event_sequence = c.event_sequence + 1 + x.escalated::int,
+      escalation_level = c.escalation_level + x.escalated::int,
+      version = c.version + x.escalated::int,
+      updated_at = CASE WHEN x.escalated THEN v_at ELSE c.updated_at END
+    FROM (SELECT w.complaint_id, w.escalation_id = ANY (v_escalated) IS TRUE AS escalated FROM unnest(v_due) AS w) AS x
+    WHERE c.id = x.complaint_id;
+
+    INSERT INTO complaint_timeline (tenant_id, complaint_id, type, actor_type, actor_id, actor_name,
+      actor_on_behalf_of, occurred_at, changes, data)
+    SELECT entry.tenant_id, entry.complaint_id, entry.type, (p_actor ->> 'type')::actor_type,
+      (p_actor ->> 'id')::uuid, p_actor ->> 'name', p_actor ->> 'onBehalfOf', v_at, entry.changes, entry.data
+    FROM (
+      SELECT w.i, 0 AS step, w.tenant_id, w.complaint_id, 'deadline.breached' AS type, NULL::jsonb AS changes,
+        jsonb_build_object('deadlineId', w.deadline_id, 'kind', w.kind, 'dueAt', iso_utc(w.due_at)) AS data
+      FROM unnest(v_due) AS w
+      WHERE w.warning_index < 0
+      UNION ALL
+      SELECT w.i, 1, e.tenant_id, e.complaint_id, 'complaint.escalated',
+        jsonb_build_array(jsonb_build_object('field', 'escalationLevel', 'before', e.previous_level, 'after', e.level)),
+        jsonb_build_object('escalationId', e.id, 'trigger', e.trigger, 'reason', e.reason,
+          'deadlineId', e.deadline_id, 'targets', e.targets)
+      FROM unnest(v_due) AS w
+      JOIN unnest(v_made) AS e ON e.id = w.escalation_id
+    ) AS entry
+    ORDER BY entry.i, entry.step;
+
+    -- The wake-up's event, then the escalation's. Read after the writes above, so the complaint in
+    -- an escalation's event shows its new level and next deadline.
+    INSERT INTO events (id, tenant_id, type, complaint_id, sequence, occurred_at, data)
+    SELECT event.id, event.tenant_id, event.type, event.complaint_id, event.sequence, v_at, event.data
+    FROM (
+      SELECT w.i, 0 AS step, w.event_id AS id, c.tenant_id, c.id AS complaint_id,
+        CASE WHEN w.warning_index < 0 THEN 'deadline.breached' ELSE 'deadline.warning' END AS type,
+        n.sequence,
+        jsonb_build_object('tenantId', c.tenant_id, 'complaintId', c.id, 'reference', c.reference,
+          'sequence', n.sequence, 'deadline', deadline_view(d))
+        || CASE WHEN w.warning_index < 0 THEN '{}'::jsonb ELSE jsonb_build_object('warning', jsonb_build_object(
+             'index', w.warning_index, 'fraction', d.warn_fractions[w.warning_index + 1]::numeric)) END AS data
+      FROM unnest(v_due) AS w
+      JOIN complaints c ON c.id = w.complaint_id
+      JOIN deadlines d ON d.id = w.deadline_id
+      -- The escalation, if any, took the complaint's last number; the wake-up's event the one before.
+      CROSS JOIN LATERAL (
+        SELECT c.event_sequence - (w.escalation_id = ANY (v_escalated) IS TRUE)::int AS sequence
+      ) AS n
+      UNION ALL
+      SELECT w.i, 1, w.escalation_event_id, c.tenant_id, c.id, 'complaint.escalated', c.event_sequence,
+        jsonb_build_object(
+          'tenantId', c.tenant_id, 'complaintId', c.id, 'reference', c.reference, 'sequence', c.event_sequence,
+          'escalation', escalation_view(e),
+          'complaint', complaint_view(c),
+          'deadline', deadline_view(d),
+          'actor', p_actor)
+      FROM unnest(v_due) AS w
+      JOIN complaints c ON c.id = w.complaint_id
+      JOIN deadlines d ON d.id = w.deadline_id
+      JOIN unnest(v_made) AS e ON e.id = w.escalation_id
+    ) AS event
+    ORDER BY event.i, event.step;
+
+    v_recorded := v_recorded || v_due;
+    v_escalated_all := v_escalated_all || v_escalated;
+  END LOOP;
+
+  RETURN QUERY
+  SELECT w.i, w.deadline_id, w.kind, w.status, w.tenant_id, w.complaint_id, w.due_at, w.warn_ats, w.warnings_fired,
+    w.breached_at, coalesce(w.escalation_id = ANY (v_escalated_all), false)
+  FROM unnest(v_recorded) AS w;
+END
+$$;
