@@ -15,8 +15,10 @@ import pg from 'pg';
 import { envSchema } from '../src/config/env.js';
 import { createDatabase } from '../src/db/client.js';
 import { systemClock } from '../src/lib/clock.js';
+import { FINISHED_STATUSES } from '../src/modules/complaints/complaint-status.js';
 import { openDeadlineQueue } from '../src/modules/deadlines/deadline-queue.js';
 import { ARMING_HORIZON_MS } from '../src/modules/deadlines/deadline-scheduler.js';
+import { TOP_LEVEL } from '../src/modules/escalations/escalation-levels.js';
 import { createServices } from '../src/services.js';
 import { benchResources, percentile, redisUrl, sleep, startChild, table, verdict } from './lib.js';
 
@@ -57,8 +59,9 @@ async function rawBreaches(
         const deadline = deadlines[next++]!;
         await pool.query(
           `select * from record_deadline_wake_up($1, $2, -1, now(), 'evt_' || md5(random()::text), gen_random_uuid(),
-             'evt_' || md5(random()::text), '{"type":"system","id":null,"name":"bench","onBehalfOf":null}')`,
-          [deadline.id, deadline.due_at],
+             'evt_' || md5(random()::text), '{"type":"system","id":null,"name":"bench","onBehalfOf":null}',
+             $3::smallint, $4::complaint_status[])`,
+          [deadline.id, deadline.due_at, TOP_LEVEL, FINISHED_STATUSES],
         );
       }
     }),

@@ -561,6 +561,16 @@ describe('escalation on breach', () => {
     const levels = (await escalationsOf(complaint.id)).map((e: { level: number }) => e.level);
     expect(levels).toEqual([2, 3]);
   });
+
+  it('does not raise a finished complaint', async () => {
+    // Only a deadline that outlives its complaint (a pre-refund verification's) is still pending
+    // once the complaint is finished; its reply deadline, left pending here, stands in for one.
+    const complaint = await createComplaint({ channel: 'web' });
+    await t.database.pool.query(`update complaints set status = 'withdrawn' where id = $1`, [complaint.id]);
+    const { result } = await breach(complaint.id, 'online_reply');
+    expect(result).toMatchObject({ status: 'breached', escalated: false });
+    expect(await escalationsOf(complaint.id)).toEqual([]);
+  });
 });
 
 describe('JSON built in SQL', () => {

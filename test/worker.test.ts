@@ -201,7 +201,7 @@ describe("the worker's /metrics", () => {
 describe('a worker killed with SIGKILL in the middle of recording a breach', () => {
   /**
    * Holds the complaint's row lock, as a long API transaction would, until `release`: the
-   * worker's breach (record_deadline_wake_up locks the complaint first) waits behind it.
+   * worker's breach (record_deadline_wake_ups locks the complaint first) waits behind it.
    */
   async function lockComplaint(complaintId: string) {
     const holder = new pg.Client({
@@ -221,7 +221,7 @@ describe('a worker killed with SIGKILL in the middle of recording a breach', () 
     };
   }
 
-  /** The worker's backends waiting on the lock inside record_deadline_wake_up. */
+  /** The worker's backends waiting on the lock inside record_deadline_wake_ups. */
   async function blockedBreaches(holderPid: number) {
     const { rows } = await t.database.pool.query<{ pid: number; query: string }>(
       `select pid, query from pg_stat_activity
@@ -279,7 +279,7 @@ describe('a worker killed with SIGKILL in the middle of recording a breach', () 
         const rows = await blockedBreaches(lock.pid);
         return rows.length > 0 ? rows : undefined;
       }, 8_000);
-      expect(blocked[0]!.query).toContain('record_deadline_wake_up');
+      expect(blocked[0]!.query).toContain('record_deadline_wake_ups');
       expect((await onlineReply(tenant, complaint.id)).status).toBe('pending');
       await first.kill();
     } finally {

@@ -56,3 +56,9 @@ export const isFinished = (status: ComplaintStatus): boolean => status === 'clos
 /** Statuses past resolution: nothing more is owed to the customer before a follow-up or reopening. */
 export const isResolvedOrFinished = (status: ComplaintStatus): boolean =>
   status === 'resolved' || isFinished(status);
+
+/** The finished statuses (isFinished), for SQL that must know them: a breach does not escalate these. */
+export const FINISHED_STATUSES = COMPLAINT_STATUSES.filter(isFinished);
+
+/** The statuses before resolution, in which a complaint counts as open in the reports. */
+export const OPEN_STATUSES = COMPLAINT_STATUSES.filter((status) => !isResolvedOrFinished(status));

@@ -8,8 +8,8 @@ const iso = (date: Date) => date.toISOString();
 const isoOrNull = (date: Date | null) => (date ? date.toISOString() : null);
 
 /**
- * The complaint as the REST API, GraphQL and events show it. complaint_view (migrations 0008 and
- * 0012) builds the same JSON in SQL for the worker's events; a test compares the two.
+ * The complaint as the REST API, GraphQL and events show it. complaint_view (./sql/) builds the
+ * same JSON in SQL for the worker's events; a test compares the two.
  */
 export function toComplaintView(row: ComplaintRow, nextDeadline: NextDeadline | undefined): ComplaintView {
   return {

@@ -9,6 +9,8 @@ import {
   deadlines,
   nextWakeAt,
 } from '../../db/schema/index.js';
+import { FINISHED_STATUSES } from '../complaints/complaint-status.js';
+import { TOP_LEVEL } from '../escalations/escalation-levels.js';
 import type { DeadlineKind } from '../sla-policies/sla-targets.js';
 
 export type DeadlineRow = typeof deadlines.$inferSelect;
@@ -214,11 +216,12 @@ export function createDeadlinesRepository(db: Queryable) {
     },
 
     /**
-     * The worker's write: records each wake-up (record_deadline_wake_ups, migration 0017) that is
-     * still due as armed, with its event; a breach also gets its timeline entry and raises the
-     * complaint one escalation level. A wake-up that finds nothing due (the job ran before, or the
-     * deadline was met, paused or moved) writes nothing and comes back undefined. The whole batch
-     * is one round trip and one transaction; the answer is in the order of `wakeUps`.
+     * The worker's write: records each wake-up (record_deadline_wake_ups in ./sql/) that is still
+     * due as armed, with its event; a breach also gets its timeline entry and raises the complaint
+     * one escalation level, unless it is at TOP_LEVEL or finished. A wake-up that finds nothing due
+     * (the job ran before, or the deadline was met, paused or moved) writes nothing and comes back
+     * undefined. The whole batch is one round trip and one transaction; the answer is in the order
+     * of `wakeUps`.
      */
     async recordWakeUps(
       wakeUps: readonly WakeUpToRecord[],
@@ -238,7 +241,8 @@ export function createDeadlinesRepository(db: Queryable) {
       }));
       const result = await tx.execute<RecordedWakeUpRow & { i: number }>(sql`
         select * from record_deadline_wake_ups(${JSON.stringify(items)}::jsonb, ${at}::timestamptz,
-          ${JSON.stringify(actor)}::jsonb)`);
+          ${JSON.stringify(actor)}::jsonb, ${TOP_LEVEL}::smallint,
+          ${sql.param(FINISHED_STATUSES)}::complaint_status[])`);
       const recorded: Array<RecordedWakeUp | undefined> = wakeUps.map(() => undefined);
       for (const row of result.rows) {
         recorded[row.i] = {

@@ -8,8 +8,8 @@ export type EscalationRow = typeof escalations.$inferSelect;
 export function createEscalationsRepository(db: Queryable) {
   return {
     /**
-     * Raises a complaint and records why, in one round trip (escalate_complaint, migration 0008,
-     * which the worker's breach path shares): the escalation, the complaint's new level, the
+     * Raises a complaint and records why, in one round trip (escalate_complaint in ./sql/, which
+     * the worker's breach path matches): the escalation, the complaint's new level, the
      * timeline entry and the `complaint.escalated` event. `writtenAtLevel`: the complaint was
      * inserted at this level already (a major complaint at intake).
      */

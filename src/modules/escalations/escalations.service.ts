@@ -14,7 +14,7 @@ import { MAJOR_COMPLAINT_LEVEL, TOP_LEVEL } from './escalation-levels.js';
 import type { EscalationRow, EscalationsRepository } from './escalations.repository.js';
 import type { CreateEscalationInput, EscalationView } from './escalations.schemas.js';
 
-/** The escalation as the REST API shows it; escalation_view (migration 0008) builds the same in SQL. */
+/** The escalation as the REST API shows it; escalation_view (./sql/) builds the same in SQL. */
 export function toEscalationView(row: EscalationRow): EscalationView {
   return {
     id: row.id,
@@ -47,8 +47,9 @@ function majorReason(complaint: Pick<ComplaintRow, 'majorReasons'>): string {
  * Escalations (DOMAIN §4): a complaint goes up a level when a deadline is breached, when it is a
  * major complaint, or when a handler asks. The level only rises, to 3 at most; each escalation is
  * recorded, put on the timeline and announced as `complaint.escalated` in the same transaction.
- * Breaches are escalated by the worker's own write (record_deadline_wake_ups, migration 0017),
- * a batch at a time, with the same rows, timeline entry and event as escalate_complaint writes here.
+ * Breaches are escalated by the worker's own write (record_deadline_wake_ups in
+ * src/modules/deadlines/sql/), a batch at a time, with the same rows, timeline entry and event as
+ * escalate_complaint writes here.
  */
 /** Targets without repeats, in their first order (a role named at two levels is told once). */
 function uniqueTargets<T>(targets: readonly T[]): T[] {

@@ -10,7 +10,8 @@ export const EVENTS_CHANNEL = 'redress_events';
  * While relaying, the relay tells writers it is awake for this long past its last batch, so they
  * skip NOTIFY (which serialises commits); it polls every {@link LINGER_POLL_MS} until a little
  * after that, so what they commit meanwhile is still picked up at once. Writers decide as they
- * commit (migration 0023), so one that commits after the relay went back to sleep notifies.
+ * commit (notify_relay_at_commit in ./sql/), so one that commits after the relay went back to
+ * sleep notifies.
  */
 const AWAKE_MS = 300;
 const LINGER_POLL_MS = 25;

@@ -13,7 +13,7 @@ export function createReplyTemplatesRepository(db: Queryable) {
       return inserted;
     },
 
-    /** Gives a new tenant the seed templates (seed_reply_templates, migration 0012). */
+    /** Gives a new tenant the seed templates (seed_reply_templates in ./sql/). */
     async seedDefaults(tenantId: string, tx: Queryable = db): Promise<void> {
       await tx.execute(sql`select seed_reply_templates(${tenantId}::uuid)`);
     },

@@ -6,6 +6,9 @@
 -- - complaint.status_changed: `from` and `to` are its `changes` of `status`; no reason, not a
 --   reopening.
 -- - communication.recorded: the communication's own row (`communicationId`).
+-- The values are what stored entries were slimmed against, not rules that TypeScript passes in: an
+-- entry stored without a field reads back the value here, so one changes only with a migration
+-- that rewrites the entries slimmed against it.
 CREATE OR REPLACE FUNCTION timeline_entry_defaults(p_tenant_id uuid, p_type text, p_changes jsonb,
   p_data jsonb, p_occurred_at timestamptz) RETURNS jsonb
 LANGUAGE plpgsql STABLE PARALLEL SAFE AS $$
@@ -68,6 +71,9 @@ BEGIN
   RETURN NEW;
 END
 $$;
+
+CREATE TRIGGER complaint_timeline_keep_lean BEFORE INSERT ON complaint_timeline
+  FOR EACH ROW EXECUTE FUNCTION keep_timeline_entry_lean();
 
 -- A timeline entry's `data` as the API shows it: what it stores, over what it left out
 -- (timeline_entry_defaults); a `complaint.created` entry's `complaint` is the whole complaint as

@@ -14,3 +14,15 @@ BEGIN
   RETURN NULL;
 END
 $$;
+
+-- ENABLE ALWAYS: the count follows every write, including those of a session that copies rows in
+-- bulk with session_replication_role = replica, which skips ordinary triggers.
+CREATE TRIGGER deadlines_count_breaches_inserted AFTER INSERT ON deadlines FOR EACH ROW
+  WHEN (NEW.status = 'breached') EXECUTE FUNCTION count_deadline_breaches();
+CREATE TRIGGER deadlines_count_breaches_changed AFTER UPDATE OF status ON deadlines FOR EACH ROW
+  WHEN ((OLD.status = 'breached') <> (NEW.status = 'breached')) EXECUTE FUNCTION count_deadline_breaches();
+CREATE TRIGGER deadlines_count_breaches_deleted AFTER DELETE ON deadlines FOR EACH ROW
+  WHEN (OLD.status = 'breached') EXECUTE FUNCTION count_deadline_breaches();
+ALTER TABLE deadlines ENABLE ALWAYS TRIGGER deadlines_count_breaches_inserted;
+ALTER TABLE deadlines ENABLE ALWAYS TRIGGER deadlines_count_breaches_changed;
+ALTER TABLE deadlines ENABLE ALWAYS TRIGGER deadlines_count_breaches_deleted;

@@ -1,7 +1,10 @@
--- Records the wake-ups that fall due together, each as record_deadline_wake_up always has: a
--- warning (warningIndex >= 0) or breach (warningIndex = -1) only if the deadline is still due as
--- armed, with its event and, for a breach, its timeline entry and the escalation it sets off (the
--- complaint one level up, at most 3, with the targets of the deadline's policy version).
+-- Records the wake-ups that fall due together: a warning (warningIndex >= 0) or breach
+-- (warningIndex = -1) only if the deadline is still due as armed, with its event and, for a
+-- breach, its timeline entry and the escalation it sets off (the complaint one level up, with the
+-- targets of the deadline's policy version). A complaint at p_top_level already, or in one of
+-- p_finished_statuses, is not escalated: the caller passes TOP_LEVEL
+-- (src/modules/escalations/escalation-levels.ts) and FINISHED_STATUSES
+-- (src/modules/complaints/complaint-status.ts).
 --
 -- Every complaint of the batch is locked first, in id order, so two batches, or a batch and a
 -- request, never wait on each other in a circle. A complaint's wake-ups are then taken in rounds,
@@ -11,7 +14,8 @@
 -- p_items: [{"i", "deadlineId", "armedFor", "warningIndex", "eventId", "escalationId",
 -- "escalationEventId"}]; each recorded wake-up comes back with its item's "i". A wake-up that was
 -- not due (a repeated or stale job) comes back with nothing and writes nothing.
-CREATE OR REPLACE FUNCTION record_deadline_wake_ups(p_items jsonb, p_at timestamptz, p_actor jsonb)
+CREATE OR REPLACE FUNCTION record_deadline_wake_ups(p_items jsonb, p_at timestamptz, p_actor jsonb,
+  p_top_level smallint, p_finished_statuses complaint_status[])
 RETURNS TABLE (i int, id uuid, kind deadline_kind, status deadline_status, tenant_id uuid, complaint_id uuid,
   due_at timestamptz, warn_ats timestamptz[], warnings_fired smallint, breached_at timestamptz, escalated boolean)
 LANGUAGE plpgsql AS $$
@@ -71,7 +75,7 @@ BEGIN
     SELECT array_agg(r.wake_up ORDER BY (r.wake_up).i) INTO v_due FROM recorded AS r;
     CONTINUE WHEN v_due IS NULL;
 
-    -- Each breach raises its complaint one level, unless it is at 3 or finished. ON CONFLICT: a
+    -- Each breach raises its complaint one level, unless it is at the top or finished. ON CONFLICT: a
     -- breach is escalated once, whatever happened before. The escalations made are kept as written,
     -- so the statements below never look them up in a table that only grows.
     WITH made AS (
@@ -89,7 +93,7 @@ BEGIN
       FROM unnest(v_due) AS w
       JOIN complaints c ON c.id = w.complaint_id
       JOIN deadlines d ON d.id = w.deadline_id
-      WHERE w.warning_index < 0 AND c.escalation_level < 3 AND c.status NOT IN ('closed', 'rejected', 'withdrawn')
+      WHERE w.warning_index < 0 AND c.escalation_level < p_top_level AND c.status <> ALL (p_finished_statuses)
       ON CONFLICT DO NOTHING
       RETURNING *
     )
@@ -169,4 +173,29 @@ BEGIN
     w.breached_at, coalesce(w.escalation_id = ANY (v_escalated_all), false)
   FROM unnest(v_recorded) AS w;
 END
+$$;
+
+-- One wake-up on its own: a batch of one, with the same rules passed in. Kept for callers that
+-- record a single wake-up (the deadline benchmark's baseline, bench/deadlines.bench.ts).
+CREATE OR REPLACE FUNCTION record_deadline_wake_up(
+  p_deadline_id uuid,
+  p_armed_for timestamptz,
+  p_warning_index int,
+  p_at timestamptz,
+  p_event_id text,
+  p_escalation_id uuid,
+  p_escalation_event_id text,
+  p_actor jsonb,
+  p_top_level smallint,
+  p_finished_statuses complaint_status[]
+) RETURNS TABLE (id uuid, kind deadline_kind, status deadline_status, tenant_id uuid, complaint_id uuid, due_at timestamptz,
+  warn_ats timestamptz[], warnings_fired smallint, breached_at timestamptz, escalated boolean)
+LANGUAGE sql AS $$
+  SELECT r.id, r.kind, r.status, r.tenant_id, r.complaint_id, r.due_at, r.warn_ats, r.warnings_fired, r.breached_at,
+    r.escalated
+  FROM record_deadline_wake_ups(
+    jsonb_build_array(jsonb_build_object('i', 0, 'deadlineId', p_deadline_id, 'armedFor', p_armed_for,
+      'warningIndex', p_warning_index, 'eventId', p_event_id, 'escalationId', p_escalation_id,
+      'escalationEventId', p_escalation_event_id)),
+    p_at, p_actor, p_top_level, p_finished_statuses) AS r
 $$;

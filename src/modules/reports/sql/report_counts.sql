@@ -2,6 +2,14 @@
 -- deadlines) as deadlines, follow-ups and complaints change: see report_deadline_days in
 -- src/db/schema/reports.ts. What a deadline or a follow-up adds to its report is said once, here,
 -- and the live report, the triggers and the recount all ask these functions.
+--
+-- The deadline statuses, follow-up outcomes and groupings named here are not passed in from
+-- TypeScript: they are the columns and dimensions the counts are kept under, and the counts kept
+-- so far were made with them, so they change only with a migration that recounts
+-- (recount_report_counts). The reports offer the same groupings (GROUP_BY in
+-- src/modules/reports/reports.repository.ts): report-groups.test.ts compares them.
+-- The triggers are ENABLE ALWAYS: the counts follow every write, including those of a session that
+-- copies rows in bulk with session_replication_role = replica, which skips ordinary triggers.
 
 -- What one deadline adds to the compliance report: nothing once cancelled; else one deadline,
 -- met on time, met late, breached or still pending (a paused one is pending).
@@ -58,6 +66,14 @@ BEGIN
 END
 $$;
 
+CREATE TRIGGER deadlines_report_counts_changed AFTER UPDATE ON deadlines FOR EACH ROW
+  WHEN ((OLD.status, OLD.due_at, OLD.met_at, OLD.kind) IS DISTINCT FROM (NEW.status, NEW.due_at, NEW.met_at, NEW.kind))
+  EXECUTE FUNCTION count_report_deadlines();
+CREATE TRIGGER deadlines_report_counts_deleted AFTER DELETE ON deadlines FOR EACH ROW
+  WHEN (OLD.status <> 'cancelled') EXECUTE FUNCTION count_report_deadlines();
+ALTER TABLE deadlines ENABLE ALWAYS TRIGGER deadlines_report_counts_changed;
+ALTER TABLE deadlines ENABLE ALWAYS TRIGGER deadlines_report_counts_deleted;
+
 -- Deadlines taken in together (intake writes a batch of complaints' deadlines in one statement),
 -- as change rows in one statement, their complaints locked first in id order as
 -- count_report_deadlines locks one. The transition table has no statistics, so each complaint is
@@ -82,6 +98,10 @@ BEGIN
   RETURN NULL;
 END
 $$;
+
+CREATE TRIGGER deadlines_report_counts_inserted AFTER INSERT ON deadlines
+  REFERENCING NEW TABLE AS new_deadlines FOR EACH STATEMENT EXECUTE FUNCTION count_report_new_deadlines();
+ALTER TABLE deadlines ENABLE ALWAYS TRIGGER deadlines_report_counts_inserted;
 
 -- The same for a follow-up's outcome.
 CREATE OR REPLACE FUNCTION count_report_follow_ups() RETURNS trigger
@@ -108,6 +128,17 @@ BEGIN
   RETURN NULL;
 END
 $$;
+
+CREATE TRIGGER follow_ups_report_counts_inserted AFTER INSERT ON follow_ups FOR EACH ROW
+  WHEN (NEW.outcome IS NOT NULL) EXECUTE FUNCTION count_report_follow_ups();
+CREATE TRIGGER follow_ups_report_counts_changed AFTER UPDATE ON follow_ups FOR EACH ROW
+  WHEN ((OLD.outcome, OLD.score, OLD.completed_at) IS DISTINCT FROM (NEW.outcome, NEW.score, NEW.completed_at))
+  EXECUTE FUNCTION count_report_follow_ups();
+CREATE TRIGGER follow_ups_report_counts_deleted AFTER DELETE ON follow_ups FOR EACH ROW
+  WHEN (OLD.outcome IS NOT NULL) EXECUTE FUNCTION count_report_follow_ups();
+ALTER TABLE follow_ups ENABLE ALWAYS TRIGGER follow_ups_report_counts_inserted;
+ALTER TABLE follow_ups ENABLE ALWAYS TRIGGER follow_ups_report_counts_changed;
+ALTER TABLE follow_ups ENABLE ALWAYS TRIGGER follow_ups_report_counts_deleted;
 
 -- A complaint regrouped (another channel, category, severity or handler) moves what its deadlines
 -- and follow-ups count from its old groups to its new ones, and its open stretches take its new
@@ -145,6 +176,15 @@ BEGIN
   RETURN OLD;
 END
 $$;
+
+CREATE TRIGGER complaints_report_counts_regrouped AFTER UPDATE OF channel, category, severity, assignee ON complaints
+  FOR EACH ROW
+  WHEN ((OLD.channel, OLD.category, OLD.severity, OLD.assignee) IS DISTINCT FROM (NEW.channel, NEW.category, NEW.severity, NEW.assignee))
+  EXECUTE FUNCTION regroup_report_counts();
+CREATE TRIGGER complaints_report_counts_deleted BEFORE DELETE ON complaints FOR EACH ROW
+  EXECUTE FUNCTION regroup_report_counts();
+ALTER TABLE complaints ENABLE ALWAYS TRIGGER complaints_report_counts_regrouped;
+ALTER TABLE complaints ENABLE ALWAYS TRIGGER complaints_report_counts_deleted;
 
 -- Brings the kept counts of one tenant, or of all when p_tenant_id is null, to what the deadlines
 -- and follow-ups say: each group's difference is added to its day row. A write committed before
