@@ -157,11 +157,12 @@ async function leanTimelineStatements(): Promise<string[]> {
   return (await readFile(new URL(file!, folder), 'utf8')).split('--> statement-breakpoint');
 }
 
-async function runLeanTimeline() {
+/** Runs statements in one transaction, as drizzle's migrator runs a migration. */
+async function inTransaction(statements: string[]) {
   const client = await t.database.pool.connect();
   try {
     await client.query('begin');
-    for (const statement of await leanTimelineStatements()) await client.query(statement);
+    for (const statement of statements) await client.query(statement);
     await client.query('commit');
   } catch (error) {
     await client.query('rollback');
@@ -170,6 +171,8 @@ async function runLeanTimeline() {
     client.release();
   }
 }
+
+const runLeanTimeline = async () => inTransaction(await leanTimelineStatements());
 
 /** Writes a `complaint.created` entry as intake wrote it before the timeline was slimmed. */
 async function writeOldShape(id: string, complaint: Json) {
@@ -269,25 +272,15 @@ async function runCompactTimelineOnOldShape() {
     '--> statement-breakpoint',
   );
   expect(createType).toContain('CREATE TYPE "public"."actor_type"');
-  const client = await t.database.pool.connect();
-  try {
-    await client.query('begin');
-    await client.query(`create table complaint_timeline_wide as ${TIMELINE_BEFORE_COMPACTING}`);
+  await inTransaction([
+    `create table complaint_timeline_wide as ${TIMELINE_BEFORE_COMPACTING}`,
     // Running lean_timeline again above defined its function over this table's rows.
-    await client.query('drop function if exists complaint_as_taken_in(complaint_timeline)');
-    await client.query('drop table complaint_timeline');
-    await client.query('alter table complaint_timeline_wide rename to complaint_timeline');
-    await client.query(
-      `create function complaint_as_taken_in(t complaint_timeline) returns jsonb language sql as 'select null::jsonb'`,
-    );
-    for (const statement of statements) await client.query(statement);
-    await client.query('commit');
-  } catch (error) {
-    await client.query('rollback');
-    throw error;
-  } finally {
-    client.release();
-  }
+    'drop function if exists complaint_as_taken_in(complaint_timeline)',
+    'drop table complaint_timeline',
+    'alter table complaint_timeline_wide rename to complaint_timeline',
+    `create function complaint_as_taken_in(t complaint_timeline) returns jsonb language sql as 'select null::jsonb'`,
+    ...statements,
+  ]);
 }
 
 describe('migration compact_timeline', () => {
