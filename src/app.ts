@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import Fastify, { type FastifyInstance, LogController } from 'fastify';
-import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
+import { validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
 import type { Env } from './config/env.js';
 import type { ChangeListener } from './db/change-notifications.js';
 import { createReportsDatabase, type Database } from './db/client.js';
@@ -12,9 +13,10 @@ import { idempotencyPlugin } from './http/plugins/idempotency.js';
 import { inputHygienePlugin } from './http/plugins/input-hygiene.js';
 import { openapiPlugin } from './http/plugins/openapi.js';
 import { rateLimitPlugin } from './http/plugins/rate-limit.js';
+import { createResponseSerializerCompiler } from './http/response-serializer.js';
 import { type Clock, systemClock } from './lib/clock.js';
 import { ValidationError } from './lib/errors.js';
-import { loggerOptions } from './lib/logger.js';
+import { lazyChildLogger, loggerOptions } from './lib/logger.js';
 import { calendarsRoutes } from './modules/calendars/calendars.routes.js';
 import { complaintsRoutes } from './modules/complaints/complaints.routes.js';
 import type { DeadlineQueue } from './modules/deadlines/deadline-queue.js';
@@ -75,6 +77,8 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
       return typeof incoming === 'string' && REQUEST_ID_PATTERN.test(incoming) ? incoming : randomUUID();
     },
     logController: new LogController({ requestIdLogLabel: 'requestId' }),
+    // Each request's logger is made when it first writes a line: most never do (lazyChildLogger).
+    childLoggerFactory: (logger, bindings, options) => lazyChildLogger(logger as Logger, bindings, options),
     return503OnClosing: true,
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: MAX_PATH_PARAMETER_LENGTH },
     // A path the router cannot take apart (bad percent-encoding, a segment past maxParamLength)
@@ -91,7 +95,8 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   }).withTypeProvider<ZodTypeProvider>();
 
   app.setValidatorCompiler(validatorCompiler);
-  app.setSerializerCompiler(serializerCompiler);
+  // Outside production every answer is also checked against its schema (createResponseSerializerCompiler).
+  app.setSerializerCompiler(createResponseSerializerCompiler({ validate: env.NODE_ENV !== 'production' }));
   // Callback style: every response passes here, and an async hook costs a promise each time.
   app.addHook('onSend', (request, reply, payload, done) => {
     reply.header('x-request-id', request.id);

@@ -99,6 +99,34 @@ describe('complaints read as one JSON value', () => {
     expect(await repository.findWithNextDeadline(other.tenantId, id)).toBeUndefined();
   });
 
+  it('answers reads asked for together one by one, each within its own tenant', async () => {
+    const first = await createFullComplaint();
+    const second = await createFullComplaint({ mediaExposure: false });
+    const other = await createTestTenant(t.tenancy);
+    const repository = createComplaintsRepository(t.database.db);
+    const expectedFirst = await selectedByDrizzle(first);
+    const expectedSecond = await selectedByDrizzle(second);
+    // Asked in one event-loop turn, they go to PostgreSQL as one statement.
+    const found = await Promise.all([
+      repository.findWithNextDeadline(tenantId, first),
+      repository.findWithNextDeadline(other.tenantId, first),
+      repository.findWithNextDeadline(tenantId, expectedSecond.complaint!.reference),
+      repository.findWithNextDeadline(other.tenantId, expectedSecond.complaint!.reference),
+      repository.findWithNextDeadline(tenantId, '00000000-0000-0000-0000-000000000000'),
+      repository.findWithNextDeadline(tenantId, 'C-999999999'),
+      repository.findWithNextDeadline(tenantId, first),
+    ]);
+    expect(found).toStrictEqual([
+      expectedFirst,
+      undefined,
+      expectedSecond,
+      undefined,
+      undefined,
+      undefined,
+      expectedFirst,
+    ]);
+  });
+
   it('returns from intake the row it inserted, as drizzle selects it', async () => {
     const acting = {
       tenantId,

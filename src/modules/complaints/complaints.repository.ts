@@ -412,32 +412,87 @@ async function insertIntakes(
   return intakes.map((intake) => inserted.get(intake.complaint.id));
 }
 
-/**
- * A complaint by id or reference with its earliest pending deadline, prepared so PostgreSQL plans
- * it once per connection. The complaint comes back as one JSON column (`to_jsonb`), as intake's
- * does: node-postgres reads the column list again and looks up a parser per column on every
- * execution, which for the 50-column complaint cost more than the rest of the read. JSON keys are
- * the column names, so tableRowFromRaw maps it back.
- */
-function complaintWithNext(by: 'id' | 'reference') {
-  return preparedStatement<
-    { tenantId: string; key: string },
-    { complaint: Record<string, unknown>; next_deadline: Record<string, unknown> | null }
-  >(
-    `complaint_json_with_next_by_${by}`,
-    sql`select to_jsonb(c) as complaint, to_jsonb(n) as next_deadline
-      from ${complaints} c
-      left join lateral (
-        select d.id, d.kind, d.due_at from ${deadlines} d
-        where d.tenant_id = c.tenant_id and d.complaint_id = c.id and d.status = 'pending'
-        order by d.due_at limit 1
-      ) n on true
-      where c.tenant_id = ${p('tenantId')}::uuid
-        and ${by === 'id' ? sql`c.id = ${p('key')}::uuid` : sql`c.reference = ${p('key')}::text`}`,
-  );
+/** A complaint asked for by id or by reference, within its tenant. */
+export interface ComplaintLookup {
+  tenantId: string;
+  key: string;
 }
-export const complaintWithNextById = complaintWithNext('id');
-export const complaintWithNextByReference = complaintWithNext('reference');
+
+/** A complaint with its earliest pending deadline, as the complaint reads answer with it. */
+export interface ComplaintWithNext {
+  complaint: ComplaintRow;
+  nextDeadline: NextDeadlineRow | null;
+}
+
+/**
+ * Complaints by id or reference with their earliest pending deadlines, for a batch of lookups in
+ * one statement: the k-th of `tenantIds`, `ids` and `references` is one lookup, with its id or its
+ * reference (the other null), answered by the rows whose `ord` is k. Each is found within its own
+ * tenant through that tenant's key (complaints_pkey or complaints_tenant_reference_key), so a key
+ * of another tenant finds nothing, as alone. Prepared, so PostgreSQL plans it once per connection.
+ * The complaint comes back as one JSON column (`to_jsonb`), as intake's does: node-postgres reads
+ * the column list again and looks up a parser per column on every execution, which for the
+ * 50-column complaint cost more than the rest of the read. JSON keys are the column names, so
+ * tableRowFromRaw maps it back.
+ */
+export const complaintsWithNext = preparedStatement<
+  { tenantIds: string[]; ids: Array<string | null>; references: Array<string | null> },
+  { ord: number; complaint: Record<string, unknown>; next_deadline: Record<string, unknown> | null }
+>(
+  'complaints_json_with_next',
+  sql`select k.ord::int as ord, to_jsonb(c) as complaint, to_jsonb(n) as next_deadline
+    from unnest(${p('tenantIds')}::uuid[], ${p('ids')}::uuid[], ${p('references')}::text[])
+      with ordinality as k(tenant_id, id, reference, ord)
+    cross join lateral (
+      select * from ${complaints} c where c.tenant_id = k.tenant_id and c.id = k.id
+      union all
+      select * from ${complaints} c where c.tenant_id = k.tenant_id and c.reference = k.reference
+    ) c
+    left join lateral (
+      select d.id, d.kind, d.due_at from ${deadlines} d
+      where d.tenant_id = c.tenant_id and d.complaint_id = c.id and d.status = 'pending'
+      order by d.due_at limit 1
+    ) n on true`,
+);
+
+/** The statement's values for these lookups (see complaintsWithNext). */
+export function complaintLookupValues(lookups: readonly ComplaintLookup[]) {
+  return {
+    tenantIds: lookups.map((lookup) => lookup.tenantId),
+    ids: lookups.map((lookup) => (isUuid(lookup.key) ? lookup.key : null)),
+    references: lookups.map((lookup) => (isUuid(lookup.key) ? null : lookup.key)),
+  };
+}
+
+/** Each lookup's complaint with its next deadline, or undefined where it finds none. */
+async function findWithNextDeadlines(
+  db: Queryable,
+  lookups: ComplaintLookup[],
+): Promise<Array<ComplaintWithNext | undefined>> {
+  const result = await complaintsWithNext.execute(db, complaintLookupValues(lookups));
+  const found: Array<ComplaintWithNext | undefined> = lookups.map(() => undefined);
+  for (const row of result.rows) {
+    const next = row.next_deadline;
+    found[row.ord - 1] = {
+      complaint: tableRowFromRaw(complaints, row.complaint),
+      nextDeadline: next && {
+        id: next.id as string,
+        kind: next.kind as NextDeadlineRow['kind'],
+        dueAt: new Date(next.due_at as string),
+      },
+    };
+  }
+  return found;
+}
+
+/**
+ * How complaint reads are batched. Like intake's, a read arriving alone goes at once, and those
+ * arriving while earlier batches run go together; a read that waits over READ_QUEUE_MS (as long
+ * as a request would wait for a pooled connection) is refused with a 503 the caller retries.
+ */
+const READ_BATCH_MAX = 100;
+const READ_BATCHES_IN_FLIGHT = 2;
+const READ_QUEUE_MS = 5_000;
 
 export function createComplaintsRepository(db: Queryable) {
   /**
@@ -452,6 +507,25 @@ export function createComplaintsRepository(db: Queryable) {
     run: (intakes: ComplaintIntake[]) => insertIntakes(db, intakes),
     maxBatch: INTAKE_BATCH_MAX,
     retryAlone: statementRolledBack,
+  });
+  /**
+   * A complaint read costs PostgreSQL and this process more per statement (a round trip, a pooled
+   * connection, a bind and execute) than per complaint: under load, the reads asked for while
+   * earlier ones run go in one statement (see complaintsWithNext).
+   */
+  const reads = createBatcher({
+    run: (lookups: ComplaintLookup[]) => findWithNextDeadlines(db, lookups),
+    maxBatch: READ_BATCH_MAX,
+    maxWaitMs: 0,
+    maxInFlight: READ_BATCHES_IN_FLIGHT,
+    maxQueueMs: READ_QUEUE_MS,
+    queueTimeoutError: () =>
+      new ServiceUnavailableError({
+        detail: `The read waited over ${READ_QUEUE_MS / 1000} s for the database; retry it.`,
+        headers: { 'retry-after': '1' },
+      }),
+    // A read has no item of its own that could fail it: a batch that fails, fails for all.
+    retryAlone: () => false,
   });
   return {
     /**
@@ -478,26 +552,11 @@ export function createComplaintsRepository(db: Queryable) {
     },
 
     /**
-     * A complaint with its earliest pending deadline, in one round trip: the read every
-     * `GET /v1/complaints/{id}` makes (see complaintWithNext).
+     * A complaint with its earliest pending deadline, in one round trip shared with the reads
+     * asked for at the same moment: the read every `GET /v1/complaints/{id}` makes.
      */
-    async findWithNextDeadline(
-      tenantId: string,
-      key: string,
-    ): Promise<{ complaint: ComplaintRow; nextDeadline: NextDeadlineRow | null } | undefined> {
-      const statement = isUuid(key) ? complaintWithNextById : complaintWithNextByReference;
-      const result = await statement.execute(db, { tenantId, key });
-      const row = result.rows[0];
-      if (!row) return undefined;
-      const next = row.next_deadline;
-      return {
-        complaint: tableRowFromRaw(complaints, row.complaint),
-        nextDeadline: next && {
-          id: next.id as string,
-          kind: next.kind as NextDeadlineRow['kind'],
-          dueAt: new Date(next.due_at as string),
-        },
-      };
+    findWithNextDeadline(tenantId: string, key: string): Promise<ComplaintWithNext | undefined> {
+      return reads.submit({ tenantId, key });
     },
 
     async findByExternalRef(tenantId: string, externalRef: string, tx: Queryable = db) {
