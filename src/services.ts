@@ -98,6 +98,8 @@ export function createServices(deps: {
     db,
     settings: repositories.settings,
     clock,
+    moveReportsToTimeZone: (tenantId, timeZone, tx) =>
+      repositories.reportCounts.moveToTimeZone(tenantId, timeZone, tx),
     cache: invalidatedCache<VersionedSettings>(changes, {
       max: 10_000,
       ttlMs: 60_000,

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDatabase } from '../src/db/client.js';
 import { serverSettingWarnings } from '../src/db/server-settings.js';
 import { createDeadlinesRepository } from '../src/modules/deadlines/deadlines.repository.js';
+import { createReportCounts } from '../src/modules/reports/report-counts.js';
 import {
   call,
   complaintBody,
@@ -404,7 +405,7 @@ describe('admin CLI', () => {
       json: complaintBody({ channel: 'phone' }),
     });
     expect(res.statusCode, res.body).toBe(201);
-    await t.database.db.execute(sql`select fold_report_counts()`);
+    await createReportCounts(t.database.db).fold();
     const pending = sql`select coalesce(sum(pending), 0)::int as pending from report_deadline_days
       where tenant_id = ${own.tenantId}::uuid and dimension = 'none'`;
     const [before] = (await t.database.db.execute<{ pending: number }>(pending)).rows;

@@ -13,7 +13,7 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { allowedTransitions } from '../src/modules/complaints/complaint-status.js';
 import { createReportCounts } from '../src/modules/reports/report-counts.js';
-import { dayBounds, periodBounds } from '../src/modules/reports/report-periods.js';
+import { dayBounds, reportPeriod } from '../src/modules/reports/report-periods.js';
 import {
   createReportsRepository,
   GROUP_BY,
@@ -31,6 +31,11 @@ afterAll(async () => {
 });
 
 const TIME_ZONE = 'Asia/Shanghai';
+/**
+ * Zones a tenant's report days may be kept in: the default, whole hours with summer time, half
+ * and quarter hours off UTC, and UTC itself.
+ */
+const TIME_ZONES = ['Asia/Shanghai', 'America/St_Johns', 'Asia/Kathmandu', 'Europe/London', 'UTC'] as const;
 const OPEN_STATUSES = sql`('received', 'acknowledged', 'investigating', 'awaiting_customer')`;
 const GROUP_COLUMN: Record<GroupBy | 'none', SQL> = {
   channel: sql`c.channel::text`,
@@ -153,7 +158,21 @@ async function satisfactionFromFollowUps(
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
-const localDate = (instant: Date) => instant.toLocaleDateString('sv-SE', { timeZone: TIME_ZONE });
+const localDate = (instant: Date, timeZone: string = TIME_ZONE) =>
+  instant.toLocaleDateString('sv-SE', { timeZone });
+
+/** Sets a tenant's time zone through the API, as an administrator would. */
+async function setTimeZone(adminKey: string, timeZone: string) {
+  const url = '/v1/settings/workflow';
+  const current = await call(t.app, adminKey, { method: 'GET', url });
+  const put = await call(t.app, adminKey, {
+    method: 'PUT',
+    url,
+    headers: { 'if-match': current.headers.etag as string },
+    json: { ...(current.json() as Record<string, unknown>), timeZone },
+  });
+  expect(put.statusCode, put.body).toBe(200);
+}
 
 const pick = <T>(items: readonly T[], n: number): T => items[n % items.length]!;
 const CHANNELS = ['phone', 'web', 'email', 'letter'] as const;
@@ -193,6 +212,7 @@ const operation = fc.oneof(
   }),
   fc.constant({ op: 'fold' as const }),
   fc.constant({ op: 'mark' as const }),
+  fc.record({ op: fc.constant('zone' as const), timeZone: fc.constantFrom(...TIME_ZONES) }),
 );
 
 describe('reports', () => {
@@ -207,8 +227,11 @@ describe('reports', () => {
           minLength: 2,
           maxLength: 4,
         }),
-        async (operations, periods) => {
+        fc.constantFrom(...TIME_ZONES),
+        async (operations, periods, firstTimeZone) => {
           const tenant = await createTestTenant(t.tenancy);
+          let timeZone = firstTimeZone;
+          if (timeZone !== TIME_ZONE) await setTimeZone(tenant.adminKey, timeZone);
           const complaintIds: string[] = [];
           const marks: Date[] = [];
           const db = t.database.db;
@@ -297,23 +320,27 @@ describe('reports', () => {
               case 'mark':
                 marks.push(new Date());
                 break;
+              case 'zone':
+                await setTimeZone(tenant.adminKey, step.timeZone);
+                timeZone = step.timeZone;
+                break;
             }
           }
 
           marks.push(new Date());
           for (const [fromOffset, length] of periods) {
-            const from = localDate(new Date(Date.now() + fromOffset * DAY));
-            const to = localDate(new Date(Date.now() + (fromOffset + length) * DAY));
-            const window = periodBounds(from, to, TIME_ZONE);
+            const from = localDate(new Date(Date.now() + fromOffset * DAY), timeZone);
+            const to = localDate(new Date(Date.now() + (fromOffset + length) * DAY), timeZone);
+            const period = reportPeriod(from, to, timeZone);
             for (const groupBy of ['none', ...GROUP_BY] as const) {
-              expect(await reports().slaCompliance(tenant.tenantId, window, groupBy)).toEqual(
-                await complianceFromDeadlines(tenant.tenantId, window, groupBy),
+              expect(await reports().slaCompliance(tenant.tenantId, period, groupBy)).toEqual(
+                await complianceFromDeadlines(tenant.tenantId, period, groupBy),
               );
-              expect(await reports().satisfaction(tenant.tenantId, window, groupBy)).toEqual(
-                await satisfactionFromFollowUps(tenant.tenantId, window, groupBy),
+              expect(await reports().satisfaction(tenant.tenantId, period, groupBy)).toEqual(
+                await satisfactionFromFollowUps(tenant.tenantId, period, groupBy),
               );
             }
-            const day = dayBounds(from, TIME_ZONE);
+            const day = dayBounds(from, timeZone);
             const asOf = day.end.getTime() < Date.now() ? day.end : new Date();
             expect(await reports().dailyInventory(tenant.tenantId, { ...day, asOf })).toEqual(
               await inventoryFromHistory(tenant.tenantId, { ...day, asOf }),
@@ -321,7 +348,7 @@ describe('reports', () => {
           }
           // The inventory at the instants between the changes, where the open stretches turn.
           for (const asOf of marks) {
-            const day = dayBounds(localDate(asOf), TIME_ZONE);
+            const day = dayBounds(localDate(asOf, timeZone), timeZone);
             expect(await reports().dailyInventory(tenant.tenantId, { ...day, asOf })).toEqual(
               await inventoryFromHistory(tenant.tenantId, { ...day, asOf }),
             );
@@ -374,18 +401,18 @@ describe('reports', () => {
         pick(SEVERITIES, i),
         deadline.complaint_id,
       ]),
-      i % 4 === 0 ? pool.query('select fold_report_counts()') : Promise.resolve(),
+      i % 4 === 0 ? counts().fold() : Promise.resolve(),
     ]);
     await Promise.all(writes);
 
-    const window = periodBounds(
+    const period = reportPeriod(
       localDate(new Date(Date.now() - 14 * DAY)),
       localDate(new Date(Date.now() + 14 * DAY)),
       TIME_ZONE,
     );
     for (const groupBy of ['none', ...GROUP_BY] as const) {
-      expect(await reports().slaCompliance(tenant.tenantId, window, groupBy)).toEqual(
-        await complianceFromDeadlines(tenant.tenantId, window, groupBy),
+      expect(await reports().slaCompliance(tenant.tenantId, period, groupBy)).toEqual(
+        await complianceFromDeadlines(tenant.tenantId, period, groupBy),
       );
     }
     expect(await counts().recount(tenant.tenantId)).toBe(0);
@@ -457,18 +484,18 @@ describe('reports', () => {
       expect(res.statusCode, res.body).toBe(201);
     }
     await counts().fold();
-    const window = periodBounds(localDate(new Date(Date.now() - 7 * DAY)), localDate(new Date()), TIME_ZONE);
-    const truth = await complianceFromDeadlines(tenant.tenantId, window, 'channel');
+    const period = reportPeriod(localDate(new Date(Date.now() - 7 * DAY)), localDate(new Date()), TIME_ZONE);
+    const truth = await complianceFromDeadlines(tenant.tenantId, period, 'channel');
     expect(truth.length).toBeGreaterThan(0);
     // Counts lost and counts made up, as a restore from an older backup of one table might leave.
     await t.database.db.execute(sql`update report_deadline_days set pending = pending + 3, counted = counted + 3
       where tenant_id = ${tenant.tenantId}::uuid and dimension = 'channel' and value = 'phone'`);
     await t.database.db.execute(sql`delete from report_deadline_days
       where tenant_id = ${tenant.tenantId}::uuid and dimension = 'channel' and value = 'web'`);
-    expect(await reports().slaCompliance(tenant.tenantId, window, 'channel')).not.toEqual(truth);
+    expect(await reports().slaCompliance(tenant.tenantId, period, 'channel')).not.toEqual(truth);
 
     expect(await counts().recount(tenant.tenantId)).toBeGreaterThan(0);
-    expect(await reports().slaCompliance(tenant.tenantId, window, 'channel')).toEqual(truth);
+    expect(await reports().slaCompliance(tenant.tenantId, period, 'channel')).toEqual(truth);
     expect(await counts().recount(tenant.tenantId)).toBe(0);
   });
 });

@@ -129,6 +129,25 @@ describe('/v1/settings/workflow', () => {
     expect((await call(t.app, tenant.adminKey, { method: 'GET', url })).headers.etag).toBe('"1"');
   });
 
+  it('refuses a time zone the database cannot count report days in, and keeps the settings it had', async () => {
+    const tenant = await createTestTenant(t.tenancy);
+    // A retired alias that the IANA data in Node still accepts and PostgreSQL's no longer has.
+    const res = await call(t.app, tenant.adminKey, {
+      method: 'PUT',
+      url,
+      headers: { 'if-match': '"1"' },
+      json: { timeZone: 'US/Pacific-New' },
+    });
+    expect(res.statusCode, res.body).toBe(400);
+    expect(res.json()).toMatchObject({
+      code: 'validation_failed',
+      errors: [{ field: 'body.timeZone', message: "'US/Pacific-New' is not a time zone the database knows" }],
+    });
+    const after = await call(t.app, tenant.adminKey, { method: 'GET', url });
+    expect(after.headers.etag).toBe('"1"');
+    expect(after.json().timeZone).toBe('Asia/Shanghai');
+  });
+
   it('keeps settings to their tenant and to policies:manage', async () => {
     const one = await createTestTenant(t.tenancy);
     const two = await createTestTenant(t.tenancy);

@@ -12,6 +12,7 @@ import {
   unique,
   uuid,
 } from 'drizzle-orm/pg-core';
+import { instant } from './columns.js';
 import { complaintChannel, complaintIdColumn, complaintSeverity } from './complaints.js';
 import { deadlineKind } from './sla.js';
 import { tenantIdColumn } from './tenancy.js';
@@ -55,9 +56,11 @@ export const complaintOpenSpans = pgTable(
 );
 
 /**
- * The SLA compliance report's counts per tenant, UTC day of `due_at`, deadline kind and grouping
- * (`dimension` is none, channel, category, severity or assignee; `value` the group), so a year's
- * report sums a year of days rather than every deadline due in it. Triggers on deadlines and
+ * The SLA compliance report's counts per tenant, day of `due_at` in the tenant's time zone,
+ * deadline kind and grouping (`dimension` is none, channel, category, severity or assignee; `value`
+ * the group), so a year's report sums a year of days rather than every deadline due in it, and a
+ * report of whole local days reads no deadline at all. A change of the tenant's time zone recounts
+ * its days (recount_report_counts). Triggers on deadlines and
  * complaints (count_report_new_deadlines, count_report_deadlines, regroup_report_counts in
  * src/modules/reports/sql/) write each change to report_deadline_changes; the maintenance task
  * fold-report-counts moves those here. The counts are both tables' sum, and
@@ -96,7 +99,8 @@ export const reportDeadlineChanges = pgTable(
   {
     tenantId: uuid('tenant_id').notNull(),
     id: bigint('id', { mode: 'number' }).generatedAlwaysAsIdentity(),
-    day: date('day').notNull(),
+    /** The deadline's due instant: the fold puts it on its day in the tenant's time zone. */
+    dueAt: instant('due_at').notNull(),
     kind: deadlineKind('kind').notNull(),
     channel: complaintChannel('channel').notNull(),
     category: text('category'),
@@ -112,7 +116,7 @@ export const reportDeadlineChanges = pgTable(
 );
 
 /**
- * The satisfaction half of the SLA compliance report per tenant, UTC day of `completed_at` and
+ * The satisfaction half of the SLA compliance report per tenant, local day of `completed_at` and
  * grouping, kept like report_deadline_days (count_report_follow_ups): follow-ups with an outcome.
  */
 export const reportFollowUpDays = pgTable(
@@ -144,7 +148,7 @@ export const reportFollowUpChanges = pgTable(
   {
     tenantId: uuid('tenant_id').notNull(),
     id: bigint('id', { mode: 'number' }).generatedAlwaysAsIdentity(),
-    day: date('day').notNull(),
+    completedAt: instant('completed_at').notNull(),
     channel: complaintChannel('channel').notNull(),
     category: text('category'),
     severity: complaintSeverity('severity').notNull(),

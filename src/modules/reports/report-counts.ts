@@ -1,31 +1,48 @@
 import { sql } from 'drizzle-orm';
 import type { Queryable } from '../../db/client.js';
+import { DEFAULT_TIME_ZONE } from '../settings/settings.schemas.js';
 
 /**
- * Upkeep of the SLA compliance counts kept per day (report_deadline_days in
- * src/db/schema/reports.ts). Both write, so they take the primary, never the reports' pool, which
- * may be a read replica.
+ * Upkeep of the SLA compliance counts kept per local day (report_deadline_days in
+ * src/db/schema/reports.ts). All of it writes, so it takes the primary, never the reports' pool,
+ * which may be a read replica.
  */
 export function createReportCounts(db: Queryable) {
+  /**
+   * Recounts the day rows from the deadlines and follow-ups, for one tenant or all
+   * (recount_report_counts), on the days of each tenant's time zone: exact whatever is written
+   * meanwhile. Returns the groups corrected.
+   */
+  async function recount(tenantId: string | null, tx: Queryable = db): Promise<number> {
+    const result = await tx.execute<{ corrected: string }>(
+      sql`select recount_report_counts(${tenantId}::uuid, ${DEFAULT_TIME_ZONE}) as corrected`,
+    );
+    return Number(result.rows[0]?.corrected ?? 0);
+  }
+
   return {
+    recount,
+
     /**
      * Moves the changes written since the last fold into the day rows (fold_report_counts,
      * src/modules/reports/sql/), so a report reads minutes of changes, not weeks. Returns how many.
      */
     async fold(): Promise<number> {
-      const result = await db.execute<{ folded: string }>(sql`select fold_report_counts() as folded`);
+      const result = await db.execute<{ folded: string }>(
+        sql`select fold_report_counts(${DEFAULT_TIME_ZONE}) as folded`,
+      );
       return Number(result.rows[0]?.folded ?? 0);
     },
 
     /**
-     * Recounts the day rows from the deadlines and follow-ups, for one tenant or all
-     * (recount_report_counts): exact whatever is written meanwhile. Returns the groups corrected.
+     * Puts a tenant's counts on the days of the time zone its settings now name, in the
+     * transaction that saved it (`tx`). PostgreSQL is asked for the zone first, so one it does not
+     * know fails here (SQLSTATE 22023) even for a tenant with nothing to count yet, and never in
+     * a later fold.
      */
-    async recount(tenantId: string | null): Promise<number> {
-      const result = await db.execute<{ corrected: string }>(
-        sql`select recount_report_counts(${tenantId}::uuid) as corrected`,
-      );
-      return Number(result.rows[0]?.corrected ?? 0);
+    async moveToTimeZone(tenantId: string, timeZone: string, tx: Queryable): Promise<void> {
+      await tx.execute(sql`select now() at time zone ${timeZone}`);
+      await recount(tenantId, tx);
     },
   };
 }

@@ -11,6 +11,15 @@ export function periodBounds(from: string, to: string, timeZone: string): { star
   return { start: dayBounds(from, timeZone).start, end: dayBounds(to, timeZone).end };
 }
 
+/** A report's period of local days, both counted, with the instants it spans (periodBounds). */
+export function reportPeriod(
+  from: string,
+  to: string,
+  timeZone: string,
+): { from: string; to: string; start: Date; end: Date } {
+  return { from, to, ...periodBounds(from, to, timeZone) };
+}
+
 /** Today's date in a time zone, as YYYY-MM-DD. */
 export const localToday = (now: Date, timeZone: string): string =>
   DateTime.fromJSDate(now, { zone: timeZone }).toISODate()!;

@@ -4,7 +4,6 @@ import {
   complaintOpenSpans,
   complaints,
   deadlines,
-  followUps,
   overdueDuring,
   recordedOverdue,
   reportDeadlineChanges,
@@ -48,26 +47,14 @@ export interface SatisfactionRow {
 }
 
 /**
- * The UTC days a period holds whole, whose counts are kept (report_deadline_days and
- * report_follow_up_days, by UTC day); the rest of the period, at either end, is read live. A
- * tenant's day in another time zone straddles two UTC days, so a period of N local days is N - 1
- * kept days and two stretches of hours.
+ * A report's period: local days from `from` to `to`, both counted, which are the instants
+ * [start, end) in the tenant's time zone (periodBounds).
  */
-function keptDays(window: { start: Date; end: Date }): {
-  firstDay: string;
-  endDay: string;
-  keptFrom: Date;
-  keptTo: Date;
-} {
-  const dayMs = 86_400_000;
-  const keptFrom = new Date(Math.ceil(window.start.getTime() / dayMs) * dayMs);
-  const keptTo = new Date(Math.floor(window.end.getTime() / dayMs) * dayMs);
-  if (keptFrom.getTime() >= keptTo.getTime()) {
-    // No whole UTC day: all of it live.
-    return { firstDay: '1970-01-01', endDay: '1970-01-01', keptFrom: window.end, keptTo: window.end };
-  }
-  const day = (instant: Date) => instant.toISOString().slice(0, 10);
-  return { firstDay: day(keptFrom), endDay: day(keptTo), keptFrom, keptTo };
+export interface ReportPeriod {
+  from: string;
+  to: string;
+  start: Date;
+  end: Date;
 }
 
 export function createReportsRepository(db: Queryable) {
@@ -141,17 +128,16 @@ export function createReportsRepository(db: Queryable) {
     },
 
     /**
-     * Deadlines falling due in [start, end), by kind and group: met on time, met late, breached,
-     * pending (deadline_report_counts says which). The whole UTC days come from the kept counts
-     * and the changes not yet folded into them, the hours at either end from the deadlines.
+     * Deadlines falling due in the period, by kind and group: met on time, met late, breached,
+     * pending (deadline_report_counts says which). The period's days are kept in the tenant's time
+     * zone, so it reads their rows and the changes not yet folded into them, and no deadline.
      */
     async slaCompliance(
       tenantId: string,
-      window: { start: Date; end: Date },
+      period: ReportPeriod,
       groupBy: GroupBy | 'none',
       tx: Queryable = db,
     ): Promise<ComplianceRow[]> {
-      const { firstDay, endDay, keptFrom, keptTo } = keptDays(window);
       const result = await tx.execute<Record<string, unknown>>(sql`
         select grp, kind, sum(met_on_time)::int as met_on_time, sum(met_late)::int as met_late,
           sum(breached)::int as breached, sum(pending)::int as pending
@@ -159,22 +145,13 @@ export function createReportsRepository(db: Queryable) {
           select r.value as grp, r.kind::text as kind, r.counted, r.met_on_time, r.met_late, r.breached, r.pending
           from ${reportDeadlineDays} r
           where r.tenant_id = ${tenantId}::uuid and r.dimension = ${groupBy}
-            and r.day >= ${firstDay}::date and r.day < ${endDay}::date
+            and r.day >= ${period.from}::date and r.day <= ${period.to}::date
           union all
           select g.value, x.kind::text, x.counted, x.met_on_time, x.met_late, x.breached, x.pending
           from ${reportDeadlineChanges} x
             cross join lateral report_groups(x.channel, x.category, x.severity, x.assignee) g
           where x.tenant_id = ${tenantId}::uuid and g.dimension = ${groupBy}
-            and x.day >= ${firstDay}::date and x.day < ${endDay}::date
-          union all
-          select g.value, d.kind::text, k.counted, k.met_on_time, k.met_late, k.breached, k.pending
-          from ${deadlines} d
-            join ${complaints} c on c.tenant_id = d.tenant_id and c.id = d.complaint_id
-            cross join lateral deadline_report_counts(d.status, d.due_at, d.met_at) k
-            cross join lateral report_groups(c.channel, c.category, c.severity, c.assignee) g
-          where d.tenant_id = ${tenantId}::uuid and g.dimension = ${groupBy}
-            and ((d.due_at >= ${window.start}::timestamptz and d.due_at < ${keptFrom}::timestamptz)
-              or (d.due_at >= ${keptTo}::timestamptz and d.due_at < ${window.end}::timestamptz))
+            and x.due_at >= ${period.start}::timestamptz and x.due_at < ${period.end}::timestamptz
         ) as counts
         group by grp, kind
         having sum(counted) > 0
@@ -190,16 +167,15 @@ export function createReportsRepository(db: Queryable) {
     },
 
     /**
-     * Follow-up outcomes recorded in [start, end), by group, with the average score given
-     * (follow_up_report_counts says what counts); kept days and live hours as slaCompliance.
+     * Follow-up outcomes recorded in the period, by group, with the average score given
+     * (follow_up_report_counts says what counts); kept days and unfolded changes as slaCompliance.
      */
     async satisfaction(
       tenantId: string,
-      window: { start: Date; end: Date },
+      period: ReportPeriod,
       groupBy: GroupBy | 'none',
       tx: Queryable = db,
     ): Promise<SatisfactionRow[]> {
-      const { firstDay, endDay, keptFrom, keptTo } = keptDays(window);
       const result = await tx.execute<Record<string, unknown>>(sql`
         select grp, sum(satisfied)::int as satisfied, sum(unsatisfied)::int as unsatisfied,
           sum(unreachable)::int as unreachable, sum(declined)::int as declined, sum(scored)::int as scored,
@@ -208,22 +184,13 @@ export function createReportsRepository(db: Queryable) {
           select r.value as grp, r.counted, r.satisfied, r.unsatisfied, r.unreachable, r.declined, r.scored, r.score_sum
           from ${reportFollowUpDays} r
           where r.tenant_id = ${tenantId}::uuid and r.dimension = ${groupBy}
-            and r.day >= ${firstDay}::date and r.day < ${endDay}::date
+            and r.day >= ${period.from}::date and r.day <= ${period.to}::date
           union all
           select g.value, x.counted, x.satisfied, x.unsatisfied, x.unreachable, x.declined, x.scored, x.score_sum
           from ${reportFollowUpChanges} x
             cross join lateral report_groups(x.channel, x.category, x.severity, x.assignee) g
           where x.tenant_id = ${tenantId}::uuid and g.dimension = ${groupBy}
-            and x.day >= ${firstDay}::date and x.day < ${endDay}::date
-          union all
-          select g.value, k.counted, k.satisfied, k.unsatisfied, k.unreachable, k.declined, k.scored, k.score_sum
-          from ${followUps} f
-            join ${complaints} c on c.tenant_id = f.tenant_id and c.id = f.complaint_id
-            cross join lateral follow_up_report_counts(f.outcome, f.score, f.completed_at) k
-            cross join lateral report_groups(c.channel, c.category, c.severity, c.assignee) g
-          where f.tenant_id = ${tenantId}::uuid and f.outcome is not null and g.dimension = ${groupBy}
-            and ((f.completed_at >= ${window.start}::timestamptz and f.completed_at < ${keptFrom}::timestamptz)
-              or (f.completed_at >= ${keptTo}::timestamptz and f.completed_at < ${window.end}::timestamptz))
+            and x.completed_at >= ${period.start}::timestamptz and x.completed_at < ${period.end}::timestamptz
         ) as counts
         group by grp
         having sum(counted) > 0

@@ -3,7 +3,7 @@ import type { Queryable } from '../../db/client.js';
 import { sqlState, waitedTooLongForConnection } from '../../db/sql-errors.js';
 import type { Clock } from '../../lib/clock.js';
 import { ReportTimedOutError, ValidationError } from '../../lib/errors.js';
-import { dayBounds, daysBetween, localToday, periodBounds } from './report-periods.js';
+import { dayBounds, daysBetween, localToday, reportPeriod } from './report-periods.js';
 import type { InventoryCounts, ReportsRepository } from './reports.repository.js';
 import type { ComplianceQuery, ComplianceView, InventoryView } from './reports.schemas.js';
 
@@ -100,12 +100,12 @@ export function createReportsService(deps: {
         ]);
       }
       const timeZone = await deps.timeZoneOf(tenantId);
-      const window = periodBounds(query.from, query.to, timeZone);
+      const period = reportPeriod(query.from, query.to, timeZone);
       const groupBy = query.groupBy ?? 'none';
       const [deadlines, satisfaction] = await cutOffAsTimeout(
         Promise.all([
-          reports.slaCompliance(tenantId, window, groupBy),
-          reports.satisfaction(tenantId, window, groupBy),
+          reports.slaCompliance(tenantId, period, groupBy),
+          reports.satisfaction(tenantId, period, groupBy),
         ]),
       );
       return {

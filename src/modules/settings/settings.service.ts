@@ -1,7 +1,8 @@
 import { announceChange, type InvalidatedCache } from '../../db/change-notifications.js';
 import type { Db, Queryable } from '../../db/client.js';
+import { sqlState } from '../../db/sql-errors.js';
 import type { Clock } from '../../lib/clock.js';
-import { PreconditionFailedError, PreconditionRequiredError } from '../../lib/errors.js';
+import { PreconditionFailedError, PreconditionRequiredError, ValidationError } from '../../lib/errors.js';
 import { etagForVersion, ifMatchSatisfied } from '../../lib/etag.js';
 import type { SettingsRepository } from './settings.repository.js';
 import { type WorkflowSettings, workflowSettingsSchema } from './settings.schemas.js';
@@ -12,11 +13,19 @@ export interface VersionedSettings {
   version: number;
 }
 
+/** PostgreSQL's answer to a time zone it does not know (invalid_parameter_value). */
+const UNKNOWN_TIME_ZONE = '22023';
+
 /** A tenant's workflow settings, with the seed values for anything it never set. */
 export function createSettingsService(deps: {
   db: Db;
   settings: SettingsRepository;
   clock: Clock;
+  /**
+   * Puts the tenant's report counts on the days of the time zone just saved, in the same
+   * transaction (ReportCounts.moveToTimeZone): the reports then never read days of another zone.
+   */
+  moveReportsToTimeZone: (tenantId: string, timeZone: string, tx: Queryable) => Promise<void>;
   cache?: InvalidatedCache<VersionedSettings>;
 }) {
   const { db, settings, clock, cache } = deps;
@@ -27,6 +36,21 @@ export function createSettingsService(deps: {
     return row
       ? { settings: workflowSettingsSchema.parse(row.settings), version: row.version }
       : { settings: workflowSettingsSchema.parse({}), version: 1 };
+  }
+
+  /**
+   * Recounts the reports in the tenant's new zone, refusing a zone the IANA database in luxon knows
+   * and PostgreSQL's does not (one of them older than the other): its days could not be counted.
+   */
+  async function recountInZone(tenantId: string, timeZone: string, tx: Queryable): Promise<void> {
+    try {
+      await deps.moveReportsToTimeZone(tenantId, timeZone, tx);
+    } catch (error) {
+      if (sqlState(error) !== UNKNOWN_TIME_ZONE) throw error;
+      throw new ValidationError([
+        { field: 'body.timeZone', message: `'${timeZone}' is not a time zone the database knows` },
+      ]);
+    }
   }
 
   async function read(tenantId: string, tx: Queryable = db): Promise<VersionedSettings> {
@@ -67,7 +91,12 @@ export function createSettingsService(deps: {
             etagForVersion(current?.version ?? 1),
           );
         }
-        return { settings: workflowSettingsSchema.parse(saved.settings), version: saved.version };
+        const settingsSaved = workflowSettingsSchema.parse(saved.settings);
+        const zoneBefore = workflowSettingsSchema.parse(row?.settings ?? {}).timeZone;
+        if (settingsSaved.timeZone !== zoneBefore) {
+          await recountInZone(tenantId, settingsSaved.timeZone, tx);
+        }
+        return { settings: settingsSaved, version: saved.version };
       });
     },
   };

@@ -1,7 +1,7 @@
--- The SLA compliance report's counts, kept per tenant, UTC day, grouping (and kind, for
+-- The SLA compliance report's counts, kept per tenant, local day, grouping (and kind, for
 -- deadlines) as deadlines, follow-ups and complaints change: see report_deadline_days in
 -- src/db/schema/reports.ts. What a deadline or a follow-up adds to its report is said once, here,
--- and the live report, the triggers and the recount all ask these functions.
+-- and the triggers and the recount both ask these functions.
 --
 -- The deadline statuses, follow-up outcomes and groupings named here are not passed in from
 -- TypeScript: they are the columns and dimensions the counts are kept under, and the counts kept
@@ -53,9 +53,9 @@ BEGIN
   IF NOT FOUND THEN
     RETURN NULL;
   END IF;
-  INSERT INTO report_deadline_changes (tenant_id, day, kind, channel, category, severity, assignee,
+  INSERT INTO report_deadline_changes (tenant_id, due_at, kind, channel, category, severity, assignee,
       counted, met_on_time, met_late, breached, pending)
-    SELECT change.tenant_id, (change.due_at AT TIME ZONE 'UTC')::date, change.kind, v_complaint.channel,
+    SELECT change.tenant_id, change.due_at, change.kind, v_complaint.channel,
       v_complaint.category, v_complaint.severity, v_complaint.assignee, change.sign * k.counted,
       change.sign * k.met_on_time, change.sign * k.met_late, change.sign * k.breached, change.sign * k.pending
     FROM (SELECT -1 AS sign, OLD.tenant_id, OLD.kind, OLD.status, OLD.due_at, OLD.met_at WHERE TG_OP <> 'INSERT'
@@ -85,15 +85,15 @@ BEGIN
     FROM (SELECT DISTINCT n.tenant_id, n.complaint_id FROM new_deadlines n ORDER BY n.complaint_id) AS n
       CROSS JOIN LATERAL (SELECT 1 FROM complaints c WHERE c.tenant_id = n.tenant_id AND c.id = n.complaint_id
         FOR NO KEY UPDATE) AS locked;
-  INSERT INTO report_deadline_changes (tenant_id, day, kind, channel, category, severity, assignee,
+  INSERT INTO report_deadline_changes (tenant_id, due_at, kind, channel, category, severity, assignee,
       counted, met_on_time, met_late, breached, pending)
-    SELECT n.tenant_id, (n.due_at AT TIME ZONE 'UTC')::date, n.kind, c.channel, c.category, c.severity,
+    SELECT n.tenant_id, n.due_at, n.kind, c.channel, c.category, c.severity,
       c.assignee, sum(k.counted), sum(k.met_on_time), sum(k.met_late), sum(k.breached), sum(k.pending)
     FROM new_deadlines n
       CROSS JOIN LATERAL (SELECT c.channel, c.category, c.severity, c.assignee FROM complaints c
         WHERE c.tenant_id = n.tenant_id AND c.id = n.complaint_id) AS c
       CROSS JOIN LATERAL deadline_report_counts(n.status, n.due_at, n.met_at) AS k
-    -- A batch's deadlines of one day, kind and grouping are one change.
+    -- A batch's deadlines due at one instant, of one kind and grouping are one change.
     GROUP BY 1, 2, 3, 4, 5, 6, 7;
   RETURN NULL;
 END
@@ -115,9 +115,9 @@ BEGIN
   IF NOT FOUND THEN
     RETURN NULL;
   END IF;
-  INSERT INTO report_follow_up_changes (tenant_id, day, channel, category, severity, assignee,
+  INSERT INTO report_follow_up_changes (tenant_id, completed_at, channel, category, severity, assignee,
       counted, satisfied, unsatisfied, unreachable, declined, scored, score_sum)
-    SELECT change.tenant_id, (change.completed_at AT TIME ZONE 'UTC')::date, v_complaint.channel,
+    SELECT change.tenant_id, change.completed_at, v_complaint.channel,
       v_complaint.category, v_complaint.severity, v_complaint.assignee, change.sign * k.counted,
       change.sign * k.satisfied, change.sign * k.unsatisfied, change.sign * k.unreachable,
       change.sign * k.declined, change.sign * k.scored, change.sign * k.score_sum
@@ -151,9 +151,9 @@ BEGIN
     UPDATE complaint_open_spans s SET assignee = NEW.assignee, severity = NEW.severity
       WHERE s.tenant_id = NEW.tenant_id AND s.complaint_id = NEW.id;
   END IF;
-  INSERT INTO report_deadline_changes (tenant_id, day, kind, channel, category, severity, assignee,
+  INSERT INTO report_deadline_changes (tenant_id, due_at, kind, channel, category, severity, assignee,
       counted, met_on_time, met_late, breached, pending)
-    SELECT d.tenant_id, (d.due_at AT TIME ZONE 'UTC')::date, d.kind, g.channel, g.category, g.severity,
+    SELECT d.tenant_id, d.due_at, d.kind, g.channel, g.category, g.severity,
       g.assignee, g.sign * k.counted, g.sign * k.met_on_time, g.sign * k.met_late, g.sign * k.breached,
       g.sign * k.pending
     FROM deadlines d
@@ -162,9 +162,9 @@ BEGIN
                   UNION ALL
                   SELECT 1, NEW.channel, NEW.category, NEW.severity, NEW.assignee WHERE TG_OP = 'UPDATE') AS g
     WHERE d.tenant_id = OLD.tenant_id AND d.complaint_id = OLD.id;
-  INSERT INTO report_follow_up_changes (tenant_id, day, channel, category, severity, assignee,
+  INSERT INTO report_follow_up_changes (tenant_id, completed_at, channel, category, severity, assignee,
       counted, satisfied, unsatisfied, unreachable, declined, scored, score_sum)
-    SELECT f.tenant_id, (f.completed_at AT TIME ZONE 'UTC')::date, g.channel, g.category, g.severity,
+    SELECT f.tenant_id, f.completed_at, g.channel, g.category, g.severity,
       g.assignee, g.sign * k.counted, g.sign * k.satisfied, g.sign * k.unsatisfied, g.sign * k.unreachable,
       g.sign * k.declined, g.sign * k.scored, g.sign * k.score_sum
     FROM follow_ups f
@@ -186,41 +186,58 @@ CREATE TRIGGER complaints_report_counts_deleted BEFORE DELETE ON complaints FOR 
 ALTER TABLE complaints ENABLE ALWAYS TRIGGER complaints_report_counts_regrouped;
 ALTER TABLE complaints ENABLE ALWAYS TRIGGER complaints_report_counts_deleted;
 
+-- The time zone a tenant's report days are kept in: the one its workflow settings name, or
+-- p_default_time_zone, the settings' default (timeZone in src/modules/settings/settings.schemas.ts),
+-- for a tenant whose settings name none.
+CREATE OR REPLACE FUNCTION report_time_zone(p_tenant_id uuid, p_default_time_zone text) RETURNS text
+LANGUAGE plpgsql STABLE AS $$
+BEGIN
+  RETURN coalesce((SELECT s.settings ->> 'timeZone' FROM workflow_settings s WHERE s.tenant_id = p_tenant_id),
+    p_default_time_zone);
+END
+$$;
+
 -- Brings the kept counts of one tenant, or of all when p_tenant_id is null, to what the deadlines
--- and follow-ups say: each group's difference is added to its day row. A write committed before
--- this statement is in both the source and the changes it read; one committed after is in
--- neither and folds in later; so the counts are exact however busy the tenant. Folding takes the
--- same lock, so no fold moves changes while the difference is reckoned. Returns the groups changed.
-CREATE OR REPLACE FUNCTION recount_report_counts(p_tenant_id uuid) RETURNS bigint
+-- and follow-ups say, on the days of each tenant's time zone (report_time_zone): each group's
+-- difference is added to its day row, and rows left counting nothing (a day of the zone before a
+-- change of zone) are deleted. A write committed before this statement is in both the source and
+-- the changes it read; one committed after is in neither and folds in later; so the counts are
+-- exact however busy the tenant. Folding takes the same lock, so no fold moves changes while the
+-- difference is reckoned. Returns the groups changed.
+CREATE OR REPLACE FUNCTION recount_report_counts(p_tenant_id uuid, p_default_time_zone text) RETURNS bigint
 LANGUAGE plpgsql AS $$
 DECLARE
   v_deadline_groups bigint;
   v_follow_up_groups bigint;
 BEGIN
   PERFORM pg_advisory_xact_lock(hashtext('report counts'));
-  WITH differences AS (
+  WITH zones AS (
+    SELECT t.id AS tenant_id, report_time_zone(t.id, p_default_time_zone) AS time_zone
+    FROM tenants t WHERE p_tenant_id IS NULL OR t.id = p_tenant_id
+  ), differences AS (
     SELECT tenant_id, day, kind, dimension, value, sum(counted) AS counted, sum(met_on_time) AS met_on_time,
       sum(met_late) AS met_late, sum(breached) AS breached, sum(pending) AS pending
     FROM (
       -- What the deadlines say,
-      SELECT d.tenant_id, (d.due_at AT TIME ZONE 'UTC')::date AS day, d.kind, g.dimension, g.value,
+      SELECT d.tenant_id, (d.due_at AT TIME ZONE z.time_zone)::date AS day, d.kind, g.dimension, g.value,
         k.counted, k.met_on_time, k.met_late, k.breached, k.pending
-      FROM deadlines d
+      FROM zones z
+        JOIN deadlines d ON d.tenant_id = z.tenant_id
         JOIN complaints c ON c.tenant_id = d.tenant_id AND c.id = d.complaint_id
         CROSS JOIN LATERAL deadline_report_counts(d.status, d.due_at, d.met_at) AS k
         CROSS JOIN LATERAL report_groups(c.channel, c.category, c.severity, c.assignee) AS g
-      WHERE p_tenant_id IS NULL OR d.tenant_id = p_tenant_id
       UNION ALL
       -- less what the day rows
-      SELECT tenant_id, day, kind, dimension, value, -counted, -met_on_time, -met_late, -breached, -pending
-      FROM report_deadline_days WHERE p_tenant_id IS NULL OR tenant_id = p_tenant_id
+      SELECT r.tenant_id, r.day, r.kind, r.dimension, r.value, -r.counted, -r.met_on_time, -r.met_late,
+        -r.breached, -r.pending
+      FROM zones z JOIN report_deadline_days r ON r.tenant_id = z.tenant_id
       UNION ALL
       -- and the changes not yet folded say.
-      SELECT x.tenant_id, x.day, x.kind, g.dimension, g.value, -x.counted, -x.met_on_time, -x.met_late,
-        -x.breached, -x.pending
-      FROM report_deadline_changes x
+      SELECT x.tenant_id, (x.due_at AT TIME ZONE z.time_zone)::date, x.kind, g.dimension, g.value, -x.counted,
+        -x.met_on_time, -x.met_late, -x.breached, -x.pending
+      FROM zones z
+        JOIN report_deadline_changes x ON x.tenant_id = z.tenant_id
         CROSS JOIN LATERAL report_groups(x.channel, x.category, x.severity, x.assignee) AS g
-      WHERE p_tenant_id IS NULL OR x.tenant_id = p_tenant_id
     ) AS terms
     GROUP BY 1, 2, 3, 4, 5
   ), corrected AS (
@@ -236,29 +253,35 @@ BEGIN
     RETURNING 1
   )
   SELECT count(*) INTO v_deadline_groups FROM corrected;
+  DELETE FROM report_deadline_days r
+    WHERE (p_tenant_id IS NULL OR r.tenant_id = p_tenant_id)
+      AND (r.counted, r.met_on_time, r.met_late, r.breached, r.pending) = (0, 0, 0, 0, 0);
 
-  WITH differences AS (
+  WITH zones AS (
+    SELECT t.id AS tenant_id, report_time_zone(t.id, p_default_time_zone) AS time_zone
+    FROM tenants t WHERE p_tenant_id IS NULL OR t.id = p_tenant_id
+  ), differences AS (
     SELECT tenant_id, day, dimension, value, sum(counted) AS counted, sum(satisfied) AS satisfied,
       sum(unsatisfied) AS unsatisfied, sum(unreachable) AS unreachable, sum(declined) AS declined,
       sum(scored) AS scored, sum(score_sum) AS score_sum
     FROM (
-      SELECT f.tenant_id, (f.completed_at AT TIME ZONE 'UTC')::date AS day, g.dimension, g.value,
+      SELECT f.tenant_id, (f.completed_at AT TIME ZONE z.time_zone)::date AS day, g.dimension, g.value,
         k.counted, k.satisfied, k.unsatisfied, k.unreachable, k.declined, k.scored, k.score_sum
-      FROM follow_ups f
+      FROM zones z
+        JOIN follow_ups f ON f.tenant_id = z.tenant_id
         JOIN complaints c ON c.tenant_id = f.tenant_id AND c.id = f.complaint_id
         CROSS JOIN LATERAL follow_up_report_counts(f.outcome, f.score, f.completed_at) AS k
         CROSS JOIN LATERAL report_groups(c.channel, c.category, c.severity, c.assignee) AS g
-      WHERE p_tenant_id IS NULL OR f.tenant_id = p_tenant_id
       UNION ALL
-      SELECT tenant_id, day, dimension, value, -counted, -satisfied, -unsatisfied, -unreachable, -declined,
-        -scored, -score_sum
-      FROM report_follow_up_days WHERE p_tenant_id IS NULL OR tenant_id = p_tenant_id
+      SELECT r.tenant_id, r.day, r.dimension, r.value, -r.counted, -r.satisfied, -r.unsatisfied,
+        -r.unreachable, -r.declined, -r.scored, -r.score_sum
+      FROM zones z JOIN report_follow_up_days r ON r.tenant_id = z.tenant_id
       UNION ALL
-      SELECT x.tenant_id, x.day, g.dimension, g.value, -x.counted, -x.satisfied, -x.unsatisfied,
-        -x.unreachable, -x.declined, -x.scored, -x.score_sum
-      FROM report_follow_up_changes x
+      SELECT x.tenant_id, (x.completed_at AT TIME ZONE z.time_zone)::date, g.dimension, g.value, -x.counted,
+        -x.satisfied, -x.unsatisfied, -x.unreachable, -x.declined, -x.scored, -x.score_sum
+      FROM zones z
+        JOIN report_follow_up_changes x ON x.tenant_id = z.tenant_id
         CROSS JOIN LATERAL report_groups(x.channel, x.category, x.severity, x.assignee) AS g
-      WHERE p_tenant_id IS NULL OR x.tenant_id = p_tenant_id
     ) AS terms
     GROUP BY 1, 2, 3, 4
   ), corrected AS (
@@ -275,13 +298,18 @@ BEGIN
     RETURNING 1
   )
   SELECT count(*) INTO v_follow_up_groups FROM corrected;
+  DELETE FROM report_follow_up_days r
+    WHERE (p_tenant_id IS NULL OR r.tenant_id = p_tenant_id)
+      AND (r.counted, r.satisfied, r.unsatisfied, r.unreachable, r.declined, r.scored, r.score_sum)
+        = (0, 0, 0, 0, 0, 0, 0);
   RETURN v_deadline_groups + v_follow_up_groups;
 END
 $$;
 
--- Moves the changes written since the last fold into the day rows, so a report never reads more
--- than a few minutes of them. Safe at any time and from several workers. Returns the changes moved.
-CREATE OR REPLACE FUNCTION fold_report_counts() RETURNS bigint
+-- Moves the changes written since the last fold into the day rows, each on its day in its tenant's
+-- time zone (report_time_zone), so a report never reads more than a few minutes of them. Safe at
+-- any time and from several workers. Returns the changes moved.
+CREATE OR REPLACE FUNCTION fold_report_counts(p_default_time_zone text) RETURNS bigint
 LANGUAGE plpgsql AS $$
 DECLARE
   v_deadline_changes bigint;
@@ -290,12 +318,17 @@ BEGIN
   PERFORM pg_advisory_xact_lock(hashtext('report counts'));
   WITH moved AS (
     DELETE FROM report_deadline_changes RETURNING *
+  ), zones AS (
+    SELECT t.tenant_id, report_time_zone(t.tenant_id, p_default_time_zone) AS time_zone
+    FROM (SELECT DISTINCT tenant_id FROM moved) AS t
   ), folded AS (
     INSERT INTO report_deadline_days AS days (tenant_id, day, kind, dimension, value, counted, met_on_time,
         met_late, breached, pending)
-      SELECT m.tenant_id, m.day, m.kind, g.dimension, g.value, sum(m.counted), sum(m.met_on_time),
-        sum(m.met_late), sum(m.breached), sum(m.pending)
-      FROM moved m CROSS JOIN LATERAL report_groups(m.channel, m.category, m.severity, m.assignee) AS g
+      SELECT m.tenant_id, (m.due_at AT TIME ZONE z.time_zone)::date, m.kind, g.dimension, g.value,
+        sum(m.counted), sum(m.met_on_time), sum(m.met_late), sum(m.breached), sum(m.pending)
+      FROM moved m
+        JOIN zones z ON z.tenant_id = m.tenant_id
+        CROSS JOIN LATERAL report_groups(m.channel, m.category, m.severity, m.assignee) AS g
       GROUP BY 1, 2, 3, 4, 5
       ORDER BY 1, 4, 2, 3, 5
     ON CONFLICT ON CONSTRAINT report_deadline_days_group DO UPDATE SET
@@ -307,12 +340,18 @@ BEGIN
 
   WITH moved AS (
     DELETE FROM report_follow_up_changes RETURNING *
+  ), zones AS (
+    SELECT t.tenant_id, report_time_zone(t.tenant_id, p_default_time_zone) AS time_zone
+    FROM (SELECT DISTINCT tenant_id FROM moved) AS t
   ), folded AS (
     INSERT INTO report_follow_up_days AS days (tenant_id, day, dimension, value, counted, satisfied,
         unsatisfied, unreachable, declined, scored, score_sum)
-      SELECT m.tenant_id, m.day, g.dimension, g.value, sum(m.counted), sum(m.satisfied), sum(m.unsatisfied),
-        sum(m.unreachable), sum(m.declined), sum(m.scored), sum(m.score_sum)
-      FROM moved m CROSS JOIN LATERAL report_groups(m.channel, m.category, m.severity, m.assignee) AS g
+      SELECT m.tenant_id, (m.completed_at AT TIME ZONE z.time_zone)::date, g.dimension, g.value,
+        sum(m.counted), sum(m.satisfied), sum(m.unsatisfied), sum(m.unreachable), sum(m.declined),
+        sum(m.scored), sum(m.score_sum)
+      FROM moved m
+        JOIN zones z ON z.tenant_id = m.tenant_id
+        CROSS JOIN LATERAL report_groups(m.channel, m.category, m.severity, m.assignee) AS g
       GROUP BY 1, 2, 3, 4
       ORDER BY 1, 3, 2, 4
     ON CONFLICT ON CONSTRAINT report_follow_up_days_group DO UPDATE SET
