@@ -15,8 +15,9 @@ import { startTcpProxy, type TcpProxy } from './tcp-proxy.js';
 /**
  * Reports run on a pool of their own, cut off by a statement timeout, and on a read replica when
  * one is given (DATABASE_READ_URL): however many reports run and however long, intake keeps its
- * connections. A lock on follow_ups, which the SLA compliance report reads and intake does not,
- * holds reports open for as long as the test wants, as a report over years of history would.
+ * connections. A lock on report_follow_up_days, which the SLA compliance report reads and intake
+ * does not (it writes the change rows), holds reports open for as long as the test wants, as a
+ * report over years of history would.
  */
 const REPORTS_POOL_MAX = 2;
 const TIMEOUT_MS = 3_000;
@@ -69,7 +70,7 @@ describe('reports', () => {
     await locker.connect();
     try {
       await locker.query('begin');
-      await locker.query('lock table follow_ups in access exclusive mode');
+      await locker.query('lock table report_follow_up_days in access exclusive mode');
       // Four times as many reports as the main pool has connections, all stuck behind the lock.
       let reportsSettled = 0;
       const reports = Array.from({ length: 16 }, () =>
