@@ -557,22 +557,16 @@ function rawIntake(pool: pg.Pool, tenantId: string, actor: Actor, intake: Deadli
       );
       if (everything) {
         await client.query(
-          `insert into events (position, id, tenant_id, type, complaint_id, sequence, data, occurred_at)
-           values (default, $1, $2, $3, $4, $5, $6, $7) returning *`,
+          `insert into events (position, id, tenant_id, type, complaint_id, sequence, reference, data, occurred_at)
+           values (default, $1, $2, $3, $4, $5, $6, $7, $8) returning *`,
           [
             `evt_${randomBase62(24)}`,
             tenantId,
             'complaint.created',
             complaint.id,
             1,
-            JSON.stringify({
-              tenantId,
-              complaintId: complaint.id,
-              reference: complaint.reference,
-              sequence: 1,
-              complaint: view,
-              actor,
-            }),
+            complaint.reference,
+            JSON.stringify({ complaint: view, actor }),
             now,
           ],
         );

@@ -584,13 +584,13 @@ export async function cloneToSize(
       }
       // The feed keeps events for EVENT_RETENTION_DAYS and the worker purges older ones, so only
       // the copies' events inside that window exist in service: those are cloned, in time order.
-      // Their envelope names the copy; the complaint inside it is the seed's as it was then.
+      // Their columns name the copy; the complaint inside their data is the seed's as it was then.
       const eventColumns = cloneSelect(await columnsOf(client, 'events'), target, {
         id: `'evt_' || left(translate(encode(uuid_send(gen_random_uuid()) || uuid_send(gen_random_uuid()), 'base64'), '+/=', 'xyz'), 24)`,
         txid: null,
-        data: `jsonb_set(jsonb_set(src.data || jsonb_build_object('tenantId', ${uuidLiteral(target.tenantId)},
-          'complaintId', m.id, 'reference', ${reference}),
-          '{complaint,id}', to_jsonb(m.id), false), '{complaint,reference}', to_jsonb(${reference}), false)`,
+        reference,
+        data: `jsonb_set(jsonb_set(src.data, '{complaint,id}', to_jsonb(m.id), false),
+          '{complaint,reference}', to_jsonb(${reference}), false)`,
       });
 
       const { rows: chunkRows } = await client.query<{ chunks: number }>(

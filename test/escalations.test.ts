@@ -1,7 +1,10 @@
+import { inArray } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { events } from '../src/db/schema/index.js';
 import type { DeadlineJob } from '../src/jobs/queues.js';
 import { newId } from '../src/lib/ids.js';
 import type { RecordedWakeUp, WakeUpToRecord } from '../src/modules/deadlines/deadlines.repository.js';
+import { toEventEnvelope } from '../src/modules/events/event-envelope.js';
 import { newEventId } from '../src/modules/events/events.repository.js';
 import {
   call,
@@ -46,14 +49,20 @@ async function escalationsOf(complaintId: string, key = tenant.adminKey) {
   return res.json().data;
 }
 
-/** The complaint's events in the order they were numbered. */
-async function eventsOf(complaintId: string) {
-  const { rows } = await t.database.pool.query(
-    'select type, sequence, data from events where complaint_id = $1 order by sequence',
-    [complaintId],
-  );
-  return rows as Array<{ type: string; sequence: number; data: EventData }>;
+/** The complaints' events as consumers receive them, complaint by complaint in the order they were numbered. */
+async function envelopesOf(complaintIds: string[]) {
+  const rows = await t.database.db
+    .select()
+    .from(events)
+    .where(inArray(events.complaintId, complaintIds))
+    .orderBy(events.sequence);
+  return rows
+    .sort((a, b) => complaintIds.indexOf(a.complaintId!) - complaintIds.indexOf(b.complaintId!))
+    .map((row) => ({ type: row.type, sequence: row.sequence, data: toEventEnvelope(row).data as EventData }));
 }
+
+/** The complaint's events in the order they were numbered. */
+const eventsOf = (complaintId: string) => envelopesOf([complaintId]);
 
 describe('escalating by hand', () => {
   it('raises the level, notifies the policy targets, and records it everywhere', async () => {
@@ -373,10 +382,7 @@ describe('escalation on breach', () => {
     /** What the set's complaints hold, with ids, references, customer ids and times replaced by their order of appearance. */
     async function written(set: Awaited<ReturnType<typeof complaintSet>>) {
       const ids = set.map((complaint) => complaint.id);
-      const { rows: events } = await t.database.pool.query(
-        'select type, sequence, data from events where complaint_id = any($1) order by array_position($1, complaint_id), sequence',
-        [ids],
-      );
+      const events = await envelopesOf(ids);
       const { rows: timeline } = await t.database.pool.query(
         'select complaint_id, type, changes, data from complaint_timeline where complaint_id = any($1) order by array_position($1, complaint_id), id',
         [ids],

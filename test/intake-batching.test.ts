@@ -114,7 +114,7 @@ describe('intake of complaints coming in together', () => {
       });
     }
     const { rows: events } = await t.database.pool.query<{ complaint_id: string; reference: string }>(
-      `select complaint_id, data->>'reference' as reference from events
+      `select complaint_id, reference from events
        where type = 'complaint.created' and complaint_id = any($1::uuid[])`,
       [created.map((c) => c.id)],
     );

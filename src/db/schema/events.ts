@@ -26,6 +26,14 @@ export const events = pgTable(
     complaintId: uuid('complaint_id'),
     /** Per-complaint sequence number, so consumers can order and de-duplicate per complaint. */
     sequence: bigint('sequence', { mode: 'number' }),
+    /** The complaint's reference, for complaint events. */
+    reference: text('reference'),
+    /**
+     * What the event says beyond the columns: the subject as the REST API shows it (`complaint`,
+     * `deadline`, …) and the actor. toEventEnvelope (src/modules/events/event-envelope.ts) puts
+     * the tenant, complaint, reference and sequence in front of it, the one place the envelope is
+     * made, so no writer, in TypeScript or SQL, builds it again.
+     */
     data: jsonb('data').$type<Record<string, unknown>>().notNull(),
     occurredAt: instant('occurred_at').notNull().defaultNow(),
     /**

@@ -314,10 +314,9 @@ const intakeStatement = preparedStatement<{ intakes: string }, { complaint: Reco
       v.actor->>'name', v.actor->>'onBehalfOf', v.created_at, v.item->'timelineData'
     from v order by v.ord
   ), e as (
-    insert into ${events} (id, tenant_id, type, complaint_id, sequence, occurred_at, data)
-    select v.item->>'eventId', v.tenant_id, 'complaint.created', v.id, 1, v.created_at,
-      jsonb_build_object('tenantId', v.tenant_id, 'complaintId', v.id, 'reference', v.reference, 'sequence', 1,
-        'complaint', v.complaint, 'actor', v.actor)
+    insert into ${events} (id, tenant_id, type, complaint_id, sequence, reference, occurred_at, data)
+    select v.item->>'eventId', v.tenant_id, 'complaint.created', v.id, 1, v.reference, v.created_at,
+      jsonb_build_object('complaint', v.complaint, 'actor', v.actor)
     from v order by v.ord
   ), i as (
     update ${idempotencyKeys} ik set resource_id = ci.id from ci

@@ -32,12 +32,31 @@ export const eventEnvelopeSchema = z
 
 export type EventEnvelope = z.output<typeof eventEnvelopeSchema>;
 
-/** The envelope of a stored event; the same bytes whichever way it leaves. */
-export function toEventEnvelope(row: Pick<EventRow, 'id' | 'type' | 'occurredAt' | 'data'>): EventEnvelope {
+/** The columns of a stored event its envelope is made from. */
+export type StoredEvent = Pick<
+  EventRow,
+  'id' | 'type' | 'occurredAt' | 'tenantId' | 'complaintId' | 'reference' | 'sequence' | 'data'
+>;
+
+/**
+ * The envelope of a stored event; the same bytes whichever way it leaves. The one place `data`
+ * gets its tenant and, for a complaint event, the complaint, reference and sequence: writers store
+ * only the rest (events.data).
+ */
+export function toEventEnvelope(row: StoredEvent): EventEnvelope {
+  const about =
+    row.complaintId === null
+      ? { tenantId: row.tenantId }
+      : {
+          tenantId: row.tenantId,
+          complaintId: row.complaintId,
+          reference: row.reference ?? undefined,
+          sequence: row.sequence ?? undefined,
+        };
   return {
     id: row.id,
     type: row.type as EventEnvelope['type'],
     timestamp: row.occurredAt.toISOString(),
-    data: row.data as EventEnvelope['data'],
+    data: { ...about, ...row.data } as EventEnvelope['data'],
   };
 }

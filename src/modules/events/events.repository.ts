@@ -58,14 +58,9 @@ export function createEventsRepository(db: Queryable) {
           type: input.type,
           complaintId: input.complaint.id,
           sequence,
+          reference: input.complaint.reference,
           occurredAt: input.occurredAt,
-          data: {
-            tenantId: input.tenantId,
-            complaintId: input.complaint.id,
-            reference: input.complaint.reference,
-            sequence,
-            ...input.payload,
-          },
+          data: input.payload,
         })
         .returning();
       return row!;
@@ -93,7 +88,7 @@ export function createEventsRepository(db: Queryable) {
           type: input.type,
           occurredAt: input.occurredAt,
           subscriptionId: input.subscriptionId ?? null,
-          data: { tenantId: input.tenantId, ...input.payload },
+          data: input.payload,
         })
         .returning();
       return row!;

@@ -107,16 +107,9 @@ export function startWebhookDispatcher(deps: {
     const attempt = delivery.attemptCount + 1;
     const attemptedAt = clock.now();
     if (attempt === 1 && delivery.redeliveryOf === null) {
-      deps.metrics.firstAttempt((attemptedAt.getTime() - delivery.occurredAt.getTime()) / 1000);
+      deps.metrics.firstAttempt((attemptedAt.getTime() - delivery.event.occurredAt.getTime()) / 1000);
     }
-    const body = JSON.stringify(
-      toEventEnvelope({
-        id: delivery.eventId,
-        type: delivery.eventType,
-        occurredAt: delivery.occurredAt,
-        data: delivery.eventData,
-      }),
-    );
+    const body = JSON.stringify(toEventEnvelope(delivery.event));
     let send: SendResult;
     if (delivery.secrets.length === 0) {
       send = { status: null, latencyMs: 0, error: 'no signing secret', excerpt: null, retryAfter: undefined };

@@ -8,6 +8,7 @@ import {
   webhookSubscriptions,
 } from '../../db/schema/index.js';
 import { newId } from '../../lib/ids.js';
+import type { StoredEvent } from '../events/event-envelope.js';
 
 export type SubscriptionRow = typeof webhookSubscriptions.$inferSelect;
 export type NewSubscriptionRow = typeof webhookSubscriptions.$inferInsert;
@@ -38,9 +39,8 @@ export interface LeasedDelivery {
   redeliveryOf: string | null;
   /** The lease as PostgreSQL wrote it: the token that proves this dispatcher still holds the row. */
   lease: string;
-  eventType: string;
-  occurredAt: Date;
-  eventData: Record<string, unknown>;
+  /** The event delivered, as stored: toEventEnvelope makes the body from it. */
+  event: StoredEvent;
   url: string;
   /** Secrets that sign now: the current one first, then rotated ones still inside their overlap. */
   secrets: string[];
@@ -314,6 +314,9 @@ export function createWebhooksRepository(db: Queryable) {
         lease: string;
         event_type: string;
         occurred_ms: number;
+        event_complaint_id: string | null;
+        event_reference: string | null;
+        event_sequence: string | number | null;
         event_data: Record<string, unknown>;
         url: string;
         secrets: string[];
@@ -344,7 +347,8 @@ export function createWebhooksRepository(db: Queryable) {
         where d.id = chosen.id and e.id = d.event_id and s.id = d.subscription_id
         returning d.id, d.tenant_id, d.subscription_id, d.event_id, d.attempt_count, d.redelivery_of,
           d.leased_until::text as lease, e.type as event_type,
-          (extract(epoch from e.occurred_at) * 1000)::float8 as occurred_ms, e.data as event_data, s.url,
+          (extract(epoch from e.occurred_at) * 1000)::float8 as occurred_ms, e.complaint_id as event_complaint_id,
+          e.reference as event_reference, e.sequence as event_sequence, e.data as event_data, s.url,
           array(select ws.secret from ${webhookSecrets} ws
                 where ws.subscription_id = d.subscription_id and (ws.expires_at is null or ws.expires_at > now())
                 order by ws.expires_at desc nulls first, ws.created_at desc) as secrets`);
@@ -356,9 +360,16 @@ export function createWebhooksRepository(db: Queryable) {
         attemptCount: row.attempt_count,
         redeliveryOf: row.redelivery_of,
         lease: row.lease,
-        eventType: row.event_type,
-        occurredAt: new Date(row.occurred_ms),
-        eventData: row.event_data,
+        event: {
+          id: row.event_id,
+          type: row.event_type,
+          occurredAt: new Date(row.occurred_ms),
+          tenantId: row.tenant_id,
+          complaintId: row.event_complaint_id,
+          reference: row.event_reference,
+          sequence: row.event_sequence === null ? null : Number(row.event_sequence),
+          data: row.event_data,
+        },
         url: row.url,
         secrets: row.secrets,
       }));

@@ -131,15 +131,16 @@ BEGIN
     ORDER BY entry.i, entry.step;
 
     -- The wake-up's event, then the escalation's. Read after the writes above, so the complaint in
-    -- an escalation's event shows its new level and next deadline.
-    INSERT INTO events (id, tenant_id, type, complaint_id, sequence, occurred_at, data)
-    SELECT event.id, event.tenant_id, event.type, event.complaint_id, event.sequence, v_at, event.data
+    -- an escalation's event shows its new level and next deadline. The tenant, complaint, reference
+    -- and sequence go in columns and the subjects in data: toEventEnvelope makes the envelope.
+    INSERT INTO events (id, tenant_id, type, complaint_id, sequence, reference, occurred_at, data)
+    SELECT event.id, event.tenant_id, event.type, event.complaint_id, event.sequence, event.reference, v_at,
+      event.data
     FROM (
       SELECT w.i, 0 AS step, w.event_id AS id, c.tenant_id, c.id AS complaint_id,
         CASE WHEN w.warning_index < 0 THEN 'deadline.breached' ELSE 'deadline.warning' END AS type,
-        n.sequence,
-        jsonb_build_object('tenantId', c.tenant_id, 'complaintId', c.id, 'reference', c.reference,
-          'sequence', n.sequence, 'deadline', deadline_view(d))
+        n.sequence, c.reference,
+        jsonb_build_object('deadline', deadline_view(d))
         || CASE WHEN w.warning_index < 0 THEN '{}'::jsonb ELSE jsonb_build_object('warning', jsonb_build_object(
              'index', w.warning_index, 'fraction', d.warn_fractions[w.warning_index + 1]::numeric)) END AS data
       FROM unnest(v_due) AS w
@@ -151,8 +152,8 @@ BEGIN
       ) AS n
       UNION ALL
       SELECT w.i, 1, w.escalation_event_id, c.tenant_id, c.id, 'complaint.escalated', c.event_sequence,
+        c.reference,
         jsonb_build_object(
-          'tenantId', c.tenant_id, 'complaintId', c.id, 'reference', c.reference, 'sequence', c.event_sequence,
           'escalation', escalation_view(e),
           'complaint', complaint_view(c),
           'deadline', deadline_view(d),

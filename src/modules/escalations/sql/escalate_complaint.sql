@@ -1,5 +1,6 @@
 -- Raises a complaint to p_level and records why: the escalation, the timeline entry and the
--- complaint.escalated event. The caller holds the complaint's row lock (or this takes it).
+-- complaint.escalated event (its subjects in data, the rest in columns: toEventEnvelope makes the
+-- envelope). The caller holds the complaint's row lock (or this takes it).
 -- p_written_at_level: the complaint was inserted at p_level already (a major complaint at intake),
 -- so its level and version are left as they are. Returns NULL, writing nothing, when the
 -- escalation's breach was escalated before.
@@ -49,10 +50,9 @@ BEGIN
     jsonb_build_array(jsonb_build_object('field', 'escalationLevel', 'before', v_previous, 'after', p_level)),
     jsonb_build_object('escalationId', e.id, 'trigger', e.trigger, 'reason', e.reason,
       'deadlineId', e.deadline_id, 'targets', e.targets));
-  INSERT INTO events (id, tenant_id, type, complaint_id, sequence, occurred_at, data)
-  VALUES (p_event_id, p_tenant_id, 'complaint.escalated', c.id, c.event_sequence, p_at,
+  INSERT INTO events (id, tenant_id, type, complaint_id, sequence, reference, occurred_at, data)
+  VALUES (p_event_id, p_tenant_id, 'complaint.escalated', c.id, c.event_sequence, c.reference, p_at,
     jsonb_build_object(
-      'tenantId', p_tenant_id, 'complaintId', c.id, 'reference', c.reference, 'sequence', c.event_sequence,
       'escalation', escalation_view(e),
       'complaint', complaint_view(c),
       'deadline', (SELECT deadline_view(d) FROM deadlines d WHERE d.id = p_deadline_id),
