@@ -1,3 +1,4 @@
+import { readdir, readFile } from 'node:fs/promises';
 import pg from 'pg';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -353,5 +354,59 @@ describe('event retention', () => {
       [own.tenantId],
     );
     expect(rows.map((row) => row.complaint_id)).toEqual([unrelayed.id, recent.id]);
+  });
+});
+
+describe('migration event_envelope_columns', () => {
+  /** The migration's statement that rewrites stored events, as drizzle's migrator runs it. */
+  async function rewriteStatement(): Promise<string> {
+    const folder = new URL('../migrations/', import.meta.url);
+    const file = (await readdir(folder)).find((name) => name.endsWith('_event_envelope_columns.sql'));
+    expect(file).toBeDefined();
+    const statements = (await readFile(new URL(file!, folder), 'utf8')).split('--> statement-breakpoint');
+    const rewrite = statements.find((statement) => statement.trim().startsWith('UPDATE events'));
+    expect(rewrite).toBeDefined();
+    return rewrite!;
+  }
+
+  it('moves the envelope out of stored events, which consumers receive as before, as they do events not yet moved', async () => {
+    const own = await createTestTenant(t.tenancy);
+    const complaint = await createComplaint(own.adminKey);
+    const escalated = await call(t.app, own.adminKey, {
+      method: 'POST',
+      url: `/v1/complaints/${complaint.id}/escalations`,
+      json: { level: 1, reason: 'The customer asked for a supervisor' },
+    });
+    expect(escalated.statusCode, escalated.body).toBe(201);
+    const { seen: received } = await readAll(own.adminKey);
+    expect(received.map((event) => event.type)).toEqual(['complaint.created', 'complaint.escalated']);
+    const ownEvents = 'select count(*)::int as n from events where tenant_id = $1';
+    const { rows: counted } = await t.database.pool.query(ownEvents, [own.tenantId]);
+
+    // Written as an API of before the migration wrote them: the whole envelope in data, no reference.
+    await t.database.pool.query(
+      `update events set data = data || jsonb_strip_nulls(jsonb_build_object('tenantId', tenant_id,
+         'complaintId', complaint_id, 'reference', reference, 'sequence', sequence)), reference = null
+       where tenant_id = $1`,
+      [own.tenantId],
+    );
+    expect((await readAll(own.adminKey)).seen).toEqual(received);
+
+    await t.database.pool.query(await rewriteStatement());
+    const { rows } = await t.database.pool.query(
+      'select reference, data from events where tenant_id = $1 order by position',
+      [own.tenantId],
+    );
+    expect(rows).toHaveLength(counted[0].n);
+    for (const row of rows) {
+      expect(row.data).not.toHaveProperty('tenantId');
+      expect(row.data).not.toHaveProperty('complaintId');
+      expect(row.data).not.toHaveProperty('sequence');
+    }
+    expect(rows.filter((row) => row.reference !== null).map((row) => row.reference)).toEqual([
+      complaint.reference,
+      complaint.reference,
+    ]);
+    expect((await readAll(own.adminKey)).seen).toEqual(received);
   });
 });
