@@ -1,5 +1,15 @@
 import { sql } from 'drizzle-orm';
-import { bigint, customType, index, jsonb, pgTable, text, uuid } from 'drizzle-orm/pg-core';
+import {
+  bigint,
+  customType,
+  index,
+  jsonb,
+  pgTable,
+  primaryKey,
+  text,
+  unique,
+  uuid,
+} from 'drizzle-orm/pg-core';
 import { instant } from './columns.js';
 import { tenantIdColumn } from './tenancy.js';
 
@@ -19,8 +29,8 @@ export const events = pgTable(
   'events',
   {
     /** Insertion order. Not commit order: a later position can commit first. */
-    position: bigint('position', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
-    id: text('id').notNull().unique(),
+    position: bigint('position', { mode: 'number' }).notNull().generatedAlwaysAsIdentity(),
+    id: text('id').notNull(),
     tenantId: tenantIdColumn(),
     type: text('type').notNull(),
     complaintId: uuid('complaint_id'),
@@ -46,6 +56,8 @@ export const events = pgTable(
     subscriptionId: uuid('subscription_id'),
   },
   (table) => [
+    primaryKey({ name: 'events_pkey', columns: [table.tenantId, table.position] }),
+    unique('events_tenant_id_key').on(table.tenantId, table.id),
     index('events_tenant_feed_idx').on(table.tenantId, table.txid, table.position),
     // The feed narrowed to some types: each type's events in feed order, so a page reads one range
     // per type selected rather than the whole feed filtered on type (events.repository.ts feedPage).
@@ -62,8 +74,17 @@ export const events = pgTable(
  * `events` (migration 0016) and deleted by the relay that claims it. Keeping it apart leaves
  * `events` insert-only: relaying never rewrites the record, and costs a small row, not a wide one.
  */
-export const eventOutbox = pgTable('event_outbox', {
-  // No foreign key: checking one would lock the event row, the very write this table avoids.
-  // Retention never deletes an event still listed here.
-  position: bigint('position', { mode: 'number' }).primaryKey(),
-});
+export const eventOutbox = pgTable(
+  'event_outbox',
+  {
+    // No foreign key: checking one would lock the event row, the very write this table avoids.
+    // Retention never deletes an event still listed here.
+    tenantId: uuid('tenant_id').notNull(),
+    position: bigint('position', { mode: 'number' }).notNull(),
+  },
+  (table) => [
+    primaryKey({ name: 'event_outbox_pkey', columns: [table.tenantId, table.position] }),
+    // The relay claims the oldest events of all tenants first.
+    index('event_outbox_position_idx').on(table.position),
+  ],
+);

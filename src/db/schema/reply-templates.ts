@@ -1,4 +1,4 @@
-import { integer, pgTable, text, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import { integer, pgTable, primaryKey, text, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
 import { instant } from './columns.js';
 import { tenantIdColumn } from './tenancy.js';
 
@@ -10,7 +10,7 @@ import { tenantIdColumn } from './tenancy.js';
 export const replyTemplates = pgTable(
   'reply_templates',
   {
-    id: uuid('id').primaryKey(),
+    id: uuid('id').notNull(),
     tenantId: tenantIdColumn(),
     key: text('key').notNull(),
     locale: text('locale').notNull(),
@@ -21,5 +21,8 @@ export const replyTemplates = pgTable(
     createdAt: instant('created_at').notNull().defaultNow(),
     updatedAt: instant('updated_at').notNull().defaultNow(),
   },
-  (table) => [uniqueIndex('reply_templates_key_locale_key').on(table.tenantId, table.key, table.locale)],
+  (table) => [
+    primaryKey({ name: 'reply_templates_pkey', columns: [table.tenantId, table.id] }),
+    uniqueIndex('reply_templates_key_locale_key').on(table.tenantId, table.key, table.locale),
+  ],
 );

@@ -3,6 +3,7 @@ import {
   type AnyPgColumn,
   bigint,
   boolean,
+  foreignKey,
   index,
   integer,
   jsonb,
@@ -49,7 +50,7 @@ export interface StoredInterval {
 export const calendars = pgTable(
   'calendars',
   {
-    id: uuid('id').primaryKey(),
+    id: uuid('id').notNull(),
     tenantId: tenantIdColumn(),
     name: text('name').notNull(),
     timeZone: text('time_zone').notNull(),
@@ -63,7 +64,10 @@ export const calendars = pgTable(
     createdAt: instant('created_at').notNull().defaultNow(),
     updatedAt: instant('updated_at').notNull().defaultNow(),
   },
-  (table) => [index('calendars_tenant_idx').on(table.tenantId, table.createdAt)],
+  (table) => [
+    primaryKey({ name: 'calendars_pkey', columns: [table.tenantId, table.id] }),
+    index('calendars_tenant_idx').on(table.tenantId, table.createdAt),
+  ],
 );
 
 export interface StoredTarget {
@@ -98,12 +102,12 @@ export interface StoredMatch {
 export const slaPolicies = pgTable(
   'sla_policies',
   {
-    id: uuid('id').primaryKey(),
+    id: uuid('id').notNull(),
     tenantId: tenantIdColumn(),
     name: text('name').notNull(),
     priority: integer('priority').notNull(),
     match: jsonb('match').$type<StoredMatch>().notNull(),
-    calendarId: uuid('calendar_id').references(() => calendars.id, { onDelete: 'restrict' }),
+    calendarId: uuid('calendar_id'),
     warnAt: real('warn_at').array().notNull(),
     targets: jsonb('targets').$type<StoredTargets>().notNull(),
     escalationTargets: jsonb('escalation_targets')
@@ -117,6 +121,12 @@ export const slaPolicies = pgTable(
     updatedAt: instant('updated_at').notNull().defaultNow(),
   },
   (table) => [
+    primaryKey({ name: 'sla_policies_pkey', columns: [table.tenantId, table.id] }),
+    foreignKey({
+      name: 'sla_policies_calendar_fk',
+      columns: [table.tenantId, table.calendarId],
+      foreignColumns: [calendars.tenantId, calendars.id],
+    }).onDelete('restrict'),
     index('sla_policies_tenant_priority_idx').on(table.tenantId, table.priority),
     // One default policy per tenant: the catch-all every complaint falls back to.
     uniqueIndex('sla_policies_one_default_key').on(table.tenantId).where(sql`${table.isDefault}`),
@@ -127,15 +137,23 @@ export const slaPolicies = pgTable(
 export const slaPolicyVersions = pgTable(
   'sla_policy_versions',
   {
-    policyId: uuid('policy_id')
-      .notNull()
-      .references(() => slaPolicies.id, { onDelete: 'cascade' }),
+    policyId: uuid('policy_id').notNull(),
     version: integer('version').notNull(),
     tenantId: tenantIdColumn(),
     snapshot: jsonb('snapshot').$type<Record<string, unknown>>().notNull(),
     createdAt: instant('created_at').notNull().defaultNow(),
   },
-  (table) => [primaryKey({ columns: [table.policyId, table.version] })],
+  (table) => [
+    primaryKey({
+      name: 'sla_policy_versions_pkey',
+      columns: [table.tenantId, table.policyId, table.version],
+    }),
+    foreignKey({
+      name: 'sla_policy_versions_policy_fk',
+      columns: [table.tenantId, table.policyId],
+      foreignColumns: [slaPolicies.tenantId, slaPolicies.id],
+    }).onDelete('cascade'),
+  ],
 );
 
 /**

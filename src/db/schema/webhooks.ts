@@ -1,5 +1,17 @@
 import { sql } from 'drizzle-orm';
-import { bigint, boolean, index, integer, pgEnum, pgTable, smallint, text, uuid } from 'drizzle-orm/pg-core';
+import {
+  bigint,
+  boolean,
+  foreignKey,
+  index,
+  integer,
+  pgEnum,
+  pgTable,
+  primaryKey,
+  smallint,
+  text,
+  uuid,
+} from 'drizzle-orm/pg-core';
 import { instant } from './columns.js';
 import { events } from './events.js';
 import { tenantIdColumn } from './tenancy.js';
@@ -8,7 +20,7 @@ import { tenantIdColumn } from './tenancy.js';
 export const webhookSubscriptions = pgTable(
   'webhook_subscriptions',
   {
-    id: uuid('id').primaryKey(),
+    id: uuid('id').notNull(),
     tenantId: tenantIdColumn(),
     url: text('url').notNull(),
     /** Exact types (`deadline.breached`), prefix wildcards (`deadline.*`) or `*`. */
@@ -24,7 +36,10 @@ export const webhookSubscriptions = pgTable(
     createdAt: instant('created_at').notNull().defaultNow(),
     updatedAt: instant('updated_at').notNull().defaultNow(),
   },
-  (table) => [index('webhook_subscriptions_tenant_idx').on(table.tenantId, table.createdAt)],
+  (table) => [
+    primaryKey({ name: 'webhook_subscriptions_pkey', columns: [table.tenantId, table.id] }),
+    index('webhook_subscriptions_tenant_idx').on(table.tenantId, table.createdAt),
+  ],
 );
 
 /**
@@ -34,18 +49,24 @@ export const webhookSubscriptions = pgTable(
 export const webhookSecrets = pgTable(
   'webhook_secrets',
   {
-    id: uuid('id').primaryKey(),
+    id: uuid('id').notNull(),
     tenantId: tenantIdColumn(),
-    subscriptionId: uuid('subscription_id')
-      .notNull()
-      .references(() => webhookSubscriptions.id, { onDelete: 'cascade' }),
+    subscriptionId: uuid('subscription_id').notNull(),
     /** `whsec_` + base64 key, as Standard Webhooks libraries take it; needed in clear to sign. */
     secret: text('secret').notNull(),
     createdAt: instant('created_at').notNull().defaultNow(),
     /** Null while current; set to the end of the overlap when a newer secret replaces it. */
     expiresAt: instant('expires_at'),
   },
-  (table) => [index('webhook_secrets_subscription_idx').on(table.subscriptionId, table.createdAt)],
+  (table) => [
+    primaryKey({ name: 'webhook_secrets_pkey', columns: [table.tenantId, table.id] }),
+    foreignKey({
+      name: 'webhook_secrets_subscription_fk',
+      columns: [table.tenantId, table.subscriptionId],
+      foreignColumns: [webhookSubscriptions.tenantId, webhookSubscriptions.id],
+    }).onDelete('cascade'),
+    index('webhook_secrets_subscription_idx').on(table.tenantId, table.subscriptionId, table.createdAt),
+  ],
 );
 
 export const webhookDeliveryStatus = pgEnum('webhook_delivery_status', ['pending', 'succeeded', 'failed']);
@@ -58,14 +79,10 @@ export const webhookDeliveryStatus = pgEnum('webhook_delivery_status', ['pending
 export const webhookDeliveries = pgTable(
   'webhook_deliveries',
   {
-    id: uuid('id').primaryKey(),
+    id: uuid('id').notNull(),
     tenantId: tenantIdColumn(),
-    subscriptionId: uuid('subscription_id')
-      .notNull()
-      .references(() => webhookSubscriptions.id, { onDelete: 'cascade' }),
-    eventId: text('event_id')
-      .notNull()
-      .references(() => events.id, { onDelete: 'cascade' }),
+    subscriptionId: uuid('subscription_id').notNull(),
+    eventId: text('event_id').notNull(),
     status: webhookDeliveryStatus('status').notNull().default('pending'),
     attemptCount: smallint('attempt_count').notNull().default(0),
     nextAttemptAt: instant('next_attempt_at').notNull(),
@@ -79,12 +96,23 @@ export const webhookDeliveries = pgTable(
     createdAt: instant('created_at').notNull().defaultNow(),
   },
   (table) => [
+    primaryKey({ name: 'webhook_deliveries_pkey', columns: [table.tenantId, table.id] }),
+    foreignKey({
+      name: 'webhook_deliveries_subscription_fk',
+      columns: [table.tenantId, table.subscriptionId],
+      foreignColumns: [webhookSubscriptions.tenantId, webhookSubscriptions.id],
+    }).onDelete('cascade'),
+    foreignKey({
+      name: 'webhook_deliveries_event_fk',
+      columns: [table.tenantId, table.eventId],
+      foreignColumns: [events.tenantId, events.id],
+    }).onDelete('cascade'),
     index('webhook_deliveries_subscription_idx').on(table.tenantId, table.subscriptionId, table.createdAt),
     // The dispatcher's per-subscription work list.
     index('webhook_deliveries_due_idx')
-      .on(table.subscriptionId, table.nextAttemptAt)
+      .on(table.tenantId, table.subscriptionId, table.nextAttemptAt)
       .where(sql`${table.status} = 'pending'`),
-    index('webhook_deliveries_event_idx').on(table.eventId),
+    index('webhook_deliveries_event_idx').on(table.tenantId, table.eventId),
   ],
 );
 
@@ -92,11 +120,9 @@ export const webhookDeliveries = pgTable(
 export const webhookDeliveryAttempts = pgTable(
   'webhook_delivery_attempts',
   {
-    id: bigint('id', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
+    id: bigint('id', { mode: 'number' }).notNull().generatedAlwaysAsIdentity(),
     tenantId: tenantIdColumn(),
-    deliveryId: uuid('delivery_id')
-      .notNull()
-      .references(() => webhookDeliveries.id, { onDelete: 'cascade' }),
+    deliveryId: uuid('delivery_id').notNull(),
     attemptNumber: smallint('attempt_number').notNull(),
     attemptedAt: instant('attempted_at').notNull(),
     /** HTTP status, or null when no answer came (refused, timed out, blocked address). */
@@ -106,5 +132,13 @@ export const webhookDeliveryAttempts = pgTable(
     /** The first bytes of the receiver's answer, to debug a refusal without access to its logs. */
     responseExcerpt: text('response_excerpt'),
   },
-  (table) => [index('webhook_delivery_attempts_delivery_idx').on(table.deliveryId, table.id)],
+  (table) => [
+    primaryKey({ name: 'webhook_delivery_attempts_pkey', columns: [table.tenantId, table.id] }),
+    foreignKey({
+      name: 'webhook_delivery_attempts_delivery_fk',
+      columns: [table.tenantId, table.deliveryId],
+      foreignColumns: [webhookDeliveries.tenantId, webhookDeliveries.id],
+    }).onDelete('cascade'),
+    index('webhook_delivery_attempts_delivery_idx').on(table.tenantId, table.deliveryId, table.id),
+  ],
 );

@@ -156,11 +156,12 @@ export function createEventsRepository(db: Queryable) {
     async claimUnrelayed(limit: number, tx: Queryable): Promise<EventRow[]> {
       const result = await tx.execute<Record<string, unknown>>(sql`
         with claimed as (
-          delete from ${eventOutbox} where ${eventOutbox.position} in (
-            select ${eventOutbox.position} from ${eventOutbox}
+          delete from ${eventOutbox} where (${eventOutbox.tenantId}, ${eventOutbox.position}) in (
+            select ${eventOutbox.tenantId}, ${eventOutbox.position} from ${eventOutbox}
             order by ${eventOutbox.position} limit ${limit} for update skip locked)
-          returning ${eventOutbox.position})
-        select ${events}.* from ${events} join claimed on claimed.position = ${events.position}
+          returning ${eventOutbox.tenantId}, ${eventOutbox.position})
+        select ${events}.* from ${events}
+          join claimed on claimed.tenant_id = ${events.tenantId} and claimed.position = ${events.position}
         order by ${events.position}`);
       return result.rows.map((raw) => tableRowFromRaw(events, raw));
     },
@@ -185,10 +186,11 @@ export function createEventsRepository(db: Queryable) {
     /** Deletes events (and, by cascade, their deliveries) older than `before`, a batch at a time. */
     async purgeOlderThan(before: Date, batchSize: number, tx: Queryable = db): Promise<number> {
       const result = await tx.execute(sql`
-        delete from ${events} where ${events.position} in (
-          select ${events.position} from ${events}
+        delete from ${events} where (${events.tenantId}, ${events.position}) in (
+          select ${events.tenantId}, ${events.position} from ${events}
           where ${lt(events.occurredAt, before)}
-            and not exists (select 1 from ${eventOutbox} where ${eventOutbox.position} = ${events.position})
+            and not exists (select 1 from ${eventOutbox}
+              where ${eventOutbox.tenantId} = ${events.tenantId} and ${eventOutbox.position} = ${events.position})
           order by ${events.position} limit ${batchSize})`);
       return result.rowCount ?? 0;
     },

@@ -66,14 +66,6 @@ export function createSlaPoliciesRepository(db: Queryable) {
       await this.snapshot(row!, tx);
       return row!;
     },
-
-    async findVersion(policyId: string, version: number, tx: Queryable = db) {
-      const [row] = await tx
-        .select()
-        .from(slaPolicyVersions)
-        .where(and(eq(slaPolicyVersions.policyId, policyId), eq(slaPolicyVersions.version, version)));
-      return row;
-    },
   };
 }
 

@@ -2,7 +2,7 @@ import type { NextStep } from './retry-schedule.js';
 
 /** What the run of failures needs to know of an attempt. */
 export interface FinishedAttempt {
-  delivery: { subscriptionId: string };
+  delivery: { tenantId: string; subscriptionId: string };
   attemptedAt: Date;
   next: NextStep;
 }
@@ -13,7 +13,7 @@ export interface FinishedAttempt {
  */
 export function failingRuns(
   results: readonly FinishedAttempt[],
-): Array<{ subscriptionId: string; reset: boolean; since: Date | null }> {
+): Array<{ tenantId: string; subscriptionId: string; reset: boolean; since: Date | null }> {
   const bySubscription = new Map<string, FinishedAttempt[]>();
   for (const result of results) {
     const list = bySubscription.get(result.delivery.subscriptionId) ?? [];
@@ -21,9 +21,15 @@ export function failingRuns(
     bySubscription.set(result.delivery.subscriptionId, list);
   }
   return [...bySubscription].map(([subscriptionId, list]) => {
+    const { tenantId } = list[0]!.delivery;
     const ordered = [...list].sort((a, b) => a.attemptedAt.getTime() - b.attemptedAt.getTime());
     const lastSuccess = ordered.findLastIndex((result) => result.next.kind === 'succeeded');
     const firstFailureAfter = ordered.slice(lastSuccess + 1)[0];
-    return { subscriptionId, reset: lastSuccess >= 0, since: firstFailureAfter?.attemptedAt ?? null };
+    return {
+      tenantId,
+      subscriptionId,
+      reset: lastSuccess >= 0,
+      since: firstFailureAfter?.attemptedAt ?? null,
+    };
   });
 }

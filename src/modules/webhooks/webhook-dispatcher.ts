@@ -235,7 +235,13 @@ export function startWebhookDispatcher(deps: {
       await running();
       if (givenBack.length > 0) {
         await repository
-          .releaseLeases(givenBack.map((delivery) => ({ id: delivery.id, lease: delivery.lease })))
+          .releaseLeases(
+            givenBack.map((delivery) => ({
+              tenantId: delivery.tenantId,
+              id: delivery.id,
+              lease: delivery.lease,
+            })),
+          )
           .catch((err) =>
             log.warn({ err }, 'could not give back webhook leases; they run out by themselves'),
           );

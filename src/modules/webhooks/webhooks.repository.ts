@@ -47,7 +47,17 @@ export interface LeasedDelivery {
 }
 
 /** The recorded end of one attempt, as the dispatcher reports it. */
+/**
+ * A row of a tenant's table by its key: every key of a tenant's rows leads with the tenant
+ * (src/db/distribution.ts), so writes address rows by both.
+ */
+export interface TenantRowKey {
+  tenantId: string;
+  id: string;
+}
+
 export interface SettledAttempt {
+  tenantId: string;
   deliveryId: string;
   lease: string;
   status: DeliveryStatus;
@@ -170,7 +180,10 @@ export function createWebhooksRepository(db: Queryable) {
       return tx
         .select({ delivery: webhookDeliveries, eventType: events.type })
         .from(webhookDeliveries)
-        .innerJoin(events, eq(events.id, webhookDeliveries.eventId))
+        .innerJoin(
+          events,
+          and(eq(events.tenantId, webhookDeliveries.tenantId), eq(events.id, webhookDeliveries.eventId)),
+        )
         .where(
           and(
             eq(webhookDeliveries.tenantId, tenantId),
@@ -194,7 +207,10 @@ export function createWebhooksRepository(db: Queryable) {
       const [row] = await tx
         .select({ delivery: webhookDeliveries, eventType: events.type })
         .from(webhookDeliveries)
-        .innerJoin(events, eq(events.id, webhookDeliveries.eventId))
+        .innerJoin(
+          events,
+          and(eq(events.tenantId, webhookDeliveries.tenantId), eq(events.id, webhookDeliveries.eventId)),
+        )
         .where(
           and(
             eq(webhookDeliveries.tenantId, tenantId),
@@ -325,14 +341,15 @@ export function createWebhooksRepository(db: Queryable) {
           select * from unnest(${array(busyIds)}::uuid[], ${array(busyCounts)}::int[])
         ),
         candidates as (
-          select due.id, due.next_attempt_at,
+          select due.tenant_id, due.id, due.next_attempt_at,
                  row_number() over (partition by s.id order by due.next_attempt_at) as turn
           from ${webhookSubscriptions} s
           left join busy on busy.subscription_id = s.id
           cross join lateral (
-            select d.id, d.next_attempt_at
+            select d.tenant_id, d.id, d.next_attempt_at
             from ${webhookDeliveries} d
-            where d.subscription_id = s.id and d.status = 'pending' and d.next_attempt_at <= now()
+            where d.tenant_id = s.tenant_id and d.subscription_id = s.id and d.status = 'pending'
+              and d.next_attempt_at <= now()
               and (d.leased_until is null or d.leased_until < now())
             order by d.next_attempt_at
             limit greatest(0, ${options.perSubscription} - coalesce(busy.in_flight, 0))
@@ -340,17 +357,20 @@ export function createWebhooksRepository(db: Queryable) {
           ) due
           where s.active
         ),
-        chosen as (select id from candidates order by turn, next_attempt_at limit ${options.limit})
+        chosen as (select tenant_id, id from candidates order by turn, next_attempt_at limit ${options.limit})
         update ${webhookDeliveries} d
         set leased_until = now() + make_interval(secs => ${options.leaseMs / 1000})
         from chosen, ${events} e, ${webhookSubscriptions} s
-        where d.id = chosen.id and e.id = d.event_id and s.id = d.subscription_id
+        where d.tenant_id = chosen.tenant_id and d.id = chosen.id
+          and e.tenant_id = d.tenant_id and e.id = d.event_id
+          and s.tenant_id = d.tenant_id and s.id = d.subscription_id
         returning d.id, d.tenant_id, d.subscription_id, d.event_id, d.attempt_count, d.redelivery_of,
           d.leased_until::text as lease, e.type as event_type,
           (extract(epoch from e.occurred_at) * 1000)::float8 as occurred_ms, e.complaint_id as event_complaint_id,
           e.reference as event_reference, e.sequence as event_sequence, e.data as event_data, s.url,
           array(select ws.secret from ${webhookSecrets} ws
-                where ws.subscription_id = d.subscription_id and (ws.expires_at is null or ws.expires_at > now())
+                where ws.tenant_id = d.tenant_id and ws.subscription_id = d.subscription_id
+                  and (ws.expires_at is null or ws.expires_at > now())
                 order by ws.expires_at desc nulls first, ws.created_at desc) as secrets`);
       return result.rows.map((row) => ({
         id: row.id,
@@ -388,7 +408,7 @@ export function createWebhooksRepository(db: Queryable) {
         from ${webhookSubscriptions} s
         cross join lateral (
           select d.next_attempt_at from ${webhookDeliveries} d
-          where d.subscription_id = s.id and d.status = 'pending'
+          where d.tenant_id = s.tenant_id and d.subscription_id = s.id and d.status = 'pending'
             and (d.leased_until is null or d.leased_until < now())
           order by d.next_attempt_at limit 1
         ) due
@@ -398,25 +418,28 @@ export function createWebhooksRepository(db: Queryable) {
     },
 
     /** Gives leased deliveries back at once (a worker stopping), so another worker need not wait for the lease. */
-    async releaseLeases(leases: Array<{ id: string; lease: string }>, tx: Queryable = db): Promise<void> {
+    async releaseLeases(leases: Array<TenantRowKey & { lease: string }>, tx: Queryable = db): Promise<void> {
       if (leases.length === 0) return;
       await tx.execute(sql`
         update ${webhookDeliveries} d set leased_until = null
-        from unnest(${array(leases.map((l) => l.id))}::uuid[], ${array(leases.map((l) => l.lease))}::timestamptz[])
-          as v(id, lease)
-        where d.id = v.id and d.status = 'pending' and d.leased_until = v.lease`);
+        from unnest(${array(leases.map((l) => l.tenantId))}::uuid[], ${array(leases.map((l) => l.id))}::uuid[],
+                    ${array(leases.map((l) => l.lease))}::timestamptz[])
+          as v(tenant_id, id, lease)
+        where d.tenant_id = v.tenant_id and d.id = v.id and d.status = 'pending' and d.leased_until = v.lease`);
     },
 
     /**
-     * Locks these subscriptions in id order for the recording transaction, so recorders in two
+     * Locks these subscriptions in key order for the recording transaction, so recorders in two
      * workers touching the same subscriptions queue rather than deadlock. NO KEY UPDATE leaves
      * the relay's foreign-key checks (KEY SHARE) unblocked.
      */
-    async lockSubscriptions(ids: string[], tx: Queryable): Promise<void> {
-      if (ids.length === 0) return;
+    async lockSubscriptions(keys: TenantRowKey[], tx: Queryable): Promise<void> {
+      if (keys.length === 0) return;
       await tx.execute(sql`
-        select id from ${webhookSubscriptions} where id = any(${array(ids)}::uuid[])
-        order by id for no key update`);
+        select s.id from ${webhookSubscriptions} s
+        join unnest(${array(keys.map((k) => k.tenantId))}::uuid[], ${array(keys.map((k) => k.id))}::uuid[])
+          as v(tenant_id, id) on s.tenant_id = v.tenant_id and s.id = v.id
+        order by s.tenant_id, s.id for no key update of s`);
     },
 
     /**
@@ -440,7 +463,7 @@ export function createWebhooksRepository(db: Queryable) {
           ${array(rows.map((r) => r.error ?? null))}::text[],
           ${array(rows.map((r) => r.responseExcerpt ?? null))}::text[]
         ) as v(tenant_id, delivery_id, attempt_number, attempted_at, response_status, latency_ms, error, response_excerpt)
-        where exists (select 1 from ${webhookDeliveries} d where d.id = v.delivery_id)`);
+        where exists (select 1 from ${webhookDeliveries} d where d.tenant_id = v.tenant_id and d.id = v.delivery_id)`);
     },
 
     /**
@@ -462,6 +485,7 @@ export function createWebhooksRepository(db: Queryable) {
           last_error = v.error,
           completed_at = case when v.status = 'pending' then null else v.attempted_at end
         from unnest(
+          ${array(rows.map((r) => r.tenantId))}::uuid[],
           ${array(rows.map((r) => r.deliveryId))}::uuid[],
           ${array(rows.map((r) => r.lease))}::timestamptz[],
           ${array(rows.map((r) => r.status))}::text[],
@@ -470,8 +494,8 @@ export function createWebhooksRepository(db: Queryable) {
           ${array(rows.map((r) => iso(r.attemptedAt)))}::timestamptz[],
           ${array(rows.map((r) => r.responseStatus))}::int[],
           ${array(rows.map((r) => r.error))}::text[]
-        ) as v(id, lease, status, attempt, next_attempt_at, attempted_at, response_status, error)
-        where d.id = v.id and d.status = 'pending' and d.leased_until = v.lease
+        ) as v(tenant_id, id, lease, status, attempt, next_attempt_at, attempted_at, response_status, error)
+        where d.tenant_id = v.tenant_id and d.id = v.id and d.status = 'pending' and d.leased_until = v.lease
         returning d.id`);
       return new Set(result.rows.map((row) => row.id));
     },
@@ -482,7 +506,7 @@ export function createWebhooksRepository(db: Queryable) {
      * keeps its start.
      */
     async updateFailingSince(
-      rows: Array<{ subscriptionId: string; reset: boolean; since: Date | null }>,
+      rows: Array<{ tenantId: string; subscriptionId: string; reset: boolean; since: Date | null }>,
       tx: Queryable,
     ): Promise<void> {
       if (rows.length === 0) return;
@@ -490,28 +514,33 @@ export function createWebhooksRepository(db: Queryable) {
         update ${webhookSubscriptions} s
         set failing_since = case when v.reset then v.since else coalesce(s.failing_since, v.since) end
         from unnest(
+          ${array(rows.map((r) => r.tenantId))}::uuid[],
           ${array(rows.map((r) => r.subscriptionId))}::uuid[],
           ${array(rows.map((r) => r.reset))}::boolean[],
           ${array(rows.map((r) => r.since?.toISOString() ?? null))}::timestamptz[]
-        ) as v(id, reset, since)
-        where s.id = v.id
+        ) as v(tenant_id, id, reset, since)
+        where s.tenant_id = v.tenant_id and s.id = v.id
           and s.failing_since is distinct from (case when v.reset then v.since else coalesce(s.failing_since, v.since) end)`);
     },
 
     /**
-     * Disables the active subscriptions among `ids`, those failing since before `failingBefore`
+     * Disables the active subscriptions among `keys`, those failing since before `failingBefore`
      * only when it is given; returns the ones it disabled.
      */
     async disableSubscriptions(
-      ids: string[],
+      keys: TenantRowKey[],
       reason: 'gone' | 'failing',
       at: Date,
       failingBefore: Date | null,
       tx: Queryable,
     ): Promise<SubscriptionRow[]> {
-      if (ids.length === 0) return [];
+      if (keys.length === 0) return [];
       const conditions: (SQL | undefined)[] = [
-        inArray(webhookSubscriptions.id, ids),
+        or(
+          ...keys.map((key) =>
+            and(eq(webhookSubscriptions.tenantId, key.tenantId), eq(webhookSubscriptions.id, key.id)),
+          ),
+        ),
         eq(webhookSubscriptions.active, true),
         failingBefore ? lte(webhookSubscriptions.failingSince, failingBefore) : undefined,
       ];

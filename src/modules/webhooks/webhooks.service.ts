@@ -24,6 +24,7 @@ import type {
   LeasedDelivery,
   SubscriptionChanges,
   SubscriptionRow,
+  TenantRowKey,
   WebhooksRepository,
 } from './webhooks.repository.js';
 import {
@@ -320,8 +321,14 @@ export function createWebhookOutcomes(deps: {
     async record(results: readonly AttemptResult[]): Promise<{ disabled: SubscriptionRow[] }> {
       if (results.length === 0) return { disabled: [] };
       return deps.db.transaction(async (tx) => {
-        const subscriptionIds = [...new Set(results.map((result) => result.delivery.subscriptionId))];
-        await webhooks.lockSubscriptions(subscriptionIds, tx);
+        const subscriptionOf = new Map<string, TenantRowKey>();
+        for (const { delivery } of results) {
+          subscriptionOf.set(delivery.subscriptionId, {
+            tenantId: delivery.tenantId,
+            id: delivery.subscriptionId,
+          });
+        }
+        await webhooks.lockSubscriptions([...subscriptionOf.values()], tx);
         await webhooks.insertAttempts(
           results.map((result) => ({
             tenantId: result.delivery.tenantId,
@@ -337,6 +344,7 @@ export function createWebhookOutcomes(deps: {
         );
         await webhooks.settleDeliveries(
           results.map((result) => ({
+            tenantId: result.delivery.tenantId,
             deliveryId: result.delivery.id,
             lease: result.delivery.lease,
             status: result.next.kind === 'retry' ? 'pending' : result.next.kind,
@@ -357,12 +365,13 @@ export function createWebhookOutcomes(deps: {
             results.filter((result) => result.send.status === 410).map((r) => r.delivery.subscriptionId),
           ),
         ];
-        const disabledGone = await webhooks.disableSubscriptions(gone, 'gone', now, null, tx);
+        const keysOf = (ids: string[]) => ids.map((id) => subscriptionOf.get(id)!);
+        const disabledGone = await webhooks.disableSubscriptions(keysOf(gone), 'gone', now, null, tx);
         const stillFailing = runs
           .filter((run) => run.since !== null && !gone.includes(run.subscriptionId))
           .map((run) => run.subscriptionId);
         const disabledFailing = await webhooks.disableSubscriptions(
-          stillFailing,
+          keysOf(stillFailing),
           'failing',
           now,
           new Date(now.getTime() - deps.disableAfterMs),

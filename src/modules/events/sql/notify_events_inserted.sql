@@ -3,7 +3,7 @@
 CREATE OR REPLACE FUNCTION notify_events_inserted() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
-  INSERT INTO event_outbox (position) SELECT position FROM inserted_events;
+  INSERT INTO event_outbox (tenant_id, position) SELECT tenant_id, position FROM inserted_events;
   RETURN NULL;
 END
 $$;

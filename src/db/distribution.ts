@@ -1,0 +1,72 @@
+import { sql } from 'drizzle-orm';
+import type { Queryable } from './client.js';
+
+/**
+ * How Redress's tables spread over a distributed PostgreSQL (Citus): every table belongs to a
+ * tenant, keyed by `tenant_id` first, except the ones named here.
+ *
+ * - Reference tables are shared by all tenants and copied to every node, so any tenant's rows can
+ *   join them where they lie: `tenants`, and `api_keys`, which a request looks up by the hash of
+ *   its key before it knows its tenant.
+ * - Local tables describe the deployment, not a tenant, and stay on the coordinator:
+ *   `outbox_relay_state`, the relay's word that it is awake.
+ */
+export const REFERENCE_TABLES = ['tenants', 'api_keys'] as const;
+export const LOCAL_TABLES = ['outbox_relay_state'] as const;
+
+const SHARED_TABLES: readonly string[] = [...REFERENCE_TABLES, ...LOCAL_TABLES];
+
+/** A rule of the tenant-led data model that a table breaks. */
+export interface TenantDataModelViolation {
+  table: string;
+  rule: string;
+}
+
+/**
+ * What breaks the tenant-led data model in the current schema, table by table: a tenant table
+ * must have `tenant_id NOT NULL`, a primary key and every unique index that lead with it, and
+ * foreign keys to other tenant tables that carry it (tenant_id to tenant_id), so that one tenant's
+ * rows, and every check between them, can live together on one node. Reads `schema`, or the
+ * current one.
+ */
+export async function tenantDataModelViolations(
+  db: Queryable,
+  schema: string | null = null,
+): Promise<TenantDataModelViolation[]> {
+  const result = await db.execute<{ table: string; rule: string }>(sql`
+    with tenant_tables as (
+      select c.oid, c.relname
+      from pg_class c join pg_namespace n on n.oid = c.relnamespace
+      where n.nspname = coalesce(${schema}::text, current_schema()) and c.relkind in ('r', 'p') and not c.relispartition
+        and c.relname <> all(${sql.param(SHARED_TABLES)}::text[])
+    ), columns as (
+      select a.attrelid, a.attnum, a.attname, a.attnotnull from pg_attribute a
+      where a.attnum > 0 and not a.attisdropped
+    )
+    select t.relname as table, 'has no tenant_id NOT NULL column' as rule
+    from tenant_tables t
+    where not exists (select 1 from columns a where a.attrelid = t.oid and a.attname = 'tenant_id' and a.attnotnull)
+    union all
+    select t.relname, 'has no primary key'
+    from tenant_tables t
+    where not exists (select 1 from pg_constraint k where k.conrelid = t.oid and k.contype = 'p')
+    union all
+    select t.relname, format('unique index %s does not lead with tenant_id', i.relname)
+    from tenant_tables t
+      join pg_index x on x.indrelid = t.oid and x.indisunique
+      join pg_class i on i.oid = x.indexrelid
+    where x.indkey[0] = 0
+      or (select a.attname from columns a where a.attrelid = t.oid and a.attnum = x.indkey[0]) <> 'tenant_id'
+    union all
+    select t.relname, format('foreign key %s does not carry tenant_id', k.conname)
+    from tenant_tables t
+      join pg_constraint k on k.conrelid = t.oid and k.contype = 'f'
+      join pg_class r on r.oid = k.confrelid
+    where r.relname <> all(${sql.param(SHARED_TABLES)}::text[])
+      and not exists (
+        select 1 from unnest(k.conkey, k.confkey) as pair(own, referenced)
+        where (select a.attname from columns a where a.attrelid = t.oid and a.attnum = pair.own) = 'tenant_id'
+          and (select a.attname from columns a where a.attrelid = r.oid and a.attnum = pair.referenced) = 'tenant_id')
+    order by 1, 2`);
+  return result.rows.map((row) => ({ table: row.table, rule: row.rule }));
+}

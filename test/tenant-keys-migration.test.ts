@@ -1,0 +1,202 @@
+/**
+ * The migrations that key a module's tables by tenant first (0036 webhooks and events, 0037
+ * configuration) convert a database in service in place: a database migrated to just before them
+ * and holding rows of two tenants keeps every row, each tenant's rows stay its own, and the new
+ * keys hold as the old ones did.
+ */
+import { randomBytes, randomUUID } from 'node:crypto';
+import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { drizzle } from 'drizzle-orm/node-postgres';
+import { migrate } from 'drizzle-orm/node-postgres/migrator';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { tenantDataModelViolations } from '../src/db/distribution.js';
+import { migrationsFolder, runMigrations } from '../src/db/migrate.js';
+
+/** The last migration before the tenant keys. */
+const BEFORE = '0035_event_envelope_columns';
+const CONVERTED = [
+  'event_outbox',
+  'events',
+  'webhook_subscriptions',
+  'webhook_secrets',
+  'webhook_deliveries',
+  'webhook_delivery_attempts',
+  'calendars',
+  'sla_policies',
+  'sla_policy_versions',
+  'reply_templates',
+];
+
+let url: string;
+let dropDatabase: () => Promise<void>;
+let client: pg.Client;
+
+async function admin(statement: string) {
+  const connection = new pg.Client({ connectionString: inject('databaseUrl') });
+  await connection.connect();
+  try {
+    await connection.query(statement);
+  } finally {
+    await connection.end();
+  }
+}
+
+/** Migrates the database with the committed migrations up to and including `last`. */
+async function migrateUpTo(databaseUrl: string, last: string) {
+  const folder = await mkdtemp(join(tmpdir(), 'redress-migrations-'));
+  try {
+    await cp(migrationsFolder, folder, { recursive: true });
+    const journalFile = join(folder, 'meta', '_journal.json');
+    const journal = JSON.parse(await readFile(journalFile, 'utf8'));
+    const end = journal.entries.findIndex((entry: { tag: string }) => entry.tag === last);
+    expect(end).toBeGreaterThan(0);
+    journal.entries = journal.entries.slice(0, end + 1);
+    await writeFile(journalFile, JSON.stringify(journal));
+    const connection = new pg.Client({ connectionString: databaseUrl });
+    await connection.connect();
+    try {
+      await migrate(drizzle(connection), { migrationsFolder: folder });
+    } finally {
+      await connection.end();
+    }
+  } finally {
+    await rm(folder, { recursive: true, force: true });
+  }
+}
+
+beforeAll(async () => {
+  const runUrl = new URL(inject('databaseUrl'));
+  const name = `${runUrl.pathname.slice(1)}_tenant_keys_${randomBytes(3).toString('hex')}`;
+  await admin(`CREATE DATABASE "${name}"`);
+  dropDatabase = () => admin(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+  runUrl.pathname = `/${name}`;
+  url = runUrl.toString();
+  await migrateUpTo(url, BEFORE);
+  client = new pg.Client({ connectionString: url });
+  await client.connect();
+});
+afterAll(async () => {
+  await client?.end();
+  await dropDatabase?.();
+});
+
+/** What one tenant holds of the converted tables, written as the code before them wrote it. */
+async function seedTenant(tenantId: string) {
+  const subscriptionId = randomUUID();
+  const calendarId = randomUUID();
+  const policyId = randomUUID();
+  await client.query('insert into tenants (id, name) values ($1, $2)', [tenantId, `Tenant ${tenantId}`]);
+  await client.query(
+    `insert into webhook_subscriptions (id, tenant_id, url, event_types) values ($1, $2, 'https://crm.example/hooks', '{*}')`,
+    [subscriptionId, tenantId],
+  );
+  await client.query(
+    `insert into webhook_secrets (id, tenant_id, subscription_id, secret) values ($1, $2, $3, 'whsec_c2VjcmV0')`,
+    [randomUUID(), tenantId, subscriptionId],
+  );
+  for (let n = 0; n < 3; n++) {
+    const eventId = `evt_${tenantId.slice(0, 8)}${n}`;
+    await client.query(
+      `insert into events (id, tenant_id, type, data) values ($1, $2, 'webhook.ping', '{}')`,
+      [eventId, tenantId],
+    );
+    const deliveryId = randomUUID();
+    await client.query(
+      `insert into webhook_deliveries (id, tenant_id, subscription_id, event_id, next_attempt_at)
+       values ($1, $2, $3, $4, now())`,
+      [deliveryId, tenantId, subscriptionId, eventId],
+    );
+    await client.query(
+      `insert into webhook_delivery_attempts (tenant_id, delivery_id, attempt_number, attempted_at, latency_ms)
+       values ($1, $2, 1, now(), 12)`,
+      [tenantId, deliveryId],
+    );
+  }
+  await client.query(
+    `insert into calendars (id, tenant_id, name, time_zone, weekly_hours) values ($1, $2, 'Office', 'Asia/Shanghai', '{}')`,
+    [calendarId, tenantId],
+  );
+  await client.query(
+    `insert into sla_policies (id, tenant_id, name, priority, match, calendar_id, warn_at, targets)
+     values ($1, $2, 'Standard', 1, '{}', $3, '{0.8}', '{}')`,
+    [policyId, tenantId, calendarId],
+  );
+  await client.query(
+    `insert into sla_policy_versions (policy_id, version, tenant_id, snapshot) values ($1, 1, $2, '{}'), ($1, 2, $2, '{}')`,
+    [policyId, tenantId],
+  );
+  await client.query(
+    `insert into reply_templates (id, tenant_id, key, locale, name, body) values ($1, $2, 'ack', 'en', 'Ack', 'Hello')`,
+    [randomUUID(), tenantId],
+  );
+  return { subscriptionId, calendarId };
+}
+
+/** Each converted table's rows per tenant. */
+async function rowsPerTenant(): Promise<Record<string, Record<string, number>>> {
+  const counts: Record<string, Record<string, number>> = {};
+  for (const table of CONVERTED) {
+    // The work list has no tenant before the migration: its events say whose it is.
+    const { rows } = await client.query(
+      table === 'event_outbox'
+        ? 'select e.tenant_id, count(*)::int as n from event_outbox o join events e on e.position = o.position group by 1'
+        : `select tenant_id, count(*)::int as n from ${table} group by 1`,
+    );
+    counts[table] = Object.fromEntries(rows.map((row) => [row.tenant_id, row.n]));
+  }
+  return counts;
+}
+
+describe('the tenant-key migrations', () => {
+  it('convert a database in service in place, keeping every row with its tenant', async () => {
+    const one = randomUUID();
+    const two = randomUUID();
+    const seeded = await seedTenant(one);
+    await seedTenant(two);
+    const before = await rowsPerTenant();
+    expect(before.webhook_deliveries).toEqual({ [one]: 3, [two]: 3 });
+    expect(before.event_outbox).toEqual({ [one]: 3, [two]: 3 });
+
+    await runMigrations(url);
+
+    expect(await rowsPerTenant()).toEqual(before);
+    const { rows: outbox } = await client.query(
+      'select count(*)::int as n from event_outbox o join events e on e.tenant_id = o.tenant_id and e.position = o.position',
+    );
+    expect(outbox[0].n).toBe(6);
+    const violations = (await tenantDataModelViolations(drizzle(client))).filter((v) =>
+      CONVERTED.includes(v.table),
+    );
+    expect(violations).toEqual([]);
+
+    // The keys that name the tenant hold as the old ones did: a calendar in use stays, and a
+    // subscription takes its secrets, deliveries and their attempts with it, its tenant's only.
+    await expect(
+      client.query('delete from calendars where tenant_id = $1 and id = $2', [one, seeded.calendarId]),
+    ).rejects.toMatchObject({ code: '23503' });
+    await client.query('delete from webhook_subscriptions where tenant_id = $1 and id = $2', [
+      one,
+      seeded.subscriptionId,
+    ]);
+    const after = await rowsPerTenant();
+    for (const table of ['webhook_secrets', 'webhook_deliveries', 'webhook_delivery_attempts']) {
+      expect(after[table], table).toEqual({ [two]: before[table]![two] });
+    }
+    // A delivery must name an event of its own tenant.
+    const { rows: events } = await client.query('select id from events where tenant_id = $1 limit 1', [two]);
+    const { rows: subscriptions } = await client.query(
+      'select id from webhook_subscriptions where tenant_id = $1',
+      [two],
+    );
+    await expect(
+      client.query(
+        `insert into webhook_deliveries (id, tenant_id, subscription_id, event_id, next_attempt_at)
+         values ($1, $2, $3, $4, now())`,
+        [randomUUID(), one, subscriptions[0].id, events[0].id],
+      ),
+    ).rejects.toMatchObject({ code: '23503' });
+  });
+});
