@@ -357,21 +357,29 @@ export function createWebhooksRepository(db: Queryable) {
           ) due
           where s.active
         ),
-        chosen as (select tenant_id, id from candidates order by turn, next_attempt_at limit ${options.limit})
-        update ${webhookDeliveries} d
-        set leased_until = now() + make_interval(secs => ${options.leaseMs / 1000})
-        from chosen, ${events} e, ${webhookSubscriptions} s
-        where d.tenant_id = chosen.tenant_id and d.id = chosen.id
-          and e.tenant_id = d.tenant_id and e.id = d.event_id
-          and s.tenant_id = d.tenant_id and s.id = d.subscription_id
-        returning d.id, d.tenant_id, d.subscription_id, d.event_id, d.attempt_count, d.redelivery_of,
-          d.leased_until::text as lease, e.type as event_type,
+        chosen as (select tenant_id, id from candidates order by turn, next_attempt_at limit ${options.limit}),
+        -- The leases first, each delivery by its key alone: joined in the same statement as its
+        -- event and subscription, the planner could reach the chosen deliveries through all of
+        -- their subscriptions' deliveries instead.
+        leased as (
+          update ${webhookDeliveries} d
+          set leased_until = now() + make_interval(secs => ${options.leaseMs / 1000})
+          from chosen
+          where d.tenant_id = chosen.tenant_id and d.id = chosen.id
+          returning d.id, d.tenant_id, d.subscription_id, d.event_id, d.attempt_count, d.redelivery_of,
+            d.leased_until
+        )
+        select l.id, l.tenant_id, l.subscription_id, l.event_id, l.attempt_count, l.redelivery_of,
+          l.leased_until::text as lease, e.type as event_type,
           (extract(epoch from e.occurred_at) * 1000)::float8 as occurred_ms, e.complaint_id as event_complaint_id,
           e.reference as event_reference, e.sequence as event_sequence, e.data as event_data, s.url,
           array(select ws.secret from ${webhookSecrets} ws
-                where ws.tenant_id = d.tenant_id and ws.subscription_id = d.subscription_id
+                where ws.tenant_id = l.tenant_id and ws.subscription_id = l.subscription_id
                   and (ws.expires_at is null or ws.expires_at > now())
-                order by ws.expires_at desc nulls first, ws.created_at desc) as secrets`);
+                order by ws.expires_at desc nulls first, ws.created_at desc) as secrets
+        from leased l
+          join ${events} e on e.tenant_id = l.tenant_id and e.id = l.event_id
+          join ${webhookSubscriptions} s on s.tenant_id = l.tenant_id and s.id = l.subscription_id`);
       return result.rows.map((row) => ({
         id: row.id,
         tenantId: row.tenant_id,
