@@ -151,18 +151,23 @@ export function createEventsRepository(db: Queryable) {
     /**
      * Claims up to `limit` events not yet fanned out, oldest first: takes them off the relay's
      * work list inside the caller's transaction, so they leave it exactly when that commits.
-     * SKIP LOCKED lets several relays share the work without waiting on each other.
+     * SKIP LOCKED lets several relays share the work without waiting on each other. The rows
+     * picked are deleted by their ctid (they are locked, so it cannot move) and their events read
+     * one by one by key: joined on (tenant_id, position), the planner hashed the whole work list
+     * and the whole retained feed for each claim.
      */
     async claimUnrelayed(limit: number, tx: Queryable): Promise<EventRow[]> {
       const result = await tx.execute<Record<string, unknown>>(sql`
-        with claimed as (
-          delete from ${eventOutbox} where (${eventOutbox.tenantId}, ${eventOutbox.position}) in (
-            select ${eventOutbox.tenantId}, ${eventOutbox.position} from ${eventOutbox}
-            order by ${eventOutbox.position} limit ${limit} for update skip locked)
+        with picked as (
+          select ctid from ${eventOutbox} order by ${eventOutbox.position} limit ${limit} for update skip locked
+        ), claimed as (
+          delete from ${eventOutbox} where ctid = any(array(select ctid from picked))
           returning ${eventOutbox.tenantId}, ${eventOutbox.position})
-        select ${events}.* from ${events}
-          join claimed on claimed.tenant_id = ${events.tenantId} and claimed.position = ${events.position}
-        order by ${events.position}`);
+        select claimed_event.* from claimed
+          cross join lateral (
+            select * from ${events} where ${events.tenantId} = claimed.tenant_id and ${events.position} = claimed.position
+          ) as claimed_event
+        order by claimed_event.position`);
       return result.rows.map((raw) => tableRowFromRaw(events, raw));
     },
 
