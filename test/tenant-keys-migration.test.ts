@@ -1,6 +1,6 @@
 /**
  * The migrations that key a module's tables by tenant first (0036 webhooks and events, 0037
- * configuration) convert a database in service in place: a database migrated to just before them
+ * configuration, 0038 what complaints hold) convert a database in service in place: a database migrated to just before them
  * and holding rows of two tenants keeps every row, each tenant's rows stay its own, and the new
  * keys hold as the old ones did.
  */
@@ -28,6 +28,15 @@ const CONVERTED = [
   'sla_policies',
   'sla_policy_versions',
   'reply_templates',
+  'communications',
+  'complaint_conflicts',
+  'escalations',
+  'follow_ups',
+  'resolutions',
+  'resolution_options',
+  'pre_refunds',
+  'complaint_open_spans',
+  'report_deadline_days',
 ];
 
 let url: string;
@@ -132,7 +141,56 @@ async function seedTenant(tenantId: string) {
     `insert into reply_templates (id, tenant_id, key, locale, name, body) values ($1, $2, 'ack', 'en', 'Ack', 'Hello')`,
     [randomUUID(), tenantId],
   );
-  return { subscriptionId, calendarId };
+  const complaintId = randomUUID();
+  const actor = JSON.stringify({ type: 'system', id: null, name: 'redress', onBehalfOf: null });
+  const staff = JSON.stringify({ name: 'Li Na', role: 'handler' });
+  await client.query(
+    `insert into complaints (id, tenant_id, reference, channel, subject, description, received_at, received_by)
+     values ($1, $2, 'C-000001', 'phone', 'Lift stopped', 'Stuck for 30 minutes', now(), 'li.na')`,
+    [complaintId, tenantId],
+  );
+  await client.query(
+    `insert into communications (id, tenant_id, complaint_id, direction, channel, body, contact_made, occurred_at, recorded_by)
+     values ($1, $2, $3, 'outbound', 'phone', 'Called back', true, now(), $4)`,
+    [randomUUID(), tenantId, complaintId, actor],
+  );
+  await client.query(
+    `insert into complaint_conflicts (id, tenant_id, complaint_id, staff, reason, declared_by)
+     values ($1, $2, $3, 'wang.wu', 'Named in the complaint', $4)`,
+    [randomUUID(), tenantId, complaintId, actor],
+  );
+  await client.query(
+    `insert into escalations (id, tenant_id, complaint_id, level, previous_level, trigger, reason, deadline_id, targets, actor)
+     values ($1, $2, $3, 1, 0, 'breach', 'Breached', $4, '[]', $5)`,
+    [randomUUID(), tenantId, complaintId, randomUUID(), actor],
+  );
+  await client.query(
+    `insert into follow_ups (id, tenant_id, complaint_id, deadline_id, attempt, due_at) values ($1, $2, $3, $4, 1, now())`,
+    [randomUUID(), tenantId, complaintId, randomUUID()],
+  );
+  const resolutionId = randomUUID();
+  await client.query(
+    `insert into resolutions (id, tenant_id, complaint_id, status, proposed_by, actor) values ($1, $2, $3, 'proposed', $4, $5)`,
+    [resolutionId, tenantId, complaintId, staff, actor],
+  );
+  await client.query(
+    `insert into resolution_options (id, tenant_id, resolution_id, position, kind, description, approval)
+     values ($1, $2, $3, 1, 'repair', 'Repair the lift', 'not_required'), ($4, $2, $3, 2, 'refund', 'Refund', 'not_required')`,
+    [randomUUID(), tenantId, resolutionId, randomUUID()],
+  );
+  await client.query(
+    `insert into pre_refunds (id, tenant_id, complaint_id, amount, currency, refunded_by, refunded_at, deadline_id, actor)
+     values ($1, $2, $3, 12.5, 'CNY', $4, now(), $5, $6)`,
+    [randomUUID(), tenantId, complaintId, staff, randomUUID(), actor],
+  );
+  await client.query(
+    `insert into deadlines (id, tenant_id, complaint_id, kind, starts_at, due_at, clock, duration_ms, policy_id, policy_version)
+     values ($1, $2, $3, 'resolution', now(), now() + interval '1 day', 'calendar', 86400000, $4, 1)`,
+    [randomUUID(), tenantId, complaintId, policyId],
+  );
+  // The kept report days come from the change rows the triggers wrote.
+  await client.query("select fold_report_counts('Asia/Shanghai')");
+  return { subscriptionId, calendarId, resolutionId };
 }
 
 /** Each converted table's rows per tenant. */
@@ -159,6 +217,8 @@ describe('the tenant-key migrations', () => {
     const before = await rowsPerTenant();
     expect(before.webhook_deliveries).toEqual({ [one]: 3, [two]: 3 });
     expect(before.event_outbox).toEqual({ [one]: 3, [two]: 3 });
+    expect(before.complaint_open_spans).toEqual({ [one]: 1, [two]: 1 });
+    expect(before.report_deadline_days![one]).toBeGreaterThan(0);
 
     await runMigrations(url);
 
@@ -167,8 +227,10 @@ describe('the tenant-key migrations', () => {
       'select count(*)::int as n from event_outbox o join events e on e.tenant_id = o.tenant_id and e.position = o.position',
     );
     expect(outbox[0].n).toBe(6);
-    const violations = (await tenantDataModelViolations(drizzle(client))).filter((v) =>
-      CONVERTED.includes(v.table),
+    // Their foreign keys to complaints name the tenant once complaints are keyed by it.
+    const toComplaints = /^foreign key \w+_complaint_id_complaints_id_fk /;
+    const violations = (await tenantDataModelViolations(drizzle(client))).filter(
+      (v) => CONVERTED.includes(v.table) && !toComplaints.test(v.rule),
     );
     expect(violations).toEqual([]);
 
@@ -185,6 +247,12 @@ describe('the tenant-key migrations', () => {
     for (const table of ['webhook_secrets', 'webhook_deliveries', 'webhook_delivery_attempts']) {
       expect(after[table], table).toEqual({ [two]: before[table]![two] });
     }
+    // The options of a resolution go with it, and only its own tenant's.
+    await client.query('delete from resolutions where tenant_id = $1 and id = $2', [
+      one,
+      seeded.resolutionId,
+    ]);
+    expect((await rowsPerTenant()).resolution_options).toEqual({ [two]: 2 });
     // A delivery must name an event of its own tenant.
     const { rows: events } = await client.query('select id from events where tenant_id = $1 limit 1', [two]);
     const { rows: subscriptions } = await client.query(

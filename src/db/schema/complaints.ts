@@ -271,7 +271,7 @@ export const complaintIdColumn = () =>
 export const communications = pgTable(
   'communications',
   {
-    id: uuid('id').primaryKey(),
+    id: uuid('id').notNull(),
     tenantId: tenantIdColumn(),
     complaintId: complaintIdColumn(),
     direction: communicationDirection('direction').notNull(),
@@ -285,7 +285,10 @@ export const communications = pgTable(
     templateVersion: integer('template_version'),
     createdAt: instant('created_at').notNull().defaultNow(),
   },
-  (table) => [index('communications_complaint_idx').on(table.tenantId, table.complaintId, table.occurredAt)],
+  (table) => [
+    primaryKey({ name: 'communications_pkey', columns: [table.tenantId, table.id] }),
+    index('communications_complaint_idx').on(table.tenantId, table.complaintId, table.occurredAt),
+  ],
 );
 
 /**
@@ -295,7 +298,7 @@ export const communications = pgTable(
 export const complaintConflicts = pgTable(
   'complaint_conflicts',
   {
-    id: uuid('id').primaryKey(),
+    id: uuid('id').notNull(),
     tenantId: tenantIdColumn(),
     complaintId: complaintIdColumn(),
     staff: text('staff').notNull(),
@@ -305,7 +308,12 @@ export const complaintConflicts = pgTable(
   },
   (table) => [
     // Staff are compared without regard to case, so 'Li.Na' cannot slip past a conflict of 'li.na'.
-    uniqueIndex('complaint_conflicts_staff_key').on(table.complaintId, sql`lower(${table.staff})`),
+    primaryKey({ name: 'complaint_conflicts_pkey', columns: [table.tenantId, table.id] }),
+    uniqueIndex('complaint_conflicts_staff_key').on(
+      table.tenantId,
+      table.complaintId,
+      sql`lower(${table.staff})`,
+    ),
     index('complaint_conflicts_complaint_idx').on(table.tenantId, table.complaintId, table.createdAt),
   ],
 );

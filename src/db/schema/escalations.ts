@@ -1,5 +1,16 @@
 import { sql } from 'drizzle-orm';
-import { check, index, jsonb, pgEnum, pgTable, smallint, text, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import {
+  check,
+  index,
+  jsonb,
+  pgEnum,
+  pgTable,
+  primaryKey,
+  smallint,
+  text,
+  uniqueIndex,
+  uuid,
+} from 'drizzle-orm/pg-core';
 import { instant } from './columns.js';
 import { type ActorRecord, complaintIdColumn } from './complaints.js';
 import { tenantIdColumn } from './tenancy.js';
@@ -24,7 +35,7 @@ export interface EscalationTarget {
 export const escalations = pgTable(
   'escalations',
   {
-    id: uuid('id').primaryKey(),
+    id: uuid('id').notNull(),
     tenantId: tenantIdColumn(),
     complaintId: complaintIdColumn(),
     level: smallint('level').notNull(),
@@ -38,8 +49,11 @@ export const escalations = pgTable(
     createdAt: instant('created_at').notNull().defaultNow(),
   },
   (table) => [
+    primaryKey({ name: 'escalations_pkey', columns: [table.tenantId, table.id] }),
     index('escalations_complaint_idx').on(table.tenantId, table.complaintId, table.createdAt),
-    uniqueIndex('escalations_deadline_key').on(table.deadlineId).where(sql`${table.deadlineId} is not null`),
+    uniqueIndex('escalations_deadline_key')
+      .on(table.tenantId, table.deadlineId)
+      .where(sql`${table.deadlineId} is not null`),
     check(
       'escalations_level_rises',
       sql`${table.level} between 1 and 3 and ${table.level} > ${table.previousLevel}`,

@@ -30,7 +30,7 @@ export const followUpOutcome = pgEnum('follow_up_outcome', [
 export const followUps = pgTable(
   'follow_ups',
   {
-    id: uuid('id').primaryKey(),
+    id: uuid('id').notNull(),
     tenantId: tenantIdColumn(),
     complaintId: complaintIdColumn(),
     resolutionId: uuid('resolution_id'),
@@ -49,6 +49,7 @@ export const followUps = pgTable(
     updatedAt: instant('updated_at').notNull().defaultNow(),
   },
   (table) => [
+    primaryKey({ name: 'follow_ups_pkey', columns: [table.tenantId, table.id] }),
     index('follow_ups_tenant_due_idx').on(table.tenantId, table.status, table.dueAt, table.id),
     // The listing in due order when it is not narrowed to one status (see deadlines_tenant_due_idx).
     index('follow_ups_tenant_due_any_status_idx').on(table.tenantId, table.dueAt, table.id),
@@ -57,7 +58,9 @@ export const followUps = pgTable(
       .on(table.tenantId, table.completedAt)
       .where(sql`${table.outcome} is not null`),
     // At most one attempt open per complaint.
-    uniqueIndex('follow_ups_one_pending_key').on(table.complaintId).where(sql`${table.status} = 'pending'`),
+    uniqueIndex('follow_ups_one_pending_key')
+      .on(table.tenantId, table.complaintId)
+      .where(sql`${table.status} = 'pending'`),
     check('follow_ups_score_range', sql`${table.score} is null or ${table.score} between 1 and 5`),
   ],
 );

@@ -38,6 +38,8 @@ export const complaintOpenSpans = pgTable(
   {
     tenantId: tenantIdColumn(),
     complaintId: complaintIdColumn(),
+    /** Numbers the stretches, so each has a key with its tenant and complaint. */
+    id: bigint('id', { mode: 'number' }).notNull().generatedAlwaysAsIdentity(),
     /** Opened by intake: from just after `received_at`; reopened: from the change, inclusive. */
     openDuring: tstzrange('open_during').notNull(),
     /**
@@ -48,7 +50,7 @@ export const complaintOpenSpans = pgTable(
     severity: complaintSeverity('severity').notNull(),
   },
   (table) => [
-    index('complaint_open_spans_complaint_idx').on(table.tenantId, table.complaintId),
+    primaryKey({ name: 'complaint_open_spans_pkey', columns: [table.tenantId, table.complaintId, table.id] }),
     // Migration 0028 builds it with INCLUDE (complaint_id, assignee, severity), which drizzle
     // cannot declare: the inventory then reads the index alone.
     index('complaint_open_spans_during_idx').using('gist', table.tenantId, table.openDuring),
@@ -70,6 +72,8 @@ export const reportDeadlineDays = pgTable(
   'report_deadline_days',
   {
     tenantId: uuid('tenant_id').notNull(),
+    /** A key with the tenant: the group's own columns cannot be one, as a group's value may be null. */
+    id: bigint('id', { mode: 'number' }).notNull().generatedAlwaysAsIdentity(),
     day: date('day').notNull(),
     kind: deadlineKind('kind').notNull(),
     dimension: text('dimension').notNull(),
@@ -82,6 +86,7 @@ export const reportDeadlineDays = pgTable(
     pending: bigint('pending', { mode: 'number' }).notNull(),
   },
   (table) => [
+    primaryKey({ name: 'report_deadline_days_pkey', columns: [table.tenantId, table.id] }),
     unique('report_deadline_days_group')
       .on(table.tenantId, table.dimension, table.day, table.kind, table.value)
       .nullsNotDistinct(),
@@ -123,6 +128,8 @@ export const reportFollowUpDays = pgTable(
   'report_follow_up_days',
   {
     tenantId: uuid('tenant_id').notNull(),
+    /** A key with the tenant, as report_deadline_days has. */
+    id: bigint('id', { mode: 'number' }).notNull().generatedAlwaysAsIdentity(),
     day: date('day').notNull(),
     dimension: text('dimension').notNull(),
     value: text('value'),
@@ -135,6 +142,7 @@ export const reportFollowUpDays = pgTable(
     scoreSum: bigint('score_sum', { mode: 'number' }).notNull(),
   },
   (table) => [
+    primaryKey({ name: 'report_follow_up_days_pkey', columns: [table.tenantId, table.id] }),
     unique('report_follow_up_days_group')
       .on(table.tenantId, table.dimension, table.day, table.value)
       .nullsNotDistinct(),

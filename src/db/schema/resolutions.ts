@@ -1,11 +1,13 @@
 import { sql } from 'drizzle-orm';
 import {
   check,
+  foreignKey,
   index,
   jsonb,
   numeric,
   pgEnum,
   pgTable,
+  primaryKey,
   smallint,
   text,
   uniqueIndex,
@@ -66,7 +68,7 @@ const amountColumn = (name: string) => numeric(name, { precision: 19, scale: 4, 
 export const resolutions = pgTable(
   'resolutions',
   {
-    id: uuid('id').primaryKey(),
+    id: uuid('id').notNull(),
     tenantId: tenantIdColumn(),
     complaintId: complaintIdColumn(),
     status: resolutionStatus('status').notNull(),
@@ -86,6 +88,7 @@ export const resolutions = pgTable(
     updatedAt: instant('updated_at').notNull().defaultNow(),
   },
   (table) => [
+    primaryKey({ name: 'resolutions_pkey', columns: [table.tenantId, table.id] }),
     index('resolutions_complaint_idx').on(table.tenantId, table.complaintId, table.createdAt),
     // One proposal in play per complaint: a second would leave the customer two answers.
     uniqueIndex('resolutions_one_open_key')
@@ -97,11 +100,9 @@ export const resolutions = pgTable(
 export const resolutionOptions = pgTable(
   'resolution_options',
   {
-    id: uuid('id').primaryKey(),
+    id: uuid('id').notNull(),
     tenantId: tenantIdColumn(),
-    resolutionId: uuid('resolution_id')
-      .notNull()
-      .references(() => resolutions.id, { onDelete: 'cascade' }),
+    resolutionId: uuid('resolution_id').notNull(),
     position: smallint('position').notNull(),
     kind: resolutionOptionKind('kind').notNull(),
     description: text('description').notNull(),
@@ -113,7 +114,13 @@ export const resolutionOptions = pgTable(
     decisionNote: text('decision_note'),
   },
   (table) => [
-    index('resolution_options_resolution_idx').on(table.resolutionId, table.position),
+    primaryKey({ name: 'resolution_options_pkey', columns: [table.tenantId, table.id] }),
+    foreignKey({
+      name: 'resolution_options_resolution_fk',
+      columns: [table.tenantId, table.resolutionId],
+      foreignColumns: [resolutions.tenantId, resolutions.id],
+    }).onDelete('cascade'),
+    index('resolution_options_resolution_idx').on(table.tenantId, table.resolutionId, table.position),
     check(
       'resolution_options_money_whole',
       sql`(${table.amount} is null) = (${table.currency} is null) and (${table.amount} is null or ${table.amount} >= 0)`,
@@ -128,7 +135,7 @@ export const resolutionOptions = pgTable(
 export const preRefunds = pgTable(
   'pre_refunds',
   {
-    id: uuid('id').primaryKey(),
+    id: uuid('id').notNull(),
     tenantId: tenantIdColumn(),
     complaintId: complaintIdColumn(),
     amount: amountColumn('amount').notNull(),
@@ -145,5 +152,8 @@ export const preRefunds = pgTable(
     actor: jsonb('actor').$type<ActorRecord>().notNull(),
     createdAt: instant('created_at').notNull().defaultNow(),
   },
-  (table) => [index('pre_refunds_complaint_idx').on(table.tenantId, table.complaintId, table.createdAt)],
+  (table) => [
+    primaryKey({ name: 'pre_refunds_pkey', columns: [table.tenantId, table.id] }),
+    index('pre_refunds_complaint_idx').on(table.tenantId, table.complaintId, table.createdAt),
+  ],
 );

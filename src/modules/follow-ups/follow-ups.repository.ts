@@ -18,6 +18,12 @@ export interface FollowUpFilters {
 
 const listColumns = { followUp: followUps, reference: complaints.reference, assignee: complaints.assignee };
 
+/** A follow-up's complaint, by the key the two share. */
+const complaintOfFollowUp = and(
+  eq(complaints.tenantId, followUps.tenantId),
+  eq(complaints.id, followUps.complaintId),
+);
+
 export function createFollowUpsRepository(db: Queryable) {
   return {
     async insert(row: NewFollowUpRow, tx: Queryable = db): Promise<FollowUpRow> {
@@ -29,7 +35,7 @@ export function createFollowUpsRepository(db: Queryable) {
       const [row] = await tx
         .select(listColumns)
         .from(followUps)
-        .innerJoin(complaints, eq(complaints.id, followUps.complaintId))
+        .innerJoin(complaints, complaintOfFollowUp)
         .where(and(eq(followUps.tenantId, tenantId), eq(followUps.id, id)));
       return row ? { ...row.followUp, reference: row.reference, assignee: row.assignee } : undefined;
     },
@@ -65,7 +71,7 @@ export function createFollowUpsRepository(db: Queryable) {
       const [row] = await tx
         .select(listColumns)
         .from(followUps)
-        .innerJoin(complaints, eq(complaints.id, followUps.complaintId))
+        .innerJoin(complaints, complaintOfFollowUp)
         .where(
           and(
             eq(followUps.tenantId, followUp.tenantId),
@@ -124,7 +130,7 @@ export function createFollowUpsRepository(db: Queryable) {
       return tx
         .select(listColumns)
         .from(followUps)
-        .innerJoin(complaints, eq(complaints.id, followUps.complaintId))
+        .innerJoin(complaints, complaintOfFollowUp)
         .where(and(...conditions))
         .orderBy(asc(followUps.dueAt), asc(followUps.id))
         .limit(limit + 1);
@@ -151,7 +157,7 @@ export function createFollowUpsRepository(db: Queryable) {
       const rows = await tx
         .select(listColumns)
         .from(followUps)
-        .innerJoin(complaints, eq(complaints.id, followUps.complaintId))
+        .innerJoin(complaints, complaintOfFollowUp)
         .where(and(eq(followUps.tenantId, tenantId), inArray(followUps.complaintId, complaintIds)))
         .orderBy(asc(followUps.createdAt), asc(followUps.id));
       return rows.map((row) => ({ ...row.followUp, reference: row.reference, assignee: row.assignee }));

@@ -120,6 +120,7 @@ export function createResolutionsRepository(db: Queryable) {
 
     /** Applies changes to a resolution and bumps its version; the caller holds its row lock. */
     async update(
+      tenantId: string,
       id: string,
       changes: Partial<typeof resolutions.$inferInsert>,
       at: Date,
@@ -129,16 +130,20 @@ export function createResolutionsRepository(db: Queryable) {
       await tx
         .update(resolutions)
         .set({ ...changes, version: currentVersion + 1, updatedAt: at })
-        .where(eq(resolutions.id, id));
+        .where(and(eq(resolutions.tenantId, tenantId), eq(resolutions.id, id)));
     },
 
     async decideOptions(
+      tenantId: string,
       ids: string[],
       decision: Pick<ResolutionOptionRow, 'approval' | 'decidedBy' | 'decidedAt' | 'decisionNote'>,
       tx: Queryable = db,
     ): Promise<void> {
       if (ids.length > 0)
-        await tx.update(resolutionOptions).set(decision).where(inArray(resolutionOptions.id, ids));
+        await tx
+          .update(resolutionOptions)
+          .set(decision)
+          .where(and(eq(resolutionOptions.tenantId, tenantId), inArray(resolutionOptions.id, ids)));
     },
 
     /** The id of a resolution of the complaint whose options await approval, if there is one. */
@@ -187,8 +192,17 @@ export function createResolutionsRepository(db: Queryable) {
       return row;
     },
 
-    async updatePreRefund(id: string, changes: Partial<typeof preRefunds.$inferInsert>, tx: Queryable = db) {
-      const [row] = await tx.update(preRefunds).set(changes).where(eq(preRefunds.id, id)).returning();
+    async updatePreRefund(
+      tenantId: string,
+      id: string,
+      changes: Partial<typeof preRefunds.$inferInsert>,
+      tx: Queryable = db,
+    ) {
+      const [row] = await tx
+        .update(preRefunds)
+        .set(changes)
+        .where(and(eq(preRefunds.tenantId, tenantId), eq(preRefunds.id, id)))
+        .returning();
       return row!;
     },
 

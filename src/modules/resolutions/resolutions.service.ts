@@ -196,6 +196,7 @@ export function createResolutionsService(deps: {
       }
       const now = clock.now();
       await resolutions.decideOptions(
+        complaint.tenantId,
         targets.map((option) => option.id),
         { approval: decision, decidedBy: input.approver, decidedAt: now, decisionNote: input.note },
         tx,
@@ -204,6 +205,7 @@ export function createResolutionsService(deps: {
         targets.some((target) => target.id === option.id) ? decision : option.approval,
       );
       await resolutions.update(
+        complaint.tenantId,
         resolution.id,
         { status: statusAfterApprovals(approvals) },
         now,
@@ -383,6 +385,7 @@ export function createResolutionsService(deps: {
         }
         const now = clock.now();
         await resolutions.update(
+          complaint.tenantId,
           id,
           {
             status: chosen ? 'chosen' : 'declined',
@@ -485,6 +488,7 @@ export function createResolutionsService(deps: {
         effects.toArm.push(...sent.effects.toArm);
         const now = clock.now();
         await resolutions.update(
+          complaint.tenantId,
           id,
           {
             status: 'executed',
@@ -674,6 +678,7 @@ export function createResolutionsService(deps: {
         await deps.recusal.assertMayHandle(complaint, input.verifiedBy.name, complaint.subjectStaff, tx);
         const now = clock.now();
         const row = await resolutions.updatePreRefund(
+          complaint.tenantId,
           id,
           {
             status: input.outcome,
