@@ -104,7 +104,10 @@ export const reportDeadlineChanges = pgTable(
   {
     tenantId: uuid('tenant_id').notNull(),
     id: bigint('id', { mode: 'number' }).generatedAlwaysAsIdentity(),
-    /** The deadline's due instant: the fold puts it on its day in the tenant's time zone. */
+    /**
+     * The deadline's due instant to the quarter hour (report_quarter_hour): the fold puts it on its
+     * day in the tenant's time zone.
+     */
     dueAt: instant('due_at').notNull(),
     kind: deadlineKind('kind').notNull(),
     channel: complaintChannel('channel').notNull(),
@@ -156,6 +159,7 @@ export const reportFollowUpChanges = pgTable(
   {
     tenantId: uuid('tenant_id').notNull(),
     id: bigint('id', { mode: 'number' }).generatedAlwaysAsIdentity(),
+    /** The follow-up's completion to the quarter hour, as report_deadline_changes.due_at. */
     completedAt: instant('completed_at').notNull(),
     channel: complaintChannel('channel').notNull(),
     category: text('category'),

@@ -38,6 +38,15 @@ LANGUAGE sql IMMUTABLE AS $$
     ('severity', severity::text), ('assignee', assignee)
 $$;
 
+-- The instant a change row counts at: the deadline's due time or the follow-up's completion, to
+-- the quarter hour. Every time zone's offset from UTC is a whole number of quarter hours, so the
+-- quarter hour falls on the same local day as the instant in every zone the fold may put it in,
+-- and the deadlines of an intake batch falling due within one are one row, not one each.
+CREATE OR REPLACE FUNCTION report_quarter_hour(p_at timestamptz) RETURNS timestamptz
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+  SELECT date_bin('15 minutes', p_at, timestamptz '2000-01-01 00:00:00+00')
+$$;
+
 -- A deadline's change, as change rows: its old contribution taken away and its new one put back,
 -- under its complaint's groupings. The complaint row is locked as a change of its groupings would
 -- lock it, so that change and this one count each other's outcome whichever commits first. A
@@ -55,7 +64,7 @@ BEGIN
   END IF;
   INSERT INTO report_deadline_changes (tenant_id, due_at, kind, channel, category, severity, assignee,
       counted, met_on_time, met_late, breached, pending)
-    SELECT change.tenant_id, change.due_at, change.kind, v_complaint.channel,
+    SELECT change.tenant_id, report_quarter_hour(change.due_at), change.kind, v_complaint.channel,
       v_complaint.category, v_complaint.severity, v_complaint.assignee, change.sign * k.counted,
       change.sign * k.met_on_time, change.sign * k.met_late, change.sign * k.breached, change.sign * k.pending
     FROM (SELECT -1 AS sign, OLD.tenant_id, OLD.kind, OLD.status, OLD.due_at, OLD.met_at WHERE TG_OP <> 'INSERT'
@@ -87,13 +96,13 @@ BEGIN
         FOR NO KEY UPDATE) AS locked;
   INSERT INTO report_deadline_changes (tenant_id, due_at, kind, channel, category, severity, assignee,
       counted, met_on_time, met_late, breached, pending)
-    SELECT n.tenant_id, n.due_at, n.kind, c.channel, c.category, c.severity,
+    SELECT n.tenant_id, report_quarter_hour(n.due_at), n.kind, c.channel, c.category, c.severity,
       c.assignee, sum(k.counted), sum(k.met_on_time), sum(k.met_late), sum(k.breached), sum(k.pending)
     FROM new_deadlines n
       CROSS JOIN LATERAL (SELECT c.channel, c.category, c.severity, c.assignee FROM complaints c
         WHERE c.tenant_id = n.tenant_id AND c.id = n.complaint_id) AS c
       CROSS JOIN LATERAL deadline_report_counts(n.status, n.due_at, n.met_at) AS k
-    -- A batch's deadlines due at one instant, of one kind and grouping are one change.
+    -- A batch's deadlines due in one quarter hour, of one kind and grouping are one change.
     GROUP BY 1, 2, 3, 4, 5, 6, 7;
   RETURN NULL;
 END
@@ -117,7 +126,7 @@ BEGIN
   END IF;
   INSERT INTO report_follow_up_changes (tenant_id, completed_at, channel, category, severity, assignee,
       counted, satisfied, unsatisfied, unreachable, declined, scored, score_sum)
-    SELECT change.tenant_id, change.completed_at, v_complaint.channel,
+    SELECT change.tenant_id, report_quarter_hour(change.completed_at), v_complaint.channel,
       v_complaint.category, v_complaint.severity, v_complaint.assignee, change.sign * k.counted,
       change.sign * k.satisfied, change.sign * k.unsatisfied, change.sign * k.unreachable,
       change.sign * k.declined, change.sign * k.scored, change.sign * k.score_sum
@@ -153,7 +162,7 @@ BEGIN
   END IF;
   INSERT INTO report_deadline_changes (tenant_id, due_at, kind, channel, category, severity, assignee,
       counted, met_on_time, met_late, breached, pending)
-    SELECT d.tenant_id, d.due_at, d.kind, g.channel, g.category, g.severity,
+    SELECT d.tenant_id, report_quarter_hour(d.due_at), d.kind, g.channel, g.category, g.severity,
       g.assignee, g.sign * k.counted, g.sign * k.met_on_time, g.sign * k.met_late, g.sign * k.breached,
       g.sign * k.pending
     FROM deadlines d
@@ -164,7 +173,7 @@ BEGIN
     WHERE d.tenant_id = OLD.tenant_id AND d.complaint_id = OLD.id;
   INSERT INTO report_follow_up_changes (tenant_id, completed_at, channel, category, severity, assignee,
       counted, satisfied, unsatisfied, unreachable, declined, scored, score_sum)
-    SELECT f.tenant_id, f.completed_at, g.channel, g.category, g.severity,
+    SELECT f.tenant_id, report_quarter_hour(f.completed_at), g.channel, g.category, g.severity,
       g.assignee, g.sign * k.counted, g.sign * k.satisfied, g.sign * k.unsatisfied, g.sign * k.unreachable,
       g.sign * k.declined, g.sign * k.scored, g.sign * k.score_sum
     FROM follow_ups f
