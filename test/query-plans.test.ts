@@ -142,7 +142,7 @@ describe('hot statements keep to their indexes', () => {
         },
       ]),
     });
-    // Backward from the customer's latest entry; an Index Scan, not index-only, because an edit's
+    // The customer's entries in the window; an Index Scan, not index-only, because an edit's
     // own complaint is told apart by id, which the index does not hold.
     expect(scans(plan)).toEqual([
       {

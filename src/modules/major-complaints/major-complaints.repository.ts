@@ -31,24 +31,24 @@ export interface RepeatProbe {
  * questions of complaints coming in together go together. Prepared, so it is planned once per
  * connection rather than on every batch.
  *
- * Each answer is the customer's latest complaint in the category up to `to`, read backward from
- * complaints_tenant_customer_category_idx, and whether it came after `from`. Asked as "any row in
- * the window", the planner, which cannot see values that come out of JSON, sometimes walked the
- * tenant's received-at index instead, through every complaint of the window; asked for the latest
- * one, that walk is costed at what it is, and only the customer index answers.
+ * Each answer counts the customer's complaints in the category within the window, a range of
+ * complaints_tenant_customer_category_idx. The planner cannot see values that come out of JSON,
+ * and a question with a LIMIT (any row in the window, or the latest one) let it walk another index
+ * in received order, filtering on the customer: the tenant's received-at index, or once the
+ * listing had one, its category index, through every complaint of the category. Counted, every
+ * such walk is costed at all it reads, and only the customer index answers.
  */
 export const complaintFromCustomerInCategory = preparedStatement<{ probes: string }, { found: boolean }>(
   'complaint_from_customer_in_category',
-  sql`select coalesce((
-    select ${complaints.receivedAt} > (q.probe->>'from')::timestamptz from ${complaints}
+  sql`select (
+    select count(*) > 0 from ${complaints}
     where ${complaints.tenantId} = (q.probe->>'tenantId')::uuid
       and ${complaints.customerKey} = q.probe->>'customerKey'
       and ${complaints.category} = q.probe->>'category'
+      and ${complaints.receivedAt} > (q.probe->>'from')::timestamptz
       and ${complaints.receivedAt} <= (q.probe->>'to')::timestamptz
       and (q.probe->>'excludeId' is null or ${complaints.id} <> (q.probe->>'excludeId')::uuid)
-    order by ${complaints.receivedAt} desc
-    limit 1
-  ), false) as found
+  ) as found
   from jsonb_array_elements(${sql.placeholder('probes')}::jsonb) with ordinality as q(probe, ord)
   order by q.ord`,
 );
