@@ -61,8 +61,14 @@ async function inventoryFromHistory(tenantId: string, window: { start: Date; end
                 when 'complaint.status_changed' then timeline_entry_data(t.tenant_id, t.complaint_id, t.id, t.type,
                   t.changes, t.data, t.occurred_at) ->> 'to'
                 when 'complaint.acceptance_overridden' then 'received'
-                else timeline_entry_data(t.tenant_id, t.complaint_id, t.id, t.type, t.changes, t.data,
-                  t.occurred_at) -> 'complaint' ->> 'status' end
+                -- Declined at intake: never open, though the entry of its rejection, part of the
+                -- same intake, comes a moment after the created one.
+                else case when c.rejection_code is not null or exists (select 1 from complaint_timeline o
+                    where o.tenant_id = c.tenant_id and o.complaint_id = c.id
+                      and o.type = 'complaint.acceptance_overridden')
+                  then 'rejected'
+                  else timeline_entry_data(t.tenant_id, t.complaint_id, t.id, t.type, t.changes, t.data,
+                    t.occurred_at) -> 'complaint' ->> 'status' end end
             from complaint_timeline t
             where t.tenant_id = c.tenant_id and t.complaint_id = c.id
               and t.type in ('complaint.status_changed', 'complaint.acceptance_overridden', 'complaint.created')
