@@ -18,7 +18,8 @@ import {
   createMajorComplaintsRepository,
   repeatProbesJson,
 } from '../src/modules/major-complaints/major-complaints.repository.js';
-import { call, complaintBody, createTestTenant, startTestApp, type TestApp } from './harness.js';
+import { call, complaintBody, createTestTenant, type TestApp } from './harness.js';
+import { type IsolatedTestApp, startIsolatedTestApp } from './isolated-database.js';
 
 /**
  * Every intake, every read by id and every search runs these statements, so each must stay a
@@ -31,13 +32,17 @@ describe('hot statements keep to their indexes', () => {
   // Customer names are three Chinese characters from the first 3,000 ideographs (U+4E00 on), so
   // each character names a handful of customers, as in a real customer base.
   const FIRST_IDEOGRAPH = 0x4e00;
+  let isolated: IsolatedTestApp;
   let t: TestApp;
   let tenantId: string;
   let seededId: string;
   let seededName: string;
 
   beforeAll(async () => {
-    t = await startTestApp();
+    // A database of its own: the plans follow the statistics of what this file seeds, a customer
+    // base as in service, not of the complaints other files write all for one customer.
+    isolated = await startIsolatedTestApp('query_plans');
+    t = isolated.app;
     let key: string;
     ({ tenantId, adminKey: key } = await createTestTenant(t.tenancy));
     // One complaint through the API opens real deadlines; the seeded ones copy them, so the
@@ -116,7 +121,7 @@ describe('hot statements keep to their indexes', () => {
     seededId = rows[0]!.id;
     seededName = rows[0]!.customer_name;
   });
-  afterAll(async () => t.close());
+  afterAll(async () => isolated?.close());
 
   /** The scans of a plan: which relation each reads and through which index, if any (a bitmap index scan names only its index). */
   function scans(plan: PlanNode) {

@@ -1,7 +1,6 @@
 import { sql } from 'drizzle-orm';
 import {
   check,
-  foreignKey,
   index,
   jsonb,
   numeric,
@@ -15,7 +14,7 @@ import {
 } from 'drizzle-orm/pg-core';
 import { instant } from './columns.js';
 import { type ActorRecord, complaintIdColumn } from './complaints.js';
-import { tenantIdColumn } from './tenancy.js';
+import { tenantForeignKey, tenantIdColumn } from './tenancy.js';
 
 /** What a resolution option offers the customer (DOMAIN §4). */
 export const resolutionOptionKind = pgEnum('resolution_option_kind', [
@@ -115,11 +114,11 @@ export const resolutionOptions = pgTable(
   },
   (table) => [
     primaryKey({ name: 'resolution_options_pkey', columns: [table.tenantId, table.id] }),
-    foreignKey({
-      name: 'resolution_options_resolution_fk',
-      columns: [table.tenantId, table.resolutionId],
-      foreignColumns: [resolutions.tenantId, resolutions.id],
-    }).onDelete('cascade'),
+    tenantForeignKey(
+      'resolution_options_resolution_fk',
+      { tenantId: table.tenantId, column: table.resolutionId },
+      resolutions,
+    ).onDelete('cascade'),
     index('resolution_options_resolution_idx').on(table.tenantId, table.resolutionId, table.position),
     check(
       'resolution_options_money_whole',

@@ -3,7 +3,6 @@ import {
   type AnyPgColumn,
   bigint,
   boolean,
-  foreignKey,
   index,
   integer,
   jsonb,
@@ -20,7 +19,7 @@ import { DEFAULT_ESCALATION_TARGETS } from '../../modules/sla-policies/sla-targe
 import { instant } from './columns.js';
 import { complaintIdColumn } from './complaints.js';
 import type { EscalationTarget } from './escalations.js';
-import { tenantIdColumn } from './tenancy.js';
+import { tenantForeignKey, tenantIdColumn } from './tenancy.js';
 
 export const deadlineKind = pgEnum('deadline_kind', [
   'first_contact',
@@ -122,11 +121,11 @@ export const slaPolicies = pgTable(
   },
   (table) => [
     primaryKey({ name: 'sla_policies_pkey', columns: [table.tenantId, table.id] }),
-    foreignKey({
-      name: 'sla_policies_calendar_fk',
-      columns: [table.tenantId, table.calendarId],
-      foreignColumns: [calendars.tenantId, calendars.id],
-    }).onDelete('restrict'),
+    tenantForeignKey(
+      'sla_policies_calendar_fk',
+      { tenantId: table.tenantId, column: table.calendarId },
+      calendars,
+    ).onDelete('restrict'),
     index('sla_policies_tenant_priority_idx').on(table.tenantId, table.priority),
     // One default policy per tenant: the catch-all every complaint falls back to.
     uniqueIndex('sla_policies_one_default_key').on(table.tenantId).where(sql`${table.isDefault}`),
@@ -148,11 +147,11 @@ export const slaPolicyVersions = pgTable(
       name: 'sla_policy_versions_pkey',
       columns: [table.tenantId, table.policyId, table.version],
     }),
-    foreignKey({
-      name: 'sla_policy_versions_policy_fk',
-      columns: [table.tenantId, table.policyId],
-      foreignColumns: [slaPolicies.tenantId, slaPolicies.id],
-    }).onDelete('cascade'),
+    tenantForeignKey(
+      'sla_policy_versions_policy_fk',
+      { tenantId: table.tenantId, column: table.policyId },
+      slaPolicies,
+    ).onDelete('cascade'),
   ],
 );
 

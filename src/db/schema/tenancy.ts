@@ -1,5 +1,14 @@
 import { sql } from 'drizzle-orm';
-import { index, integer, jsonb, pgTable, text, uuid } from 'drizzle-orm/pg-core';
+import {
+  type AnyPgColumn,
+  foreignKey,
+  index,
+  integer,
+  jsonb,
+  pgTable,
+  text,
+  uuid,
+} from 'drizzle-orm/pg-core';
 import { instant } from './columns.js';
 
 export const tenants = pgTable('tenants', {
@@ -13,6 +22,22 @@ export const tenantIdColumn = () =>
   uuid('tenant_id')
     .notNull()
     .references(() => tenants.id, { onDelete: 'cascade' });
+
+/**
+ * A foreign key from one tenant table to another that names the tenant as well as the row
+ * (src/db/distribution.ts): a row can refer only to its own tenant's rows, and a distributed
+ * PostgreSQL checks it on the node that holds them both.
+ */
+export const tenantForeignKey = (
+  name: string,
+  columns: { tenantId: AnyPgColumn; column: AnyPgColumn },
+  target: { tenantId: AnyPgColumn; id: AnyPgColumn },
+) =>
+  foreignKey({
+    name,
+    columns: [columns.tenantId, columns.column],
+    foreignColumns: [target.tenantId, target.id],
+  });
 
 export const apiKeys = pgTable(
   'api_keys',

@@ -2,7 +2,6 @@ import { sql } from 'drizzle-orm';
 import {
   bigint,
   boolean,
-  foreignKey,
   index,
   integer,
   pgEnum,
@@ -14,7 +13,7 @@ import {
 } from 'drizzle-orm/pg-core';
 import { instant } from './columns.js';
 import { events } from './events.js';
-import { tenantIdColumn } from './tenancy.js';
+import { tenantForeignKey, tenantIdColumn } from './tenancy.js';
 
 /** A tenant's webhook endpoint and the event types (or wildcards) it wants. */
 export const webhookSubscriptions = pgTable(
@@ -60,11 +59,11 @@ export const webhookSecrets = pgTable(
   },
   (table) => [
     primaryKey({ name: 'webhook_secrets_pkey', columns: [table.tenantId, table.id] }),
-    foreignKey({
-      name: 'webhook_secrets_subscription_fk',
-      columns: [table.tenantId, table.subscriptionId],
-      foreignColumns: [webhookSubscriptions.tenantId, webhookSubscriptions.id],
-    }).onDelete('cascade'),
+    tenantForeignKey(
+      'webhook_secrets_subscription_fk',
+      { tenantId: table.tenantId, column: table.subscriptionId },
+      webhookSubscriptions,
+    ).onDelete('cascade'),
     index('webhook_secrets_subscription_idx').on(table.tenantId, table.subscriptionId, table.createdAt),
   ],
 );
@@ -97,16 +96,16 @@ export const webhookDeliveries = pgTable(
   },
   (table) => [
     primaryKey({ name: 'webhook_deliveries_pkey', columns: [table.tenantId, table.id] }),
-    foreignKey({
-      name: 'webhook_deliveries_subscription_fk',
-      columns: [table.tenantId, table.subscriptionId],
-      foreignColumns: [webhookSubscriptions.tenantId, webhookSubscriptions.id],
-    }).onDelete('cascade'),
-    foreignKey({
-      name: 'webhook_deliveries_event_fk',
-      columns: [table.tenantId, table.eventId],
-      foreignColumns: [events.tenantId, events.id],
-    }).onDelete('cascade'),
+    tenantForeignKey(
+      'webhook_deliveries_subscription_fk',
+      { tenantId: table.tenantId, column: table.subscriptionId },
+      webhookSubscriptions,
+    ).onDelete('cascade'),
+    tenantForeignKey(
+      'webhook_deliveries_event_fk',
+      { tenantId: table.tenantId, column: table.eventId },
+      events,
+    ).onDelete('cascade'),
     index('webhook_deliveries_subscription_idx').on(table.tenantId, table.subscriptionId, table.createdAt),
     // The dispatcher's per-subscription work list.
     index('webhook_deliveries_due_idx')
@@ -134,11 +133,11 @@ export const webhookDeliveryAttempts = pgTable(
   },
   (table) => [
     primaryKey({ name: 'webhook_delivery_attempts_pkey', columns: [table.tenantId, table.id] }),
-    foreignKey({
-      name: 'webhook_delivery_attempts_delivery_fk',
-      columns: [table.tenantId, table.deliveryId],
-      foreignColumns: [webhookDeliveries.tenantId, webhookDeliveries.id],
-    }).onDelete('cascade'),
+    tenantForeignKey(
+      'webhook_delivery_attempts_delivery_fk',
+      { tenantId: table.tenantId, column: table.deliveryId },
+      webhookDeliveries,
+    ).onDelete('cascade'),
     index('webhook_delivery_attempts_delivery_idx').on(table.tenantId, table.deliveryId, table.id),
   ],
 );
