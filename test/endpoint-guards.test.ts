@@ -232,6 +232,17 @@ async function snapshot({ tenant, fixture: f }: Seeded): Promise<Record<string, 
     '/v1/settings/workflow',
     '/v1/events?limit=500',
   ];
+  // The feed shows an event once every transaction older than it has ended (its committed
+  // horizon, cluster-wide): wait until it shows all the tenant's events, so that a transaction
+  // still open elsewhere cannot hide some of them from one snapshot and not from the other.
+  const { rows: written } = await t.database.pool.query<{ n: number }>(
+    'select count(*)::int as n from events where tenant_id = $1 and subscription_id is null',
+    [tenant.tenantId],
+  );
+  await eventually(async () => {
+    const feed = (await ok(tenant, 'GET', '/v1/events?limit=500')) as { data: unknown[] };
+    return feed.data.length >= written[0]!.n ? true : undefined;
+  }, 10_000);
   const reads = await Promise.all(urls.map((url) => ok(tenant, 'GET', url)));
   const { rows } = await t.database.pool.query(
     'select secret from webhook_secrets where subscription_id = $1 order by created_at',
