@@ -13,7 +13,7 @@ import {
   uuid,
 } from 'drizzle-orm/pg-core';
 import { instant } from './columns.js';
-import { complaintChannel, complaintForeignKey, complaintIdColumn, complaintSeverity } from './complaints.js';
+import { complaintChannel, complaintIdColumn, complaintSeverity } from './complaints.js';
 import { deadlineKind } from './sla.js';
 import { tenantIdColumn } from './tenancy.js';
 
@@ -51,7 +51,6 @@ export const complaintOpenSpans = pgTable(
   },
   (table) => [
     primaryKey({ name: 'complaint_open_spans_pkey', columns: [table.tenantId, table.complaintId, table.id] }),
-    complaintForeignKey('complaint_open_spans_complaint_fk', table),
     // Migration 0028 builds it with INCLUDE (complaint_id, assignee, severity), which drizzle
     // cannot declare: the inventory then reads the index alone.
     index('complaint_open_spans_during_idx').using('gist', table.tenantId, table.openDuring),

@@ -17,7 +17,7 @@ import {
 } from 'drizzle-orm/pg-core';
 import { DEFAULT_ESCALATION_TARGETS } from '../../modules/sla-policies/sla-targets.js';
 import { instant } from './columns.js';
-import { complaintForeignKey, complaintIdColumn } from './complaints.js';
+import { complaintIdColumn } from './complaints.js';
 import type { EscalationTarget } from './escalations.js';
 import { tenantForeignKey, tenantIdColumn } from './tenancy.js';
 
@@ -200,7 +200,7 @@ export function overdueDuring(columns: SettledColumns): SQL {
 export const deadlines = pgTable(
   'deadlines',
   {
-    id: uuid('id').notNull(),
+    id: uuid('id').primaryKey(),
     tenantId: tenantIdColumn(),
     complaintId: complaintIdColumn(),
     kind: deadlineKind('kind').notNull(),
@@ -232,11 +232,6 @@ export const deadlines = pgTable(
     updatedAt: instant('updated_at').notNull().defaultNow(),
   },
   (table) => [
-    primaryKey({ name: 'deadlines_pkey', columns: [table.tenantId, table.id] }),
-    complaintForeignKey('deadlines_complaint_fk', table),
-    // A wake-up job names its deadline only, to keep its id short in Redis; only a pending
-    // deadline can be due, and this finds those by id (record_deadline_wake_ups).
-    index('deadlines_pending_id_idx').on(table.id).where(sql`${table.status} = 'pending'`),
     index('deadlines_complaint_idx').on(table.tenantId, table.complaintId, table.createdAt),
     // A complaint's next due deadline (every complaint answer shows it): no scan in due order
     // across all pending deadlines, whatever the planner's estimates.

@@ -103,15 +103,9 @@ export function createDeadlinesRepository(db: Queryable) {
       return row;
     },
 
-    /**
-     * The worker's read: jobs carry the deadline id only, so it is looked up without a tenant,
-     * and only while pending, which deadlines_pending_id_idx holds by id alone.
-     */
-    async findPendingById(id: string, tx: Queryable = db): Promise<DeadlineRow | undefined> {
-      const [row] = await tx
-        .select()
-        .from(deadlines)
-        .where(and(eq(deadlines.id, id), eq(deadlines.status, 'pending')));
+    /** The worker's read: jobs carry the deadline id only, so it is looked up without a tenant. */
+    async findById(id: string, tx: Queryable = db): Promise<DeadlineRow | undefined> {
+      const [row] = await tx.select().from(deadlines).where(eq(deadlines.id, id));
       return row;
     },
 
@@ -191,7 +185,7 @@ export function createDeadlinesRepository(db: Queryable) {
       if (filters.complaintId) conditions.push(eq(deadlines.complaintId, filters.complaintId));
       if (filters.assignee) {
         conditions.push(
-          sql`exists (select 1 from ${complaints} where ${complaints.tenantId} = ${deadlines.tenantId} and ${complaints.id} = ${deadlines.complaintId} and ${complaints.assignee} = ${filters.assignee})`,
+          sql`exists (select 1 from ${complaints} where ${complaints.id} = ${deadlines.complaintId} and ${complaints.assignee} = ${filters.assignee})`,
         );
       }
       if (filters.after) {
@@ -208,7 +202,7 @@ export function createDeadlinesRepository(db: Queryable) {
     },
 
     async update(
-      key: { tenantId: string; id: string },
+      id: string,
       changes: Partial<NewDeadlineRow>,
       at: Date,
       tx: Queryable = db,
@@ -216,7 +210,7 @@ export function createDeadlinesRepository(db: Queryable) {
       const [row] = await tx
         .update(deadlines)
         .set({ ...changes, updatedAt: at })
-        .where(and(eq(deadlines.tenantId, key.tenantId), eq(deadlines.id, key.id)))
+        .where(eq(deadlines.id, id))
         .returning();
       return row!;
     },
