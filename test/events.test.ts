@@ -378,7 +378,7 @@ describe('migration event_envelope_columns', () => {
       json: { level: 1, reason: 'The customer asked for a supervisor' },
     });
     expect(escalated.statusCode, escalated.body).toBe(201);
-    const { seen: received } = await readAll(own.adminKey);
+    const { seen: received } = await readAtLeast(own.adminKey, 2);
     expect(received.map((event) => event.type)).toEqual(['complaint.created', 'complaint.escalated']);
     const ownEvents = 'select count(*)::int as n from events where tenant_id = $1';
     const { rows: counted } = await t.database.pool.query(ownEvents, [own.tenantId]);
