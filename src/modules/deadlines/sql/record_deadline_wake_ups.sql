@@ -86,8 +86,9 @@ BEGIN
         w.deadline_id,
         coalesce(
           (SELECT v.snapshot -> 'escalationTargets' -> (c.escalation_level + 1)::text FROM sla_policy_versions v
-            WHERE v.policy_id = d.policy_id AND v.version = d.policy_version),
-          (SELECT p.escalation_targets -> (c.escalation_level + 1)::text FROM sla_policies p WHERE p.id = d.policy_id),
+            WHERE v.tenant_id = d.tenant_id AND v.policy_id = d.policy_id AND v.version = d.policy_version),
+          (SELECT p.escalation_targets -> (c.escalation_level + 1)::text FROM sla_policies p
+            WHERE p.tenant_id = d.tenant_id AND p.id = d.policy_id),
           '[]'::jsonb),
         p_actor, v_at
       FROM unnest(v_due) AS w
