@@ -11,12 +11,18 @@ export function periodBounds(from: string, to: string, timeZone: string): { star
   return { start: dayBounds(from, timeZone).start, end: dayBounds(to, timeZone).end };
 }
 
-/** A report's period of local days, both counted, with the instants it spans (periodBounds). */
-export function reportPeriod(
-  from: string,
-  to: string,
-  timeZone: string,
-): { from: string; to: string; start: Date; end: Date } {
+/**
+ * A report's period: local days from `from` to `to`, both counted, which are the instants
+ * [start, end) in the tenant's time zone (periodBounds).
+ */
+export interface ReportPeriod {
+  from: string;
+  to: string;
+  start: Date;
+  end: Date;
+}
+
+export function reportPeriod(from: string, to: string, timeZone: string): ReportPeriod {
   return { from, to, ...periodBounds(from, to, timeZone) };
 }
 

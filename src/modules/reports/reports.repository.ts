@@ -11,6 +11,7 @@ import {
   reportFollowUpChanges,
   reportFollowUpDays,
 } from '../../db/schema/index.js';
+import type { ReportPeriod } from './report-periods.js';
 
 export const GROUP_BY = ['channel', 'category', 'severity', 'assignee'] as const;
 export type GroupBy = (typeof GROUP_BY)[number];
@@ -44,17 +45,6 @@ export interface SatisfactionRow {
   declined: number;
   scored: number;
   averageScore: number | null;
-}
-
-/**
- * A report's period: local days from `from` to `to`, both counted, which are the instants
- * [start, end) in the tenant's time zone (periodBounds).
- */
-export interface ReportPeriod {
-  from: string;
-  to: string;
-  start: Date;
-  end: Date;
 }
 
 export function createReportsRepository(db: Queryable) {

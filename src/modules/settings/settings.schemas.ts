@@ -2,13 +2,13 @@ import { Duration, IANAZone } from 'luxon';
 import { z } from 'zod';
 import { DEFAULT_REFERENCE_FORMAT, referenceFormatSchema } from '../complaints/complaint-reference.js';
 
-/** Roles that approve resolutions, most junior first (DOMAIN §4, 按权限核决表审批). */
 /**
  * Where a tenant's days start and end until it names another zone. The report counts kept in SQL
  * take it as a parameter (report_time_zone in src/modules/reports/sql/report_counts.sql).
  */
 export const DEFAULT_TIME_ZONE = 'Asia/Shanghai';
 
+/** Roles that approve resolutions, most junior first (DOMAIN §4, 按权限核决表审批). */
 export const DEFAULT_ROLES = ['handler', 'team_lead', 'department_manager', 'general_manager'];
 
 const category = z.string().trim().min(1).max(100);

@@ -115,7 +115,7 @@ export function startWebhookDispatcher(deps: {
       send = { status: null, latencyMs: 0, error: 'no signing secret', excerpt: null, retryAfter: undefined };
     } else {
       const headers = deliveryHeaders({
-        eventId: delivery.eventId,
+        eventId: delivery.event.id,
         body,
         secrets: delivery.secrets,
         at: attemptedAt,

@@ -33,7 +33,6 @@ export interface LeasedDelivery {
   id: string;
   tenantId: string;
   subscriptionId: string;
-  eventId: string;
   /** Attempts made before this one. */
   attemptCount: number;
   redeliveryOf: string | null;
@@ -384,7 +383,6 @@ export function createWebhooksRepository(db: Queryable) {
         id: row.id,
         tenantId: row.tenant_id,
         subscriptionId: row.subscription_id,
-        eventId: row.event_id,
         attemptCount: row.attempt_count,
         redeliveryOf: row.redelivery_of,
         lease: row.lease,
