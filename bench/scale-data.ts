@@ -6,11 +6,12 @@
  * to 10k, 100k and 1M complaints.
  */
 import { sql } from 'drizzle-orm';
+import { drizzle } from 'drizzle-orm/node-postgres';
 import { PgDialect } from 'drizzle-orm/pg-core';
 import type pg from 'pg';
 import { complaintReferenceSql } from '../src/modules/complaints/complaint-reference.js';
 import { customerIdentityKey } from '../src/modules/major-complaints/major-rules.js';
-import { DEFAULT_TIME_ZONE } from '../src/modules/settings/settings.schemas.js';
+import { createReportCounts } from '../src/modules/reports/report-counts.js';
 import { complaintReferenceSequence } from '../src/modules/tenancy/tenancy.repository.js';
 import { sleep } from './lib.js';
 
@@ -652,7 +653,7 @@ export async function cloneToSize(
   // In service the worker folds the report counts' changes every minute; the copies wrote theirs
   // all at once.
   await step('fold report counts', async () => {
-    await client.query('select fold_report_counts($1)', [DEFAULT_TIME_ZONE]);
+    await createReportCounts(drizzle(client)).fold();
   });
 
   await step(`rebuild ${indexes.length} indexes`, async () => {

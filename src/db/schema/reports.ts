@@ -22,6 +22,11 @@ const tstzrange = customType<{ data: string; driverData: string }>({
   dataType: () => 'tstzrange',
 });
 
+/** A PostgreSQL tstzmultirange, read and written in its text form (`{[from,to),...}`). */
+const tstzmultirange = customType<{ data: string; driverData: string }>({
+  dataType: () => 'tstzmultirange',
+});
+
 /** The groupings the report counts are kept by; `none` is the report without one. */
 const keptDimension = sql`dimension in ('none', 'channel', 'category', 'severity', 'assignee')`;
 
@@ -29,9 +34,8 @@ const keptDimension = sql`dimension in ('none', 'channel', 'category', 'severity
  * When each complaint was open (received, acknowledged, investigating or awaiting the customer):
  * one row per stretch, from intake or a reopening to the change that ended it, kept by triggers
  * on `complaints` (open_complaint_spans at intake, track_complaint_open_spans on a status change;
- * src/modules/reports/sql/). The daily inventory finds
- * the complaints open at the end of a past day through its GiST index, however long the history,
- * where the timeline would have to be read complaint by complaint.
+ * src/modules/reports/sql/). The daily inventory's marks read a complaint's stretches here, where
+ * the timeline would have to be read entry by entry.
  */
 export const complaintOpenSpans = pgTable(
   'complaint_open_spans',
@@ -51,9 +55,90 @@ export const complaintOpenSpans = pgTable(
   },
   (table) => [
     primaryKey({ name: 'complaint_open_spans_pkey', columns: [table.tenantId, table.complaintId, table.id] }),
-    // Migration 0028 builds it with INCLUDE (complaint_id, assignee, severity), which drizzle
-    // cannot declare: the inventory then reads the index alone.
-    index('complaint_open_spans_during_idx').using('gist', table.tenantId, table.openDuring),
+  ],
+);
+
+/** The groupings the daily inventory's counts are kept by. */
+const inventoryDimension = sql`dimension in ('none', 'severity', 'assignee')`;
+
+/**
+ * What each complaint adds to the daily inventory's counts, as last counted: its handler and
+ * severity, when it was received, when its deadlines (not cancelled) fall due, and when it was
+ * open, and open and overdue as its row records (a deadline breached, or met or cancelled late).
+ * A deadline still pending past its due time is not here: the report reads that live backlog
+ * itself. report_inventory_contributions (src/modules/reports/sql/report_inventory.sql) says
+ * what the marks add to which day; the fold (report-inventory.ts) keeps them and the counts
+ * together, so the counts are always the sum of every complaint's marks.
+ */
+export const reportInventoryMarks = pgTable(
+  'report_inventory_marks',
+  {
+    tenantId: uuid('tenant_id').notNull(),
+    complaintId: uuid('complaint_id').notNull(),
+    assignee: text('assignee'),
+    severity: complaintSeverity('severity').notNull(),
+    receivedAt: instant('received_at').notNull(),
+    dueAt: instant('due_at').array().notNull(),
+    open: tstzmultirange('open').notNull(),
+    overdue: tstzmultirange('overdue').notNull(),
+    /**
+     * The last instant a stretch turns at (null for none): an inventory as of an earlier instant
+     * reads this complaint itself, as its day's counts hold turns it must not count yet.
+     */
+    turnsUntil: instant('turns_until'),
+  },
+  (table) => [
+    primaryKey({ name: 'report_inventory_marks_pkey', columns: [table.tenantId, table.complaintId] }),
+    index('report_inventory_marks_turns_idx').on(table.tenantId, table.turnsUntil),
+  ],
+);
+
+/**
+ * Complaints whose inventory marks may no longer be what their rows say: noted by triggers on
+ * complaints and deadlines (report_inventory.sql) in the writer's transaction, taken away by the
+ * fold once it has counted them again. Writers only insert here. The report reads these
+ * complaints themselves, so it is exact before the fold.
+ */
+export const reportInventoryTouches = pgTable(
+  'report_inventory_touches',
+  {
+    tenantId: uuid('tenant_id').notNull(),
+    id: bigint('id', { mode: 'number' }).generatedAlwaysAsIdentity(),
+    complaintId: uuid('complaint_id').notNull(),
+  },
+  (table) => [primaryKey({ columns: [table.tenantId, table.id] })],
+);
+
+/**
+ * The daily inventory's counts per tenant, grouping and local day in the tenant's time zone, and
+ * again per month (`period`), so an inventory reads a few rows per group however long the history:
+ * complaints received and due on the day, and the day's change in how many are open and how many
+ * open and overdue, whose sum over every earlier day is the count at the day's end. The sum of
+ * every complaint's marks (report_inventory_marks); `npm run cli -- reports recount` recounts both
+ * from the complaints.
+ */
+export const reportInventoryCounts = pgTable(
+  'report_inventory_counts',
+  {
+    tenantId: uuid('tenant_id').notNull(),
+    id: bigint('id', { mode: 'number' }).notNull().generatedAlwaysAsIdentity(),
+    /** `day`, or `month` for the month starting on `day`. */
+    period: text('period').notNull(),
+    day: date('day').notNull(),
+    dimension: text('dimension').notNull(),
+    value: text('value'),
+    received: bigint('received', { mode: 'number' }).notNull(),
+    due: bigint('due', { mode: 'number' }).notNull(),
+    openChange: bigint('open_change', { mode: 'number' }).notNull(),
+    overdueChange: bigint('overdue_change', { mode: 'number' }).notNull(),
+  },
+  (table) => [
+    primaryKey({ name: 'report_inventory_counts_pkey', columns: [table.tenantId, table.id] }),
+    unique('report_inventory_counts_group')
+      .on(table.tenantId, table.period, table.day, table.dimension, table.value)
+      .nullsNotDistinct(),
+    check('report_inventory_counts_dimension', inventoryDimension),
+    check('report_inventory_counts_period', sql`period in ('day', 'month')`),
   ],
 );
 

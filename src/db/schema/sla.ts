@@ -175,17 +175,18 @@ const settledAt = (columns: SettledColumns): SQL => sql`least(${columns.metAt}, 
 
 /**
  * Whether a deadline's row records that it was overdue: breached, or met or cancelled after it fell
- * due. One still pending or paused past its due time records nothing yet (the worker breaches it
- * within moments); whoever asks what was overdue reads those from the live backlog.
+ * due. One still pending past its due time records nothing yet (the worker breaches it within
+ * moments); whoever asks what was overdue reads those from the live backlog. One paused says when
+ * its pause began, which ended its being overdue.
  */
 export function recordedOverdue(columns: SettledColumns & { status: AnyPgColumn }): SQL {
   return sql`(${columns.status} = 'breached' or ${columns.metAt} > ${columns.dueAt} or ${columns.cancelledAt} > ${columns.dueAt})`;
 }
 
 /**
- * The instants at which a deadline was overdue: after it fell due and before it was settled
- * (deadlines_overdue_during_idx indexes it; the daily inventory asks it for an instant). A pause
- * is not in it: the inventory leaves out what is paused as it asks.
+ * The instants at which a deadline was overdue: after it fell due and before it was settled (the
+ * daily inventory's marks, report-inventory.ts). A pause is not in it: the inventory cuts it off
+ * where the pause began.
  */
 export function overdueDuring(columns: SettledColumns): SQL {
   // Never settled: no end. Settled before it fell due: empty (greatest keeps the bounds in order).
@@ -252,14 +253,6 @@ export const deadlines = pgTable(
     index('deadlines_open_status_idx')
       .on(table.tenantId, table.status)
       .where(sql`${table.status} in ('pending', 'paused')`),
-    // The deadlines overdue at an instant (the daily inventory, at the end of a past day): those
-    // whose overdue stretch holds it, found without reading the ones settled before it. Only
-    // deadlines recorded as overdue have an entry, so intake and deadlines met in time never
-    // write to it. Migration 0030 builds it with INCLUDE of every column the inventory reads
-    // (drizzle cannot declare that), so it never visits the table.
-    index('deadlines_overdue_during_idx')
-      .using('gist', table.tenantId, overdueDuring(table))
-      .where(recordedOverdue(table)),
   ],
 );
 

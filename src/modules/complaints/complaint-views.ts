@@ -87,7 +87,7 @@ export function toCommunicationView(row: CommunicationRow): CommunicationView {
 /**
  * What intake sets that a later change overwrites without recording a `before`, so the
  * `complaint.created` entry must keep it:
- * - `status`: kept since the daily inventory read it there (it reads complaint_open_spans now);
+ * - `status`: kept since the daily inventory read it there (it reads its kept counts now);
  * - `version`, `updatedAt`: every change moves them;
  * - `rejection`, `acceptanceOverride`: declining at intake and the override set them beside the
  *   status change, which is all they record;

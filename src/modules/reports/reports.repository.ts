@@ -1,16 +1,17 @@
 import { sql } from 'drizzle-orm';
 import type { Queryable } from '../../db/client.js';
 import {
-  complaintOpenSpans,
-  complaints,
   deadlines,
-  overdueDuring,
-  recordedOverdue,
   reportDeadlineChanges,
   reportDeadlineDays,
   reportFollowUpChanges,
   reportFollowUpDays,
+  reportInventoryCounts,
+  reportInventoryMarks,
+  reportInventoryTouches,
 } from '../../db/schema/index.js';
+import { DEFAULT_TIME_ZONE } from '../settings/settings.schemas.js';
+import { inventoryMarksOf } from './report-inventory.js';
 import type { ReportPeriod } from './report-periods.js';
 
 export const GROUP_BY = ['channel', 'category', 'severity', 'assignee'] as const;
@@ -50,14 +51,14 @@ export interface SatisfactionRow {
 export function createReportsRepository(db: Queryable) {
   return {
     /**
-     * The daily inventory in one statement: the complaints received in [start, end), open at
-     * `asOf`, with a deadline falling due in the day, and open at `asOf` with a deadline overdue
-     * then (not paused then); counted by handler, by severity and in total with GROUPING SETS.
-     * Each set comes from an index for the day or the instant, so a day costs what was received,
-     * open and due then, not the history: what was open, with its handler and severity, from
-     * complaint_open_spans' index alone; what was overdue from deadlines_overdue_during_idx alone,
-     * with the live backlog past due.
-     * Only complaints received or due that day and not open are looked up.
+     * The daily inventory in one statement, from the counts kept per local day and month
+     * (report_inventory_counts): received and due on the day, and the open and overdue counts'
+     * changes summed over the months before and the days of the month up to it, a few rows per
+     * group however long the history. The complaints the counts may not answer for at `asOf` are
+     * read themselves, each now (inventoryMarksOf) in place of what its kept marks add: those
+     * noted for the fold, those with a deadline pending past its due time before `asOf` (the
+     * live backlog, which no row records as overdue yet), and, when `asOf` falls
+     * before the day's end, those whose stretches turn after it.
      */
     async dailyInventory(
       tenantId: string,
@@ -66,50 +67,65 @@ export function createReportsRepository(db: Queryable) {
     ): Promise<InventoryRow[]> {
       const { start, end, asOf } = window;
       const result = await tx.execute<Record<string, unknown>>(sql`
-        with received as (
-          select c.id from ${complaints} c
-          where c.tenant_id = ${tenantId}::uuid and c.received_at >= ${start}::timestamptz
-            and c.received_at < ${end}::timestamptz
-        ), due as (
-          select distinct d.complaint_id as id from ${deadlines} d
-          where d.tenant_id = ${tenantId}::uuid and d.due_at >= ${start}::timestamptz
-            and d.due_at < ${end}::timestamptz and d.status <> 'cancelled'
-        ), open as (
-          select s.complaint_id as id, s.assignee, s.severity from ${complaintOpenSpans} s
-          where s.tenant_id = ${tenantId}::uuid and s.open_during @> ${asOf}::timestamptz
-        ), overdue as (
-          select ${deadlines.complaintId} as id from ${deadlines}
-          where ${deadlines.tenantId} = ${tenantId}::uuid and ${recordedOverdue(deadlines)}
-            and ${overdueDuring(deadlines)} @> ${asOf}::timestamptz
-            and not (${deadlines.status} = 'paused' and ${deadlines.pausedAt} <= ${asOf}::timestamptz)
-          union
-          -- Past due and not yet breached: the live backlog, which records nothing until it is.
-          select d.complaint_id from ${deadlines} d
-          where d.tenant_id = ${tenantId}::uuid and d.status in ('pending', 'paused')
-            and d.due_at < ${asOf}::timestamptz
-            and not (d.status = 'paused' and d.paused_at <= ${asOf}::timestamptz)
-        ), not_open as (
-          select id from received union select id from due except select id from open
-        ), counted as (
-          select o.id, o.assignee, o.severity, true as open, o.id in (select id from overdue) as overdue
-          from open o
+        with zone as (
+          select report_time_zone(${tenantId}::uuid, ${DEFAULT_TIME_ZONE}) as time_zone
+        ), period as (
+          select z.time_zone, p.day, date_trunc('month', p.day)::date as month
+          from zone z cross join lateral (select (${start}::timestamptz at time zone z.time_zone)::date as day) as p
+        ), kept as (
+          select r.dimension, r.value, 0 as received, 0 as due, r.open_change as open, r.overdue_change as overdue
+          from period p
+            join ${reportInventoryCounts} r on r.tenant_id = ${tenantId}::uuid and r.period = 'month' and r.day < p.month
           union all
-          select c.id, c.assignee, c.severity, false, false
-          from not_open x join ${complaints} c on c.tenant_id = ${tenantId}::uuid and c.id = x.id
-          where c.received_at < ${end}::timestamptz
+          select r.dimension, r.value, r.received * (r.day = p.day)::int, r.due * (r.day = p.day)::int, r.open_change,
+            r.overdue_change
+          from period p
+            join ${reportInventoryCounts} r on r.tenant_id = ${tenantId}::uuid and r.period = 'day'
+              and r.day >= p.month and r.day <= p.day
+        ), unanswered as (
+          select x.tenant_id, x.complaint_id from ${reportInventoryTouches} x where x.tenant_id = ${tenantId}::uuid
+          union
+          select d.tenant_id, d.complaint_id from ${deadlines} d
+          where d.tenant_id = ${tenantId}::uuid and d.status = 'pending' and d.due_at < ${asOf}::timestamptz
+          union
+          select m.tenant_id, m.complaint_id from ${reportInventoryMarks} m
+          where ${asOf}::timestamptz < ${end}::timestamptz
+            and m.tenant_id = ${tenantId}::uuid and m.turns_until >= ${asOf}::timestamptz
+        ), live as (${inventoryMarksOf(sql`unanswered`)}
+        ), corrections as (
+          select g.dimension, g.value, (l.received_at >= ${start}::timestamptz and l.received_at < ${end}::timestamptz)::int,
+            (exists (select 1 from unnest(l.due_at) as u (due_at)
+              where u.due_at >= ${start}::timestamptz and u.due_at < ${end}::timestamptz))::int,
+            (l.open @> ${asOf}::timestamptz)::int, (l.overdue_now @> ${asOf}::timestamptz)::int
+          from live l
+            cross join lateral (values ('none', null), ('severity', l.severity::text), ('assignee', l.assignee))
+              as g (dimension, value)
+          union all
+          select c.dimension, c.value, -c.received * (c.day = p.day)::int, -c.due * (c.day = p.day)::int,
+            -c.open_change * (c.day <= p.day)::int, -c.overdue_change * (c.day <= p.day)::int
+          from period p
+            join ${reportInventoryMarks} m on m.tenant_id = ${tenantId}::uuid
+            join unanswered u on u.tenant_id = m.tenant_id and u.complaint_id = m.complaint_id
+            cross join lateral report_inventory_contributions(m.assignee, m.severity, m.received_at, m.due_at, m.open,
+              m.overdue, p.time_zone) as c
+        ), counts as (
+          select dimension, value, received, due, open, overdue from kept
+          union all
+          select * from corrections
+          union all
+          -- The total shows even when nothing counts.
+          select 'none', null, 0, 0, 0, 0
         )
-        select grouping(k.assignee) = 0 as by_assignee, grouping(k.severity) = 0 as by_severity,
-          k.assignee, k.severity::text as severity,
-          count(*) filter (where k.id in (select id from received))::int as received,
-          count(*) filter (where k.open)::int as open,
-          count(*) filter (where k.id in (select id from due))::int as due_today,
-          count(*) filter (where k.overdue)::int as overdue
-        from counted k
-        group by grouping sets ((k.assignee), (k.severity), ())
-        order by by_assignee desc, by_severity desc, k.assignee nulls last, k.severity`);
+        select dimension, value, sum(received)::int as received, sum(open)::int as open, sum(due)::int as due_today,
+          sum(overdue)::int as overdue
+        from counts
+        group by dimension, value
+        having dimension = 'none' or (sum(received), sum(open), sum(due), sum(overdue)) <> (0, 0, 0, 0)
+        order by array_position(array['assignee', 'severity', 'none'], dimension),
+          case when dimension = 'severity' then value::complaint_severity end, value nulls last`);
       return result.rows.map((row) => ({
-        dimension: row.by_assignee ? 'assignee' : row.by_severity ? 'severity' : 'total',
-        value: (row.by_assignee ? row.assignee : row.by_severity ? row.severity : null) as string | null,
+        dimension: row.dimension === 'none' ? 'total' : (row.dimension as 'assignee' | 'severity'),
+        value: row.value as string | null,
         received: Number(row.received),
         open: Number(row.open),
         dueToday: Number(row.due_today),

@@ -1,0 +1,164 @@
+CREATE TABLE "report_inventory_counts" (
+	"tenant_id" uuid NOT NULL,
+	"id" bigint GENERATED ALWAYS AS IDENTITY (sequence name "report_inventory_counts_id_seq" INCREMENT BY 1 MINVALUE 1 MAXVALUE 9223372036854775807 START WITH 1 CACHE 1),
+	"period" text NOT NULL,
+	"day" date NOT NULL,
+	"dimension" text NOT NULL,
+	"value" text,
+	"received" bigint NOT NULL,
+	"due" bigint NOT NULL,
+	"open_change" bigint NOT NULL,
+	"overdue_change" bigint NOT NULL,
+	CONSTRAINT "report_inventory_counts_pkey" PRIMARY KEY("tenant_id","id"),
+	CONSTRAINT "report_inventory_counts_group" UNIQUE NULLS NOT DISTINCT("tenant_id","period","day","dimension","value"),
+	CONSTRAINT "report_inventory_counts_dimension" CHECK (dimension in ('none', 'severity', 'assignee')),
+	CONSTRAINT "report_inventory_counts_period" CHECK (period in ('day', 'month'))
+);
+--> statement-breakpoint
+CREATE TABLE "report_inventory_marks" (
+	"tenant_id" uuid NOT NULL,
+	"complaint_id" uuid NOT NULL,
+	"assignee" text,
+	"severity" "complaint_severity" NOT NULL,
+	"received_at" timestamp (3) with time zone NOT NULL,
+	"due_at" timestamp (3) with time zone[] NOT NULL,
+	"open" "tstzmultirange" NOT NULL,
+	"overdue" "tstzmultirange" NOT NULL,
+	"turns_until" timestamp (3) with time zone,
+	CONSTRAINT "report_inventory_marks_pkey" PRIMARY KEY("tenant_id","complaint_id")
+);
+--> statement-breakpoint
+CREATE TABLE "report_inventory_touches" (
+	"tenant_id" uuid NOT NULL,
+	"id" bigint GENERATED ALWAYS AS IDENTITY (sequence name "report_inventory_touches_id_seq" INCREMENT BY 1 MINVALUE 1 MAXVALUE 9223372036854775807 START WITH 1 CACHE 1),
+	"complaint_id" uuid NOT NULL,
+	CONSTRAINT "report_inventory_touches_tenant_id_id_pk" PRIMARY KEY("tenant_id","id")
+);
+--> statement-breakpoint
+-- The daily inventory reads its kept counts now, not the open stretches and overdue deadlines at an
+-- instant: the two indexes that found those go.
+DROP INDEX "complaint_open_spans_during_idx";--> statement-breakpoint
+DROP INDEX "deadlines_overdue_during_idx";--> statement-breakpoint
+CREATE INDEX "report_inventory_marks_turns_idx" ON "report_inventory_marks" USING btree ("tenant_id","turns_until");--> statement-breakpoint
+-- The daily inventory's counts, kept per tenant, local day (and month) and grouping: see
+-- report_inventory_counts in src/db/schema/reports.ts. A complaint's part in them is its marks
+-- (report_inventory_marks): when it was received, when its deadlines fall due, when it was open
+-- and when it was open and overdue. Triggers only note that a complaint's marks may have changed
+-- (report_inventory_touches); the fold (src/modules/reports/report-inventory.ts) reads the
+-- complaint again and moves the difference into the counts. What the marks add to which day is
+-- said once, here, for the fold, the recount and the report alike.
+--
+-- The groupings named here are not passed in from TypeScript: they are the dimensions the counts
+-- are kept under, so they change only with a migration that recounts. The triggers are ENABLE
+-- ALWAYS, as the other report counts' are: they follow every write, including those of a session
+-- that copies rows in bulk with session_replication_role = replica.
+
+-- The instants at which a set of stretches turns, as the inventory asks it: each stretch adds one
+-- from its start and takes it away at its end, at the last instant (to the microsecond, the
+-- resolution of timestamptz) that does not yet count the turn. A stretch holds an instant t
+-- exactly when the turns before t sum to one, so a day's rows hold every turn that an instant
+-- at the end of the day counts.
+CREATE OR REPLACE FUNCTION report_inventory_turns(p_stretches tstzmultirange)
+RETURNS TABLE (before timestamptz, change int)
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+  SELECT CASE WHEN lower_inc(r) THEN lower(r) - interval '1 microsecond' ELSE lower(r) END, 1
+  FROM unnest(p_stretches) AS r
+  UNION ALL
+  SELECT CASE WHEN upper_inc(r) THEN upper(r) ELSE upper(r) - interval '1 microsecond' END, -1
+  FROM unnest(p_stretches) AS r
+  WHERE NOT upper_inf(r)
+$$;
+
+-- What one complaint's marks add to the kept counts, on the days of p_time_zone, under each
+-- grouping of its handler and severity: one received on the day of its receipt, one due on each
+-- day a deadline of it falls due, and the turns of its open and overdue stretches on their days.
+CREATE OR REPLACE FUNCTION report_inventory_contributions(p_assignee text, p_severity complaint_severity,
+  p_received_at timestamptz, p_due_at timestamptz[], p_open tstzmultirange, p_overdue tstzmultirange,
+  p_time_zone text)
+RETURNS TABLE (dimension text, value text, day date, received int, due int, open_change int, overdue_change int)
+LANGUAGE sql STABLE PARALLEL SAFE AS $$
+  SELECT g.dimension, g.value, x.day, x.received, x.due, x.open_change, x.overdue_change
+  FROM (VALUES ('none', NULL::text), ('severity', p_severity::text), ('assignee', p_assignee))
+      AS g (dimension, value)
+    CROSS JOIN (
+      SELECT (p_received_at AT TIME ZONE p_time_zone)::date AS day, 1 AS received, 0 AS due,
+        0 AS open_change, 0 AS overdue_change
+      UNION ALL
+      SELECT DISTINCT (u.due_at AT TIME ZONE p_time_zone)::date, 0, 1, 0, 0 FROM unnest(p_due_at) AS u (due_at)
+      UNION ALL
+      SELECT (t.before AT TIME ZONE p_time_zone)::date, 0, 0, t.change, 0 FROM report_inventory_turns(p_open) AS t
+      UNION ALL
+      SELECT (t.before AT TIME ZONE p_time_zone)::date, 0, 0, 0, t.change FROM report_inventory_turns(p_overdue) AS t
+    ) AS x
+$$;
+
+-- Complaints taken in or deleted together: each is noted once, in one statement.
+CREATE OR REPLACE FUNCTION touch_report_inventory_complaints() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+  IF TG_OP = 'INSERT' THEN
+    INSERT INTO report_inventory_touches (tenant_id, complaint_id) SELECT n.tenant_id, n.id FROM changed n;
+  ELSE
+    INSERT INTO report_inventory_touches (tenant_id, complaint_id) SELECT o.tenant_id, o.id FROM gone o;
+  END IF;
+  RETURN NULL;
+END
+$$;
+
+CREATE TRIGGER complaints_report_inventory_inserted AFTER INSERT ON complaints
+  REFERENCING NEW TABLE AS changed FOR EACH STATEMENT EXECUTE FUNCTION touch_report_inventory_complaints();
+CREATE TRIGGER complaints_report_inventory_deleted AFTER DELETE ON complaints
+  REFERENCING OLD TABLE AS gone FOR EACH STATEMENT EXECUTE FUNCTION touch_report_inventory_complaints();
+ALTER TABLE complaints ENABLE ALWAYS TRIGGER complaints_report_inventory_inserted;
+ALTER TABLE complaints ENABLE ALWAYS TRIGGER complaints_report_inventory_deleted;
+
+-- Deadlines written together (intake's batch, a complaint's deadlines cancelled at once): their
+-- complaints, each once.
+CREATE OR REPLACE FUNCTION touch_report_inventory_deadlines() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+  IF TG_OP = 'INSERT' THEN
+    INSERT INTO report_inventory_touches (tenant_id, complaint_id)
+      SELECT DISTINCT n.tenant_id, n.complaint_id FROM changed n;
+  ELSE
+    INSERT INTO report_inventory_touches (tenant_id, complaint_id)
+      SELECT DISTINCT o.tenant_id, o.complaint_id FROM gone o;
+  END IF;
+  RETURN NULL;
+END
+$$;
+
+CREATE TRIGGER deadlines_report_inventory_inserted AFTER INSERT ON deadlines
+  REFERENCING NEW TABLE AS changed FOR EACH STATEMENT EXECUTE FUNCTION touch_report_inventory_deadlines();
+CREATE TRIGGER deadlines_report_inventory_deleted AFTER DELETE ON deadlines
+  REFERENCING OLD TABLE AS gone FOR EACH STATEMENT EXECUTE FUNCTION touch_report_inventory_deadlines();
+ALTER TABLE deadlines ENABLE ALWAYS TRIGGER deadlines_report_inventory_inserted;
+ALTER TABLE deadlines ENABLE ALWAYS TRIGGER deadlines_report_inventory_deleted;
+
+-- One complaint or deadline changed in what the inventory counts it by: its complaint, noted.
+CREATE OR REPLACE FUNCTION touch_report_inventory() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+  IF TG_TABLE_NAME = 'complaints' THEN
+    INSERT INTO report_inventory_touches (tenant_id, complaint_id) VALUES (NEW.tenant_id, NEW.id);
+  ELSE
+    INSERT INTO report_inventory_touches (tenant_id, complaint_id) VALUES (NEW.tenant_id, NEW.complaint_id);
+  END IF;
+  RETURN NULL;
+END
+$$;
+
+CREATE TRIGGER complaints_report_inventory_changed AFTER UPDATE ON complaints FOR EACH ROW
+  WHEN ((OLD.status, OLD.assignee, OLD.severity, OLD.received_at)
+    IS DISTINCT FROM (NEW.status, NEW.assignee, NEW.severity, NEW.received_at))
+  EXECUTE FUNCTION touch_report_inventory();
+CREATE TRIGGER deadlines_report_inventory_changed AFTER UPDATE ON deadlines FOR EACH ROW
+  WHEN ((OLD.status, OLD.due_at, OLD.met_at, OLD.cancelled_at, OLD.paused_at)
+    IS DISTINCT FROM (NEW.status, NEW.due_at, NEW.met_at, NEW.cancelled_at, NEW.paused_at))
+  EXECUTE FUNCTION touch_report_inventory();
+ALTER TABLE complaints ENABLE ALWAYS TRIGGER complaints_report_inventory_changed;
+ALTER TABLE deadlines ENABLE ALWAYS TRIGGER deadlines_report_inventory_changed;
+--> statement-breakpoint
+-- Every complaint taken in before the inventory kept counts is noted, and the fold counts it (a
+-- few thousand per transaction); until then the report reads it itself, so it is exact throughout.
+INSERT INTO report_inventory_touches (tenant_id, complaint_id) SELECT c.tenant_id, c.id FROM complaints c;
