@@ -279,7 +279,13 @@ async function runCompactTimelineOnOldShape() {
     'drop table complaint_timeline',
     'alter table complaint_timeline_wide rename to complaint_timeline',
     `create function complaint_as_taken_in(t complaint_timeline) returns jsonb language sql as 'select null::jsonb'`,
-    ...statements,
+    // Complaints are keyed by tenant and id since 0040: the entries' key to them names both.
+    ...statements.map((statement) =>
+      statement.replace(
+        'FOREIGN KEY ("complaint_id") REFERENCES "public"."complaints"("id")',
+        'FOREIGN KEY ("tenant_id","complaint_id") REFERENCES "public"."complaints"("tenant_id","id")',
+      ),
+    ),
   ]);
 }
 

@@ -315,7 +315,7 @@ describe('hot statements keep to their indexes', () => {
   it('counts deadlines for /metrics from the backlog index and the maintained breach counts', async () => {
     const found = scans(await deadlineCountsByStatus.plan(t.database.pool, {}));
     expect(found.filter((scan) => scan.relation === 'deadlines')).toEqual([
-      { relation: 'deadlines', type: 'Index Only Scan', index: 'deadlines_open_status_idx' },
+      { relation: 'deadlines', type: 'Index Only Scan', index: 'deadlines_open_id_idx' },
     ]);
     expect(found.map((scan) => scan.relation).sort()).toEqual([
       'deadline_breach_changes',

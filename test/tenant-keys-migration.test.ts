@@ -1,6 +1,6 @@
 /**
- * The migrations that key a module's tables by tenant first (0036 webhooks and events, 0037
- * configuration, 0038 what complaints hold) convert a database in service in place: a database migrated to just before them
+ * The migrations that key the tables by tenant first (0036 webhooks and events, 0037
+ * configuration, 0038 what complaints hold, 0040 complaints and deadlines) convert a database in service in place: a database migrated to just before them
  * and holding rows of two tenants keeps every row, each tenant's rows stay its own, and the new
  * keys hold as the old ones did.
  */
@@ -37,6 +37,9 @@ const CONVERTED = [
   'pre_refunds',
   'complaint_open_spans',
   'report_deadline_days',
+  'complaints',
+  'deadlines',
+  'complaint_timeline',
 ];
 
 let url: string;
@@ -227,12 +230,7 @@ describe('the tenant-key migrations', () => {
       'select count(*)::int as n from event_outbox o join events e on e.tenant_id = o.tenant_id and e.position = o.position',
     );
     expect(outbox[0].n).toBe(6);
-    // Their foreign keys to complaints name the tenant once complaints are keyed by it.
-    const toComplaints = /^foreign key \w+_complaint_id_complaints_id_fk /;
-    const violations = (await tenantDataModelViolations(drizzle(client))).filter(
-      (v) => CONVERTED.includes(v.table) && !toComplaints.test(v.rule),
-    );
-    expect(violations).toEqual([]);
+    expect(await tenantDataModelViolations(drizzle(client))).toEqual([]);
 
     // The keys that name the tenant hold as the old ones did: a calendar in use stays, and a
     // subscription takes its secrets, deliveries and their attempts with it, its tenant's only.
@@ -246,6 +244,27 @@ describe('the tenant-key migrations', () => {
     const after = await rowsPerTenant();
     for (const table of ['webhook_secrets', 'webhook_deliveries', 'webhook_delivery_attempts']) {
       expect(after[table], table).toEqual({ [two]: before[table]![two] });
+    }
+    // A complaint takes what hangs off it, and only its tenant's; a deadline names its own tenant's.
+    const { rows: complaintsOfOne } = await client.query('select id from complaints where tenant_id = $1', [
+      one,
+    ]);
+    await expect(
+      client.query('update deadlines set tenant_id = $1 where tenant_id = $2', [one, two]),
+    ).rejects.toMatchObject({ code: '23503' });
+    await client.query('delete from complaints where tenant_id = $1 and id = $2', [
+      one,
+      complaintsOfOne[0].id,
+    ]);
+    const afterComplaint = await rowsPerTenant();
+    for (const table of [
+      'deadlines',
+      'communications',
+      'escalations',
+      'resolutions',
+      'complaint_open_spans',
+    ]) {
+      expect(afterComplaint[table], table).toEqual({ [two]: before[table]![two] });
     }
     // The options of a resolution go with it, and only its own tenant's.
     await client.query('delete from resolutions where tenant_id = $1 and id = $2', [

@@ -16,7 +16,7 @@ import {
   uuid,
 } from 'drizzle-orm/pg-core';
 import { instant } from './columns.js';
-import { tenantIdColumn } from './tenancy.js';
+import { tenantForeignKey, tenantIdColumn } from './tenancy.js';
 
 export const complaintChannel = pgEnum('complaint_channel', [
   'phone',
@@ -109,7 +109,7 @@ const SEARCH_PENDING_LIST_KB = 512;
 export const complaints = pgTable(
   'complaints',
   {
-    id: uuid('id').primaryKey(),
+    id: uuid('id').notNull(),
     tenantId: tenantIdColumn(),
     reference: text('reference').notNull(),
     status: complaintStatus('status').notNull().default('received'),
@@ -167,6 +167,7 @@ export const complaints = pgTable(
     updatedAt: instant('updated_at').notNull().defaultNow(),
   },
   (table) => [
+    primaryKey({ name: 'complaints_pkey', columns: [table.tenantId, table.id] }),
     uniqueIndex('complaints_tenant_reference_key').on(table.tenantId, table.reference),
     uniqueIndex('complaints_tenant_external_ref_key')
       .on(table.tenantId, table.externalRef)
@@ -262,11 +263,17 @@ export const complaints = pgTable(
   ],
 );
 
-/** The complaint a row belongs to; removed with it. */
-export const complaintIdColumn = () =>
-  uuid('complaint_id')
-    .notNull()
-    .references(() => complaints.id, { onDelete: 'cascade' });
+/** The complaint a row belongs to; complaintForeignKey removes the row with it. */
+export const complaintIdColumn = () => uuid('complaint_id').notNull();
+
+/** A row's key to its complaint, by tenant and id (tenantForeignKey): removed with the complaint. */
+export const complaintForeignKey = (
+  name: string,
+  table: { tenantId: AnyPgColumn; complaintId: AnyPgColumn },
+) =>
+  tenantForeignKey(name, { tenantId: table.tenantId, column: table.complaintId }, complaints).onDelete(
+    'cascade',
+  );
 
 export const communications = pgTable(
   'communications',
@@ -287,6 +294,7 @@ export const communications = pgTable(
   },
   (table) => [
     primaryKey({ name: 'communications_pkey', columns: [table.tenantId, table.id] }),
+    complaintForeignKey('communications_complaint_fk', table),
     index('communications_complaint_idx').on(table.tenantId, table.complaintId, table.occurredAt),
   ],
 );
@@ -309,6 +317,7 @@ export const complaintConflicts = pgTable(
   (table) => [
     // Staff are compared without regard to case, so 'Li.Na' cannot slip past a conflict of 'li.na'.
     primaryKey({ name: 'complaint_conflicts_pkey', columns: [table.tenantId, table.id] }),
+    complaintForeignKey('complaint_conflicts_complaint_fk', table),
     uniqueIndex('complaint_conflicts_staff_key').on(
       table.tenantId,
       table.complaintId,
@@ -357,5 +366,6 @@ export const complaintTimeline = pgTable(
   },
   (table) => [
     primaryKey({ name: 'complaint_timeline_pkey', columns: [table.tenantId, table.complaintId, table.id] }),
+    complaintForeignKey('complaint_timeline_complaint_fk', table),
   ],
 );

@@ -12,7 +12,7 @@ import {
   uuid,
 } from 'drizzle-orm/pg-core';
 import { instant } from './columns.js';
-import { type ActorRecord, complaintIdColumn } from './complaints.js';
+import { type ActorRecord, complaintForeignKey, complaintIdColumn } from './complaints.js';
 import { tenantIdColumn } from './tenancy.js';
 
 /**
@@ -50,6 +50,7 @@ export const escalations = pgTable(
   },
   (table) => [
     primaryKey({ name: 'escalations_pkey', columns: [table.tenantId, table.id] }),
+    complaintForeignKey('escalations_complaint_fk', table),
     index('escalations_complaint_idx').on(table.tenantId, table.complaintId, table.createdAt),
     uniqueIndex('escalations_deadline_key')
       .on(table.tenantId, table.deadlineId)

@@ -12,7 +12,7 @@ import {
   uuid,
 } from 'drizzle-orm/pg-core';
 import { instant } from './columns.js';
-import { type ActorRecord, complaintIdColumn } from './complaints.js';
+import { type ActorRecord, complaintForeignKey, complaintIdColumn } from './complaints.js';
 import { tenantIdColumn } from './tenancy.js';
 
 export const followUpStatus = pgEnum('follow_up_status', ['pending', 'completed', 'cancelled']);
@@ -50,6 +50,7 @@ export const followUps = pgTable(
   },
   (table) => [
     primaryKey({ name: 'follow_ups_pkey', columns: [table.tenantId, table.id] }),
+    complaintForeignKey('follow_ups_complaint_fk', table),
     index('follow_ups_tenant_due_idx').on(table.tenantId, table.status, table.dueAt, table.id),
     // The listing in due order when it is not narrowed to one status (see deadlines_tenant_due_idx).
     index('follow_ups_tenant_due_any_status_idx').on(table.tenantId, table.dueAt, table.id),

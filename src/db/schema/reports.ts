@@ -13,7 +13,7 @@ import {
   uuid,
 } from 'drizzle-orm/pg-core';
 import { instant } from './columns.js';
-import { complaintChannel, complaintIdColumn, complaintSeverity } from './complaints.js';
+import { complaintChannel, complaintForeignKey, complaintIdColumn, complaintSeverity } from './complaints.js';
 import { deadlineKind } from './sla.js';
 import { tenantIdColumn } from './tenancy.js';
 
@@ -55,6 +55,7 @@ export const complaintOpenSpans = pgTable(
   },
   (table) => [
     primaryKey({ name: 'complaint_open_spans_pkey', columns: [table.tenantId, table.complaintId, table.id] }),
+    complaintForeignKey('complaint_open_spans_complaint_fk', table),
   ],
 );
 

@@ -13,7 +13,7 @@ import {
   uuid,
 } from 'drizzle-orm/pg-core';
 import { instant } from './columns.js';
-import { type ActorRecord, complaintIdColumn } from './complaints.js';
+import { type ActorRecord, complaintForeignKey, complaintIdColumn } from './complaints.js';
 import { tenantForeignKey, tenantIdColumn } from './tenancy.js';
 
 /** What a resolution option offers the customer (DOMAIN §4). */
@@ -88,6 +88,7 @@ export const resolutions = pgTable(
   },
   (table) => [
     primaryKey({ name: 'resolutions_pkey', columns: [table.tenantId, table.id] }),
+    complaintForeignKey('resolutions_complaint_fk', table),
     index('resolutions_complaint_idx').on(table.tenantId, table.complaintId, table.createdAt),
     // One proposal in play per complaint: a second would leave the customer two answers.
     uniqueIndex('resolutions_one_open_key')
@@ -153,6 +154,7 @@ export const preRefunds = pgTable(
   },
   (table) => [
     primaryKey({ name: 'pre_refunds_pkey', columns: [table.tenantId, table.id] }),
+    complaintForeignKey('pre_refunds_complaint_fk', table),
     index('pre_refunds_complaint_idx').on(table.tenantId, table.complaintId, table.createdAt),
   ],
 );

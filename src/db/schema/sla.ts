@@ -17,7 +17,7 @@ import {
 } from 'drizzle-orm/pg-core';
 import { DEFAULT_ESCALATION_TARGETS } from '../../modules/sla-policies/sla-targets.js';
 import { instant } from './columns.js';
-import { complaintIdColumn } from './complaints.js';
+import { complaintForeignKey, complaintIdColumn } from './complaints.js';
 import type { EscalationTarget } from './escalations.js';
 import { tenantForeignKey, tenantIdColumn } from './tenancy.js';
 
@@ -201,7 +201,7 @@ export function overdueDuring(columns: SettledColumns): SQL {
 export const deadlines = pgTable(
   'deadlines',
   {
-    id: uuid('id').primaryKey(),
+    id: uuid('id').notNull(),
     tenantId: tenantIdColumn(),
     complaintId: complaintIdColumn(),
     kind: deadlineKind('kind').notNull(),
@@ -233,6 +233,8 @@ export const deadlines = pgTable(
     updatedAt: instant('updated_at').notNull().defaultNow(),
   },
   (table) => [
+    primaryKey({ name: 'deadlines_pkey', columns: [table.tenantId, table.id] }),
+    complaintForeignKey('deadlines_complaint_fk', table),
     index('deadlines_complaint_idx').on(table.tenantId, table.complaintId, table.createdAt),
     // A complaint's next due deadline (every complaint answer shows it): no scan in due order
     // across all pending deadlines, whatever the planner's estimates.
@@ -248,10 +250,13 @@ export const deadlines = pgTable(
     // The tenant's deadline listing in due order, keyset-paged on (due_at, id), when it is not
     // narrowed to one status: without it each page sorted every deadline the tenant ever had.
     index('deadlines_tenant_due_idx').on(table.tenantId, table.dueAt, table.id),
-    // The live backlog, for the redress_deadlines gauge: counting pending and paused deadlines
-    // reads these entries only, however many deadlines are met, cancelled or breached.
-    index('deadlines_open_status_idx')
-      .on(table.tenantId, table.status)
+    // The live backlog by status and id, for two readers that know no tenant: the
+    // redress_deadlines gauge counts pending and paused deadlines from these entries only, however
+    // many deadlines are met, cancelled or breached; and a wake-up job, which names its deadline
+    // only to keep its id short in Redis, finds it here (only a pending deadline can be due;
+    // record_deadline_wake_ups). One index for both, as every deadline is written to it at intake.
+    index('deadlines_open_id_idx')
+      .on(table.status, table.id)
       .where(sql`${table.status} in ('pending', 'paused')`),
   ],
 );

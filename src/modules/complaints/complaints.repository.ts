@@ -152,32 +152,32 @@ export const shortSearchHead = (text: string): number => (CASELESS_SCRIPTS.test(
  * the text is rare, and only then are its matches older than the head fetched from the character
  * index (`rest`), which is as quick as the text is rare: the LIMIT in front of `rest` is 0 unless
  * the head fell short, and a LIMIT of 0 never starts what is behind it. The steps pass
- * (received_at, id) only, and the page's rows are read once, at the end. The page, and its order,
+ * (tenant_id, received_at, id) only, and the page's rows are read once, at the end, by key. The page, and its order,
  * are those of one query over all matches. (A text far rarer among the newest complaints than
  * among older ones is still fetched whole from the character index.)
  */
 function shortSearchPage(filtered: SQL, text: string, limit: number): SQL {
-  const { receivedAt, id } = complaints;
+  const { tenantId, receivedAt, id } = complaints;
   const headSize = shortSearchHead(text);
   return sql`
     with head as materialized (
-      select ${receivedAt}, ${id}, ${textContained(text)} as hit from ${complaints} where ${filtered}
+      select ${tenantId}, ${receivedAt}, ${id}, ${textContained(text)} as hit from ${complaints} where ${filtered}
       order by ${receivedAt} desc, ${id} desc limit ${headSize}
     ), hits as materialized (
-      select received_at, id from head where hit limit ${limit + 1}
+      select tenant_id, received_at, id from head where hit limit ${limit + 1}
     ), rest as materialized (
-      select ${receivedAt}, ${id} from ${complaints}
+      select ${tenantId}, ${receivedAt}, ${id} from ${complaints}
       where ${filtered} and ${and(...textSearchConditions(text))}
         and (${receivedAt}, ${id}) < (select received_at, id from head order by received_at, id limit 1)
     ), page as (
-      select received_at, id from hits
+      select tenant_id, received_at, id from hits
       union all
-      (select received_at, id from rest limit (select case
+      (select tenant_id, received_at, id from rest limit (select case
         when (select count(*) from hits) <= ${limit} and (select count(*) from head) = ${headSize}
         then null else 0 end))
       order by received_at desc, id desc limit ${limit + 1}
     )
-    select ${complaints}.* from page join ${complaints} on ${id} = page.id
+    select ${complaints}.* from page join ${complaints} on ${tenantId} = page.tenant_id and ${id} = page.id
     order by page.received_at desc, page.id desc`;
 }
 

@@ -14,7 +14,7 @@ export async function processDeadlineJob(
   deps: {
     /** Records the wake-up (in the worker, batched with others falling due at the same moment). */
     record: (job: DeadlineJob) => Promise<RecordedWakeUp | undefined>;
-    deadlines: Pick<DeadlinesService, 'findById'>;
+    deadlines: Pick<DeadlinesService, 'findPendingById'>;
     scheduler: Pick<DeadlineScheduler, 'arm'>;
     metrics: DeadlineMetrics;
   },
@@ -37,7 +37,7 @@ export async function processDeadlineJob(
     return 'recorded';
   }
   // Recorded by an earlier run that may have died before arming what comes next.
-  const current = await deps.deadlines.findById(wakeUp.deadlineId);
+  const current = await deps.deadlines.findPendingById(wakeUp.deadlineId);
   if (current && current.dueAt.getTime() === wakeUp.armedFor) await deps.scheduler.arm([current]);
   return 'nothing-due';
 }

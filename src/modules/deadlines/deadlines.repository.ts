@@ -71,7 +71,7 @@ export interface DeadlineFilters {
 
 /**
  * Deadlines by status across all tenants, for the redress_deadlines gauge: one of the few
- * statements that spans tenants. Pending and paused are counted from deadlines_open_status_idx,
+ * statements that spans tenants. Pending and paused are counted from deadlines_open_id_idx,
  * which holds the live backlog only; breached from the maintained counts (deadline_breach_counts
  * and the changes not yet folded into them). Neither reads the history, so a scrape costs the same
  * however many deadlines were met or breached before (255 ms, and rising, at 1M complaints).
@@ -103,9 +103,15 @@ export function createDeadlinesRepository(db: Queryable) {
       return row;
     },
 
-    /** The worker's read: jobs carry the deadline id only, so it is looked up without a tenant. */
-    async findById(id: string, tx: Queryable = db): Promise<DeadlineRow | undefined> {
-      const [row] = await tx.select().from(deadlines).where(eq(deadlines.id, id));
+    /**
+     * The worker's read: jobs carry the deadline id only, so it is looked up without a tenant,
+     * and only while pending, which deadlines_open_id_idx holds by id alone.
+     */
+    async findPendingById(id: string, tx: Queryable = db): Promise<DeadlineRow | undefined> {
+      const [row] = await tx
+        .select()
+        .from(deadlines)
+        .where(and(eq(deadlines.id, id), eq(deadlines.status, 'pending')));
       return row;
     },
 
@@ -185,7 +191,7 @@ export function createDeadlinesRepository(db: Queryable) {
       if (filters.complaintId) conditions.push(eq(deadlines.complaintId, filters.complaintId));
       if (filters.assignee) {
         conditions.push(
-          sql`exists (select 1 from ${complaints} where ${complaints.id} = ${deadlines.complaintId} and ${complaints.assignee} = ${filters.assignee})`,
+          sql`exists (select 1 from ${complaints} where ${complaints.tenantId} = ${deadlines.tenantId} and ${complaints.id} = ${deadlines.complaintId} and ${complaints.assignee} = ${filters.assignee})`,
         );
       }
       if (filters.after) {
@@ -202,7 +208,7 @@ export function createDeadlinesRepository(db: Queryable) {
     },
 
     async update(
-      id: string,
+      key: { tenantId: string; id: string },
       changes: Partial<NewDeadlineRow>,
       at: Date,
       tx: Queryable = db,
@@ -210,7 +216,7 @@ export function createDeadlinesRepository(db: Queryable) {
       const [row] = await tx
         .update(deadlines)
         .set({ ...changes, updatedAt: at })
-        .where(eq(deadlines.id, id))
+        .where(and(eq(deadlines.tenantId, key.tenantId), eq(deadlines.id, key.id)))
         .returning();
       return row!;
     },

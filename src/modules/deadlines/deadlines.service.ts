@@ -217,7 +217,7 @@ export function createDeadlinesService(deps: {
     for (const [index, row] of unmet.entries()) {
       if (!kinds.includes(row.kind) || row.status === 'met' || row.status === 'cancelled') continue;
       if (row.startsAt.getTime() > at.getTime()) continue;
-      const met = await deadlines.update(row.id, { status: 'met', metAt: at }, now, tx);
+      const met = await deadlines.update(row, { status: 'met', metAt: at }, now, tx);
       // Later steps of the same change read this list: keep it current.
       unmet[index] = met;
       await recordOnComplaint(
@@ -237,7 +237,7 @@ export function createDeadlinesService(deps: {
     for (const [index, row] of unmet.entries()) {
       if (row.status !== 'pending' && row.status !== 'paused') continue;
       if (kinds !== 'all' && !kinds.includes(row.kind)) continue;
-      unmet[index] = await deadlines.update(row.id, { status: 'cancelled', cancelledAt: now }, now, tx);
+      unmet[index] = await deadlines.update(row, { status: 'cancelled', cancelledAt: now }, now, tx);
     }
   }
 
@@ -247,7 +247,7 @@ export function createDeadlinesService(deps: {
       if (row.status !== 'pending' || !PAUSABLE.has(row.kind)) continue;
       const calendar = await deps.calendarFor(row.tenantId, row.calendarId, tx);
       await deadlines.update(
-        row.id,
+        row,
         { status: 'paused', pausedAt: now, remainingMs: remainingAt(row, now, calendar) },
         now,
         tx,
@@ -264,7 +264,7 @@ export function createDeadlinesService(deps: {
       const { dueAt, warnAts } = resumeTimes({ ...row, remainingMs: row.remainingMs ?? 0 }, now, calendar);
       resumed.push(
         await deadlines.update(
-          row.id,
+          row,
           { status: 'pending', dueAt, warnAts, pausedAt: null, remainingMs: null },
           now,
           tx,
@@ -540,7 +540,7 @@ export function createDeadlinesService(deps: {
     },
 
     /** Worker: the deadline as it stands, whatever its tenant (jobs carry only its id). */
-    findById: (deadlineId: string) => deadlines.findById(deadlineId),
+    findPendingById: (deadlineId: string) => deadlines.findPendingById(deadlineId),
 
     /** Arms jobs after commit. A failure is reported, not thrown: the reconciler arms what is missing. */
     async arm(effects: DeadlineEffects): Promise<void> {

@@ -31,14 +31,18 @@ DECLARE
   v_at timestamptz;
 BEGIN
   SELECT array_agg(ROW(x."i", x."deadlineId", x."armedFor", x."warningIndex", x."eventId", x."escalationId",
-      x."escalationEventId", x.complaint_id, x.round, NULL, NULL, NULL, NULL, NULL, NULL, NULL)::deadline_wake_up),
+      x."escalationEventId", x.complaint_id, x.round, x.tenant_id, NULL, NULL, NULL, NULL, NULL, NULL)::deadline_wake_up),
     max(x.round)
   INTO v_work, v_rounds
   FROM (
-    SELECT item.*, d.complaint_id, row_number() OVER (PARTITION BY d.complaint_id ORDER BY item."i")::int AS round
+    SELECT item.*, d.tenant_id, d.complaint_id,
+      row_number() OVER (PARTITION BY d.complaint_id ORDER BY item."i")::int AS round
     FROM jsonb_to_recordset(p_items) AS item("i" int, "deadlineId" uuid, "armedFor" timestamptz, "warningIndex" int,
       "eventId" text, "escalationId" uuid, "escalationEventId" text)
-    JOIN deadlines d ON d.id = item."deadlineId"
+    -- A wake-up names its deadline only (its job id must stay short): only a pending deadline can
+    -- be due, and deadlines_open_id_idx finds those by id alone. Everything after goes by
+    -- tenant and id.
+    JOIN deadlines d ON d.id = item."deadlineId" AND d.status = 'pending'
   ) AS x;
   IF v_work IS NULL THEN
     RETURN;
@@ -48,7 +52,7 @@ BEGIN
   SELECT max(locked.updated_at) INTO v_last_change
   FROM (
     SELECT c.updated_at FROM complaints c
-    WHERE c.id IN (SELECT w.complaint_id FROM unnest(v_work) AS w)
+    WHERE (c.tenant_id, c.id) IN (SELECT w.tenant_id, w.complaint_id FROM unnest(v_work) AS w)
     ORDER BY c.id
     FOR UPDATE
   ) AS locked;
@@ -66,7 +70,8 @@ BEGIN
         warnings_fired = CASE WHEN w.warning_index < 0 THEN d.warnings_fired ELSE w.warning_index + 1 END,
         updated_at = v_at
       FROM unnest(v_work) AS w
-      WHERE w.round = v_round AND d.id = w.deadline_id AND d.status = 'pending' AND d.due_at = w.armed_for
+      WHERE w.round = v_round AND d.tenant_id = w.tenant_id AND d.id = w.deadline_id AND d.status = 'pending'
+        AND d.due_at = w.armed_for
         AND (w.warning_index < 0 OR d.warnings_fired <= w.warning_index)
       RETURNING ROW(w.i, w.deadline_id, w.armed_for, w.warning_index, w.event_id, w.escalation_id,
         w.escalation_event_id, w.complaint_id, w.round, d.tenant_id, d.kind, d.status, d.due_at, d.warn_ats,
@@ -92,8 +97,8 @@ BEGIN
           '[]'::jsonb),
         p_actor, v_at
       FROM unnest(v_due) AS w
-      JOIN complaints c ON c.id = w.complaint_id
-      JOIN deadlines d ON d.id = w.deadline_id
+      JOIN complaints c ON c.tenant_id = w.tenant_id AND c.id = w.complaint_id
+      JOIN deadlines d ON d.tenant_id = w.tenant_id AND d.id = w.deadline_id
       WHERE w.warning_index < 0 AND c.escalation_level < p_top_level AND c.status <> ALL (p_finished_statuses)
       ON CONFLICT DO NOTHING
       RETURNING *
@@ -109,8 +114,9 @@ BEGIN
       escalation_level = c.escalation_level + x.escalated::int,
       version = c.version + x.escalated::int,
       updated_at = CASE WHEN x.escalated THEN v_at ELSE c.updated_at END
-    FROM (SELECT w.complaint_id, w.escalation_id = ANY (v_escalated) IS TRUE AS escalated FROM unnest(v_due) AS w) AS x
-    WHERE c.id = x.complaint_id;
+    FROM (SELECT w.tenant_id, w.complaint_id, w.escalation_id = ANY (v_escalated) IS TRUE AS escalated
+          FROM unnest(v_due) AS w) AS x
+    WHERE c.tenant_id = x.tenant_id AND c.id = x.complaint_id;
 
     INSERT INTO complaint_timeline (tenant_id, complaint_id, type, actor_type, actor_id, actor_name,
       actor_on_behalf_of, occurred_at, changes, data)
@@ -145,8 +151,8 @@ BEGIN
         || CASE WHEN w.warning_index < 0 THEN '{}'::jsonb ELSE jsonb_build_object('warning', jsonb_build_object(
              'index', w.warning_index, 'fraction', d.warn_fractions[w.warning_index + 1]::numeric)) END AS data
       FROM unnest(v_due) AS w
-      JOIN complaints c ON c.id = w.complaint_id
-      JOIN deadlines d ON d.id = w.deadline_id
+      JOIN complaints c ON c.tenant_id = w.tenant_id AND c.id = w.complaint_id
+      JOIN deadlines d ON d.tenant_id = w.tenant_id AND d.id = w.deadline_id
       -- The escalation, if any, took the complaint's last number; the wake-up's event the one before.
       CROSS JOIN LATERAL (
         SELECT c.event_sequence - (w.escalation_id = ANY (v_escalated) IS TRUE)::int AS sequence
@@ -160,8 +166,8 @@ BEGIN
           'deadline', deadline_view(d),
           'actor', p_actor)
       FROM unnest(v_due) AS w
-      JOIN complaints c ON c.id = w.complaint_id
-      JOIN deadlines d ON d.id = w.deadline_id
+      JOIN complaints c ON c.tenant_id = w.tenant_id AND c.id = w.complaint_id
+      JOIN deadlines d ON d.tenant_id = w.tenant_id AND d.id = w.deadline_id
       JOIN unnest(v_made) AS e ON e.id = w.escalation_id
     ) AS event
     ORDER BY event.i, event.step;

@@ -41,7 +41,7 @@ BEGIN
     version = CASE WHEN p_written_at_level THEN version ELSE version + 1 END,
     updated_at = CASE WHEN p_written_at_level THEN updated_at ELSE p_at END,
     event_sequence = event_sequence + 1
-  WHERE id = c.id
+  WHERE tenant_id = c.tenant_id AND id = c.id
   RETURNING * INTO c;
   INSERT INTO complaint_timeline (tenant_id, complaint_id, type, actor_type, actor_id, actor_name,
     actor_on_behalf_of, occurred_at, changes, data)
@@ -55,7 +55,7 @@ BEGIN
     jsonb_build_object(
       'escalation', escalation_view(e),
       'complaint', complaint_view(c),
-      'deadline', (SELECT deadline_view(d) FROM deadlines d WHERE d.id = p_deadline_id),
+      'deadline', (SELECT deadline_view(d) FROM deadlines d WHERE d.tenant_id = p_tenant_id AND d.id = p_deadline_id),
       'actor', p_actor));
   RETURN e;
 END
