@@ -2,6 +2,7 @@ import { parseArgs } from 'node:util';
 import type { z } from 'zod';
 import { ConfigError, loadEnv } from './config/env.js';
 import { createDatabase } from './db/client.js';
+import { CitusMissingError, distributeTables } from './db/distribution.js';
 import { runMigrations } from './db/migrate.js';
 import { systemClock } from './lib/clock.js';
 import { AppError } from './lib/errors.js';
@@ -17,7 +18,9 @@ const USAGE = `Usage: npm run cli -- <command> [options]
   apikey create --tenant <uuid> --name <name> --scopes <a,b> [--expires-at <iso>]
   apikey revoke --id <key id or rdk_ prefix>
   reports recount [--tenant <uuid>]         bring the kept report counts of a tenant, or of all,
-                                            to what the deadlines and follow-ups say
+                                            to what the deadlines, follow-ups and complaints say
+  db distribute                             on Citus: copy the shared tables to every node and
+                                            spread the rest by tenant (after migrate; may rerun)
   demo [--show]                             create the "Demo" tenant once and print its key;
                                             --show only prints the key, creating nothing
 
@@ -136,6 +139,14 @@ async function run(argv: string[]): Promise<unknown> {
         const tenant = values.tenant === undefined ? null : tenantId(values);
         const corrected = await repositories.reportCounts.recount(tenant);
         return { recounted: tenant ?? 'all', groupsCorrected: corrected };
+      }
+      case 'db distribute': {
+        try {
+          return await distributeTables(database.db);
+        } catch (error) {
+          if (error instanceof CitusMissingError) throw new CommandFailure(error.code, error.message);
+          throw error;
+        }
       }
       case 'demo': {
         const demo = await tenancy.demoTenant({ create: !values.show });

@@ -352,6 +352,20 @@ describe('admin CLI', () => {
     expect(await demoTenants()).toBe(1);
   });
 
+  it('distributes a database only over Citus, and says so on plain PostgreSQL, changing nothing', async () => {
+    const before = await t.database.pool.query(
+      'select count(*)::int as tables from pg_tables where schemaname = current_schema()',
+    );
+    await expect(cli('db', 'distribute')).rejects.toMatchObject({
+      code: 1,
+      stderr: expect.stringContaining('"code":"citus_missing"'),
+    });
+    const after = await t.database.pool.query(
+      'select count(*)::int as tables from pg_tables where schemaname = current_schema()',
+    );
+    expect(after.rows).toEqual(before.rows);
+  });
+
   it('explains bad usage and exits non-zero', async () => {
     await expect(
       cli('apikey', 'create', '--tenant', tenant.tenantId, '--name', 'x', '--scopes', 'root'),

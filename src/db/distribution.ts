@@ -70,3 +70,80 @@ export async function tenantDataModelViolations(
     order by 1, 2`);
   return result.rows.map((row) => ({ table: row.table, rule: row.rule }));
 }
+
+/** What `npm run cli -- db distribute` did to a migrated database on Citus. */
+export interface Distribution {
+  /** Copied to every node. */
+  reference: string[];
+  /** Spread over the nodes by `tenant_id`, every one co-located with the first. */
+  distributed: string[];
+  /** Left on the coordinator. */
+  local: string[];
+  /** Distributed or copied by an earlier run; left as they were. */
+  unchanged: string[];
+}
+
+/** The database has no Citus: there is nothing to distribute over. */
+export class CitusMissingError extends Error {
+  readonly code = 'citus_missing';
+  constructor() {
+    super('This database has no Citus extension: run CREATE EXTENSION citus on the coordinator first');
+  }
+}
+
+/**
+ * Spreads a migrated database over its Citus cluster: the reference tables copied to every node,
+ * every other table but the local ones distributed by `tenant_id` and co-located, so a tenant's
+ * rows and every key between them sit on one node. A table is distributed after the tables its
+ * foreign keys name, as Citus requires. Tables an earlier run distributed are left alone, so it
+ * may run again after a migration adds one.
+ */
+export async function distributeTables(db: Queryable): Promise<Distribution> {
+  const citus = await db.execute(sql`select 1 from pg_extension where extname = 'citus'`);
+  if (citus.rows.length === 0) throw new CitusMissingError();
+
+  const tables = await db.execute<{ table: string; references: string[]; done: boolean }>(sql`
+    select c.relname as table,
+      coalesce(array_agg(distinct r.relname) filter (where r.relname is not null and r.oid <> c.oid), '{}') as references,
+      exists (select 1 from pg_dist_partition p where p.logicalrelid = c.oid) as done
+    from pg_class c
+      join pg_namespace n on n.oid = c.relnamespace
+      left join pg_constraint k on k.conrelid = c.oid and k.contype = 'f'
+      left join pg_class r on r.oid = k.confrelid
+    where n.nspname = current_schema() and c.relkind in ('r', 'p') and not c.relispartition
+    group by c.oid, c.relname
+    order by c.relname`);
+
+  const distribution: Distribution = { reference: [], distributed: [], local: [], unchanged: [] };
+  const pending = new Map(tables.rows.map((row) => [row.table, row]));
+  const placed = new Set<string>();
+  const place = async (table: string, how: 'reference' | 'distributed' | 'local', anchor?: string) => {
+    const row = pending.get(table)!;
+    pending.delete(table);
+    placed.add(table);
+    if (how === 'local') {
+      distribution.local.push(table);
+    } else if (row.done) {
+      distribution.unchanged.push(table);
+    } else if (how === 'reference') {
+      await db.execute(sql`select create_reference_table(${table})`);
+      distribution.reference.push(table);
+    } else {
+      await db.execute(
+        sql`select create_distributed_table(${table}, 'tenant_id', colocate_with => ${anchor ?? 'none'})`,
+      );
+      distribution.distributed.push(table);
+    }
+  };
+
+  for (const table of LOCAL_TABLES) if (pending.has(table)) await place(table, 'local');
+  for (const table of REFERENCE_TABLES) if (pending.has(table)) await place(table, 'reference');
+  let anchor: string | undefined;
+  while (pending.size > 0) {
+    const ready = [...pending.values()].find((row) => row.references.every((name) => placed.has(name)));
+    if (!ready) throw new Error(`foreign keys go round in a circle among ${[...pending.keys()].join(', ')}`);
+    await place(ready.table, 'distributed', anchor);
+    anchor ??= ready.table;
+  }
+  return distribution;
+}
