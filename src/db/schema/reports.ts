@@ -46,12 +46,6 @@ export const complaintOpenSpans = pgTable(
     id: bigint('id', { mode: 'number' }).notNull().generatedAlwaysAsIdentity(),
     /** Opened by intake: from just after `received_at`; reopened: from the change, inclusive. */
     openDuring: tstzrange('open_during').notNull(),
-    /**
-     * The complaint's handler and severity as they are now (the trigger that regroups the report
-     * counts keeps them), so the inventory counts what was open by both without reading complaints.
-     */
-    assignee: text('assignee'),
-    severity: complaintSeverity('severity').notNull(),
   },
   (table) => [
     primaryKey({ name: 'complaint_open_spans_pkey', columns: [table.tenantId, table.complaintId, table.id] }),

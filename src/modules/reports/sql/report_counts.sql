@@ -150,16 +150,11 @@ ALTER TABLE follow_ups ENABLE ALWAYS TRIGGER follow_ups_report_counts_changed;
 ALTER TABLE follow_ups ENABLE ALWAYS TRIGGER follow_ups_report_counts_deleted;
 
 -- A complaint regrouped (another channel, category, severity or handler) moves what its deadlines
--- and follow-ups count from its old groups to its new ones, and its open stretches take its new
--- handler and severity; a complaint deleted takes its counts away before its deadlines and
--- follow-ups go with it.
+-- and follow-ups count from its old groups to its new ones; a complaint deleted takes its counts
+-- away before its deadlines and follow-ups go with it.
 CREATE OR REPLACE FUNCTION regroup_report_counts() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
-  IF TG_OP = 'UPDATE' THEN
-    UPDATE complaint_open_spans s SET assignee = NEW.assignee, severity = NEW.severity
-      WHERE s.tenant_id = NEW.tenant_id AND s.complaint_id = NEW.id;
-  END IF;
   INSERT INTO report_deadline_changes (tenant_id, due_at, kind, channel, category, severity, assignee,
       counted, met_on_time, met_late, breached, pending)
     SELECT d.tenant_id, report_quarter_hour(d.due_at), d.kind, g.channel, g.category, g.severity,

@@ -2,10 +2,9 @@
 -- that ends its handling (to a status not among the open ones) ends the open stretch at that
 -- change; one that takes it up again (a reopening, an acceptance override) starts another.
 -- `updated_at` is the instant the change records on the timeline. A complaint declined at intake
--- (the only change that sets a rejection code) was never open: as intake left it. Each stretch
--- carries the complaint's handler and severity as they are now (regroup_report_counts keeps them
--- when they change). Intake opens the first stretch (open_complaint_spans). The trigger's
--- arguments are the open statuses (OPEN_STATUSES in src/modules/complaints/complaint-status.ts).
+-- (the only change that sets a rejection code) was never open: as intake left it. Intake opens
+-- the first stretch (open_complaint_spans). The trigger's arguments are the open statuses
+-- (OPEN_STATUSES in src/modules/complaints/complaint-status.ts).
 CREATE OR REPLACE FUNCTION track_complaint_open_spans() RETURNS trigger
 LANGUAGE plpgsql AS $$
 DECLARE
@@ -16,8 +15,8 @@ BEGIN
   IF was_open = is_open THEN
     RETURN NULL;
   ELSIF is_open THEN
-    INSERT INTO complaint_open_spans (tenant_id, complaint_id, open_during, assignee, severity)
-      VALUES (NEW.tenant_id, NEW.id, tstzrange(NEW.updated_at, NULL, '[)'), NEW.assignee, NEW.severity);
+    INSERT INTO complaint_open_spans (tenant_id, complaint_id, open_during)
+      VALUES (NEW.tenant_id, NEW.id, tstzrange(NEW.updated_at, NULL, '[)'));
   ELSIF OLD.rejection_code IS NULL AND NEW.rejection_code IS NOT NULL THEN
     DELETE FROM complaint_open_spans s
       WHERE s.tenant_id = NEW.tenant_id AND s.complaint_id = NEW.id AND upper_inf(s.open_during);
@@ -45,8 +44,8 @@ ALTER TABLE complaints ENABLE ALWAYS TRIGGER complaints_open_spans_changed;
 CREATE OR REPLACE FUNCTION open_complaint_spans() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
-  INSERT INTO complaint_open_spans (tenant_id, complaint_id, open_during, assignee, severity)
-    SELECT n.tenant_id, n.id, tstzrange(n.received_at, NULL, '()'), n.assignee, n.severity
+  INSERT INTO complaint_open_spans (tenant_id, complaint_id, open_during)
+    SELECT n.tenant_id, n.id, tstzrange(n.received_at, NULL, '()')
     FROM new_complaints n
     WHERE n.status = ANY (TG_ARGV::complaint_status[]);
   RETURN NULL;
