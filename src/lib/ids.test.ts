@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { randomBase62 } from './ids.js';
+import { isUuid, newTimeOrderedId, randomBase62 } from './ids.js';
 
 describe('randomBase62', () => {
   it('gives ids of the asked length, every one different, across many refills of its random pool', () => {
@@ -17,5 +17,20 @@ describe('randomBase62', () => {
     // would put the first eight near 12,100 and the rest near 9,700.
     for (const count of counts.values()) expect(count).toBeGreaterThan(9_400);
     for (const count of counts.values()) expect(count).toBeLessThan(10_600);
+  });
+});
+
+describe('newTimeOrderedId', () => {
+  it('gives version 7 UUIDs that start with the millisecond they were made, in the order made', async () => {
+    const before = Date.now();
+    const first = newTimeOrderedId();
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    const second = newTimeOrderedId();
+    expect(isUuid(first) && isUuid(second)).toBe(true);
+    expect(first[14]).toBe('7');
+    const madeAt = Number.parseInt(first.replaceAll('-', '').slice(0, 12), 16);
+    expect(madeAt).toBeGreaterThanOrEqual(before);
+    expect(madeAt).toBeLessThanOrEqual(Date.now());
+    expect(second > first).toBe(true);
   });
 });

@@ -16,7 +16,7 @@ import {
 } from '../../lib/errors.js';
 import { ifMatchSatisfied } from '../../lib/etag.js';
 import { groupBy } from '../../lib/group-by.js';
-import { newId } from '../../lib/ids.js';
+import { newId, newTimeOrderedId } from '../../lib/ids.js';
 import type { NextDeadline } from '../deadlines/deadline-views.js';
 import type { NewDeadlineRow } from '../deadlines/deadlines.repository.js';
 import type { DeadlineEffects, DeadlinesService } from '../deadlines/deadlines.service.js';
@@ -457,7 +457,7 @@ export function createComplaintsService(deps: {
       const prepare = async (majorReasons: MajorReason[], tx?: Queryable) => {
         const major = majorReasons.length > 0;
         const complaint = {
-          id: newId(),
+          id: newTimeOrderedId(),
           tenantId: context.tenantId,
           channel: input.channel,
           severity: major ? 'major' : 'general',

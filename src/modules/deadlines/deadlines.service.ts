@@ -6,7 +6,7 @@ import type { Clock } from '../../lib/clock.js';
 import { decodeCursor, encodeCursor } from '../../lib/cursor.js';
 import { ConflictError, NotFoundError } from '../../lib/errors.js';
 import { groupBy } from '../../lib/group-by.js';
-import { newId } from '../../lib/ids.js';
+import { newId, newTimeOrderedId } from '../../lib/ids.js';
 import type { BusinessCalendar } from '../calendars/business-time.js';
 import { isFinished, isResolvedOrFinished } from '../complaints/complaint-status.js';
 import type { ComplaintRow, ComplaintsRepository } from '../complaints/complaints.repository.js';
@@ -92,7 +92,7 @@ export function createDeadlinesService(deps: {
     now: Date,
   ): NewDeadlineRow {
     return {
-      id: newId(),
+      id: newTimeOrderedId(),
       tenantId: complaint.tenantId,
       complaintId: complaint.id,
       kind: planned.kind,
