@@ -94,56 +94,74 @@ export class CitusMissingError extends Error {
 /**
  * Spreads a migrated database over its Citus cluster: the reference tables copied to every node,
  * every other table but the local ones distributed by `tenant_id` and co-located, so a tenant's
- * rows and every key between them sit on one node. A table is distributed after the tables its
- * foreign keys name, as Citus requires. Tables an earlier run distributed are left alone, so it
- * may run again after a migration adds one.
+ * rows and every key between them sit on one node. Citus refuses a foreign key between a table it
+ * has placed and one it has not, and a table with a key to a reference table becomes one it has
+ * placed (locally) the moment that table is copied; so the foreign keys are taken away first and
+ * put back, as they were, once every table is placed. All of it is one transaction: it either
+ * distributes the whole database or leaves it as it was. Tables an earlier run placed are left
+ * alone, so it may run again after a migration adds one.
  */
 export async function distributeTables(db: Queryable): Promise<Distribution> {
   const citus = await db.execute(sql`select 1 from pg_extension where extname = 'citus'`);
   if (citus.rows.length === 0) throw new CitusMissingError();
 
-  const tables = await db.execute<{ table: string; references: string[]; done: boolean }>(sql`
-    select c.relname as table,
-      coalesce(array_agg(distinct r.relname) filter (where r.relname is not null and r.oid <> c.oid), '{}') as references,
-      exists (select 1 from pg_dist_partition p where p.logicalrelid = c.oid) as done
-    from pg_class c
-      join pg_namespace n on n.oid = c.relnamespace
-      left join pg_constraint k on k.conrelid = c.oid and k.contype = 'f'
-      left join pg_class r on r.oid = k.confrelid
-    where n.nspname = current_schema() and c.relkind in ('r', 'p') and not c.relispartition
-    group by c.oid, c.relname
-    order by c.relname`);
-
-  const distribution: Distribution = { reference: [], distributed: [], local: [], unchanged: [] };
-  const pending = new Map(tables.rows.map((row) => [row.table, row]));
-  const placed = new Set<string>();
-  const place = async (table: string, how: 'reference' | 'distributed' | 'local', anchor?: string) => {
-    const row = pending.get(table)!;
-    pending.delete(table);
-    placed.add(table);
-    if (how === 'local') {
-      distribution.local.push(table);
-    } else if (row.done) {
-      distribution.unchanged.push(table);
-    } else if (how === 'reference') {
-      await db.execute(sql`select create_reference_table(${table})`);
-      distribution.reference.push(table);
-    } else {
-      await db.execute(
-        sql`select create_distributed_table(${table}, 'tenant_id', colocate_with => ${anchor ?? 'none'})`,
+  return db.transaction(async (tx) => {
+    // Redress keeps its counts and its outbox with triggers, which Citus distributes only when
+    // told to: each then runs on the node that holds the row, next to the tenant's other rows.
+    await tx.execute(sql`set local citus.enable_unsafe_triggers = on`);
+    // Keys to the reference tables are put back in the same transaction: Citus then needs one
+    // connection per node throughout.
+    await tx.execute(sql`set local citus.multi_shard_modify_mode = 'sequential'`);
+    // citus_tables says what each table is already: distributed, reference, or local to the
+    // coordinator but known to Citus.
+    const tables = await tx.execute<{ table: string; citusType: string | null }>(sql`
+      select c.relname::text as table,
+        (select ct.citus_table_type from citus_tables ct where ct.table_name = c.oid) as "citusType"
+      from pg_class c join pg_namespace n on n.oid = c.relnamespace
+      where n.nspname = current_schema() and c.relkind in ('r', 'p') and not c.relispartition
+      order by c.relname`);
+    const foreignKeys = await tx.execute<{ table: string; name: string; definition: string }>(sql`
+      select c.relname::text as table, k.conname::text as name, pg_get_constraintdef(k.oid) as definition
+      from pg_constraint k
+        join pg_class c on c.oid = k.conrelid
+        join pg_namespace n on n.oid = c.relnamespace
+      where n.nspname = current_schema() and k.contype = 'f'
+      order by c.relname, k.conname`);
+    for (const key of foreignKeys.rows) {
+      await tx.execute(
+        sql`alter table ${sql.identifier(key.table)} drop constraint ${sql.identifier(key.name)}`,
       );
-      distribution.distributed.push(table);
     }
-  };
 
-  for (const table of LOCAL_TABLES) if (pending.has(table)) await place(table, 'local');
-  for (const table of REFERENCE_TABLES) if (pending.has(table)) await place(table, 'reference');
-  let anchor: string | undefined;
-  while (pending.size > 0) {
-    const ready = [...pending.values()].find((row) => row.references.every((name) => placed.has(name)));
-    if (!ready) throw new Error(`foreign keys go round in a circle among ${[...pending.keys()].join(', ')}`);
-    await place(ready.table, 'distributed', anchor);
-    anchor ??= ready.table;
-  }
-  return distribution;
+    const distribution: Distribution = { reference: [], distributed: [], local: [], unchanged: [] };
+    let anchor: string | undefined;
+    for (const { table, citusType } of tables.rows) {
+      const how = (LOCAL_TABLES as readonly string[]).includes(table)
+        ? 'local'
+        : (REFERENCE_TABLES as readonly string[]).includes(table)
+          ? 'reference'
+          : 'distributed';
+      if (how === 'local') {
+        distribution.local.push(table);
+      } else if (citusType === how) {
+        distribution.unchanged.push(table);
+      } else if (how === 'reference') {
+        await tx.execute(sql`select create_reference_table(${table})`);
+        distribution.reference.push(table);
+      } else {
+        await tx.execute(
+          sql`select create_distributed_table(${table}, 'tenant_id', colocate_with => ${anchor ?? 'none'})`,
+        );
+        distribution.distributed.push(table);
+      }
+      if (how === 'distributed') anchor ??= table;
+    }
+
+    for (const key of foreignKeys.rows) {
+      await tx.execute(
+        sql`alter table ${sql.identifier(key.table)} add constraint ${sql.identifier(key.name)} ${sql.raw(key.definition)}`,
+      );
+    }
+    return distribution;
+  });
 }

@@ -1,8 +1,11 @@
 -- Seed reply templates (统一回复口径, DOMAIN §4): every tenant starts with the same wording in zh-CN
 -- and en, which it may then edit. The set lives here only: tenants created later get it from the
 -- same function (reply-templates.repository.ts, at tenant creation), so the two never drift.
+-- PL/pgSQL, not SQL: Citus cannot plan an SQL function's statement on a distributed table with
+-- the function's parameters in it.
 CREATE OR REPLACE FUNCTION seed_reply_templates(p_tenant_id uuid) RETURNS void
-LANGUAGE sql AS $$
+LANGUAGE plpgsql AS $$
+BEGIN
   INSERT INTO reply_templates (id, tenant_id, key, locale, name, subject, body)
   SELECT gen_random_uuid(), p_tenant_id, s.key, s.locale, s.name, s.subject, s.body
   FROM (VALUES
@@ -19,5 +22,6 @@ LANGUAGE sql AS $$
     ('follow_up', 'en', 'Follow-up visit', NULL,
      E'Dear {{customer.name}}, we are following up on complaint {{reference}}. Are you satisfied with how it was resolved?')
   ) AS s(key, locale, name, subject, body)
-  ON CONFLICT (tenant_id, key, locale) DO NOTHING
+  ON CONFLICT (tenant_id, key, locale) DO NOTHING;
+END
 $$;
