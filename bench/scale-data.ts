@@ -650,14 +650,13 @@ export async function cloneToSize(
   }
 
   await client.query('alter table complaints enable always trigger complaints_open_spans_inserted');
-  // In service the worker folds the report counts' changes every minute; the copies wrote theirs
-  // all at once.
-  await step('fold report counts', async () => {
-    await createReportCounts(drizzle(client)).fold();
-  });
-
   await step(`rebuild ${indexes.length} indexes`, async () => {
     for (const index of indexes) await client.query(index.definition);
+  });
+  // In service the worker folds the report counts' changes every minute; the copies wrote theirs
+  // all at once. After the indexes: the inventory's fold reads each complaint's deadlines by them.
+  await step('fold report counts', async () => {
+    await createReportCounts(drizzle(client)).fold();
   });
   await client.query('set session_replication_role = origin');
   // The server may run with autovacuum off (this project's CI machines do); in service it would

@@ -64,6 +64,19 @@ const contributionsOf = (marks: string, zone: SQL) =>
 const onDayAndMonth = (contributions: string) =>
   sql`(values ('day', ${sql.raw(contributions)}.day), ('month', date_trunc('month', ${sql.raw(contributions)}.day)::date))`;
 
+/**
+ * What the marks in `marks` add to each group's day row and month row, on the days of the zone
+ * the CTE `zones` gives their tenant; `sign` (a column of `marks`, or 1) takes them away.
+ */
+const countsFrom = (marks: string, sign = '1') => sql`
+  select m.tenant_id, p.period, p.day, c.dimension, c.value, ${sql.raw(sign)} * c.received as received,
+    ${sql.raw(sign)} * c.due as due, ${sql.raw(sign)} * c.open_change as open_change,
+    ${sql.raw(sign)} * c.overdue_change as overdue_change
+  from ${sql.raw(marks)} m
+    join zones z on z.tenant_id = m.tenant_id
+    cross join lateral ${contributionsOf('m', sql`z.time_zone`)} as c
+    cross join lateral ${onDayAndMonth('c')} as p (period, day)`;
+
 /** Adds each group's change (rows of `changes`, with their period) to its counts. */
 function addToCounts(changes: string): SQL {
   return sql`
@@ -134,17 +147,13 @@ export function createReportInventory(db: Queryable) {
               select m.* from ${reportInventoryMarks} m
                 join touched t on t.tenant_id = m.tenant_id and t.complaint_id = m.complaint_id
             ), zones as (${zonesOf('touched')}
-            ), changes as (
-              select m.tenant_id, p.period, p.day, c.dimension, c.value, m.sign * c.received as received,
-                m.sign * c.due as due, m.sign * c.open_change as open_change, m.sign * c.overdue_change as overdue_change
-              from (select 1 as sign, l.tenant_id, l.assignee, l.severity, l.received_at, l.due_at, l.open, l.overdue
-                    from live l
-                    union all
-                    select -1, s.tenant_id, s.assignee, s.severity, s.received_at, s.due_at, s.open, s.overdue
-                    from stored s) as m
-                join zones z on z.tenant_id = m.tenant_id
-                cross join lateral ${contributionsOf('m', sql`z.time_zone`)} as c
-                cross join lateral ${onDayAndMonth('c')} as p (period, day)
+            ), signed as (
+              select 1 as sign, l.tenant_id, l.assignee, l.severity, l.received_at, l.due_at, l.open, l.overdue
+              from live l
+              union all
+              select -1, s.tenant_id, s.assignee, s.severity, s.received_at, s.due_at, s.open, s.overdue
+              from stored s
+            ), changes as (${countsFrom('signed', 'm.sign')}
             ), counted as (${addToCounts('changes')}
             ), gone as (
               delete from ${reportInventoryMarks} m using touched t
@@ -189,13 +198,7 @@ export function createReportInventory(db: Queryable) {
             from ${reportInventoryMarks} m
               join touched t on t.tenant_id = m.tenant_id and t.complaint_id = m.complaint_id
           ), zones as (${zonesOf('scope')}
-          ), differences as (
-            select m.tenant_id, p.period, p.day, c.dimension, c.value, c.received, c.due, c.open_change,
-              c.overdue_change
-            from counted_marks m
-              join zones z on z.tenant_id = m.tenant_id
-              cross join lateral ${contributionsOf('m', sql`z.time_zone`)} as c
-              cross join lateral ${onDayAndMonth('c')} as p (period, day)
+          ), differences as (${countsFrom('counted_marks')}
             union all
             -- less what the counts say.
             select r.tenant_id, r.period, r.day, r.dimension, r.value, -r.received, -r.due, -r.open_change,
@@ -230,13 +233,7 @@ export function createReportInventory(db: Queryable) {
           with marks as (
             select * from ${reportInventoryMarks} m where m.tenant_id = ${tenantId}::uuid
           ), zones as (${zonesOf('marks')}
-          ), contributions as (
-            select m.tenant_id, p.period, p.day, c.dimension, c.value, c.received, c.due, c.open_change,
-              c.overdue_change
-            from marks m
-              join zones z on z.tenant_id = m.tenant_id
-              cross join lateral ${contributionsOf('m', sql`z.time_zone`)} as c
-              cross join lateral ${onDayAndMonth('c')} as p (period, day)
+          ), contributions as (${countsFrom('marks')}
           )
           ${addToCounts('contributions')}`);
       });
