@@ -539,7 +539,7 @@ export function createDeadlinesService(deps: {
       return recorded;
     },
 
-    /** Worker: the deadline as it stands, whatever its tenant (jobs carry only its id). */
+    /** Worker: the deadline while it is pending, whatever its tenant (jobs carry only its id). */
     findPendingById: (deadlineId: string) => deadlines.findPendingById(deadlineId),
 
     /** Arms jobs after commit. A failure is reported, not thrown: the reconciler arms what is missing. */

@@ -98,8 +98,7 @@ export function createReportsRepository(db: Queryable) {
               where u.due_at >= ${start}::timestamptz and u.due_at < ${end}::timestamptz))::int,
             (l.open @> ${asOf}::timestamptz)::int, (l.overdue_now @> ${asOf}::timestamptz)::int
           from live l
-            cross join lateral (values ('none', null), ('severity', l.severity::text), ('assignee', l.assignee))
-              as g (dimension, value)
+            cross join lateral report_inventory_groups(l.severity, l.assignee) as g
           union all
           select c.dimension, c.value, -c.received * (c.day = p.day)::int, -c.due * (c.day = p.day)::int,
             -c.open_change * (c.day <= p.day)::int, -c.overdue_change * (c.day <= p.day)::int
