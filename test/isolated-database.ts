@@ -1,9 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import pg from 'pg';
 import { inject } from 'vitest';
-import { runMigrations } from '../src/db/migrate.js';
 import { startTestApp, type TestApp } from './harness.js';
 import { deleteKeysUnder } from './redis-keys.js';
+import { createTestDatabase, dropTestDatabase } from './test-database.js';
 
 export interface IsolatedDatabase {
   url: string;
@@ -16,25 +15,10 @@ export interface IsolatedDatabase {
  * so a neighbour's worker would otherwise attempt this file's deliveries under its own settings.
  */
 export async function createIsolatedDatabase(label: string): Promise<IsolatedDatabase> {
-  const runUrl = new URL(inject('databaseUrl'));
-  const name = `${runUrl.pathname.slice(1)}_${label}_${randomBytes(3).toString('hex')}`;
-  const admin = async (statement: string) => {
-    const client = new pg.Client({ connectionString: runUrl.toString() });
-    await client.connect();
-    try {
-      await client.query(statement);
-    } finally {
-      await client.end();
-    }
-  };
-  await admin(`CREATE DATABASE "${name}"`);
-  const url = new URL(runUrl);
-  url.pathname = `/${name}`;
-  await runMigrations(url.toString());
-  return {
-    url: url.toString(),
-    drop: () => admin(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`),
-  };
+  const runUrl = inject('databaseUrl');
+  const name = `${new URL(runUrl).pathname.slice(1)}_${label}_${randomBytes(3).toString('hex')}`;
+  const url = await createTestDatabase(runUrl, name);
+  return { url, drop: () => dropTestDatabase(runUrl, name) };
 }
 
 /** A test app on a database and Redis prefix of its own (see createIsolatedDatabase). */
