@@ -16,7 +16,7 @@ import { createFollowUpsRepository } from '../src/modules/follow-ups/follow-ups.
 import {
   complaintFromCustomerInCategory,
   createMajorComplaintsRepository,
-  repeatProbesJson,
+  repeatProbeValues,
 } from '../src/modules/major-complaints/major-complaints.repository.js';
 import { call, complaintBody, createTestTenant, type TestApp } from './harness.js';
 import { type IsolatedTestApp, startIsolatedTestApp } from './isolated-database.js';
@@ -136,8 +136,9 @@ describe('hot statements keep to their indexes', () => {
 
   it("answers intake's repeat-complaint lookup from the customer's entries in the customer index", async () => {
     const now = Date.now();
-    const plan = await complaintFromCustomerInCategory.plan(t.database.pool, {
-      probes: repeatProbesJson([
+    const plan = await complaintFromCustomerInCategory.plan(
+      t.database.pool,
+      repeatProbeValues([
         {
           tenantId,
           customerKey: 'tel:+8613800002500',
@@ -146,7 +147,7 @@ describe('hot statements keep to their indexes', () => {
           to: new Date(now),
         },
       ]),
-    });
+    );
     // The customer's entries in the window; an Index Scan, not index-only, because an edit's
     // own complaint is told apart by id, which the index does not hold.
     expect(scans(plan)).toEqual([

@@ -21,6 +21,23 @@ describe('batcher', () => {
     expect(results.map((r) => r?.id)).toEqual([undefined, 'd2', undefined, 'd4']);
   });
 
+  it('with batchKey, puts only items of one key in a batch, oldest key first, the rest keeping their order', async () => {
+    const calls: string[][] = [];
+    const batcher = createBatcher({
+      run: async (jobs: Job[]) => {
+        calls.push(jobs.map((j) => j.deadlineId));
+        return jobs.map(recorded);
+      },
+      maxBatch: 2,
+      maxWaitMs: 5,
+      batchKey: (j: Job) => (j.armedFor % 2 === 0 ? 'even' : 'odd'),
+    });
+    const results = await Promise.all([1, 2, 3, 4, 5, 6].map((n) => batcher.submit(job(n))));
+    // d3 fills a batch of odd ones, which goes with what else waits (d2); d6 fills one of even ones.
+    expect(calls).toEqual([['d1', 'd3'], ['d2'], ['d4', 'd6'], ['d5']]);
+    expect(results.map((r) => r.id)).toEqual(['d1', 'd2', 'd3', 'd4', 'd5', 'd6']);
+  });
+
   it('retries a failed batch one by one, so one bad item fails alone', async () => {
     const calls: number[] = [];
     const batcher = createBatcher({

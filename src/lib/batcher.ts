@@ -22,6 +22,10 @@ type Waiting<T, R> = {
  * refuses a caller it cannot serve in time, so a stalled database does not pile up work whose
  * callers have given up.
  *
+ * With `batchKey`, a batch holds only items of one key, the oldest waiting item's: a statement that
+ * must name one tenant (so that a distributed database can run it where that tenant's rows are)
+ * takes one tenant's items at a time. Items of other keys keep their place in line.
+ *
  * A batch that fails is tried again one item at a time, so one bad item fails alone, unless
  * `retryAlone` says the failure may have left the batch done (a connection lost after a commit
  * was sent, say): then every item of the batch fails with it, and none is done twice.
@@ -34,6 +38,7 @@ export function createBatcher<T, R>(options: {
   maxQueueMs?: number;
   queueTimeoutError?: () => Error;
   retryAlone?: (error: unknown) => boolean;
+  batchKey?: (item: T) => string;
 }) {
   const maxInFlight = options.maxInFlight ?? Number.POSITIVE_INFINITY;
   const retryAlone = options.retryAlone ?? (() => true);
@@ -97,11 +102,32 @@ export function createBatcher<T, R>(options: {
     expiryTimer.unref();
   }
 
+  /** Whether a whole batch of `item`'s kind waits now. */
+  function fullBatchWaiting(item: T): boolean {
+    const { batchKey } = options;
+    if (!batchKey) return waiting.length >= options.maxBatch;
+    const key = batchKey(item);
+    return waiting.filter((entry) => batchKey(entry.item) === key).length >= options.maxBatch;
+  }
+
+  /** The next batch, taken out of `waiting`: the oldest items, all of one key with `batchKey`. */
+  function takeBatch(): Array<Waiting<T, R>> {
+    const { batchKey } = options;
+    if (!batchKey) return waiting.splice(0, options.maxBatch);
+    const key = batchKey(waiting[0]!.item);
+    const batch: Array<Waiting<T, R>> = [];
+    for (let index = 0; index < waiting.length && batch.length < options.maxBatch; ) {
+      if (batchKey(waiting[index]!.item) === key) batch.push(...waiting.splice(index, 1));
+      else index += 1;
+    }
+    return batch;
+  }
+
   function flush(): void {
     cancel(timer);
     timer = undefined;
     while (waiting.length > 0 && inFlight < maxInFlight) {
-      const batch = waiting.splice(0, options.maxBatch);
+      const batch = takeBatch();
       inFlight += 1;
       void run(batch).finally(() => {
         inFlight -= 1;
@@ -117,7 +143,7 @@ export function createBatcher<T, R>(options: {
     submit(item: T): Promise<R> {
       return new Promise((resolve, reject) => {
         waiting.push({ item, since: performance.now(), resolve, reject });
-        if (waiting.length >= options.maxBatch) flush();
+        if (fullBatchWaiting(item)) flush();
         else timer ??= schedule();
       });
     },

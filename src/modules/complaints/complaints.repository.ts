@@ -230,12 +230,15 @@ const complaintColumnNames = Object.entries(getTableColumns(complaints)).map(
 );
 
 /**
- * Intake in one statement (one round trip, atomic without BEGIN/COMMIT), for a batch of
- * complaints: each complaint, numbered from its tenant's reference sequence (complaintReferenceSql);
+ * Intake in one statement (one round trip, atomic without BEGIN/COMMIT), for a batch of one
+ * tenant's complaints: each complaint, numbered from its tenant's reference sequence (complaintReferenceSql);
  * its deadlines; its `complaint.created` event, whose JSON gets the reference the sequence handed
  * out, and its timeline entry (takenInEntryData); and the caller's Idempotency-Key pointed at it.
  * The batch travels as one JSON array (`intakes`), each complaint's row under its column names, so
- * one statement serves any number.
+ * one statement serves any number. The tenant (`tenantId`) and the batch's Idempotency-Keys
+ * (`idempotencyKeys`) also come as values of their own: the rows the statement reads and locks
+ * are then named by tenant and key, which a distributed database needs to run it on the node
+ * that holds the tenant (see intakeBatches).
  *
  * A complaint whose externalRef the tenant already has is left out (`on conflict do nothing`),
  * the others go in. With an Idempotency-Key a complaint is inserted only while the key is still
@@ -243,7 +246,10 @@ const complaintColumnNames = Object.entries(getTableColumns(complaints)).map(
  * expired lease while the first attempt still ran waits here, then finds the key bound and inserts
  * nothing, so two attempts never make two complaints.
  */
-const intakeStatement = preparedStatement<{ intakes: string }, { complaint: Record<string, unknown> }>(
+const intakeStatement = preparedStatement<
+  { tenantId: string; idempotencyKeys: string[]; intakes: string },
+  { complaint: Record<string, unknown> }
+>(
   'insert_complaints_at_intake',
   sql`
   with input as (
@@ -251,10 +257,9 @@ const intakeStatement = preparedStatement<{ intakes: string }, { complaint: Reco
     from jsonb_array_elements(${p('intakes')}::jsonb) with ordinality as a(item, ord)
   ), k as (
     select ik.tenant_id, ik.key from ${idempotencyKeys} ik
-    join input on ik.tenant_id = (input.item->'complaint'->>'tenant_id')::uuid
-      and ik.key = input.item->>'idempotencyKey'
-    where ik.state = 'in_progress' and ik.resource_id is null
-    order by ik.tenant_id, ik.key
+    where ik.tenant_id = ${p('tenantId')}::uuid and ik.key = any(${p('idempotencyKeys')}::text[])
+      and ik.state = 'in_progress' and ik.resource_id is null
+    order by ik.key
     for update of ik
   ), c as (
     insert into ${complaints} (id, tenant_id, reference, channel, severity, priority, category, subject, description,
@@ -320,7 +325,8 @@ const intakeStatement = preparedStatement<{ intakes: string }, { complaint: Reco
     from v order by v.ord
   ), i as (
     update ${idempotencyKeys} ik set resource_id = ci.id from ci
-    where ik.tenant_id = ci.tenant_id and ik.key = ci.item->>'idempotencyKey'
+    where ik.tenant_id = ${p('tenantId')}::uuid and ik.tenant_id = ci.tenant_id
+      and ik.key = ci.item->>'idempotencyKey'
   )
   select to_jsonb(c) as complaint from c`,
 );
@@ -404,7 +410,15 @@ async function insertIntakes(
   tx: Queryable,
   intakes: ComplaintIntake[],
 ): Promise<Array<ComplaintRow | undefined>> {
-  const result = await intakeStatement.execute(tx, { intakes: JSON.stringify(intakes.map(intakeJson)) });
+  const tenantId = intakes[0]!.complaint.tenantId;
+  if (intakes.some((intake) => intake.complaint.tenantId !== tenantId)) {
+    throw new Error('An intake batch holds one tenant');
+  }
+  const result = await intakeStatement.execute(tx, {
+    tenantId,
+    idempotencyKeys: intakes.flatMap((intake) => (intake.idempotencyKey ? [intake.idempotencyKey] : [])),
+    intakes: JSON.stringify(intakes.map(intakeJson)),
+  });
   const inserted = new Map<string, ComplaintRow>();
   for (const { complaint } of result.rows)
     inserted.set(complaint.id as string, tableRowFromRaw(complaints, complaint));
@@ -424,40 +438,43 @@ export interface ComplaintWithNext {
 }
 
 /**
- * Complaints by id or reference with their earliest pending deadlines, for a batch of lookups in
- * one statement: the k-th of `tenantIds`, `ids` and `references` is one lookup, with its id or its
- * reference (the other null), answered by the rows whose `ord` is k. Each is found within its own
- * tenant through that tenant's key (complaints_pkey or complaints_tenant_reference_key), so a key
- * of another tenant finds nothing, as alone. Prepared, so PostgreSQL plans it once per connection.
+ * Complaints by id or reference with their earliest pending deadlines, for a batch of one tenant's
+ * lookups in one statement: the k-th of `ids` and `references` is one lookup, with its id or its
+ * reference (the other null), answered by the rows whose `ord` is k. Each is found within the
+ * tenant (`tenantId`) through its key (complaints_pkey or complaints_tenant_reference_key), so a
+ * key of another tenant finds nothing; the tenant is a value of its own, so that on Citus the
+ * statement runs where the tenant's rows are. Prepared, so PostgreSQL plans it once per connection.
  * The complaint comes back as one JSON column (`to_jsonb`), as intake's does: node-postgres reads
  * the column list again and looks up a parser per column on every execution, which for the
  * 50-column complaint cost more than the rest of the read. JSON keys are the column names, so
  * tableRowFromRaw maps it back.
  */
 export const complaintsWithNext = preparedStatement<
-  { tenantIds: string[]; ids: Array<string | null>; references: Array<string | null> },
+  { tenantId: string; ids: Array<string | null>; references: Array<string | null> },
   { ord: number; complaint: Record<string, unknown>; next_deadline: Record<string, unknown> | null }
 >(
   'complaints_json_with_next',
   sql`select k.ord::int as ord, to_jsonb(c) as complaint, to_jsonb(n) as next_deadline
-    from unnest(${p('tenantIds')}::uuid[], ${p('ids')}::uuid[], ${p('references')}::text[])
-      with ordinality as k(tenant_id, id, reference, ord)
+    from unnest(${p('ids')}::uuid[], ${p('references')}::text[]) with ordinality as k(id, reference, ord)
     cross join lateral (
-      select * from ${complaints} c where c.tenant_id = k.tenant_id and c.id = k.id
+      select * from ${complaints} c where c.tenant_id = ${p('tenantId')}::uuid and c.id = k.id
       union all
-      select * from ${complaints} c where c.tenant_id = k.tenant_id and c.reference = k.reference
+      select * from ${complaints} c where c.tenant_id = ${p('tenantId')}::uuid and c.reference = k.reference
     ) c
     left join lateral (
       select d.id, d.kind, d.due_at from ${deadlines} d
-      where d.tenant_id = c.tenant_id and d.complaint_id = c.id and d.status = 'pending'
+      where d.tenant_id = ${p('tenantId')}::uuid and d.complaint_id = c.id and d.status = 'pending'
       order by d.due_at limit 1
     ) n on true`,
 );
 
-/** The statement's values for these lookups (see complaintsWithNext). */
+/** The statement's values for these lookups, all of one tenant (see complaintsWithNext). */
 export function complaintLookupValues(lookups: readonly ComplaintLookup[]) {
+  const tenantId = lookups[0]!.tenantId;
+  if (lookups.some((lookup) => lookup.tenantId !== tenantId))
+    throw new Error('A batch of reads holds one tenant');
   return {
-    tenantIds: lookups.map((lookup) => lookup.tenantId),
+    tenantId,
     ids: lookups.map((lookup) => (isUuid(lookup.key) ? lookup.key : null)),
     references: lookups.map((lookup) => (isUuid(lookup.key) ? null : lookup.key)),
   };
@@ -498,22 +515,25 @@ export function createComplaintsRepository(db: Queryable) {
    * Intake is the hottest write, and most of its cost in PostgreSQL is per statement and per
    * commit, not per row: under load, the complaints arriving while earlier batches are being
    * written go in together, in one statement and one commit. A complaint arriving alone goes at
-   * once. A batch PostgreSQL refuses is retried one complaint at a time, so one bad complaint
+   * once. A batch holds one tenant's complaints, so that on Citus it runs on the node holding that
+   * tenant's rows. A batch PostgreSQL refuses is retried one complaint at a time, so one bad complaint
    * fails alone; one lost with its connection may have committed, and is not written again.
    */
   const intakeBatches = createBatcher({
     ...INTAKE_BATCHING,
     run: (intakes: ComplaintIntake[]) => insertIntakes(db, intakes),
+    batchKey: (intake) => intake.complaint.tenantId,
     maxBatch: INTAKE_BATCH_MAX,
     retryAlone: statementRolledBack,
   });
   /**
    * A complaint read costs PostgreSQL and this process more per statement (a round trip, a pooled
-   * connection, a bind and execute) than per complaint: under load, the reads asked for while
-   * earlier ones run go in one statement (see complaintsWithNext).
+   * connection, a bind and execute) than per complaint: under load, the reads of a tenant asked
+   * for while earlier ones run go in one statement (see complaintsWithNext).
    */
   const reads = createBatcher({
     run: (lookups: ComplaintLookup[]) => findWithNextDeadlines(db, lookups),
+    batchKey: (lookup) => lookup.tenantId,
     maxBatch: READ_BATCH_MAX,
     maxWaitMs: 0,
     maxInFlight: READ_BATCHES_IN_FLIGHT,

@@ -26,10 +26,11 @@ export interface RepeatProbe {
 }
 
 /**
- * Whether each customer complained in a category within (from, to], for a batch of questions in
- * one statement (`probes`, a JSON array): every intake with a customer and category asks, so the
- * questions of complaints coming in together go together. Prepared, so it is planned once per
- * connection rather than on every batch.
+ * Whether each customer complained in a category within (from, to], for a batch of one tenant's
+ * questions in one statement (`tenantId`, and `probes`, a JSON array): every intake with a customer
+ * and category asks, so the questions of complaints coming in together go together. The tenant is
+ * a value of its own, so that on Citus the statement runs where the tenant's complaints are.
+ * Prepared, so it is planned once per connection rather than on every batch.
  *
  * Each answer counts the customer's complaints in the category within the window, a range of
  * complaints_tenant_customer_category_idx. The planner cannot see values that come out of JSON,
@@ -38,11 +39,14 @@ export interface RepeatProbe {
  * listing had one, its category index, through every complaint of the category. Counted, every
  * such walk is costed at all it reads, and only the customer index answers.
  */
-export const complaintFromCustomerInCategory = preparedStatement<{ probes: string }, { found: boolean }>(
+export const complaintFromCustomerInCategory = preparedStatement<
+  { tenantId: string; probes: string },
+  { found: boolean }
+>(
   'complaint_from_customer_in_category',
   sql`select (
     select count(*) > 0 from ${complaints}
-    where ${complaints.tenantId} = (q.probe->>'tenantId')::uuid
+    where ${complaints.tenantId} = ${sql.placeholder('tenantId')}::uuid
       and ${complaints.customerKey} = q.probe->>'customerKey'
       and ${complaints.category} = q.probe->>'category'
       and ${complaints.receivedAt} > (q.probe->>'from')::timestamptz
@@ -53,11 +57,17 @@ export const complaintFromCustomerInCategory = preparedStatement<{ probes: strin
   order by q.ord`,
 );
 
-/** The statement's `probes` value for these questions. */
-export const repeatProbesJson = (probes: readonly RepeatProbe[]): string =>
+/** The statement's values for these questions, all of one tenant. */
+export function repeatProbeValues(probes: readonly RepeatProbe[]): { tenantId: string; probes: string } {
+  const tenantId = probes[0]!.tenantId;
+  if (probes.some((probe) => probe.tenantId !== tenantId))
+    throw new Error('A batch of probes holds one tenant');
+  return { tenantId, probes: repeatProbesJson(probes) };
+}
+
+const repeatProbesJson = (probes: readonly RepeatProbe[]): string =>
   JSON.stringify(
     probes.map((probe) => ({
-      tenantId: probe.tenantId,
       customerKey: probe.customerKey,
       category: probe.category,
       from: probe.from.toISOString(),
@@ -67,7 +77,7 @@ export const repeatProbesJson = (probes: readonly RepeatProbe[]): string =>
   );
 
 async function answerRepeatProbes(tx: Queryable, probes: RepeatProbe[]): Promise<boolean[]> {
-  const result = await complaintFromCustomerInCategory.execute(tx, { probes: repeatProbesJson(probes) });
+  const result = await complaintFromCustomerInCategory.execute(tx, repeatProbeValues(probes));
   return result.rows.map((row) => row.found);
 }
 
@@ -78,6 +88,7 @@ export function createMajorComplaintsRepository(db: Queryable) {
   const repeatProbes = createBatcher({
     ...INTAKE_BATCHING,
     run: (probes: RepeatProbe[]) => answerRepeatProbes(db, probes),
+    batchKey: (probe) => probe.tenantId,
     maxBatch: 64,
     // A read has no item of its own that could fail it: a batch that fails, fails for all.
     retryAlone: () => false,
