@@ -6,11 +6,15 @@ import { EVENTS_CHANNEL } from '../modules/events/event-relay.js';
 /**
  * A trigger function cannot be called with parameters, so the rules it shares with TypeScript are
  * written into its CREATE TRIGGER as arguments (TG_ARGV). Here, on the migrated database, each
- * trigger's arguments are the TypeScript constant they copy, so the two cannot drift apart.
+ * trigger's arguments are the TypeScript constant they copy, so the two cannot drift apart. A
+ * trigger may also be told its own table's name, which it cannot read on Citus (TG_TABLE_NAME is
+ * then a shard's): that argument is the table the trigger is on.
  */
 const ARGUMENTS: Record<string, readonly string[]> = {
   'complaints.complaints_open_spans_changed': OPEN_STATUSES,
   'complaints.complaints_open_spans_inserted': OPEN_STATUSES,
+  'complaints.complaints_report_inventory_changed': ['complaints'],
+  'deadlines.deadlines_report_inventory_changed': ['deadlines'],
   'events.events_committed_notify': [EVENTS_CHANNEL],
 };
 

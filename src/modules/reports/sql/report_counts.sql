@@ -84,26 +84,40 @@ ALTER TABLE deadlines ENABLE ALWAYS TRIGGER deadlines_report_counts_changed;
 ALTER TABLE deadlines ENABLE ALWAYS TRIGGER deadlines_report_counts_deleted;
 
 -- Deadlines taken in together (intake writes a batch of complaints' deadlines in one statement),
--- as change rows in one statement, their complaints locked first in id order as
--- count_report_deadlines locks one. The transition table has no statistics, so each complaint is
--- looked up by its key (LATERAL) rather than left to a join the planner may make a scan of.
+-- as change rows in one statement per tenant, their complaints locked first in id order as
+-- count_report_deadlines locks one. The transition table is read into arrays first (see
+-- notify_events_inserted), a tenant at a time: every statement then names its tenant, so that on
+-- Citus it runs where that tenant's complaints are, which a lock or a join needs. Intake's batches
+-- hold one tenant each. The arrays have no statistics, so each complaint is looked up by its key
+-- (LATERAL) rather than left to a join the planner may make a scan of.
 CREATE OR REPLACE FUNCTION count_report_new_deadlines() RETURNS trigger
 LANGUAGE plpgsql AS $$
+DECLARE
+  tenant uuid;
+  complaint_ids uuid[];
+  due_ats timestamptz[];
+  kinds deadline_kind[];
+  statuses deadline_status[];
+  met_ats timestamptz[];
 BEGIN
-  PERFORM 1
-    FROM (SELECT DISTINCT n.tenant_id, n.complaint_id FROM new_deadlines n ORDER BY n.complaint_id) AS n
-      CROSS JOIN LATERAL (SELECT 1 FROM complaints c WHERE c.tenant_id = n.tenant_id AND c.id = n.complaint_id
-        FOR NO KEY UPDATE) AS locked;
-  INSERT INTO report_deadline_changes (tenant_id, due_at, kind, channel, category, severity, assignee,
-      counted, met_on_time, met_late, breached, pending)
-    SELECT n.tenant_id, report_quarter_hour(n.due_at), n.kind, c.channel, c.category, c.severity,
-      c.assignee, sum(k.counted), sum(k.met_on_time), sum(k.met_late), sum(k.breached), sum(k.pending)
-    FROM new_deadlines n
-      CROSS JOIN LATERAL (SELECT c.channel, c.category, c.severity, c.assignee FROM complaints c
-        WHERE c.tenant_id = n.tenant_id AND c.id = n.complaint_id) AS c
-      CROSS JOIN LATERAL deadline_report_counts(n.status, n.due_at, n.met_at) AS k
-    -- A batch's deadlines due in one quarter hour, of one kind and grouping are one change.
-    GROUP BY 1, 2, 3, 4, 5, 6, 7;
+  FOR tenant IN SELECT DISTINCT n.tenant_id FROM new_deadlines n ORDER BY n.tenant_id LOOP
+    SELECT array_agg(n.complaint_id), array_agg(n.due_at), array_agg(n.kind), array_agg(n.status), array_agg(n.met_at)
+      INTO complaint_ids, due_ats, kinds, statuses, met_ats
+      FROM new_deadlines n WHERE n.tenant_id = tenant;
+    PERFORM 1 FROM complaints c
+      WHERE c.tenant_id = tenant AND c.id = ANY (complaint_ids)
+      ORDER BY c.id FOR NO KEY UPDATE;
+    INSERT INTO report_deadline_changes (tenant_id, due_at, kind, channel, category, severity, assignee,
+        counted, met_on_time, met_late, breached, pending)
+      SELECT tenant, report_quarter_hour(n.due_at), n.kind, c.channel, c.category, c.severity,
+        c.assignee, sum(k.counted), sum(k.met_on_time), sum(k.met_late), sum(k.breached), sum(k.pending)
+      FROM unnest(complaint_ids, due_ats, kinds, statuses, met_ats) AS n(complaint_id, due_at, kind, status, met_at)
+        CROSS JOIN LATERAL (SELECT c.channel, c.category, c.severity, c.assignee FROM complaints c
+          WHERE c.tenant_id = tenant AND c.id = n.complaint_id) AS c
+        CROSS JOIN LATERAL deadline_report_counts(n.status, n.due_at, n.met_at) AS k
+      -- A batch's deadlines due in one quarter hour, of one kind and grouping are one change.
+      GROUP BY 1, 2, 3, 4, 5, 6, 7;
+  END LOOP;
   RETURN NULL;
 END
 $$;

@@ -58,15 +58,20 @@ LANGUAGE sql STABLE PARALLEL SAFE AS $$
     ) AS x
 $$;
 
--- Complaints taken in or deleted together: each is noted once, in one statement.
+-- Complaints taken in or deleted together: each is noted once, in one statement. The transition
+-- table is read into arrays first (see notify_events_inserted).
 CREATE OR REPLACE FUNCTION touch_report_inventory_complaints() RETURNS trigger
 LANGUAGE plpgsql AS $$
+DECLARE
+  tenant_ids uuid[];
+  complaint_ids uuid[];
 BEGIN
   IF TG_OP = 'INSERT' THEN
-    INSERT INTO report_inventory_touches (tenant_id, complaint_id) SELECT n.tenant_id, n.id FROM changed n;
+    SELECT array_agg(n.tenant_id), array_agg(n.id) INTO tenant_ids, complaint_ids FROM changed n;
   ELSE
-    INSERT INTO report_inventory_touches (tenant_id, complaint_id) SELECT o.tenant_id, o.id FROM gone o;
+    SELECT array_agg(o.tenant_id), array_agg(o.id) INTO tenant_ids, complaint_ids FROM gone o;
   END IF;
+  INSERT INTO report_inventory_touches (tenant_id, complaint_id) SELECT * FROM unnest(tenant_ids, complaint_ids);
   RETURN NULL;
 END
 $$;
@@ -79,17 +84,22 @@ ALTER TABLE complaints ENABLE ALWAYS TRIGGER complaints_report_inventory_inserte
 ALTER TABLE complaints ENABLE ALWAYS TRIGGER complaints_report_inventory_deleted;
 
 -- Deadlines written together (intake's batch, a complaint's deadlines cancelled at once): their
--- complaints, each once.
+-- complaints, each once. The transition table is read into arrays first (see
+-- notify_events_inserted).
 CREATE OR REPLACE FUNCTION touch_report_inventory_deadlines() RETURNS trigger
 LANGUAGE plpgsql AS $$
+DECLARE
+  tenant_ids uuid[];
+  complaint_ids uuid[];
 BEGIN
   IF TG_OP = 'INSERT' THEN
-    INSERT INTO report_inventory_touches (tenant_id, complaint_id)
-      SELECT DISTINCT n.tenant_id, n.complaint_id FROM changed n;
+    SELECT array_agg(d.tenant_id), array_agg(d.complaint_id) INTO tenant_ids, complaint_ids
+      FROM (SELECT DISTINCT n.tenant_id, n.complaint_id FROM changed n) AS d;
   ELSE
-    INSERT INTO report_inventory_touches (tenant_id, complaint_id)
-      SELECT DISTINCT o.tenant_id, o.complaint_id FROM gone o;
+    SELECT array_agg(d.tenant_id), array_agg(d.complaint_id) INTO tenant_ids, complaint_ids
+      FROM (SELECT DISTINCT o.tenant_id, o.complaint_id FROM gone o) AS d;
   END IF;
+  INSERT INTO report_inventory_touches (tenant_id, complaint_id) SELECT * FROM unnest(tenant_ids, complaint_ids);
   RETURN NULL;
 END
 $$;
@@ -102,10 +112,12 @@ ALTER TABLE deadlines ENABLE ALWAYS TRIGGER deadlines_report_inventory_inserted;
 ALTER TABLE deadlines ENABLE ALWAYS TRIGGER deadlines_report_inventory_deleted;
 
 -- One complaint or deadline changed in what the inventory counts it by: its complaint, noted.
+-- TG_ARGV[0] names the trigger's table. TG_TABLE_NAME would not: on Citus the trigger runs on a
+-- shard, named after its table with a number after it.
 CREATE OR REPLACE FUNCTION touch_report_inventory() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
-  IF TG_TABLE_NAME = 'complaints' THEN
+  IF TG_ARGV[0] = 'complaints' THEN
     INSERT INTO report_inventory_touches (tenant_id, complaint_id) VALUES (NEW.tenant_id, NEW.id);
   ELSE
     INSERT INTO report_inventory_touches (tenant_id, complaint_id) VALUES (NEW.tenant_id, NEW.complaint_id);
@@ -117,10 +129,10 @@ $$;
 CREATE TRIGGER complaints_report_inventory_changed AFTER UPDATE ON complaints FOR EACH ROW
   WHEN ((OLD.status, OLD.assignee, OLD.severity, OLD.received_at)
     IS DISTINCT FROM (NEW.status, NEW.assignee, NEW.severity, NEW.received_at))
-  EXECUTE FUNCTION touch_report_inventory();
+  EXECUTE FUNCTION touch_report_inventory('complaints');
 CREATE TRIGGER deadlines_report_inventory_changed AFTER UPDATE ON deadlines FOR EACH ROW
   WHEN ((OLD.status, OLD.due_at, OLD.met_at, OLD.cancelled_at, OLD.paused_at)
     IS DISTINCT FROM (NEW.status, NEW.due_at, NEW.met_at, NEW.cancelled_at, NEW.paused_at))
-  EXECUTE FUNCTION touch_report_inventory();
+  EXECUTE FUNCTION touch_report_inventory('deadlines');
 ALTER TABLE complaints ENABLE ALWAYS TRIGGER complaints_report_inventory_changed;
 ALTER TABLE deadlines ENABLE ALWAYS TRIGGER deadlines_report_inventory_changed;
