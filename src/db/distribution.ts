@@ -5,16 +5,15 @@ import type { Queryable } from './client.js';
  * How Redress's tables spread over a distributed PostgreSQL (Citus): every table belongs to a
  * tenant, keyed by `tenant_id` first, except the ones named here.
  *
- * - Reference tables are shared by all tenants and copied to every node, so any tenant's rows can
- *   join them where they lie: `tenants`, and `api_keys`, which a request looks up by the hash of
- *   its key before it knows its tenant.
- * - Local tables describe the deployment, not a tenant, and stay on the coordinator:
- *   `outbox_relay_state`, the relay's word that it is awake.
+ * Reference tables are shared by all tenants and copied to every node, so any tenant's rows can
+ * join them, and any node's triggers read them, where they lie: `tenants`; `api_keys`, which a
+ * request looks up by the hash of its key before it knows its tenant; and `outbox_relay_state`,
+ * the relay's word that it is awake, which a transaction that wrote events reads as it commits
+ * (notify_relay_at_commit), on the node that holds those events.
  */
-export const REFERENCE_TABLES = ['tenants', 'api_keys'] as const;
-export const LOCAL_TABLES = ['outbox_relay_state'] as const;
+export const REFERENCE_TABLES = ['tenants', 'api_keys', 'outbox_relay_state'] as const;
 
-const SHARED_TABLES: readonly string[] = [...REFERENCE_TABLES, ...LOCAL_TABLES];
+const SHARED_TABLES: readonly string[] = REFERENCE_TABLES;
 
 /** A rule of the tenant-led data model that a table breaks. */
 export interface TenantDataModelViolation {
@@ -77,8 +76,6 @@ export interface Distribution {
   reference: string[];
   /** Spread over the nodes by `tenant_id`, every one co-located with the first. */
   distributed: string[];
-  /** Left on the coordinator. */
-  local: string[];
   /** Distributed or copied by an earlier run; left as they were. */
   unchanged: string[];
 }
@@ -93,7 +90,7 @@ export class CitusMissingError extends Error {
 
 /**
  * Spreads a migrated database over its Citus cluster: the reference tables copied to every node,
- * every other table but the local ones distributed by `tenant_id` and co-located, so a tenant's
+ * every other table distributed by `tenant_id` and co-located, so a tenant's
  * rows and every key between them sit on one node. Citus refuses a foreign key between a table it
  * has placed and one it has not, and a table with a key to a reference table becomes one it has
  * placed (locally) the moment that table is copied; so the foreign keys are taken away first and
@@ -133,17 +130,11 @@ export async function distributeTables(db: Queryable): Promise<Distribution> {
       );
     }
 
-    const distribution: Distribution = { reference: [], distributed: [], local: [], unchanged: [] };
+    const distribution: Distribution = { reference: [], distributed: [], unchanged: [] };
     let anchor: string | undefined;
     for (const { table, citusType } of tables.rows) {
-      const how = (LOCAL_TABLES as readonly string[]).includes(table)
-        ? 'local'
-        : (REFERENCE_TABLES as readonly string[]).includes(table)
-          ? 'reference'
-          : 'distributed';
-      if (how === 'local') {
-        distribution.local.push(table);
-      } else if (citusType === how) {
+      const how = (REFERENCE_TABLES as readonly string[]).includes(table) ? 'reference' : 'distributed';
+      if (citusType === how) {
         distribution.unchanged.push(table);
       } else if (how === 'reference') {
         await tx.execute(sql`select create_reference_table(${table})`);
@@ -162,6 +153,13 @@ export async function distributeTables(db: Queryable): Promise<Distribution> {
         sql`alter table ${sql.identifier(key.table)} add constraint ${sql.identifier(key.name)} ${sql.raw(key.definition)}`,
       );
     }
+    // A transaction that writes events commits on the node holding them, in two phases when it
+    // wrote on more than one, and PostgreSQL refuses to prepare a transaction that sent a NOTIFY:
+    // on Citus, writers must never wake the outbox relay (notify_relay_at_commit). It is marked
+    // awake for good, which writers read as "skip the NOTIFY", and it polls (startEventRelay).
+    await tx.execute(sql`
+      insert into outbox_relay_state (id, awake_until) values (true, 'infinity')
+      on conflict (id) do update set awake_until = 'infinity'`);
     return distribution;
   });
 }

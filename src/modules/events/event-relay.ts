@@ -15,6 +15,11 @@ export const EVENTS_CHANNEL = 'redress_events';
  */
 const AWAKE_MS = 300;
 const LINGER_POLL_MS = 25;
+/**
+ * How often a relay that writers never wake polls (on Citus: see relayAwakeForGood). An event
+ * then waits this long at worst, and about half of it on average, before it is fanned out.
+ */
+const AWAKE_FOR_GOOD_POLL_MS = 100;
 
 /** Something the relay hands every new event to. */
 export interface EventConsumer {
@@ -43,7 +48,10 @@ export interface EventRelay {
 export function startEventRelay(deps: {
   db: Db;
   databaseUrl: string;
-  events: Pick<EventsRepository, 'claimUnrelayed' | 'markRelayAwake' | 'markRelayAsleep'>;
+  events: Pick<
+    EventsRepository,
+    'claimUnrelayed' | 'markRelayAwake' | 'markRelayAsleep' | 'relayAwakeForGood'
+  >;
   consumers: EventConsumer[];
   log: Logger;
   batchSize?: number;
@@ -56,6 +64,8 @@ export function startEventRelay(deps: {
   let wakeAgain = false;
   let lingerUntil = 0;
   let lingerTimer: NodeJS.Timeout | undefined;
+  /** Writers never wake this relay (relayAwakeForGood): it need not say it is awake. */
+  let awakeForGood = false;
 
   /** Keeps polling briefly after work, while writers hold back their NOTIFY. */
   function linger() {
@@ -70,7 +80,7 @@ export function startEventRelay(deps: {
     const claimed = await deps.db.transaction(async (tx) => {
       const rows = await deps.events.claimUnrelayed(batchSize, tx);
       if (rows.length === 0) return rows;
-      await deps.events.markRelayAwake(AWAKE_MS, tx);
+      if (!awakeForGood) await deps.events.markRelayAwake(AWAKE_MS, tx);
       for (const consumer of deps.consumers) await consumer.withinClaim?.(rows, tx);
       return rows;
     });
@@ -130,7 +140,17 @@ export function startEventRelay(deps: {
     onNotification: () => void wake(),
     onGap: () => void wake(),
   });
-  const poller = setInterval(() => void wake(), pollIntervalMs);
+  let poller = setInterval(() => void wake(), pollIntervalMs);
+  void deps.events.relayAwakeForGood().then(
+    (forGood) => {
+      awakeForGood = forGood;
+      if (!forGood || stopped || AWAKE_FOR_GOOD_POLL_MS >= pollIntervalMs) return;
+      clearInterval(poller);
+      poller = setInterval(() => void wake(), AWAKE_FOR_GOOD_POLL_MS);
+    },
+    (err: unknown) =>
+      deps.log.warn({ err }, 'could not tell whether writers wake the relay; it polls as usual'),
+  );
 
   return {
     async drain() {

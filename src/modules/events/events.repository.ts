@@ -149,26 +149,38 @@ export function createEventsRepository(db: Queryable) {
     },
 
     /**
-     * Claims up to `limit` events not yet fanned out, oldest first: takes them off the relay's
-     * work list inside the caller's transaction, so they leave it exactly when that commits.
+     * Claims up to `limit` events not yet fanned out, a tenant at a time, the tenants whose oldest
+     * event has waited longest first: takes them off the relay's work list inside the caller's
+     * transaction, so they leave it exactly when that commits. Each claim names its tenant, so on
+     * Citus it runs where that tenant's work list is (a lock across nodes is refused there).
      * SKIP LOCKED lets several relays share the work without waiting on each other. The rows
      * picked are deleted by their ctid (they are locked, so it cannot move) and their events read
      * one by one by key: joined on (tenant_id, position), the planner hashed the whole work list
      * and the whole retained feed for each claim.
      */
     async claimUnrelayed(limit: number, tx: Queryable): Promise<EventRow[]> {
-      const result = await tx.execute<Record<string, unknown>>(sql`
-        with picked as (
-          select ctid from ${eventOutbox} order by ${eventOutbox.position} limit ${limit} for update skip locked
-        ), claimed as (
-          delete from ${eventOutbox} where ctid = any(array(select ctid from picked))
-          returning ${eventOutbox.tenantId}, ${eventOutbox.position})
-        select claimed_event.* from claimed
-          cross join lateral (
-            select * from ${events} where ${events.tenantId} = claimed.tenant_id and ${events.position} = claimed.position
-          ) as claimed_event
-        order by claimed_event.position`);
-      return result.rows.map((raw) => tableRowFromRaw(events, raw));
+      const waiting = await tx.execute<{ tenant_id: string }>(sql`
+        select ${eventOutbox.tenantId} from ${eventOutbox}
+        group by ${eventOutbox.tenantId} order by min(${eventOutbox.position}) limit ${limit}`);
+      const claimed: EventRow[] = [];
+      for (const { tenant_id: tenantId } of waiting.rows) {
+        if (claimed.length >= limit) break;
+        const result = await tx.execute<Record<string, unknown>>(sql`
+          with picked as (
+            select ctid from ${eventOutbox} where ${eventOutbox.tenantId} = ${tenantId}
+            order by ${eventOutbox.position} limit ${limit - claimed.length} for update skip locked
+          ), claimed as (
+            delete from ${eventOutbox}
+            where ${eventOutbox.tenantId} = ${tenantId} and ctid = any(array(select ctid from picked))
+            returning ${eventOutbox.position})
+          select claimed_event.* from claimed
+            cross join lateral (
+              select * from ${events} where ${events.tenantId} = ${tenantId} and ${events.position} = claimed.position
+            ) as claimed_event
+          order by claimed_event.position`);
+        for (const raw of result.rows) claimed.push(tableRowFromRaw(events, raw));
+      }
+      return claimed;
     },
 
     /** Tells writers a relay is at work for the next `ms`, so they need not NOTIFY (migration 0008). */
@@ -181,11 +193,23 @@ export function createEventsRepository(db: Queryable) {
     /**
      * Withdraws a stopping relay's word that it is awake, so writers notify at once rather than
      * leave their events to another relay's poll. With several relays, the others' word goes
-     * too; that only costs a few NOTIFYs until one of them relays again.
+     * too; that only costs a few NOTIFYs until one of them relays again. Awake for good (see
+     * relayAwakeForGood) stays so.
      */
     async markRelayAsleep(tx: Queryable = db): Promise<void> {
       await tx.execute(sql`
-        update outbox_relay_state set awake_until = clock_timestamp() where awake_until > clock_timestamp()`);
+        update outbox_relay_state set awake_until = clock_timestamp()
+        where awake_until > clock_timestamp() and awake_until <> 'infinity'`);
+    },
+
+    /**
+     * Whether writers never wake the relay, because it is awake for good: so `db distribute`
+     * leaves a database on Citus (see distributeTables), and the relay polls instead.
+     */
+    async relayAwakeForGood(tx: Queryable = db): Promise<boolean> {
+      const result = await tx.execute<{ awake: boolean }>(sql`
+        select exists (select 1 from outbox_relay_state where awake_until = 'infinity') as awake`);
+      return result.rows[0]!.awake;
     },
 
     /** Deletes events (and, by cascade, their deliveries) older than `before`, a batch at a time. */
