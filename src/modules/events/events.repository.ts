@@ -194,12 +194,13 @@ export function createEventsRepository(db: Queryable) {
      * Withdraws a stopping relay's word that it is awake, so writers notify at once rather than
      * leave their events to another relay's poll. With several relays, the others' word goes
      * too; that only costs a few NOTIFYs until one of them relays again. Awake for good (see
-     * relayAwakeForGood) stays so.
+     * relayAwakeForGood) stays so. now(), not clock_timestamp(): Citus refuses a volatile function
+     * in an UPDATE of a table it has placed, and alone in its transaction the two agree.
      */
     async markRelayAsleep(tx: Queryable = db): Promise<void> {
       await tx.execute(sql`
-        update outbox_relay_state set awake_until = clock_timestamp()
-        where awake_until > clock_timestamp() and awake_until <> 'infinity'`);
+        update outbox_relay_state set awake_until = now()
+        where awake_until > now() and awake_until <> 'infinity'`);
     },
 
     /**

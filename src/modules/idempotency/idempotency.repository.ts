@@ -121,11 +121,16 @@ export function createIdempotencyRepository(db: Queryable) {
       );
     },
 
-    /** Deletes keys past their retention; returns how many went. */
+    /**
+     * Deletes keys past their retention, of every tenant; returns how many went. By key, not by
+     * ctid: on Citus a batch spans nodes, and a row's ctid means something on its own node only.
+     */
     async purgeExpired(now: Date, batchSize: number, tx: Queryable = db): Promise<number> {
       const result = await tx.execute(sql`
         delete from ${idempotencyKeys}
-        where ctid in (select ctid from ${idempotencyKeys} where ${idempotencyKeys.expiresAt} < ${now} limit ${batchSize})`);
+        where (${idempotencyKeys.tenantId}, ${idempotencyKeys.key}) in (
+          select ${idempotencyKeys.tenantId}, ${idempotencyKeys.key} from ${idempotencyKeys}
+          where ${idempotencyKeys.expiresAt} < ${now} limit ${batchSize})`);
       return result.rowCount ?? 0;
     },
   };
