@@ -4,6 +4,10 @@
 -- p_written_at_level: the complaint was inserted at p_level already (a major complaint at intake),
 -- so its level and version are left as they are. Returns NULL, writing nothing, when the
 -- escalation's breach was escalated before.
+-- The event's subjects are put together before the INSERT, from rows read whole into variables:
+-- on Citus an INSERT cannot hold a subquery, a statement sent to a shard knows a row of it by the
+-- shard's type rather than the table's, and complaint_view reads the complaint's next deadline,
+-- which it may do from the coordinator but not from a statement sent to a shard.
 CREATE OR REPLACE FUNCTION escalate_complaint(
   p_escalation_id uuid,
   p_event_id text,
@@ -23,6 +27,9 @@ DECLARE
   c complaints;
   e escalations;
   v_previous smallint;
+  d deadlines;
+  v_complaint jsonb;
+  v_deadline jsonb;
 BEGIN
   SELECT * INTO c FROM complaints WHERE tenant_id = p_tenant_id AND id = p_complaint_id FOR UPDATE;
   IF NOT FOUND THEN
@@ -50,12 +57,14 @@ BEGIN
     jsonb_build_array(jsonb_build_object('field', 'escalationLevel', 'before', v_previous, 'after', p_level)),
     jsonb_build_object('escalationId', e.id, 'trigger', e.trigger, 'reason', e.reason,
       'deadlineId', e.deadline_id, 'targets', e.targets));
+  v_complaint := complaint_view(c);
+  SELECT * INTO d FROM deadlines WHERE tenant_id = p_tenant_id AND id = p_deadline_id;
+  IF FOUND THEN
+    v_deadline := deadline_view(d);
+  END IF;
   INSERT INTO events (id, tenant_id, type, complaint_id, sequence, reference, occurred_at, data)
   VALUES (p_event_id, p_tenant_id, 'complaint.escalated', c.id, c.event_sequence, c.reference, p_at,
-    jsonb_build_object(
-      'escalation', escalation_view(e),
-      'complaint', complaint_view(c),
-      'deadline', (SELECT deadline_view(d) FROM deadlines d WHERE d.tenant_id = p_tenant_id AND d.id = p_deadline_id),
+    jsonb_build_object('escalation', escalation_view(e), 'complaint', v_complaint, 'deadline', v_deadline,
       'actor', p_actor));
   RETURN e;
 END
