@@ -332,15 +332,22 @@ const intakeStatement = preparedStatement<
 );
 
 /**
- * A timeline entry's columns (of `complaint_timeline t`) as the API shows them: an entry stores
- * only what nothing else holds, and timeline_entry_data (./sql/timeline_entries.sql) shows its
- * `data` whole, a `complaint.created` entry's complaint as it was taken in among it, rebuilt from
- * the complaint and its later entries in the same snapshot.
+ * Timeline entries as the API shows them, from the entries as stored (`entries`, a JSON array of
+ * complaint_timeline rows): an entry stores only what nothing else holds, and timeline_entry_data
+ * (./sql/timeline_entries.sql) shows its `data` whole, a `complaint.created` entry's complaint as
+ * it was taken in among it, rebuilt from the complaint and its later entries in one snapshot.
+ *
+ * It is a statement of its own, over values rather than the table, because timeline_entry_data
+ * reads other rows: on Citus, a function that reads distributed tables may run on the coordinator
+ * but not inside a statement sent to a shard, as a read of complaint_timeline is.
  */
-const timelineEntryColumns =
-  sql.raw(`t.id, t.occurred_at, t.tenant_id, t.complaint_id, t.actor_id, t.actor_type,
-  t.type, t.actor_name, t.actor_on_behalf_of, t.changes,
-  timeline_entry_data(t.tenant_id, t.complaint_id, t.id, t.type, t.changes, t.data, t.occurred_at) as data`);
+const timelineEntriesShown = preparedStatement<{ tenantId: string; entries: string }, { data: unknown }>(
+  'timeline_entries_shown',
+  sql`select timeline_entry_data(${p('tenantId')}::uuid, e.complaint_id, e.id, e.type, e.changes, e.data,
+      e.occurred_at) as data
+    from jsonb_populate_recordset(null::${complaintTimeline}, ${p('entries')}::jsonb) with ordinality as e
+    order by e.ordinality`,
+);
 
 /** What intake writes for one complaint (see intakeStatement). */
 export interface ComplaintIntake {
@@ -636,7 +643,7 @@ export function createComplaintsRepository(db: Queryable) {
 
     /**
      * A complaint's timeline entries after `afterId` (all, for null), at most `limit + 1`, oldest
-     * first, as the API shows them (see timelineEntryColumns).
+     * first, as the API shows them (see timelineEntriesShown).
      */
     async listTimeline(
       tenantId: string,
@@ -661,17 +668,23 @@ export function createComplaintsRepository(db: Queryable) {
       tx: Queryable = db,
     ): Promise<Array<{ page: number; row: TimelineRow }>> {
       if (pages.length === 0) return [];
-      const result = await tx.execute<Record<string, unknown>>(sql`
-        select p.page, t.* from unnest(${sql.param(pages.map((page) => page.complaintId))}::uuid[],
+      const stored = await tx.execute<{ page: number; entry: Record<string, unknown> }>(sql`
+        select p.page::int as page, to_jsonb(t) as entry
+        from unnest(${sql.param(pages.map((page) => page.complaintId))}::uuid[],
             ${sql.param(pages.map((page) => page.afterId ?? 0))}::bigint[]) with ordinality as p(complaint_id, after_id, page)
           cross join lateral (
-            select ${timelineEntryColumns} from ${complaintTimeline} t
+            select t.* from ${complaintTimeline} t
             where t.tenant_id = ${tenantId} and t.complaint_id = p.complaint_id and t.id > p.after_id
             order by t.id limit ${limit + 1}) as t
         order by p.page, t.id`);
-      return result.rows.map((raw) => ({
-        page: Number(raw.page) - 1,
-        row: tableRowFromRaw(complaintTimeline, raw),
+      if (stored.rows.length === 0) return [];
+      const shown = await timelineEntriesShown.execute(tx, {
+        tenantId,
+        entries: JSON.stringify(stored.rows.map((row) => row.entry)),
+      });
+      return stored.rows.map((row, index) => ({
+        page: row.page - 1,
+        row: tableRowFromRaw(complaintTimeline, { ...row.entry, data: shown.rows[index]!.data }),
       }));
     },
 
