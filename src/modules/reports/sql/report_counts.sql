@@ -100,10 +100,11 @@ DECLARE
   statuses deadline_status[];
   met_ats timestamptz[];
 BEGIN
-  FOR tenant IN SELECT DISTINCT n.tenant_id FROM new_deadlines n ORDER BY n.tenant_id LOOP
-    SELECT array_agg(n.complaint_id), array_agg(n.due_at), array_agg(n.kind), array_agg(n.status), array_agg(n.met_at)
-      INTO complaint_ids, due_ats, kinds, statuses, met_ats
-      FROM new_deadlines n WHERE n.tenant_id = tenant;
+  FOR tenant, complaint_ids, due_ats, kinds, statuses, met_ats IN
+    SELECT n.tenant_id, array_agg(n.complaint_id), array_agg(n.due_at), array_agg(n.kind), array_agg(n.status),
+      array_agg(n.met_at)
+    FROM new_deadlines n GROUP BY n.tenant_id ORDER BY n.tenant_id
+  LOOP
     PERFORM 1 FROM complaints c
       WHERE c.tenant_id = tenant AND c.id = ANY (complaint_ids)
       ORDER BY c.id FOR NO KEY UPDATE;
