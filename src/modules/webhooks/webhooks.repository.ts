@@ -18,10 +18,7 @@ export type SubscriptionChanges = Partial<
 export type DeliveryRow = typeof webhookDeliveries.$inferSelect;
 export type DeliveryStatus = DeliveryRow['status'];
 export type AttemptRow = typeof webhookDeliveryAttempts.$inferSelect;
-export type NewAttemptRow = Omit<
-  typeof webhookDeliveryAttempts.$inferInsert,
-  'id' | 'tenantId' | 'attemptedAt'
-> & {
+export type NewAttemptRow = Omit<typeof webhookDeliveryAttempts.$inferInsert, 'id' | 'attemptedAt'> & {
   attemptedAt: Date;
 };
 
@@ -59,6 +56,7 @@ export interface TenantRowKey {
 }
 
 export interface SettledAttempt {
+  tenantId: string;
   deliveryId: string;
   lease: string;
   status: DeliveryStatus;
@@ -468,31 +466,32 @@ export function createWebhooksRepository(db: Queryable) {
     },
 
     /**
-     * Locks these subscriptions of the tenant in key order for the recording transaction, so
-     * recorders in two workers touching the same subscriptions queue rather than deadlock. NO KEY
-     * UPDATE leaves the relay's foreign-key checks (KEY SHARE) unblocked. This and the recording
-     * statements below each name one tenant, so that on Citus they run where its rows are.
+     * Locks these subscriptions in key order for the recording transaction, so recorders in two
+     * workers touching the same subscriptions queue rather than deadlock. NO KEY UPDATE leaves
+     * the relay's foreign-key checks (KEY SHARE) unblocked.
      */
-    async lockSubscriptions(tenantId: string, ids: string[], tx: Queryable): Promise<void> {
-      if (ids.length === 0) return;
+    async lockSubscriptions(keys: TenantRowKey[], tx: Queryable): Promise<void> {
+      if (keys.length === 0) return;
       await tx.execute(sql`
         select s.id from ${webhookSubscriptions} s
-        where s.tenant_id = ${tenantId} and s.id = any(${array(ids)}::uuid[])
-        order by s.id for no key update of s`);
+        join unnest(${array(keys.map((k) => k.tenantId))}::uuid[], ${array(keys.map((k) => k.id))}::uuid[])
+          as v(tenant_id, id) on s.tenant_id = v.tenant_id and s.id = v.id
+        order by s.tenant_id, s.id for no key update of s`);
     },
 
     /**
      * Logs attempts. One whose delivery is gone meanwhile (its subscription deleted, its event past
      * retention) is dropped, so it cannot fail the whole batch on the foreign key.
      */
-    async insertAttempts(tenantId: string, rows: NewAttemptRow[], tx: Queryable): Promise<void> {
+    async insertAttempts(rows: NewAttemptRow[], tx: Queryable): Promise<void> {
       if (rows.length === 0) return;
       await tx.execute(sql`
         insert into ${webhookDeliveryAttempts}
           (tenant_id, delivery_id, attempt_number, attempted_at, response_status, latency_ms, error, response_excerpt)
-        select ${tenantId}, v.delivery_id, v.attempt_number, v.attempted_at, v.response_status, v.latency_ms,
+        select v.tenant_id, v.delivery_id, v.attempt_number, v.attempted_at, v.response_status, v.latency_ms,
                v.error, v.response_excerpt
         from unnest(
+          ${array(rows.map((r) => r.tenantId))}::uuid[],
           ${array(rows.map((r) => r.deliveryId))}::uuid[],
           ${array(rows.map((r) => r.attemptNumber))}::int[],
           ${array(rows.map((r) => r.attemptedAt.toISOString()))}::timestamptz[],
@@ -500,8 +499,8 @@ export function createWebhooksRepository(db: Queryable) {
           ${array(rows.map((r) => r.latencyMs))}::int[],
           ${array(rows.map((r) => r.error ?? null))}::text[],
           ${array(rows.map((r) => r.responseExcerpt ?? null))}::text[]
-        ) as v(delivery_id, attempt_number, attempted_at, response_status, latency_ms, error, response_excerpt)
-        join ${webhookDeliveries} d on d.tenant_id = ${tenantId} and d.id = v.delivery_id`);
+        ) as v(tenant_id, delivery_id, attempt_number, attempted_at, response_status, latency_ms, error, response_excerpt)
+        where exists (select 1 from ${webhookDeliveries} d where d.tenant_id = v.tenant_id and d.id = v.delivery_id)`);
     },
 
     /**
@@ -509,12 +508,12 @@ export function createWebhooksRepository(db: Queryable) {
      * holds it: a lease that ran out means another worker has the delivery now. Returns the ids
      * written.
      */
-    async settleDeliveries(tenantId: string, rows: SettledAttempt[], tx: Queryable): Promise<Set<string>> {
+    async settleDeliveries(rows: SettledAttempt[], tx: Queryable): Promise<Set<string>> {
       if (rows.length === 0) return new Set();
       const iso = (date: Date | null) => date?.toISOString() ?? null;
       const result = await tx.execute<{ id: string }>(sql`
         update ${webhookDeliveries} d set
-          status = v.status,
+          status = v.status::webhook_delivery_status,
           attempt_count = v.attempt,
           next_attempt_at = coalesce(v.next_attempt_at, d.next_attempt_at),
           leased_until = null,
@@ -523,16 +522,17 @@ export function createWebhooksRepository(db: Queryable) {
           last_error = v.error,
           completed_at = case when v.status = 'pending' then null else v.attempted_at end
         from unnest(
+          ${array(rows.map((r) => r.tenantId))}::uuid[],
           ${array(rows.map((r) => r.deliveryId))}::uuid[],
           ${array(rows.map((r) => r.lease))}::timestamptz[],
-          ${array(rows.map((r) => r.status))}::webhook_delivery_status[],
+          ${array(rows.map((r) => r.status))}::text[],
           ${array(rows.map((r) => r.attempt))}::int[],
           ${array(rows.map((r) => iso(r.nextAttemptAt)))}::timestamptz[],
           ${array(rows.map((r) => iso(r.attemptedAt)))}::timestamptz[],
           ${array(rows.map((r) => r.responseStatus))}::int[],
           ${array(rows.map((r) => r.error))}::text[]
-        ) as v(id, lease, status, attempt, next_attempt_at, attempted_at, response_status, error)
-        where d.tenant_id = ${tenantId} and d.id = v.id and d.status = 'pending' and d.leased_until = v.lease
+        ) as v(tenant_id, id, lease, status, attempt, next_attempt_at, attempted_at, response_status, error)
+        where d.tenant_id = v.tenant_id and d.id = v.id and d.status = 'pending' and d.leased_until = v.lease
         returning d.id`);
       return new Set(result.rows.map((row) => row.id));
     },
@@ -543,8 +543,7 @@ export function createWebhooksRepository(db: Queryable) {
      * keeps its start.
      */
     async updateFailingSince(
-      tenantId: string,
-      rows: Array<{ subscriptionId: string; reset: boolean; since: Date | null }>,
+      rows: Array<{ tenantId: string; subscriptionId: string; reset: boolean; since: Date | null }>,
       tx: Queryable,
     ): Promise<void> {
       if (rows.length === 0) return;
@@ -552,30 +551,33 @@ export function createWebhooksRepository(db: Queryable) {
         update ${webhookSubscriptions} s
         set failing_since = case when v.reset then v.since else coalesce(s.failing_since, v.since) end
         from unnest(
+          ${array(rows.map((r) => r.tenantId))}::uuid[],
           ${array(rows.map((r) => r.subscriptionId))}::uuid[],
           ${array(rows.map((r) => r.reset))}::boolean[],
           ${array(rows.map((r) => r.since?.toISOString() ?? null))}::timestamptz[]
-        ) as v(id, reset, since)
-        where s.tenant_id = ${tenantId} and s.id = v.id
+        ) as v(tenant_id, id, reset, since)
+        where s.tenant_id = v.tenant_id and s.id = v.id
           and s.failing_since is distinct from (case when v.reset then v.since else coalesce(s.failing_since, v.since) end)`);
     },
 
     /**
-     * Disables the tenant's active subscriptions among `ids`, those failing since before
-     * `failingBefore` only when it is given; returns the ones it disabled.
+     * Disables the active subscriptions among `keys`, those failing since before `failingBefore`
+     * only when it is given; returns the ones it disabled.
      */
     async disableSubscriptions(
-      tenantId: string,
-      ids: string[],
+      keys: TenantRowKey[],
       reason: 'gone' | 'failing',
       at: Date,
       failingBefore: Date | null,
       tx: Queryable,
     ): Promise<SubscriptionRow[]> {
-      if (ids.length === 0) return [];
+      if (keys.length === 0) return [];
       const conditions: (SQL | undefined)[] = [
-        eq(webhookSubscriptions.tenantId, tenantId),
-        inArray(webhookSubscriptions.id, ids),
+        or(
+          ...keys.map((key) =>
+            and(eq(webhookSubscriptions.tenantId, key.tenantId), eq(webhookSubscriptions.id, key.id)),
+          ),
+        ),
         eq(webhookSubscriptions.active, true),
         failingBefore ? lte(webhookSubscriptions.failingSince, failingBefore) : undefined,
       ];

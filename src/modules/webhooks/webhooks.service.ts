@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { Db, Tx } from '../../db/client.js';
+import type { Db } from '../../db/client.js';
 import type { Clock } from '../../lib/clock.js';
 import { decodeCursor, encodeCursor } from '../../lib/cursor.js';
 import {
@@ -24,6 +24,7 @@ import type {
   LeasedDelivery,
   SubscriptionChanges,
   SubscriptionRow,
+  TenantRowKey,
   WebhooksRepository,
 } from './webhooks.repository.js';
 import {
@@ -299,7 +300,7 @@ export interface AttemptResult {
 /**
  * Records what the dispatcher's attempts came to: every attempt in the log, each delivery's new
  * state, the subscriptions' runs of failures, and disabling (410 at once, or failing for
- * `disableAfterMs`) with its `webhook.disabled` event, all in one transaction, a tenant at a time.
+ * `disableAfterMs`) with its `webhook.disabled` event, all in one transaction.
  */
 export function createWebhookOutcomes(deps: {
   db: Db;
@@ -316,95 +317,78 @@ export function createWebhookOutcomes(deps: {
   disableAfterMs: number;
 }) {
   const { webhooks } = deps;
-  /** One tenant's share of record(), in its transaction; the subscriptions it disabled. */
-  async function recordTenant(
-    tenantId: string,
-    results: readonly AttemptResult[],
-    tx: Tx,
-  ): Promise<SubscriptionRow[]> {
-    await webhooks.lockSubscriptions(
-      tenantId,
-      [...new Set(results.map((r) => r.delivery.subscriptionId))],
-      tx,
-    );
-    await webhooks.insertAttempts(
-      tenantId,
-      results.map((result) => ({
-        deliveryId: result.delivery.id,
-        attemptNumber: result.attempt,
-        attemptedAt: result.attemptedAt,
-        responseStatus: result.send.status,
-        latencyMs: result.send.latencyMs,
-        error: result.send.error,
-        responseExcerpt: result.send.excerpt,
-      })),
-      tx,
-    );
-    await webhooks.settleDeliveries(
-      tenantId,
-      results.map((result) => ({
-        deliveryId: result.delivery.id,
-        lease: result.delivery.lease,
-        status: result.next.kind === 'retry' ? 'pending' : result.next.kind,
-        attempt: result.attempt,
-        nextAttemptAt: result.next.kind === 'retry' ? result.next.at : null,
-        attemptedAt: result.attemptedAt,
-        responseStatus: result.send.status,
-        error: result.send.error,
-      })),
-      tx,
-    );
-    const runs = failingRuns(results);
-    await webhooks.updateFailingSince(tenantId, runs, tx);
-
-    const now = deps.clock.now();
-    const gone = [
-      ...new Set(
-        results.filter((result) => result.send.status === 410).map((r) => r.delivery.subscriptionId),
-      ),
-    ];
-    const disabledGone = await webhooks.disableSubscriptions(tenantId, gone, 'gone', now, null, tx);
-    const stillFailing = runs
-      .filter((run) => run.since !== null && !gone.includes(run.subscriptionId))
-      .map((run) => run.subscriptionId);
-    const disabledFailing = await webhooks.disableSubscriptions(
-      tenantId,
-      stillFailing,
-      'failing',
-      now,
-      new Date(now.getTime() - deps.disableAfterMs),
-      tx,
-    );
-    const disabled = [...disabledGone, ...disabledFailing];
-    for (const row of disabled) {
-      await deps.events.appendForTenant(
-        {
-          tenantId: row.tenantId,
-          type: 'webhook.disabled',
-          occurredAt: now,
-          payload: { webhook: toWebhookView(row), reason: row.disabledReason },
-        },
-        tx,
-      );
-    }
-    return disabled;
-  }
-
   return {
     async record(results: readonly AttemptResult[]): Promise<{ disabled: SubscriptionRow[] }> {
       if (results.length === 0) return { disabled: [] };
-      const byTenant = new Map<string, AttemptResult[]>();
-      for (const result of results) {
-        const own = byTenant.get(result.delivery.tenantId) ?? [];
-        own.push(result);
-        byTenant.set(result.delivery.tenantId, own);
-      }
-      // Tenants in key order, as each tenant's subscriptions are locked: two recorders queue.
-      const tenants = [...byTenant.keys()].sort();
       return deps.db.transaction(async (tx) => {
-        const disabled: SubscriptionRow[] = [];
-        for (const tenantId of tenants)
-          disabled.push(...(await recordTenant(tenantId, byTenant.get(tenantId)!, tx)));
+        const subscriptionOf = new Map<string, TenantRowKey>();
+        for (const { delivery } of results) {
+          subscriptionOf.set(delivery.subscriptionId, {
+            tenantId: delivery.tenantId,
+            id: delivery.subscriptionId,
+          });
+        }
+        await webhooks.lockSubscriptions([...subscriptionOf.values()], tx);
+        await webhooks.insertAttempts(
+          results.map((result) => ({
+            tenantId: result.delivery.tenantId,
+            deliveryId: result.delivery.id,
+            attemptNumber: result.attempt,
+            attemptedAt: result.attemptedAt,
+            responseStatus: result.send.status,
+            latencyMs: result.send.latencyMs,
+            error: result.send.error,
+            responseExcerpt: result.send.excerpt,
+          })),
+          tx,
+        );
+        await webhooks.settleDeliveries(
+          results.map((result) => ({
+            tenantId: result.delivery.tenantId,
+            deliveryId: result.delivery.id,
+            lease: result.delivery.lease,
+            status: result.next.kind === 'retry' ? 'pending' : result.next.kind,
+            attempt: result.attempt,
+            nextAttemptAt: result.next.kind === 'retry' ? result.next.at : null,
+            attemptedAt: result.attemptedAt,
+            responseStatus: result.send.status,
+            error: result.send.error,
+          })),
+          tx,
+        );
+        const runs = failingRuns(results);
+        await webhooks.updateFailingSince(runs, tx);
+
+        const now = deps.clock.now();
+        const gone = [
+          ...new Set(
+            results.filter((result) => result.send.status === 410).map((r) => r.delivery.subscriptionId),
+          ),
+        ];
+        const keysOf = (ids: string[]) => ids.map((id) => subscriptionOf.get(id)!);
+        const disabledGone = await webhooks.disableSubscriptions(keysOf(gone), 'gone', now, null, tx);
+        const stillFailing = runs
+          .filter((run) => run.since !== null && !gone.includes(run.subscriptionId))
+          .map((run) => run.subscriptionId);
+        const disabledFailing = await webhooks.disableSubscriptions(
+          keysOf(stillFailing),
+          'failing',
+          now,
+          new Date(now.getTime() - deps.disableAfterMs),
+          tx,
+        );
+        const disabled = [...disabledGone, ...disabledFailing];
+        for (const row of disabled) {
+          await deps.events.appendForTenant(
+            {
+              tenantId: row.tenantId,
+              type: 'webhook.disabled',
+              occurredAt: now,
+              payload: { webhook: toWebhookView(row), reason: row.disabledReason },
+            },
+            tx,
+          );
+        }
         return { disabled };
       });
     },
