@@ -67,99 +67,6 @@ export interface SettledAttempt {
   error: string | null;
 }
 
-/**
- * One tenant's share of WebhooksRepository.claimDue: its due deliveries, in turns across its
- * subscriptions, leased.
- */
-async function leaseDue(
-  tenantId: string,
-  options: { limit: number; perSubscription: number; inFlight: ReadonlyMap<string, number>; leaseMs: number },
-  tx: Queryable,
-): Promise<LeasedDelivery[]> {
-  const busyIds = [...options.inFlight.keys()];
-  const busyCounts = busyIds.map((id) => options.inFlight.get(id)!);
-  const result = await tx.execute<{
-    id: string;
-    tenant_id: string;
-    subscription_id: string;
-    event_id: string;
-    attempt_count: number;
-    redelivery_of: string | null;
-    lease: string;
-    event_type: string;
-    occurred_ms: number;
-    event_complaint_id: string | null;
-    event_reference: string | null;
-    event_sequence: string | number | null;
-    event_data: Record<string, unknown>;
-    url: string;
-    secrets: string[];
-  }>(sql`
-      with busy (subscription_id, in_flight) as (
-        select * from unnest(${array(busyIds)}::uuid[], ${array(busyCounts)}::int[])
-      ),
-      candidates as (
-        select due.tenant_id, due.id, due.next_attempt_at,
-               row_number() over (partition by s.id order by due.next_attempt_at) as turn
-        from ${webhookSubscriptions} s
-        left join busy on busy.subscription_id = s.id
-        cross join lateral (
-          select d.tenant_id, d.id, d.next_attempt_at
-          from ${webhookDeliveries} d
-          where d.tenant_id = ${tenantId} and d.subscription_id = s.id and d.status = 'pending'
-            and d.next_attempt_at <= now()
-            and (d.leased_until is null or d.leased_until < now())
-          order by d.next_attempt_at
-          limit greatest(0, ${options.perSubscription} - coalesce(busy.in_flight, 0))
-          for update skip locked
-        ) due
-        where s.tenant_id = ${tenantId} and s.active
-      ),
-      chosen as (select tenant_id, id from candidates order by turn, next_attempt_at limit ${options.limit}),
-      -- The leases first, each delivery by its key alone: joined in the same statement as its
-      -- event and subscription, the planner could reach the chosen deliveries through all of
-      -- their subscriptions' deliveries instead.
-      leased as (
-        update ${webhookDeliveries} d
-        set leased_until = now() + make_interval(secs => ${options.leaseMs / 1000})
-        from chosen
-        where d.tenant_id = ${tenantId} and d.id = chosen.id
-        returning d.id, d.tenant_id, d.subscription_id, d.event_id, d.attempt_count, d.redelivery_of,
-          d.leased_until
-      )
-      select l.id, l.tenant_id, l.subscription_id, l.event_id, l.attempt_count, l.redelivery_of,
-        l.leased_until::text as lease, e.type as event_type,
-        (extract(epoch from e.occurred_at) * 1000)::float8 as occurred_ms, e.complaint_id as event_complaint_id,
-        e.reference as event_reference, e.sequence as event_sequence, e.data as event_data, s.url,
-        array(select ws.secret from ${webhookSecrets} ws
-              where ws.tenant_id = ${tenantId} and ws.subscription_id = l.subscription_id
-                and (ws.expires_at is null or ws.expires_at > now())
-              order by ws.expires_at desc nulls first, ws.created_at desc) as secrets
-      from leased l
-        join ${events} e on e.tenant_id = ${tenantId} and e.id = l.event_id
-        join ${webhookSubscriptions} s on s.tenant_id = ${tenantId} and s.id = l.subscription_id`);
-  return result.rows.map((row) => ({
-    id: row.id,
-    tenantId: row.tenant_id,
-    subscriptionId: row.subscription_id,
-    attemptCount: row.attempt_count,
-    redeliveryOf: row.redelivery_of,
-    lease: row.lease,
-    event: {
-      id: row.event_id,
-      type: row.event_type,
-      occurredAt: new Date(row.occurred_ms),
-      tenantId: row.tenant_id,
-      complaintId: row.event_complaint_id,
-      reference: row.event_reference,
-      sequence: row.event_sequence === null ? null : Number(row.event_sequence),
-      data: row.event_data,
-    },
-    url: row.url,
-    secrets: row.secrets,
-  }));
-}
-
 /** SQL of subscriptions, secrets, deliveries and attempts: the API's and the dispatcher's. */
 export function createWebhooksRepository(db: Queryable) {
   return {
@@ -400,10 +307,6 @@ export function createWebhooksRepository(db: Queryable) {
      * process already has in flight) from each active subscription, taken in turns so one
      * subscription's backlog cannot crowd out the others. PostgreSQL's clock sets due times and
      * leases, so workers on several hosts agree on them.
-     *
-     * A tenant at a time, the tenants whose oldest due delivery has waited longest first: each
-     * lease names its tenant, so on Citus it runs where that tenant's deliveries are (a lock across
-     * nodes is refused there).
      */
     async claimDue(
       options: {
@@ -414,22 +317,88 @@ export function createWebhooksRepository(db: Queryable) {
       },
       tx: Queryable = db,
     ): Promise<LeasedDelivery[]> {
-      const waiting = await tx.execute<{ tenant_id: string }>(sql`
-        select s.tenant_id from ${webhookSubscriptions} s
-        cross join lateral (
-          select d.next_attempt_at from ${webhookDeliveries} d
-          where d.tenant_id = s.tenant_id and d.subscription_id = s.id and d.status = 'pending'
-            and d.next_attempt_at <= now() and (d.leased_until is null or d.leased_until < now())
-          order by d.next_attempt_at limit 1
-        ) due
-        where s.active
-        group by s.tenant_id order by min(due.next_attempt_at)`);
-      const leased: LeasedDelivery[] = [];
-      for (const { tenant_id: tenantId } of waiting.rows) {
-        if (leased.length >= options.limit) break;
-        leased.push(...(await leaseDue(tenantId, { ...options, limit: options.limit - leased.length }, tx)));
-      }
-      return leased;
+      const busyIds = [...options.inFlight.keys()];
+      const busyCounts = busyIds.map((id) => options.inFlight.get(id)!);
+      const result = await tx.execute<{
+        id: string;
+        tenant_id: string;
+        subscription_id: string;
+        event_id: string;
+        attempt_count: number;
+        redelivery_of: string | null;
+        lease: string;
+        event_type: string;
+        occurred_ms: number;
+        event_complaint_id: string | null;
+        event_reference: string | null;
+        event_sequence: string | number | null;
+        event_data: Record<string, unknown>;
+        url: string;
+        secrets: string[];
+      }>(sql`
+        with busy (subscription_id, in_flight) as (
+          select * from unnest(${array(busyIds)}::uuid[], ${array(busyCounts)}::int[])
+        ),
+        candidates as (
+          select due.tenant_id, due.id, due.next_attempt_at,
+                 row_number() over (partition by s.id order by due.next_attempt_at) as turn
+          from ${webhookSubscriptions} s
+          left join busy on busy.subscription_id = s.id
+          cross join lateral (
+            select d.tenant_id, d.id, d.next_attempt_at
+            from ${webhookDeliveries} d
+            where d.tenant_id = s.tenant_id and d.subscription_id = s.id and d.status = 'pending'
+              and d.next_attempt_at <= now()
+              and (d.leased_until is null or d.leased_until < now())
+            order by d.next_attempt_at
+            limit greatest(0, ${options.perSubscription} - coalesce(busy.in_flight, 0))
+            for update skip locked
+          ) due
+          where s.active
+        ),
+        chosen as (select tenant_id, id from candidates order by turn, next_attempt_at limit ${options.limit}),
+        -- The leases first, each delivery by its key alone: joined in the same statement as its
+        -- event and subscription, the planner could reach the chosen deliveries through all of
+        -- their subscriptions' deliveries instead.
+        leased as (
+          update ${webhookDeliveries} d
+          set leased_until = now() + make_interval(secs => ${options.leaseMs / 1000})
+          from chosen
+          where d.tenant_id = chosen.tenant_id and d.id = chosen.id
+          returning d.id, d.tenant_id, d.subscription_id, d.event_id, d.attempt_count, d.redelivery_of,
+            d.leased_until
+        )
+        select l.id, l.tenant_id, l.subscription_id, l.event_id, l.attempt_count, l.redelivery_of,
+          l.leased_until::text as lease, e.type as event_type,
+          (extract(epoch from e.occurred_at) * 1000)::float8 as occurred_ms, e.complaint_id as event_complaint_id,
+          e.reference as event_reference, e.sequence as event_sequence, e.data as event_data, s.url,
+          array(select ws.secret from ${webhookSecrets} ws
+                where ws.tenant_id = l.tenant_id and ws.subscription_id = l.subscription_id
+                  and (ws.expires_at is null or ws.expires_at > now())
+                order by ws.expires_at desc nulls first, ws.created_at desc) as secrets
+        from leased l
+          join ${events} e on e.tenant_id = l.tenant_id and e.id = l.event_id
+          join ${webhookSubscriptions} s on s.tenant_id = l.tenant_id and s.id = l.subscription_id`);
+      return result.rows.map((row) => ({
+        id: row.id,
+        tenantId: row.tenant_id,
+        subscriptionId: row.subscription_id,
+        attemptCount: row.attempt_count,
+        redeliveryOf: row.redelivery_of,
+        lease: row.lease,
+        event: {
+          id: row.event_id,
+          type: row.event_type,
+          occurredAt: new Date(row.occurred_ms),
+          tenantId: row.tenant_id,
+          complaintId: row.event_complaint_id,
+          reference: row.event_reference,
+          sequence: row.event_sequence === null ? null : Number(row.event_sequence),
+          data: row.event_data,
+        },
+        url: row.url,
+        secrets: row.secrets,
+      }));
     },
 
     /**
