@@ -27,7 +27,7 @@ import {
   searchCharacters,
 } from '../../db/schema/index.js';
 import { statementRolledBack } from '../../db/sql-errors.js';
-import { createBatcher } from '../../lib/batcher.js';
+import { createBatcher, keyOfBatch } from '../../lib/batcher.js';
 import { ServiceUnavailableError } from '../../lib/errors.js';
 import { isUuid } from '../../lib/ids.js';
 import type { NewDeadlineRow } from '../deadlines/deadlines.repository.js';
@@ -417,10 +417,7 @@ async function insertIntakes(
   tx: Queryable,
   intakes: ComplaintIntake[],
 ): Promise<Array<ComplaintRow | undefined>> {
-  const tenantId = intakes[0]!.complaint.tenantId;
-  if (intakes.some((intake) => intake.complaint.tenantId !== tenantId)) {
-    throw new Error('An intake batch holds one tenant');
-  }
+  const tenantId = keyOfBatch(intakes, (intake) => intake.complaint.tenantId);
   const result = await intakeStatement.execute(tx, {
     tenantId,
     idempotencyKeys: intakes.flatMap((intake) => (intake.idempotencyKey ? [intake.idempotencyKey] : [])),
@@ -477,9 +474,7 @@ export const complaintsWithNext = preparedStatement<
 
 /** The statement's values for these lookups, all of one tenant (see complaintsWithNext). */
 export function complaintLookupValues(lookups: readonly ComplaintLookup[]) {
-  const tenantId = lookups[0]!.tenantId;
-  if (lookups.some((lookup) => lookup.tenantId !== tenantId))
-    throw new Error('A batch of reads holds one tenant');
+  const tenantId = keyOfBatch(lookups, (lookup) => lookup.tenantId);
   return {
     tenantId,
     ids: lookups.map((lookup) => (isUuid(lookup.key) ? lookup.key : null)),

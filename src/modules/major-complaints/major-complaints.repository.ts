@@ -2,7 +2,7 @@ import { and, asc, desc, eq, inArray, type SQL, sql } from 'drizzle-orm';
 import type { Queryable } from '../../db/client.js';
 import { preparedStatement } from '../../db/prepared.js';
 import { complaints } from '../../db/schema/index.js';
-import { createBatcher } from '../../lib/batcher.js';
+import { createBatcher, keyOfBatch } from '../../lib/batcher.js';
 import type { ComplaintStatus } from '../complaints/complaint-status.js';
 import { type ComplaintRow, INTAKE_BATCHING } from '../complaints/complaints.repository.js';
 import type { MajorReason } from './major-rules.js';
@@ -59,10 +59,7 @@ export const complaintFromCustomerInCategory = preparedStatement<
 
 /** The statement's values for these questions, all of one tenant. */
 export function repeatProbeValues(probes: readonly RepeatProbe[]): { tenantId: string; probes: string } {
-  const tenantId = probes[0]!.tenantId;
-  if (probes.some((probe) => probe.tenantId !== tenantId))
-    throw new Error('A batch of probes holds one tenant');
-  return { tenantId, probes: repeatProbesJson(probes) };
+  return { tenantId: keyOfBatch(probes, (probe) => probe.tenantId), probes: repeatProbesJson(probes) };
 }
 
 const repeatProbesJson = (probes: readonly RepeatProbe[]): string =>
