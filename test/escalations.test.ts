@@ -14,6 +14,7 @@ import {
   type TestApp,
   type TestTenant,
 } from './harness.js';
+import { viewsInSql } from './sql-views.js';
 
 // Event payloads are free JSON whose nested members the assertions read.
 // biome-ignore lint/suspicious/noExplicitAny: see above
@@ -609,21 +610,13 @@ describe('JSON built in SQL', () => {
     const rest = (
       await call(t.app, tenant.adminKey, { method: 'GET', url: `/v1/complaints/${complaint.id}` })
     ).json();
-    const { rows } = await t.database.pool.query(
-      'select complaint_view(c) as view from complaints c where id = $1',
-      [complaint.id],
-    );
-    expect(rows[0].view).toEqual(rest);
+    expect(await viewsInSql(t.database.pool, 'complaints', 'id = $1', [complaint.id])).toEqual([rest]);
 
     const bare = await createComplaint({ customer: {}, channel: 'phone' });
     const bareRest = (
       await call(t.app, tenant.adminKey, { method: 'GET', url: `/v1/complaints/${bare.id}` })
     ).json();
-    const { rows: bareRows } = await t.database.pool.query(
-      'select complaint_view(c) as view from complaints c where id = $1',
-      [bare.id],
-    );
-    expect(bareRows[0].view).toEqual(bareRest);
+    expect(await viewsInSql(t.database.pool, 'complaints', 'id = $1', [bare.id])).toEqual([bareRest]);
 
     // Declined at intake (a rejection), and declined then taken in (an override).
     const declined = await createComplaint({ complainantRelation: 'other', category: 'billing' });
@@ -638,19 +631,19 @@ describe('JSON built in SQL', () => {
       const viewRest = (
         await call(t.app, tenant.adminKey, { method: 'GET', url: `/v1/complaints/${id}` })
       ).json();
-      const { rows: viewRows } = await t.database.pool.query(
-        'select complaint_view(c) as view from complaints c where id = $1',
-        [id],
-      );
-      expect(viewRows[0].view).toEqual(viewRest);
+      expect(await viewsInSql(t.database.pool, 'complaints', 'id = $1', [id])).toEqual([viewRest]);
     }
     expect(declined.rejection).toMatchObject({ code: 'not_a_stakeholder' });
 
     const listed = await escalationsOf(complaint.id);
-    const { rows: sqlEscalations } = await t.database.pool.query(
-      'select escalation_view(e) as view from escalations e where complaint_id = $1 order by created_at, level',
-      [complaint.id],
-    );
-    expect(sqlEscalations.map((row) => row.view)).toEqual(listed);
+    expect(
+      await viewsInSql(
+        t.database.pool,
+        'escalations',
+        'complaint_id = $1',
+        [complaint.id],
+        'created_at, level',
+      ),
+    ).toEqual(listed);
   });
 });

@@ -7,6 +7,7 @@ import {
   type TestApp,
   type TestTenant,
 } from './harness.js';
+import { viewsInSql } from './sql-views.js';
 
 let t: TestApp;
 let tenant: TestTenant;
@@ -475,14 +476,13 @@ describe('deadline JSON built in SQL', () => {
     const rest = (
       await call(t.app, writer, { method: 'GET', url: `/v1/complaints/${c.id}/deadlines` })
     ).json().data;
-    const { rows } = await t.database.pool.query(
-      'select deadline_view(d) as view from deadlines d where complaint_id = $1',
-      [c.id],
-    );
+    const sqlViews = (await viewsInSql(t.database.pool, 'deadlines', 'complaint_id = $1', [c.id])) as Array<{
+      id: string;
+    }>;
     const statuses = new Set(rest.map((d: { status: string }) => d.status));
     expect(statuses.size).toBeGreaterThanOrEqual(3);
     for (const view of rest) {
-      expect(rows.map((r) => r.view).find((sqlView) => sqlView.id === view.id)).toEqual(view);
+      expect(sqlViews.find((sqlView) => sqlView.id === view.id)).toEqual(view);
     }
   });
 });
