@@ -158,7 +158,7 @@ describe('intake of complaints coming in together', () => {
     expect(replays.map((res) => res.json().id)).toEqual(first.map((res) => res.json().id));
     expect(replays.map((res) => res.json().subject)).toEqual(bodies.map((b) => b.subject));
     const { rows } = await t.database.pool.query<{ key: string; subject: string }>(
-      `select k.key, c.subject from idempotency_keys k join complaints c on c.id = k.resource_id
+      `select k.key, c.subject from idempotency_keys k join complaints c on c.tenant_id = k.tenant_id and c.id = k.resource_id
        where k.tenant_id = $1 and k.key = any($2::text[])`,
       [tenant.tenantId, keys],
     );
@@ -227,7 +227,7 @@ describe('intake of complaints coming in together', () => {
     const results = await Promise.all(attempts.map((each) => repository.insertAtIntake(each)));
     expect(results.map((row) => row?.subject)).toEqual(['attempt 1', undefined]);
     const { rows } = await t.database.pool.query(
-      `select c.subject from idempotency_keys k join complaints c on c.id = k.resource_id
+      `select c.subject from idempotency_keys k join complaints c on c.tenant_id = k.tenant_id and c.id = k.resource_id
        where k.tenant_id = $1 and k.key = $2`,
       [tenant.tenantId, key],
     );

@@ -6,6 +6,7 @@ import type { DeadlineView } from '../src/modules/deadlines/deadline-views.js';
 import { call, complaintBody, createTestTenant, type TestApp, type TestTenant } from './harness.js';
 import { type IsolatedTestApp, startIsolatedTestApp } from './isolated-database.js';
 import { startTcpProxy } from './tcp-proxy.js';
+import { citusWorkerUrls } from './test-database.js';
 import { eventually, sleep, startWorkerProcess, type WorkerProcess } from './worker-process.js';
 
 /**
@@ -17,6 +18,7 @@ import { eventually, sleep, startWorkerProcess, type WorkerProcess } from './wor
 let isolated: IsolatedTestApp;
 let t: TestApp;
 const workers: WorkerProcess[] = [];
+const onCitus = citusWorkerUrls().length > 0;
 
 beforeAll(async () => {
   isolated = await startIsolatedTestApp('worker');
@@ -203,17 +205,23 @@ describe('a worker killed with SIGKILL in the middle of recording a breach', () 
    * Holds the complaint's row lock, as a long API transaction would, until `release`: the
    * worker's breach (record_deadline_wake_ups locks the complaint first) waits behind it.
    */
-  async function lockComplaint(complaintId: string) {
+  async function lockComplaint(tenant: TestTenant, complaintId: string) {
     const holder = new pg.Client({
       connectionString: isolated.databaseUrl,
       application_name: 'test-lock-holder',
     });
     await holder.connect();
     await holder.query('begin');
-    await holder.query('select id from complaints where id = $1 for update', [complaintId]);
-    const { rows } = await holder.query<{ pid: number }>('select pg_backend_pid() as pid');
+    await holder.query('select id from complaints where tenant_id = $1 and id = $2 for update', [
+      tenant.tenantId,
+      complaintId,
+    ]);
+    const { rows } = await holder.query<{ pid: number; gpid: string | null }>(
+      `select pg_backend_pid() as pid, ${onCitus ? 'citus_backend_gpid()' : 'null'} as gpid`,
+    );
     return {
       pid: rows[0]!.pid,
+      gpid: rows[0]!.gpid,
       async release() {
         await holder.query('rollback');
         await holder.end();
@@ -221,13 +229,26 @@ describe('a worker killed with SIGKILL in the middle of recording a breach', () 
     };
   }
 
-  /** The worker's backends waiting on the lock inside record_deadline_wake_ups. */
-  async function blockedBreaches(holderPid: number) {
-    const { rows } = await t.database.pool.query<{ pid: number; query: string }>(
-      `select pid, query from pg_stat_activity
+  /**
+   * The worker's statements waiting on the holder's lock inside record_deadline_wake_ups. On Citus
+   * the wait is on the node that holds the complaint, between connections the coordinator opened,
+   * so citus_lock_waits shows it, by global process id, where pg_blocking_pids sees nothing.
+   */
+  async function blockedBreaches(holder: { pid: number; gpid: string | null }) {
+    if (onCitus) {
+      const { rows } = await t.database.pool.query<{ query: string }>(
+        `select w.blocked_statement as query from citus_lock_waits w
+          join pg_stat_activity a on a.pid = citus_pid_for_gpid(w.waiting_gpid)
+          where a.datname = current_database() and a.application_name = 'redress-worker' and w.blocking_gpid = $1`,
+        [holder.gpid],
+      );
+      return rows;
+    }
+    const { rows } = await t.database.pool.query<{ query: string }>(
+      `select query from pg_stat_activity
         where datname = current_database() and application_name = 'redress-worker'
           and wait_event_type = 'Lock' and $1 = any(pg_blocking_pids(pid))`,
-      [holderPid],
+      [holder.pid],
     );
     return rows;
   }
@@ -273,10 +294,10 @@ describe('a worker killed with SIGKILL in the middle of recording a breach', () 
     const first = await startWorker();
     const complaint = await createFast(tenant);
     const reply = await onlineReply(tenant, complaint.id);
-    const lock = await lockComplaint(complaint.id);
+    const lock = await lockComplaint(tenant, complaint.id);
     try {
       const blocked = await eventually(async () => {
-        const rows = await blockedBreaches(lock.pid);
+        const rows = await blockedBreaches(lock);
         return rows.length > 0 ? rows : undefined;
       }, 8_000);
       expect(blocked[0]!.query).toContain('record_deadline_wake_ups');
@@ -296,9 +317,9 @@ describe('a worker killed with SIGKILL in the middle of recording a breach', () 
     const first = await startWorker({ PGOPTIONS: '-c client_connection_check_interval=100' });
     const complaint = await createFast(tenant);
     const reply = await onlineReply(tenant, complaint.id);
-    const lock = await lockComplaint(complaint.id);
+    const lock = await lockComplaint(tenant, complaint.id);
     try {
-      await eventually(async () => (await blockedBreaches(lock.pid)).length > 0, 8_000);
+      await eventually(async () => (await blockedBreaches(lock)).length > 0, 8_000);
       // Only the first worker runs: every worker backend of this database is its.
       const backends = await workerBackends();
       await first.kill();
