@@ -8,17 +8,21 @@ import { TIMELINE_BEFORE_COMPACTING } from './timeline-shapes.js';
 
 type Json = Record<string, unknown>;
 
-// A database of its own: the migration test below runs the lean_timeline migration again, which
-// takes complaint_timeline's lock and reads every tenant's entries.
+// A database of its own: the migration tests below run the lean_timeline and compact_timeline
+// migrations again, which take complaint_timeline's lock, read every tenant's entries and rebuild
+// the table. They get one of their own in turn (see 'migrations made before distribution').
 let isolated: IsolatedTestApp;
 let t: TestApp;
 let tenant: TestTenant;
 
-beforeAll(async () => {
-  isolated = await startIsolatedTestApp('timeline');
+/** Points the helpers below at a new app with a database of its own, and a tenant in it. */
+async function startApp(options: { distribute?: boolean } = {}) {
+  isolated = await startIsolatedTestApp('timeline', {}, options);
   t = isolated.app;
   tenant = await createTestTenant(t.tenancy);
-});
+}
+
+beforeAll(async () => startApp());
 afterAll(async () => {
   await isolated?.close();
 });
@@ -149,182 +153,195 @@ describe('the complaint.created timeline entry', () => {
   });
 });
 
-/** The lean_timeline migration's statements, as drizzle's migrator runs them. */
-async function leanTimelineStatements(): Promise<string[]> {
-  const folder = new URL('../migrations/', import.meta.url);
-  const file = (await readdir(folder)).find((name) => name.endsWith('_lean_timeline.sql'));
-  expect(file).toBeDefined();
-  return (await readFile(new URL(file!, folder), 'utf8')).split('--> statement-breakpoint');
-}
-
-/** Runs statements in one transaction, as drizzle's migrator runs a migration. */
-async function inTransaction(statements: string[]) {
-  const client = await t.database.pool.connect();
-  try {
-    await client.query('begin');
-    for (const statement of statements) await client.query(statement);
-    await client.query('commit');
-  } catch (error) {
-    await client.query('rollback');
-    throw error;
-  } finally {
-    client.release();
-  }
-}
-
-const runLeanTimeline = async () => inTransaction(await leanTimelineStatements());
-
-/** Writes a `complaint.created` entry as intake wrote it before the timeline was slimmed. */
-async function writeOldShape(id: string, complaint: Json) {
-  const client = await t.database.pool.connect();
-  try {
-    await client.query('begin');
-    await client.query('alter table complaint_timeline disable trigger complaint_timeline_append_only');
-    await client.query(
-      `update complaint_timeline set data = jsonb_build_object('complaint', $2::jsonb)
-       where complaint_id = $1 and type = 'complaint.created'`,
-      [id, JSON.stringify(complaint)],
-    );
-    await client.query('alter table complaint_timeline enable trigger complaint_timeline_append_only');
-    await client.query('commit');
-  } finally {
-    client.release();
-  }
-}
-
-async function createdEntries(): Promise<Map<string, string>> {
-  const { rows } = await t.database.pool.query(
-    `select complaint_id, data::text as data from complaint_timeline where type = 'complaint.created'`,
-  );
-  return new Map(rows.map((row) => [row.complaint_id, row.data]));
-}
-
-describe('migration lean_timeline', () => {
-  it('slims the entries that held the whole complaint, and the timeline shows them as before', async () => {
-    const lived = await create();
-    await liveThrough(lived.id);
-    const untouched = await create({ mediaExposure: true });
-    // Changed by a data migration, which left no timeline entry.
-    const backfilled = await create();
-    await t.database.pool.query(`update complaints set subject = 'Backfilled' where id = $1`, [
-      backfilled.id,
-    ]);
-    // Written before the complaint had a field it has now.
-    const older = await create();
-    const { incidentKey: _, ...olderCopy } = await announced(older.id);
-
-    const copies = new Map<string, Json>();
-    for (const complaint of [lived, untouched, backfilled]) {
-      copies.set(complaint.id, await announced(complaint.id));
-      await writeOldShape(complaint.id, copies.get(complaint.id)!);
-    }
-    await writeOldShape(older.id, olderCopy);
-    const before = await stored(lived.id);
-    expect(before.data).toEqual({ complaint: copies.get(lived.id) });
-
-    await runLeanTimeline();
-
-    for (const [id, copy] of copies) {
-      const entry = await stored(id);
-      expect(entry.data.complaint).not.toHaveProperty('id');
-      expect(entry.bytes).toBeLessThan(before.bytes / 2);
-      expect(await shown(id)).toEqual({ complaint: copy });
-    }
-    // Each keeps what intake keeps, and what the complaint now cannot give back.
-    expect(Object.keys((await stored(lived.id)).data.complaint as Json).sort()).toEqual(
-      [...KEPT_AT_INTAKE].sort(),
-    );
-    expect((await stored(backfilled.id)).data.complaint).toMatchObject({
-      subject: copies.get(backfilled.id)!.subject,
-    });
-    // A copy lacking a field is left whole, and shown as it is.
-    expect((await stored(older.id)).data).toEqual({ complaint: olderCopy });
-    expect(await shown(older.id)).toEqual({ complaint: olderCopy });
-
-    // Running it again changes nothing.
-    const slimmed = await createdEntries();
-    await runLeanTimeline();
-    expect(await createdEntries()).toEqual(slimmed);
-
-    // Later changes move what no change records (the version, updatedAt): the entry kept them.
-    await edit(backfilled.id, { priority: 'high' });
-    await send('POST', `/v1/complaints/${untouched.id}/transitions`, { to: 'acknowledged' });
-    for (const complaint of [backfilled, untouched]) {
-      expect(await shown(complaint.id)).toEqual({ complaint: copies.get(complaint.id) });
-    }
+// Those migrations came before Redress could be distributed, so a database went through them on
+// one server: they run again on a database on one server, even when the suite runs on Citus.
+describe('migrations made before distribution', () => {
+  beforeAll(async () => {
+    await isolated.close();
+    await startApp({ distribute: false });
   });
-});
 
-/** Every entry of a complaint's timeline as REST shows it. */
-async function wholeTimeline(id: string): Promise<Json[]> {
-  return (await send('GET', `/v1/complaints/${id}/timeline?limit=100`)).data;
-}
+  /** The lean_timeline migration's statements, as drizzle's migrator runs them. */
+  async function leanTimelineStatements(): Promise<string[]> {
+    const folder = new URL('../migrations/', import.meta.url);
+    const file = (await readdir(folder)).find((name) => name.endsWith('_lean_timeline.sql'));
+    expect(file).toBeDefined();
+    return (await readFile(new URL(file!, folder), 'utf8')).split('--> statement-breakpoint');
+  }
 
-/**
- * Puts the timeline back in the shape migration compact_timeline found and runs that migration on it, as drizzle's migrator would, but for the enum it creates, which
- * the rest of the schema still uses.
- */
-async function runCompactTimelineOnOldShape() {
-  const folder = new URL('../migrations/', import.meta.url);
-  const file = (await readdir(folder)).find((name) => name.endsWith('_compact_timeline.sql'));
-  expect(file).toBeDefined();
-  const [createType, ...statements] = (await readFile(new URL(file!, folder), 'utf8')).split(
-    '--> statement-breakpoint',
-  );
-  expect(createType).toContain('CREATE TYPE "public"."actor_type"');
-  await inTransaction([
-    `create table complaint_timeline_wide as ${TIMELINE_BEFORE_COMPACTING}`,
-    // Running lean_timeline again above defined its function over this table's rows.
-    'drop function if exists complaint_as_taken_in(complaint_timeline)',
-    'drop table complaint_timeline',
-    'alter table complaint_timeline_wide rename to complaint_timeline',
-    `create function complaint_as_taken_in(t complaint_timeline) returns jsonb language sql as 'select null::jsonb'`,
-    // Complaints are keyed by tenant and id since 0040: the entries' key to them names both.
-    ...statements.map((statement) =>
-      statement.replace(
-        'FOREIGN KEY ("complaint_id") REFERENCES "public"."complaints"("id")',
-        'FOREIGN KEY ("tenant_id","complaint_id") REFERENCES "public"."complaints"("tenant_id","id")',
-      ),
-    ),
-  ]);
-}
+  /** Runs statements in one transaction, as drizzle's migrator runs a migration. */
+  async function inTransaction(statements: string[]) {
+    const client = await t.database.pool.connect();
+    try {
+      await client.query('begin');
+      for (const statement of statements) await client.query(statement);
+      await client.query('commit');
+    } catch (error) {
+      await client.query('rollback');
+      throw error;
+    } finally {
+      client.release();
+    }
+  }
 
-describe('migration compact_timeline', () => {
-  it('keeps each entry only what it alone knows, and the timeline shows every entry as before', async () => {
-    const lived = await create();
-    await liveThrough(lived.id);
-    const major = await create({ mediaExposure: true });
-    await liveThrough(major.id);
-    const declined = await create({ complainantRelation: 'other' });
-    const before = new Map<string, Json[]>();
-    for (const complaint of [lived, major, declined])
-      before.set(complaint.id, await wholeTimeline(complaint.id));
-    expect(before.get(lived.id)!.map((entry) => entry.type)).toEqual(
-      expect.arrayContaining(['communication.recorded', 'complaint.status_changed', 'complaint.handed_over']),
+  const runLeanTimeline = async () => inTransaction(await leanTimelineStatements());
+
+  /** Writes a `complaint.created` entry as intake wrote it before the timeline was slimmed. */
+  async function writeOldShape(id: string, complaint: Json) {
+    const client = await t.database.pool.connect();
+    try {
+      await client.query('begin');
+      await client.query('alter table complaint_timeline disable trigger complaint_timeline_append_only');
+      await client.query(
+        `update complaint_timeline set data = jsonb_build_object('complaint', $2::jsonb)
+         where complaint_id = $1 and type = 'complaint.created'`,
+        [id, JSON.stringify(complaint)],
+      );
+      await client.query('alter table complaint_timeline enable trigger complaint_timeline_append_only');
+      await client.query('commit');
+    } finally {
+      client.release();
+    }
+  }
+
+  async function createdEntries(): Promise<Map<string, string>> {
+    const { rows } = await t.database.pool.query(
+      `select complaint_id, data::text as data from complaint_timeline where type = 'complaint.created'`,
     );
+    return new Map(rows.map((row) => [row.complaint_id, row.data]));
+  }
 
-    await runCompactTimelineOnOldShape();
+  describe('migration lean_timeline', () => {
+    it('slims the entries that held the whole complaint, and the timeline shows them as before', async () => {
+      const lived = await create();
+      await liveThrough(lived.id);
+      const untouched = await create({ mediaExposure: true });
+      // Changed by a data migration, which left no timeline entry.
+      const backfilled = await create();
+      await t.database.pool.query(`update complaints set subject = 'Backfilled' where id = $1`, [
+        backfilled.id,
+      ]);
+      // Written before the complaint had a field it has now.
+      const older = await create();
+      const { incidentKey: _, ...olderCopy } = await announced(older.id);
 
-    for (const [id, timeline] of before) expect(await wholeTimeline(id)).toEqual(timeline);
-    const { rows } = await t.database.pool.query<{ type: string; data: Json | null }>(
-      `select type, data from complaint_timeline where complaint_id = $1 order by id`,
-      [lived.id],
-    );
-    const storedOf = (type: string) => rows.filter((row) => row.type === type).map((row) => row.data);
-    expect(storedOf('communication.recorded')).toEqual([
-      { communicationId: expect.any(String), nextUpdateBy: null },
-    ]);
-    expect(storedOf('complaint.status_changed')).toEqual([null, null]);
-    expect(Object.keys(storedOf('complaint.created')[0]!.complaint as Json)).toEqual(['nextDeadline']);
+      const copies = new Map<string, Json>();
+      for (const complaint of [lived, untouched, backfilled]) {
+        copies.set(complaint.id, await announced(complaint.id));
+        await writeOldShape(complaint.id, copies.get(complaint.id)!);
+      }
+      await writeOldShape(older.id, olderCopy);
+      const before = await stored(lived.id);
+      expect(before.data).toEqual({ complaint: copies.get(lived.id) });
 
-    // Entries written after it number on from the last, so timeline cursors stay valid.
-    await send('POST', `/v1/complaints/${lived.id}/transitions`, { to: 'awaiting_customer' });
-    const after = await wholeTimeline(lived.id);
-    expect(after.slice(0, -1)).toEqual(before.get(lived.id));
-    expect(after.at(-1)).toMatchObject({
-      type: 'complaint.status_changed',
-      data: { to: 'awaiting_customer' },
+      await runLeanTimeline();
+
+      for (const [id, copy] of copies) {
+        const entry = await stored(id);
+        expect(entry.data.complaint).not.toHaveProperty('id');
+        expect(entry.bytes).toBeLessThan(before.bytes / 2);
+        expect(await shown(id)).toEqual({ complaint: copy });
+      }
+      // Each keeps what intake keeps, and what the complaint now cannot give back.
+      expect(Object.keys((await stored(lived.id)).data.complaint as Json).sort()).toEqual(
+        [...KEPT_AT_INTAKE].sort(),
+      );
+      expect((await stored(backfilled.id)).data.complaint).toMatchObject({
+        subject: copies.get(backfilled.id)!.subject,
+      });
+      // A copy lacking a field is left whole, and shown as it is.
+      expect((await stored(older.id)).data).toEqual({ complaint: olderCopy });
+      expect(await shown(older.id)).toEqual({ complaint: olderCopy });
+
+      // Running it again changes nothing.
+      const slimmed = await createdEntries();
+      await runLeanTimeline();
+      expect(await createdEntries()).toEqual(slimmed);
+
+      // Later changes move what no change records (the version, updatedAt): the entry kept them.
+      await edit(backfilled.id, { priority: 'high' });
+      await send('POST', `/v1/complaints/${untouched.id}/transitions`, { to: 'acknowledged' });
+      for (const complaint of [backfilled, untouched]) {
+        expect(await shown(complaint.id)).toEqual({ complaint: copies.get(complaint.id) });
+      }
     });
-    expect(Number(after.at(-1)!.id)).toBeGreaterThan(Number(after.at(-2)!.id));
+  });
+
+  /** Every entry of a complaint's timeline as REST shows it. */
+  async function wholeTimeline(id: string): Promise<Json[]> {
+    return (await send('GET', `/v1/complaints/${id}/timeline?limit=100`)).data;
+  }
+
+  /**
+   * Puts the timeline back in the shape migration compact_timeline found and runs that migration on it, as drizzle's migrator would, but for the enum it creates, which
+   * the rest of the schema still uses.
+   */
+  async function runCompactTimelineOnOldShape() {
+    const folder = new URL('../migrations/', import.meta.url);
+    const file = (await readdir(folder)).find((name) => name.endsWith('_compact_timeline.sql'));
+    expect(file).toBeDefined();
+    const [createType, ...statements] = (await readFile(new URL(file!, folder), 'utf8')).split(
+      '--> statement-breakpoint',
+    );
+    expect(createType).toContain('CREATE TYPE "public"."actor_type"');
+    await inTransaction([
+      `create table complaint_timeline_wide as ${TIMELINE_BEFORE_COMPACTING}`,
+      // Running lean_timeline again above defined its function over this table's rows.
+      'drop function if exists complaint_as_taken_in(complaint_timeline)',
+      'drop table complaint_timeline',
+      'alter table complaint_timeline_wide rename to complaint_timeline',
+      `create function complaint_as_taken_in(t complaint_timeline) returns jsonb language sql as 'select null::jsonb'`,
+      // Complaints are keyed by tenant and id since 0040: the entries' key to them names both.
+      ...statements.map((statement) =>
+        statement.replace(
+          'FOREIGN KEY ("complaint_id") REFERENCES "public"."complaints"("id")',
+          'FOREIGN KEY ("tenant_id","complaint_id") REFERENCES "public"."complaints"("tenant_id","id")',
+        ),
+      ),
+    ]);
+  }
+
+  describe('migration compact_timeline', () => {
+    it('keeps each entry only what it alone knows, and the timeline shows every entry as before', async () => {
+      const lived = await create();
+      await liveThrough(lived.id);
+      const major = await create({ mediaExposure: true });
+      await liveThrough(major.id);
+      const declined = await create({ complainantRelation: 'other' });
+      const before = new Map<string, Json[]>();
+      for (const complaint of [lived, major, declined])
+        before.set(complaint.id, await wholeTimeline(complaint.id));
+      expect(before.get(lived.id)!.map((entry) => entry.type)).toEqual(
+        expect.arrayContaining([
+          'communication.recorded',
+          'complaint.status_changed',
+          'complaint.handed_over',
+        ]),
+      );
+
+      await runCompactTimelineOnOldShape();
+
+      for (const [id, timeline] of before) expect(await wholeTimeline(id)).toEqual(timeline);
+      const { rows } = await t.database.pool.query<{ type: string; data: Json | null }>(
+        `select type, data from complaint_timeline where complaint_id = $1 order by id`,
+        [lived.id],
+      );
+      const storedOf = (type: string) => rows.filter((row) => row.type === type).map((row) => row.data);
+      expect(storedOf('communication.recorded')).toEqual([
+        { communicationId: expect.any(String), nextUpdateBy: null },
+      ]);
+      expect(storedOf('complaint.status_changed')).toEqual([null, null]);
+      expect(Object.keys(storedOf('complaint.created')[0]!.complaint as Json)).toEqual(['nextDeadline']);
+
+      // Entries written after it number on from the last, so timeline cursors stay valid.
+      await send('POST', `/v1/complaints/${lived.id}/transitions`, { to: 'awaiting_customer' });
+      const after = await wholeTimeline(lived.id);
+      expect(after.slice(0, -1)).toEqual(before.get(lived.id));
+      expect(after.at(-1)).toMatchObject({
+        type: 'complaint.status_changed',
+        data: { to: 'awaiting_customer' },
+      });
+      expect(Number(after.at(-1)!.id)).toBeGreaterThan(Number(after.at(-2)!.id));
+    });
   });
 });

@@ -14,10 +14,13 @@ export interface IsolatedDatabase {
  * workers of other files: every worker's relay and dispatcher serve every tenant of its database,
  * so a neighbour's worker would otherwise attempt this file's deliveries under its own settings.
  */
-export async function createIsolatedDatabase(label: string): Promise<IsolatedDatabase> {
+export async function createIsolatedDatabase(
+  label: string,
+  options: { distribute?: boolean } = {},
+): Promise<IsolatedDatabase> {
   const runUrl = inject('databaseUrl');
   const name = `${new URL(runUrl).pathname.slice(1)}_${label}_${randomBytes(3).toString('hex')}`;
-  const url = await createTestDatabase(runUrl, name);
+  const url = await createTestDatabase(runUrl, name, options);
   return { url, drop: () => dropTestDatabase(runUrl, name) };
 }
 
@@ -34,8 +37,9 @@ export interface IsolatedTestApp {
 export async function startIsolatedTestApp(
   label: string,
   env: Record<string, string> = {},
+  options: { distribute?: boolean } = {},
 ): Promise<IsolatedTestApp> {
-  const database = await createIsolatedDatabase(label);
+  const database = await createIsolatedDatabase(label, options);
   const redisPrefix = `${inject('redisPrefix')}:${label}`;
   const removeAll = async () => {
     await database.drop();

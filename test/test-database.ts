@@ -41,15 +41,16 @@ const inDatabase = (url: string, name: string): string => {
  * Creates database `name` beside `adminUrl` (any database on the same server), migrated, and
  * returns its URL. On Citus (citusWorkerUrls) it is created on every node, its nodes registered
  * with the coordinator, and its tables distributed after the migrations, as an operator deploys it
- * (`npm run cli -- db distribute`). `migrate: false` leaves it empty and on the coordinator alone.
+ * (`npm run cli -- db distribute`). `migrate: false` leaves it empty and on the coordinator alone;
+ * `distribute: false` migrates it there alone, as a database on one server.
  */
 export async function createTestDatabase(
   adminUrl: string,
   name: string,
-  { migrate = true }: { migrate?: boolean } = {},
+  { migrate = true, distribute = true }: { migrate?: boolean; distribute?: boolean } = {},
 ): Promise<string> {
   const url = inDatabase(adminUrl, name);
-  const workers = migrate ? citusWorkerUrls() : [];
+  const workers = migrate && distribute ? citusWorkerUrls() : [];
   for (const worker of workers) {
     await run(worker, [`CREATE DATABASE "${name}"`]);
     await run(inDatabase(worker, name), ['CREATE EXTENSION citus']);

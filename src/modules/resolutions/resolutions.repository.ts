@@ -103,7 +103,14 @@ export function createResolutionsRepository(db: Queryable) {
       const rows = await tx
         .select({ resolution: resolutions, option: resolutionOptions })
         .from(resolutions)
-        .leftJoin(resolutionOptions, eq(resolutionOptions.resolutionId, resolutions.id))
+        // Joined by tenant too: the key the two tables share, which Citus joins them on.
+        .leftJoin(
+          resolutionOptions,
+          and(
+            eq(resolutionOptions.tenantId, resolutions.tenantId),
+            eq(resolutionOptions.resolutionId, resolutions.id),
+          ),
+        )
         .where(and(eq(resolutions.tenantId, tenantId), inArray(resolutions.complaintId, complaintIds)))
         .orderBy(asc(resolutions.createdAt), asc(resolutions.id), asc(resolutionOptions.position));
       const byId = new Map<string, ResolutionWithOptions>();
