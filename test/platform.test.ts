@@ -16,6 +16,7 @@ import {
   type TestTenant,
 } from './harness.js';
 import { startTcpProxy } from './tcp-proxy.js';
+import { citusWorkerUrls } from './test-database.js';
 import { eventually } from './worker-process.js';
 
 const run = promisify(execFile);
@@ -356,10 +357,21 @@ describe('admin CLI', () => {
     const before = await t.database.pool.query(
       'select count(*)::int as tables from pg_tables where schemaname = current_schema()',
     );
-    await expect(cli('db', 'distribute')).rejects.toMatchObject({
-      code: 1,
-      stderr: expect.stringContaining('"code":"citus_missing"'),
-    });
+    if (citusWorkerUrls().length > 0) {
+      // On Citus the test database was distributed as it was made: a second run finds every
+      // table placed already and leaves it so.
+      const { stdout } = await cli('db', 'distribute');
+      expect(JSON.parse(stdout)).toEqual({
+        reference: [],
+        distributed: [],
+        unchanged: expect.arrayContaining(['tenants', 'complaints', 'events']),
+      });
+    } else {
+      await expect(cli('db', 'distribute')).rejects.toMatchObject({
+        code: 1,
+        stderr: expect.stringContaining('"code":"citus_missing"'),
+      });
+    }
     const after = await t.database.pool.query(
       'select count(*)::int as tables from pg_tables where schemaname = current_schema()',
     );
