@@ -327,6 +327,23 @@ export const complaintConflicts = pgTable(
   ],
 );
 
+/**
+ * The incidents a tenant's complaints were linked to (DOMAIN §2, collective complaints), one row
+ * each, which every transaction linking complaints to the incident locks first
+ * (MajorComplaintsRepository.lockIncident). A row lock rather than an advisory lock: it is taken
+ * where the tenant's rows are, so it holds whichever API process, or Citus coordinator, the
+ * transactions come through.
+ */
+export const complaintIncidents = pgTable(
+  'complaint_incidents',
+  {
+    tenantId: tenantIdColumn(),
+    incidentKey: text('incident_key').notNull(),
+    createdAt: instant('created_at').notNull().defaultNow(),
+  },
+  (table) => [primaryKey({ name: 'complaint_incidents_pkey', columns: [table.tenantId, table.incidentKey] })],
+);
+
 /** Who did something: the API key that called, and the person it acted for when the caller said. */
 export interface ActorRecord {
   type: 'api_key' | 'system';

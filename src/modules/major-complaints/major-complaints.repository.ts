@@ -1,7 +1,7 @@
 import { and, asc, desc, eq, inArray, type SQL, sql } from 'drizzle-orm';
 import type { Queryable } from '../../db/client.js';
 import { preparedStatement } from '../../db/prepared.js';
-import { complaints } from '../../db/schema/index.js';
+import { complaintIncidents, complaints } from '../../db/schema/index.js';
 import { createBatcher, keyOfBatch } from '../../lib/batcher.js';
 import type { ComplaintStatus } from '../complaints/complaint-status.js';
 import { type ComplaintRow, INTAKE_BATCHING } from '../complaints/complaints.repository.js';
@@ -103,13 +103,15 @@ export function createMajorComplaintsRepository(db: Queryable) {
 
     /**
      * Serialises everything that links complaints to one incident until the transaction ends, so
-     * complaints arriving together cannot each miss the others when counting towards collective.
-     * Taken before any complaint row lock, always, so it cannot deadlock with them.
+     * complaints arriving together cannot each miss the others when counting towards collective:
+     * locks the incident's row in complaint_incidents, writing it the first time. Taken before any
+     * complaint row lock, always, so it cannot deadlock with them. ON CONFLICT locks the row it
+     * finds before it weighs the WHERE, which is false, so a lock writes nothing.
      */
     async lockIncident(tenantId: string, incidentKey: string, tx: Queryable): Promise<void> {
-      await tx.execute(
-        sql`select pg_advisory_xact_lock(hashtextextended(${`${tenantId}:${incidentKey}`}, 0))`,
-      );
+      await tx.execute(sql`
+        insert into ${complaintIncidents} (tenant_id, incident_key) values (${tenantId}, ${incidentKey})
+        on conflict (tenant_id, incident_key) do update set incident_key = excluded.incident_key where false`);
     },
 
     /**
