@@ -40,6 +40,8 @@ import {
 const TARGETS = { createPerSecond: 1_500, createP99Ms: 50, getPerSecond: 5_000 };
 /** Ids read back for the GET run; enough that reads are not all served from a few hot pages. */
 const GET_IDS = 5_000;
+/** Tenants the platform create run spreads its creates over. */
+const PLATFORM_TENANTS = 50;
 
 /**
  * The body every create sends; the subject carries a counter so no two requests are identical.
@@ -68,6 +70,12 @@ export async function runApiBenchmark(): Promise<void> {
     // default SLA policy, without which intake opens no deadlines and the benchmark flatters the API.
     const services = createServices({ db: database.db, clock: systemClock, scheduler: null });
     const { tenant, apiKey, plaintextKey } = await services.tenancy.createTenant('Bench');
+    // A platform's load: the same creates spread over many tenants. Intake batches a tenant's
+    // complaints together (each batch's statements name one tenant, as Citus routes them), so
+    // this shows what the batches lose when each holds a few complaints rather than many.
+    const platformKeys: string[] = [];
+    for (let n = 0; n < PLATFORM_TENANTS; n++)
+      platformKeys.push((await services.tenancy.createTenant(`Bench platform ${n}`)).plaintextKey);
 
     const apiPort = await freePort();
     const apiPoolMax = process.env.BENCH_API_POOL_MAX;
@@ -164,6 +172,33 @@ export async function runApiBenchmark(): Promise<void> {
       serviceCpu,
     );
     progress(pacedCreateResult);
+    let platformSent = 0;
+    const platformCreateResult = await load(
+      `POST /v1/complaints over ${PLATFORM_TENANTS} tenants`,
+      {
+        ...base,
+        url: `http://127.0.0.1:${apiPort}`,
+        requests: [
+          {
+            method: 'POST',
+            path: '/v1/complaints',
+            setupRequest: (request) => {
+              platformSent++;
+              return {
+                ...request,
+                headers: {
+                  authorization: `Bearer ${platformKeys[platformSent % PLATFORM_TENANTS]}`,
+                  'content-type': 'application/json',
+                },
+                body: JSON.stringify(complaintBody(platformSent)),
+              };
+            },
+          },
+        ],
+      },
+      serviceCpu,
+    );
+    progress(platformCreateResult);
 
     // From SQL rather than the create responses: parsing thousands of bodies in the load
     // generator would steal CPU from the run it is measuring.
@@ -242,7 +277,15 @@ export async function runApiBenchmark(): Promise<void> {
       await rawPool.end();
     }
 
-    const results = [helloResult, createResult, pacedCreateResult, getResult, rawA, rawB];
+    const results = [
+      helloResult,
+      createResult,
+      pacedCreateResult,
+      platformCreateResult,
+      getResult,
+      rawA,
+      rawB,
+    ];
     console.log(`\n${resultsTable(results)}`);
     console.log(
       '\ncpu columns: % of one core during the measured run (this machine has ' +
@@ -252,6 +295,8 @@ export async function runApiBenchmark(): Promise<void> {
 
     const ratios = {
       'create / hello': createResult.requestsPerSecond / helloResult.requestsPerSecond,
+      [`create over ${PLATFORM_TENANTS} tenants / create for one`]:
+        platformCreateResult.requestsPerSecond / createResult.requestsPerSecond,
       'get / hello': getResult.requestsPerSecond / helloResult.requestsPerSecond,
       'create / raw-postgres (complaint + timeline)': createResult.requestsPerSecond / rawA.requestsPerSecond,
       'create / raw-postgres (all intake writes)': createResult.requestsPerSecond / rawB.requestsPerSecond,
