@@ -425,6 +425,9 @@ describe('reports', () => {
         [tenant.tenantId],
       )
     ).rows;
+    // The pool opens its connections first, so that the writes race each other rather than the
+    // connects (on a busy Citus coordinator a connection can take seconds to open).
+    await Promise.all(Array.from({ length: 3 * deadlineIds.length }, () => pool.query('select 1')));
     // Each deadline change and each regrouping of its complaint in its own transaction, all at
     // once: whichever commits first, each must count the other's outcome. The instant it was met
     // is reckoned here: Citus refuses an UPDATE that adds an interval to a column.
