@@ -105,6 +105,18 @@ export const reportInventoryTouches = pgTable(
 );
 
 /**
+ * One row per tenant whose report counts have been folded or recounted: the fold and the recount
+ * of a tenant take its row FOR UPDATE (lock_report_counts in src/modules/reports/sql/), so they
+ * never move the same tenant's counts at once, whichever server runs them. A row lock, not an
+ * advisory lock: on Citus an advisory lock holds only on the coordinator that grants it, while
+ * this row lies with the tenant's other rows and every coordinator locks the same one. The row
+ * holds nothing else; tenants are never made to wait on each other.
+ */
+export const reportCountLocks = pgTable('report_count_locks', {
+  tenantId: tenantIdColumn().primaryKey(),
+});
+
+/**
  * The daily inventory's counts per tenant, grouping and local day in the tenant's time zone, and
  * again per month (`period`), so an inventory reads a few rows per group however long the history:
  * complaints received and due on the day, and the day's change in how many are open and how many

@@ -10,8 +10,7 @@ import {
   reportInventoryMarks,
   reportInventoryTouches,
 } from '../../db/schema/index.js';
-import { DEFAULT_TIME_ZONE } from '../settings/settings.schemas.js';
-import { inventoryMarksOf } from './report-inventory.js';
+import { inventoryMarksOf, reportTimeZoneOf } from './report-inventory.js';
 import type { ReportPeriod } from './report-periods.js';
 
 export const GROUP_BY = ['channel', 'category', 'severity', 'assignee'] as const;
@@ -58,7 +57,9 @@ export function createReportsRepository(db: Queryable) {
      * read themselves, each now (inventoryMarksOf) in place of what its kept marks add: those
      * noted for the fold, those with a deadline pending past its due time before `asOf` (the
      * live backlog, which no row records as overdue yet), and, when `asOf` falls
-     * before the day's end, those whose stretches turn after it.
+     * before the day's end, those whose stretches turn after it. The tenant's zone is asked first
+     * (reportTimeZoneOf), and every table read naming the tenant: on Citus the statement then runs
+     * whole on the node that holds the tenant.
      */
     async dailyInventory(
       tenantId: string,
@@ -66,12 +67,11 @@ export function createReportsRepository(db: Queryable) {
       tx: Queryable = db,
     ): Promise<InventoryRow[]> {
       const { start, end, asOf } = window;
+      const timeZone = await reportTimeZoneOf(tenantId, tx);
       const result = await tx.execute<Record<string, unknown>>(sql`
-        with zone as (
-          select report_time_zone(${tenantId}::uuid, ${DEFAULT_TIME_ZONE}) as time_zone
-        ), period as (
-          select z.time_zone, p.day, date_trunc('month', p.day)::date as month
-          from zone z cross join lateral (select (${start}::timestamptz at time zone z.time_zone)::date as day) as p
+        with period as (
+          select ${timeZone}::text as time_zone, p.day, date_trunc('month', p.day)::date as month
+          from (select (${start}::timestamptz at time zone ${timeZone}::text)::date as day) as p
         ), kept as (
           select r.dimension, r.value, 0 as received, 0 as due, r.open_change as open, r.overdue_change as overdue
           from period p
@@ -91,7 +91,7 @@ export function createReportsRepository(db: Queryable) {
           select m.tenant_id, m.complaint_id from ${reportInventoryMarks} m
           where ${asOf}::timestamptz < ${end}::timestamptz
             and m.tenant_id = ${tenantId}::uuid and m.turns_until >= ${asOf}::timestamptz
-        ), live as (${inventoryMarksOf(sql`unanswered`)}
+        ), live as (${inventoryMarksOf(sql`unanswered`, sql`${tenantId}::uuid`)}
         ), corrections as (
           select g.dimension, g.value, (l.received_at >= ${start}::timestamptz and l.received_at < ${end}::timestamptz)::int,
             (exists (select 1 from unnest(l.due_at) as u (due_at)
@@ -104,7 +104,7 @@ export function createReportsRepository(db: Queryable) {
             -c.open_change * (c.day <= p.day)::int, -c.overdue_change * (c.day <= p.day)::int
           from period p
             join ${reportInventoryMarks} m on m.tenant_id = ${tenantId}::uuid
-            join unanswered u on u.tenant_id = m.tenant_id and u.complaint_id = m.complaint_id
+            join unanswered u on u.complaint_id = m.complaint_id
             cross join lateral report_inventory_contributions(m.assignee, m.severity, m.received_at, m.due_at, m.open,
               m.overdue, p.time_zone) as c
         ), counts as (

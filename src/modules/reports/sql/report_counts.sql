@@ -216,170 +216,195 @@ BEGIN
 END
 $$;
 
+-- Takes the lock that the fold and the recount of one tenant's counts take, so that neither moves
+-- that tenant's counts while the other reckons them: the tenant's row in report_count_locks, FOR
+-- UPDATE (made the first time it is asked for). A row, not an advisory lock: an advisory lock holds
+-- only on the server that grants it, and on Citus every coordinator grants its own, while the row
+-- lies with the tenant's other rows, where every coordinator locks the same one. Only a fold or a
+-- recount of the same tenant waits for it; writes never do. With p_skip_locked (a fold) it takes
+-- the lock only if no one holds it, and says whether it did: a tenant being recounted folds next
+-- time.
+CREATE OR REPLACE FUNCTION lock_report_counts(p_tenant_id uuid, p_skip_locked boolean) RETURNS boolean
+LANGUAGE plpgsql AS $$
+BEGIN
+  INSERT INTO report_count_locks (tenant_id) VALUES (p_tenant_id) ON CONFLICT DO NOTHING;
+  IF p_skip_locked THEN
+    PERFORM 1 FROM report_count_locks l WHERE l.tenant_id = p_tenant_id FOR UPDATE SKIP LOCKED;
+  ELSE
+    PERFORM 1 FROM report_count_locks l WHERE l.tenant_id = p_tenant_id FOR UPDATE;
+  END IF;
+  RETURN FOUND;
+END
+$$;
+
 -- Brings the kept counts of one tenant, or of all when p_tenant_id is null, to what the deadlines
 -- and follow-ups say, on the days of each tenant's time zone (report_time_zone): each group's
 -- difference is added to its day row, and rows left counting nothing (a day of the zone before a
--- change of zone) are deleted. A write committed before this statement is in both the source and
--- the changes it read; one committed after is in neither and folds in later; so the counts are
--- exact however busy the tenant. Folding takes the same lock, so no fold moves changes while the
--- difference is reckoned. Returns the groups changed.
+-- change of zone) are deleted. A write committed before a tenant's statement is in both the source
+-- and the changes it read; one committed after is in neither and folds in later; so the counts are
+-- exact however busy the tenant. The fold of the tenant takes the same lock (lock_report_counts),
+-- so no fold moves its changes while the difference is reckoned. A tenant at a time, each statement
+-- naming its tenant and its zone as values: on Citus each then runs on the node that holds the
+-- tenant, where a function that reads another table (report_time_zone) could not run. Returns the
+-- groups changed.
 CREATE OR REPLACE FUNCTION recount_report_counts(p_tenant_id uuid, p_default_time_zone text) RETURNS bigint
 LANGUAGE plpgsql AS $$
 DECLARE
-  v_deadline_groups bigint;
-  v_follow_up_groups bigint;
+  tenant uuid;
+  time_zone text;
+  v_groups bigint := 0;
 BEGIN
-  PERFORM pg_advisory_xact_lock(hashtext('report counts'));
-  WITH zones AS (
-    SELECT t.id AS tenant_id, report_time_zone(t.id, p_default_time_zone) AS time_zone
-    FROM tenants t WHERE p_tenant_id IS NULL OR t.id = p_tenant_id
-  ), differences AS (
-    SELECT tenant_id, day, kind, dimension, value, sum(counted) AS counted, sum(met_on_time) AS met_on_time,
-      sum(met_late) AS met_late, sum(breached) AS breached, sum(pending) AS pending
-    FROM (
-      -- What the deadlines say,
-      SELECT d.tenant_id, (d.due_at AT TIME ZONE z.time_zone)::date AS day, d.kind, g.dimension, g.value,
-        k.counted, k.met_on_time, k.met_late, k.breached, k.pending
-      FROM zones z
-        JOIN deadlines d ON d.tenant_id = z.tenant_id
-        JOIN complaints c ON c.tenant_id = d.tenant_id AND c.id = d.complaint_id
-        CROSS JOIN LATERAL deadline_report_counts(d.status, d.due_at, d.met_at) AS k
-        CROSS JOIN LATERAL report_groups(c.channel, c.category, c.severity, c.assignee) AS g
-      UNION ALL
-      -- less what the day rows
-      SELECT r.tenant_id, r.day, r.kind, r.dimension, r.value, -r.counted, -r.met_on_time, -r.met_late,
-        -r.breached, -r.pending
-      FROM zones z JOIN report_deadline_days r ON r.tenant_id = z.tenant_id
-      UNION ALL
-      -- and the changes not yet folded say.
-      SELECT x.tenant_id, (x.due_at AT TIME ZONE z.time_zone)::date, x.kind, g.dimension, g.value, -x.counted,
-        -x.met_on_time, -x.met_late, -x.breached, -x.pending
-      FROM zones z
-        JOIN report_deadline_changes x ON x.tenant_id = z.tenant_id
-        CROSS JOIN LATERAL report_groups(x.channel, x.category, x.severity, x.assignee) AS g
-    ) AS terms
-    GROUP BY 1, 2, 3, 4, 5
-  ), corrected AS (
-    INSERT INTO report_deadline_days AS days (tenant_id, day, kind, dimension, value, counted, met_on_time,
-        met_late, breached, pending)
-      SELECT * FROM differences
-      WHERE (counted, met_on_time, met_late, breached, pending) <> (0, 0, 0, 0, 0)
-      ORDER BY tenant_id, dimension, day, kind, value
-    ON CONFLICT ON CONSTRAINT report_deadline_days_group DO UPDATE SET
-      counted = days.counted + excluded.counted, met_on_time = days.met_on_time + excluded.met_on_time,
-      met_late = days.met_late + excluded.met_late, breached = days.breached + excluded.breached,
-      pending = days.pending + excluded.pending
-    RETURNING 1
-  )
-  SELECT count(*) INTO v_deadline_groups FROM corrected;
-  DELETE FROM report_deadline_days r
-    WHERE (p_tenant_id IS NULL OR r.tenant_id = p_tenant_id)
-      AND (r.counted, r.met_on_time, r.met_late, r.breached, r.pending) = (0, 0, 0, 0, 0);
+  FOR tenant IN SELECT t.id FROM tenants t WHERE p_tenant_id IS NULL OR t.id = p_tenant_id ORDER BY t.id LOOP
+    PERFORM lock_report_counts(tenant, false);
+    time_zone := report_time_zone(tenant, p_default_time_zone);
+    WITH differences AS (
+      SELECT day, kind, dimension, value, sum(counted) AS counted, sum(met_on_time) AS met_on_time,
+        sum(met_late) AS met_late, sum(breached) AS breached, sum(pending) AS pending
+      FROM (
+        -- What the deadlines say,
+        SELECT (d.due_at AT TIME ZONE time_zone)::date AS day, d.kind, g.dimension, g.value,
+          k.counted, k.met_on_time, k.met_late, k.breached, k.pending
+        FROM deadlines d
+          JOIN complaints c ON c.tenant_id = tenant AND c.id = d.complaint_id
+          CROSS JOIN LATERAL deadline_report_counts(d.status, d.due_at, d.met_at) AS k
+          CROSS JOIN LATERAL report_groups(c.channel, c.category, c.severity, c.assignee) AS g
+        WHERE d.tenant_id = tenant
+        UNION ALL
+        -- less what the day rows
+        SELECT r.day, r.kind, r.dimension, r.value, -r.counted, -r.met_on_time, -r.met_late, -r.breached,
+          -r.pending
+        FROM report_deadline_days r WHERE r.tenant_id = tenant
+        UNION ALL
+        -- and the changes not yet folded say.
+        SELECT (x.due_at AT TIME ZONE time_zone)::date, x.kind, g.dimension, g.value, -x.counted,
+          -x.met_on_time, -x.met_late, -x.breached, -x.pending
+        FROM report_deadline_changes x
+          CROSS JOIN LATERAL report_groups(x.channel, x.category, x.severity, x.assignee) AS g
+        WHERE x.tenant_id = tenant
+      ) AS terms
+      GROUP BY 1, 2, 3, 4
+    ), corrected AS (
+      INSERT INTO report_deadline_days AS days (tenant_id, day, kind, dimension, value, counted, met_on_time,
+          met_late, breached, pending)
+        SELECT tenant, f.* FROM differences f
+        WHERE (f.counted, f.met_on_time, f.met_late, f.breached, f.pending) <> (0, 0, 0, 0, 0)
+        ORDER BY f.dimension, f.day, f.kind, f.value
+      ON CONFLICT ON CONSTRAINT report_deadline_days_group DO UPDATE SET
+        counted = days.counted + excluded.counted, met_on_time = days.met_on_time + excluded.met_on_time,
+        met_late = days.met_late + excluded.met_late, breached = days.breached + excluded.breached,
+        pending = days.pending + excluded.pending
+      RETURNING 1
+    )
+    SELECT v_groups + count(*) INTO v_groups FROM corrected;
+    DELETE FROM report_deadline_days r
+      WHERE r.tenant_id = tenant AND (r.counted, r.met_on_time, r.met_late, r.breached, r.pending) = (0, 0, 0, 0, 0);
 
-  WITH zones AS (
-    SELECT t.id AS tenant_id, report_time_zone(t.id, p_default_time_zone) AS time_zone
-    FROM tenants t WHERE p_tenant_id IS NULL OR t.id = p_tenant_id
-  ), differences AS (
-    SELECT tenant_id, day, dimension, value, sum(counted) AS counted, sum(satisfied) AS satisfied,
-      sum(unsatisfied) AS unsatisfied, sum(unreachable) AS unreachable, sum(declined) AS declined,
-      sum(scored) AS scored, sum(score_sum) AS score_sum
-    FROM (
-      SELECT f.tenant_id, (f.completed_at AT TIME ZONE z.time_zone)::date AS day, g.dimension, g.value,
-        k.counted, k.satisfied, k.unsatisfied, k.unreachable, k.declined, k.scored, k.score_sum
-      FROM zones z
-        JOIN follow_ups f ON f.tenant_id = z.tenant_id
-        JOIN complaints c ON c.tenant_id = f.tenant_id AND c.id = f.complaint_id
-        CROSS JOIN LATERAL follow_up_report_counts(f.outcome, f.score, f.completed_at) AS k
-        CROSS JOIN LATERAL report_groups(c.channel, c.category, c.severity, c.assignee) AS g
-      UNION ALL
-      SELECT r.tenant_id, r.day, r.dimension, r.value, -r.counted, -r.satisfied, -r.unsatisfied,
-        -r.unreachable, -r.declined, -r.scored, -r.score_sum
-      FROM zones z JOIN report_follow_up_days r ON r.tenant_id = z.tenant_id
-      UNION ALL
-      SELECT x.tenant_id, (x.completed_at AT TIME ZONE z.time_zone)::date, g.dimension, g.value, -x.counted,
-        -x.satisfied, -x.unsatisfied, -x.unreachable, -x.declined, -x.scored, -x.score_sum
-      FROM zones z
-        JOIN report_follow_up_changes x ON x.tenant_id = z.tenant_id
-        CROSS JOIN LATERAL report_groups(x.channel, x.category, x.severity, x.assignee) AS g
-    ) AS terms
-    GROUP BY 1, 2, 3, 4
-  ), corrected AS (
-    INSERT INTO report_follow_up_days AS days (tenant_id, day, dimension, value, counted, satisfied,
-        unsatisfied, unreachable, declined, scored, score_sum)
-      SELECT * FROM differences
-      WHERE (counted, satisfied, unsatisfied, unreachable, declined, scored, score_sum) <> (0, 0, 0, 0, 0, 0, 0)
-      ORDER BY tenant_id, dimension, day, value
-    ON CONFLICT ON CONSTRAINT report_follow_up_days_group DO UPDATE SET
-      counted = days.counted + excluded.counted, satisfied = days.satisfied + excluded.satisfied,
-      unsatisfied = days.unsatisfied + excluded.unsatisfied, unreachable = days.unreachable + excluded.unreachable,
-      declined = days.declined + excluded.declined, scored = days.scored + excluded.scored,
-      score_sum = days.score_sum + excluded.score_sum
-    RETURNING 1
-  )
-  SELECT count(*) INTO v_follow_up_groups FROM corrected;
-  DELETE FROM report_follow_up_days r
-    WHERE (p_tenant_id IS NULL OR r.tenant_id = p_tenant_id)
-      AND (r.counted, r.satisfied, r.unsatisfied, r.unreachable, r.declined, r.scored, r.score_sum)
-        = (0, 0, 0, 0, 0, 0, 0);
-  RETURN v_deadline_groups + v_follow_up_groups;
+    WITH differences AS (
+      SELECT day, dimension, value, sum(counted) AS counted, sum(satisfied) AS satisfied,
+        sum(unsatisfied) AS unsatisfied, sum(unreachable) AS unreachable, sum(declined) AS declined,
+        sum(scored) AS scored, sum(score_sum) AS score_sum
+      FROM (
+        SELECT (f.completed_at AT TIME ZONE time_zone)::date AS day, g.dimension, g.value,
+          k.counted, k.satisfied, k.unsatisfied, k.unreachable, k.declined, k.scored, k.score_sum
+        FROM follow_ups f
+          JOIN complaints c ON c.tenant_id = tenant AND c.id = f.complaint_id
+          CROSS JOIN LATERAL follow_up_report_counts(f.outcome, f.score, f.completed_at) AS k
+          CROSS JOIN LATERAL report_groups(c.channel, c.category, c.severity, c.assignee) AS g
+        WHERE f.tenant_id = tenant
+        UNION ALL
+        SELECT r.day, r.dimension, r.value, -r.counted, -r.satisfied, -r.unsatisfied, -r.unreachable,
+          -r.declined, -r.scored, -r.score_sum
+        FROM report_follow_up_days r WHERE r.tenant_id = tenant
+        UNION ALL
+        SELECT (x.completed_at AT TIME ZONE time_zone)::date, g.dimension, g.value, -x.counted, -x.satisfied,
+          -x.unsatisfied, -x.unreachable, -x.declined, -x.scored, -x.score_sum
+        FROM report_follow_up_changes x
+          CROSS JOIN LATERAL report_groups(x.channel, x.category, x.severity, x.assignee) AS g
+        WHERE x.tenant_id = tenant
+      ) AS terms
+      GROUP BY 1, 2, 3
+    ), corrected AS (
+      INSERT INTO report_follow_up_days AS days (tenant_id, day, dimension, value, counted, satisfied,
+          unsatisfied, unreachable, declined, scored, score_sum)
+        SELECT tenant, f.* FROM differences f
+        WHERE (f.counted, f.satisfied, f.unsatisfied, f.unreachable, f.declined, f.scored, f.score_sum)
+          <> (0, 0, 0, 0, 0, 0, 0)
+        ORDER BY f.dimension, f.day, f.value
+      ON CONFLICT ON CONSTRAINT report_follow_up_days_group DO UPDATE SET
+        counted = days.counted + excluded.counted, satisfied = days.satisfied + excluded.satisfied,
+        unsatisfied = days.unsatisfied + excluded.unsatisfied, unreachable = days.unreachable + excluded.unreachable,
+        declined = days.declined + excluded.declined, scored = days.scored + excluded.scored,
+        score_sum = days.score_sum + excluded.score_sum
+      RETURNING 1
+    )
+    SELECT v_groups + count(*) INTO v_groups FROM corrected;
+    DELETE FROM report_follow_up_days r
+      WHERE r.tenant_id = tenant
+        AND (r.counted, r.satisfied, r.unsatisfied, r.unreachable, r.declined, r.scored, r.score_sum)
+          = (0, 0, 0, 0, 0, 0, 0);
+  END LOOP;
+  RETURN v_groups;
 END
 $$;
 
 -- Moves the changes written since the last fold into the day rows, each on its day in its tenant's
--- time zone (report_time_zone), so a report never reads more than a few minutes of them. Safe at
--- any time and from several workers. Returns the changes moved.
+-- time zone (report_time_zone), so a report never reads more than a few minutes of them. A tenant
+-- at a time, as recount_report_counts, under its lock; a tenant whose lock another holds (a fold
+-- from another worker, a recount) is left for the next fold. Safe at any time and from several
+-- workers. Returns the changes moved.
 CREATE OR REPLACE FUNCTION fold_report_counts(p_default_time_zone text) RETURNS bigint
 LANGUAGE plpgsql AS $$
 DECLARE
-  v_deadline_changes bigint;
-  v_follow_up_changes bigint;
+  tenant uuid;
+  time_zone text;
+  v_moved bigint := 0;
 BEGIN
-  PERFORM pg_advisory_xact_lock(hashtext('report counts'));
-  WITH moved AS (
-    DELETE FROM report_deadline_changes RETURNING *
-  ), zones AS (
-    SELECT t.tenant_id, report_time_zone(t.tenant_id, p_default_time_zone) AS time_zone
-    FROM (SELECT DISTINCT tenant_id FROM moved) AS t
-  ), folded AS (
-    INSERT INTO report_deadline_days AS days (tenant_id, day, kind, dimension, value, counted, met_on_time,
-        met_late, breached, pending)
-      SELECT m.tenant_id, (m.due_at AT TIME ZONE z.time_zone)::date, m.kind, g.dimension, g.value,
-        sum(m.counted), sum(m.met_on_time), sum(m.met_late), sum(m.breached), sum(m.pending)
-      FROM moved m
-        JOIN zones z ON z.tenant_id = m.tenant_id
-        CROSS JOIN LATERAL report_groups(m.channel, m.category, m.severity, m.assignee) AS g
-      GROUP BY 1, 2, 3, 4, 5
-      ORDER BY 1, 4, 2, 3, 5
-    ON CONFLICT ON CONSTRAINT report_deadline_days_group DO UPDATE SET
-      counted = days.counted + excluded.counted, met_on_time = days.met_on_time + excluded.met_on_time,
-      met_late = days.met_late + excluded.met_late, breached = days.breached + excluded.breached,
-      pending = days.pending + excluded.pending
-  )
-  SELECT count(*) INTO v_deadline_changes FROM moved;
+  FOR tenant IN
+    SELECT x.tenant_id FROM report_deadline_changes x
+    UNION
+    SELECT x.tenant_id FROM report_follow_up_changes x
+    ORDER BY 1
+  LOOP
+    CONTINUE WHEN NOT lock_report_counts(tenant, true);
+    time_zone := report_time_zone(tenant, p_default_time_zone);
+    WITH moved AS (
+      DELETE FROM report_deadline_changes x WHERE x.tenant_id = tenant RETURNING x.*
+    ), folded AS (
+      INSERT INTO report_deadline_days AS days (tenant_id, day, kind, dimension, value, counted, met_on_time,
+          met_late, breached, pending)
+        SELECT tenant, (m.due_at AT TIME ZONE time_zone)::date, m.kind, g.dimension, g.value,
+          sum(m.counted), sum(m.met_on_time), sum(m.met_late), sum(m.breached), sum(m.pending)
+        FROM moved m
+          CROSS JOIN LATERAL report_groups(m.channel, m.category, m.severity, m.assignee) AS g
+        GROUP BY 2, 3, 4, 5
+        ORDER BY 4, 2, 3, 5
+      ON CONFLICT ON CONSTRAINT report_deadline_days_group DO UPDATE SET
+        counted = days.counted + excluded.counted, met_on_time = days.met_on_time + excluded.met_on_time,
+        met_late = days.met_late + excluded.met_late, breached = days.breached + excluded.breached,
+        pending = days.pending + excluded.pending
+    )
+    SELECT v_moved + count(*) INTO v_moved FROM moved;
 
-  WITH moved AS (
-    DELETE FROM report_follow_up_changes RETURNING *
-  ), zones AS (
-    SELECT t.tenant_id, report_time_zone(t.tenant_id, p_default_time_zone) AS time_zone
-    FROM (SELECT DISTINCT tenant_id FROM moved) AS t
-  ), folded AS (
-    INSERT INTO report_follow_up_days AS days (tenant_id, day, dimension, value, counted, satisfied,
-        unsatisfied, unreachable, declined, scored, score_sum)
-      SELECT m.tenant_id, (m.completed_at AT TIME ZONE z.time_zone)::date, g.dimension, g.value,
-        sum(m.counted), sum(m.satisfied), sum(m.unsatisfied), sum(m.unreachable), sum(m.declined),
-        sum(m.scored), sum(m.score_sum)
-      FROM moved m
-        JOIN zones z ON z.tenant_id = m.tenant_id
-        CROSS JOIN LATERAL report_groups(m.channel, m.category, m.severity, m.assignee) AS g
-      GROUP BY 1, 2, 3, 4
-      ORDER BY 1, 3, 2, 4
-    ON CONFLICT ON CONSTRAINT report_follow_up_days_group DO UPDATE SET
-      counted = days.counted + excluded.counted, satisfied = days.satisfied + excluded.satisfied,
-      unsatisfied = days.unsatisfied + excluded.unsatisfied, unreachable = days.unreachable + excluded.unreachable,
-      declined = days.declined + excluded.declined, scored = days.scored + excluded.scored,
-      score_sum = days.score_sum + excluded.score_sum
-  )
-  SELECT count(*) INTO v_follow_up_changes FROM moved;
-  RETURN v_deadline_changes + v_follow_up_changes;
+    WITH moved AS (
+      DELETE FROM report_follow_up_changes x WHERE x.tenant_id = tenant RETURNING x.*
+    ), folded AS (
+      INSERT INTO report_follow_up_days AS days (tenant_id, day, dimension, value, counted, satisfied,
+          unsatisfied, unreachable, declined, scored, score_sum)
+        SELECT tenant, (m.completed_at AT TIME ZONE time_zone)::date, g.dimension, g.value,
+          sum(m.counted), sum(m.satisfied), sum(m.unsatisfied), sum(m.unreachable), sum(m.declined),
+          sum(m.scored), sum(m.score_sum)
+        FROM moved m
+          CROSS JOIN LATERAL report_groups(m.channel, m.category, m.severity, m.assignee) AS g
+        GROUP BY 2, 3, 4
+        ORDER BY 3, 2, 4
+      ON CONFLICT ON CONSTRAINT report_follow_up_days_group DO UPDATE SET
+        counted = days.counted + excluded.counted, satisfied = days.satisfied + excluded.satisfied,
+        unsatisfied = days.unsatisfied + excluded.unsatisfied, unreachable = days.unreachable + excluded.unreachable,
+        declined = days.declined + excluded.declined, scored = days.scored + excluded.scored,
+        score_sum = days.score_sum + excluded.score_sum
+    )
+    SELECT v_moved + count(*) INTO v_moved FROM moved;
+  END LOOP;
+  RETURN v_moved;
 END
 $$;

@@ -58,20 +58,29 @@ LANGUAGE sql STABLE PARALLEL SAFE AS $$
     ) AS x
 $$;
 
--- Complaints taken in or deleted together: each is noted once, in one statement. The transition
--- table is read into arrays first (see notify_events_inserted).
+-- Complaints taken in or deleted together: each is noted once, a tenant at a time, as
+-- count_report_new_deadlines reads its transition table: on Citus the trigger runs on the shard,
+-- where a statement may write only rows of one tenant, named as a value, and intake's batches hold
+-- one tenant each.
 CREATE OR REPLACE FUNCTION touch_report_inventory_complaints() RETURNS trigger
 LANGUAGE plpgsql AS $$
 DECLARE
-  tenant_ids uuid[];
+  tenant uuid;
   complaint_ids uuid[];
 BEGIN
   IF TG_OP = 'INSERT' THEN
-    SELECT array_agg(n.tenant_id), array_agg(n.id) INTO tenant_ids, complaint_ids FROM changed n;
+    FOR tenant, complaint_ids IN
+      SELECT n.tenant_id, array_agg(n.id) FROM changed n GROUP BY n.tenant_id ORDER BY n.tenant_id
+    LOOP
+      INSERT INTO report_inventory_touches (tenant_id, complaint_id) SELECT tenant, unnest(complaint_ids);
+    END LOOP;
   ELSE
-    SELECT array_agg(o.tenant_id), array_agg(o.id) INTO tenant_ids, complaint_ids FROM gone o;
+    FOR tenant, complaint_ids IN
+      SELECT o.tenant_id, array_agg(o.id) FROM gone o GROUP BY o.tenant_id ORDER BY o.tenant_id
+    LOOP
+      INSERT INTO report_inventory_touches (tenant_id, complaint_id) SELECT tenant, unnest(complaint_ids);
+    END LOOP;
   END IF;
-  INSERT INTO report_inventory_touches (tenant_id, complaint_id) SELECT * FROM unnest(tenant_ids, complaint_ids);
   RETURN NULL;
 END
 $$;
@@ -84,22 +93,26 @@ ALTER TABLE complaints ENABLE ALWAYS TRIGGER complaints_report_inventory_inserte
 ALTER TABLE complaints ENABLE ALWAYS TRIGGER complaints_report_inventory_deleted;
 
 -- Deadlines written together (intake's batch, a complaint's deadlines cancelled at once): their
--- complaints, each once. The transition table is read into arrays first (see
--- notify_events_inserted).
+-- complaints, each once, a tenant at a time (see touch_report_inventory_complaints).
 CREATE OR REPLACE FUNCTION touch_report_inventory_deadlines() RETURNS trigger
 LANGUAGE plpgsql AS $$
 DECLARE
-  tenant_ids uuid[];
+  tenant uuid;
   complaint_ids uuid[];
 BEGIN
   IF TG_OP = 'INSERT' THEN
-    SELECT array_agg(d.tenant_id), array_agg(d.complaint_id) INTO tenant_ids, complaint_ids
-      FROM (SELECT DISTINCT n.tenant_id, n.complaint_id FROM changed n) AS d;
+    FOR tenant, complaint_ids IN
+      SELECT n.tenant_id, array_agg(DISTINCT n.complaint_id) FROM changed n GROUP BY n.tenant_id ORDER BY n.tenant_id
+    LOOP
+      INSERT INTO report_inventory_touches (tenant_id, complaint_id) SELECT tenant, unnest(complaint_ids);
+    END LOOP;
   ELSE
-    SELECT array_agg(d.tenant_id), array_agg(d.complaint_id) INTO tenant_ids, complaint_ids
-      FROM (SELECT DISTINCT o.tenant_id, o.complaint_id FROM gone o) AS d;
+    FOR tenant, complaint_ids IN
+      SELECT o.tenant_id, array_agg(DISTINCT o.complaint_id) FROM gone o GROUP BY o.tenant_id ORDER BY o.tenant_id
+    LOOP
+      INSERT INTO report_inventory_touches (tenant_id, complaint_id) SELECT tenant, unnest(complaint_ids);
+    END LOOP;
   END IF;
-  INSERT INTO report_inventory_touches (tenant_id, complaint_id) SELECT * FROM unnest(tenant_ids, complaint_ids);
   RETURN NULL;
 END
 $$;

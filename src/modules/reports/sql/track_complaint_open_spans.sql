@@ -41,20 +41,23 @@ ALTER TABLE complaints ENABLE ALWAYS TRIGGER complaints_open_spans_changed;
 
 -- Complaints taken in together, open, in one statement: each open from just after its receipt.
 -- The trigger's arguments are the open statuses (OPEN_STATUSES, as track_complaint_open_spans).
--- The transition table is read into arrays first (see notify_events_inserted).
+-- A tenant at a time (see touch_report_inventory_complaints).
 CREATE OR REPLACE FUNCTION open_complaint_spans() RETURNS trigger
 LANGUAGE plpgsql AS $$
 DECLARE
-  tenant_ids uuid[];
+  tenant uuid;
   complaint_ids uuid[];
   stretches tstzrange[];
 BEGIN
-  SELECT array_agg(n.tenant_id), array_agg(n.id), array_agg(tstzrange(n.received_at, NULL, '()'))
-    INTO tenant_ids, complaint_ids, stretches
+  FOR tenant, complaint_ids, stretches IN
+    SELECT n.tenant_id, array_agg(n.id), array_agg(tstzrange(n.received_at, NULL, '()'))
     FROM new_complaints n
-    WHERE n.status = ANY (TG_ARGV::complaint_status[]);
-  INSERT INTO complaint_open_spans (tenant_id, complaint_id, open_during)
-    SELECT * FROM unnest(tenant_ids, complaint_ids, stretches);
+    WHERE n.status = ANY (TG_ARGV::complaint_status[])
+    GROUP BY n.tenant_id ORDER BY n.tenant_id
+  LOOP
+    INSERT INTO complaint_open_spans (tenant_id, complaint_id, open_during)
+      SELECT tenant, * FROM unnest(complaint_ids, stretches);
+  END LOOP;
   RETURN NULL;
 END
 $$;
