@@ -32,7 +32,12 @@ afterAll(async () => {
 });
 
 /** An event as the code before the migration wrote it; its position. */
-async function writeEvent(on: pg.Client, tenantId: string, name: string, subscriptionId: string | null = null) {
+async function writeEvent(
+  on: pg.Client,
+  tenantId: string,
+  name: string,
+  subscriptionId: string | null = null,
+) {
   const { rows } = await on.query(
     `insert into events (id, tenant_id, type, data, subscription_id) values ($1, $2, $3, '{}', $4) returning position`,
     [`evt_${name}`, tenantId, subscriptionId ? 'webhook.ping' : 'complaint.updated', subscriptionId],

@@ -314,9 +314,10 @@ describe('hot statements keep to their indexes', () => {
         const ranges = found.filter((scan) => scan.relation === 'event_feed');
         expect(ranges.length, types.join()).toBeGreaterThan(0);
         expect(ranges, types.join()).toEqual(ranges.map(() => byType));
-        expect(found.filter((scan) => scan.relation !== 'event_feed'), types.join()).toEqual(
-          ranges.map(() => byKey),
-        );
+        expect(
+          found.filter((scan) => scan.relation !== 'event_feed'),
+          types.join(),
+        ).toEqual(ranges.map(() => byKey));
       }
     }
     const empty = await analyzedNodes(

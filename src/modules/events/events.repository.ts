@@ -1,4 +1,4 @@
-import { and, asc, eq, getTableColumns, gt, lt, type SQL, sql } from 'drizzle-orm';
+import { and, asc, eq, getTableColumns, gt, lt, sql } from 'drizzle-orm';
 import { unionAll } from 'drizzle-orm/pg-core';
 import type { Queryable } from '../../db/client.js';
 import { tableRowFromRaw } from '../../db/raw-rows.js';
