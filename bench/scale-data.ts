@@ -591,7 +591,6 @@ export async function cloneToSize(
       // Their columns name the copy; the complaint inside their data is the seed's as it was then.
       const eventColumns = cloneSelect(await columnsOf(client, 'events'), target, {
         id: `'evt_' || left(translate(encode(uuid_send(gen_random_uuid()) || uuid_send(gen_random_uuid()), 'base64'), '+/=', 'xyz'), 24)`,
-        txid: null,
         reference,
         data: `jsonb_set(jsonb_set(src.data, '{complaint,id}', to_jsonb(m.id), false),
           '{complaint,reference}', to_jsonb(${reference}), false)`,
@@ -643,6 +642,21 @@ export async function cloneToSize(
           );
         }
       }
+      // Their places in the tenant's feed, after any it has, as the relay would have given them.
+      await client.query(
+        `with placed as (
+           insert into event_feed (tenant_id, feed_position, event_position, type)
+           select e.tenant_id, (select coalesce(max(f.feed_position), 0) from event_feed f where f.tenant_id = $1)
+               + row_number() over (order by e.position), e.position, e.type
+           from events e
+           where e.tenant_id = $1 and e.subscription_id is null
+             and not exists (select 1 from event_feed f where f.tenant_id = $1 and f.event_position = e.position)
+           returning feed_position)
+         insert into event_feed_heads (tenant_id, last_position)
+         select $1, max(feed_position) from placed having count(*) > 0
+         on conflict (tenant_id) do update set last_position = excluded.last_position`,
+        [tenant.tenantId],
+      );
       await checkCustomerKeys(client, tenant.tenantId);
       // Intake numbers on from the highest reference the copies took.
       await client.query(

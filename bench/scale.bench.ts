@@ -373,9 +373,8 @@ async function sampleTenant(pool: pg.Pool, tenantId: string): Promise<TenantSamp
             [tenantId, SAMPLE],
           )
         ).rows;
-  const { rows: events } = await pool.query<{ txid: string; position: string }>(
-    `select txid::text, position::text from events
-     where tenant_id = $1 and subscription_id is null order by random() limit $2`,
+  const { rows: events } = await pool.query<{ feed_position: string }>(
+    `select feed_position::text from event_feed where tenant_id = $1 order by random() limit $2`,
     [tenantId, SAMPLE],
   );
   return {
@@ -384,7 +383,7 @@ async function sampleTenant(pool: pg.Pool, tenantId: string): Promise<TenantSamp
       reference: row.reference,
       receivedAt: row.received_at,
     })),
-    feedCursors: events.map((row) => encodeCursor([row.txid, Number(row.position)])),
+    feedCursors: events.map((row) => encodeCursor([Number(row.feed_position)])),
   };
 }
 

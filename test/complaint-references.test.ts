@@ -111,7 +111,8 @@ describe('complaints written together in one statement', () => {
     // They went in together (fewer statements than complaints), and each statement numbered its
     // complaints in the order it wrote them, across the boundary too.
     const { rows } = await t.database.pool.query<{ txid: string; reference: string }>(
-      `select txid::text, reference from events
+      // xmin: the transaction that wrote the row (events are never updated).
+      `select xmin::text as txid, reference from events
        where type = 'complaint.created' and complaint_id = any($1::uuid[]) order by position`,
       [created.map((c) => c.id)],
     );

@@ -232,9 +232,9 @@ async function snapshot({ tenant, fixture: f }: Seeded): Promise<Record<string, 
     '/v1/settings/workflow',
     '/v1/events?limit=500',
   ];
-  // The feed shows an event once every transaction older than it has ended (its committed
-  // horizon, cluster-wide): wait until it shows all the tenant's events, so that a transaction
-  // still open elsewhere cannot hide some of them from one snapshot and not from the other.
+  // The feed shows an event once the outbox relay has placed it: wait until it shows all the
+  // tenant's events, so that a relay still at work cannot place some of them between one snapshot
+  // and the other.
   const { rows: written } = await t.database.pool.query<{ n: number }>(
     'select count(*)::int as n from events where tenant_id = $1 and subscription_id is null',
     [tenant.tenantId],

@@ -66,7 +66,8 @@ function rawIntake(subject: string, options: { channel?: string; idempotencyKey?
 /** The transaction each complaint's `complaint.created` event was written in. */
 async function creationTransactions(ids: string[]): Promise<Map<string, string>> {
   const { rows } = await t.database.pool.query<{ complaint_id: string; txid: string }>(
-    `select complaint_id, txid::text from events where type = 'complaint.created' and complaint_id = any($1::uuid[])`,
+    // xmin: the transaction that wrote the row (events are never updated).
+    `select complaint_id, xmin::text as txid from events where type = 'complaint.created' and complaint_id = any($1::uuid[])`,
     [ids],
   );
   return new Map(rows.map((row) => [row.complaint_id, row.txid]));

@@ -4,16 +4,13 @@
  * and holding rows of two tenants keeps every row, each tenant's rows stay its own, and the new
  * keys hold as the old ones did.
  */
-import { randomBytes, randomUUID } from 'node:crypto';
-import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { randomUUID } from 'node:crypto';
 import { drizzle } from 'drizzle-orm/node-postgres';
-import { migrate } from 'drizzle-orm/node-postgres/migrator';
 import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tenantDataModelViolations } from '../src/db/distribution.js';
-import { migrationsFolder, runMigrations } from '../src/db/migrate.js';
+import { runMigrations } from '../src/db/migrate.js';
+import { createEmptyDatabase, migrateUpTo } from './migrated-database.js';
 
 /** The last migration before the tenant keys. */
 const BEFORE = '0035_event_envelope_columns';
@@ -46,46 +43,10 @@ let url: string;
 let dropDatabase: () => Promise<void>;
 let client: pg.Client;
 
-async function admin(statement: string) {
-  const connection = new pg.Client({ connectionString: inject('databaseUrl') });
-  await connection.connect();
-  try {
-    await connection.query(statement);
-  } finally {
-    await connection.end();
-  }
-}
-
-/** Migrates the database with the committed migrations up to and including `last`. */
-async function migrateUpTo(databaseUrl: string, last: string) {
-  const folder = await mkdtemp(join(tmpdir(), 'redress-migrations-'));
-  try {
-    await cp(migrationsFolder, folder, { recursive: true });
-    const journalFile = join(folder, 'meta', '_journal.json');
-    const journal = JSON.parse(await readFile(journalFile, 'utf8'));
-    const end = journal.entries.findIndex((entry: { tag: string }) => entry.tag === last);
-    expect(end).toBeGreaterThan(0);
-    journal.entries = journal.entries.slice(0, end + 1);
-    await writeFile(journalFile, JSON.stringify(journal));
-    const connection = new pg.Client({ connectionString: databaseUrl });
-    await connection.connect();
-    try {
-      await migrate(drizzle(connection), { migrationsFolder: folder });
-    } finally {
-      await connection.end();
-    }
-  } finally {
-    await rm(folder, { recursive: true, force: true });
-  }
-}
-
 beforeAll(async () => {
-  const runUrl = new URL(inject('databaseUrl'));
-  const name = `${runUrl.pathname.slice(1)}_tenant_keys_${randomBytes(3).toString('hex')}`;
-  await admin(`CREATE DATABASE "${name}"`);
-  dropDatabase = () => admin(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
-  runUrl.pathname = `/${name}`;
-  url = runUrl.toString();
+  const database = await createEmptyDatabase('tenant_keys');
+  url = database.url;
+  dropDatabase = database.drop;
   await migrateUpTo(url, BEFORE);
   client = new pg.Client({ connectionString: url });
   await client.connect();

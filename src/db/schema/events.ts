@@ -1,7 +1,6 @@
-import { sql } from 'drizzle-orm';
 import {
   bigint,
-  customType,
+  foreignKey,
   index,
   jsonb,
   pgTable,
@@ -12,14 +11,6 @@ import {
 } from 'drizzle-orm/pg-core';
 import { instant } from './columns.js';
 import { tenantIdColumn } from './tenancy.js';
-
-/**
- * A PostgreSQL 64-bit transaction id (`xid8`), read as a decimal string. Events carry the id of
- * the transaction that wrote them: see `events.txid`.
- */
-const xid8 = customType<{ data: string; driverData: string }>({
-  dataType: () => 'xid8',
-});
 
 /**
  * The transactional outbox: every state change writes its event here in the same transaction.
@@ -46,25 +37,12 @@ export const events = pgTable(
      */
     data: jsonb('data').$type<Record<string, unknown>>().notNull(),
     occurredAt: instant('occurred_at').notNull().defaultNow(),
-    /**
-     * The writing transaction. Once every transaction older than the oldest one still running
-     * has ended, no event can appear before (txid, position) any more: the pull feed reads in
-     * that order behind that horizon, so a cursor never skips an event that commits late.
-     */
-    txid: xid8('txid').notNull().default(sql`pg_current_xact_id()`),
     /** Set for an event meant for one webhook subscription only (a ping); kept out of the feed. */
     subscriptionId: uuid('subscription_id'),
   },
   (table) => [
     primaryKey({ name: 'events_pkey', columns: [table.tenantId, table.position] }),
     unique('events_tenant_id_key').on(table.tenantId, table.id),
-    index('events_tenant_feed_idx').on(table.tenantId, table.txid, table.position),
-    // The feed narrowed to some types: each type's events in feed order, so a page reads one range
-    // per type selected rather than the whole feed filtered on type (events.repository.ts feedPage).
-    // Pings addressed to one subscription are never in the feed, so they are left out.
-    index('events_tenant_type_feed_idx')
-      .on(table.tenantId, table.type, table.txid, table.position)
-      .where(sql`${table.subscriptionId} is null`),
     index('events_occurred_idx').on(table.occurredAt),
   ],
 );
@@ -88,3 +66,50 @@ export const eventOutbox = pgTable(
     index('event_outbox_position_idx').on(table.position),
   ],
 );
+
+/**
+ * The pull feed's order: each relayed event's place in its tenant's feed, numbered by the outbox
+ * relay as it claims the event (claimUnrelayed). The relay numbers a tenant's events while it
+ * holds the tenant's row of `event_feed_heads` until it commits, so a tenant's feed positions
+ * become visible in their order: a reader that has seen position n never sees an n-1 appear later,
+ * whichever node or coordinator wrote the events, with no transaction id or snapshot read across
+ * nodes. Insert-only and narrow; retention purges it with its event (the cascade). Pings
+ * addressed to one subscription never enter it.
+ */
+export const eventFeed = pgTable(
+  'event_feed',
+  {
+    tenantId: uuid('tenant_id').notNull(),
+    /** The event's place in its tenant's feed: increasing, visible in order, gaps allowed. */
+    feedPosition: bigint('feed_position', { mode: 'number' }).notNull(),
+    /** The event: `events.position` of the same tenant. */
+    eventPosition: bigint('event_position', { mode: 'number' }).notNull(),
+    /** The event's type, copied so a page narrowed to some types reads this table's index alone. */
+    type: text('type').notNull(),
+  },
+  (table) => [
+    primaryKey({ name: 'event_feed_pkey', columns: [table.tenantId, table.feedPosition] }),
+    // An event has one place; the relay skips an event the migration to this table already placed
+    // (on conflict), and retention's cascade finds an event's place by it.
+    unique('event_feed_tenant_event_key').on(table.tenantId, table.eventPosition),
+    // The feed narrowed to some types: each type's events in feed order, so a page reads one range
+    // per type selected rather than the whole feed filtered on type (events.repository.ts feedPage).
+    index('event_feed_tenant_type_idx').on(table.tenantId, table.type, table.feedPosition),
+    foreignKey({
+      name: 'event_feed_event_fk',
+      columns: [table.tenantId, table.eventPosition],
+      foreignColumns: [events.tenantId, events.position],
+    }).onDelete('cascade'),
+  ],
+);
+
+/**
+ * The last feed position each tenant has handed out. The relay takes a tenant's row FOR UPDATE
+ * (SKIP LOCKED: a tenant another relay is numbering waits for its next pass) before it claims the
+ * tenant's events, and holds it until it commits: so one tenant's events are numbered by one
+ * transaction at a time, each after the last one committed.
+ */
+export const eventFeedHeads = pgTable('event_feed_heads', {
+  tenantId: tenantIdColumn().primaryKey(),
+  lastPosition: bigint('last_position', { mode: 'number' }).notNull().default(0),
+});

@@ -1,8 +1,8 @@
-import { and, asc, eq, isNull, lt, type SQL, sql } from 'drizzle-orm';
+import { and, asc, eq, getTableColumns, gt, lt, sql } from 'drizzle-orm';
 import { unionAll } from 'drizzle-orm/pg-core';
 import type { Queryable } from '../../db/client.js';
 import { tableRowFromRaw } from '../../db/raw-rows.js';
-import { complaints, eventOutbox, events } from '../../db/schema/index.js';
+import { complaints, eventFeed, eventFeedHeads, eventOutbox, events } from '../../db/schema/index.js';
 import { randomBase62 } from '../../lib/ids.js';
 import { type ComplaintEventType, type EventType, eventTypesSelected } from './event-types.js';
 
@@ -18,22 +18,66 @@ export interface ComplaintEventInput {
   payload: Record<string, unknown>;
 }
 
-/** Position of an event in the feed: its transaction id (decimal text) and insertion position. */
-export interface FeedPosition {
-  txid: string;
-  position: number;
-}
+/** An event as the feed reads it: with its place in the tenant's feed. */
+export type FeedEventRow = EventRow & { feedPosition: number };
 
 /** A new event id: `evt_` and 24 random base62 characters. */
 export const newEventId = (): string => `evt_${randomBase62(24)}`;
 
-/**
- * Events strictly before this horizon can no longer be joined by an earlier one: every
- * transaction that started before the oldest one still running has ended.
- */
-const committedHorizon = sql`pg_snapshot_xmin(pg_current_snapshot())`;
-
 export function createEventsRepository(db: Queryable) {
+  /**
+   * One tenant's share of claimUnrelayed: claims up to `limit` of its events and places those
+   * that enter the feed after the tenant's head, which it moves past them. Two statements, for
+   * Citus: it runs the claim, whose every part names the tenant, on that tenant's node in one go,
+   * but would take an INSERT fed by the claim's rows apart into steps, and refuses one of them
+   * (a delete by ctid planned on its own); the insert from the claimed values it takes whole.
+   */
+  async function claimTenant(tenantId: string, limit: number, tx: Queryable): Promise<EventRow[]> {
+    const result = await tx.execute<Record<string, unknown>>(sql`
+      with head as (
+        select ${eventFeedHeads.lastPosition} from ${eventFeedHeads}
+        where ${eventFeedHeads.tenantId} = ${tenantId} for update skip locked
+      ), picked as (
+        select ctid from ${eventOutbox} where ${eventOutbox.tenantId} = ${tenantId} and exists (select from head)
+        order by ${eventOutbox.position} limit ${limit} for update skip locked
+      ), claimed as (
+        delete from ${eventOutbox}
+        where ${eventOutbox.tenantId} = ${tenantId} and ctid = any(array(select ctid from picked))
+        returning ${eventOutbox.position}
+      ), claimed_events as (
+        select claimed_event.* from claimed
+          cross join lateral (
+            select * from ${events} where ${events.tenantId} = ${tenantId} and ${events.position} = claimed.position
+          ) as claimed_event
+      ), advanced as (
+        update ${eventFeedHeads}
+        set last_position = last_position + (select count(*) from claimed_events where subscription_id is null)
+        where ${eventFeedHeads.tenantId} = ${tenantId}
+          and exists (select from claimed_events where subscription_id is null)
+      )
+      select claimed_events.*, (select last_position from head) as feed_head
+      from claimed_events order by position`);
+    const claimed = result.rows.map((raw) => tableRowFromRaw(events, raw));
+    const entering = claimed.filter((event) => event.subscriptionId === null);
+    if (entering.length === 0) return claimed;
+    // The places after the head as it was, in position order, as the claim moved it. An event
+    // migration 0051 placed already keeps its place; the one given here is left unused.
+    await tx.execute(sql`
+      insert into ${eventFeed} (tenant_id, feed_position, event_position, type)
+      select ${tenantId}, ${Number(result.rows[0]!.feed_head)} + entered.n, entered.position, entered.type
+      from unnest(${sql.param(entering.map((event) => event.position))}::bigint[],
+                  ${sql.param(entering.map((event) => event.type))}::text[]) with ordinality as entered(position, type, n)
+      on conflict (tenant_id, event_position) do nothing`);
+    return claimed;
+  }
+
+  /** Makes the tenant's feed head if it has none; whether it did. */
+  async function addFeedHead(tenantId: string, tx: Queryable): Promise<boolean> {
+    const result = await tx.execute(sql`
+      insert into ${eventFeedHeads} (tenant_id) values (${tenantId}) on conflict (tenant_id) do nothing`);
+    return (result.rowCount ?? 0) > 0;
+  }
+
   async function nextSequence(tenantId: string, complaintId: string, tx: Queryable): Promise<number> {
     const [numbered] = await tx
       .update(complaints)
@@ -95,57 +139,74 @@ export function createEventsRepository(db: Queryable) {
     },
 
     /**
-     * A page of the tenant's feed after `after`, in (txid, position) order and only behind the
-     * committed horizon, so a reader never passes an event that is still to commit.
+     * A page of the tenant's feed after feed position `after`, in feed order. The relay numbers a
+     * tenant's events one transaction at a time and each after the last one committed (see
+     * claimUnrelayed), so what a reader sees of the feed has no hole that a later commit could
+     * fill: a cursor never skips an event that commits late.
      *
      * A page narrowed to some types reads each selected type from its own range of
-     * events_tenant_type_feed_idx, in feed order, and merges those ranges: it reads about `limit`
-     * events whatever the feed holds. Filtering the whole feed's index on type instead read the
-     * tenant's entire retained feed for a type that had no events (413 ms at 1M complaints).
-     * Patterns are expanded to the catalogue's types (`deadline.*` to its three), so an event of a
-     * type no longer in the catalogue is not selected by its group's wildcard.
+     * event_feed_tenant_type_idx, in feed order, and merges those ranges: it reads about `limit`
+     * events whatever the feed holds. Filtering the whole feed on type instead read the tenant's
+     * entire retained feed for a type that had no events (413 ms at 1M complaints). Patterns are
+     * expanded to the catalogue's types (`deadline.*` to its three), so an event of a type no
+     * longer in the catalogue is not selected by its group's wildcard.
      */
     async feedPage(
       tenantId: string,
-      options: { after: FeedPosition | null; types: string[] | null; limit: number },
+      options: { after: number; types: string[] | null; limit: number },
       tx: Queryable = db,
-    ): Promise<EventRow[]> {
+    ): Promise<FeedEventRow[]> {
       return (await this.feedPageQuery(tenantId, options, tx)) ?? [];
     },
 
     /** The query of feedPage(), unrun (tests EXPLAIN it); null when the patterns select no type. */
     feedPageQuery(
       tenantId: string,
-      options: { after: FeedPosition | null; types: string[] | null; limit: number },
+      options: { after: number; types: string[] | null; limit: number },
       tx: Queryable = db,
     ) {
-      const page = (type: EventType | null) => {
-        const conditions: (SQL | undefined)[] = [
-          eq(events.tenantId, tenantId),
-          type === null ? undefined : eq(events.type, type),
-          isNull(events.subscriptionId),
-          sql`${events.txid} < ${committedHorizon}`,
-        ];
-        if (options.after) {
-          conditions.push(
-            sql`(${events.txid}, ${events.position}) > (${options.after.txid}::xid8, ${options.after.position})`,
-          );
-        }
-        return tx
-          .select()
-          .from(events)
-          .where(and(...conditions))
-          .orderBy(asc(events.txid), asc(events.position))
+      const page = (type: EventType | null) =>
+        tx
+          .select({ ...getTableColumns(events), feedPosition: eventFeed.feedPosition })
+          .from(eventFeed)
+          .innerJoin(
+            events,
+            // tenant_id named on both sides: on Citus each page is then one shard's query.
+            and(eq(events.tenantId, tenantId), eq(events.position, eventFeed.eventPosition)),
+          )
+          .where(
+            and(
+              eq(eventFeed.tenantId, tenantId),
+              type === null ? undefined : eq(eventFeed.type, type),
+              gt(eventFeed.feedPosition, options.after),
+            ),
+          )
+          .orderBy(asc(eventFeed.feedPosition))
           .limit(options.limit);
-      };
       if (!options.types || options.types.includes('*')) return page(null);
       const [first, second, ...more] = eventTypesSelected(options.types).map(page);
       if (!first) return null;
       if (!second) return first;
       // One ordered, limited read per type; PostgreSQL merges them (Merge Append) and stops at the limit.
       return unionAll(first, second, ...more)
-        .orderBy(asc(events.txid), asc(events.position))
+        .orderBy(asc(eventFeed.feedPosition))
         .limit(options.limit);
+    },
+
+    /**
+     * The feed position an old cursor reached. Before migration 0051 a cursor was the (transaction
+     * id, position) of the last event read; the migration numbered every event in that order, so
+     * the events at or before such a cursor are exactly those up to its event's place. The cursor
+     * of a page before any event names position 0, which has no place: the feed's start. So does
+     * an event retention has purged since: reading on from the start of what is retained
+     * repeats events at worst, and never skips one.
+     */
+    async feedPositionOfEvent(tenantId: string, eventPosition: number, tx: Queryable = db): Promise<number> {
+      const [placed] = await tx
+        .select({ feedPosition: eventFeed.feedPosition })
+        .from(eventFeed)
+        .where(and(eq(eventFeed.tenantId, tenantId), eq(eventFeed.eventPosition, eventPosition)));
+      return placed?.feedPosition ?? 0;
     },
 
     /**
@@ -153,10 +214,20 @@ export function createEventsRepository(db: Queryable) {
      * event has waited longest first: takes them off the relay's work list inside the caller's
      * transaction, so they leave it exactly when that commits. Each claim names its tenant, so on
      * Citus it runs where that tenant's work list is (a lock across nodes is refused there).
-     * SKIP LOCKED lets several relays share the work without waiting on each other. The rows
-     * picked are deleted by their ctid (they are locked, so it cannot move) and their events read
-     * one by one by key: joined on (tenant_id, position), the planner hashed the whole work list
-     * and the whole retained feed for each claim.
+     * SKIP LOCKED lets several relays share the work without waiting on each other.
+     *
+     * Each claim also gives the tenant's claimed events (pings to one subscription aside) their
+     * places in its feed, after the last one handed out, in position order. It first takes the
+     * tenant's feed head FOR UPDATE, held until the caller commits: so a tenant is numbered by one
+     * transaction at a time, each after the previous one committed, and its feed positions become
+     * visible in order (feedPage). A tenant whose head another relay holds is left to that relay,
+     * whose next batch takes the rest; waiting for it instead could deadlock two relays that meet
+     * the same tenants in another order. An event placed already (by migration 0051) keeps its
+     * place (on conflict).
+     *
+     * The rows picked are deleted by their ctid (they are locked, so it cannot move) and their
+     * events read one by one by key: joined on (tenant_id, position), the planner hashed the whole
+     * work list and the whole retained feed for each claim.
      */
     async claimUnrelayed(limit: number, tx: Queryable): Promise<EventRow[]> {
       const waiting = await tx.execute<{ tenant_id: string }>(sql`
@@ -165,20 +236,13 @@ export function createEventsRepository(db: Queryable) {
       const claimed: EventRow[] = [];
       for (const { tenant_id: tenantId } of waiting.rows) {
         if (claimed.length >= limit) break;
-        const result = await tx.execute<Record<string, unknown>>(sql`
-          with picked as (
-            select ctid from ${eventOutbox} where ${eventOutbox.tenantId} = ${tenantId}
-            order by ${eventOutbox.position} limit ${limit - claimed.length} for update skip locked
-          ), claimed as (
-            delete from ${eventOutbox}
-            where ${eventOutbox.tenantId} = ${tenantId} and ctid = any(array(select ctid from picked))
-            returning ${eventOutbox.position})
-          select claimed_event.* from claimed
-            cross join lateral (
-              select * from ${events} where ${events.tenantId} = ${tenantId} and ${events.position} = claimed.position
-            ) as claimed_event
-          order by claimed_event.position`);
-        for (const raw of result.rows) claimed.push(tableRowFromRaw(events, raw));
+        let rows = await claimTenant(tenantId, limit - claimed.length, tx);
+        // No head held: another relay's, or a tenant whose first event this is. Its head is made
+        // then (a conflict with a committed head neither waits nor writes).
+        if (rows.length === 0 && (await addFeedHead(tenantId, tx))) {
+          rows = await claimTenant(tenantId, limit - claimed.length, tx);
+        }
+        claimed.push(...rows);
       }
       return claimed;
     },
