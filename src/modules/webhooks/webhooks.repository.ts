@@ -306,7 +306,8 @@ export function createWebhooksRepository(db: Queryable) {
      * Leases up to `limit` due deliveries, fairly: at most `perSubscription` (less what this
      * process already has in flight) from each active subscription, taken in turns so one
      * subscription's backlog cannot crowd out the others. PostgreSQL's clock sets due times and
-     * leases, so workers on several hosts agree on them.
+     * leases, so workers on several hosts agree on them. One call to
+     * lease_due_webhook_deliveries (./sql/), which takes the tenants with work one at a time.
      */
     async claimDue(
       options: {
@@ -336,49 +337,8 @@ export function createWebhooksRepository(db: Queryable) {
         url: string;
         secrets: string[];
       }>(sql`
-        with busy (subscription_id, in_flight) as (
-          select * from unnest(${array(busyIds)}::uuid[], ${array(busyCounts)}::int[])
-        ),
-        candidates as (
-          select due.tenant_id, due.id, due.next_attempt_at,
-                 row_number() over (partition by s.id order by due.next_attempt_at) as turn
-          from ${webhookSubscriptions} s
-          left join busy on busy.subscription_id = s.id
-          cross join lateral (
-            select d.tenant_id, d.id, d.next_attempt_at
-            from ${webhookDeliveries} d
-            where d.tenant_id = s.tenant_id and d.subscription_id = s.id and d.status = 'pending'
-              and d.next_attempt_at <= now()
-              and (d.leased_until is null or d.leased_until < now())
-            order by d.next_attempt_at
-            limit greatest(0, ${options.perSubscription} - coalesce(busy.in_flight, 0))
-            for update skip locked
-          ) due
-          where s.active
-        ),
-        chosen as (select tenant_id, id from candidates order by turn, next_attempt_at limit ${options.limit}),
-        -- The leases first, each delivery by its key alone: joined in the same statement as its
-        -- event and subscription, the planner could reach the chosen deliveries through all of
-        -- their subscriptions' deliveries instead.
-        leased as (
-          update ${webhookDeliveries} d
-          set leased_until = now() + make_interval(secs => ${options.leaseMs / 1000})
-          from chosen
-          where d.tenant_id = chosen.tenant_id and d.id = chosen.id
-          returning d.id, d.tenant_id, d.subscription_id, d.event_id, d.attempt_count, d.redelivery_of,
-            d.leased_until
-        )
-        select l.id, l.tenant_id, l.subscription_id, l.event_id, l.attempt_count, l.redelivery_of,
-          l.leased_until::text as lease, e.type as event_type,
-          (extract(epoch from e.occurred_at) * 1000)::float8 as occurred_ms, e.complaint_id as event_complaint_id,
-          e.reference as event_reference, e.sequence as event_sequence, e.data as event_data, s.url,
-          array(select ws.secret from ${webhookSecrets} ws
-                where ws.tenant_id = l.tenant_id and ws.subscription_id = l.subscription_id
-                  and (ws.expires_at is null or ws.expires_at > now())
-                order by ws.expires_at desc nulls first, ws.created_at desc) as secrets
-        from leased l
-          join ${events} e on e.tenant_id = l.tenant_id and e.id = l.event_id
-          join ${webhookSubscriptions} s on s.tenant_id = l.tenant_id and s.id = l.subscription_id`);
+        select * from lease_due_webhook_deliveries(${options.limit}::int, ${options.perSubscription}::int,
+          ${array(busyIds)}::uuid[], ${array(busyCounts)}::int[], ${Math.round(options.leaseMs)}::int)`);
       return result.rows.map((row) => ({
         id: row.id,
         tenantId: row.tenant_id,
