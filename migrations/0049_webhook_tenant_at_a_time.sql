@@ -49,7 +49,8 @@ BEGIN
     RETURN;
   END IF;
 
-  -- Each tenant's candidates, locked; rows another dispatcher holds are skipped.
+  -- Each tenant's candidates, locked; rows another dispatcher holds are skipped. No subscription
+  -- can have more than p_limit chosen, so no more are locked.
   FOREACH v_tenant IN ARRAY v_tenants LOOP
     SELECT v_found_tenants || array_agg(c.tenant_id), v_found_ids || array_agg(c.id),
       v_found_due || array_agg(c.next_attempt_at), v_found_turns || array_agg(c.turn)
@@ -65,7 +66,7 @@ BEGIN
         WHERE d.tenant_id = v_tenant AND d.subscription_id = s.id AND d.status = 'pending'
           AND d.next_attempt_at <= now() AND (d.leased_until IS NULL OR d.leased_until < now())
         ORDER BY d.next_attempt_at
-        LIMIT greatest(0, p_per_subscription - coalesce(busy.in_flight, 0))
+        LIMIT least(p_limit, greatest(0, p_per_subscription - coalesce(busy.in_flight, 0)))
         FOR UPDATE SKIP LOCKED
       ) AS due
       WHERE s.tenant_id = v_tenant AND s.active
@@ -145,6 +146,7 @@ DECLARE
   s_from int;
   s_to int;
   v_grouped boolean;
+  v_runs_move boolean;
 BEGIN
   -- Each tenant's slice of both lists: a tenant's elements are in one run when the run is as long
   -- as their count.
@@ -165,21 +167,31 @@ BEGIN
       RAISE EXCEPTION 'record_webhook_attempts: attempts and subscriptions come grouped by tenant, with the same tenants';
     END IF;
 
-    PERFORM 1 FROM webhook_subscriptions s
-    WHERE s.tenant_id = v_tenant AND s.id = ANY (p_subscription_ids[s_from:s_to])
-    ORDER BY s.id
-    FOR NO KEY UPDATE;
+    -- The lock reads whether any run of failures moves: after a success, as most batches are,
+    -- none does, and the update below is skipped.
+    SELECT coalesce(bool_or(locked.moves), false) INTO v_runs_move
+    FROM (
+      SELECT s.failing_since IS DISTINCT FROM
+          (CASE WHEN v.reset THEN v.since ELSE coalesce(s.failing_since, v.since) END) AS moves
+      FROM webhook_subscriptions s
+      JOIN unnest(p_subscription_ids[s_from:s_to], p_run_resets[s_from:s_to], p_run_sinces[s_from:s_to])
+        AS v(id, reset, since) ON v.id = s.id
+      WHERE s.tenant_id = v_tenant
+      ORDER BY s.id
+      FOR NO KEY UPDATE OF s
+    ) AS locked;
 
-    INSERT INTO webhook_delivery_attempts
-      (tenant_id, delivery_id, attempt_number, attempted_at, response_status, latency_ms, error, response_excerpt)
-    SELECT v_tenant, v.delivery_id, v.attempt_number, v.attempted_at, v.response_status, v.latency_ms, v.error,
-      v.response_excerpt
-    FROM unnest(p_delivery_ids[a_from:a_to], p_attempt_numbers[a_from:a_to], p_attempted_ats[a_from:a_to],
-      p_response_statuses[a_from:a_to], p_latencies_ms[a_from:a_to], p_errors[a_from:a_to],
-      p_response_excerpts[a_from:a_to])
-      AS v(delivery_id, attempt_number, attempted_at, response_status, latency_ms, error, response_excerpt)
-    JOIN webhook_deliveries d ON d.tenant_id = v_tenant AND d.id = v.delivery_id;
-
+    WITH logged AS (
+      INSERT INTO webhook_delivery_attempts
+        (tenant_id, delivery_id, attempt_number, attempted_at, response_status, latency_ms, error, response_excerpt)
+      SELECT v_tenant, v.delivery_id, v.attempt_number, v.attempted_at, v.response_status, v.latency_ms, v.error,
+        v.response_excerpt
+      FROM unnest(p_delivery_ids[a_from:a_to], p_attempt_numbers[a_from:a_to], p_attempted_ats[a_from:a_to],
+        p_response_statuses[a_from:a_to], p_latencies_ms[a_from:a_to], p_errors[a_from:a_to],
+        p_response_excerpts[a_from:a_to])
+        AS v(delivery_id, attempt_number, attempted_at, response_status, latency_ms, error, response_excerpt)
+      JOIN webhook_deliveries d ON d.tenant_id = v_tenant AND d.id = v.delivery_id
+    )
     UPDATE webhook_deliveries d SET
       status = v.status,
       attempt_count = v.attempt_number,
@@ -195,12 +207,14 @@ BEGIN
       AS v(id, lease, status, attempt_number, next_attempt_at, attempted_at, response_status, error)
     WHERE d.tenant_id = v_tenant AND d.id = v.id AND d.status = 'pending' AND d.leased_until = v.lease;
 
-    UPDATE webhook_subscriptions s
-    SET failing_since = CASE WHEN v.reset THEN v.since ELSE coalesce(s.failing_since, v.since) END
-    FROM unnest(p_subscription_ids[s_from:s_to], p_run_resets[s_from:s_to], p_run_sinces[s_from:s_to])
-      AS v(id, reset, since)
-    WHERE s.tenant_id = v_tenant AND s.id = v.id
-      AND s.failing_since IS DISTINCT FROM (CASE WHEN v.reset THEN v.since ELSE coalesce(s.failing_since, v.since) END);
+    IF v_runs_move THEN
+      UPDATE webhook_subscriptions s
+      SET failing_since = CASE WHEN v.reset THEN v.since ELSE coalesce(s.failing_since, v.since) END
+      FROM unnest(p_subscription_ids[s_from:s_to], p_run_resets[s_from:s_to], p_run_sinces[s_from:s_to])
+        AS v(id, reset, since)
+      WHERE s.tenant_id = v_tenant AND s.id = v.id
+        AND s.failing_since IS DISTINCT FROM (CASE WHEN v.reset THEN v.since ELSE coalesce(s.failing_since, v.since) END);
+    END IF;
 
     -- Only a 410 or a failure can disable: most batches skip this statement.
     IF true = ANY (p_gone[s_from:s_to]) OR EXISTS (

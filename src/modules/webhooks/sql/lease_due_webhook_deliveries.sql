@@ -49,7 +49,8 @@ BEGIN
     RETURN;
   END IF;
 
-  -- Each tenant's candidates, locked; rows another dispatcher holds are skipped.
+  -- Each tenant's candidates, locked; rows another dispatcher holds are skipped. No subscription
+  -- can have more than p_limit chosen, so no more are locked.
   FOREACH v_tenant IN ARRAY v_tenants LOOP
     SELECT v_found_tenants || array_agg(c.tenant_id), v_found_ids || array_agg(c.id),
       v_found_due || array_agg(c.next_attempt_at), v_found_turns || array_agg(c.turn)
@@ -65,7 +66,7 @@ BEGIN
         WHERE d.tenant_id = v_tenant AND d.subscription_id = s.id AND d.status = 'pending'
           AND d.next_attempt_at <= now() AND (d.leased_until IS NULL OR d.leased_until < now())
         ORDER BY d.next_attempt_at
-        LIMIT greatest(0, p_per_subscription - coalesce(busy.in_flight, 0))
+        LIMIT least(p_limit, greatest(0, p_per_subscription - coalesce(busy.in_flight, 0)))
         FOR UPDATE SKIP LOCKED
       ) AS due
       WHERE s.tenant_id = v_tenant AND s.active
