@@ -1,5 +1,6 @@
-import { and, asc, desc, eq, inArray, isNull, lte, or, type SQL, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, inArray, isNull, or, sql } from 'drizzle-orm';
 import type { Queryable } from '../../db/client.js';
+import { tableRowFromRaw } from '../../db/raw-rows.js';
 import {
   events,
   webhookDeliveries,
@@ -18,10 +19,6 @@ export type SubscriptionChanges = Partial<
 export type DeliveryRow = typeof webhookDeliveries.$inferSelect;
 export type DeliveryStatus = DeliveryRow['status'];
 export type AttemptRow = typeof webhookDeliveryAttempts.$inferSelect;
-export type NewAttemptRow = Omit<typeof webhookDeliveryAttempts.$inferInsert, 'id' | 'attemptedAt'> & {
-  attemptedAt: Date;
-};
-
 /** Channel dispatchers LISTEN on: notified when deliveries become due without an event (redelivery, re-activation). */
 export const DELIVERIES_CHANNEL = 'redress_deliveries';
 
@@ -45,7 +42,6 @@ export interface LeasedDelivery {
   secrets: string[];
 }
 
-/** The recorded end of one attempt, as the dispatcher reports it. */
 /**
  * A row of a tenant's table by its key: every key of a tenant's rows leads with the tenant
  * (src/db/distribution.ts), so writes address rows by both.
@@ -55,16 +51,32 @@ export interface TenantRowKey {
   id: string;
 }
 
-export interface SettledAttempt {
+/** One attempt as it is recorded: its line in the delivery log and the state it leaves its delivery in. */
+export interface RecordedAttempt {
   tenantId: string;
   deliveryId: string;
+  /** The lease the attempt was made under: the delivery is written only while it still holds. */
   lease: string;
-  status: DeliveryStatus;
-  attempt: number;
-  nextAttemptAt: Date | null;
+  attemptNumber: number;
   attemptedAt: Date;
   responseStatus: number | null;
+  latencyMs: number;
   error: string | null;
+  responseExcerpt: string | null;
+  status: DeliveryStatus;
+  nextAttemptAt: Date | null;
+}
+
+/** What a batch of attempts did to one of their subscriptions. */
+export interface SubscriptionOutcome {
+  tenantId: string;
+  subscriptionId: string;
+  /** A success ended the run of failures: it starts again at `since` (a failure after it, or null). */
+  reset: boolean;
+  /** The first failure of the batch not followed by a success, or null. */
+  since: Date | null;
+  /** The endpoint answered 410: the subscription is disabled at once. */
+  gone: boolean;
 }
 
 /** SQL of subscriptions, secrets, deliveries and attempts: the API's and the dispatcher's. */
@@ -306,7 +318,8 @@ export function createWebhooksRepository(db: Queryable) {
      * Leases up to `limit` due deliveries, fairly: at most `perSubscription` (less what this
      * process already has in flight) from each active subscription, taken in turns so one
      * subscription's backlog cannot crowd out the others. PostgreSQL's clock sets due times and
-     * leases, so workers on several hosts agree on them.
+     * leases, so workers on several hosts agree on them. One call to
+     * lease_due_webhook_deliveries (./sql/), which takes the tenants with work one at a time.
      */
     async claimDue(
       options: {
@@ -336,49 +349,8 @@ export function createWebhooksRepository(db: Queryable) {
         url: string;
         secrets: string[];
       }>(sql`
-        with busy (subscription_id, in_flight) as (
-          select * from unnest(${array(busyIds)}::uuid[], ${array(busyCounts)}::int[])
-        ),
-        candidates as (
-          select due.tenant_id, due.id, due.next_attempt_at,
-                 row_number() over (partition by s.id order by due.next_attempt_at) as turn
-          from ${webhookSubscriptions} s
-          left join busy on busy.subscription_id = s.id
-          cross join lateral (
-            select d.tenant_id, d.id, d.next_attempt_at
-            from ${webhookDeliveries} d
-            where d.tenant_id = s.tenant_id and d.subscription_id = s.id and d.status = 'pending'
-              and d.next_attempt_at <= now()
-              and (d.leased_until is null or d.leased_until < now())
-            order by d.next_attempt_at
-            limit greatest(0, ${options.perSubscription} - coalesce(busy.in_flight, 0))
-            for update skip locked
-          ) due
-          where s.active
-        ),
-        chosen as (select tenant_id, id from candidates order by turn, next_attempt_at limit ${options.limit}),
-        -- The leases first, each delivery by its key alone: joined in the same statement as its
-        -- event and subscription, the planner could reach the chosen deliveries through all of
-        -- their subscriptions' deliveries instead.
-        leased as (
-          update ${webhookDeliveries} d
-          set leased_until = now() + make_interval(secs => ${options.leaseMs / 1000})
-          from chosen
-          where d.tenant_id = chosen.tenant_id and d.id = chosen.id
-          returning d.id, d.tenant_id, d.subscription_id, d.event_id, d.attempt_count, d.redelivery_of,
-            d.leased_until
-        )
-        select l.id, l.tenant_id, l.subscription_id, l.event_id, l.attempt_count, l.redelivery_of,
-          l.leased_until::text as lease, e.type as event_type,
-          (extract(epoch from e.occurred_at) * 1000)::float8 as occurred_ms, e.complaint_id as event_complaint_id,
-          e.reference as event_reference, e.sequence as event_sequence, e.data as event_data, s.url,
-          array(select ws.secret from ${webhookSecrets} ws
-                where ws.tenant_id = l.tenant_id and ws.subscription_id = l.subscription_id
-                  and (ws.expires_at is null or ws.expires_at > now())
-                order by ws.expires_at desc nulls first, ws.created_at desc) as secrets
-        from leased l
-          join ${events} e on e.tenant_id = l.tenant_id and e.id = l.event_id
-          join ${webhookSubscriptions} s on s.tenant_id = l.tenant_id and s.id = l.subscription_id`);
+        select * from lease_due_webhook_deliveries(${options.limit}::int, ${options.perSubscription}::int,
+          ${array(busyIds)}::uuid[], ${array(busyCounts)}::int[], ${Math.round(options.leaseMs)}::int)`);
       return result.rows.map((row) => ({
         id: row.id,
         tenantId: row.tenant_id,
@@ -435,132 +407,44 @@ export function createWebhooksRepository(db: Queryable) {
     },
 
     /**
-     * Locks these subscriptions in key order for the recording transaction, so recorders in two
-     * workers touching the same subscriptions queue rather than deadlock. NO KEY UPDATE leaves
-     * the relay's foreign-key checks (KEY SHARE) unblocked.
+     * Records a batch of attempts and what they did to their subscriptions, in one call
+     * (record_webhook_attempts in ./sql/, which says how); returns the subscriptions it disabled.
+     * Both lists go grouped by tenant, as the function takes them a tenant at a time.
      */
-    async lockSubscriptions(keys: TenantRowKey[], tx: Queryable): Promise<void> {
-      if (keys.length === 0) return;
-      await tx.execute(sql`
-        select s.id from ${webhookSubscriptions} s
-        join unnest(${array(keys.map((k) => k.tenantId))}::uuid[], ${array(keys.map((k) => k.id))}::uuid[])
-          as v(tenant_id, id) on s.tenant_id = v.tenant_id and s.id = v.id
-        order by s.tenant_id, s.id for no key update of s`);
-    },
-
-    /**
-     * Logs attempts. One whose delivery is gone meanwhile (its subscription deleted, its event past
-     * retention) is dropped, so it cannot fail the whole batch on the foreign key.
-     */
-    async insertAttempts(rows: NewAttemptRow[], tx: Queryable): Promise<void> {
-      if (rows.length === 0) return;
-      await tx.execute(sql`
-        insert into ${webhookDeliveryAttempts}
-          (tenant_id, delivery_id, attempt_number, attempted_at, response_status, latency_ms, error, response_excerpt)
-        select v.tenant_id, v.delivery_id, v.attempt_number, v.attempted_at, v.response_status, v.latency_ms,
-               v.error, v.response_excerpt
-        from unnest(
-          ${array(rows.map((r) => r.tenantId))}::uuid[],
-          ${array(rows.map((r) => r.deliveryId))}::uuid[],
-          ${array(rows.map((r) => r.attemptNumber))}::int[],
-          ${array(rows.map((r) => r.attemptedAt.toISOString()))}::timestamptz[],
-          ${array(rows.map((r) => r.responseStatus ?? null))}::int[],
-          ${array(rows.map((r) => r.latencyMs))}::int[],
-          ${array(rows.map((r) => r.error ?? null))}::text[],
-          ${array(rows.map((r) => r.responseExcerpt ?? null))}::text[]
-        ) as v(tenant_id, delivery_id, attempt_number, attempted_at, response_status, latency_ms, error, response_excerpt)
-        where exists (select 1 from ${webhookDeliveries} d where d.tenant_id = v.tenant_id and d.id = v.delivery_id)`);
-    },
-
-    /**
-     * Writes the outcome of attempts to their deliveries, each only while the attempt's lease still
-     * holds it: a lease that ran out means another worker has the delivery now. Returns the ids
-     * written.
-     */
-    async settleDeliveries(rows: SettledAttempt[], tx: Queryable): Promise<Set<string>> {
-      if (rows.length === 0) return new Set();
-      const iso = (date: Date | null) => date?.toISOString() ?? null;
-      const result = await tx.execute<{ id: string }>(sql`
-        update ${webhookDeliveries} d set
-          status = v.status::webhook_delivery_status,
-          attempt_count = v.attempt,
-          next_attempt_at = coalesce(v.next_attempt_at, d.next_attempt_at),
-          leased_until = null,
-          last_attempt_at = v.attempted_at,
-          last_response_status = v.response_status,
-          last_error = v.error,
-          completed_at = case when v.status = 'pending' then null else v.attempted_at end
-        from unnest(
-          ${array(rows.map((r) => r.tenantId))}::uuid[],
-          ${array(rows.map((r) => r.deliveryId))}::uuid[],
-          ${array(rows.map((r) => r.lease))}::timestamptz[],
-          ${array(rows.map((r) => r.status))}::text[],
-          ${array(rows.map((r) => r.attempt))}::int[],
-          ${array(rows.map((r) => iso(r.nextAttemptAt)))}::timestamptz[],
-          ${array(rows.map((r) => iso(r.attemptedAt)))}::timestamptz[],
-          ${array(rows.map((r) => r.responseStatus))}::int[],
-          ${array(rows.map((r) => r.error))}::text[]
-        ) as v(tenant_id, id, lease, status, attempt, next_attempt_at, attempted_at, response_status, error)
-        where d.tenant_id = v.tenant_id and d.id = v.id and d.status = 'pending' and d.leased_until = v.lease
-        returning d.id`);
-      return new Set(result.rows.map((row) => row.id));
-    },
-
-    /**
-     * Moves each subscription's run of failures: `reset` sets `failing_since` to `since` (a success
-     * ended the run; `since` is a failure after it, or null), otherwise a run already under way
-     * keeps its start.
-     */
-    async updateFailingSince(
-      rows: Array<{ tenantId: string; subscriptionId: string; reset: boolean; since: Date | null }>,
-      tx: Queryable,
-    ): Promise<void> {
-      if (rows.length === 0) return;
-      await tx.execute(sql`
-        update ${webhookSubscriptions} s
-        set failing_since = case when v.reset then v.since else coalesce(s.failing_since, v.since) end
-        from unnest(
-          ${array(rows.map((r) => r.tenantId))}::uuid[],
-          ${array(rows.map((r) => r.subscriptionId))}::uuid[],
-          ${array(rows.map((r) => r.reset))}::boolean[],
-          ${array(rows.map((r) => r.since?.toISOString() ?? null))}::timestamptz[]
-        ) as v(tenant_id, id, reset, since)
-        where s.tenant_id = v.tenant_id and s.id = v.id
-          and s.failing_since is distinct from (case when v.reset then v.since else coalesce(s.failing_since, v.since) end)`);
-    },
-
-    /**
-     * Disables the active subscriptions among `keys`, those failing since before `failingBefore`
-     * only when it is given; returns the ones it disabled.
-     */
-    async disableSubscriptions(
-      keys: TenantRowKey[],
-      reason: 'gone' | 'failing',
+    async recordAttempts(
+      attempts: readonly RecordedAttempt[],
+      subscriptions: readonly SubscriptionOutcome[],
+      failingBefore: Date,
       at: Date,
-      failingBefore: Date | null,
       tx: Queryable,
     ): Promise<SubscriptionRow[]> {
-      if (keys.length === 0) return [];
-      const conditions: (SQL | undefined)[] = [
-        or(
-          ...keys.map((key) =>
-            and(eq(webhookSubscriptions.tenantId, key.tenantId), eq(webhookSubscriptions.id, key.id)),
-          ),
-        ),
-        eq(webhookSubscriptions.active, true),
-        failingBefore ? lte(webhookSubscriptions.failingSince, failingBefore) : undefined,
-      ];
-      return tx
-        .update(webhookSubscriptions)
-        .set({
-          active: false,
-          disabledReason: reason,
-          disabledAt: at,
-          version: sql`${webhookSubscriptions.version} + 1`,
-          updatedAt: at,
-        })
-        .where(and(...conditions))
-        .returning();
+      if (attempts.length === 0) return [];
+      const byTenant = <T extends { tenantId: string }>(rows: readonly T[]) =>
+        [...rows].sort((a, b) => (a.tenantId < b.tenantId ? -1 : a.tenantId > b.tenantId ? 1 : 0));
+      const a = byTenant(attempts);
+      const s = byTenant(subscriptions);
+      const iso = (date: Date | null) => date?.toISOString() ?? null;
+      const result = await tx.execute<Record<string, unknown>>(sql`
+        select * from record_webhook_attempts(
+          ${array(a.map((r) => r.tenantId))}::uuid[],
+          ${array(a.map((r) => r.deliveryId))}::uuid[],
+          ${array(a.map((r) => r.lease))}::timestamptz[],
+          ${array(a.map((r) => r.attemptNumber))}::int[],
+          ${array(a.map((r) => iso(r.attemptedAt)))}::timestamptz[],
+          ${array(a.map((r) => r.responseStatus))}::int[],
+          ${array(a.map((r) => r.latencyMs))}::int[],
+          ${array(a.map((r) => r.error))}::text[],
+          ${array(a.map((r) => r.responseExcerpt))}::text[],
+          ${array(a.map((r) => r.status))}::webhook_delivery_status[],
+          ${array(a.map((r) => iso(r.nextAttemptAt)))}::timestamptz[],
+          ${array(s.map((r) => r.tenantId))}::uuid[],
+          ${array(s.map((r) => r.subscriptionId))}::uuid[],
+          ${array(s.map((r) => r.reset))}::boolean[],
+          ${array(s.map((r) => iso(r.since)))}::timestamptz[],
+          ${array(s.map((r) => r.gone))}::boolean[],
+          ${failingBefore.toISOString()}::timestamptz,
+          ${at.toISOString()}::timestamptz)`);
+      return result.rows.map((raw) => tableRowFromRaw(webhookSubscriptions, raw));
     },
   };
 }

@@ -24,7 +24,6 @@ import type {
   LeasedDelivery,
   SubscriptionChanges,
   SubscriptionRow,
-  TenantRowKey,
   WebhooksRepository,
 } from './webhooks.repository.js';
 import {
@@ -304,14 +303,7 @@ export interface AttemptResult {
  */
 export function createWebhookOutcomes(deps: {
   db: Db;
-  webhooks: Pick<
-    WebhooksRepository,
-    | 'lockSubscriptions'
-    | 'insertAttempts'
-    | 'settleDeliveries'
-    | 'updateFailingSince'
-    | 'disableSubscriptions'
-  >;
+  webhooks: Pick<WebhooksRepository, 'recordAttempts'>;
   events: Pick<EventsRepository, 'appendForTenant'>;
   clock: Clock;
   disableAfterMs: number;
@@ -320,64 +312,30 @@ export function createWebhookOutcomes(deps: {
   return {
     async record(results: readonly AttemptResult[]): Promise<{ disabled: SubscriptionRow[] }> {
       if (results.length === 0) return { disabled: [] };
+      const gone = new Set(
+        results.filter((result) => result.send.status === 410).map((r) => r.delivery.subscriptionId),
+      );
+      const now = deps.clock.now();
       return deps.db.transaction(async (tx) => {
-        const subscriptionOf = new Map<string, TenantRowKey>();
-        for (const { delivery } of results) {
-          subscriptionOf.set(delivery.subscriptionId, {
-            tenantId: delivery.tenantId,
-            id: delivery.subscriptionId,
-          });
-        }
-        await webhooks.lockSubscriptions([...subscriptionOf.values()], tx);
-        await webhooks.insertAttempts(
+        const disabled = await webhooks.recordAttempts(
           results.map((result) => ({
             tenantId: result.delivery.tenantId,
             deliveryId: result.delivery.id,
+            lease: result.delivery.lease,
             attemptNumber: result.attempt,
             attemptedAt: result.attemptedAt,
             responseStatus: result.send.status,
             latencyMs: result.send.latencyMs,
             error: result.send.error,
             responseExcerpt: result.send.excerpt,
-          })),
-          tx,
-        );
-        await webhooks.settleDeliveries(
-          results.map((result) => ({
-            tenantId: result.delivery.tenantId,
-            deliveryId: result.delivery.id,
-            lease: result.delivery.lease,
             status: result.next.kind === 'retry' ? 'pending' : result.next.kind,
-            attempt: result.attempt,
             nextAttemptAt: result.next.kind === 'retry' ? result.next.at : null,
-            attemptedAt: result.attemptedAt,
-            responseStatus: result.send.status,
-            error: result.send.error,
           })),
-          tx,
-        );
-        const runs = failingRuns(results);
-        await webhooks.updateFailingSince(runs, tx);
-
-        const now = deps.clock.now();
-        const gone = [
-          ...new Set(
-            results.filter((result) => result.send.status === 410).map((r) => r.delivery.subscriptionId),
-          ),
-        ];
-        const keysOf = (ids: string[]) => ids.map((id) => subscriptionOf.get(id)!);
-        const disabledGone = await webhooks.disableSubscriptions(keysOf(gone), 'gone', now, null, tx);
-        const stillFailing = runs
-          .filter((run) => run.since !== null && !gone.includes(run.subscriptionId))
-          .map((run) => run.subscriptionId);
-        const disabledFailing = await webhooks.disableSubscriptions(
-          keysOf(stillFailing),
-          'failing',
-          now,
+          failingRuns(results).map((run) => ({ ...run, gone: gone.has(run.subscriptionId) })),
           new Date(now.getTime() - deps.disableAfterMs),
+          now,
           tx,
         );
-        const disabled = [...disabledGone, ...disabledFailing];
         for (const row of disabled) {
           await deps.events.appendForTenant(
             {
