@@ -10,12 +10,15 @@
 -- statement, which finds where work waits, reads across tenants, and it locks nothing.
 -- Only the tenants of the p_limit oldest waiting deliveries (one per subscription) are visited:
 -- the first turn alone takes from those, and when there are fewer, every tenant with work is.
+-- Planned afresh on every call (plan_cache_mode): the plans PL/pgSQL would otherwise keep, made
+-- for any tenant and any arrays, reached the chosen deliveries through scans, and the dispatcher
+-- lost two fifths of its burst throughput (npm run bench -- webhooks).
 CREATE OR REPLACE FUNCTION lease_due_webhook_deliveries(p_limit int, p_per_subscription int,
   p_busy_subscriptions uuid[], p_busy_counts int[], p_lease_ms int)
 RETURNS TABLE (id uuid, tenant_id uuid, subscription_id uuid, event_id text, attempt_count smallint,
   redelivery_of uuid, lease text, event_type text, occurred_ms float8, event_complaint_id uuid,
   event_reference text, event_sequence bigint, event_data jsonb, url text, secrets text[])
-LANGUAGE plpgsql AS $$
+LANGUAGE plpgsql SET plan_cache_mode = force_custom_plan AS $$
 DECLARE
   v_full uuid[];
   v_tenants uuid[];
@@ -131,6 +134,9 @@ $$;
 -- in key order, and each one's subscriptions are locked first in key order, so recorders in two
 -- workers touching the same subscriptions queue rather than deadlock. NO KEY UPDATE leaves the
 -- relay's foreign-key checks (KEY SHARE) unblocked.
+-- Planned afresh on every call (plan_cache_mode): the plans PL/pgSQL would otherwise keep, made
+-- for any tenant and any arrays, reached the deliveries through scans, and the dispatcher lost two
+-- fifths of its burst throughput (npm run bench -- webhooks).
 CREATE OR REPLACE FUNCTION record_webhook_attempts(
   p_tenant_ids uuid[], p_delivery_ids uuid[], p_leases timestamptz[], p_attempt_numbers int[],
   p_attempted_ats timestamptz[], p_response_statuses int[], p_latencies_ms int[], p_errors text[],
@@ -138,7 +144,7 @@ CREATE OR REPLACE FUNCTION record_webhook_attempts(
   p_subscription_tenant_ids uuid[], p_subscription_ids uuid[], p_run_resets boolean[],
   p_run_sinces timestamptz[], p_gone boolean[], p_failing_before timestamptz, p_at timestamptz)
 RETURNS SETOF webhook_subscriptions
-LANGUAGE plpgsql AS $$
+LANGUAGE plpgsql SET plan_cache_mode = force_custom_plan AS $$
 DECLARE
   v_tenant uuid;
   a_from int;
