@@ -383,14 +383,14 @@ describe('reports', () => {
             }
             const day = dayBounds(from, timeZone);
             const asOf = day.end.getTime() < Date.now() ? day.end : new Date();
-            expect(await reports().dailyInventory(tenant.tenantId, { ...day, asOf })).toEqual(
+            expect(await reports().dailyInventory(tenant.tenantId, { ...day, asOf, timeZone })).toEqual(
               await inventoryFromHistory(tenant.tenantId, { ...day, asOf }),
             );
           }
           // The inventory at the instants between the changes, where the open stretches turn.
           for (const asOf of marks) {
             const day = dayBounds(localDate(asOf, timeZone), timeZone);
-            expect(await reports().dailyInventory(tenant.tenantId, { ...day, asOf })).toEqual(
+            expect(await reports().dailyInventory(tenant.tenantId, { ...day, asOf, timeZone })).toEqual(
               await inventoryFromHistory(tenant.tenantId, { ...day, asOf }),
             );
           }

@@ -10,7 +10,7 @@ import {
   reportInventoryMarks,
   reportInventoryTouches,
 } from '../../db/schema/index.js';
-import { inventoryMarksOf, reportTimeZoneOf } from './report-inventory.js';
+import { inventoryMarksOf } from './report-inventory.js';
 import type { ReportPeriod } from './report-periods.js';
 
 export const GROUP_BY = ['channel', 'category', 'severity', 'assignee'] as const;
@@ -57,17 +57,16 @@ export function createReportsRepository(db: Queryable) {
      * read themselves, each now (inventoryMarksOf) in place of what its kept marks add: those
      * noted for the fold, those with a deadline pending past its due time before `asOf` (the
      * live backlog, which no row records as overdue yet), and, when `asOf` falls
-     * before the day's end, those whose stretches turn after it. The tenant's zone is asked first
-     * (reportTimeZoneOf), and every table read naming the tenant: on Citus the statement then runs
-     * whole on the node that holds the tenant.
+     * before the day's end, those whose stretches turn after it. The tenant's zone comes in as a
+     * value (the one its settings name, which the caller bounded the day in), and every table is
+     * read naming the tenant: on Citus the statement then runs whole on the node that holds it.
      */
     async dailyInventory(
       tenantId: string,
-      window: { start: Date; end: Date; asOf: Date },
+      window: { start: Date; end: Date; asOf: Date; timeZone: string },
       tx: Queryable = db,
     ): Promise<InventoryRow[]> {
-      const { start, end, asOf } = window;
-      const timeZone = await reportTimeZoneOf(tenantId, tx);
+      const { start, end, asOf, timeZone } = window;
       const result = await tx.execute<Record<string, unknown>>(sql`
         with period as (
           select ${timeZone}::text as time_zone, p.day, date_trunc('month', p.day)::date as month

@@ -56,7 +56,7 @@ export function createReportsService(deps: {
       }
       const { start, end } = dayBounds(day, timeZone);
       const asOf = end.getTime() < now.getTime() ? end : now;
-      const rows = await cutOffAsTimeout(reports.dailyInventory(tenantId, { start, end, asOf }));
+      const rows = await cutOffAsTimeout(reports.dailyInventory(tenantId, { start, end, asOf, timeZone }));
       const total = rows.find((row) => row.dimension === 'total');
       return {
         date: day,
