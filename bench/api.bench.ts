@@ -14,8 +14,10 @@ import pg from 'pg';
 import { createDatabase } from '../src/db/client.js';
 import { systemClock } from '../src/lib/clock.js';
 import { randomBase62 } from '../src/lib/ids.js';
-import { complaintReferenceSql } from '../src/modules/complaints/complaint-reference.js';
-import { complaintReferenceSequence } from '../src/modules/tenancy/tenancy.repository.js';
+import {
+  complaintReferenceSql,
+  takeReferenceNumbersSql,
+} from '../src/modules/complaints/complaint-reference.js';
 import { createServices } from '../src/services.js';
 import {
   apiEnv,
@@ -396,9 +398,15 @@ function summariseLog(lines: string[]): Array<{ count: number; what: string }> {
   return [...counts].map(([what, count]) => ({ count, what })).sort((a, b) => b.count - a.count);
 }
 
-/** The reference intake gives from the tenant sequence named by parameter `param`, as SQL text. */
-const nextReference = (param: string): string =>
-  new PgDialect().sqlToQuery(complaintReferenceSql(sql.raw(`nextval(${param}::regclass)`))).sql;
+/**
+ * A CTE `n` taking `count` reference numbers from the counter of tenant `tenant` (both SQL text,
+ * usually parameters) as intake takes them, and the reference of the `offset`-th one, as SQL text.
+ */
+const takeReferences = (tenant: string, count: string): string =>
+  new PgDialect().sqlToQuery(sql`with n as (${takeReferenceNumbersSql(sql.raw(tenant), sql.raw(count))})`)
+    .sql;
+const takenReference = (offset: string): string =>
+  new PgDialect().sqlToQuery(complaintReferenceSql(sql.raw(`n.counted + ${offset}`))).sql;
 
 /** Plain complaints straight into the table, only so the GET run has rows to read. */
 async function seedComplaints(databaseUrl: string, tenantId: string, count: number): Promise<string[]> {
@@ -406,13 +414,14 @@ async function seedComplaints(databaseUrl: string, tenantId: string, count: numb
   await client.connect();
   try {
     const { rows } = await client.query<{ id: string }>(
-      `insert into complaints (id, tenant_id, reference, channel, subject, description, customer_name, customer_phone,
+      `${takeReferences('$1::uuid', '$2::bigint')}
+       insert into complaints (id, tenant_id, reference, channel, subject, description, customer_name, customer_phone,
          received_at, received_by, assignee, event_sequence)
-       select gen_random_uuid(), $1, ${nextReference('$2')}, 'web', 'Seeded complaint ' || i,
+       select gen_random_uuid(), $1, ${takenReference('i')}, 'web', 'Seeded complaint ' || i,
          'Seeded for the read benchmark.', 'Wang Fang', '+86 138 0013 8000', now(), 'bench', 'bench', 1
-       from generate_series(1, $3) as i
+       from n cross join generate_series(1, $2) as i
        returning id`,
-      [tenantId, complaintReferenceSequence(tenantId), count],
+      [tenantId, count],
     );
     return rows.map((row) => row.id);
   } finally {
@@ -460,13 +469,12 @@ type Actor = { type: string; id: string; name: string; onBehalfOf: null };
 
 /**
  * One intake transaction with the rows src/modules/complaints/complaints.service.ts create()
- * writes: the complaint numbered from the tenant's sequence, then (with `everything`) its
+ * writes: the complaint numbered from the tenant's reference counter, then (with `everything`) its
  * deadlines, the timeline entry, and (with `everything`) the complaint.created event. One plain
  * statement per table, as drizzle's query builder issues them, RETURNING included; if the API
  * folds them into fewer round trips it can beat this baseline, which is worth knowing too.
  */
 function rawIntake(pool: pg.Pool, tenantId: string, actor: Actor, intake: DeadlineTemplate[]) {
-  const sequence = complaintReferenceSequence(tenantId);
   let n = 0;
   return async (everything: boolean): Promise<void> => {
     const body = complaintBody(++n);
@@ -475,18 +483,20 @@ function rawIntake(pool: pg.Pool, tenantId: string, actor: Actor, intake: Deadli
     try {
       await client.query('begin');
       const { rows } = await client.query(
-        `insert into complaints (id, tenant_id, reference, status, channel, severity, priority, category, subject,
+        `${takeReferences('$2::uuid', '$3::bigint')}
+         insert into complaints (id, tenant_id, reference, status, channel, severity, priority, category, subject,
            description, customer_name, customer_phone, customer_email, customer_address, customer_external_id,
            desired_outcome, occurred_at, received_at, received_by, assignee, escalation_level, external_ref, tags,
            metadata, version, event_sequence, created_at, updated_at)
-         values ($1, $2, ${nextReference('$3')}, default, $4, $5, $6, $7, $8, $9, $10, $11,
-           $12, $13, $14, $15, $16, $17, $18, $19, default, $20, $21, $22, default, $23, $24, $25)
+         select $1, $2, ${takenReference('1')}, 'received', $4, $5, $6, $7, $8, $9, $10, $11,
+           $12, $13, $14, $15, $16, $17, $18, $19, 0, $20, $21, $22, 1, $23, $24, $25
+         from n
          on conflict (tenant_id, external_ref) where external_ref is not null do nothing
          returning *`,
         [
           randomUUID(),
           tenantId,
-          sequence,
+          1,
           body.channel,
           'general',
           'normal',

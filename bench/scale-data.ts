@@ -12,7 +12,6 @@ import type pg from 'pg';
 import { complaintReferenceSql } from '../src/modules/complaints/complaint-reference.js';
 import { customerIdentityKey } from '../src/modules/major-complaints/major-rules.js';
 import { createReportCounts } from '../src/modules/reports/report-counts.js';
-import { complaintReferenceSequence } from '../src/modules/tenancy/tenancy.repository.js';
 import { sleep } from './lib.js';
 
 /** A tenant of the scenario, with the key the benchmark calls its API with. */
@@ -660,8 +659,10 @@ export async function cloneToSize(
       await checkCustomerKeys(client, tenant.tenantId);
       // Intake numbers on from the highest reference the copies took.
       await client.query(
-        `select setval($1::regclass, (select max(ref_number) from clone_map)) where exists (select 1 from clone_map)`,
-        [complaintReferenceSequence(tenant.tenantId)],
+        `insert into complaint_reference_counters (tenant_id, last_number)
+         select $1, max(ref_number) from clone_map having count(*) > 0
+         on conflict (tenant_id) do update set last_number = excluded.last_number`,
+        [tenant.tenantId],
       );
     });
   }
@@ -725,8 +726,8 @@ async function planClones(
     ...common.map((_, i) => Math.floor(rest / common.length) + (i < rest % common.length ? 1 : 0)),
   ];
   const { rows } = await client.query<{ base: string }>(
-    `select (case when is_called then last_value else 0 end)::text as base
-     from "${complaintReferenceSequence(tenant.tenantId)}"`,
+    `select coalesce((select last_number from complaint_reference_counters where tenant_id = $1), 0)::text as base`,
+    [tenant.tenantId],
   );
   await client.query('drop table if exists clone_map');
   await client.query(

@@ -1,8 +1,14 @@
 import { DateTime } from 'luxon';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { complaintReferenceSequence } from '../src/modules/tenancy/tenancy.repository.js';
 import { postGraphql } from './graphql-client.js';
-import { call, complaintBody, createTestTenant, type TestApp, type TestTenant } from './harness.js';
+import {
+  call,
+  complaintBody,
+  createTestTenant,
+  startTestApp,
+  type TestApp,
+  type TestTenant,
+} from './harness.js';
 import { complaintClient, type Json } from './intake-helpers.js';
 import { type IsolatedTestApp, startIsolatedTestApp } from './isolated-database.js';
 
@@ -24,12 +30,13 @@ beforeAll(async () => {
 });
 afterAll(() => isolated?.close());
 
-/** Moves the tenant's reference sequence so that its next complaint gets number `next`. */
+/** Moves the tenant's reference counter so that its next complaint gets number `next`. */
 async function numberNext(tenant: TestTenant, next: number): Promise<void> {
-  await t.database.pool.query('select setval($1::regclass, $2)', [
-    complaintReferenceSequence(tenant.tenantId),
-    next - 1,
-  ]);
+  await t.database.pool.query(
+    `insert into complaint_reference_counters (tenant_id, last_number) values ($1, $2)
+     on conflict (tenant_id) do update set last_number = excluded.last_number`,
+    [tenant.tenantId, next - 1],
+  );
 }
 
 /** The number in a reference; compared as text, C-1000000 would come before C-999999. */
@@ -131,8 +138,38 @@ describe('complaints written together in one statement', () => {
   });
 });
 
+describe("two API processes taking in one tenant's complaints at once", () => {
+  it('hand out every number once, in one run with no gaps, and each complaint finds its reference', async () => {
+    // A second app on the same database: a process of its own, with its own pool and batches, as a
+    // second API process, or one behind a second Citus coordinator, would be.
+    const second = await startTestApp({
+      DATABASE_URL: isolated.databaseUrl,
+      REDIS_PREFIX: isolated.redisPrefix,
+    });
+    try {
+      const tenant = await createTestTenant(t.tenancy);
+      const perApp = 24;
+      const send = (app: TestApp) =>
+        Array.from({ length: perApp }, () =>
+          call(app.app, tenant.adminKey, { method: 'POST', url: '/v1/complaints', json: complaintBody() }),
+        );
+      const responses = await Promise.all([...send(t), ...send(second)]);
+      for (const res of responses) expect(res.statusCode, res.body).toBe(201);
+      const numbers = responses.map((res) => numberOf(res.json().reference)).sort((a, b) => a - b);
+      expect(numbers).toEqual(Array.from({ length: 2 * perApp }, (_, i) => i + 1));
+      const { rows } = await t.database.pool.query(
+        'select last_number::int from complaint_reference_counters where tenant_id = $1',
+        [tenant.tenantId],
+      );
+      expect(rows).toEqual([{ last_number: 2 * perApp }]);
+    } finally {
+      await second.close();
+    }
+  });
+});
+
 describe('GET /v1/complaints/{reference}', () => {
-  it('takes any reference the sequence can hand out, and refuses what no format makes', async () => {
+  it('takes any reference the counter can hand out, and refuses what no format makes', async () => {
     const tenant = await createTestTenant(t.tenancy);
     const get = (key: string) =>
       call(t.app, tenant.adminKey, { method: 'GET', url: `/v1/complaints/${key}` });

@@ -344,6 +344,23 @@ export const complaintIncidents = pgTable(
   (table) => [primaryKey({ name: 'complaint_incidents_pkey', columns: [table.tenantId, table.incidentKey] })],
 );
 
+/**
+ * The last complaint reference number each tenant has handed out (complaintReferenceSql). Intake
+ * takes its batch's numbers by adding to the tenant's row in the statement that writes the batch.
+ * A row rather than a sequence: a sequence is an object of the one server that made it, so on
+ * Citus each coordinator would count from a copy of its own and hand out the same numbers; the
+ * row lives where the tenant's rows are, and a second writer, through any API process or
+ * coordinator, waits for the first and counts on from its number.
+ */
+export const complaintReferenceCounters = pgTable(
+  'complaint_reference_counters',
+  {
+    tenantId: tenantIdColumn(),
+    lastNumber: bigint('last_number', { mode: 'number' }).notNull(),
+  },
+  (table) => [primaryKey({ name: 'complaint_reference_counters_pkey', columns: [table.tenantId] })],
+);
+
 /** Who did something: the API key that called, and the person it acted for when the caller said. */
 export interface ActorRecord {
   type: 'api_key' | 'system';

@@ -1,11 +1,12 @@
 import { type SQL, sql } from 'drizzle-orm';
 import { DateTime } from 'luxon';
 import { z } from 'zod';
+import { complaintReferenceCounters } from '../../db/schema/index.js';
 
 /*
  * Complaint references (C-000123, or BJ-2026-0001234 in a tenant's own format): the one place
- * their form is written. Intake builds them in SQL from the number the tenant's reference sequence
- * hands out (complaintReferenceSequence) and the lead this file makes from the tenant's format;
+ * their form is written. Intake builds them in SQL from the numbers the tenant's reference counter
+ * hands out (takeReferenceNumbersSql) and the lead this file makes from the tenant's format;
  * the API checks the ones callers send with the patterns below.
  *
  * The number never restarts, whatever the format says or however often it changes: every
@@ -19,7 +20,7 @@ import { z } from 'zod';
 const PREFIX = '[A-Z][A-Z0-9]{0,9}';
 const MIN_DIGITS = 4;
 const MAX_DIGITS = 12;
-/** The most a bigint sequence can count to, 9223372036854775807, has 19 digits. */
+/** The most a bigint counter can count to, 9223372036854775807, has 19 digits. */
 const LONGEST_NUMBER = 19;
 
 /** How a tenant's references look: `{prefix}-{year}-{number}`, the year only when asked for. */
@@ -56,10 +57,22 @@ export function referenceLead(format: ReferenceFormat, at: Date, timeZone: strin
 }
 
 /**
- * The reference of sequence number `number` (a bigint SQL expression, usually `nextval(…)`), after
- * `lead` and zero-padded to `digits`. `number` appears once in the expression, so a sequence
- * passed in advances once per reference. The width is a minimum, never a cut: `lpad` cut complaint
- * 1,000,000 to C-100000, a reference already taken, and every intake after it failed.
+ * Takes `count` reference numbers from the tenant's counter (complaint_reference_counters): an
+ * INSERT … RETURNING one row whose `counted` is where the count stood, so the numbers taken are
+ * `counted + 1` to `counted + count`. The tenant's row stays locked until the transaction ends,
+ * so no two transactions, through whichever process or Citus coordinator, take the same number.
+ */
+export function takeReferenceNumbersSql(tenantId: SQL, count: SQL): SQL {
+  return sql`insert into ${complaintReferenceCounters} as rc (tenant_id, last_number)
+    values (${tenantId}, ${count})
+    on conflict (tenant_id) do update set last_number = rc.last_number + excluded.last_number
+    returning rc.last_number - ${count} as counted`;
+}
+
+/**
+ * The reference of number `number` (a bigint SQL expression), after `lead` and zero-padded to
+ * `digits`. The width is a minimum, never a cut: `lpad` cut complaint 1,000,000 to C-100000, a
+ * reference already taken, and every intake after it failed.
  */
 export function complaintReferenceSql(
   number: SQL,

@@ -31,9 +31,8 @@ import { createBatcher, keyOfBatch } from '../../lib/batcher.js';
 import { ServiceUnavailableError } from '../../lib/errors.js';
 import { isUuid } from '../../lib/ids.js';
 import type { NewDeadlineRow } from '../deadlines/deadlines.repository.js';
-import { complaintReferenceSequence } from '../tenancy/tenancy.repository.js';
 import { actorColumns } from './complaint-records.js';
-import { complaintReferenceSql } from './complaint-reference.js';
+import { complaintReferenceSql, takeReferenceNumbersSql } from './complaint-reference.js';
 import type { ComplaintStatus } from './complaint-status.js';
 import { takenInEntryData } from './complaint-views.js';
 import type { ComplaintView } from './complaints.schemas.js';
@@ -231,8 +230,8 @@ const complaintColumnNames = Object.entries(getTableColumns(complaints)).map(
 
 /**
  * Intake in one statement (one round trip, atomic without BEGIN/COMMIT), for a batch of one
- * tenant's complaints: each complaint, numbered from its tenant's reference sequence (complaintReferenceSql);
- * its deadlines; its `complaint.created` event, whose JSON gets the reference the sequence handed
+ * tenant's complaints: each complaint, numbered from its tenant's reference counter (complaintReferenceSql);
+ * its deadlines; its `complaint.created` event, whose JSON gets the reference the counter handed
  * out, and its timeline entry (takenInEntryData); and the caller's Idempotency-Key pointed at it.
  * The batch travels as one JSON array (`intakes`), each complaint's row under its column names, so
  * one statement serves any number. The tenant (`tenantId`) and the batch's Idempotency-Keys
@@ -247,7 +246,7 @@ const complaintColumnNames = Object.entries(getTableColumns(complaints)).map(
  * nothing, so two attempts never make two complaints.
  */
 const intakeStatement = preparedStatement<
-  { tenantId: string; idempotencyKeys: string[]; intakes: string },
+  { tenantId: string; idempotencyKeys: string[]; batchSize: number; intakes: string },
   { complaint: Record<string, unknown> }
 >(
   'insert_complaints_at_intake',
@@ -261,6 +260,11 @@ const intakeStatement = preparedStatement<
       and ik.state = 'in_progress' and ik.resource_id is null
     order by ik.key
     for update of ik
+  ), n as (
+    -- The batch's reference numbers: the tenant's count moves on by the batch's size, and the
+    -- complaint at place ord takes the ord-th number after where the count stood. A batch of the
+    -- same tenant written at the same moment waits here for the row until this one commits.
+    ${takeReferenceNumbersSql(sql`${p('tenantId')}::uuid`, sql`${p('batchSize')}::bigint`)}
   ), c as (
     insert into ${complaints} (id, tenant_id, reference, channel, severity, priority, category, subject, description,
       customer_name, customer_phone, customer_email, customer_address, customer_external_id, desired_outcome,
@@ -269,7 +273,7 @@ const intakeStatement = preparedStatement<
       liability_note, major_reasons, major_since, media_exposure, regulator_involved, incident_key, customer_key,
       subject_staff, tags, metadata, event_sequence, created_at, updated_at)
     select r.id, r.tenant_id,
-      ${complaintReferenceSql(sql`nextval((input.item->>'referenceSequence')::regclass)`, {
+      ${complaintReferenceSql(sql`n.counted + input.ord`, {
         lead: sql`input.item->>'referenceLead'`,
         digits: sql`(input.item->>'referenceDigits')::int`,
       })},
@@ -279,7 +283,7 @@ const intakeStatement = preparedStatement<
       r.complainant_authorised, r.responsibility, r.upstream_party, r.need_type, r.liability_finding,
       r.liability_reason, r.liability_note, r.major_reasons, r.major_since, r.media_exposure, r.regulator_involved,
       r.incident_key, r.customer_key, r.subject_staff, r.tags, r.metadata, 1, r.created_at, r.updated_at
-    from input cross join lateral jsonb_populate_record(null::${complaints}, input.item->'complaint') as r
+    from input cross join n cross join lateral jsonb_populate_record(null::${complaints}, input.item->'complaint') as r
     where input.item->>'idempotencyKey' is null
       or (exists (select 1 from k where k.tenant_id = r.tenant_id and k.key = input.item->>'idempotencyKey')
         -- Two attempts with one key in the same batch both find it unbound: the first one only.
@@ -306,7 +310,7 @@ const intakeStatement = preparedStatement<
       "startsAt" timestamptz, "dueAt" timestamptz, "warnAts" jsonb, "warnFractions" jsonb, clock sla_clock,
       "targetDuration" text, "durationMs" bigint, "policyId" uuid, "policyVersion" int, "calendarId" uuid)
   ), v as (
-    -- The view as received, with the reference the sequence handed out, for the event.
+    -- The view as received, with the reference the counter handed out, for the event.
     select ci.*, jsonb_set(ci.item->'view', '{reference}', to_jsonb(ci.reference)) as complaint,
       ci.item->'actor' as actor
     from ci
@@ -392,7 +396,6 @@ function intakeJson(intake: ComplaintIntake): Record<string, unknown> {
         return [name, value instanceof Date ? value.toISOString() : value];
       }),
     ),
-    referenceSequence: complaintReferenceSequence(intake.complaint.tenantId),
     referenceLead: intake.reference.lead,
     referenceDigits: intake.reference.digits,
     deadlines: intake.deadlines.map((d) => ({
@@ -421,6 +424,7 @@ async function insertIntakes(
   const result = await intakeStatement.execute(tx, {
     tenantId,
     idempotencyKeys: intakes.flatMap((intake) => (intake.idempotencyKey ? [intake.idempotencyKey] : [])),
+    batchSize: intakes.length,
     intakes: JSON.stringify(intakes.map(intakeJson)),
   });
   const inserted = new Map<string, ComplaintRow>();

@@ -5,18 +5,10 @@ import { apiKeys, demoTenantKeys, tenants } from '../../db/schema/index.js';
 export type TenantRow = typeof tenants.$inferSelect;
 export type ApiKeyRow = typeof apiKeys.$inferSelect;
 
-/** The per-tenant sequence that numbers complaint references (C-000001, C-000002 …). */
-export function complaintReferenceSequence(tenantId: string): string {
-  return `complaint_reference_${tenantId.replaceAll('-', '')}`;
-}
-
 export function createTenancyRepository(db: Queryable) {
   return {
     async insertTenant(tenant: { id: string; name: string }, tx: Queryable = db): Promise<TenantRow> {
       const [row] = await tx.insert(tenants).values(tenant).returning();
-      // A sequence per tenant hands out reference numbers without a lock, so concurrent intake
-      // never queues behind one counter row. Rolled-back intakes leave gaps, which is harmless.
-      await tx.execute(sql.raw(`CREATE SEQUENCE IF NOT EXISTS "${complaintReferenceSequence(tenant.id)}"`));
       return row!;
     },
 
