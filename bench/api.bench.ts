@@ -403,8 +403,9 @@ function summariseLog(lines: string[]): Array<{ count: number; what: string }> {
  * usually parameters) as intake takes them, and the reference of the `offset`-th one, as SQL text.
  */
 const takeReferences = (tenant: string, count: string): string =>
-  new PgDialect().sqlToQuery(sql`with n as (${takeReferenceNumbersSql(sql.raw(tenant), sql.raw(count))})`)
-    .sql;
+  new PgDialect().sqlToQuery(
+    sql`with ${takeReferenceNumbersSql('n', sql.raw(`values (${tenant}, ${count})`))}`,
+  ).sql;
 const takenReference = (offset: string): string =>
   new PgDialect().sqlToQuery(complaintReferenceSql(sql.raw(`n.counted + ${offset}`))).sql;
 

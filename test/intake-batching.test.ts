@@ -168,6 +168,62 @@ describe('intake of complaints coming in together', () => {
     );
   });
 
+  it("writes several tenants' complaints together on one server, each numbered and keyed within its tenant", async () => {
+    const tenants = [tenant, await createTestTenant(t.tenancy), await createTestTenant(t.tenancy)];
+    const perTenant = 8;
+    // Every tenant sends the same Idempotency-Keys: a key binds within its own tenant only.
+    const keys = Array.from({ length: perTenant }, () => `shared-${newId()}`);
+    const sends = keys.flatMap((key, n) =>
+      tenants.map((sender, which) => ({
+        sender,
+        key,
+        body: complaintBody({ subject: `Tenant ${which} complaint ${n}` }),
+      })),
+    );
+    const responses = await Promise.all(
+      sends.map(({ sender, key, body }) =>
+        call(t.app, sender.adminKey, {
+          method: 'POST',
+          url: '/v1/complaints',
+          json: body,
+          headers: { 'idempotency-key': key },
+        }),
+      ),
+    );
+    for (const res of responses) expect(res.statusCode, res.body).toBe(201);
+    const created = responses.map((res) => res.json());
+    expect(created.map((c) => c.subject)).toEqual(sends.map((send) => send.body.subject));
+
+    for (const sender of tenants.slice(1)) {
+      // A new tenant's numbers run from 1, each once, whatever else its batches held.
+      const numbers = created
+        .filter((_, i) => sends[i]!.sender === sender)
+        .map((c) => Number(c.reference.slice('C-'.length)))
+        .sort((a, b) => a - b);
+      expect(numbers).toEqual(Array.from({ length: perTenant }, (_, i) => i + 1));
+    }
+    const { rows: bound } = await t.database.pool.query<{ tenant_id: string; key: string; id: string }>(
+      `select tenant_id, key, resource_id as id from idempotency_keys
+       where tenant_id = any($1::uuid[]) and key = any($2::text[])`,
+      [tenants.map((x) => x.tenantId), keys],
+    );
+    expect(new Map(bound.map((row) => [`${row.tenant_id} ${row.key}`, row.id]))).toEqual(
+      new Map(sends.map((send, i) => [`${send.sender.tenantId} ${send.key}`, created[i].id])),
+    );
+
+    // On one server a batch takes whoever waits; on Citus it holds one tenant (tenantBatchKey).
+    const transactions = await creationTransactions(created.map((c) => c.id));
+    const tenantsOf = new Map<string, Set<string>>();
+    for (const [i, complaint] of created.entries()) {
+      const txid = transactions.get(complaint.id)!;
+      tenantsOf.set(txid, (tenantsOf.get(txid) ?? new Set()).add(sends[i]!.sender.tenantId));
+    }
+    expect(tenantsOf.size).toBeLessThan(created.length);
+    const { rows: citus } = await t.database.pool.query("select 1 from pg_extension where extname = 'citus'");
+    const mixed = [...tenantsOf.values()].some((held) => held.size > 1);
+    expect(mixed).toBe(citus.length === 0);
+  });
+
   it('finds the repeats among complaints coming in together, and only those', async () => {
     const customers = Array.from({ length: 10 }, (_, n) => `batch-customer-${newId()}-${n}`);
     const customer = (externalId: string) => ({ name: 'Li Lei', externalId });

@@ -81,6 +81,35 @@ export interface Distribution {
 }
 
 /** The database has no Citus: there is nothing to distribute over. */
+/**
+ * The batcher's `batchKey` for a batched statement that locks or writes a tenant's rows, by the
+ * tenant: on Citus, such a statement runs on one node only when it names one tenant, so a batch
+ * holds one tenant's items (the key is the tenant); on one server a batch takes whoever waits
+ * (every item has the same key), so load spread over many tenants still goes in full batches.
+ * Whether the database runs Citus is asked on the first call, without waiting for the answer:
+ * until it comes, and again after a failed question, batches hold one tenant, which is right on
+ * either.
+ */
+export function tenantBatchKey(db: Queryable): (tenantId: string) => string {
+  let onCitus: boolean | undefined;
+  let asking = false;
+  return (tenantId) => {
+    if (onCitus === undefined && !asking) {
+      asking = true;
+      db.execute(sql`select 1 from pg_extension where extname = 'citus'`).then(
+        (citus) => {
+          onCitus = citus.rows.length > 0;
+          asking = false;
+        },
+        () => {
+          asking = false;
+        },
+      );
+    }
+    return (onCitus ?? true) ? tenantId : '';
+  };
+}
+
 export class CitusMissingError extends Error {
   readonly code = 'citus_missing';
   constructor() {

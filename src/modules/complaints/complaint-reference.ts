@@ -57,16 +57,25 @@ export function referenceLead(format: ReferenceFormat, at: Date, timeZone: strin
 }
 
 /**
- * Takes `count` reference numbers from the tenant's counter (complaint_reference_counters): an
- * INSERT … RETURNING one row whose `counted` is where the count stood, so the numbers taken are
- * `counted + 1` to `counted + count`. The tenant's row stays locked until the transaction ends,
- * so no two transactions, through whichever process or Citus coordinator, take the same number.
+ * Common table expressions that take reference numbers from the tenants' counters
+ * (complaint_reference_counters), `size` numbers for each (tenant_id, size) row of `sizes` (a
+ * SELECT or VALUES): CTE `name` then has a row (tenant_id, counted) per tenant, where `counted` is
+ * where its count stood, so the numbers taken are `counted + 1` to `counted + size`. Each tenant's
+ * row stays locked until the transaction ends, so no two transactions, through whichever process
+ * or Citus coordinator, take the same number; the rows are taken in tenant order, so two batches
+ * of several tenants never wait on each other in a circle.
  */
-export function takeReferenceNumbersSql(tenantId: SQL, count: SQL): SQL {
-  return sql`insert into ${complaintReferenceCounters} as rc (tenant_id, last_number)
-    values (${tenantId}, ${count})
+export function takeReferenceNumbersSql(name: string, sizes: SQL): SQL {
+  const cte = (suffix: string) => sql.identifier(`${name}${suffix}`);
+  return sql`${cte('_sizes')}(tenant_id, size) as (${sizes}), ${cte('_counted')} as (
+    insert into ${complaintReferenceCounters} as rc (tenant_id, last_number)
+    select s.tenant_id, s.size from ${cte('_sizes')} s order by s.tenant_id
     on conflict (tenant_id) do update set last_number = rc.last_number + excluded.last_number
-    returning rc.last_number - ${count} as counted`;
+    returning rc.tenant_id, rc.last_number
+  ), ${cte('')} as (
+    select c.tenant_id, c.last_number - s.size as counted
+    from ${cte('_counted')} c join ${cte('_sizes')} s on s.tenant_id = c.tenant_id
+  )`;
 }
 
 /**

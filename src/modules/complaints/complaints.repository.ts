@@ -14,6 +14,7 @@ import {
 } from 'drizzle-orm';
 import { PgDialect } from 'drizzle-orm/pg-core';
 import type { Queryable } from '../../db/client.js';
+import { tenantBatchKey } from '../../db/distribution.js';
 import { preparedStatement } from '../../db/prepared.js';
 import { tableRowFromRaw } from '../../db/raw-rows.js';
 import {
@@ -229,15 +230,16 @@ const complaintColumnNames = Object.entries(getTableColumns(complaints)).map(
 );
 
 /**
- * Intake in one statement (one round trip, atomic without BEGIN/COMMIT), for a batch of one
- * tenant's complaints: each complaint, numbered from its tenant's reference counter (complaintReferenceSql);
- * its deadlines; its `complaint.created` event, whose JSON gets the reference the counter handed
- * out, and its timeline entry (takenInEntryData); and the caller's Idempotency-Key pointed at it.
- * The batch travels as one JSON array (`intakes`), each complaint's row under its column names, so
- * one statement serves any number. The tenant (`tenantId`) and the batch's Idempotency-Keys
- * (`idempotencyKeys`) also come as values of their own: the rows the statement reads and locks
- * are then named by tenant and key, which a distributed database needs to run it on the node
- * that holds the tenant (see intakeBatches).
+ * Intake in one statement (one round trip, atomic without BEGIN/COMMIT), for a batch of
+ * complaints: each complaint, numbered from its tenant's reference counter (takeReferenceNumbersSql,
+ * complaintReferenceSql); its deadlines; its `complaint.created` event, whose JSON gets the
+ * reference the counter handed out, and its timeline entry (takenInEntryData); and the caller's
+ * Idempotency-Key pointed at it. The batch travels as one JSON array (`intakes`), each complaint's
+ * row under its column names, so one statement serves any number. The batch's tenants
+ * (`tenantIds`) and Idempotency-Keys (`idempotencyKeys`) also come as values of their own: the
+ * rows the statement reads and locks are then named by tenant and key, which a distributed
+ * database needs to run it on the node that holds the tenant, when the batch holds one tenant, as
+ * it does there (see intakeBatches).
  *
  * A complaint whose externalRef the tenant already has is left out (`on conflict do nothing`),
  * the others go in. With an Idempotency-Key a complaint is inserted only while the key is still
@@ -246,26 +248,27 @@ const complaintColumnNames = Object.entries(getTableColumns(complaints)).map(
  * nothing, so two attempts never make two complaints.
  */
 const intakeStatement = preparedStatement<
-  { tenantId: string; idempotencyKeys: string[]; batchSize: number; intakes: string },
+  { tenantIds: string[]; idempotencyKeys: string[]; intakes: string },
   { complaint: Record<string, unknown> }
 >(
   'insert_complaints_at_intake',
   sql`
   with input as (
-    select a.item, a.ord, (a.item->'complaint'->>'id')::uuid as id
+    -- place: the complaint's place among its tenant's in the batch, which numbers its reference.
+    select a.item, a.ord, (a.item->'complaint'->>'id')::uuid as id, (a.item->'complaint'->>'tenant_id')::uuid as tenant_id,
+      row_number() over (partition by a.item->'complaint'->>'tenant_id' order by a.ord) as place
     from jsonb_array_elements(${p('intakes')}::jsonb) with ordinality as a(item, ord)
   ), k as (
     select ik.tenant_id, ik.key from ${idempotencyKeys} ik
-    where ik.tenant_id = ${p('tenantId')}::uuid and ik.key = any(${p('idempotencyKeys')}::text[])
+    where ik.tenant_id = any(${p('tenantIds')}::uuid[]) and ik.key = any(${p('idempotencyKeys')}::text[])
       and ik.state = 'in_progress' and ik.resource_id is null
-    order by ik.key
+    order by ik.tenant_id, ik.key
     for update of ik
-  ), n as (
-    -- The batch's reference numbers: the tenant's count moves on by the batch's size, and the
-    -- complaint at place ord takes the ord-th number after where the count stood. A batch of the
-    -- same tenant written at the same moment waits here for the row until this one commits.
-    ${takeReferenceNumbersSql(sql`${p('tenantId')}::uuid`, sql`${p('batchSize')}::bigint`)}
-  ), c as (
+  ),
+  -- Each tenant's count moves on by its complaints in the batch; n holds where it stood, and a
+  -- complaint takes the number its place gives after that.
+  ${takeReferenceNumbersSql('n', sql`select tenant_id, count(*) from input group by tenant_id`)},
+  c as (
     insert into ${complaints} (id, tenant_id, reference, channel, severity, priority, category, subject, description,
       customer_name, customer_phone, customer_email, customer_address, customer_external_id, desired_outcome,
       occurred_at, received_at, received_by, assignee, escalation_level, external_ref, complainant_relation,
@@ -273,7 +276,7 @@ const intakeStatement = preparedStatement<
       liability_note, major_reasons, major_since, media_exposure, regulator_involved, incident_key, customer_key,
       subject_staff, tags, metadata, event_sequence, created_at, updated_at)
     select r.id, r.tenant_id,
-      ${complaintReferenceSql(sql`n.counted + input.ord`, {
+      ${complaintReferenceSql(sql`n.counted + input.place`, {
         lead: sql`input.item->>'referenceLead'`,
         digits: sql`(input.item->>'referenceDigits')::int`,
       })},
@@ -283,7 +286,8 @@ const intakeStatement = preparedStatement<
       r.complainant_authorised, r.responsibility, r.upstream_party, r.need_type, r.liability_finding,
       r.liability_reason, r.liability_note, r.major_reasons, r.major_since, r.media_exposure, r.regulator_involved,
       r.incident_key, r.customer_key, r.subject_staff, r.tags, r.metadata, 1, r.created_at, r.updated_at
-    from input cross join n cross join lateral jsonb_populate_record(null::${complaints}, input.item->'complaint') as r
+    from input join n on n.tenant_id = input.tenant_id
+      cross join lateral jsonb_populate_record(null::${complaints}, input.item->'complaint') as r
     where input.item->>'idempotencyKey' is null
       or (exists (select 1 from k where k.tenant_id = r.tenant_id and k.key = input.item->>'idempotencyKey')
         -- Two attempts with one key in the same batch both find it unbound: the first one only.
@@ -329,7 +333,7 @@ const intakeStatement = preparedStatement<
     from v order by v.ord
   ), i as (
     update ${idempotencyKeys} ik set resource_id = ci.id from ci
-    where ik.tenant_id = ${p('tenantId')}::uuid and ik.tenant_id = ci.tenant_id
+    where ik.tenant_id = any(${p('tenantIds')}::uuid[]) and ik.tenant_id = ci.tenant_id
       and ik.key = ci.item->>'idempotencyKey'
   )
   select to_jsonb(c) as complaint from c`,
@@ -420,11 +424,9 @@ async function insertIntakes(
   tx: Queryable,
   intakes: ComplaintIntake[],
 ): Promise<Array<ComplaintRow | undefined>> {
-  const tenantId = keyOfBatch(intakes, (intake) => intake.complaint.tenantId);
   const result = await intakeStatement.execute(tx, {
-    tenantId,
+    tenantIds: [...new Set(intakes.map((intake) => intake.complaint.tenantId))],
     idempotencyKeys: intakes.flatMap((intake) => (intake.idempotencyKey ? [intake.idempotencyKey] : [])),
-    batchSize: intakes.length,
     intakes: JSON.stringify(intakes.map(intakeJson)),
   });
   const inserted = new Map<string, ComplaintRow>();
@@ -517,18 +519,19 @@ const READ_BATCHES_IN_FLIGHT = 2;
 const READ_QUEUE_MS = 5_000;
 
 export function createComplaintsRepository(db: Queryable) {
+  const batchKeyOf = tenantBatchKey(db);
   /**
    * Intake is the hottest write, and most of its cost in PostgreSQL is per statement and per
    * commit, not per row: under load, the complaints arriving while earlier batches are being
    * written go in together, in one statement and one commit. A complaint arriving alone goes at
-   * once. A batch holds one tenant's complaints, so that on Citus it runs on the node holding that
-   * tenant's rows. A batch PostgreSQL refuses is retried one complaint at a time, so one bad complaint
+   * once. On Citus a batch holds one tenant's complaints, so that it runs on the node holding that
+   * tenant's rows; on one server it holds any tenants' (tenantBatchKey). A batch PostgreSQL refuses is retried one complaint at a time, so one bad complaint
    * fails alone; one lost with its connection may have committed, and is not written again.
    */
   const intakeBatches = createBatcher({
     ...INTAKE_BATCHING,
     run: (intakes: ComplaintIntake[]) => insertIntakes(db, intakes),
-    batchKey: (intake) => intake.complaint.tenantId,
+    batchKey: (intake) => batchKeyOf(intake.complaint.tenantId),
     maxBatch: INTAKE_BATCH_MAX,
     retryAlone: statementRolledBack,
   });

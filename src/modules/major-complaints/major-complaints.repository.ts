@@ -1,8 +1,9 @@
 import { and, asc, desc, eq, inArray, type SQL, sql } from 'drizzle-orm';
 import type { Queryable } from '../../db/client.js';
+import { tenantBatchKey } from '../../db/distribution.js';
 import { preparedStatement } from '../../db/prepared.js';
 import { complaintIncidents, complaints } from '../../db/schema/index.js';
-import { createBatcher, keyOfBatch } from '../../lib/batcher.js';
+import { createBatcher } from '../../lib/batcher.js';
 import type { ComplaintStatus } from '../complaints/complaint-status.js';
 import { type ComplaintRow, INTAKE_BATCHING } from '../complaints/complaints.repository.js';
 import type { MajorReason } from './major-rules.js';
@@ -26,11 +27,12 @@ export interface RepeatProbe {
 }
 
 /**
- * Whether each customer complained in a category within (from, to], for a batch of one tenant's
- * questions in one statement (`tenantId`, and `probes`, a JSON array): every intake with a customer
- * and category asks, so the questions of complaints coming in together go together. The tenant is
- * a value of its own, so that on Citus the statement runs where the tenant's complaints are.
- * Prepared, so it is planned once per connection rather than on every batch.
+ * Whether each customer complained in a category within (from, to], for a batch of questions in
+ * one statement (`probes`, a JSON array, each naming its tenant): every intake with a customer and
+ * category asks, so the questions of complaints coming in together go together. The batch's
+ * tenants are a value of their own as well (`tenantIds`), so that on Citus, where a batch holds
+ * one tenant (tenantBatchKey), the statement runs where the tenant's complaints are. Prepared, so
+ * it is planned once per connection rather than on every batch.
  *
  * Each answer counts the customer's complaints in the category within the window, a range of
  * complaints_tenant_customer_category_idx. The planner cannot see values that come out of JSON,
@@ -40,13 +42,14 @@ export interface RepeatProbe {
  * such walk is costed at all it reads, and only the customer index answers.
  */
 export const complaintFromCustomerInCategory = preparedStatement<
-  { tenantId: string; probes: string },
+  { tenantIds: string[]; probes: string },
   { found: boolean }
 >(
   'complaint_from_customer_in_category',
   sql`select (
     select count(*) > 0 from ${complaints}
-    where ${complaints.tenantId} = ${sql.placeholder('tenantId')}::uuid
+    where ${complaints.tenantId} = any(${sql.placeholder('tenantIds')}::uuid[])
+      and ${complaints.tenantId} = (q.probe->>'tenantId')::uuid
       and ${complaints.customerKey} = q.probe->>'customerKey'
       and ${complaints.category} = q.probe->>'category'
       and ${complaints.receivedAt} > (q.probe->>'from')::timestamptz
@@ -57,14 +60,15 @@ export const complaintFromCustomerInCategory = preparedStatement<
   order by q.ord`,
 );
 
-/** The statement's values for these questions, all of one tenant. */
-export function repeatProbeValues(probes: readonly RepeatProbe[]): { tenantId: string; probes: string } {
-  return { tenantId: keyOfBatch(probes, (probe) => probe.tenantId), probes: repeatProbesJson(probes) };
+/** The statement's values for these questions. */
+export function repeatProbeValues(probes: readonly RepeatProbe[]): { tenantIds: string[]; probes: string } {
+  return { tenantIds: [...new Set(probes.map((probe) => probe.tenantId))], probes: repeatProbesJson(probes) };
 }
 
 const repeatProbesJson = (probes: readonly RepeatProbe[]): string =>
   JSON.stringify(
     probes.map((probe) => ({
+      tenantId: probe.tenantId,
       customerKey: probe.customerKey,
       category: probe.category,
       from: probe.from.toISOString(),
@@ -80,12 +84,13 @@ async function answerRepeatProbes(tx: Queryable, probes: RepeatProbe[]): Promise
 
 /** SQL of the major-complaint rules and file: repeat lookups, incident locks and counts, the listing. */
 export function createMajorComplaintsRepository(db: Queryable) {
+  const batchKeyOf = tenantBatchKey(db);
   // Intake's questions, outside any transaction: those of complaints coming in together go in one
   // statement, as their complaints do (see createComplaintsRepository).
   const repeatProbes = createBatcher({
     ...INTAKE_BATCHING,
     run: (probes: RepeatProbe[]) => answerRepeatProbes(db, probes),
-    batchKey: (probe) => probe.tenantId,
+    batchKey: (probe) => batchKeyOf(probe.tenantId),
     maxBatch: 64,
     // A read has no item of its own that could fail it: a batch that fails, fails for all.
     retryAlone: () => false,
