@@ -226,6 +226,40 @@ describe('GET /v1/complaints/{id}', () => {
     }
   });
 
+  it('answers each tenant with its own complaint when several ask for the same reference at once', async () => {
+    // New tenants, so each has a C-000001 and a C-000002: reads asked for together may go in one
+    // statement, and each must still find only its own tenant's complaints.
+    const tenants = [await createTestTenant(t.tenancy), await createTestTenant(t.tenancy)];
+    const own = new Map<string, Array<{ id: string; reference: string }>>();
+    for (const owner of tenants)
+      own.set(owner.tenantId, [
+        await createComplaint({}, owner.adminKey),
+        await createComplaint({}, owner.adminKey),
+      ]);
+    const [first, second] = tenants as [TestTenant, TestTenant];
+    // Each asks for its own complaints by reference and by id, and the first asks for the second's
+    // ids too, which it must not find, in among them.
+    const asks = Array.from({ length: 4 }, () => [
+      ...tenants.flatMap((owner) =>
+        own.get(owner.tenantId)!.flatMap((complaint) => [
+          { asker: owner, key: complaint.reference, found: complaint.id },
+          { asker: owner, key: complaint.id, found: complaint.id },
+        ]),
+      ),
+      ...own.get(second.tenantId)!.map((theirs) => ({ asker: first, key: theirs.id, found: null })),
+    ]).flat();
+    const answers = await Promise.all(
+      asks.map(({ asker, key }) =>
+        call(t.app, asker.adminKey, { method: 'GET', url: `/v1/complaints/${key}` }),
+      ),
+    );
+    for (const [i, res] of answers.entries()) {
+      const { found } = asks[i]!;
+      expect(res.statusCode, res.body).toBe(found ? 200 : 404);
+      if (found) expect(res.json().id).toBe(found);
+    }
+  });
+
   it('needs a key with complaints:read', async () => {
     const created = await createComplaint();
     const policiesOnly = await tenant.keyWith('policies:manage');

@@ -149,14 +149,3 @@ export function createBatcher<T, R>(options: {
     },
   };
 }
-
-/**
- * The one key a batch's items share (see `batchKey`): a statement written for one tenant's batch
- * asks it of its items, and a batch of several is a mistake in the caller, refused.
- */
-export function keyOfBatch<T>(items: readonly T[], keyOf: (item: T) => string): string {
-  const key = keyOf(items[0]!);
-  if (items.some((item) => keyOf(item) !== key))
-    throw new Error('A batch holds items of one key, not several');
-  return key;
-}

@@ -28,7 +28,7 @@ import {
   searchCharacters,
 } from '../../db/schema/index.js';
 import { statementRolledBack } from '../../db/sql-errors.js';
-import { createBatcher, keyOfBatch } from '../../lib/batcher.js';
+import { createBatcher } from '../../lib/batcher.js';
 import { ServiceUnavailableError } from '../../lib/errors.js';
 import { isUuid } from '../../lib/ids.js';
 import type { NewDeadlineRow } from '../deadlines/deadlines.repository.js';
@@ -448,41 +448,46 @@ export interface ComplaintWithNext {
 }
 
 /**
- * Complaints by id or reference with their earliest pending deadlines, for a batch of one tenant's
- * lookups in one statement: the k-th of `ids` and `references` is one lookup, with its id or its
- * reference (the other null), answered by the rows whose `ord` is k. Each is found within the
- * tenant (`tenantId`) through its key (complaints_pkey or complaints_tenant_reference_key), so a
- * key of another tenant finds nothing; the tenant is a value of its own, so that on Citus the
- * statement runs where the tenant's rows are. Prepared, so PostgreSQL plans it once per connection.
+ * Complaints by id or reference with their earliest pending deadlines, for a batch of lookups in
+ * one statement: the k-th of `tenants`, `ids` and `references` is one lookup, with its tenant and
+ * its id or its reference (the other null), answered by the rows whose `ord` is k. Each is found
+ * within its tenant through its key (complaints_pkey or complaints_tenant_reference_key), so a key
+ * of another tenant finds nothing. The batch's tenants are a value of their own as well
+ * (`tenantIds`), so that on Citus, where a batch holds one tenant (tenantBatchKey), the statement
+ * runs where the tenant's rows are. Prepared, so PostgreSQL plans it once per connection.
  * The complaint comes back as one JSON column (`to_jsonb`), as intake's does: node-postgres reads
  * the column list again and looks up a parser per column on every execution, which for the
  * 50-column complaint cost more than the rest of the read. JSON keys are the column names, so
  * tableRowFromRaw maps it back.
  */
 export const complaintsWithNext = preparedStatement<
-  { tenantId: string; ids: Array<string | null>; references: Array<string | null> },
+  { tenantIds: string[]; tenants: string[]; ids: Array<string | null>; references: Array<string | null> },
   { ord: number; complaint: Record<string, unknown>; next_deadline: Record<string, unknown> | null }
 >(
   'complaints_json_with_next',
   sql`select k.ord::int as ord, to_jsonb(c) as complaint, to_jsonb(n) as next_deadline
-    from unnest(${p('ids')}::uuid[], ${p('references')}::text[]) with ordinality as k(id, reference, ord)
+    from unnest(${p('tenants')}::uuid[], ${p('ids')}::uuid[], ${p('references')}::text[])
+      with ordinality as k(tenant_id, id, reference, ord)
     cross join lateral (
-      select * from ${complaints} c where c.tenant_id = ${p('tenantId')}::uuid and c.id = k.id
+      select * from ${complaints} c
+      where c.tenant_id = any(${p('tenantIds')}::uuid[]) and c.tenant_id = k.tenant_id and c.id = k.id
       union all
-      select * from ${complaints} c where c.tenant_id = ${p('tenantId')}::uuid and c.reference = k.reference
+      select * from ${complaints} c
+      where c.tenant_id = any(${p('tenantIds')}::uuid[]) and c.tenant_id = k.tenant_id and c.reference = k.reference
     ) c
     left join lateral (
       select d.id, d.kind, d.due_at from ${deadlines} d
-      where d.tenant_id = ${p('tenantId')}::uuid and d.complaint_id = c.id and d.status = 'pending'
+      where d.tenant_id = any(${p('tenantIds')}::uuid[]) and d.tenant_id = c.tenant_id and d.complaint_id = c.id
+        and d.status = 'pending'
       order by d.due_at limit 1
     ) n on true`,
 );
 
-/** The statement's values for these lookups, all of one tenant (see complaintsWithNext). */
+/** The statement's values for these lookups (see complaintsWithNext). */
 export function complaintLookupValues(lookups: readonly ComplaintLookup[]) {
-  const tenantId = keyOfBatch(lookups, (lookup) => lookup.tenantId);
   return {
-    tenantId,
+    tenantIds: [...new Set(lookups.map((lookup) => lookup.tenantId))],
+    tenants: lookups.map((lookup) => lookup.tenantId),
     ids: lookups.map((lookup) => (isUuid(lookup.key) ? lookup.key : null)),
     references: lookups.map((lookup) => (isUuid(lookup.key) ? null : lookup.key)),
   };
@@ -537,12 +542,12 @@ export function createComplaintsRepository(db: Queryable) {
   });
   /**
    * A complaint read costs PostgreSQL and this process more per statement (a round trip, a pooled
-   * connection, a bind and execute) than per complaint: under load, the reads of a tenant asked
-   * for while earlier ones run go in one statement (see complaintsWithNext).
+   * connection, a bind and execute) than per complaint: under load, the reads asked for while
+   * earlier ones run go in one statement, on Citus a tenant's (see complaintsWithNext).
    */
   const reads = createBatcher({
     run: (lookups: ComplaintLookup[]) => findWithNextDeadlines(db, lookups),
-    batchKey: (lookup) => lookup.tenantId,
+    batchKey: (lookup) => batchKeyOf(lookup.tenantId),
     maxBatch: READ_BATCH_MAX,
     maxWaitMs: 0,
     maxInFlight: READ_BATCHES_IN_FLIGHT,
