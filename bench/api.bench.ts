@@ -399,15 +399,16 @@ function summariseLog(lines: string[]): Array<{ count: number; what: string }> {
 }
 
 /**
- * A CTE `n` taking `count` reference numbers from the counter of tenant `tenant` (both SQL text,
- * usually parameters) as intake takes them, and the reference of the `offset`-th one, as SQL text.
+ * A WITH clause whose CTE `n` takes `count` reference numbers from the counter of tenant `tenant`
+ * (both SQL text, usually parameters) as intake takes them: `counted + 1` to `counted + count`.
  */
 const takeReferences = (tenant: string, count: string): string =>
   new PgDialect().sqlToQuery(
     sql`with ${takeReferenceNumbersSql('n', sql.raw(`values (${tenant}, ${count})`))}`,
   ).sql;
-const takenReference = (offset: string): string =>
-  new PgDialect().sqlToQuery(complaintReferenceSql(sql.raw(`n.counted + ${offset}`))).sql;
+/** The reference of number `number` (SQL text) as intake writes it, as SQL text. */
+const numberedReference = (number: string): string =>
+  new PgDialect().sqlToQuery(complaintReferenceSql(sql.raw(number))).sql;
 
 /** Plain complaints straight into the table, only so the GET run has rows to read. */
 async function seedComplaints(databaseUrl: string, tenantId: string, count: number): Promise<string[]> {
@@ -418,7 +419,7 @@ async function seedComplaints(databaseUrl: string, tenantId: string, count: numb
       `${takeReferences('$1::uuid', '$2::bigint')}
        insert into complaints (id, tenant_id, reference, channel, subject, description, customer_name, customer_phone,
          received_at, received_by, assignee, event_sequence)
-       select gen_random_uuid(), $1, ${takenReference('i')}, 'web', 'Seeded complaint ' || i,
+       select gen_random_uuid(), $1, ${numberedReference('n.counted + i')}, 'web', 'Seeded complaint ' || i,
          'Seeded for the read benchmark.', 'Wang Fang', '+86 138 0013 8000', now(), 'bench', 'bench', 1
        from n cross join generate_series(1, $2) as i
        returning id`,
@@ -473,7 +474,10 @@ type Actor = { type: string; id: string; name: string; onBehalfOf: null };
  * writes: the complaint numbered from the tenant's reference counter, then (with `everything`) its
  * deadlines, the timeline entry, and (with `everything`) the complaint.created event. One plain
  * statement per table, as drizzle's query builder issues them, RETURNING included; if the API
- * folds them into fewer round trips it can beat this baseline, which is worth knowing too.
+ * folds them into fewer round trips it can beat this baseline, which is worth knowing too. The
+ * number is taken first, in a statement of its own, as a sequence's would be: taken inside the
+ * transaction, the counter's row would stay locked through its four statements, and the
+ * baseline's transactions would queue behind one another.
  */
 function rawIntake(pool: pg.Pool, tenantId: string, actor: Actor, intake: DeadlineTemplate[]) {
   let n = 0;
@@ -482,22 +486,24 @@ function rawIntake(pool: pg.Pool, tenantId: string, actor: Actor, intake: Deadli
     const now = new Date();
     const client = await pool.connect();
     try {
+      const { rows: taken } = await client.query<{ number: string }>(
+        `${takeReferences('$1::uuid', '1::bigint')} select counted + 1 as number from n`,
+        [tenantId],
+      );
       await client.query('begin');
       const { rows } = await client.query(
-        `${takeReferences('$2::uuid', '$3::bigint')}
-         insert into complaints (id, tenant_id, reference, status, channel, severity, priority, category, subject,
+        `insert into complaints (id, tenant_id, reference, status, channel, severity, priority, category, subject,
            description, customer_name, customer_phone, customer_email, customer_address, customer_external_id,
            desired_outcome, occurred_at, received_at, received_by, assignee, escalation_level, external_ref, tags,
            metadata, version, event_sequence, created_at, updated_at)
-         select $1, $2, ${takenReference('1')}, 'received', $4, $5, $6, $7, $8, $9, $10, $11,
-           $12, $13, $14, $15, $16, $17, $18, $19, 0, $20, $21, $22, 1, $23, $24, $25
-         from n
+         values ($1, $2, ${numberedReference('$3::bigint')}, default, $4, $5, $6, $7, $8, $9, $10, $11,
+           $12, $13, $14, $15, $16, $17, $18, $19, default, $20, $21, $22, default, $23, $24, $25)
          on conflict (tenant_id, external_ref) where external_ref is not null do nothing
          returning *`,
         [
           randomUUID(),
           tenantId,
-          1,
+          taken[0]!.number,
           body.channel,
           'general',
           'normal',
