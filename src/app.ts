@@ -23,7 +23,7 @@ import type { DeadlineQueue } from './modules/deadlines/deadline-queue.js';
 import { deadlinesRoutes } from './modules/deadlines/deadlines.routes.js';
 import { escalationsRoutes } from './modules/escalations/escalations.routes.js';
 import { eventsRoutes } from './modules/events/events.routes.js';
-import { type LiveEvents, localLiveEvents } from './modules/events/live-events.js';
+import { type LiveEvents, type LiveEventsLink, localLiveEvents } from './modules/events/live-events.js';
 import { followUpsRoutes } from './modules/follow-ups/follow-ups.routes.js';
 import { healthRoutes } from './modules/health/health.routes.js';
 import { metricsRoutes } from './modules/health/metrics.routes.js';
@@ -53,7 +53,7 @@ export interface AppDependencies {
    * Where the worker's relay publishes committed events for GraphQL subscriptions (Redis pub/sub);
    * when absent, subscriptions hear this process only (contract generation).
    */
-  liveEvents?: { emitter: LiveEvents; topicFor(tenantId: string): string } | null;
+  liveEvents?: { emitter: LiveEvents; topicFor(tenantId: string): string; link: LiveEventsLink } | null;
   clock?: Clock;
   /** Where log lines go instead of stdout (tests read them). */
   logStream?: { write(line: string): void };
