@@ -3,6 +3,7 @@ import Fastify, { type FastifyInstance, LogController } from 'fastify';
 import { validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
+import { Registry } from 'prom-client';
 import type { Env } from './config/env.js';
 import type { ChangeListener } from './db/change-notifications.js';
 import { createReportsDatabase, type Database } from './db/client.js';
@@ -17,13 +18,15 @@ import { createResponseSerializerCompiler } from './http/response-serializer.js'
 import { type Clock, systemClock } from './lib/clock.js';
 import { ValidationError } from './lib/errors.js';
 import { lazyChildLogger, loggerOptions } from './lib/logger.js';
+import { throttled } from './lib/throttle.js';
+import { unreachableMessage, unreachableService } from './lib/unreachable.js';
 import { calendarsRoutes } from './modules/calendars/calendars.routes.js';
 import { complaintsRoutes } from './modules/complaints/complaints.routes.js';
 import type { DeadlineQueue } from './modules/deadlines/deadline-queue.js';
 import { deadlinesRoutes } from './modules/deadlines/deadlines.routes.js';
 import { escalationsRoutes } from './modules/escalations/escalations.routes.js';
 import { eventsRoutes } from './modules/events/events.routes.js';
-import { type LiveEvents, localLiveEvents } from './modules/events/live-events.js';
+import { type LiveEvents, type LiveEventsLink, localLiveEvents } from './modules/events/live-events.js';
 import { followUpsRoutes } from './modules/follow-ups/follow-ups.routes.js';
 import { healthRoutes } from './modules/health/health.routes.js';
 import { metricsRoutes } from './modules/health/metrics.routes.js';
@@ -53,12 +56,14 @@ export interface AppDependencies {
    * Where the worker's relay publishes committed events for GraphQL subscriptions (Redis pub/sub);
    * when absent, subscriptions hear this process only (contract generation).
    */
-  liveEvents?: { emitter: LiveEvents; topicFor(tenantId: string): string } | null;
+  liveEvents?: { emitter: LiveEvents; topicFor(tenantId: string): string; link: LiveEventsLink } | null;
   clock?: Clock;
   /** Where log lines go instead of stdout (tests read them). */
   logStream?: { write(line: string): void };
 }
 
+/** Least time between two warnings that a background task failed for the same outage. */
+const OUTAGE_WARNING_INTERVAL_MS = 30_000;
 const REQUEST_ID_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;
 /** Longest path parameter the router takes: ids and references are far shorter. */
 const MAX_PATH_PARAMETER_LENGTH = 200;
@@ -112,6 +117,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     reportsDatabase = owned;
   }
 
+  const outageWarnings = new Map<string, (error: unknown) => void>();
   const services = createServices({
     db: database.db,
     reportsDb: reportsDatabase.db,
@@ -120,7 +126,23 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     idempotencyTtlHours: env.IDEMPOTENCY_TTL_HOURS,
     changes: deps.changes ?? null,
     webhookUrlGuard: createWebhookUrlGuard({ allowPrivate: env.WEBHOOK_ALLOW_PRIVATE }),
-    onBackgroundError: (error, context) => app.log.warn({ err: error }, `background task failed: ${context}`),
+    onBackgroundError: (error, context) => {
+      // While Redis or PostgreSQL is away, one line per task every 30 s, not one a request.
+      const service = unreachableService(error);
+      if (!service) return app.log.warn({ err: error }, `background task failed: ${context}`);
+      const key = `${context}/${service}`;
+      let warn = outageWarnings.get(key);
+      if (!warn) {
+        warn = throttled<unknown>(OUTAGE_WARNING_INTERVAL_MS, (err, failures) =>
+          app.log.warn(
+            { err, failures },
+            `background task failed: ${context}: ${unreachableMessage(service)}`,
+          ),
+        );
+        outageWarnings.set(key, warn);
+      }
+      warn(error);
+    },
   });
   const { tenancy, idempotency, complaints, calendars, policies, deadlines, escalations, events, webhooks } =
     services;
@@ -129,7 +151,10 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   await app.register(inputHygienePlugin);
   await app.register(openapiPlugin, { docs: env.DOCS_ENABLED });
   await app.register(authPlugin, { tenancy });
+  // The API's Prometheus metrics, shown on /metrics: plugins add theirs as they are registered.
+  const metrics = new Registry();
   await app.register(rateLimitPlugin, {
+    metrics,
     redis,
     max: env.RATE_LIMIT_MAX,
     windowSeconds: env.RATE_LIMIT_WINDOW_SECONDS,
@@ -139,6 +164,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
 
   await app.register(healthRoutes, { pool: database.pool, redis });
   await app.register(metricsRoutes, {
+    registry: metrics,
     token: env.METRICS_TOKEN,
     sources: {
       deadlineCounts: () => services.repositories.deadlines.countByStatus(),

@@ -16,6 +16,7 @@ async function main(): Promise<void> {
     url: env.DATABASE_URL,
     poolMax: env.DATABASE_POOL_MAX,
     applicationName: 'redress-api',
+    connectionTimeoutMs: env.DATABASE_CONNECT_TIMEOUT_MS,
   });
   const redis = createRequestRedis(env.REDIS_URL);
   redis.on('error', () => {}); // reconnects on its own; readiness reports the outage

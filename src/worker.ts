@@ -41,6 +41,7 @@ export async function startWorker(env: Env) {
     // rather than each taking one (PostgreSQL's max_connections is shared by every process).
     poolMax: env.DATABASE_POOL_MAX,
     applicationName: 'redress-worker',
+    connectionTimeoutMs: env.DATABASE_CONNECT_TIMEOUT_MS,
   });
   const deadlineQueue = openDeadlineQueue(env.REDIS_URL, env.REDIS_PREFIX, clock, { failFast: false });
   const services = createServices({

@@ -47,6 +47,7 @@ export async function startTestApp(
     url: env.DATABASE_URL,
     poolMax: env.DATABASE_POOL_MAX,
     applicationName: 'test',
+    connectionTimeoutMs: env.DATABASE_CONNECT_TIMEOUT_MS,
   });
   const redis = createRequestRedis(env.REDIS_URL);
   // A test may point Redis at a dead address on purpose (readiness, fail-open rate limits).

@@ -12,6 +12,11 @@ export const envSchema = z.object({
     .url()
     .refine((value) => /^postgres(ql)?:\/\//.test(value), 'must be a postgres:// URL'),
   DATABASE_POOL_MAX: z.coerce.number().int().min(1).max(200).default(20),
+  /**
+   * How long a query waits for a PostgreSQL connection, opening one or in line for the pool;
+   * past it, a request is answered 503 service_unavailable instead of hanging.
+   */
+  DATABASE_CONNECT_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(5_000),
   /** A read replica for the reports; without it they read DATABASE_URL, on a pool of their own. */
   DATABASE_READ_URL: z
     .string()

@@ -35,7 +35,8 @@ export function createDatabase(options: {
     // `options` hides libpq's PGOPTIONS from node-postgres, so it is passed on here, after ours
     // (the last setting wins); an `options` parameter in DATABASE_URL replaces both.
     options: ['-c jit=off', process.env.PGOPTIONS].filter(Boolean).join(' '),
-    // Fail fast instead of queueing forever when the database is unreachable.
+    // Fail fast instead of queueing forever when the database is unreachable: the query fails,
+    // and a request gets 503 service_unavailable (DATABASE_CONNECT_TIMEOUT_MS).
     connectionTimeoutMillis: options.connectionTimeoutMs ?? 5_000,
     idleTimeoutMillis: 30_000,
   });

@@ -1,10 +1,4 @@
-/** An error and the causes it wraps (drizzle wraps the driver's), outermost first, four at most. */
-function* causeChain(error: unknown): Generator<unknown> {
-  for (let current = error, depth = 0; current && depth < 4; depth += 1) {
-    yield current;
-    current = (current as { cause?: unknown }).cause;
-  }
-}
+import { causeChain } from '../lib/errors.js';
 
 /** The SQLSTATE of a PostgreSQL error, wherever the driver or drizzle wrapped it. */
 export function sqlState(error: unknown): string | undefined {

@@ -4,6 +4,7 @@ import { ON_BEHALF_OF_HEADER } from '../http/plugins/auth.js';
 import { unstorableText } from '../http/plugins/input-hygiene.js';
 import { type AppError, ForbiddenScopeError, UnauthenticatedError, ValidationError } from '../lib/errors.js';
 import { etagForVersion } from '../lib/etag.js';
+import { unreachableMessage } from '../lib/unreachable.js';
 import type { ActingContext } from '../modules/complaints/complaints.service.js';
 import { hasScope, type Scope } from '../modules/tenancy/scopes.js';
 import type { AuthContext } from '../modules/tenancy/tenancy.service.js';
@@ -23,6 +24,31 @@ export interface GraphQLContext {
   reply?: FastifyReply;
   /** Mercurius's per-subscription pub/sub (subscriptions only). */
   pubsub?: { subscribe(topic: string): Promise<SubscriptionQueue> };
+  /** The WebSocket a subscription runs on (subscriptions only). */
+  socket?: { close(code: number, reason: string): void };
+}
+
+/**
+ * WebSocket close code 1013, Try Again Later (IANA's WebSocket close code registry): a
+ * graphql-ws client takes it as a reason to reconnect, not as a refusal.
+ */
+export const TRY_AGAIN_LATER = 1013;
+
+/**
+ * Ends a subscription's WebSocket because a service it needs cannot be reached: a clean close
+ * with code 1013 and the reason, `service_unavailable: Redis cannot be reached`. Every
+ * subscription of the connection ends with it; once reconnected, a client reads what it missed
+ * from the feed. False when the operation has no socket: the caller throws the error instead.
+ */
+export function closeForOutage(context: GraphQLContext, error: AppError): boolean {
+  if (!context.socket) return false;
+  const service = error.extensions.service;
+  const reason =
+    service === 'postgres' || service === 'redis'
+      ? `${error.code}: ${unreachableMessage(service)}`
+      : error.code;
+  context.socket.close(TRY_AGAIN_LATER, reason);
+  return true;
 }
 
 /** What Mercurius's pub/sub hands a subscription to read its topic from: a readable stream. */

@@ -52,6 +52,33 @@ describe('GraphQL error formatting', () => {
     ]);
   });
 
+  it('answers 503 with Retry-After when a backing service left the operation with nothing', () => {
+    const lost = new Error('Connection terminated unexpectedly');
+    const headers: Record<string, string> = {};
+    const reply = { request: { log }, header: (name: string, value: string) => (headers[name] = value) };
+    const whole = formatGraphqlErrors(
+      { data: { complaint: null, complaints: null }, errors: [located(lost, ['complaint'])] },
+      { app: { log }, reply },
+    );
+    expect(whole.statusCode).toBe(503);
+    expect(headers['retry-after']).toBe('5');
+    expect(whole.response.errors[0]!.extensions).toEqual({
+      code: 'service_unavailable',
+      status: 503,
+      service: 'postgres',
+    });
+    expect(whole.response.errors[0]!.message).toMatch(/^PostgreSQL cannot be reached/);
+    // Part of the answer came back: GraphQL over HTTP's 200, with the error beside the data.
+    const partial = formatGraphqlErrors(
+      {
+        data: { complaint: null, workflowSettings: { timeZone: 'UTC' } },
+        errors: [located(lost, ['complaint'])],
+      },
+      context,
+    );
+    expect(partial.statusCode).toBe(200);
+  });
+
   it('hides what a defect says, and never sends a stack', () => {
     const formatted = formatGraphqlErrors(
       { data: null, errors: [located(new TypeError('secret internals at db.ts:12'), ['complaints'])] },

@@ -99,7 +99,10 @@ interface FormatterContext {
 /**
  * Mercurius's error formatter: every error carries the REST `code` and status in `extensions`,
  * never a stack. The HTTP status is 200 when there is data to go with the errors (GraphQL over
- * HTTP), otherwise the status of the first error: 401 without a key, 400 for a bad document.
+ * HTTP), otherwise the status of the first error: 401 without a key, 400 for a bad document. An
+ * operation that got nothing because a backing service cannot be reached (every top-level field
+ * null, an error `service_unavailable`) answers 503 with Retry-After, as REST does, so clients
+ * and proxies that retry on 503 retry it.
  */
 export function formatGraphqlErrors(
   execution: { data?: unknown; errors?: ReadonlyArray<GraphQLError | Error> },
@@ -113,6 +116,17 @@ export function formatGraphqlErrors(
     return inner.map((one) => formatOne(one, context, refusedDocument));
   });
   const data = execution.data ?? null;
-  const statusCode = data !== null ? 200 : (errors[0]?.extensions.status ?? 500);
+  const outage = errors.find((error) => error.extensions.code === 'service_unavailable');
+  const statusCode =
+    outage && nothingIn(data)
+      ? outage.extensions.status
+      : data !== null
+        ? 200
+        : (errors[0]?.extensions.status ?? 500);
   return { statusCode, response: { data, errors } };
+}
+
+/** Whether an operation's `data` holds no answer at all: null, or null in every top-level field. */
+function nothingIn(data: unknown): boolean {
+  return data === null || (typeof data === 'object' && Object.values(data).every((field) => field === null));
 }

@@ -10,7 +10,7 @@ import { complaintsGraphql } from '../modules/complaints/complaints.resolvers.js
 import { deadlinesGraphql } from '../modules/deadlines/deadlines.resolvers.js';
 import { escalationsGraphql } from '../modules/escalations/escalations.resolvers.js';
 import { eventsGraphql } from '../modules/events/events.resolvers.js';
-import type { LiveEvents } from '../modules/events/live-events.js';
+import type { LiveEvents, LiveEventsLink } from '../modules/events/live-events.js';
 import { followUpsGraphql } from '../modules/follow-ups/follow-ups.resolvers.js';
 import { majorComplaintsGraphql } from '../modules/major-complaints/major-complaints.resolvers.js';
 import { ownershipGraphql } from '../modules/ownership/ownership.resolvers.js';
@@ -48,7 +48,7 @@ export interface GraphqlOptions {
     | 'reports'
   >;
   /** Where relayed events arrive; the same Redis channels in every API process. */
-  liveEvents: { emitter: LiveEvents; topicFor(tenantId: string): string };
+  liveEvents: { emitter: LiveEvents; topicFor(tenantId: string): string; link: LiveEventsLink };
   /** GraphiQL at /graphiql, outside production. */
   graphiql: boolean;
   maxDepth: number;
@@ -71,6 +71,7 @@ export function graphqlSchema(options: Pick<GraphqlOptions, 'services' | 'liveEv
       complaints: services.complaints,
       tenancy: services.tenancy,
       topicFor: options.liveEvents.topicFor,
+      link: options.liveEvents.link,
     }),
     webhooksGraphql({ webhooks: services.webhooks }),
     settingsGraphql({ settings: services.settings }),
@@ -213,7 +214,8 @@ export const graphqlPlugin = fp(
       subscription: {
         emitter: options.liveEvents.emitter,
         keepAlive: 25_000,
-        context: (_socket: unknown, request: FastifyRequest) => ({ request }),
+        // The socket, so a subscription can end its connection when a backing service is lost.
+        context: (socket: GraphQLContext['socket'], request: FastifyRequest) => ({ request, socket }),
         onConnect: async (message: { payload?: unknown }) =>
           authenticateConnection(options.services.tenancy, message.payload),
       },

@@ -37,12 +37,15 @@ const descriptions: Record<number, string> = {
   422: 'A well-formed request the rules refuse (see `code`): idempotency_key_reused, webhook_url_refused, template_variable_missing, unknown_role, approver_not_authorised, approval_limit_unreachable, pre_refund_over_limit, approver_is_proposer.',
   428: 'If-Match header required (precondition_required).',
   429: 'Rate limit exceeded; see Retry-After (rate_limited).',
-  503: 'Nothing was written; retry after Retry-After (service_unavailable: the database is behind; concurrent_change; report_timed_out: a report cut off at the time reports are given).',
+  503: 'Retry after Retry-After. service_unavailable: PostgreSQL or Redis cannot be reached (`service` names which), or the database is behind; a write answered so was committed whole or not at all, so send it again with the same Idempotency-Key. concurrent_change: nothing was written. report_timed_out: a report cut off at the time reports are given.',
 };
 
-/** Response schemas for the error statuses a route can answer with, for the OpenAPI contract. */
+/**
+ * Response schemas for the error statuses a route can answer with, for the OpenAPI contract.
+ * Every route with a key can answer 503: the key is looked up in PostgreSQL.
+ */
 export function problemResponses<const S extends number>(...statuses: S[]) {
-  const all = [...new Set([400, 401, 403, 429, ...statuses])].sort();
+  const all = [...new Set([400, 401, 403, 429, 503, ...statuses])].sort();
   return Object.fromEntries(
     all.map((status) => [
       status,
@@ -52,7 +55,7 @@ export function problemResponses<const S extends number>(...statuses: S[]) {
       },
     ]),
   ) as Record<
-    400 | 401 | 403 | 429 | S,
+    400 | 401 | 403 | 429 | 503 | S,
     { description: string; content: { 'application/problem+json': { schema: typeof problemSchema } } }
   >;
 }

@@ -308,6 +308,10 @@ export class RateLimitedError extends AppError {
   }
 }
 
+/**
+ * The request needs something that is not there now: a backing service that cannot be reached
+ * (lib/unreachable.ts), or a database too far behind to answer in time. A retry may succeed.
+ */
 export class ServiceUnavailableError extends AppError {
   readonly code = 'service_unavailable';
   readonly status = 503;
@@ -342,6 +346,14 @@ export class InternalError extends AppError {
   readonly code = 'internal_error';
   readonly status = 500;
   readonly title = 'Internal server error';
+}
+
+/** An error and the causes it wraps (drizzle wraps the driver's), outermost first, four at most. */
+export function* causeChain(error: unknown): Generator<unknown> {
+  for (let current = error, depth = 0; current && depth < 4; depth += 1) {
+    yield current;
+    current = (current as { cause?: unknown }).cause;
+  }
 }
 
 /** Shortens caller-supplied values quoted back in messages so a huge value cannot bloat an error. */

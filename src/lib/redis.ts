@@ -1,11 +1,23 @@
 import { Redis } from 'ioredis';
 
 /**
- * A Redis connection for request-path use (rate limits, readiness): commands fail fast while
- * Redis is away instead of queueing, so the API keeps answering without it.
+ * Longest a request-path Redis command waits for its answer: a Redis that went silent without
+ * closing the connection (a network partition) would otherwise hold it until TCP gives up.
+ */
+export const REQUEST_REDIS_COMMAND_TIMEOUT_MS = 1_000;
+
+/**
+ * A Redis connection for request-path use (rate limits, readiness, arming deadlines): commands
+ * fail fast while Redis is away instead of queueing, and time out when it stops answering, so the
+ * API keeps answering without it.
  */
 export function createRequestRedis(url: string): Redis {
-  return new Redis(url, { enableOfflineQueue: false, maxRetriesPerRequest: 1, lazyConnect: true });
+  return new Redis(url, {
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 1,
+    commandTimeout: REQUEST_REDIS_COMMAND_TIMEOUT_MS,
+    lazyConnect: true,
+  });
 }
 
 /** A Redis connection for BullMQ, which needs blocking commands to retry forever. */

@@ -14,6 +14,7 @@ import {
   UnsupportedMediaTypeError,
   ValidationError,
 } from '../../lib/errors.js';
+import { outageError } from '../../lib/unreachable.js';
 import { PROBLEM_CONTENT_TYPE, PROBLEM_TYPE_BASE, type Problem } from '../problem.js';
 
 /** Renders any AppError as an RFC 9457 problem document. */
@@ -66,6 +67,9 @@ export function toAppError(error: unknown): AppError {
   if (fastifyError.statusCode && fastifyError.statusCode >= 400 && fastifyError.statusCode < 500) {
     return new ValidationError([], fastifyError.message ?? 'Bad request');
   }
+  // PostgreSQL or Redis cannot be reached: a 503 the caller retries, never a 500.
+  const outage = outageError(error);
+  if (outage) return outage;
   const fromDatabase = databaseErrorToAppError(error);
   if (fromDatabase) return fromDatabase;
   return new InternalError({ detail: 'An unexpected error occurred; it has been logged.', cause: error });

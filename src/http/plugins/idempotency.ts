@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { ValidationError } from '../../lib/errors.js';
+import { unreachableService } from '../../lib/unreachable.js';
 import {
   type IdempotencyService,
   requestFingerprint,
@@ -81,8 +82,15 @@ export const idempotencyPlugin = fp(
       const claim = request.idempotency;
       if (!claim) return payload;
       request.idempotency = null;
+      // PostgreSQL may go away between the request's work and this: the answer stands all the
+      // same, for what was done is done. The claim keeps its lease, which runs out, and a retry
+      // then takes the key over, finding what the request bound to it (idempotency.service.ts).
+      const leaseRunsOut = (error: unknown) => {
+        if (!unreachableService(error)) throw error;
+        request.log.warn({ err: error }, 'Idempotency-Key answer not stored; its lease will run out');
+      };
       if (reply.statusCode >= 500) {
-        await service.release(claim.tenantId, claim.key);
+        await service.release(claim.tenantId, claim.key).catch(leaseRunsOut);
         return payload;
       }
       const headers: Record<string, string> = {};
@@ -90,16 +98,18 @@ export const idempotencyPlugin = fp(
         const value = reply.getHeader(name);
         if (value !== undefined) headers[name] = String(value);
       }
-      await service.complete(claim.tenantId, claim.key, {
-        status: reply.statusCode,
-        headers,
-        body:
-          typeof payload === 'string'
-            ? payload
-            : payload === null || payload === undefined
-              ? ''
-              : String(payload),
-      });
+      await service
+        .complete(claim.tenantId, claim.key, {
+          status: reply.statusCode,
+          headers,
+          body:
+            typeof payload === 'string'
+              ? payload
+              : payload === null || payload === undefined
+                ? ''
+                : String(payload),
+        })
+        .catch(leaseRunsOut);
       return payload;
     };
 

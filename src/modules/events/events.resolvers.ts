@@ -1,8 +1,9 @@
 import { z } from 'zod';
-import { type GraphQLContext, parseArgs, requireScope } from '../../graphql/context.js';
+import { closeForOutage, type GraphQLContext, parseArgs, requireScope } from '../../graphql/context.js';
 import { graphqlErrorOf } from '../../graphql/errors.js';
 import type { GraphqlModule } from '../../graphql/module.js';
 import { AppError, ForbiddenScopeError } from '../../lib/errors.js';
+import { outageError, serviceUnreachableError } from '../../lib/unreachable.js';
 import { complaintNode } from '../complaints/complaints.resolvers.js';
 import type { ComplaintsService } from '../complaints/complaints.service.js';
 import { hasScope, type Scope } from '../tenancy/scopes.js';
@@ -10,7 +11,10 @@ import type { TenancyService } from '../tenancy/tenancy.service.js';
 import type { EventEnvelope } from './event-envelope.js';
 import { EVENT_TYPES, matchesAnyEventPattern } from './event-types.js';
 import { eventPatternSchema } from './events.schemas.js';
-import { liveEventsOf } from './live-events.js';
+import { type LiveEventsLink, liveEventsOf } from './live-events.js';
+
+/** How long a subscription starting while Redis reconnects waits for it before it is refused. */
+const LINK_WAIT_MS = 2_000;
 
 const typeDefs = /* GraphQL */ `
   "An event: the envelope (and id) webhooks deliver and GET /v1/events reads."
@@ -62,21 +66,34 @@ export function eventsGraphql(deps: {
   complaints: ComplaintsService;
   tenancy: TenancyService;
   topicFor: (tenantId: string) => string;
+  /** Whether the pub/sub reaches Redis; absent, it is taken to be always up. */
+  link?: LiveEventsLink;
 }): GraphqlModule {
-  const { complaints, tenancy } = deps;
+  const { complaints, tenancy, link } = deps;
 
   /**
    * The tenant's events from the moment of subscribing, those `keep` selects. The key is checked
    * again for each event (a cached look-up), so a revoked key stops hearing at once.
+   *
+   * While PostgreSQL (the key) or Redis (the events) cannot be reached, the subscription's
+   * connection is closed with the reason (closeForOutage) rather than left open and deaf: a
+   * subscriber then knows to reconnect and to read the feed for what it missed.
    */
   async function* tenantEvents(
     context: GraphQLContext,
     scope: Scope,
     keep: (event: EventEnvelope) => boolean,
   ): AsyncGenerator<EventEnvelope> {
+    let stopWatching = () => {};
     try {
       const { tenantId } = requireScope(context, scope);
       if (!context.pubsub) throw new Error('subscriptions run over WebSocket only');
+      if (link) {
+        // A subscription made while Redis is away would never hear anything.
+        if (!(await link.whenUp(LINK_WAIT_MS))) throw serviceUnreachableError('redis');
+        // Events published while the connection is down are lost to this subscriber.
+        stopWatching = link.onLost(() => closeForOutage(context, serviceUnreachableError('redis')));
+      }
       // Each message is one relay batch of the tenant's events (LiveEventMessage).
       const queue = await context.pubsub.subscribe(deps.topicFor(tenantId));
       // Left without destroying the queue: Mercurius ends it when the subscription closes, and a
@@ -91,7 +108,11 @@ export function eventsGraphql(deps: {
         }
       }
     } catch (error) {
+      const outage = outageError(error);
+      if (outage && closeForOutage(context, outage)) return;
       throw asGraphqlError(error);
+    } finally {
+      stopWatching();
     }
   }
 

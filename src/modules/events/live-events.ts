@@ -10,6 +10,48 @@ import type { EventConsumer } from './event-relay.js';
 /** The pub/sub that carries committed events to every API process's GraphQL subscriptions. */
 export type LiveEvents = MQEmitter;
 
+/** Whether live events can reach this process, and word when they stop. */
+export interface LiveEventsLink {
+  /**
+   * Resolves true once the subscribing connection to Redis is up, at once if it is, or false
+   * when it is not up within `timeoutMs`.
+   */
+  whenUp(timeoutMs: number): Promise<boolean>;
+  /** Calls `listener` each time that connection drops; returns a function that stops the calls. */
+  onLost(listener: () => void): () => void;
+}
+
+/** The link of an emitter within this process: always up. */
+const localLink: LiveEventsLink = { whenUp: async () => true, onLost: () => () => {} };
+
+/** The link of the pub/sub's subscribing connection: up while it is ready. */
+function redisLink(subConn: Redis): LiveEventsLink {
+  const lostListeners = new Set<() => void>();
+  subConn.on('close', () => {
+    for (const listener of [...lostListeners]) listener();
+  });
+  return {
+    whenUp(timeoutMs) {
+      if (subConn.status === 'ready') return Promise.resolve(true);
+      return new Promise((resolve) => {
+        const ready = () => {
+          clearTimeout(timer);
+          resolve(true);
+        };
+        const timer = setTimeout(() => {
+          subConn.off('ready', ready);
+          resolve(false);
+        }, timeoutMs);
+        subConn.once('ready', ready);
+      });
+    },
+    onLost(listener) {
+      lostListeners.add(listener);
+      return () => lostListeners.delete(listener);
+    },
+  };
+}
+
 /**
  * Redis pub/sub shared by the worker (publishing) and every API process (subscribing). Channels
  * are named under the deployment's REDIS_PREFIX, so deployments sharing a Redis never hear each other.
@@ -18,8 +60,14 @@ export function connectLiveEvents(options: {
   redisUrl: string;
   prefix: string;
   onError: (error: unknown) => void;
-}): { emitter: LiveEvents; topicFor(tenantId: string): string; close(): Promise<void> } {
+}): {
+  emitter: LiveEvents;
+  topicFor(tenantId: string): string;
+  link: LiveEventsLink;
+  close(): Promise<void>;
+} {
   const emitter = mqemitterRedis({ connectionString: options.redisUrl });
+  const { subConn } = emitter as unknown as { subConn: Redis };
   // Connection trouble is reported here, at most every half minute: ioredis reconnects by itself
   // and fails each attempt while Redis is away. Left unheard, the emitter's 'error' would end
   // the process.
@@ -32,6 +80,7 @@ export function connectLiveEvents(options: {
   return {
     emitter,
     topicFor: (tenantId) => liveEventsTopic(options.prefix, tenantId),
+    link: redisLink(subConn),
     // QUIT waits for a connection that may never come back; past a moment, just drop them.
     close: () =>
       new Promise<void>((resolve) => {
@@ -55,6 +104,7 @@ export function localLiveEvents(prefix: string) {
   return {
     emitter,
     topicFor: (tenantId: string) => liveEventsTopic(prefix, tenantId),
+    link: localLink,
     close: () => new Promise<void>((resolve) => emitter.close(() => resolve())),
   };
 }

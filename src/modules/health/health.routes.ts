@@ -3,6 +3,7 @@ import type { Redis } from 'ioredis';
 import pTimeout from 'p-timeout';
 import type pg from 'pg';
 import { z } from 'zod';
+import { OUTAGE_RETRY_AFTER_SECONDS } from '../../lib/unreachable.js';
 
 const CHECK_TIMEOUT_MS = 2_000;
 
@@ -72,6 +73,7 @@ export const healthRoutes: FastifyPluginAsyncZod<{ pool: pg.Pool; redis: Redis }
         timed(() => redis.ping()),
       ]);
       const ready = postgres.status === 'up' && redisCheck.status === 'up';
+      if (!ready) reply.header('retry-after', String(OUTAGE_RETRY_AFTER_SECONDS));
       return reply
         .code(ready ? 200 : 503)
         .send({ status: ready ? 'ready' : 'not_ready', checks: { postgres, redis: redisCheck } });

@@ -20,8 +20,9 @@ const sameSecret = (given: string, expected: string) => {
 export const metricsRoutes: FastifyPluginAsyncZod<{
   sources: DeadlineGaugeSources;
   token: string | undefined;
-}> = async (app, { sources, token }) => {
-  const registry = new Registry();
+  /** Where the app's plugins keep their own metrics (the rate limit's); these are added to it. */
+  registry: Registry;
+}> = async (app, { sources, token, registry }) => {
   collectDefaultMetrics({ register: registry, prefix: 'redress_api_' });
   registerDeadlineGauges(registry, sources);
 
