@@ -9,13 +9,16 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { cpus } from 'node:os';
 import type autocannon from 'autocannon';
 import { sql } from 'drizzle-orm';
+import { drizzle } from 'drizzle-orm/node-postgres';
 import { PgDialect } from 'drizzle-orm/pg-core';
 import pg from 'pg';
 import { createDatabase } from '../src/db/client.js';
+import * as schema from '../src/db/schema/index.js';
 import { systemClock } from '../src/lib/clock.js';
 import { randomBase62 } from '../src/lib/ids.js';
 import {
   complaintReferenceSql,
+  takeReferenceNumbers,
   takeReferenceNumbersSql,
 } from '../src/modules/complaints/complaint-reference.js';
 import { createServices } from '../src/services.js';
@@ -475,21 +478,18 @@ type Actor = { type: string; id: string; name: string; onBehalfOf: null };
  * deadlines, the timeline entry, and (with `everything`) the complaint.created event. One plain
  * statement per table, as drizzle's query builder issues them, RETURNING included; if the API
  * folds them into fewer round trips it can beat this baseline, which is worth knowing too. The
- * number is taken first, in a statement of its own, as a sequence's would be: taken inside the
- * transaction, the counter's row would stay locked through its four statements, and the
- * baseline's transactions would queue behind one another.
+ * reference number is taken first, as intake takes it (takeReferenceNumbers).
  */
 function rawIntake(pool: pg.Pool, tenantId: string, actor: Actor, intake: DeadlineTemplate[]) {
+  const numbers = drizzle(pool, { schema });
   let n = 0;
   return async (everything: boolean): Promise<void> => {
     const body = complaintBody(++n);
     const now = new Date();
+    // Before its connection is taken: the numbers come on one of their own.
+    const counted = await takeReferenceNumbers(numbers, new Map([[tenantId, 1]]));
     const client = await pool.connect();
     try {
-      const { rows: taken } = await client.query<{ number: string }>(
-        `${takeReferences('$1::uuid', '1::bigint')} select counted + 1 as number from n`,
-        [tenantId],
-      );
       await client.query('begin');
       const { rows } = await client.query(
         `insert into complaints (id, tenant_id, reference, status, channel, severity, priority, category, subject,
@@ -503,7 +503,7 @@ function rawIntake(pool: pg.Pool, tenantId: string, actor: Actor, intake: Deadli
         [
           randomUUID(),
           tenantId,
-          taken[0]!.number,
+          (counted.get(tenantId)! + 1n).toString(),
           body.channel,
           'general',
           'normal',

@@ -1,12 +1,14 @@
 import { type SQL, sql } from 'drizzle-orm';
 import { DateTime } from 'luxon';
 import { z } from 'zod';
+import type { Queryable } from '../../db/client.js';
+import { preparedStatement } from '../../db/prepared.js';
 import { complaintReferenceCounters } from '../../db/schema/index.js';
 
 /*
  * Complaint references (C-000123, or BJ-2026-0001234 in a tenant's own format): the one place
  * their form is written. Intake builds them in SQL from the numbers the tenant's reference counter
- * hands out (takeReferenceNumbersSql) and the lead this file makes from the tenant's format;
+ * hands out (takeReferenceNumbers) and the lead this file makes from the tenant's format;
  * the API checks the ones callers send with the patterns below.
  *
  * The number never restarts, whatever the format says or however often it changes: every
@@ -76,6 +78,55 @@ export function takeReferenceNumbersSql(name: string, sizes: SQL): SQL {
     select c.tenant_id, c.last_number - s.size as counted
     from ${cte('_counted')} c join ${cte('_sizes')} s on s.tenant_id = c.tenant_id
   )`;
+}
+
+/** takeReferenceNumbersSql over the tenants and sizes given, as one prepared statement. */
+const referenceNumbersTaken = preparedStatement<
+  { tenants: string[]; sizes: number[] },
+  { tenant_id: string; counted: string }
+>(
+  'take_reference_numbers',
+  sql`with ${takeReferenceNumbersSql(
+    'n',
+    sql`select * from unnest(${sql.placeholder('tenants')}::uuid[], ${sql.placeholder('sizes')}::bigint[])`,
+  )}
+  select tenant_id, counted::text from n`,
+);
+
+/**
+ * Takes `size` reference numbers for each tenant in `sizes`, in the transaction `tx`: for each
+ * tenant, where its count stood, so that the numbers taken are `counted + 1` to `counted + size`
+ * (as bigint, which a JS number cannot hold whole past 2^53). The tenants' counters stay locked
+ * until `tx` ends.
+ */
+export async function takeReferenceNumbersIn(
+  tx: Queryable,
+  sizes: ReadonlyMap<string, number>,
+): Promise<Map<string, bigint>> {
+  const tenants = [...sizes.keys()].sort();
+  const { rows } = await referenceNumbersTaken.execute(tx, {
+    tenants,
+    sizes: tenants.map((id) => sizes.get(id)!),
+  });
+  return new Map(rows.map((row) => [row.tenant_id, BigInt(row.counted)]));
+}
+
+/**
+ * takeReferenceNumbersIn, in a transaction of its own on the pool `db`, committed before intake
+ * writes anything: a tenant's counter is locked only for this one statement, so two batches of one
+ * tenant write their complaints at the same time. Its commit does not wait for the disk
+ * (synchronous_commit off): every complaint numbered from it commits after it, on the server that
+ * holds the counter (on Citus, the node holding the tenant's rows), and that commit writes this
+ * one to disk with it; a crash before then loses only numbers no complaint has.
+ */
+export async function takeReferenceNumbers(
+  db: Queryable,
+  sizes: ReadonlyMap<string, number>,
+): Promise<Map<string, bigint>> {
+  return db.transaction(async (tx) => {
+    await tx.execute(sql`set local synchronous_commit = off`);
+    return takeReferenceNumbersIn(tx, sizes);
+  });
 }
 
 /**

@@ -33,7 +33,11 @@ import { ServiceUnavailableError } from '../../lib/errors.js';
 import { isUuid } from '../../lib/ids.js';
 import type { NewDeadlineRow } from '../deadlines/deadlines.repository.js';
 import { actorColumns } from './complaint-records.js';
-import { complaintReferenceSql, takeReferenceNumbersSql } from './complaint-reference.js';
+import {
+  complaintReferenceSql,
+  takeReferenceNumbers,
+  takeReferenceNumbersIn,
+} from './complaint-reference.js';
 import type { ComplaintStatus } from './complaint-status.js';
 import { takenInEntryData } from './complaint-views.js';
 import type { ComplaintView } from './complaints.schemas.js';
@@ -231,7 +235,7 @@ const complaintColumnNames = Object.entries(getTableColumns(complaints)).map(
 
 /**
  * Intake in one statement (one round trip, atomic without BEGIN/COMMIT), for a batch of
- * complaints: each complaint, numbered from its tenant's reference counter (takeReferenceNumbersSql,
+ * complaints: each complaint, with the reference of the number it was given (takeReferenceNumbers,
  * complaintReferenceSql); its deadlines; its `complaint.created` event, whose JSON gets the
  * reference the counter handed out, and its timeline entry (takenInEntryData); and the caller's
  * Idempotency-Key pointed at it. The batch travels as one JSON array (`intakes`), each complaint's
@@ -254,9 +258,7 @@ const intakeStatement = preparedStatement<
   'insert_complaints_at_intake',
   sql`
   with input as (
-    -- place: the complaint's place among its tenant's in the batch, which numbers its reference.
-    select a.item, a.ord, (a.item->'complaint'->>'id')::uuid as id, (a.item->'complaint'->>'tenant_id')::uuid as tenant_id,
-      row_number() over (partition by a.item->'complaint'->>'tenant_id' order by a.ord) as place
+    select a.item, a.ord, (a.item->'complaint'->>'id')::uuid as id
     from jsonb_array_elements(${p('intakes')}::jsonb) with ordinality as a(item, ord)
   ), k as (
     select ik.tenant_id, ik.key from ${idempotencyKeys} ik
@@ -264,11 +266,7 @@ const intakeStatement = preparedStatement<
       and ik.state = 'in_progress' and ik.resource_id is null
     order by ik.tenant_id, ik.key
     for update of ik
-  ),
-  -- Each tenant's count moves on by its complaints in the batch; n holds where it stood, and a
-  -- complaint takes the number its place gives after that.
-  ${takeReferenceNumbersSql('n', sql`select tenant_id, count(*) from input group by tenant_id`)},
-  c as (
+  ), c as (
     insert into ${complaints} (id, tenant_id, reference, channel, severity, priority, category, subject, description,
       customer_name, customer_phone, customer_email, customer_address, customer_external_id, desired_outcome,
       occurred_at, received_at, received_by, assignee, escalation_level, external_ref, complainant_relation,
@@ -276,7 +274,7 @@ const intakeStatement = preparedStatement<
       liability_note, major_reasons, major_since, media_exposure, regulator_involved, incident_key, customer_key,
       subject_staff, tags, metadata, event_sequence, created_at, updated_at)
     select r.id, r.tenant_id,
-      ${complaintReferenceSql(sql`n.counted + input.place`, {
+      ${complaintReferenceSql(sql`(input.item->>'referenceNumber')::bigint`, {
         lead: sql`input.item->>'referenceLead'`,
         digits: sql`(input.item->>'referenceDigits')::int`,
       })},
@@ -286,8 +284,7 @@ const intakeStatement = preparedStatement<
       r.complainant_authorised, r.responsibility, r.upstream_party, r.need_type, r.liability_finding,
       r.liability_reason, r.liability_note, r.major_reasons, r.major_since, r.media_exposure, r.regulator_involved,
       r.incident_key, r.customer_key, r.subject_staff, r.tags, r.metadata, 1, r.created_at, r.updated_at
-    from input join n on n.tenant_id = input.tenant_id
-      cross join lateral jsonb_populate_record(null::${complaints}, input.item->'complaint') as r
+    from input cross join lateral jsonb_populate_record(null::${complaints}, input.item->'complaint') as r
     where input.item->>'idempotencyKey' is null
       or (exists (select 1 from k where k.tenant_id = r.tenant_id and k.key = input.item->>'idempotencyKey')
         -- Two attempts with one key in the same batch both find it unbound: the first one only.
@@ -388,8 +385,8 @@ const INTAKE_COLUMN_DEFAULTS: Partial<Record<keyof NewComplaintRow, unknown>> = 
   metadata: {},
 };
 
-/** One intake as an element of the statement's JSON array. */
-function intakeJson(intake: ComplaintIntake): Record<string, unknown> {
+/** One intake as an element of the statement's JSON array, with the number its reference takes. */
+function intakeJson(intake: ComplaintIntake, referenceNumber: bigint): Record<string, unknown> {
   const columns = intake.complaint as Record<string, unknown>;
   const defaults = INTAKE_COLUMN_DEFAULTS as Record<string, unknown>;
   return {
@@ -400,6 +397,7 @@ function intakeJson(intake: ComplaintIntake): Record<string, unknown> {
         return [name, value instanceof Date ? value.toISOString() : value];
       }),
     ),
+    referenceNumber: referenceNumber.toString(),
     referenceLead: intake.reference.lead,
     referenceDigits: intake.reference.digits,
     deadlines: intake.deadlines.map((d) => ({
@@ -417,17 +415,31 @@ function intakeJson(intake: ComplaintIntake): Record<string, unknown> {
 }
 
 /**
- * Writes a batch of intakes in one statement; each one's complaint row, or undefined where the
- * statement left it out (a repeated externalRef, an Idempotency-Key already bound).
+ * Writes a batch of intakes in one statement, numbered in order within each tenant; each one's
+ * complaint row, or undefined where the statement left it out (a repeated externalRef, an
+ * Idempotency-Key already bound), whose number then stays unused. On the pool `db`, the numbers
+ * are taken first in a transaction of their own (takeReferenceNumbers); in a caller's transaction
+ * `tx`, within it, rather than on a second pooled connection that transactions holding all of the
+ * pool's would wait for.
  */
 async function insertIntakes(
-  tx: Queryable,
+  db: Queryable,
+  tx: Queryable | undefined,
   intakes: ComplaintIntake[],
 ): Promise<Array<ComplaintRow | undefined>> {
-  const result = await intakeStatement.execute(tx, {
-    tenantIds: [...new Set(intakes.map((intake) => intake.complaint.tenantId))],
+  const sizes = new Map<string, number>();
+  for (const { complaint } of intakes)
+    sizes.set(complaint.tenantId, (sizes.get(complaint.tenantId) ?? 0) + 1);
+  const counted = tx ? await takeReferenceNumbersIn(tx, sizes) : await takeReferenceNumbers(db, sizes);
+  const numbered = intakes.map((intake) => {
+    const number = counted.get(intake.complaint.tenantId)! + 1n;
+    counted.set(intake.complaint.tenantId, number);
+    return intakeJson(intake, number);
+  });
+  const result = await intakeStatement.execute(tx ?? db, {
+    tenantIds: [...sizes.keys()],
     idempotencyKeys: intakes.flatMap((intake) => (intake.idempotencyKey ? [intake.idempotencyKey] : [])),
-    intakes: JSON.stringify(intakes.map(intakeJson)),
+    intakes: JSON.stringify(numbered),
   });
   const inserted = new Map<string, ComplaintRow>();
   for (const { complaint } of result.rows)
@@ -535,7 +547,7 @@ export function createComplaintsRepository(db: Queryable) {
    */
   const intakeBatches = createBatcher({
     ...INTAKE_BATCHING,
-    run: (intakes: ComplaintIntake[]) => insertIntakes(db, intakes),
+    run: (intakes: ComplaintIntake[]) => insertIntakes(db, undefined, intakes),
     batchKey: (intake) => batchKeyOf(intake.complaint.tenantId),
     maxBatch: INTAKE_BATCH_MAX,
     retryAlone: statementRolledBack,
@@ -569,7 +581,7 @@ export function createComplaintsRepository(db: Queryable) {
      * (see intakeBatches).
      */
     async insertAtIntake(intake: ComplaintIntake, tx?: Queryable): Promise<ComplaintRow | undefined> {
-      if (tx) return (await insertIntakes(tx, [intake]))[0];
+      if (tx) return (await insertIntakes(db, tx, [intake]))[0];
       return intakeBatches.submit(intake);
     },
 
