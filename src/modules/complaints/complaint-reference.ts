@@ -80,31 +80,28 @@ export function takeReferenceNumbersSql(name: string, sizes: SQL): SQL {
   )`;
 }
 
-/** takeReferenceNumbersSql over the tenants and sizes given, as one prepared statement. */
-const referenceNumbersTaken = preparedStatement<
-  { tenants: string[]; sizes: number[] },
-  { tenant_id: string; counted: string }
->(
-  'take_reference_numbers',
-  sql`with ${takeReferenceNumbersSql(
-    'n',
-    sql`select * from unnest(${sql.placeholder('tenants')}::uuid[], ${sql.placeholder('sizes')}::bigint[])`,
-  )}
-  select tenant_id, counted::text from n`,
-);
+/** The numbers takeReferenceNumbersSql takes for the tenants and sizes given, as a statement. */
+const referenceNumbersTaken = (name: string, commit: 'synchronous' | 'asynchronous') =>
+  preparedStatement<{ tenants: string[]; sizes: number[] }, { tenant_id: string; counted: string }>(
+    name,
+    sql`with ${takeReferenceNumbersSql(
+      'n',
+      sql`select * from unnest(${sql.placeholder('tenants')}::uuid[], ${sql.placeholder('sizes')}::bigint[])`,
+    )}
+    select n.tenant_id, n.counted::text as counted from n
+    ${commit === 'asynchronous' ? sql`cross join (select set_config('synchronous_commit', 'off', true)) as async_commit` : sql``}`,
+  );
+const referenceNumbersTakenWithin = referenceNumbersTaken('take_reference_numbers', 'synchronous');
+const referenceNumbersTakenAlone = referenceNumbersTaken('take_reference_numbers_alone', 'asynchronous');
 
-/**
- * Takes `size` reference numbers for each tenant in `sizes`, in the transaction `tx`: for each
- * tenant, where its count stood, so that the numbers taken are `counted + 1` to `counted + size`
- * (as bigint, which a JS number cannot hold whole past 2^53). The tenants' counters stay locked
- * until `tx` ends.
- */
-export async function takeReferenceNumbersIn(
-  tx: Queryable,
+/** Each tenant's `counted` from the statement's rows, as bigint. */
+async function numbersTaken(
+  statement: typeof referenceNumbersTakenWithin,
+  queryable: Queryable,
   sizes: ReadonlyMap<string, number>,
 ): Promise<Map<string, bigint>> {
   const tenants = [...sizes.keys()].sort();
-  const { rows } = await referenceNumbersTaken.execute(tx, {
+  const { rows } = await statement.execute(queryable, {
     tenants,
     sizes: tenants.map((id) => sizes.get(id)!),
   });
@@ -112,21 +109,32 @@ export async function takeReferenceNumbersIn(
 }
 
 /**
- * takeReferenceNumbersIn, in a transaction of its own on the pool `db`, committed before intake
- * writes anything: a tenant's counter is locked only for this one statement, so two batches of one
- * tenant write their complaints at the same time. Its commit does not wait for the disk
- * (synchronous_commit off): every complaint numbered from it commits after it, on the server that
- * holds the counter (on Citus, the node holding the tenant's rows), and that commit writes this
- * one to disk with it; a crash before then loses only numbers no complaint has.
+ * Takes `size` reference numbers for each tenant in `sizes`, in the transaction `tx`: for each
+ * tenant, where its count stood, so that the numbers taken are `counted + 1` to `counted + size`
+ * (as bigint, which a JS number cannot hold whole past 2^53). The tenants' counters stay locked
+ * until `tx` ends.
  */
-export async function takeReferenceNumbers(
+export function takeReferenceNumbersIn(
+  tx: Queryable,
+  sizes: ReadonlyMap<string, number>,
+): Promise<Map<string, bigint>> {
+  return numbersTaken(referenceNumbersTakenWithin, tx, sizes);
+}
+
+/**
+ * takeReferenceNumbersIn, as one statement on the pool `db` that commits by itself, before intake
+ * writes anything: a tenant's counter is locked only while the server runs that statement, not
+ * across round trips, so two batches of one tenant write their complaints at the same time. Its
+ * commit does not wait for the disk (synchronous_commit off, set for its own transaction): every
+ * complaint numbered from it commits after it, on the server that holds the counter (on Citus,
+ * the node holding the tenant's rows), and that commit writes this one to disk with it; a crash
+ * before then loses only numbers no complaint has.
+ */
+export function takeReferenceNumbers(
   db: Queryable,
   sizes: ReadonlyMap<string, number>,
 ): Promise<Map<string, bigint>> {
-  return db.transaction(async (tx) => {
-    await tx.execute(sql`set local synchronous_commit = off`);
-    return takeReferenceNumbersIn(tx, sizes);
-  });
+  return numbersTaken(referenceNumbersTakenAlone, db, sizes);
 }
 
 /**
