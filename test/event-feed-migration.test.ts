@@ -10,25 +10,20 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runMigrations } from '../src/db/migrate.js';
 import { encodeCursor } from '../src/lib/cursor.js';
 import { call, startTestApp, type TestApp } from './harness.js';
-import { createEmptyDatabase, migrateUpTo, migrationBefore } from './migrated-database.js';
+import { type DatabaseBeforeMigration, databaseBefore } from './migrated-database.js';
 
+let database: DatabaseBeforeMigration;
 let url: string;
-let dropDatabase: () => Promise<void>;
 let client: pg.Client;
 let t: TestApp | undefined;
 
 beforeAll(async () => {
-  const database = await createEmptyDatabase('event_feed');
-  url = database.url;
-  dropDatabase = database.drop;
-  await migrateUpTo(url, await migrationBefore('_event_feed_order'));
-  client = new pg.Client({ connectionString: url });
-  await client.connect();
+  database = await databaseBefore('event_feed', '_event_feed_order');
+  ({ url, client } = database);
 });
 afterAll(async () => {
   await t?.close();
-  await client?.end();
-  await dropDatabase?.();
+  await database?.close();
 });
 
 /** An event as the code before the migration wrote it; its position. */

@@ -59,3 +59,30 @@ export async function migrateUpTo(databaseUrl: string, last: string): Promise<vo
     await rm(folder, { recursive: true, force: true });
   }
 }
+
+/** A database migrated to just before one migration, with a client on it, for that migration's test. */
+export interface DatabaseBeforeMigration {
+  url: string;
+  client: pg.Client;
+  /** Ends the client and drops the database. */
+  close(): Promise<void>;
+}
+
+/**
+ * An empty database migrated with the committed migrations up to the one before the migration
+ * whose tag ends with `suffix`, and a client connected to it.
+ */
+export async function databaseBefore(label: string, suffix: string): Promise<DatabaseBeforeMigration> {
+  const database = await createEmptyDatabase(label);
+  await migrateUpTo(database.url, await migrationBefore(suffix));
+  const client = new pg.Client({ connectionString: database.url });
+  await client.connect();
+  return {
+    url: database.url,
+    client,
+    async close() {
+      await client.end();
+      await database.drop();
+    },
+  };
+}

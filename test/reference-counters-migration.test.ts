@@ -6,29 +6,24 @@
  * complaint, and intake numbers on from where each tenant's sequence stood.
  */
 import { randomUUID } from 'node:crypto';
-import pg from 'pg';
+import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runMigrations } from '../src/db/migrate.js';
 import { call, complaintBody, startTestApp, type TestApp } from './harness.js';
-import { createEmptyDatabase, migrateUpTo, migrationBefore } from './migrated-database.js';
+import { type DatabaseBeforeMigration, databaseBefore } from './migrated-database.js';
 
+let database: DatabaseBeforeMigration;
 let url: string;
-let dropDatabase: () => Promise<void>;
 let client: pg.Client;
 let t: TestApp | undefined;
 
 beforeAll(async () => {
-  const database = await createEmptyDatabase('reference_counters');
-  url = database.url;
-  dropDatabase = database.drop;
-  await migrateUpTo(url, await migrationBefore('_reference_counters'));
-  client = new pg.Client({ connectionString: url });
-  await client.connect();
+  database = await databaseBefore('reference_counters', '_reference_counters');
+  ({ url, client } = database);
 });
 afterAll(async () => {
   await t?.close();
-  await client?.end();
-  await dropDatabase?.();
+  await database?.close();
 });
 
 /** The sequence the code before the migration made with each tenant. */
