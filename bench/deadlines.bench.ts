@@ -74,7 +74,9 @@ export async function runDeadlineBenchmark(): Promise<void> {
   const resources = await benchResources('deadlines');
   const database = createDatabase({ url: resources.databaseUrl, poolMax: 8, applicationName: 'bench' });
   const redis = new Redis(redisUrl);
-  const deadlineQueue = openDeadlineQueue(redisUrl, resources.redisPrefix, systemClock, { failFast: false });
+  const deadlineQueue = openDeadlineQueue({ url: redisUrl }, resources.redisPrefix, systemClock, {
+    failFast: false,
+  });
   let worker: Awaited<ReturnType<typeof startChild>> | null = null;
   try {
     const services = createServices({ db: database.db, clock: systemClock, scheduler: null });
@@ -129,7 +131,7 @@ export async function runDeadlineBenchmark(): Promise<void> {
     const armSeconds = (Date.now() - armStarted) / 1000;
     const memoryAfter = await usedMemory(redis);
     const bytesPerDeadline = (memoryAfter - memoryBefore) / COUNT;
-    const jobs = await deadlineQueue.queue.getJobCounts('delayed', 'wait');
+    const jobs = await deadlineQueue.jobCounts('delayed', 'wait');
     console.log(
       `armed ${((jobs.delayed ?? 0) + (jobs.wait ?? 0)).toLocaleString('en-US')} jobs in ${armSeconds.toFixed(1)} s; ` +
         `Redis grew ${((memoryAfter - memoryBefore) / 1_048_576).toFixed(1)} MiB`,
@@ -155,7 +157,7 @@ export async function runDeadlineBenchmark(): Promise<void> {
       () => false,
       // Ready once its deadline worker has connected: a worker that failed to start fails here,
       // not as a run in which nothing was breached.
-      async () => (await deadlineQueue.queue.getWorkersCount()) > 0,
+      async () => (await deadlineQueue.queues[0]!.getWorkersCount()) > 0,
       // Opt-in, as in the api scenario: a .cpuprofile of the worker, written when it stops.
       process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [],
     );

@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import Fastify, { type FastifyInstance, LogController } from 'fastify';
 import { validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
-import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Env } from './config/env.js';
 import type { ChangeListener } from './db/change-notifications.js';
@@ -17,6 +16,7 @@ import { createResponseSerializerCompiler } from './http/response-serializer.js'
 import { type Clock, systemClock } from './lib/clock.js';
 import { ValidationError } from './lib/errors.js';
 import { lazyChildLogger, loggerOptions } from './lib/logger.js';
+import type { RedisClient } from './lib/redis.js';
 import { calendarsRoutes } from './modules/calendars/calendars.routes.js';
 import { complaintsRoutes } from './modules/complaints/complaints.routes.js';
 import type { DeadlineQueue } from './modules/deadlines/deadline-queue.js';
@@ -44,7 +44,8 @@ export interface AppDependencies {
   database: Database;
   /** The reports' own pool (createReportsDatabase); opened from `env` and closed with the app when absent. */
   reportsDatabase?: Database;
-  redis: Redis;
+  /** The request-path connection (createRequestRedis): rate limits and readiness. */
+  redis: RedisClient;
   /** The deadlines queue: arms jobs and reports its depth; null where none is wanted (contract generation). */
   deadlineQueue: DeadlineQueue | null;
   /** Committed-change notices that keep the in-process caches honest; null runs without caches. */
@@ -144,7 +145,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
       deadlineCounts: () => services.repositories.deadlines.countByStatus(),
       queueCounts: async (): Promise<Record<string, Record<string, number>>> =>
         deps.deadlineQueue
-          ? { deadlines: await deps.deadlineQueue.queue.getJobCounts('wait', 'delayed', 'active', 'failed') }
+          ? { deadlines: await deps.deadlineQueue.jobCounts('wait', 'delayed', 'active', 'failed') }
           : {},
     },
   });

@@ -1,8 +1,8 @@
 import rateLimit from '@fastify/rate-limit';
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
-import type { Redis } from 'ioredis';
 import { RateLimitedError } from '../../lib/errors.js';
+import type { RedisClient } from '../../lib/redis.js';
 import { pipelinedRedisStore } from './pipelined-rate-limit-store.js';
 
 /**
@@ -12,7 +12,7 @@ import { pipelinedRedisStore } from './pipelined-rate-limit-store.js';
 export const rateLimitPlugin = fp(
   async (
     app: FastifyInstance,
-    options: { redis: Redis; max: number; windowSeconds: number; keyPrefix: string },
+    options: { redis: RedisClient; max: number; windowSeconds: number; keyPrefix: string },
   ) => {
     await app.register(rateLimit, {
       global: true,

@@ -1,0 +1,108 @@
+#!/usr/bin/env bash
+# A throw-away Redis Cluster on this machine, 3 masters and 3 replicas, from the redis-server and
+# redis-cli on PATH (Debian's redis-server package has both). For tests and developers:
+#
+#   dir=$(mktemp -d)
+#   test/redis-cluster.sh start "$dir"        # ports 7001-7006, or from REDIS_CLUSTER_PORT
+#   export TEST_REDIS_CLUSTER_NODES=$(cat "$dir/nodes")
+#   npx vitest run test/redis-cluster.test.ts
+#   test/redis-cluster.sh stop "$dir"         # stops the six servers and removes the folder
+#
+# Nothing is written outside the folder; no data is saved to disk beyond the cluster's own
+# nodes-<port>.conf files.
+set -euo pipefail
+
+usage() {
+  echo "usage: $0 start|stop <empty folder>" >&2
+  exit 2
+}
+
+[ $# -eq 2 ] || usage
+action=$1
+dir=$2
+base=${REDIS_CLUSTER_PORT:-7001}
+ports=$(seq "$base" $((base + 5)))
+
+start() {
+  [ -d "$dir" ] || mkdir -p "$dir"
+  if [ -n "$(ls -A "$dir")" ]; then
+    echo "$dir is not empty" >&2
+    exit 1
+  fi
+  for port in $ports; do
+    # A port taken by something else would join this cluster to a stranger's server.
+    if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+      echo "port $port is taken; set REDIS_CLUSTER_PORT to the first of six free ports" >&2
+      exit 1
+    fi
+  done
+  for port in $ports; do
+    # A short node timeout makes failover quick; noeviction as Redress asks of every Redis.
+    redis-server --port "$port" --bind 127.0.0.1 --daemonize yes \
+      --dir "$dir" --pidfile "$dir/redis-$port.pid" --logfile "$dir/redis-$port.log" \
+      --cluster-enabled yes --cluster-config-file "nodes-$port.conf" --cluster-node-timeout 2000 \
+      --save "" --appendonly no --maxmemory-policy noeviction
+  done
+  for port in $ports; do
+    wait_until "redis on port $port" answers "$port"
+  done
+  # shellcheck disable=SC2046
+  redis-cli --cluster create $(for port in $ports; do printf '127.0.0.1:%s ' "$port"; done) \
+    --cluster-replicas 1 --cluster-yes >"$dir/create.log"
+  for port in $ports; do
+    wait_until "cluster_state:ok on port $port" cluster_ok "$port"
+  done
+  # Every master has its replica before the tests start (a failover needs one).
+  for port in $ports; do
+    wait_until "replication on port $port" replica_synced "$port"
+  done
+  (for port in $ports; do printf '127.0.0.1:%s,' "$port"; done) | sed 's/,$//' >"$dir/nodes"
+  echo "Redis Cluster up: $(cat "$dir/nodes")"
+}
+
+stop() {
+  [ -d "$dir" ] || return 0
+  for pidfile in "$dir"/redis-*.pid; do
+    [ -e "$pidfile" ] || continue
+    kill "$(cat "$pidfile")" 2>/dev/null || true
+  done
+  for pidfile in "$dir"/redis-*.pid; do
+    [ -e "$pidfile" ] || continue
+    local pid
+    pid=$(cat "$pidfile")
+    for _ in $(seq 1 50); do
+      kill -0 "$pid" 2>/dev/null || break
+      sleep 0.1
+    done
+  done
+  rm -rf "$dir"
+}
+
+answers() { [ "$(redis-cli -p "$1" ping 2>/dev/null)" = "PONG" ]; }
+cluster_ok() { redis-cli -p "$1" cluster info 2>/dev/null | grep -q '^cluster_state:ok'; }
+replica_synced() {
+  local info
+  info=$(redis-cli -p "$1" info replication 2>/dev/null)
+  if grep -q '^role:master' <<<"$info"; then
+    grep -q '^connected_slaves:1' <<<"$info"
+  else
+    grep -q '^master_link_status:up' <<<"$info"
+  fi
+}
+
+wait_until() {
+  local what=$1
+  shift
+  for _ in $(seq 1 300); do
+    if "$@"; then return 0; fi
+    sleep 0.1
+  done
+  echo "$what: not within 30 s" >&2
+  exit 1
+}
+
+case "$action" in
+start) start ;;
+stop) stop ;;
+*) usage ;;
+esac
