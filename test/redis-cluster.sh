@@ -3,7 +3,7 @@
 # redis-cli on PATH (Debian's redis-server package has both). For tests and developers:
 #
 #   dir=$(mktemp -d)
-#   test/redis-cluster.sh start "$dir"        # ports 7001-7006, or from REDIS_CLUSTER_PORT
+#   test/redis-cluster.sh start "$dir"        # six free ports from 7001 up, or from REDIS_CLUSTER_PORT
 #   export TEST_REDIS_CLUSTER_NODES=$(cat "$dir/nodes")
 #   npx vitest run test/redis-cluster.test.ts
 #   test/redis-cluster.sh stop "$dir"         # stops the six servers and removes the folder
@@ -20,8 +20,16 @@ usage() {
 [ $# -eq 2 ] || usage
 action=$1
 dir=$2
-base=${REDIS_CLUSTER_PORT:-7001}
-ports=$(seq "$base" $((base + 5)))
+
+taken() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+# Six ports free, and the cluster bus's ports (each 10000 above) too.
+block_free() {
+  local port
+  for port in $(seq "$1" $(($1 + 5))); do
+    if taken "$port" || taken $((port + 10000)); then return 1; fi
+  done
+}
 
 start() {
   [ -d "$dir" ] || mkdir -p "$dir"
@@ -29,13 +37,21 @@ start() {
     echo "$dir is not empty" >&2
     exit 1
   fi
-  for port in $ports; do
-    # A port taken by something else would join this cluster to a stranger's server.
-    if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
-      echo "port $port is taken; set REDIS_CLUSTER_PORT to the first of six free ports" >&2
-      exit 1
-    fi
-  done
+  local base=${REDIS_CLUSTER_PORT:-}
+  if [ -z "$base" ]; then
+    for candidate in $(seq 7001 10 7991); do
+      if block_free "$candidate"; then
+        base=$candidate
+        break
+      fi
+    done
+  fi
+  # A port taken by something else would join this cluster to a stranger's server.
+  if [ -z "$base" ] || ! block_free "$base"; then
+    echo "no six free ports (and bus ports) from ${base:-7001}; set REDIS_CLUSTER_PORT" >&2
+    exit 1
+  fi
+  ports=$(seq "$base" $((base + 5)))
   for port in $ports; do
     # A short node timeout makes failover quick; noeviction as Redress asks of every Redis.
     redis-server --port "$port" --bind 127.0.0.1 --daemonize yes \
@@ -62,6 +78,7 @@ start() {
 
 stop() {
   [ -d "$dir" ] || return 0
+  # Only the servers this script started there: their pid files say which.
   for pidfile in "$dir"/redis-*.pid; do
     [ -e "$pidfile" ] || continue
     kill "$(cat "$pidfile")" 2>/dev/null || true

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { type Client, createClient } from 'graphql-ws';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import WebSocket from 'ws';
+import { pipelinedRedisStore } from '../src/http/plugins/pipelined-rate-limit-store.js';
 import { queuePrefix } from '../src/jobs/queues.js';
 import { isCluster, type RedisClient, slotOf } from '../src/lib/redis.js';
 import { deadlineShard } from '../src/modules/deadlines/deadline-scheduler.js';
@@ -15,7 +16,7 @@ import {
   type TestTenant,
 } from './harness.js';
 import { type IsolatedTestApp, startIsolatedTestApp } from './isolated-database.js';
-import { listKeysUnder, onRedisCluster, testRedisEnv } from './redis-keys.js';
+import { connectTestRedis, listKeysUnder, onRedisCluster, testRedisEnv } from './redis-keys.js';
 import { eventually, sleep, startWorkerProcess, type WorkerProcess } from './worker-process.js';
 
 /**
@@ -155,6 +156,8 @@ describe('rate limits on Redis', () => {
       RATE_LIMIT_WINDOW_SECONDS: '60',
     });
     try {
+      // Readiness pings Redis through the same client.
+      expect((await limited.app.inject({ method: 'GET', url: '/readyz' })).statusCode).toBe(200);
       const owner = await createTestTenant(limited.tenancy);
       const ownerOf = await slotOwners(limited.redis);
       const counterOf = (apiKeyId: string) => `${isolated.redisPrefix}:rate-limit:${apiKeyId}`;
@@ -195,6 +198,44 @@ describe('rate limits on Redis', () => {
       }
     } finally {
       await limited.close();
+    }
+  });
+  it('counts requests of keys in many slots, handed in together, each in its own count', async () => {
+    const redis = await connectTestRedis();
+    try {
+      const Store = pipelinedRedisStore(redis, `${isolated.redisPrefix}:rate-limit-store:`);
+      const store = new Store({} as never);
+      const keys = Array.from({ length: 20 }, () => randomUUID());
+      if (onRedisCluster()) {
+        const ownerOf = await slotOwners(redis);
+        const prefixed = keys.map((key) => `${isolated.redisPrefix}:rate-limit-store:${key}`);
+        expect(new Set(prefixed.map((key) => ownerOf(slotOf(key)))).size).toBe(3);
+      }
+      // All in one event-loop turn: the store batches them, as it does a busy API's requests, in
+      // one pipeline a slot on a cluster. A pipeline across slots would fail and each count would
+      // be sent again alone: right counts still, at twice the round trips.
+      const pipelines = vi.spyOn(redis, 'pipeline');
+      const counts = await Promise.all(
+        Array.from({ length: 3 }, () => keys).flatMap((round) =>
+          round.map(
+            (key) =>
+              new Promise<{ key: string; current: number }>((resolve, reject) =>
+                store.incr(
+                  key,
+                  (error, result) => (error ? reject(error) : resolve({ key, current: result!.current })),
+                  60_000,
+                  5,
+                ),
+              ),
+          ),
+        ),
+      );
+      for (const key of keys)
+        expect(counts.filter((count) => count.key === key).map((count) => count.current)).toEqual([1, 2, 3]);
+      const slots = new Set(keys.map((key) => slotOf(`${isolated.redisPrefix}:rate-limit-store:${key}`)));
+      expect(pipelines).toHaveBeenCalledTimes(onRedisCluster() ? slots.size : 1);
+    } finally {
+      redis.disconnect();
     }
   });
 });
