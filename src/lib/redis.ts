@@ -52,9 +52,6 @@ export function createRedis(target: RedisTarget, role: RedisRole): RedisClient {
 /** A connection for the request path (see ROLE_OPTIONS); call `connect()` on it. */
 export const createRequestRedis = (target: RedisTarget) => createRedis(target, 'request');
 
-/** A connection for BullMQ, which needs blocking commands to retry forever. */
-export const createQueueRedis = (target: RedisTarget) => createRedis(target, 'queue');
-
 /** Whether a connection is to a Redis Cluster, where a multi-key command must stay within one slot. */
 export const isCluster = (redis: RedisClient): redis is Cluster => redis instanceof Cluster;
 
