@@ -10,17 +10,27 @@
  * (twice the wake-ups in the same minute, a harsher load than any real day produces).
  */
 import { mkdir, writeFile } from 'node:fs/promises';
-import { Redis } from 'ioredis';
 import pg from 'pg';
 import { envSchema } from '../src/config/env.js';
 import { createDatabase } from '../src/db/client.js';
 import { systemClock } from '../src/lib/clock.js';
+import { mastersOf, type RedisClient } from '../src/lib/redis.js';
 import { FINISHED_STATUSES } from '../src/modules/complaints/complaint-status.js';
 import { openDeadlineQueue } from '../src/modules/deadlines/deadline-queue.js';
 import { ARMING_HORIZON_MS } from '../src/modules/deadlines/deadline-scheduler.js';
 import { TOP_LEVEL } from '../src/modules/escalations/escalation-levels.js';
 import { createServices } from '../src/services.js';
-import { benchResources, percentile, redisUrl, sleep, startChild, table, verdict } from './lib.js';
+import {
+  benchRedisTarget,
+  benchResources,
+  connectBenchRedis,
+  percentile,
+  redisEnv,
+  sleep,
+  startChild,
+  table,
+  verdict,
+} from './lib.js';
 
 const COUNT = Number(process.env.BENCH_DEADLINES ?? 100_000);
 const WINDOW_SECONDS = Number(process.env.BENCH_WINDOW ?? 60);
@@ -36,10 +46,14 @@ const CONCURRENCY =
 const RAW_CONNECTIONS_MAX = 50;
 const WARNINGS_IN_WINDOW = process.env.BENCH_WARNINGS_IN_WINDOW === '1';
 
-async function usedMemory(redis: Redis): Promise<number> {
-  const info = await redis.info('memory');
-  return Number(/used_memory:(\d+)/.exec(info)?.[1] ?? Number.NaN);
+/** Memory Redis uses for data, summed over the masters of a cluster. */
+async function usedMemory(redis: RedisClient): Promise<number> {
+  const infos = await Promise.all(mastersOf(redis).map((master) => master.info('memory')));
+  return infos.reduce((sum, info) => sum + Number(/used_memory:(\d+)/.exec(info)?.[1] ?? Number.NaN), 0);
 }
+
+/** Deadline queues to spread the wake-ups over (DEADLINE_QUEUE_SHARDS), for a cluster. */
+const SHARDS = Number(process.env.DEADLINE_QUEUE_SHARDS ?? 1);
 
 /**
  * The breach write the worker makes, one breach per transaction (record_deadline_wake_up, a batch
@@ -73,9 +87,10 @@ async function rawBreaches(
 export async function runDeadlineBenchmark(): Promise<void> {
   const resources = await benchResources('deadlines');
   const database = createDatabase({ url: resources.databaseUrl, poolMax: 8, applicationName: 'bench' });
-  const redis = new Redis(redisUrl);
-  const deadlineQueue = openDeadlineQueue({ url: redisUrl }, resources.redisPrefix, systemClock, {
+  const redis = await connectBenchRedis();
+  const deadlineQueue = openDeadlineQueue(benchRedisTarget, resources.redisPrefix, systemClock, {
     failFast: false,
+    shards: SHARDS,
   });
   let worker: Awaited<ReturnType<typeof startChild>> | null = null;
   try {
@@ -145,8 +160,9 @@ export async function runDeadlineBenchmark(): Promise<void> {
       'src/worker.ts',
       {
         DATABASE_URL: resources.databaseUrl,
-        REDIS_URL: redisUrl,
+        ...redisEnv,
         REDIS_PREFIX: resources.redisPrefix,
+        DEADLINE_QUEUE_SHARDS: String(SHARDS),
         LOG_LEVEL: 'warn',
         WORKER_CONCURRENCY: CONCURRENCY,
         WORKER_METRICS_PORT: '0',
