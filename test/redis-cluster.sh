@@ -78,15 +78,22 @@ start() {
 
 stop() {
   [ -d "$dir" ] || return 0
-  # Only the servers this script started there: their pid files say which.
+  # Only the servers this script started there, as their pid files say. A server that was killed
+  # outright left its pid file behind, and the pid may be another process's by now: each must
+  # still be a redis-server on its port. A server stopping removes its own file, so read first.
+  local pids=() pidfile pid port
   for pidfile in "$dir"/redis-*.pid; do
-    [ -e "$pidfile" ] || continue
-    kill "$(cat "$pidfile")" 2>/dev/null || true
+    pid=$(cat "$pidfile" 2>/dev/null) || continue
+    port=${pidfile##*/redis-}
+    port=${port%.pid}
+    if tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q "redis-server .*:$port"; then
+      pids+=("$pid")
+    fi
   done
-  for pidfile in "$dir"/redis-*.pid; do
-    [ -e "$pidfile" ] || continue
-    local pid
-    pid=$(cat "$pidfile")
+  for pid in "${pids[@]}"; do
+    kill "$pid" 2>/dev/null || true
+  done
+  for pid in "${pids[@]}"; do
     for _ in $(seq 1 50); do
       kill -0 "$pid" 2>/dev/null || break
       sleep 0.1
