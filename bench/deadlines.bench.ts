@@ -10,17 +10,27 @@
  * (twice the wake-ups in the same minute, a harsher load than any real day produces).
  */
 import { mkdir, writeFile } from 'node:fs/promises';
-import { Redis } from 'ioredis';
 import pg from 'pg';
 import { envSchema } from '../src/config/env.js';
 import { createDatabase } from '../src/db/client.js';
 import { systemClock } from '../src/lib/clock.js';
+import { mastersOf, type RedisClient } from '../src/lib/redis.js';
 import { FINISHED_STATUSES } from '../src/modules/complaints/complaint-status.js';
 import { openDeadlineQueue } from '../src/modules/deadlines/deadline-queue.js';
 import { ARMING_HORIZON_MS } from '../src/modules/deadlines/deadline-scheduler.js';
 import { TOP_LEVEL } from '../src/modules/escalations/escalation-levels.js';
 import { createServices } from '../src/services.js';
-import { benchResources, percentile, redisUrl, sleep, startChild, table, verdict } from './lib.js';
+import {
+  benchRedisTarget,
+  benchResources,
+  connectBenchRedis,
+  percentile,
+  redisEnv,
+  sleep,
+  startChild,
+  table,
+  verdict,
+} from './lib.js';
 
 const COUNT = Number(process.env.BENCH_DEADLINES ?? 100_000);
 const WINDOW_SECONDS = Number(process.env.BENCH_WINDOW ?? 60);
@@ -36,10 +46,14 @@ const CONCURRENCY =
 const RAW_CONNECTIONS_MAX = 50;
 const WARNINGS_IN_WINDOW = process.env.BENCH_WARNINGS_IN_WINDOW === '1';
 
-async function usedMemory(redis: Redis): Promise<number> {
-  const info = await redis.info('memory');
-  return Number(/used_memory:(\d+)/.exec(info)?.[1] ?? Number.NaN);
+/** Memory Redis uses for data, summed over the masters of a cluster. */
+async function usedMemory(redis: RedisClient): Promise<number> {
+  const infos = await Promise.all(mastersOf(redis).map((master) => master.info('memory')));
+  return infos.reduce((sum, info) => sum + Number(/used_memory:(\d+)/.exec(info)?.[1] ?? Number.NaN), 0);
 }
+
+/** Deadline queues to spread the wake-ups over (DEADLINE_QUEUE_SHARDS), for a cluster. */
+const SHARDS = Number(process.env.DEADLINE_QUEUE_SHARDS ?? 1);
 
 /**
  * The breach write the worker makes, one breach per transaction (record_deadline_wake_up, a batch
@@ -73,8 +87,11 @@ async function rawBreaches(
 export async function runDeadlineBenchmark(): Promise<void> {
   const resources = await benchResources('deadlines');
   const database = createDatabase({ url: resources.databaseUrl, poolMax: 8, applicationName: 'bench' });
-  const redis = new Redis(redisUrl);
-  const deadlineQueue = openDeadlineQueue(redisUrl, resources.redisPrefix, systemClock, { failFast: false });
+  const redis = await connectBenchRedis();
+  const deadlineQueue = openDeadlineQueue(benchRedisTarget, resources.redisPrefix, systemClock, {
+    failFast: false,
+    shards: SHARDS,
+  });
   let worker: Awaited<ReturnType<typeof startChild>> | null = null;
   try {
     const services = createServices({ db: database.db, clock: systemClock, scheduler: null });
@@ -129,7 +146,7 @@ export async function runDeadlineBenchmark(): Promise<void> {
     const armSeconds = (Date.now() - armStarted) / 1000;
     const memoryAfter = await usedMemory(redis);
     const bytesPerDeadline = (memoryAfter - memoryBefore) / COUNT;
-    const jobs = await deadlineQueue.queue.getJobCounts('delayed', 'wait');
+    const jobs = await deadlineQueue.jobCounts('delayed', 'wait');
     console.log(
       `armed ${((jobs.delayed ?? 0) + (jobs.wait ?? 0)).toLocaleString('en-US')} jobs in ${armSeconds.toFixed(1)} s; ` +
         `Redis grew ${((memoryAfter - memoryBefore) / 1_048_576).toFixed(1)} MiB`,
@@ -143,8 +160,9 @@ export async function runDeadlineBenchmark(): Promise<void> {
       'src/worker.ts',
       {
         DATABASE_URL: resources.databaseUrl,
-        REDIS_URL: redisUrl,
+        ...redisEnv,
         REDIS_PREFIX: resources.redisPrefix,
+        DEADLINE_QUEUE_SHARDS: String(SHARDS),
         LOG_LEVEL: 'warn',
         WORKER_CONCURRENCY: CONCURRENCY,
         WORKER_METRICS_PORT: '0',
@@ -155,7 +173,7 @@ export async function runDeadlineBenchmark(): Promise<void> {
       () => false,
       // Ready once its deadline worker has connected: a worker that failed to start fails here,
       // not as a run in which nothing was breached.
-      async () => (await deadlineQueue.queue.getWorkersCount()) > 0,
+      async () => (await deadlineQueue.queues[0]!.getWorkersCount()) > 0,
       // Opt-in, as in the api scenario: a .cpuprofile of the worker, written when it stops.
       process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [],
     );

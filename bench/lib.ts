@@ -12,15 +12,32 @@ import { createServer } from 'node:net';
 import { cpus } from 'node:os';
 import { createInterface } from 'node:readline';
 import autocannon from 'autocannon';
-import { Redis } from 'ioredis';
 import pg from 'pg';
+import { loadEnv } from '../src/config/env.js';
 import { runMigrations } from '../src/db/migrate.js';
+import { createRedis, type RedisClient, redisTarget, scanKeys, unlinkKeys } from '../src/lib/redis.js';
 
 export const adminDatabaseUrl =
   process.env.BENCH_DATABASE_URL ??
   process.env.DATABASE_URL ??
   'postgres://postgres:redress@127.0.0.1:5432/postgres';
 export const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+/**
+ * The Redis every scenario's processes use: REDIS_CLUSTER_NODES's cluster when set (see
+ * test/redis-cluster.sh), else REDIS_URL's server. Both are passed, one empty (which reads as
+ * unset), so neither leaks in from the environment.
+ */
+export const redisEnv = process.env.REDIS_CLUSTER_NODES
+  ? { REDIS_URL: '', REDIS_CLUSTER_NODES: process.env.REDIS_CLUSTER_NODES }
+  : { REDIS_URL: redisUrl, REDIS_CLUSTER_NODES: '' };
+export const benchRedisTarget = redisTarget(loadEnv({ DATABASE_URL: adminDatabaseUrl, ...redisEnv }));
+
+/** A connection to the scenarios' Redis, connected. */
+export async function connectBenchRedis(): Promise<RedisClient> {
+  const redis = createRedis(benchRedisTarget, 'request');
+  await redis.connect();
+  return redis;
+}
 
 /** Seconds per measured run and per warm-up, and concurrent connections, shared by every scenario. */
 export const benchDuration = positiveNumber('BENCH_DURATION', 10);
@@ -83,12 +100,9 @@ export async function benchResources(
   const url = new URL(adminDatabaseUrl);
   url.pathname = `/${databaseName}`;
   const cleanup = registerCleanup(async () => {
-    const redis = new Redis(redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1 });
+    const redis = await connectBenchRedis();
     try {
-      await redis.connect();
-      for await (const keys of redis.scanStream({ match: `${redisPrefix}:*`, count: 1000 })) {
-        if ((keys as string[]).length > 0) await redis.unlink(...(keys as string[]));
-      }
+      for await (const keys of scanKeys(redis, `${redisPrefix}:*`, 1000)) await unlinkKeys(redis, keys);
     } finally {
       redis.disconnect();
     }
@@ -152,7 +166,7 @@ export function appEnv(
 ): Record<string, string> {
   return {
     DATABASE_URL: resources.databaseUrl,
-    REDIS_URL: redisUrl,
+    ...redisEnv,
     REDIS_PREFIX: resources.redisPrefix,
     LOG_LEVEL: 'warn',
     NODE_ENV: 'production',

@@ -22,7 +22,7 @@ import {
   benchResources,
   type CpuUse,
   percentile,
-  redisUrl,
+  redisEnv,
   sampleCpu,
   sleep,
   startChild,
@@ -238,7 +238,7 @@ export async function runWebhookBenchmark(): Promise<void> {
       'src/worker.ts',
       {
         DATABASE_URL: resources.databaseUrl,
-        REDIS_URL: redisUrl,
+        ...redisEnv,
         REDIS_PREFIX: resources.redisPrefix,
         LOG_LEVEL: 'info',
         WORKER_METRICS_PORT: '0',

@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import Fastify, { type FastifyInstance, LogController } from 'fastify';
 import { validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
-import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { Registry } from 'prom-client';
 import type { Env } from './config/env.js';
@@ -18,6 +17,7 @@ import { createResponseSerializerCompiler } from './http/response-serializer.js'
 import { type Clock, systemClock } from './lib/clock.js';
 import { ValidationError } from './lib/errors.js';
 import { lazyChildLogger, loggerOptions } from './lib/logger.js';
+import type { RedisClient } from './lib/redis.js';
 import { throttled } from './lib/throttle.js';
 import { unreachableMessage, unreachableService } from './lib/unreachable.js';
 import { calendarsRoutes } from './modules/calendars/calendars.routes.js';
@@ -47,7 +47,8 @@ export interface AppDependencies {
   database: Database;
   /** The reports' own pool (createReportsDatabase); opened from `env` and closed with the app when absent. */
   reportsDatabase?: Database;
-  redis: Redis;
+  /** The request-path connection (createRequestRedis): rate limits and readiness. */
+  redis: RedisClient;
   /** The deadlines queue: arms jobs and reports its depth; null where none is wanted (contract generation). */
   deadlineQueue: DeadlineQueue | null;
   /** Committed-change notices that keep the in-process caches honest; null runs without caches. */
@@ -170,7 +171,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
       deadlineCounts: () => services.repositories.deadlines.countByStatus(),
       queueCounts: async (): Promise<Record<string, Record<string, number>>> =>
         deps.deadlineQueue
-          ? { deadlines: await deps.deadlineQueue.queue.getJobCounts('wait', 'delayed', 'active', 'failed') }
+          ? { deadlines: await deps.deadlineQueue.jobCounts('wait', 'delayed', 'active', 'failed') }
           : {},
     },
   });

@@ -6,7 +6,7 @@ import { listenForChanges } from './db/change-notifications.js';
 import { createDatabase } from './db/client.js';
 import { systemClock } from './lib/clock.js';
 import { loggerOptions } from './lib/logger.js';
-import { createRequestRedis } from './lib/redis.js';
+import { createRequestRedis, redisTarget } from './lib/redis.js';
 import { openDeadlineQueue } from './modules/deadlines/deadline-queue.js';
 import { connectLiveEvents } from './modules/events/live-events.js';
 
@@ -18,17 +18,21 @@ async function main(): Promise<void> {
     applicationName: 'redress-api',
     connectionTimeoutMs: env.DATABASE_CONNECT_TIMEOUT_MS,
   });
-  const redis = createRequestRedis(env.REDIS_URL);
+  const target = redisTarget(env);
+  const redis = createRequestRedis(target);
   redis.on('error', () => {}); // reconnects on its own; readiness reports the outage
   redis.connect().catch(() => {});
-  const deadlineQueue = openDeadlineQueue(env.REDIS_URL, env.REDIS_PREFIX, systemClock, { failFast: true });
+  const deadlineQueue = openDeadlineQueue(target, env.REDIS_PREFIX, systemClock, {
+    failFast: true,
+    shards: env.DEADLINE_QUEUE_SHARDS,
+  });
   const changes = listenForChanges(
     env.DATABASE_URL,
     pino(loggerOptions(env.LOG_LEVEL, { role: 'listener' })),
   );
   const liveLog = pino(loggerOptions(env.LOG_LEVEL, { role: 'live-events' }));
   const liveEvents = connectLiveEvents({
-    redisUrl: env.REDIS_URL,
+    redis: target,
     prefix: env.REDIS_PREFIX,
     onError: (err) => liveLog.warn({ err }, 'live events: Redis connection trouble'),
   });

@@ -8,10 +8,11 @@ import { ConfigError, type Env, loadEnv } from './config/env.js';
 import { createDatabase } from './db/client.js';
 import { serverSettingWarnings } from './db/server-settings.js';
 import { scheduleMaintenance } from './jobs/maintenance.js';
-import { createQueue, type DeadlineJob, type QueuePayloads } from './jobs/queues.js';
+import { createQueue, type DeadlineJob, type QueuePayloads, queuePrefix } from './jobs/queues.js';
 import { createBatcher } from './lib/batcher.js';
 import { systemClock } from './lib/clock.js';
 import { loggerOptions } from './lib/logger.js';
+import { redisTarget } from './lib/redis.js';
 import { createDeadlineMetrics, registerDeadlineGauges } from './modules/deadlines/deadline-metrics.js';
 import { openDeadlineQueue } from './modules/deadlines/deadline-queue.js';
 import { REDIS_STEP_TIMEOUT_MS, reconcileDeadlines } from './modules/deadlines/deadline-reconciler.js';
@@ -43,7 +44,11 @@ export async function startWorker(env: Env) {
     applicationName: 'redress-worker',
     connectionTimeoutMs: env.DATABASE_CONNECT_TIMEOUT_MS,
   });
-  const deadlineQueue = openDeadlineQueue(env.REDIS_URL, env.REDIS_PREFIX, clock, { failFast: false });
+  const redis = redisTarget(env);
+  const deadlineQueue = openDeadlineQueue(redis, env.REDIS_PREFIX, clock, {
+    failFast: false,
+    shards: env.DEADLINE_QUEUE_SHARDS,
+  });
   const services = createServices({
     db: database.db,
     clock,
@@ -58,12 +63,11 @@ export async function startWorker(env: Env) {
   registerDeadlineGauges(registry, {
     deadlineCounts: () => services.repositories.deadlines.countByStatus(),
     queueCounts: async () => ({
-      deadlines: await deadlineQueue.queue.getJobCounts('wait', 'delayed', 'active', 'failed'),
+      deadlines: await deadlineQueue.jobCounts('wait', 'delayed', 'active', 'failed'),
       maintenance: await maintenanceQueue.getJobCounts('wait', 'delayed', 'active', 'failed'),
     }),
   });
 
-  const prefix = `${env.REDIS_PREFIX}:bull`;
   // Wake-ups that fall due together are recorded together, up to MAX_WAKE_UPS_PER_TRANSACTION in
   // one transaction; with more jobs running than that, several batches are recorded at once.
   const wakeUps = createBatcher({
@@ -71,22 +75,32 @@ export async function startWorker(env: Env) {
     maxBatch: Math.min(env.WORKER_CONCURRENCY, MAX_WAKE_UPS_PER_TRANSACTION),
     maxWaitMs: 2,
   });
-  const deadlineWorker = new Worker<QueuePayloads['deadlines']>(
-    'deadlines',
-    (job) =>
-      processDeadlineJob(
+  // One BullMQ worker per deadline shard, sharing the process's WORKER_CONCURRENCY between them.
+  const deadlineWorkers = deadlineQueue.queues.map(
+    (queue) =>
+      new Worker<QueuePayloads['deadlines']>(
+        queue.name,
+        (job) =>
+          processDeadlineJob(
+            {
+              record: wakeUps.submit,
+              deadlines: services.deadlines,
+              scheduler: deadlineQueue.scheduler,
+              metrics,
+            },
+            job,
+          ),
         {
-          record: wakeUps.submit,
-          deadlines: services.deadlines,
-          scheduler: deadlineQueue.scheduler,
-          metrics,
+          connection: deadlineQueue.connection,
+          prefix: queuePrefix(env.REDIS_PREFIX, queue.name),
+          concurrency: Math.ceil(env.WORKER_CONCURRENCY / deadlineQueue.queues.length),
         },
-        job,
       ),
-    { connection: deadlineQueue.connection, prefix, concurrency: env.WORKER_CONCURRENCY },
   );
-  deadlineWorker.on('failed', (job, err) => log.error({ err, jobId: job?.id }, 'deadline job failed'));
-  deadlineWorker.on('error', (err) => log.error({ err }, 'deadline worker error'));
+  for (const deadlineWorker of deadlineWorkers) {
+    deadlineWorker.on('failed', (job, err) => log.error({ err, jobId: job?.id }, 'deadline job failed'));
+    deadlineWorker.on('error', (err) => log.error({ err }, 'deadline worker error'));
+  }
 
   await scheduleMaintenance(maintenanceQueue);
   const maintenanceWorker = new Worker<QueuePayloads['maintenance']>(
@@ -108,7 +122,11 @@ export async function startWorker(env: Env) {
           return services.repositories.reportCounts.fold();
       }
     },
-    { connection: deadlineQueue.connection, prefix, concurrency: 1 },
+    {
+      connection: deadlineQueue.connection,
+      prefix: queuePrefix(env.REDIS_PREFIX, 'maintenance'),
+      concurrency: 1,
+    },
   );
   maintenanceWorker.on('failed', (job, err) => log.error({ err, jobId: job?.id }, 'maintenance job failed'));
 
@@ -138,7 +156,7 @@ export async function startWorker(env: Env) {
 
   // GraphQL subscribers in every API process hear relayed events through Redis pub/sub.
   const liveEvents = connectLiveEvents({
-    redisUrl: env.REDIS_URL,
+    redis,
     prefix: env.REDIS_PREFIX,
     onError: (err) => log.warn({ err }, 'live events: Redis connection trouble'),
   });
@@ -232,6 +250,8 @@ export async function startWorker(env: Env) {
   log.info(
     {
       concurrency: env.WORKER_CONCURRENCY,
+      redis: redis.cluster ? 'cluster' : 'single',
+      deadlineQueueShards: env.DEADLINE_QUEUE_SHARDS,
       reconcileEverySeconds: env.SLA_RECONCILE_INTERVAL,
       webhookConcurrency: env.WEBHOOK_CONCURRENCY,
       webhookAllowPrivate: env.WEBHOOK_ALLOW_PRIVATE,
@@ -254,7 +274,7 @@ export async function startWorker(env: Env) {
       await relay.stop();
       await liveEvents.close();
       await dispatcher.stop();
-      await deadlineWorker.close();
+      await Promise.all(deadlineWorkers.map((deadlineWorker) => deadlineWorker.close()));
       await maintenanceWorker.close();
       await maintenanceQueue.close();
       await deadlineQueue.close();

@@ -7,7 +7,7 @@ import {
   type ArmableDeadline,
   nextWakeUp,
 } from '../src/modules/deadlines/deadline-scheduler.js';
-import { deleteKeysUnder } from './redis-keys.js';
+import { deleteKeysUnder, testRedisTarget } from './redis-keys.js';
 
 /** A pending deadline due `inMs` from now, with one warning halfway. */
 function pendingDeadline(inMs: number): ArmableDeadline {
@@ -22,24 +22,24 @@ function pendingDeadline(inMs: number): ArmableDeadline {
 }
 
 describe('arming deadlines', () => {
-  const redisUrl = inject('redisUrl');
+  const redis = testRedisTarget();
   const prefix = `${inject('redisPrefix')}-arming`;
   let deadlineQueue: DeadlineQueue;
 
   beforeAll(async () => {
-    deadlineQueue = openDeadlineQueue(redisUrl, prefix, systemClock, { failFast: true });
-    await deadlineQueue.queue.waitUntilReady();
+    deadlineQueue = openDeadlineQueue(redis, prefix, systemClock, { failFast: true });
+    await deadlineQueue.queues[0]!.waitUntilReady();
   });
 
   afterAll(async () => {
     await deadlineQueue?.close();
-    await deleteKeysUnder(redisUrl, prefix);
+    await deleteKeysUnder(redis, prefix);
   });
 
   it('sends the deadlines that concurrent callers arm together in one round trip, and arms every one', async () => {
     const deadlines = Array.from({ length: 30 }, (_, index) => pendingDeadline(600_000 + index * 1_000));
     // Watched, not replaced: every call still goes to Redis.
-    const addBulk = vi.spyOn(deadlineQueue.queue, 'addBulk');
+    const addBulk = vi.spyOn(deadlineQueue.queues[0]!, 'addBulk');
     try {
       // As concurrent intakes do: each arms its own deadline.
       await Promise.all(deadlines.map((deadline) => deadlineQueue.scheduler.arm([deadline])));
@@ -50,28 +50,28 @@ describe('arming deadlines', () => {
     }
     for (const deadline of deadlines) {
       const wakeUp = nextWakeUp(deadline)!;
-      const job = await deadlineQueue.queue.getJob(wakeUp.jobId);
+      const job = await deadlineQueue.queues[0]!.getJob(wakeUp.jobId);
       expect(job, wakeUp.jobId).toBeDefined();
       expect(job!.name).toBe('warn');
       // Due at the warning, give or take the time the test took to get here.
       expect(job!.timestamp + job!.opts.delay!).toBeGreaterThanOrEqual(wakeUp.at - 5_000);
       expect(job!.timestamp + job!.opts.delay!).toBeLessThanOrEqual(wakeUp.at + 5_000);
     }
-    expect(await deadlineQueue.queue.getDelayedCount()).toBe(30);
+    expect(await deadlineQueue.queues[0]!.getDelayedCount()).toBe(30);
   });
 
   it('arms nothing twice: arming the same deadline again, together or later, adds no job', async () => {
     const deadline = pendingDeadline(1_200_000);
     await Promise.all([deadlineQueue.scheduler.arm([deadline]), deadlineQueue.scheduler.arm([deadline])]);
     await deadlineQueue.scheduler.arm([deadline]);
-    expect(await deadlineQueue.queue.getDelayedCount()).toBe(31);
+    expect(await deadlineQueue.queues[0]!.getDelayedCount()).toBe(31);
   });
 
   it('leaves a wake-up beyond the arming horizon to the reconciler', async () => {
     // Its warning falls due a minute after the horizon: nothing goes to Redis yet.
     const later = pendingDeadline(2 * (ARMING_HORIZON_MS + 60_000));
     await deadlineQueue.scheduler.arm([later]);
-    expect(await deadlineQueue.queue.getJob(nextWakeUp(later)!.jobId)).toBeUndefined();
-    expect(await deadlineQueue.queue.getDelayedCount()).toBe(31);
+    expect(await deadlineQueue.queues[0]!.getJob(nextWakeUp(later)!.jobId)).toBeUndefined();
+    expect(await deadlineQueue.queues[0]!.getDelayedCount()).toBe(31);
   });
 });

@@ -102,7 +102,11 @@ describe('the reconciler and the arming horizon', () => {
     const wakeUps = deadlines.flatMap((deadline) => nextWakeUp(deadline) ?? []);
     expect(wakeUps.length).toBeGreaterThan(1);
     const inRedis = async () =>
-      (await Promise.all(wakeUps.map((wakeUp) => t.deadlineQueue.queue.getJob(wakeUp.jobId)))).map(Boolean);
+      (
+        await Promise.all(
+          wakeUps.map((wakeUp) => t.deadlineQueue.queueFor(wakeUp.job.deadlineId).getJob(wakeUp.jobId)),
+        )
+      ).map(Boolean);
     expect(await inRedis()).toEqual(wakeUps.map(() => false));
 
     const first = Math.min(...wakeUps.map((wakeUp) => wakeUp.at));

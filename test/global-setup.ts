@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import type { TestProject } from 'vitest/node';
-import { deleteKeysUnder } from './redis-keys.js';
+import { deleteKeysUnder, redisTargetOf } from './redis-keys.js';
 import { ensureServices, testServices } from './services.js';
 import { createTestDatabase, dropTestDatabase } from './test-database.js';
 
@@ -9,6 +9,8 @@ declare module 'vitest' {
   export interface ProvidedContext {
     databaseUrl: string;
     redisUrl: string;
+    /** TEST_REDIS_CLUSTER_NODES: when set, every test talks to this Redis Cluster instead. */
+    redisClusterNodes: string;
     redisPrefix: string;
   }
 }
@@ -26,6 +28,7 @@ export default async function setup(project: TestProject) {
 
   project.provide('databaseUrl', databaseUrl);
   project.provide('redisUrl', testServices.redisUrl);
+  project.provide('redisClusterNodes', testServices.redisClusterNodes);
   const redisPrefix = `redress-test-${runId}`;
   project.provide('redisPrefix', redisPrefix);
 
@@ -41,6 +44,9 @@ export default async function setup(project: TestProject) {
     );
     await cleanup.end();
     for (const { datname } of rows) await dropTestDatabase(testServices.adminDatabaseUrl, datname);
-    await deleteKeysUnder(testServices.redisUrl, redisPrefix);
+    const redis = testServices.redisClusterNodes
+      ? redisTargetOf({ REDIS_CLUSTER_NODES: testServices.redisClusterNodes })
+      : redisTargetOf({ REDIS_URL: testServices.redisUrl });
+    await deleteKeysUnder(redis, redisPrefix);
   };
 }

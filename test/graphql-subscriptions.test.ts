@@ -3,9 +3,11 @@ import { createServer } from 'node:net';
 import { type Client, createClient } from 'graphql-ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
+import { redisTarget } from '../src/lib/redis.js';
 import { connectLiveEvents, createLiveEventPublisher } from '../src/modules/events/live-events.js';
 import { call, complaintBody, createTestTenant, type TestApp, type TestTenant } from './harness.js';
 import { type IsolatedTestApp, startIsolatedTestApp } from './isolated-database.js';
+import { testRedisEnv } from './redis-keys.js';
 import {
   eventually,
   sleep,
@@ -37,7 +39,7 @@ beforeAll(async () => {
   const address = t.app.server.address();
   if (!address || typeof address === 'string') throw new Error('no port');
   firstUrl = `http://127.0.0.1:${address.port}`;
-  const shared = { DATABASE_URL: t.env.DATABASE_URL, REDIS_URL: t.env.REDIS_URL, REDIS_PREFIX: redisPrefix };
+  const shared = { DATABASE_URL: t.env.DATABASE_URL, ...testRedisEnv(), REDIS_PREFIX: redisPrefix };
   [worker, secondApi] = await Promise.all([
     startWorkerProcess({ ...shared, SLA_RECONCILE_INTERVAL: '1', WORKER_CONCURRENCY: '10' }),
     startApiProcess({ ...shared, PORT: String(await freePort()), NODE_ENV: 'test' }),
@@ -263,7 +265,7 @@ describe('GraphQL subscriptions', () => {
       position,
     });
     const publishWith = async (prefix: string, id: string) => {
-      const live = connectLiveEvents({ redisUrl: t.env.REDIS_URL, prefix, onError: () => {} });
+      const live = connectLiveEvents({ redis: redisTarget(t.env), prefix, onError: () => {} });
       const publisher = createLiveEventPublisher({ emitter: live.emitter, prefix, log: { warn: () => {} } });
       publisher.afterCommit?.([event(id, 1) as never]);
       await sleep(200);

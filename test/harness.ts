@@ -1,24 +1,29 @@
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
-import type { Redis } from 'ioredis';
 import { expect, inject } from 'vitest';
 import { buildApp } from '../src/app.js';
 import { type Env, loadEnv } from '../src/config/env.js';
 import { listenForChanges } from '../src/db/change-notifications.js';
 import { createDatabase, type Database } from '../src/db/client.js';
 import { systemClock } from '../src/lib/clock.js';
-import { createRequestRedis } from '../src/lib/redis.js';
+import { createRequestRedis, type RedisClient, redisTarget } from '../src/lib/redis.js';
 import { type DeadlineQueue, openDeadlineQueue } from '../src/modules/deadlines/deadline-queue.js';
 import { connectLiveEvents } from '../src/modules/events/live-events.js';
 import type { Scope } from '../src/modules/tenancy/scopes.js';
 import type { TenancyService } from '../src/modules/tenancy/tenancy.service.js';
 import { createServices, type Services } from '../src/services.js';
+import { testRedisEnv } from './redis-keys.js';
 
-/** The environment a test app runs with: the run's own database and Redis prefix. */
+/**
+ * The environment a test app runs with: the run's own database, Redis (one server or a cluster, see
+ * test/global-setup.ts) and Redis prefix. A test that names a Redis of its own (REDIS_URL or
+ * REDIS_CLUSTER_NODES, say an address nothing answers on) gets that one instead of the run's.
+ */
 export function testEnv(overrides: Record<string, string> = {}): Env {
+  const ownRedis = 'REDIS_URL' in overrides || 'REDIS_CLUSTER_NODES' in overrides;
   return loadEnv({
     NODE_ENV: 'test',
     DATABASE_URL: inject('databaseUrl'),
-    REDIS_URL: inject('redisUrl'),
+    ...(ownRedis ? {} : testRedisEnv()),
     REDIS_PREFIX: inject('redisPrefix'),
     DATABASE_POOL_MAX: '5',
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
@@ -29,7 +34,7 @@ export function testEnv(overrides: Record<string, string> = {}): Env {
 export interface TestApp {
   app: FastifyInstance;
   database: Database;
-  redis: Redis;
+  redis: RedisClient;
   services: Services;
   tenancy: TenancyService;
   deadlineQueue: DeadlineQueue;
@@ -49,14 +54,18 @@ export async function startTestApp(
     applicationName: 'test',
     connectionTimeoutMs: env.DATABASE_CONNECT_TIMEOUT_MS,
   });
-  const redis = createRequestRedis(env.REDIS_URL);
+  const target = redisTarget(env);
+  const redis = createRequestRedis(target);
   // A test may point Redis at a dead address on purpose (readiness, fail-open rate limits).
   redis.on('error', () => {});
   await redis.connect().catch(() => {});
-  const deadlineQueue = openDeadlineQueue(env.REDIS_URL, env.REDIS_PREFIX, systemClock, { failFast: true });
+  const deadlineQueue = openDeadlineQueue(target, env.REDIS_PREFIX, systemClock, {
+    failFast: true,
+    shards: env.DEADLINE_QUEUE_SHARDS,
+  });
   const changes = listenForChanges(env.DATABASE_URL, { warn: () => {} });
   const liveEvents = connectLiveEvents({
-    redisUrl: env.REDIS_URL,
+    redis: target,
     prefix: env.REDIS_PREFIX,
     onError: () => {},
   });

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { inject } from 'vitest';
 import { startTestApp, type TestApp } from './harness.js';
-import { deleteKeysUnder } from './redis-keys.js';
+import { deleteKeysUnder, testRedisTarget } from './redis-keys.js';
 import { createTestDatabase, dropTestDatabase } from './test-database.js';
 
 export interface IsolatedDatabase {
@@ -43,7 +43,7 @@ export async function startIsolatedTestApp(
   const redisPrefix = `${inject('redisPrefix')}:${label}`;
   const removeAll = async () => {
     await database.drop();
-    await deleteKeysUnder(inject('redisUrl'), redisPrefix);
+    await deleteKeysUnder(testRedisTarget(), redisPrefix);
   };
   let app: TestApp;
   try {

@@ -104,7 +104,11 @@ function subscribe(key: string): Subscribed {
 
 /** Publishes one event for the tenant through Redis, as the worker's relay does. */
 async function publishEvent(tenantId: string, id: string): Promise<void> {
-  const live = connectLiveEvents({ redisUrl: redis.url, prefix: t.env.REDIS_PREFIX, onError: () => {} });
+  const live = connectLiveEvents({
+    redis: { url: redis.url },
+    prefix: t.env.REDIS_PREFIX,
+    onError: () => {},
+  });
   try {
     const envelope = {
       id,

@@ -15,6 +15,7 @@ import {
   type TestApp,
   type TestTenant,
 } from './harness.js';
+import { testRedisEnv } from './redis-keys.js';
 import { startTcpProxy } from './tcp-proxy.js';
 import { citusWorkerUrls } from './test-database.js';
 import { eventually } from './worker-process.js';
@@ -282,7 +283,7 @@ describe('admin CLI', () => {
       env: {
         ...process.env,
         DATABASE_URL: t.env.DATABASE_URL,
-        REDIS_URL: t.env.REDIS_URL,
+        ...testRedisEnv(),
         LOG_LEVEL: 'silent',
       },
     });

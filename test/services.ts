@@ -12,6 +12,11 @@ export const testServices = {
     process.env.DATABASE_URL ??
     `postgres://postgres:redress@127.0.0.1:${composePostgresPort}/postgres`,
   redisUrl: process.env.TEST_REDIS_URL ?? process.env.REDIS_URL ?? `redis://127.0.0.1:${composeRedisPort}`,
+  /**
+   * A Redis Cluster's nodes (REDIS_CLUSTER_NODES's form): when set, the tests run on it instead of
+   * TEST_REDIS_URL's server. `test/redis-cluster.sh start` starts one on this machine.
+   */
+  redisClusterNodes: process.env.TEST_REDIS_CLUSTER_NODES ?? '',
 };
 
 function answers(url: string, defaultPort: number): Promise<boolean> {
@@ -38,7 +43,16 @@ function answers(url: string, defaultPort: number): Promise<boolean> {
  */
 export async function ensureServices(): Promise<void> {
   const postgresUp = await answers(testServices.adminDatabaseUrl, 5432);
-  const redisUp = await answers(testServices.redisUrl, 6379);
+  if (testServices.redisClusterNodes) {
+    // A cluster is started by test/redis-cluster.sh, never by Compose.
+    const first = testServices.redisClusterNodes.split(',')[0]!.trim();
+    const url = first.includes('://') ? first : `redis://${first}`;
+    if (!(await answers(url, 6379)))
+      throw new Error(
+        `TEST_REDIS_CLUSTER_NODES names ${first}, which does not answer: start it with test/redis-cluster.sh start`,
+      );
+  }
+  const redisUp = testServices.redisClusterNodes !== '' || (await answers(testServices.redisUrl, 6379));
   if (postgresUp && redisUp) return;
   const missing = [!postgresUp && 'postgres', !redisUp && 'redis'].filter(Boolean) as string[];
   const docker = spawnSync('docker', ['compose', 'version'], { stdio: 'ignore' });

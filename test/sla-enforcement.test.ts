@@ -1,10 +1,11 @@
-import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { queuePrefix } from '../src/jobs/queues.js';
+import { scanKeys, unlinkKeys } from '../src/lib/redis.js';
 import { wakeUpJobId } from '../src/modules/deadlines/deadline-scheduler.js';
 import type { DeadlineView } from '../src/modules/deadlines/deadline-views.js';
 import { call, complaintBody, createTestTenant, type TestApp, type TestTenant } from './harness.js';
 import { type IsolatedTestApp, startIsolatedTestApp } from './isolated-database.js';
-import { keysUnder } from './redis-keys.js';
+import { connectTestRedis, listKeysUnder, testRedisEnv } from './redis-keys.js';
 import { eventually, sleep, startWorkerProcess, type WorkerProcess } from './worker-process.js';
 
 /**
@@ -32,7 +33,7 @@ afterAll(async () => {
 function workerEnv(): Record<string, string> {
   return {
     DATABASE_URL: isolated.databaseUrl,
-    REDIS_URL: t.env.REDIS_URL,
+    ...testRedisEnv(),
     REDIS_PREFIX: redisPrefix,
     SLA_RECONCILE_INTERVAL: '1',
     WORKER_CONCURRENCY: '10',
@@ -108,8 +109,8 @@ describe('deadline enforcement', () => {
     const armedFor = new Date(reply.dueAt).getTime();
     const warnJob = wakeUpJobId({ action: 'warn', deadlineId: reply.id, index: 0, armedFor });
     const breachJob = wakeUpJobId({ action: 'breach', deadlineId: reply.id, armedFor });
-    expect(await t.deadlineQueue.queue.getJob(warnJob)).toBeDefined();
-    expect(await t.deadlineQueue.queue.getJob(breachJob)).toBeUndefined();
+    expect(await t.deadlineQueue.queueFor(reply.id).getJob(warnJob)).toBeDefined();
+    expect(await t.deadlineQueue.queueFor(reply.id).getJob(breachJob)).toBeUndefined();
 
     const breached = await eventually(async () => {
       const current = await deadline(tenant, complaint.id, 'online_reply');
@@ -283,11 +284,16 @@ describe('nothing is lost', () => {
     const replies = await Promise.all(complaints.map((c) => deadline(tenant, c.id, 'online_reply')));
 
     // FLUSHALL, limited to this file's own keys so other test files sharing the server are unaffected.
-    const redis = new Redis(t.env.REDIS_URL);
-    const keys = await redis.keys(keysUnder(redisPrefix));
+    const redis = await connectTestRedis();
+    const keys = await listKeysUnder(redis, redisPrefix);
     expect(keys.length).toBeGreaterThan(0);
-    await redis.del(...keys);
-    const jobKeys = () => redis.keys(`${redisPrefix}:bull:deadlines:[wb].*`);
+    await unlinkKeys(redis, keys);
+    const jobKeys = async () => {
+      const found: string[] = [];
+      for await (const batch of scanKeys(redis, `${queuePrefix(redisPrefix, 'deadlines')}:deadlines:[wb].*`))
+        found.push(...batch);
+      return found;
+    };
     expect(await jobKeys()).toHaveLength(0);
     await eventually(async () => (await jobKeys()).length >= 5, 5_000);
     redis.disconnect();

@@ -1,12 +1,12 @@
 import { randomBytes } from 'node:crypto';
-import { Redis } from 'ioredis';
 import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { unlinkKeys } from '../src/lib/redis.js';
 import type { DeadlineView } from '../src/modules/deadlines/deadline-views.js';
 import { call, complaintBody, createTestTenant, type TestApp, type TestTenant } from './harness.js';
 import { type IsolatedTestApp, startIsolatedTestApp } from './isolated-database.js';
 import { type ReceivedRequest, type Receiver, startReceiver } from './receiver.js';
-import { keysUnder } from './redis-keys.js';
+import { connectTestRedis, listKeysUnder, testRedisEnv } from './redis-keys.js';
 import { eventually, sleep, startWorkerProcess, type WorkerProcess } from './worker-process.js';
 
 /**
@@ -34,7 +34,7 @@ afterAll(async () => {
 function workerEnv(): Record<string, string> {
   return {
     DATABASE_URL: isolated.databaseUrl,
-    REDIS_URL: t.env.REDIS_URL,
+    ...testRedisEnv(),
     REDIS_PREFIX: isolated.redisPrefix,
     SLA_RECONCILE_INTERVAL: '1',
     WORKER_CONCURRENCY: '10',
@@ -378,11 +378,11 @@ describe('answers PostgreSQL cannot store as they are', () => {
 
 describe('nothing is lost', () => {
   it('delivers after Redis loses every key: no delivery state lives there', async () => {
-    const redis = new Redis(t.env.REDIS_URL);
+    const redis = await connectTestRedis();
     try {
-      const keys = await redis.keys(keysUnder(isolated.redisPrefix));
+      const keys = await listKeysUnder(redis, isolated.redisPrefix);
       expect(keys.length).toBeGreaterThan(0);
-      await redis.del(...keys);
+      await unlinkKeys(redis, keys);
     } finally {
       redis.disconnect();
     }

@@ -6,7 +6,7 @@ import { createWebhookFanout } from '../src/modules/webhooks/webhook-fanout.js';
 import { createWebhookOutcomes } from '../src/modules/webhooks/webhooks.service.js';
 import { call, createTestTenant, startTestApp, type TestApp, type TestTenant } from './harness.js';
 import { createIsolatedDatabase, type IsolatedDatabase } from './isolated-database.js';
-import { deleteKeysUnder } from './redis-keys.js';
+import { deleteKeysUnder, testRedisTarget } from './redis-keys.js';
 import { eventually } from './worker-process.js';
 
 /**
@@ -57,7 +57,7 @@ afterAll(async () => {
   await strict?.close();
   await t?.close();
   await database?.drop();
-  if (redisPrefix) await deleteKeysUnder(inject('redisUrl'), redisPrefix);
+  if (redisPrefix) await deleteKeysUnder(testRedisTarget(), redisPrefix);
 });
 
 async function create(body: Record<string, unknown> = {}, key = manageKey, app = t.app) {

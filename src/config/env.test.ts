@@ -54,6 +54,43 @@ describe('loadEnv', () => {
     expect(300 * 1000 * 3).toBeLessThanOrEqual(ARMING_HORIZON_MS);
   });
 
+  it('takes a Redis Cluster instead of one server, never both', () => {
+    const cluster = {
+      DATABASE_URL: required.DATABASE_URL,
+      REDIS_CLUSTER_NODES: '10.0.0.1:7000, 10.0.0.2:7001',
+    };
+    expect(loadEnv(cluster).REDIS_CLUSTER_NODES).toEqual({
+      nodes: [
+        { host: '10.0.0.1', port: 7000 },
+        { host: '10.0.0.2', port: 7001 },
+      ],
+      tls: false,
+    });
+    expect(
+      loadEnv({ ...cluster, REDIS_CLUSTER_NODES: 'rediss://app:s%3Acret@redis-1:6380,redis-2:6380' })
+        .REDIS_CLUSTER_NODES,
+    ).toEqual({
+      nodes: [
+        { host: 'redis-1', port: 6380 },
+        { host: 'redis-2', port: 6380 },
+      ],
+      username: 'app',
+      password: 's:cret',
+      tls: true,
+    });
+    expect(() => loadEnv({ ...cluster, REDIS_URL: required.REDIS_URL })).toThrow(/REDIS_CLUSTER_NODES/);
+    for (const bad of ['redis-1', 'http://redis-1:7000', 'redis-1:7000/2', ' , '])
+      expect(() => loadEnv({ ...cluster, REDIS_CLUSTER_NODES: bad }), bad).toThrow(/REDIS_CLUSTER_NODES/);
+    expect(() => loadEnv({ DATABASE_URL: required.DATABASE_URL })).toThrow(/REDIS_URL: is required/);
+  });
+
+  it('refuses braces in REDIS_PREFIX, and spreads deadlines over 1 to 64 queues', () => {
+    expect(() => loadEnv({ ...required, REDIS_PREFIX: '{redress}' })).toThrow(/REDIS_PREFIX.*no braces/);
+    expect(loadEnv(required).DEADLINE_QUEUE_SHARDS).toBe(1);
+    expect(loadEnv({ ...required, DEADLINE_QUEUE_SHARDS: '4' }).DEADLINE_QUEUE_SHARDS).toBe(4);
+    expect(() => loadEnv({ ...required, DEADLINE_QUEUE_SHARDS: '0' })).toThrow(/DEADLINE_QUEUE_SHARDS/);
+  });
+
   it('treats empty strings as unset', () => {
     expect(loadEnv({ ...required, PORT: '' }).PORT).toBe(3000);
   });

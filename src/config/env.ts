@@ -27,15 +27,47 @@ export const envSchema = z.object({
   REPORTS_POOL_MAX: z.coerce.number().int().min(1).max(50).default(2),
   /** A report statement running longer is cancelled and answered 503 `report_timed_out`. */
   REPORTS_STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(10_000),
+  /** One Redis server. Leave it unset and set REDIS_CLUSTER_NODES for a Redis Cluster. */
   REDIS_URL: z
-    .string({ error: 'is required' })
+    .string()
     .url()
-    .refine((value) => /^rediss?:\/\//.test(value), 'must be a redis:// URL'),
-  /** Prefix for every Redis key (BullMQ queues, rate-limit counters), so several deployments can share one Redis. */
+    .refine((value) => /^rediss?:\/\//.test(value), 'must be a redis:// URL')
+    .optional(),
+  /**
+   * A Redis Cluster instead of one server: some of its nodes, comma-separated, as `host:port` or
+   * `redis://[user:password@]host:port` (`rediss://` for TLS). The client finds the other nodes
+   * itself; credentials and TLS of the first entry apply to every node.
+   */
+  REDIS_CLUSTER_NODES: z
+    .string()
+    .max(4000)
+    .optional()
+    .transform((raw, ctx) => {
+      if (raw === undefined) return undefined;
+      const seeds = parseClusterNodes(raw);
+      if (!seeds) {
+        ctx.addIssue({
+          code: 'custom',
+          message: 'must be 1 to 100 comma-separated host:port or redis://host:port entries',
+        });
+        return z.NEVER;
+      }
+      return seeds;
+    }),
+  /**
+   * Prefix for every Redis key (BullMQ queues, rate-limit counters), so several deployments can
+   * share one Redis. No braces: each queue's keys already carry a hash tag of their own (see
+   * src/jobs/queues.ts), which is what a Redis Cluster needs.
+   */
   REDIS_PREFIX: z
     .string()
-    .regex(/^[a-zA-Z0-9:_-]{1,64}$/)
+    .regex(/^[a-zA-Z0-9:_-]{1,64}$/, 'must be 1 to 64 letters, digits, ":", "_" or "-" (no braces)')
     .default('redress'),
+  /**
+   * Queues the deadline wake-ups are spread over, each under a hash tag of its own, so that on a
+   * Redis Cluster their load falls on several masters. A deadline always goes to the same queue.
+   */
+  DEADLINE_QUEUE_SHARDS: z.coerce.number().int().min(1).max(64).default(1),
   HOST: z.string().min(1).default('0.0.0.0'),
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -123,6 +155,50 @@ export const envSchema = z.object({
   WEBHOOK_MAX_IN_FLIGHT_PER_ENDPOINT: z.coerce.number().int().min(1).max(1_000).default(4),
 });
 
+/** The schema with the rules that span variables: one Redis, a server or a cluster. */
+const checkedEnvSchema = envSchema.superRefine((env, ctx) => {
+  if (env.REDIS_URL === undefined && env.REDIS_CLUSTER_NODES === undefined) {
+    ctx.addIssue({ code: 'custom', path: ['REDIS_URL'], message: 'is required (or REDIS_CLUSTER_NODES)' });
+  } else if (env.REDIS_URL !== undefined && env.REDIS_CLUSTER_NODES !== undefined) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['REDIS_CLUSTER_NODES'],
+      message: 'names a Redis Cluster, REDIS_URL one server: set one of them',
+    });
+  }
+});
+
+/** The seed nodes of a Redis Cluster and what every node is reached with. */
+export interface RedisClusterSeeds {
+  nodes: Array<{ host: string; port: number }>;
+  username?: string;
+  password?: string;
+  tls: boolean;
+}
+
+function parseClusterNodes(raw: string): RedisClusterSeeds | null {
+  const entries = raw
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter((entry) => entry !== '');
+  if (entries.length === 0 || entries.length > 100) return null;
+  const urls: URL[] = [];
+  for (const entry of entries) {
+    const withScheme = /^[a-z]+:\/\//.test(entry) ? entry : `redis://${entry}`;
+    if (!/^rediss?:\/\//.test(withScheme) || !URL.canParse(withScheme)) return null;
+    const url = new URL(withScheme);
+    if (!url.hostname || !url.port || (url.pathname !== '' && url.pathname !== '/')) return null;
+    urls.push(url);
+  }
+  const first = urls[0]!;
+  return {
+    nodes: urls.map((url) => ({ host: url.hostname.replace(/^\[|\]$/g, ''), port: Number(url.port) })),
+    ...(first.username ? { username: decodeURIComponent(first.username) } : {}),
+    ...(first.password ? { password: decodeURIComponent(first.password) } : {}),
+    tls: first.protocol === 'rediss:',
+  };
+}
+
 export type Env = z.infer<typeof envSchema>;
 
 /** Thrown when the environment is unusable; the message names every bad variable. */
@@ -134,7 +210,7 @@ export class ConfigError extends Error {
 export function loadEnv(source: NodeJS.ProcessEnv = process.env): Env {
   // Empty strings mean "unset", as in docker-compose files with `VAR=`.
   const cleaned = Object.fromEntries(Object.entries(source).filter(([, value]) => value !== ''));
-  const parsed = envSchema.safeParse(cleaned);
+  const parsed = checkedEnvSchema.safeParse(cleaned);
   if (!parsed.success) {
     const problems = parsed.error.issues.map((issue) => {
       const name = issue.path.join('.') || '(environment)';

@@ -8,7 +8,7 @@ import { printSchema } from 'graphql';
 import { buildApp } from '../app.js';
 import { loadEnv } from '../config/env.js';
 import { createDatabase } from '../db/client.js';
-import { createRequestRedis } from '../lib/redis.js';
+import { createRequestRedis, redisTarget } from '../lib/redis.js';
 
 const target = fileURLToPath(new URL('../../schema.graphql', import.meta.url));
 
@@ -23,7 +23,7 @@ export async function renderGraphqlSchema(): Promise<string> {
     NODE_ENV: 'production',
   });
   const database = createDatabase({ url: env.DATABASE_URL, poolMax: 1, applicationName: 'graphql-schema' });
-  const redis = createRequestRedis(env.REDIS_URL);
+  const redis = createRequestRedis(redisTarget(env));
   const app = await buildApp({ env, database, redis, deadlineQueue: null });
   await app.ready();
   const sdl = `${printSchema(app.graphql.schema)}\n`;

@@ -8,7 +8,7 @@ import { stringify } from 'yaml';
 import { buildApp } from '../app.js';
 import { loadEnv } from '../config/env.js';
 import { createDatabase } from '../db/client.js';
-import { createRequestRedis } from '../lib/redis.js';
+import { createRequestRedis, redisTarget } from '../lib/redis.js';
 
 const target = fileURLToPath(new URL('../../openapi.yaml', import.meta.url));
 
@@ -22,7 +22,7 @@ export async function renderOpenApi(): Promise<string> {
     DOCS_ENABLED: 'false',
   });
   const database = createDatabase({ url: env.DATABASE_URL, poolMax: 1, applicationName: 'openapi' });
-  const redis = createRequestRedis(env.REDIS_URL);
+  const redis = createRequestRedis(redisTarget(env));
   const app = await buildApp({ env, database, redis, deadlineQueue: null });
   await app.ready();
   const document = app.swagger() as { components?: { schemas?: Record<string, unknown> } };

@@ -1,5 +1,5 @@
 import { Queue, type QueueOptions } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../lib/redis.js';
 
 /**
  * Every queue Redress runs, with the payload type of its jobs. Payloads carry ids only, never
@@ -34,12 +34,36 @@ export type DeadlineJob =
 
 export const QUEUE_NAMES: readonly QueueName[] = ['deadlines', 'maintenance'];
 
-/** A typed BullMQ queue under the deployment's Redis prefix. */
+/**
+ * The BullMQ prefix of one queue: under the deployment's REDIS_PREFIX, with a hash tag naming the
+ * deployment and the queue. BullMQ's scripts touch many keys of a queue at once, which a Redis
+ * Cluster allows only within one slot; the tag puts all of a queue's keys in one, and a tag per
+ * queue spreads the queues over the masters. Single servers get the same keys, so moving to a
+ * cluster changes nothing.
+ *   <REDIS_PREFIX>:bull:{<REDIS_PREFIX>:<queue>}:<queue>:<BullMQ's own suffixes>
+ */
+export const queuePrefix = (redisPrefix: string, queueName: string): string =>
+  `${redisPrefix}:bull:{${redisPrefix}:${queueName}}`;
+
+/**
+ * The names of the deadline queues when wake-ups are spread over `shards` of them (see
+ * DEADLINE_QUEUE_SHARDS). The first keeps the plain name, so one shard is the queue there always was.
+ */
+export function deadlineQueueNames(shards: number): string[] {
+  return Array.from({ length: shards }, (_, shard) => (shard === 0 ? 'deadlines' : `deadlines-${shard}`));
+}
+
+/** A typed BullMQ queue of kind `kind`, named `name` (a deadline shard's, or the kind itself). */
 export function createQueue<N extends QueueName>(
-  name: N,
-  connection: Redis,
-  prefix: string,
-  options: Omit<QueueOptions, 'connection' | 'prefix'> = {},
+  kind: N,
+  connection: RedisClient,
+  redisPrefix: string,
+  options: Omit<QueueOptions, 'connection' | 'prefix'> & { name?: string } = {},
 ): Queue<QueuePayloads[N]> {
-  return new Queue<QueuePayloads[N]>(name, { ...options, connection, prefix: `${prefix}:bull` });
+  const { name = kind, ...queueOptions } = options;
+  return new Queue<QueuePayloads[N]>(name, {
+    ...queueOptions,
+    connection,
+    prefix: queuePrefix(redisPrefix, name),
+  });
 }

@@ -1,9 +1,9 @@
 import rateLimit, { type FastifyRateLimitStore, type FastifyRateLimitStoreCtor } from '@fastify/rate-limit';
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
-import type { Redis } from 'ioredis';
 import { Counter, type Registry } from 'prom-client';
 import { RateLimitedError } from '../../lib/errors.js';
+import type { RedisClient } from '../../lib/redis.js';
 import { throttled } from '../../lib/throttle.js';
 import { pipelinedRedisStore } from './pipelined-rate-limit-store.js';
 
@@ -47,7 +47,7 @@ function reportingFailures(
 export const rateLimitPlugin = fp(
   async (
     app: FastifyInstance,
-    options: { redis: Redis; max: number; windowSeconds: number; keyPrefix: string; metrics: Registry },
+    options: { redis: RedisClient; max: number; windowSeconds: number; keyPrefix: string; metrics: Registry },
   ) => {
     const uncountedTotal = new Counter({
       name: 'redress_rate_limit_uncounted_total',

@@ -1,7 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { DeadlineJob } from '../../jobs/queues.js';
-import { nextWakeUp, parseWakeUpJobId, wakeUpJobId } from './deadline-scheduler.js';
+import { type DeadlineJob, deadlineQueueNames, queuePrefix } from '../../jobs/queues.js';
+import { slotOf } from '../../lib/redis.js';
+import { deadlineShard, nextWakeUp, parseWakeUpJobId, wakeUpJobId } from './deadline-scheduler.js';
 
 const id = '0f8fad5b-d9cb-469f-a165-70867728950e';
 const at = (iso: string) => new Date(iso);
@@ -61,5 +62,33 @@ describe('nextWakeUp', () => {
     for (const status of ['met', 'breached', 'paused', 'cancelled'] as const) {
       expect(nextWakeUp({ ...deadline, status })).toBeNull();
     }
+  });
+});
+
+describe('deadline queue shards', () => {
+  it('puts a deadline in the same shard every time, one of those there are', () => {
+    fc.assert(
+      fc.property(fc.uuid(), fc.integer({ min: 1, max: 64 }), (id, shards) => {
+        const shard = deadlineShard(id, shards);
+        expect(shard).toBeGreaterThanOrEqual(0);
+        expect(shard).toBeLessThan(shards);
+        expect(deadlineShard(id, shards)).toBe(shard);
+      }),
+    );
+  });
+
+  it('spreads deadlines evenly over the shards', () => {
+    const counts = [0, 0, 0, 0];
+    for (let i = 0; i < 4_000; i += 1) counts[deadlineShard(crypto.randomUUID(), 4)]! += 1;
+    for (const count of counts) expect(count).toBeGreaterThan(800);
+  });
+
+  it('keeps each queue in one hash slot, the first shard under the name one queue always had', () => {
+    expect(deadlineQueueNames(3)).toEqual(['deadlines', 'deadlines-1', 'deadlines-2']);
+    const prefix = queuePrefix('redress', 'deadlines-1');
+    expect(prefix).toBe('redress:bull:{redress:deadlines-1}');
+    // Whatever BullMQ appends, the tag decides the slot.
+    expect(slotOf(`${prefix}:deadlines-1:delayed`)).toBe(slotOf(`${prefix}:deadlines-1:b.AAAA.1`));
+    expect(slotOf(`${prefix}:x`)).not.toBe(slotOf(`${queuePrefix('redress', 'deadlines')}:x`));
   });
 });

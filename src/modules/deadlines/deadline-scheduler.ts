@@ -1,8 +1,9 @@
 import type { JobsOptions, Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
 import pTimeout from 'p-timeout';
 import type { DeadlineJob, QueuePayloads } from '../../jobs/queues.js';
 import { createBatcher } from '../../lib/batcher.js';
+import { groupBy } from '../../lib/group-by.js';
+import type { RedisClient } from '../../lib/redis.js';
 import type { DeadlineRow } from './deadlines.repository.js';
 
 /** What arming needs to know of a deadline. */
@@ -102,16 +103,31 @@ export const ARMING_HORIZON_MS = 15 * 60_000;
 /** Whether a wake-up is near enough to go to Redis now (see ARMING_HORIZON_MS). */
 const withinArmingHorizon = (wakeUp: DeadlineWakeUp, now: number) => wakeUp.at <= now + ARMING_HORIZON_MS;
 
-/** Arms deadline jobs in BullMQ. `now` decides the delay; a past time runs at once. */
+/**
+ * Which of `shards` deadline queues holds a deadline's jobs: always the same one, so arming twice
+ * finds the job it armed before. Read from the UUID's last eight hex digits, which are random in
+ * every UUID version PostgreSQL and Redress make.
+ */
+export function deadlineShard(deadlineId: string, shards: number): number {
+  return shards === 1 ? 0 : Number.parseInt(deadlineId.slice(-8), 16) % shards;
+}
+
+/**
+ * Arms deadline jobs in BullMQ, each in its deadline's shard of `queues`. `now` decides the delay;
+ * a past time runs at once.
+ */
 export function createDeadlineScheduler(
-  queue: Queue<QueuePayloads['deadlines']>,
-  redis: Redis,
+  queues: ReadonlyArray<Queue<QueuePayloads['deadlines']>>,
+  redis: RedisClient,
   now: () => number,
   options: { addTimeoutMs: number | null },
 ): DeadlineScheduler {
+  const byShard = (wakeUps: readonly DeadlineWakeUp[]) =>
+    groupBy(wakeUps, (wakeUp) => queues[deadlineShard(wakeUp.job.deadlineId, queues.length)]!);
   // Deadlines armed at about the same moment (by concurrent intakes, or by the worker after the
-  // warnings it recorded) go to Redis together, in one pipelined write for the lot: a call of its
-  // own for each cost the API, the worker and Redis about as much again as the jobs in it.
+  // warnings it recorded) go to Redis together, in one pipelined write a queue: a call of its own
+  // for each cost the API, the worker and Redis about as much again as the jobs in it. A queue's
+  // keys share one hash slot (see queuePrefix), so each write stays within one cluster node.
   const arming = createBatcher({
     run: async (deadlines: ArmableDeadline[]) => {
       const current = now();
@@ -129,12 +145,16 @@ export function createDeadlineScheduler(
     async add(wakeUps) {
       if (wakeUps.length === 0) return;
       const current = now();
-      const adding = queue.addBulk(
-        wakeUps.map((wakeUp) => ({
-          name: wakeUp.job.action,
-          data: {},
-          opts: { ...JOB_OPTIONS, jobId: wakeUp.jobId, delay: Math.max(0, wakeUp.at - current) },
-        })),
+      const adding = Promise.all(
+        [...byShard(wakeUps)].map(([queue, group]) =>
+          queue.addBulk(
+            group.map((wakeUp) => ({
+              name: wakeUp.job.action,
+              data: {},
+              opts: { ...JOB_OPTIONS, jobId: wakeUp.jobId, delay: Math.max(0, wakeUp.at - current) },
+            })),
+          ),
+        ),
       );
       if (options.addTimeoutMs === null) {
         await adding;
@@ -153,11 +173,20 @@ export function createDeadlineScheduler(
 
     async missing(wakeUps) {
       if (wakeUps.length === 0) return [];
-      // One pipelined EXISTS per job hash: the reconciler checks many thousands at a time.
-      const pipeline = redis.pipeline();
-      for (const wakeUp of wakeUps) pipeline.exists(queue.toKey(wakeUp.jobId));
-      const results = (await pipeline.exec()) ?? [];
-      return wakeUps.filter((_, index) => results[index]?.[1] !== 1);
+      // One pipelined EXISTS per job hash, a pipeline a queue: the reconciler checks many
+      // thousands at a time, and a pipeline on a cluster must stay within one slot.
+      const found = new Set<DeadlineWakeUp>();
+      await Promise.all(
+        [...byShard(wakeUps)].map(async ([queue, group]) => {
+          const pipeline = redis.pipeline();
+          for (const wakeUp of group) pipeline.exists(queue.toKey(wakeUp.jobId));
+          const results = (await pipeline.exec()) ?? [];
+          group.forEach((wakeUp, index) => {
+            if (results[index]?.[1] === 1) found.add(wakeUp);
+          });
+        }),
+      );
+      return wakeUps.filter((wakeUp) => !found.has(wakeUp));
     },
   };
   return scheduler;

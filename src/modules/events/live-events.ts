@@ -1,9 +1,9 @@
 import type { EventEmitter } from 'node:events';
-import type { Redis } from 'ioredis';
 import mqemitter, { type MQEmitter } from 'mqemitter';
 import mqemitterRedis from 'mqemitter-redis';
 import type { Logger } from 'pino';
 import { groupBy } from '../../lib/group-by.js';
+import { createRedis, type RedisClient, type RedisTarget } from '../../lib/redis.js';
 import { type EventEnvelope, toEventEnvelope } from './event-envelope.js';
 import type { EventConsumer } from './event-relay.js';
 
@@ -25,7 +25,7 @@ export interface LiveEventsLink {
 const localLink: LiveEventsLink = { whenUp: async () => true, onLost: () => () => {} };
 
 /** The link of the pub/sub's subscribing connection: up while it is ready. */
-function redisLink(subConn: Redis): LiveEventsLink {
+function redisLink(subConn: RedisClient): LiveEventsLink {
   const lostListeners = new Set<() => void>();
   subConn.on('close', () => {
     for (const listener of [...lostListeners]) listener();
@@ -55,9 +55,13 @@ function redisLink(subConn: Redis): LiveEventsLink {
 /**
  * Redis pub/sub shared by the worker (publishing) and every API process (subscribing). Channels
  * are named under the deployment's REDIS_PREFIX, so deployments sharing a Redis never hear each other.
+ *
+ * On a Redis Cluster both connections are cluster clients: a message published through any node
+ * reaches subscribers on every node (Redis carries PUBLISH over the cluster bus), and when the node
+ * a subscriber listens on fails, ioredis subscribes again through another.
  */
 export function connectLiveEvents(options: {
-  redisUrl: string;
+  redis: RedisTarget;
   prefix: string;
   onError: (error: unknown) => void;
 }): {
@@ -66,8 +70,11 @@ export function connectLiveEvents(options: {
   link: LiveEventsLink;
   close(): Promise<void>;
 } {
-  const emitter = mqemitterRedis({ connectionString: options.redisUrl });
-  const { subConn } = emitter as unknown as { subConn: Redis };
+  const subConn = createRedis(options.redis, 'pubsub');
+  const pubConn = createRedis(options.redis, 'pubsub');
+  // mqemitter-redis takes the connections as given (typed for a single server; it calls only
+  // what a Cluster has too: subscribe, publish, quit and their events).
+  const emitter = mqemitterRedis({ subConn, pubConn } as unknown as Parameters<typeof mqemitterRedis>[0]);
   // Connection trouble is reported here, at most every half minute: ioredis reconnects by itself
   // and fails each attempt while Redis is away. Left unheard, the emitter's 'error' would end
   // the process.
@@ -85,7 +92,6 @@ export function connectLiveEvents(options: {
     close: () =>
       new Promise<void>((resolve) => {
         const timer = setTimeout(() => {
-          const { subConn, pubConn } = emitter as unknown as Record<'subConn' | 'pubConn', Redis>;
           subConn.disconnect();
           pubConn.disconnect();
           resolve();

@@ -1,8 +1,8 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import type { Redis } from 'ioredis';
 import pTimeout from 'p-timeout';
 import type pg from 'pg';
 import { z } from 'zod';
+import type { RedisClient } from '../../lib/redis.js';
 import { OUTAGE_RETRY_AFTER_SECONDS } from '../../lib/unreachable.js';
 
 const CHECK_TIMEOUT_MS = 2_000;
@@ -37,7 +37,7 @@ async function timed(check: () => Promise<unknown>): Promise<z.infer<typeof chec
 }
 
 /** Liveness (/healthz) and readiness (/readyz: PostgreSQL and Redis answer). Public, unauthenticated. */
-export const healthRoutes: FastifyPluginAsyncZod<{ pool: pg.Pool; redis: Redis }> = async (
+export const healthRoutes: FastifyPluginAsyncZod<{ pool: pg.Pool; redis: RedisClient }> = async (
   app,
   { pool, redis },
 ) => {
