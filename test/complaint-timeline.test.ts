@@ -75,6 +75,24 @@ async function shown(id: string): Promise<Json> {
   return rest.data;
 }
 
+/** Every entry of a complaint's timeline as REST shows it. */
+async function wholeTimeline(id: string): Promise<Json[]> {
+  return (await send('GET', `/v1/complaints/${id}/timeline?limit=100`)).data;
+}
+
+/** A complaint's entries as the database holds them, oldest first. */
+async function storedEntries(id: string) {
+  const { rows } = await t.database.pool.query<{
+    type: string;
+    data: Json | null;
+    subject_id: string | null;
+  }>(
+    'select type, data, subject_id from complaint_timeline where tenant_id = $1 and complaint_id = $2 order by id',
+    [tenant.tenantId, id],
+  );
+  return rows;
+}
+
 /** Takes a complaint through much of its life: edits, handling, a handover, major and back. */
 async function liveThrough(id: string) {
   await edit(id, {
@@ -153,6 +171,82 @@ describe('the complaint.created timeline entry', () => {
   });
 });
 
+describe('entries about a deadline, a communication or a follow-up', () => {
+  it('keep its id in a column and leave out what its row holds for good, and show as before', async () => {
+    const complaint = await create();
+    await liveThrough(complaint.id);
+    await send('POST', `/v1/complaints/${complaint.id}/communications`, {
+      direction: 'outbound',
+      channel: 'email',
+      body: 'We will call you back with the lift report.',
+      contactMade: true,
+      nextUpdateBy: new Date(Date.now() + 86_400_000).toISOString(),
+    });
+    const entries = await wholeTimeline(complaint.id);
+    const rows = await storedEntries(complaint.id);
+    expect(rows.map((row) => row.type)).toEqual(entries.map((entry) => entry.type));
+    const deadlines = (await send('GET', `/v1/complaints/${complaint.id}/deadlines`)).data as Json[];
+
+    const met = entries.flatMap((entry, index) => (entry.type === 'deadline.met' ? [index] : []));
+    expect(met.length).toBeGreaterThan(0);
+    for (const index of met) {
+      const data = entries[index]!.data as Json;
+      const deadline = deadlines.find((candidate) => candidate.id === data.deadlineId)!;
+      expect(data).toEqual({
+        deadlineId: deadline.id,
+        kind: deadline.kind,
+        dueAt: deadline.dueAt,
+        late: deadline.metLate,
+      });
+      expect(rows[index]).toMatchObject({ subject_id: deadline.id, data: null });
+    }
+    const communications = entries.flatMap((entry, index) =>
+      entry.type === 'communication.recorded' ? [index] : [],
+    );
+    expect(communications).toHaveLength(2);
+    const [called, promised] = communications.map((index) => ({
+      shown: entries[index]!.data as Json,
+      row: rows[index]!,
+    }));
+    expect(called!.shown).toMatchObject({ body: 'Called the customer.', nextUpdateBy: null });
+    expect(called!.row).toEqual({
+      type: 'communication.recorded',
+      subject_id: called!.shown.communicationId,
+      data: null,
+    });
+    // What the communication's row does not hold stays in the entry.
+    expect(promised!.row.subject_id).toBe(promised!.shown.communicationId);
+    expect(promised!.row.data).toEqual({ nextUpdateBy: promised!.shown.nextUpdateBy });
+    expect(promised!.shown.nextUpdateBy).toEqual(expect.any(String));
+  });
+
+  it("reads a settled deadline's facts from its row, which keeps them as they were", async () => {
+    const complaint = await create();
+    await send('POST', `/v1/complaints/${complaint.id}/communications`, {
+      direction: 'outbound',
+      channel: 'phone',
+      body: 'Called the customer.',
+      contactMade: true,
+    });
+    const rows = await storedEntries(complaint.id);
+    const metId = rows.find((row) => row.type === 'deadline.met')?.subject_id;
+    expect(metId).toEqual(expect.any(String));
+    for (const change of ["due_at = due_at + interval '1 day'", "kind = 'resolution'", 'met_at = now()']) {
+      await expect(
+        t.database.pool.query(`update deadlines set ${change} where tenant_id = $1 and id = $2`, [
+          tenant.tenantId,
+          metId,
+        ]),
+      ).rejects.toMatchObject({ code: '42501' });
+    }
+    // What may still change of it, changes.
+    await t.database.pool.query('update deadlines set updated_at = now() where tenant_id = $1 and id = $2', [
+      tenant.tenantId,
+      metId,
+    ]);
+  });
+});
+
 // Those migrations came before Redress could be distributed, so a database went through them on
 // one server: they run again on a database on one server, even when the suite runs on Citus.
 describe('migrations made before distribution', () => {
@@ -185,6 +279,25 @@ describe('migrations made before distribution', () => {
   }
 
   const runLeanTimeline = async () => inTransaction(await leanTimelineStatements());
+
+  /**
+   * Migration timeline_subjects's statements but those that create the trigger on deadlines, which
+   * the database has already: the timeline's column, functions and entries.
+   */
+  async function runTimelineSubjects() {
+    const folder = new URL('../migrations/', import.meta.url);
+    const file = (await readdir(folder)).find((name) => name.endsWith('_timeline_subjects.sql'));
+    expect(file).toBeDefined();
+    const statements = (await readFile(new URL(file!, folder), 'utf8')).split('--> statement-breakpoint');
+    await inTransaction(
+      statements.filter(
+        (statement) =>
+          !/CREATE (?:OR REPLACE FUNCTION refuse_settled_deadline_rewrite|TRIGGER deadlines_settled_facts_kept)/.test(
+            statement,
+          ),
+      ),
+    );
+  }
 
   /** Writes a `complaint.created` entry as intake wrote it before the timeline was slimmed. */
   async function writeOldShape(id: string, complaint: Json) {
@@ -267,11 +380,6 @@ describe('migrations made before distribution', () => {
     });
   });
 
-  /** Every entry of a complaint's timeline as REST shows it. */
-  async function wholeTimeline(id: string): Promise<Json[]> {
-    return (await send('GET', `/v1/complaints/${id}/timeline?limit=100`)).data;
-  }
-
   /**
    * Puts the timeline back in the shape migration compact_timeline found and runs that migration on it, as drizzle's migrator would, but for the enum it creates, which
    * the rest of the schema still uses.
@@ -321,7 +429,6 @@ describe('migrations made before distribution', () => {
 
       await runCompactTimelineOnOldShape();
 
-      for (const [id, timeline] of before) expect(await wholeTimeline(id)).toEqual(timeline);
       const { rows } = await t.database.pool.query<{ type: string; data: Json | null }>(
         `select type, data from complaint_timeline where complaint_id = $1 order by id`,
         [lived.id],
@@ -330,8 +437,20 @@ describe('migrations made before distribution', () => {
       expect(storedOf('communication.recorded')).toEqual([
         { communicationId: expect.any(String), nextUpdateBy: null },
       ]);
+      expect(storedOf('deadline.met')).toContainEqual(
+        expect.objectContaining({ deadlineId: expect.any(String), kind: expect.any(String) }),
+      );
       expect(storedOf('complaint.status_changed')).toEqual([null, null]);
       expect(Object.keys(storedOf('complaint.created')[0]!.complaint as Json)).toEqual(['nextDeadline']);
+
+      // The later migration that changed the entries (timeline_subjects) takes them from there.
+      await runTimelineSubjects();
+      for (const [id, timeline] of before) expect(await wholeTimeline(id)).toEqual(timeline);
+      const subjects = (await storedEntries(lived.id)).filter((row) => row.subject_id !== null);
+      expect(new Set(subjects.map((row) => row.type))).toEqual(
+        new Set(['communication.recorded', 'deadline.met']),
+      );
+      for (const row of subjects) expect(row.data).toBeNull();
 
       // Entries written after it number on from the last, so timeline cursors stay valid.
       await send('POST', `/v1/complaints/${lived.id}/transitions`, { to: 'awaiting_customer' });

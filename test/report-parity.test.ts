@@ -54,7 +54,7 @@ const GROUP_COLUMN: Record<GroupBy | 'none', SQL> = {
  */
 async function statusesFromTimeline(tenantId: string, asOf: Date) {
   const entries = await t.database.db.execute<Record<string, unknown>>(sql`
-    select t.tenant_id, t.complaint_id, t.id, t.type, t.changes, t.data, t.occurred_at
+    select t.tenant_id, t.complaint_id, t.id, t.type, t.changes, t.data, t.occurred_at, t.subject_id
     from complaints c
       cross join lateral (
         select t.* from complaint_timeline t
@@ -67,11 +67,11 @@ async function statusesFromTimeline(tenantId: string, asOf: Date) {
   const shown = await t.database.db.execute<{ complaint_id: string; status: string }>(sql`
     select e.complaint_id, case e.type
         when 'complaint.status_changed' then timeline_entry_data(e.tenant_id, e.complaint_id, e.id, e.type,
-          e.changes, e.data, e.occurred_at) ->> 'to'
+          e.changes, e.data, e.occurred_at, e.subject_id) ->> 'to'
         else timeline_entry_data(e.tenant_id, e.complaint_id, e.id, e.type, e.changes, e.data,
-          e.occurred_at) -> 'complaint' ->> 'status' end as status
+          e.occurred_at, e.subject_id) -> 'complaint' ->> 'status' end as status
     from jsonb_to_recordset(${JSON.stringify(entries.rows)}::jsonb) as e(tenant_id uuid, complaint_id uuid,
-      id bigint, type text, changes jsonb, data jsonb, occurred_at timestamptz)`);
+      id bigint, type text, changes jsonb, data jsonb, occurred_at timestamptz, subject_id uuid)`);
   return {
     ids: shown.rows.map((row) => row.complaint_id),
     statuses: shown.rows.map((row) => row.status),

@@ -10,8 +10,9 @@ export const TIMELINE_BEFORE_COMPACTING = `
     t.changes,
     case when t.type = 'complaint.created'
       then jsonb_build_object('complaint', timeline_entry_defaults(t.tenant_id, t.type, t.changes, t.data,
-        t.occurred_at) || (t.data -> 'complaint'))
-      else timeline_entry_data(t.tenant_id, t.complaint_id, t.id, t.type, t.changes, t.data, t.occurred_at)
+        t.occurred_at, t.subject_id) || (t.data -> 'complaint'))
+      else timeline_entry_data(t.tenant_id, t.complaint_id, t.id, t.type, t.changes, t.data, t.occurred_at,
+        t.subject_id)
     end as data,
     t.occurred_at
   from complaint_timeline t`;

@@ -397,6 +397,11 @@ export const complaintTimeline = pgTable(
     actorOnBehalfOf: text('actor_on_behalf_of'),
     changes: jsonb('changes').$type<Array<{ field: string; before: unknown; after: unknown }>>(),
     data: jsonb('data').$type<Record<string, unknown>>(),
+    /**
+     * The row the entry is about, for the types timeline_subject_key names (a deadline, a
+     * communication, a follow-up): its id out of `data`, with what that row holds for good.
+     */
+    subjectId: uuid('subject_id'),
   },
   (table) => [
     primaryKey({ name: 'complaint_timeline_pkey', columns: [table.tenantId, table.complaintId, table.id] }),

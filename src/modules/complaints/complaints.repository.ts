@@ -349,7 +349,7 @@ const intakeStatement = preparedStatement<
 const timelineEntriesShown = preparedStatement<{ tenantId: string; entries: string }, { data: unknown }>(
   'timeline_entries_shown',
   sql`select timeline_entry_data(${p('tenantId')}::uuid, e.complaint_id, e.id, e.type, e.changes, e.data,
-      e.occurred_at) as data
+      e.occurred_at, e.subject_id) as data
     from jsonb_populate_recordset(null::${complaintTimeline}, ${p('entries')}::jsonb) with ordinality as e
     order by e.ordinality`,
 );
