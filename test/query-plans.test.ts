@@ -210,6 +210,12 @@ describe('hot statements keep to their indexes', () => {
     expect(await queryScans(deadlines.list(tenantId, { statuses: ['pending'] }, 25))).not.toContainEqual(
       expect.objectContaining({ type: 'Seq Scan' }),
     );
+    // Met deadlines, most of the history, are in the due-order index only; the others have one by
+    // status too (deadlines_tenant_status_due_idx).
+    expect(await queryScans(deadlines.list(tenantId, { statuses: ['met'] }, 25))).toEqual([byDue]);
+    expect(await queryScans(deadlines.list(tenantId, { statuses: ['breached'] }, 25))).toEqual([
+      expect.objectContaining({ relation: 'deadlines', index: 'deadlines_tenant_status_due_idx' }),
+    ]);
     const followUps = createFollowUpsRepository(t.database.db);
     const followUpScans = await queryScans(followUps.listQuery(tenantId, {}, 25));
     expect(followUpScans[0]).toEqual({
