@@ -11,6 +11,7 @@ import {
   testEnv,
 } from './harness.js';
 import { startTcpProxy, type TcpProxy } from './tcp-proxy.js';
+import { citusWorkerUrls } from './test-database.js';
 
 /**
  * Reports run on a pool of their own, cut off by a statement timeout, and on a read replica when
@@ -66,11 +67,8 @@ describe('reports', () => {
   });
 
   it('held open cannot slow intake, and are cut off at their timeout with a problem document', async () => {
-    const locker = new pg.Client({ connectionString: t.env.DATABASE_URL });
-    await locker.connect();
+    const release = await lockReportFollowUpDays();
     try {
-      await locker.query('begin');
-      await locker.query('lock table report_follow_up_days in access exclusive mode');
       // Four times as many reports as the main pool has connections, all stuck behind the lock.
       let reportsSettled = 0;
       const reports = Array.from({ length: 16 }, () =>
@@ -109,9 +107,55 @@ describe('reports', () => {
         expect(res.json()).toMatchObject({ code: 'report_timed_out', status: 503 });
       }
     } finally {
-      await locker.query('rollback');
-      await locker.end();
+      await release();
     }
     expect((await compliance()).statusCode).toBe(200);
   });
 });
+
+/**
+ * Locks report_follow_up_days until the returned function is called. On Citus its rows sit in
+ * shards on the workers, where reports read them, and a lock taken on the coordinator does not hold
+ * those reads: each worker's shards are locked there, in a transaction held open on that worker.
+ */
+async function lockReportFollowUpDays(): Promise<() => Promise<void>> {
+  const databaseUrl = t.env.DATABASE_URL;
+  const lockers: Array<{ client: pg.Client; tables: string[] }> = [];
+  const workers = citusWorkerUrls();
+  if (workers.length === 0) {
+    lockers.push({
+      client: new pg.Client({ connectionString: databaseUrl }),
+      tables: ['report_follow_up_days'],
+    });
+  } else {
+    const coordinator = new pg.Client({ connectionString: databaseUrl });
+    await coordinator.connect();
+    const { rows: shards } = await coordinator
+      .query<{ shard_name: string; nodename: string; nodeport: number }>(
+        `select shard_name, nodename, nodeport from citus_shards where table_name = 'report_follow_up_days'::regclass`,
+      )
+      .finally(() => coordinator.end());
+    expect(shards.length).toBeGreaterThan(0);
+    const databaseName = new URL(databaseUrl).pathname;
+    for (const worker of workers) {
+      const url = new URL(worker);
+      const tables = shards
+        .filter((shard) => shard.nodename === url.hostname && shard.nodeport === Number(url.port || 5432))
+        .map((shard) => shard.shard_name);
+      url.pathname = databaseName;
+      if (tables.length > 0)
+        lockers.push({ client: new pg.Client({ connectionString: url.toString() }), tables });
+    }
+  }
+  for (const { client, tables } of lockers) {
+    await client.connect();
+    await client.query('begin');
+    for (const table of tables) await client.query(`lock table ${table} in access exclusive mode`);
+  }
+  return async () => {
+    for (const { client } of lockers) {
+      await client.query('rollback');
+      await client.end();
+    }
+  };
+}
