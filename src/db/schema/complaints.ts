@@ -212,8 +212,8 @@ export const complaints = pgTable(
     // The listing narrowed by channel and category at once. Each alone can be common while the two
     // together are rare (fax and one category: 1 complaint in 20,000), and then either index above
     // reads its whole filter's share of the history for a page: 6,400 rows at 1M complaints. This
-    // one reads only the page. PostgreSQL does not combine the two indexes instead (a BitmapAnd
-    // sorts every match, which the planner prices above a walk). Complaints without a category are
+    // one reads only the page. (Combining the two indexes in a BitmapAnd would still read every
+    // entry of both, and the planner prefers a walk to it.) Complaints without a category are
     // left out: a category filter never matches them. The extended statistics
     // complaints_channel_category_stats (migrations) keep the planner's estimate of a combination
     // right, which decides between walking an index and fetching every match of a list of channels.
