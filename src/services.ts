@@ -19,7 +19,11 @@ import { createFollowUpsService } from './modules/follow-ups/follow-ups.service.
 import { createIdempotencyRepository } from './modules/idempotency/idempotency.repository.js';
 import { createIdempotencyService } from './modules/idempotency/idempotency.service.js';
 import { createIdentityRepository } from './modules/identity/identity.repository.js';
-import { createIdentityService, type IssuerProviders } from './modules/identity/identity.service.js';
+import {
+  createIdentityService,
+  type IssuerProviders,
+  providerUrlPolicy,
+} from './modules/identity/identity.service.js';
 import { createTokenVerifier } from './modules/identity/token-verifier.js';
 import { createMajorComplaintsRepository } from './modules/major-complaints/major-complaints.repository.js';
 import { createMajorComplaintsService } from './modules/major-complaints/major-complaints.service.js';
@@ -166,11 +170,12 @@ export function createServices(deps: {
     jwksCooldownMs: 30_000,
     fetchTimeoutMs: 5_000,
   };
+  const providerUrlProblem = providerUrlPolicy({ allowPrivate: accessTokens.allowPrivate });
   const identity = createIdentityService({
     db,
     repository: repositories.identity,
-    verifier: createTokenVerifier({ clock, ...accessTokens }),
-    allowPrivate: accessTokens.allowPrivate,
+    verifier: createTokenVerifier({ clock, ...accessTokens, urlProblem: providerUrlProblem }),
+    urlProblem: providerUrlProblem,
     cache: invalidatedCache<IssuerProviders>(changes, {
       max: 10_000,
       ttlMs: 60_000,

@@ -24,6 +24,21 @@ export interface IssuerProviders {
   rows: IdentityProviderRow[];
 }
 
+/**
+ * Why Redress must not fetch from an identity provider's URL, or null when it may: https, and a
+ * host that resolves to public addresses only. `allowPrivate` (OIDC_ALLOW_PRIVATE) lets anything
+ * through, for development and tests; without the check a tenant admin could make the API fetch
+ * from internal services.
+ */
+export function providerUrlPolicy(options: { allowPrivate: boolean; resolve?: HostResolver }) {
+  const resolve = options.resolve ?? systemResolver;
+  return async (raw: string): Promise<string | null> => {
+    if (options.allowPrivate) return null;
+    if (!raw.startsWith('https://')) return 'must use https';
+    return urlRefusal(raw, resolve);
+  };
+}
+
 /** The audiences a token names: `aud` is a string or an array of them (RFC 7519 §4.1.3). */
 function audiencesOf(claims: JWTPayload): string[] {
   if (typeof claims.aud === 'string') return [claims.aud];
@@ -38,24 +53,13 @@ export function createIdentityService(deps: {
   db: Db;
   repository: IdentityRepository;
   verifier: TokenVerifier;
-  /**
-   * Lets issuers and JWKS URIs be http and reach loopback and private addresses: for development
-   * and tests. Without it a tenant admin could make Redress fetch from internal services.
-   */
-  allowPrivate: boolean;
-  resolve?: HostResolver;
+  /** Why Redress must not fetch from a URL (providerUrlPolicy), or null when it may. */
+  urlProblem: (url: string) => Promise<string | null>;
   cache?: InvalidatedCache<IssuerProviders>;
 }) {
   const { db, repository, verifier } = deps;
-  const resolve = deps.resolve ?? systemResolver;
   const cache =
     deps.cache ?? invalidatedCache<IssuerProviders>(null, { max: 1, ttlMs: 1, affected: () => true });
-
-  async function urlProblem(raw: string): Promise<string | null> {
-    if (deps.allowPrivate) return null;
-    if (!raw.startsWith('https://')) return 'must use https';
-    return urlRefusal(raw, resolve);
-  }
 
   /** The one provider a token is for: its issuer and one of its audiences name it. */
   async function providerFor(claims: JWTPayload): Promise<IdentityProviderRow> {
@@ -91,7 +95,7 @@ export function createIdentityService(deps: {
       const problems = [];
       for (const field of ['issuer', 'jwksUri'] as const) {
         const raw = input[field];
-        const problem = raw === undefined ? null : await urlProblem(raw);
+        const problem = raw === undefined ? null : await deps.urlProblem(raw);
         if (problem) problems.push({ field: `body.${field}`, message: problem });
       }
       if (problems.length > 0) throw new ValidationError(problems);

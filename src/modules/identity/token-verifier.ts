@@ -48,6 +48,11 @@ export interface TokenVerifierOptions {
   fetchTimeoutMs: number;
   /** How long a discovery document (where the JWKS is) is kept. */
   discoveryTtlMs?: number;
+  /**
+   * Why a JWKS URI a discovery document names must not be fetched, or null: the same check the
+   * URIs a tenant admin registers get, so a provider cannot point Redress at internal services.
+   */
+  urlProblem?: (url: string) => Promise<string | null>;
 }
 
 const DEFAULT_DISCOVERY_TTL_MS = 60 * 60_000;
@@ -93,6 +98,8 @@ export function createTokenVerifier(options: TokenVerifierOptions) {
     if (document.issuer !== issuer || typeof document.jwks_uri !== 'string') {
       throw providerUnavailable(issuer, 'its discovery document names another issuer or no jwks_uri');
     }
+    const problem = await options.urlProblem?.(document.jwks_uri);
+    if (problem) throw providerUnavailable(issuer, `its jwks_uri ${problem}`);
     return document.jwks_uri;
   }
 
