@@ -146,10 +146,10 @@ export class OnBehalfOfNotAllowedError extends AppError {
 export class ForbiddenScopeError extends AppError {
   readonly code = 'insufficient_scope';
   readonly status = 403;
-  readonly title = 'API key lacks a required scope';
+  readonly title = 'Caller lacks a required scope';
   constructor(requiredScope: string) {
     super({
-      detail: `This operation needs the '${requiredScope}' scope, which the API key does not have.`,
+      detail: `This operation needs the '${requiredScope}' scope, which the API key or access token does not have.`,
       extensions: { requiredScope },
     });
   }
