@@ -646,7 +646,11 @@ describe('communications and timeline', () => {
       complaintId: c.id,
       direction: 'outbound',
       contactMade: true,
-      recordedBy: { type: 'api_key', name: 'key complaints:read complaints:write actors:impersonate', onBehalfOf: 'li.na' },
+      recordedBy: {
+        type: 'api_key',
+        name: 'key complaints:read complaints:write actors:impersonate',
+        onBehalfOf: 'li.na',
+      },
     });
     await call(t.app, writeKey, {
       method: 'POST',
