@@ -30,6 +30,7 @@ import { type LiveEvents, type LiveEventsLink, localLiveEvents } from './modules
 import { followUpsRoutes } from './modules/follow-ups/follow-ups.routes.js';
 import { healthRoutes } from './modules/health/health.routes.js';
 import { metricsRoutes } from './modules/health/metrics.routes.js';
+import { identityRoutes } from './modules/identity/identity.routes.js';
 import { majorComplaintsRoutes } from './modules/major-complaints/major-complaints.routes.js';
 import { ownershipRoutes } from './modules/ownership/ownership.routes.js';
 import { replyTemplatesRoutes } from './modules/reply-templates/reply-templates.routes.js';
@@ -127,6 +128,12 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     idempotencyTtlHours: env.IDEMPOTENCY_TTL_HOURS,
     changes: deps.changes ?? null,
     webhookUrlGuard: createWebhookUrlGuard({ allowPrivate: env.WEBHOOK_ALLOW_PRIVATE }),
+    accessTokens: {
+      allowPrivate: env.OIDC_ALLOW_PRIVATE,
+      clockToleranceSeconds: env.OIDC_CLOCK_TOLERANCE_SECONDS,
+      jwksCooldownMs: env.OIDC_JWKS_COOLDOWN_SECONDS * 1000,
+      fetchTimeoutMs: env.OIDC_FETCH_TIMEOUT_SECONDS * 1000,
+    },
     onBackgroundError: (error, context) => {
       // While Redis or PostgreSQL is away, one line per task every 30 s, not one a request.
       const service = unreachableService(error);
@@ -176,6 +183,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     },
   });
   await app.register(tenancyRoutes, { tenancy, publicBaseUrl: env.PUBLIC_BASE_URL });
+  await app.register(identityRoutes, { identity: services.identity, publicBaseUrl: env.PUBLIC_BASE_URL });
   await app.register(complaintsRoutes, { complaints, publicBaseUrl: env.PUBLIC_BASE_URL });
   await app.register(ownershipRoutes, { ownership: services.ownership, publicBaseUrl: env.PUBLIC_BASE_URL });
   await app.register(majorComplaintsRoutes, { majorComplaints: services.majorComplaints });

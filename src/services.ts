@@ -18,6 +18,13 @@ import { createFollowUpsRepository } from './modules/follow-ups/follow-ups.repos
 import { createFollowUpsService } from './modules/follow-ups/follow-ups.service.js';
 import { createIdempotencyRepository } from './modules/idempotency/idempotency.repository.js';
 import { createIdempotencyService } from './modules/idempotency/idempotency.service.js';
+import { createIdentityRepository } from './modules/identity/identity.repository.js';
+import {
+  createIdentityService,
+  type IssuerProviders,
+  providerUrlPolicy,
+} from './modules/identity/identity.service.js';
+import { createTokenVerifier } from './modules/identity/token-verifier.js';
 import { createMajorComplaintsRepository } from './modules/major-complaints/major-complaints.repository.js';
 import { createMajorComplaintsService } from './modules/major-complaints/major-complaints.service.js';
 import { createOwnershipRepository } from './modules/ownership/ownership.repository.js';
@@ -59,6 +66,13 @@ export function createServices(deps: {
   changes?: ChangeListener | null;
   /** The SSRF check of webhook URLs; refuses non-public addresses unless given otherwise. */
   webhookUrlGuard?: WebhookUrlGuard;
+  /** How access tokens are checked (the OIDC_* settings); the defaults refuse private issuers. */
+  accessTokens?: {
+    allowPrivate: boolean;
+    clockToleranceSeconds: number;
+    jwksCooldownMs: number;
+    fetchTimeoutMs: number;
+  };
 }) {
   const { db, clock } = deps;
   const changes = deps.changes ?? null;
@@ -93,6 +107,7 @@ export function createServices(deps: {
     reportCounts: createReportCounts(db),
     majorComplaints: createMajorComplaintsRepository(db),
     ownership: createOwnershipRepository(db),
+    identity: createIdentityRepository(db),
   };
   const settings = createSettingsService({
     db,
@@ -149,6 +164,24 @@ export function createServices(deps: {
     clock,
   });
 
+  const accessTokens = deps.accessTokens ?? {
+    allowPrivate: false,
+    clockToleranceSeconds: 30,
+    jwksCooldownMs: 30_000,
+    fetchTimeoutMs: 5_000,
+  };
+  const providerUrlProblem = providerUrlPolicy({ allowPrivate: accessTokens.allowPrivate });
+  const identity = createIdentityService({
+    db,
+    repository: repositories.identity,
+    verifier: createTokenVerifier({ clock, ...accessTokens, urlProblem: providerUrlProblem }),
+    urlProblem: providerUrlProblem,
+    cache: invalidatedCache<IssuerProviders>(changes, {
+      max: 10_000,
+      ttlMs: 60_000,
+      affected: (notice, issuer) => notice.kind === 'identity_provider' && notice.issuer === issuer,
+    }),
+  });
   const tenancy = createTenancyService({
     db,
     repository: repositories.tenancy,
@@ -160,6 +193,7 @@ export function createServices(deps: {
     },
     onBackgroundError: (error) => deps.onBackgroundError?.(error, 'recording API key use'),
     keyCache,
+    accessTokens: identity,
   });
   const idempotency = createIdempotencyService({
     repository: repositories.idempotency,
@@ -260,6 +294,7 @@ export function createServices(deps: {
     reports,
     majorComplaints,
     ownership,
+    identity,
   };
 }
 

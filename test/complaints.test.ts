@@ -19,7 +19,8 @@ beforeAll(async () => {
   tenant = await createTestTenant(t.tenancy);
   other = await createTestTenant(t.tenancy);
   readKey = await tenant.keyWith('complaints:read');
-  writeKey = await tenant.keyWith('complaints:read', 'complaints:write');
+  // A CRM's key: it names the agent it acts for in X-On-Behalf-Of.
+  writeKey = await tenant.keyWith('complaints:read', 'complaints:write', 'actors:impersonate');
 });
 afterAll(() => t.close());
 
@@ -645,7 +646,11 @@ describe('communications and timeline', () => {
       complaintId: c.id,
       direction: 'outbound',
       contactMade: true,
-      recordedBy: { type: 'api_key', name: 'key complaints:read complaints:write', onBehalfOf: 'li.na' },
+      recordedBy: {
+        type: 'api_key',
+        name: 'key complaints:read complaints:write actors:impersonate',
+        onBehalfOf: 'li.na',
+      },
     });
     await call(t.app, writeKey, {
       method: 'POST',

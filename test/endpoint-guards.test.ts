@@ -51,6 +51,7 @@ interface Fixture {
   webhookId: string;
   deliveryId: string;
   apiKeyId: string;
+  identityProviderId: string;
   /** The handler of every complaint above, named for this tenant alone: reports show it. */
   assignee: string;
 }
@@ -180,6 +181,12 @@ async function seed(): Promise<Seeded> {
     return list.length > 0 ? list : undefined;
   });
   const apiKey = await ok(tenant, 'POST', '/v1/api-keys', { name: 'guarded', scopes: ['reports:read'] });
+  const identityProvider = await ok(tenant, 'POST', '/v1/identity-providers', {
+    name: 'guarded',
+    issuer: 'http://127.0.0.1:9/guarded',
+    audience: `guarded-${tenant.tenantId}`,
+    scopeMap: { staff: ['complaints:read'] },
+  });
   return {
     tenant,
     fixture: {
@@ -201,6 +208,7 @@ async function seed(): Promise<Seeded> {
       webhookId: webhook.id as string,
       deliveryId: delivery!.id,
       apiKeyId: apiKey.id as string,
+      identityProviderId: identityProvider.id as string,
       assignee,
     },
   };
@@ -229,6 +237,7 @@ async function snapshot({ tenant, fixture: f }: Seeded): Promise<Record<string, 
     `/v1/webhooks/${f.webhookId}`,
     `/v1/webhooks/${f.webhookId}/deliveries`,
     `/v1/api-keys/${f.apiKeyId}`,
+    `/v1/identity-providers/${f.identityProviderId}`,
     '/v1/settings/workflow',
     '/v1/events?limit=500',
   ];
@@ -310,6 +319,48 @@ const ROUTES: Route[] = [
     kind: 'item',
     url: (f) => `/v1/api-keys/${f.apiKeyId}`,
     bad: { url: () => '/v1/api-keys/rdk_1234', field: 'params.id' },
+  },
+  // Identity providers
+  {
+    method: 'POST',
+    path: '/v1/identity-providers',
+    scope: 'admin',
+    kind: 'create',
+    url: () => '/v1/identity-providers',
+    body: () => ({
+      name: 'x',
+      issuer: 'http://127.0.0.1:9/new',
+      audience: `new-${randomUUID()}`,
+      scopeMap: { staff: ['complaints:read'] },
+    }),
+    bad: {
+      body: { name: 'x', issuer: 'http://127.0.0.1:9/new', audience: 'a', scopeMap: { staff: ['root'] } },
+      field: 'body.scopeMap.staff.0',
+    },
+  },
+  {
+    method: 'GET',
+    path: '/v1/identity-providers',
+    scope: 'admin',
+    kind: 'list',
+    url: () => '/v1/identity-providers',
+    bad: null,
+  },
+  {
+    method: 'GET',
+    path: '/v1/identity-providers/{id}',
+    scope: 'admin',
+    kind: 'item',
+    url: (f) => `/v1/identity-providers/${f.identityProviderId}`,
+    bad: { url: () => '/v1/identity-providers/not-a-uuid', field: 'params.id' },
+  },
+  {
+    method: 'DELETE',
+    path: '/v1/identity-providers/{id}',
+    scope: 'admin',
+    kind: 'item',
+    url: (f) => `/v1/identity-providers/${f.identityProviderId}`,
+    bad: { url: () => '/v1/identity-providers/42', field: 'params.id' },
   },
   // Complaints
   {
@@ -888,6 +939,7 @@ async function keyWithout(scope: Scope): Promise<string> {
 beforeAll(async () => {
   isolated = await startIsolatedTestApp('guards', {
     WEBHOOK_ALLOW_PRIVATE: 'true',
+    OIDC_ALLOW_PRIVATE: 'true',
     // Each snapshot reads every fixture, twice a test: far beyond one key's default request rate.
     RATE_LIMIT_MAX: '1000000',
   });

@@ -252,7 +252,7 @@ describe('cross-cutting HTTP behaviour', () => {
       ]);
       for (const response of refused) expect(Number(response.headers['retry-after'])).toBeGreaterThan(0);
       // Counted under the deployment's REDIS_PREFIX, where the limit's own key lives.
-      const { apiKeyId } = await first.tenancy.authenticate(`Bearer ${owner.adminKey}`);
+      const { callerId: apiKeyId } = await first.tenancy.authenticate(`Bearer ${owner.adminKey}`);
       expect(await first.redis.get(`${first.env.REDIS_PREFIX}:rate-limit:${apiKeyId}`)).toBe('12');
     } finally {
       await first.close();

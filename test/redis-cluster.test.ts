@@ -166,7 +166,7 @@ describe('rate limits on Redis', () => {
       const masters = new Set<string>();
       for (let attempt = 0; attempt < 60 && keys.length < 3; attempt += 1) {
         const key = await owner.keyWith('complaints:read');
-        const { apiKeyId } = await limited.tenancy.authenticate(`Bearer ${key}`);
+        const { callerId: apiKeyId } = await limited.tenancy.authenticate(`Bearer ${key}`);
         const master = ownerOf(slotOf(counterOf(apiKeyId)));
         if (masters.has(master) && isCluster(limited.redis)) continue;
         masters.add(master);

@@ -118,6 +118,21 @@ export const envSchema = z.object({
    * development and tests: with it, a tenant can make the worker call internal services.
    */
   WEBHOOK_ALLOW_PRIVATE: booleanFromString.default(false),
+  /**
+   * Lets identity providers' issuers and JWKS URIs be http and reach loopback and private
+   * addresses. Only for development and tests: with it, a tenant admin can make the API fetch
+   * from internal services.
+   */
+  OIDC_ALLOW_PRIVATE: booleanFromString.default(false),
+  /** Seconds an access token's exp, nbf and iat may be off by, for clocks that differ. */
+  OIDC_CLOCK_TOLERANCE_SECONDS: z.coerce.number().int().min(0).max(300).default(30),
+  /**
+   * Least seconds between two fetches of a provider's JWKS for a key id it does not hold: a
+   * rotated key is picked up at once, made-up key ids cost one fetch per period.
+   */
+  OIDC_JWKS_COOLDOWN_SECONDS: z.coerce.number().min(0).max(3600).default(30),
+  /** Seconds a fetch of a provider's discovery document or JWKS may take. */
+  OIDC_FETCH_TIMEOUT_SECONDS: z.coerce.number().min(0.1).max(60).default(5),
   /** Seconds a receiver has to answer a delivery with 2xx before the attempt counts as failed. */
   WEBHOOK_TIMEOUT_SECONDS: z.coerce.number().min(0.1).max(120).default(15),
   /**

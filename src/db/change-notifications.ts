@@ -10,7 +10,8 @@ export const CHANGE_CHANNEL = 'redress_changes';
 export type ChangeNotice =
   | { kind: 'api_key'; keyId: string }
   | { kind: 'sla_config'; tenantId: string }
-  | { kind: 'settings'; tenantId: string };
+  | { kind: 'settings'; tenantId: string }
+  | { kind: 'identity_provider'; issuer: string };
 
 /**
  * Announces a change from inside the transaction that makes it. PostgreSQL delivers NOTIFY only

@@ -1,6 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { z } from 'zod';
-import { ON_BEHALF_OF_HEADER } from '../http/plugins/auth.js';
+import { actorFor, ON_BEHALF_OF_HEADER } from '../http/plugins/auth.js';
 import { unstorableText } from '../http/plugins/input-hygiene.js';
 import { type AppError, ForbiddenScopeError, UnauthenticatedError, ValidationError } from '../lib/errors.js';
 import { etagForVersion } from '../lib/etag.js';
@@ -60,22 +60,19 @@ export interface SubscriptionQueue {
 export function requireScope(context: GraphQLContext, scope: Scope): AuthContext {
   if (!context.auth) {
     throw (
-      context.authError ?? new UnauthenticatedError('Send your API key as `Authorization: Bearer <key>`.')
+      context.authError ??
+      new UnauthenticatedError('Send your API key or access token as `Authorization: Bearer <key or token>`.')
     );
   }
   if (!hasScope(context.auth.scopes, scope)) throw new ForbiddenScopeError(scope);
   return context.auth;
 }
 
-/** Tenant and actor of a write, as services take them: the key, acting for `X-On-Behalf-Of` if sent. */
+/** Tenant and actor of a write, as services take them: the person, or the key acting for `X-On-Behalf-Of` if sent. */
 export function actingContextOf(context: GraphQLContext, scope: Scope): ActingContext {
   const auth = requireScope(context, scope);
-  const header = context.request?.headers[ON_BEHALF_OF_HEADER];
-  const onBehalfOf = typeof header === 'string' ? header.trim() : null;
-  return {
-    tenantId: auth.tenantId,
-    actor: { type: 'api_key', id: auth.apiKeyId, name: auth.apiKeyName, onBehalfOf: onBehalfOf || null },
-  };
+  // Over HTTP the auth plugin refused an X-On-Behalf-Of this caller may not send.
+  return { tenantId: auth.tenantId, actor: actorFor(auth, context.request?.headers[ON_BEHALF_OF_HEADER]) };
 }
 
 /**

@@ -12,6 +12,7 @@ import { escalationsGraphql } from '../modules/escalations/escalations.resolvers
 import { eventsGraphql } from '../modules/events/events.resolvers.js';
 import type { LiveEvents, LiveEventsLink } from '../modules/events/live-events.js';
 import { followUpsGraphql } from '../modules/follow-ups/follow-ups.resolvers.js';
+import { identityGraphql } from '../modules/identity/identity.resolvers.js';
 import { majorComplaintsGraphql } from '../modules/major-complaints/major-complaints.resolvers.js';
 import { ownershipGraphql } from '../modules/ownership/ownership.resolvers.js';
 import { replyTemplatesGraphql } from '../modules/reply-templates/reply-templates.resolvers.js';
@@ -38,6 +39,7 @@ export interface GraphqlOptions {
     | 'settings'
     | 'idempotency'
     | 'tenancy'
+    | 'identity'
     | 'policies'
     | 'calendars'
     | 'ownership'
@@ -78,6 +80,7 @@ export function graphqlSchema(options: Pick<GraphqlOptions, 'services' | 'liveEv
     slaPoliciesGraphql({ policies: services.policies }),
     calendarsGraphql({ calendars: services.calendars }),
     tenancyGraphql({ tenancy: services.tenancy }),
+    identityGraphql({ identity: services.identity }),
     ownershipGraphql({ ownership: services.ownership }),
     majorComplaintsGraphql({ majorComplaints: services.majorComplaints }),
     followUpsGraphql({ followUps: services.followUps, idempotency: services.idempotency }),

@@ -17,9 +17,9 @@ const baseTypeDefs = /* GraphQL */ `
     endCursor: String
   }
 
-  ${enumSdl('ActorType', ['api_key', 'system'])}
+  ${enumSdl('ActorType', ['api_key', 'system', 'user'])}
 
-  "Who did something: an API key (acting for \`onBehalfOf\`, from X-On-Behalf-Of) or Redress itself."
+  "Who did something: an API key (acting for \`onBehalfOf\`, from X-On-Behalf-Of), a signed-in person (\`user\`, \`id\` their subject) or Redress itself."
   type Actor {
     type: ActorType!
     id: String

@@ -27,8 +27,8 @@ export const PROBLEM_TYPE_BASE = 'https://redress.dev/problems/';
 
 const descriptions: Record<number, string> = {
   400: 'Invalid request (validation_failed, malformed_json, invalid_cursor).',
-  401: 'Missing, unknown, expired or revoked API key (unauthenticated).',
-  403: 'The API key lacks the scope this operation needs (insufficient_scope).',
+  401: 'Missing, unknown, expired or revoked API key (unauthenticated); an access token that does not verify (invalid_token) or has expired (token_expired), with `WWW-Authenticate: Bearer error="invalid_token"`.',
+  403: 'The API key or access token lacks the scope this operation needs (insufficient_scope; `actors:impersonate` for X-On-Behalf-Of), or an access token sent X-On-Behalf-Of (on_behalf_of_not_allowed).',
   404: 'No such resource for this tenant (not_found), or no such endpoint (route_not_found).',
   409: 'Conflict with the current state (see `code`).',
   412: 'If-Match does not match the current ETag (precondition_failed).',
@@ -37,7 +37,7 @@ const descriptions: Record<number, string> = {
   422: 'A well-formed request the rules refuse (see `code`): idempotency_key_reused, webhook_url_refused, template_variable_missing, unknown_role, approver_not_authorised, approval_limit_unreachable, pre_refund_over_limit, approver_is_proposer.',
   428: 'If-Match header required (precondition_required).',
   429: 'Rate limit exceeded; see Retry-After (rate_limited).',
-  503: 'Retry after Retry-After. service_unavailable: PostgreSQL or Redis cannot be reached (`service` names which), or the database is behind; a write answered so was committed whole or not at all, so send it again with the same Idempotency-Key. concurrent_change: nothing was written. report_timed_out: a report cut off at the time reports are given.',
+  503: "Retry after Retry-After. service_unavailable: PostgreSQL or Redis cannot be reached (`service` names which), an identity provider's signing keys cannot be fetched, or the database is behind; a write answered so was committed whole or not at all, so send it again with the same Idempotency-Key. concurrent_change: nothing was written. report_timed_out: a report cut off at the time reports are given.",
 };
 
 /**

@@ -2,8 +2,8 @@ import type { FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { actorOf, ON_BEHALF_OF_HEADER, requireAuth } from './plugins/auth.js';
 
-/** OpenAPI security requirement of every API-key route. */
-export const bearerSecurity = [{ apiKey: [] as string[] }];
+/** OpenAPI security requirement of every authenticated route: an API key or an access token. */
+export const bearerSecurity: Array<Record<string, string[]>> = [{ apiKey: [] }, { accessToken: [] }];
 
 /** Headers every authenticated write accepts; documented once here. */
 export const actingHeaders = z.object({
@@ -11,7 +11,9 @@ export const actingHeaders = z.object({
     .string()
     .max(200)
     .optional()
-    .describe('The person the calling system acts for (an agent), recorded as the actor on the timeline.'),
+    .describe(
+      'The person the calling system acts for (an agent), recorded as the actor on the timeline. API keys only, with the `actors:impersonate` scope (403 otherwise).',
+    ),
 });
 
 /**

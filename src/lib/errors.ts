@@ -103,13 +103,53 @@ export class UnauthenticatedError extends AppError {
   }
 }
 
+/**
+ * An access token (JWT) Redress does not accept: malformed, wrongly signed, for another audience,
+ * from an issuer no tenant trusts, or not yet valid. RFC 6750 §3.1 names the error in the
+ * WWW-Authenticate challenge, so an OAuth client knows to get a new token.
+ */
+export class InvalidTokenError extends AppError {
+  readonly code: string = 'invalid_token';
+  readonly status = 401;
+  readonly title: string = 'Access token invalid';
+  constructor(detail: string, options: { cause?: unknown } = {}) {
+    super({
+      detail,
+      headers: { 'www-authenticate': 'Bearer realm="redress", error="invalid_token"' },
+      cause: options.cause,
+    });
+  }
+}
+
+/** An access token past its `exp` (beyond the clock skew allowed): sign in again or refresh it. */
+export class TokenExpiredError extends InvalidTokenError {
+  override readonly code = 'token_expired';
+  override readonly title = 'Access token expired';
+}
+
+/**
+ * X-On-Behalf-Of from a caller that may not name someone else: a signed-in person always acts as
+ * themselves. (An API key without `actors:impersonate` gets insufficient_scope instead.)
+ */
+export class OnBehalfOfNotAllowedError extends AppError {
+  readonly code = 'on_behalf_of_not_allowed';
+  readonly status = 403;
+  readonly title = 'X-On-Behalf-Of not allowed';
+  constructor() {
+    super({
+      detail:
+        'A person signed in with an access token acts as themselves; X-On-Behalf-Of is only for API keys holding the actors:impersonate scope.',
+    });
+  }
+}
+
 export class ForbiddenScopeError extends AppError {
   readonly code = 'insufficient_scope';
   readonly status = 403;
-  readonly title = 'API key lacks a required scope';
+  readonly title = 'Caller lacks a required scope';
   constructor(requiredScope: string) {
     super({
-      detail: `This operation needs the '${requiredScope}' scope, which the API key does not have.`,
+      detail: `This operation needs the '${requiredScope}' scope, which the API key or access token does not have.`,
       extensions: { requiredScope },
     });
   }

@@ -379,15 +379,20 @@ export const complaintReferenceCounters = pgTable(
   (table) => [primaryKey({ name: 'complaint_reference_counters_pkey', columns: [table.tenantId] })],
 );
 
-/** Who did something: the API key that called, and the person it acted for when the caller said. */
+/**
+ * Who did something: the API key that called, and the person it acted for when the caller said;
+ * or a person signed in with their organisation's identity provider (`user`, `id` the token's
+ * subject); or Redress itself.
+ */
 export interface ActorRecord {
-  type: 'api_key' | 'system';
+  type: 'api_key' | 'user' | 'system';
+  /** The API key's id, the signed-in person's subject (`sub`), or null for the system. */
   id: string | null;
   name: string;
   onBehalfOf: string | null;
 }
 
-export const actorType = pgEnum('actor_type', ['api_key', 'system']);
+export const actorType = pgEnum('actor_type', ['api_key', 'system', 'user']);
 
 /**
  * The append-only history of a complaint. A database trigger (migration 0002) refuses UPDATE
@@ -407,12 +412,17 @@ export const complaintTimeline = pgTable(
     occurredAt: instant('occurred_at').notNull().defaultNow(),
     tenantId: tenantIdColumn(),
     complaintId: complaintIdColumn(),
-    /** The API key's id; null for the system actor. */
+    /** The API key's id; null for the system actor and for a person (actor_subject). */
     actorId: uuid('actor_id'),
     actorType: actorType('actor_type').notNull(),
     type: text('type').notNull(),
     actorName: text('actor_name').notNull(),
     actorOnBehalfOf: text('actor_on_behalf_of'),
+    /**
+     * A signed-in person's subject (the access token's `sub`), which is no UUID; null for keys
+     * and the system. A column of its own so actor_id stays 16 bytes on the largest table.
+     */
+    actorSubject: text('actor_subject'),
     changes: jsonb('changes').$type<Array<{ field: string; before: unknown; after: unknown }>>(),
     data: jsonb('data').$type<Record<string, unknown>>(),
     /**

@@ -6,7 +6,9 @@ import {
   integer,
   jsonb,
   pgTable,
+  primaryKey,
   text,
+  unique,
   uuid,
 } from 'drizzle-orm/pg-core';
 import { instant } from './columns.js';
@@ -87,3 +89,34 @@ export const workflowSettings = pgTable('workflow_settings', {
   version: integer('version').notNull().default(1),
   updatedAt: instant('updated_at').notNull().defaultNow(),
 });
+
+/**
+ * An OpenID Connect provider whose access tokens a tenant's staff sign in with
+ * (modules/identity): the issuer, the audience its tokens name Redress by, where its signing
+ * keys are, and which claim values grant which scopes.
+ */
+export const identityProviders = pgTable(
+  'identity_providers',
+  {
+    tenantId: tenantIdColumn(),
+    id: uuid('id').notNull(),
+    name: text('name').notNull(),
+    issuer: text('issuer').notNull(),
+    audience: text('audience').notNull(),
+    /** Null: found in the issuer's /.well-known/openid-configuration. */
+    jwksUri: text('jwks_uri'),
+    /** The claim whose values map to scopes, a dotted path for nested ones (`realm_access.roles`). */
+    scopeClaim: text('scope_claim').notNull(),
+    scopeMap: jsonb('scope_map').$type<Record<string, string[]>>().notNull(),
+    /** The claim that names the person on the timeline; the subject when the token has none. */
+    nameClaim: text('name_claim').notNull(),
+    createdAt: instant('created_at').notNull().defaultNow(),
+  },
+  (table) => [
+    primaryKey({ name: 'identity_providers_pkey', columns: [table.tenantId, table.id] }),
+    // A token says which tenant it is for only through its issuer and audience, so the pair names
+    // one tenant across all of them: the one constraint here that does not lead with the tenant,
+    // like an API key's hash.
+    unique('identity_providers_issuer_audience_key').on(table.issuer, table.audience),
+  ],
+);

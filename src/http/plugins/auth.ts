@@ -2,7 +2,12 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import type { Logger } from 'pino';
 import type { ActorRecord } from '../../db/schema/index.js';
-import { ForbiddenScopeError, UnauthenticatedError, ValidationError } from '../../lib/errors.js';
+import {
+  ForbiddenScopeError,
+  OnBehalfOfNotAllowedError,
+  UnauthenticatedError,
+  ValidationError,
+} from '../../lib/errors.js';
 import { hasScope, type Scope } from '../../modules/tenancy/scopes.js';
 import type { AuthContext, TenancyService } from '../../modules/tenancy/tenancy.service.js';
 
@@ -17,29 +22,53 @@ declare module 'fastify' {
     scopePerOperation?: boolean;
   }
   interface FastifyRequest {
-    /** The calling API key; set on every route that declares a scope or checks scopes per operation. */
+    /** The caller (API key or access token); set on every route that declares a scope or checks scopes per operation. */
     auth: AuthContext | null;
   }
 }
 
-/** Header naming the person a calling system acts for (an agent in the CRM); recorded as the actor. */
+/**
+ * Header naming the person a calling system acts for (an agent in the CRM); recorded as the actor.
+ * Only API keys holding `actors:impersonate` may send it (onBehalfOfRefusal).
+ */
 export const ON_BEHALF_OF_HEADER = 'x-on-behalf-of';
 
 /** The authenticated caller of a scoped route; throws if called on a public route. */
 export function requireAuth(request: FastifyRequest): AuthContext {
-  if (!request.auth) throw new UnauthenticatedError('This operation requires an API key.');
+  if (!request.auth) throw new UnauthenticatedError('This operation requires an API key or access token.');
   return request.auth;
+}
+
+/** The X-On-Behalf-Of value sent, trimmed, or null when none (or only blanks) was. */
+function onBehalfOfValue(header: unknown): string | null {
+  return typeof header === 'string' && header.trim() !== '' ? header.trim() : null;
+}
+
+/**
+ * Why this caller may not send this X-On-Behalf-Of, or null when it may: a person signed in with
+ * a token always acts as themselves, and a key names someone else only with `actors:impersonate`.
+ */
+export function onBehalfOfRefusal(auth: AuthContext, header: unknown): Error | null {
+  if (onBehalfOfValue(header) === null) return null;
+  if (auth.kind === 'access_token') return new OnBehalfOfNotAllowedError();
+  return hasScope(auth.scopes, 'actors:impersonate') ? null : new ForbiddenScopeError('actors:impersonate');
+}
+
+/** The actor of what a caller does: a person as themselves, a key acting for X-On-Behalf-Of if sent. */
+export function actorFor(auth: AuthContext, header: unknown): ActorRecord {
+  if (auth.kind === 'access_token') return auth.actor;
+  return { ...auth.actor, onBehalfOf: onBehalfOfValue(header) };
 }
 
 /** The actor recorded on the timeline for what this request does. */
 export function actorOf(request: FastifyRequest): ActorRecord {
-  const auth = requireAuth(request);
-  const header = request.headers[ON_BEHALF_OF_HEADER];
-  const onBehalfOf = typeof header === 'string' ? header.trim() : null;
-  return { type: 'api_key', id: auth.apiKeyId, name: auth.apiKeyName, onBehalfOf: onBehalfOf || null };
+  return actorFor(requireAuth(request), request.headers[ON_BEHALF_OF_HEADER]);
 }
 
-/** Authenticates `Authorization: Bearer` keys and enforces each route's scope before anything else runs. */
+/**
+ * Authenticates `Authorization: Bearer` API keys and access tokens, and enforces each route's
+ * scope and who may send X-On-Behalf-Of, before anything else runs.
+ */
 export const authPlugin = fp(
   async (app: FastifyInstance, options: { tenancy: TenancyService }) => {
     app.decorateRequest('auth', null);
@@ -54,7 +83,11 @@ export const authPlugin = fp(
       request.auth = auth;
       // The request's own logger (reply.log is the same one), so every later line names the
       // caller; adding bindings costs half of what a further child logger would.
-      (request.log as Logger).setBindings({ tenantId: auth.tenantId, keyPrefix: auth.apiKeyPrefix });
+      (request.log as Logger).setBindings(
+        auth.kind === 'api_key'
+          ? { tenantId: auth.tenantId, keyPrefix: auth.apiKeyPrefix }
+          : { tenantId: auth.tenantId, identityProviderId: auth.identityProviderId },
+      );
       if (required && !hasScope(auth.scopes, required)) throw new ForbiddenScopeError(required);
       const onBehalfOf = request.headers[ON_BEHALF_OF_HEADER];
       if (onBehalfOf !== undefined && (typeof onBehalfOf !== 'string' || onBehalfOf.length > 200)) {
@@ -65,6 +98,8 @@ export const authPlugin = fp(
           },
         ]);
       }
+      const refusal = onBehalfOfRefusal(auth, onBehalfOf);
+      if (refusal) throw refusal;
     });
   },
   { name: 'redress-auth', dependencies: ['redress-errors'] },

@@ -128,6 +128,10 @@ export const openapiPlugin = fp(
             description: 'Workflow rules of the tenant: acceptance, major complaints, follow-ups, approvals',
           },
           { name: 'api-keys', description: 'API keys of the calling tenant (scope `admin`)' },
+          {
+            name: 'identity-providers',
+            description: 'OpenID Connect providers whose access tokens staff sign in with (scope `admin`)',
+          },
           { name: 'health', description: 'Liveness and readiness' },
         ],
         webhooks: eventWebhooks(),
@@ -137,6 +141,13 @@ export const openapiPlugin = fp(
               type: 'http',
               scheme: 'bearer',
               description: 'An API key (`rdk_…`) sent as `Authorization: Bearer <key>`.',
+            },
+            accessToken: {
+              type: 'http',
+              scheme: 'bearer',
+              bearerFormat: 'JWT',
+              description:
+                "A person's OpenID Connect access token from an identity provider the tenant registered (`/v1/identity-providers`); its claims map to scopes and its subject is the actor.",
             },
           },
         },

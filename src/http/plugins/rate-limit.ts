@@ -76,7 +76,7 @@ export const rateLimitPlugin = fp(
       ),
       // Public routes (health, docs) carry no key and are not limited here.
       allowList: (request) => request.auth === null,
-      keyGenerator: (request) => request.auth?.apiKeyId ?? request.ip,
+      keyGenerator: (request) => request.auth?.callerId ?? request.ip,
       // A Redis outage must not take the API down with it: requests pass uncounted (see above).
       skipOnError: true,
       errorResponseBuilder: (_request, context) =>

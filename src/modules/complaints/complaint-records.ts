@@ -24,11 +24,16 @@ export function timelineEntry(
   return { tenantId: context.tenantId, complaintId, type, actor: context.actor, occurredAt: at, ...extra };
 }
 
-/** The actor columns of a timeline entry, from the record. */
+/**
+ * The actor columns of a timeline entry, from the record. A person's id is their token's subject,
+ * which is no UUID, so it has a column of its own.
+ */
 export function actorColumns(actor: ActorRecord) {
+  const person = actor.type === 'user';
   return {
     actorType: actor.type,
-    actorId: actor.id,
+    actorId: person ? null : actor.id,
+    actorSubject: person ? actor.id : null,
     actorName: actor.name,
     actorOnBehalfOf: actor.onBehalfOf,
   };
@@ -36,9 +41,14 @@ export function actorColumns(actor: ActorRecord) {
 
 /** The actor of a timeline entry, from its columns. */
 export function timelineActor(
-  row: Pick<TimelineRow, 'actorType' | 'actorId' | 'actorName' | 'actorOnBehalfOf'>,
+  row: Pick<TimelineRow, 'actorType' | 'actorId' | 'actorSubject' | 'actorName' | 'actorOnBehalfOf'>,
 ): ActorRecord {
-  return { type: row.actorType, id: row.actorId, name: row.actorName, onBehalfOf: row.actorOnBehalfOf };
+  return {
+    type: row.actorType,
+    id: row.actorType === 'user' ? row.actorSubject : row.actorId,
+    name: row.actorName,
+    onBehalfOf: row.actorOnBehalfOf,
+  };
 }
 
 /** Appends an event about a complaint, with the acting caller, in the transaction that made the change. */

@@ -51,7 +51,7 @@ export type TimelineRow = typeof complaintTimeline.$inferSelect;
 /** A timeline entry to write: the actor as the record it is; the table keeps it as columns. */
 export type NewTimelineRow = Omit<
   typeof complaintTimeline.$inferInsert,
-  'actorType' | 'actorId' | 'actorName' | 'actorOnBehalfOf'
+  'actorType' | 'actorId' | 'actorName' | 'actorOnBehalfOf' | 'actorSubject'
 > & { actor: ActorRecord };
 export type CommunicationRow = typeof communications.$inferSelect;
 /** The earliest pending deadline shown on a complaint. */
@@ -318,10 +318,13 @@ const intakeStatement = preparedStatement<
   ), t as (
     -- Only what the complaint cannot give back later (takenInEntryData); the timeline API shows
     -- the same view as the event (complaint_as_taken_in).
+    -- A person's id is their subject, no UUID: it goes to actor_subject (actorColumns).
     insert into ${complaintTimeline} (tenant_id, complaint_id, type, actor_type, actor_id, actor_name,
-      actor_on_behalf_of, occurred_at, data)
-    select v.tenant_id, v.id, 'complaint.created', (v.actor->>'type')::actor_type, (v.actor->>'id')::uuid,
-      v.actor->>'name', v.actor->>'onBehalfOf', v.created_at, v.item->'timelineData'
+      actor_on_behalf_of, actor_subject, occurred_at, data)
+    select v.tenant_id, v.id, 'complaint.created', (v.actor->>'type')::actor_type,
+      (case when v.actor->>'type' <> 'user' then v.actor->>'id' end)::uuid, v.actor->>'name',
+      v.actor->>'onBehalfOf', case when v.actor->>'type' = 'user' then v.actor->>'id' end, v.created_at,
+      v.item->'timelineData'
     from v order by v.ord
   ), e as (
     insert into ${events} (id, tenant_id, type, complaint_id, sequence, reference, occurred_at, data)

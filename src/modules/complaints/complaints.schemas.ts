@@ -328,7 +328,9 @@ export const listTimelineQuery = z.strictObject({
 
 export const actorSchema = z
   .object({
-    type: z.enum(['api_key', 'system']),
+    type: z
+      .enum(['api_key', 'system', 'user'])
+      .describe('`user`: a person signed in with an access token, `id` being their subject (`sub`).'),
     id: z.string().nullable(),
     name: z.string(),
     onBehalfOf: z.string().nullable(),

@@ -1,16 +1,20 @@
-/** What an API key may do. `admin` includes every other scope. */
+/**
+ * What an API key or a signed-in person may do. `admin` includes every other scope.
+ * `actors:impersonate` lets an API key name the person it acts for in `X-On-Behalf-Of`.
+ */
 export const SCOPES = [
   'complaints:read',
   'complaints:write',
   'policies:manage',
   'webhooks:manage',
   'reports:read',
+  'actors:impersonate',
   'admin',
 ] as const;
 
 export type Scope = (typeof SCOPES)[number];
 
-/** True when a key holding `granted` may perform an operation that needs `required`. */
+/** True when a caller holding `granted` may perform an operation that needs `required`. */
 export function hasScope(granted: readonly string[], required: Scope): boolean {
   return granted.includes('admin') || granted.includes(required);
 }

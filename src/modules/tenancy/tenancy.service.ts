@@ -1,5 +1,6 @@
 import { announceChange, type InvalidatedCache, invalidatedCache } from '../../db/change-notifications.js';
 import type { Db, Queryable } from '../../db/client.js';
+import type { ActorRecord } from '../../db/schema/index.js';
 import type { Clock } from '../../lib/clock.js';
 import { NotFoundError, UnauthenticatedError, ValidationError } from '../../lib/errors.js';
 import { isUuid, newId } from '../../lib/ids.js';
@@ -8,14 +9,34 @@ import type { Scope } from './scopes.js';
 import type { ApiKeyRow, TenancyRepository, TenantRow } from './tenancy.repository.js';
 import { tenantNameSchema } from './tenancy.schemas.js';
 
-/** Who is calling: resolved from the API key on every authenticated request. */
-export interface AuthContext {
+interface AuthBase {
   tenantId: string;
+  scopes: readonly string[];
+  /** Who is calling, as the timeline records it (before any X-On-Behalf-Of). */
+  actor: ActorRecord;
+  /** What rate limits count by: the key's id, or a hash of the provider and the person's subject. */
+  callerId: string;
+}
+
+/** A call with an API key. */
+export interface ApiKeyAuth extends AuthBase {
+  kind: 'api_key';
   apiKeyId: string;
   apiKeyName: string;
   apiKeyPrefix: string;
-  scopes: readonly string[];
 }
+
+/** A call by a person signed in with an OIDC access token from their tenant's identity provider. */
+export interface AccessTokenAuth extends AuthBase {
+  kind: 'access_token';
+  identityProviderId: string;
+}
+
+/** Who is calling: resolved from the bearer credential on every authenticated request. */
+export type AuthContext = ApiKeyAuth | AccessTokenAuth;
+
+/** A compact JWS (header.payload.signature), the only form an access token takes here. */
+const JWT_PATTERN = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
 
 export interface NewApiKey {
   name: string;
@@ -55,6 +76,8 @@ export function createTenancyService(deps: {
   onBackgroundError?: (error: unknown) => void;
   /** Keys recently looked up, dropped the moment any process revokes one. */
   keyCache?: InvalidatedCache<ApiKeyRow>;
+  /** Signs people in with OIDC access tokens (modules/identity); without it only keys are taken. */
+  accessTokens?: { authenticate(token: string): Promise<AccessTokenAuth> };
 }) {
   const { db, repository, clock } = deps;
   const keyCache =
@@ -169,18 +192,27 @@ export function createTenancyService(deps: {
       return this.revokeApiKey(found.tenantId, found.id);
     },
 
-    /** Resolves an `Authorization` header to the calling key, or explains why it cannot. */
+    /**
+     * Resolves an `Authorization` header to the caller, an API key or a person's access token,
+     * or explains why it cannot.
+     */
     async authenticate(authorization: string | undefined): Promise<AuthContext> {
       if (!authorization) {
-        throw new UnauthenticatedError('Send your API key as `Authorization: Bearer <key>`.');
+        throw new UnauthenticatedError(
+          'Send your API key or access token as `Authorization: Bearer <key or token>`.',
+        );
       }
       const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization);
       if (!match?.[1]) {
-        throw new UnauthenticatedError('The Authorization header must be `Bearer <key>`.');
+        throw new UnauthenticatedError('The Authorization header must be `Bearer <key or token>`.');
       }
       const plaintext = match[1];
       if (!looksLikeApiKey(plaintext)) {
-        throw new UnauthenticatedError('The bearer token is not a Redress API key.');
+        if (deps.accessTokens && JWT_PATTERN.test(plaintext))
+          return deps.accessTokens.authenticate(plaintext);
+        throw new UnauthenticatedError(
+          'The bearer token is neither a Redress API key nor an access token (JWT).',
+        );
       }
       const secretHash = hashApiKey(plaintext);
       const key = await keyCache.load(secretHash, () => repository.findApiKeyByHash(secretHash));
@@ -194,11 +226,14 @@ export function createTenancyService(deps: {
         repository.touchApiKey(key.id, now).catch((error) => deps.onBackgroundError?.(error));
       }
       return {
+        kind: 'api_key',
         tenantId: key.tenantId,
         apiKeyId: key.id,
         apiKeyName: key.name,
         apiKeyPrefix: key.prefix,
         scopes: key.scopes,
+        callerId: key.id,
+        actor: { type: 'api_key', id: key.id, name: key.name, onBehalfOf: null },
       };
     },
   };

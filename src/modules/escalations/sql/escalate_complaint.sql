@@ -51,9 +51,10 @@ BEGIN
   WHERE tenant_id = c.tenant_id AND id = c.id
   RETURNING * INTO c;
   INSERT INTO complaint_timeline (tenant_id, complaint_id, type, actor_type, actor_id, actor_name,
-    actor_on_behalf_of, occurred_at, changes, data)
+    actor_on_behalf_of, actor_subject, occurred_at, changes, data)
   VALUES (p_tenant_id, p_complaint_id, 'complaint.escalated', (p_actor ->> 'type')::actor_type,
-    (p_actor ->> 'id')::uuid, p_actor ->> 'name', p_actor ->> 'onBehalfOf', p_at,
+    (CASE WHEN p_actor ->> 'type' <> 'user' THEN p_actor ->> 'id' END)::uuid, p_actor ->> 'name',
+    p_actor ->> 'onBehalfOf', CASE WHEN p_actor ->> 'type' = 'user' THEN p_actor ->> 'id' END, p_at,
     jsonb_build_array(jsonb_build_object('field', 'escalationLevel', 'before', v_previous, 'after', p_level)),
     jsonb_build_object('escalationId', e.id, 'trigger', e.trigger, 'reason', e.reason,
       'deadlineId', e.deadline_id, 'targets', e.targets));
