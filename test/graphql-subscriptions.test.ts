@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { redisTarget } from '../src/lib/redis.js';
 import { connectLiveEvents, createLiveEventPublisher } from '../src/modules/events/live-events.js';
-import { call, complaintBody, createTestTenant, type TestApp, type TestTenant } from './harness.js';
+import { call, complaintBody, createFastLaneTenant, createTestTenant, type TestApp } from './harness.js';
 import { type IsolatedTestApp, startIsolatedTestApp } from './isolated-database.js';
 import { testRedisEnv } from './redis-keys.js';
 import {
@@ -101,23 +101,6 @@ function listen(client: Client, query: string, variables: Record<string, unknown
   return received;
 }
 
-/** A tenant whose `fast` web complaints must be answered online within `seconds`. */
-async function tenantWithFastReply(seconds: number): Promise<TestTenant> {
-  const tenant = await createTestTenant(t.tenancy);
-  const policy = await call(t.app, tenant.adminKey, {
-    method: 'POST',
-    url: '/v1/sla-policies',
-    json: {
-      name: 'Fast lane',
-      priority: 1,
-      match: { categories: ['fast'] },
-      targets: { onlineReply: { duration: `PT${seconds}S`, clock: 'calendar' } },
-    },
-  });
-  expect(policy.statusCode, policy.body).toBe(201);
-  return tenant;
-}
-
 const EVENTS = 'subscription ($types: [String!]) { events(types: $types) { id type timestamp data } }';
 const ESCALATIONS = `subscription { escalations {
   eventId timestamp
@@ -128,8 +111,8 @@ const ESCALATIONS = `subscription { escalations {
 
 describe('GraphQL subscriptions', () => {
   it("delivers the worker's breach to its own tenant's subscribers on every API process, and to no one else", async () => {
-    const a = await tenantWithFastReply(2);
-    const b = await tenantWithFastReply(2);
+    const a = await createFastLaneTenant(t);
+    const b = await createFastLaneTenant(t);
     const aOnFirst = connect(firstUrl, a.adminKey);
     const aOnSecond = connect(secondApi.url, await a.keyWith('complaints:read'));
     const bOnSecond = connect(secondApi.url, b.adminKey);

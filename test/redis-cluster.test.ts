@@ -10,10 +10,10 @@ import { connectLiveEvents, createLiveEventPublisher } from '../src/modules/even
 import {
   call,
   complaintBody,
+  createFastLaneTenant,
   createTestTenant,
   startTestApp,
   type TestApp,
-  type TestTenant,
 } from './harness.js';
 import { type IsolatedTestApp, startIsolatedTestApp } from './isolated-database.js';
 import { connectTestRedis, listKeysUnder, onRedisCluster, testRedisEnv } from './redis-keys.js';
@@ -60,26 +60,9 @@ async function slotOwners(redis: RedisClient): Promise<(slot: number) => string>
   };
 }
 
-/** A tenant whose web complaints in `fast` must be answered online within two seconds. */
-async function tenantWithFastReply(): Promise<TestTenant> {
-  const tenant = await createTestTenant(t.tenancy);
-  const policy = await call(t.app, tenant.adminKey, {
-    method: 'POST',
-    url: '/v1/sla-policies',
-    json: {
-      name: 'Fast lane',
-      priority: 1,
-      match: { categories: ['fast'] },
-      targets: { onlineReply: { duration: 'PT2S', clock: 'calendar' } },
-    },
-  });
-  expect(policy.statusCode, policy.body).toBe(201);
-  return tenant;
-}
-
 describe('BullMQ on Redis', () => {
   it("keeps every queue's keys in one slot, a slot per queue, and breaches through every deadline shard", async () => {
-    const tenant = await tenantWithFastReply();
+    const tenant = await createFastLaneTenant(t);
     const complaints = await Promise.all(
       Array.from({ length: 8 }, async () => {
         const res = await call(t.app, tenant.adminKey, {
