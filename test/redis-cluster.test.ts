@@ -4,9 +4,13 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import WebSocket from 'ws';
 import { pipelinedRedisStore } from '../src/http/plugins/pipelined-rate-limit-store.js';
 import { queuePrefix } from '../src/jobs/queues.js';
-import { isCluster, type RedisClient, slotOf } from '../src/lib/redis.js';
+import { isCluster, type RedisClient, redisTarget, slotOf } from '../src/lib/redis.js';
 import { deadlineShard } from '../src/modules/deadlines/deadline-scheduler.js';
-import { connectLiveEvents, createLiveEventPublisher } from '../src/modules/events/live-events.js';
+import {
+  connectLiveEvents,
+  createLiveEventPublisher,
+  liveEventsTopic,
+} from '../src/modules/events/live-events.js';
 import {
   call,
   complaintBody,
@@ -224,6 +228,38 @@ describe('rate limits on Redis', () => {
 });
 
 describe('live events on Redis', () => {
+  it('calls a second subscriber of a topic back only once Redis has subscribed the topic', async () => {
+    const live = connectLiveEvents({
+      redis: redisTarget(t.env),
+      prefix: isolated.redisPrefix,
+      onError: () => {},
+    });
+    const topic = liveEventsTopic(isolated.redisPrefix, randomUUID());
+    const subscribed = () =>
+      new Promise<void>((resolve, reject) =>
+        live.emitter.on(
+          topic,
+          (_message, done) => done(),
+          (error?: unknown) => (error ? reject(error) : resolve()),
+        ),
+      );
+    // Connections subscribed to the topic, on every node: on a cluster each node counts its own.
+    const subscribers = async () => {
+      const nodes = isCluster(t.redis) ? t.redis.nodes('all') : [t.redis];
+      const replies = await Promise.all(nodes.map((node) => node.pubsub('NUMSUB', topic)));
+      return replies.reduce((sum, reply) => sum + Number((reply as [string, number])[1]), 0);
+    };
+    try {
+      // The connection is new: the first subscriber's SUBSCRIBE is still on its way.
+      const first = subscribed();
+      await subscribed();
+      expect(await subscribers()).toBe(1);
+      await first;
+    } finally {
+      await live.close();
+    }
+  });
+
   it('reaches a subscriber through whichever node the event was published on', async () => {
     await t.app.listen({ host: '127.0.0.1', port: 0 });
     const address = t.app.server.address();
