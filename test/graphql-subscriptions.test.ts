@@ -101,6 +101,36 @@ function listen(client: Client, query: string, variables: Record<string, unknown
   return received;
 }
 
+/** How many GraphQL subscriptions the API process at `baseUrl` counts as listening (/metrics). */
+async function listeningOn(baseUrl: string): Promise<number> {
+  const res = await fetch(`${baseUrl}/metrics`);
+  expect(res.status).toBe(200);
+  const line = (await res.text())
+    .split('\n')
+    .find((l) => l.startsWith('redress_graphql_subscriptions_listening '));
+  return Number(line?.split(' ')[1] ?? 0);
+}
+
+/**
+ * Subscribes as `listen` does, through `client` of the API process at `baseUrl`, and returns once
+ * that process counts one more subscription listening: Redis has subscribed it, so every event
+ * published from then on reaches it. One at a time, so the one counted is this one.
+ */
+async function listenReady(
+  client: Client,
+  baseUrl: string,
+  query: string,
+  variables: Record<string, unknown> = {},
+): Promise<Received> {
+  const before = await listeningOn(baseUrl);
+  const received = listen(client, query, variables);
+  await eventually(async () => {
+    if (received.errors.length > 0) throw new Error(`refused: ${JSON.stringify(received.errors)}`);
+    return (await listeningOn(baseUrl)) > before;
+  });
+  return received;
+}
+
 const EVENTS = 'subscription ($types: [String!]) { events(types: $types) { id type timestamp data } }';
 const ESCALATIONS = `subscription { escalations {
   eventId timestamp
@@ -116,11 +146,12 @@ describe('GraphQL subscriptions', () => {
     const aOnFirst = connect(firstUrl, a.adminKey);
     const aOnSecond = connect(secondApi.url, await a.keyWith('complaints:read'));
     const bOnSecond = connect(secondApi.url, b.adminKey);
-    const breachesHere = listen(aOnFirst, EVENTS, { types: ['deadline.*'] });
-    const escalationsThere = listen(aOnSecond, ESCALATIONS);
-    const breachesThere = listen(aOnSecond, EVENTS, { types: ['deadline.breached'] });
-    const everythingOfB = listen(bOnSecond, EVENTS);
-    await sleep(500); // the subscriptions reach Redis
+    const breachesHere = await listenReady(aOnFirst, firstUrl, EVENTS, { types: ['deadline.*'] });
+    const escalationsThere = await listenReady(aOnSecond, secondApi.url, ESCALATIONS);
+    const breachesThere = await listenReady(aOnSecond, secondApi.url, EVENTS, {
+      types: ['deadline.breached'],
+    });
+    const everythingOfB = await listenReady(bOnSecond, secondApi.url, EVENTS);
 
     const complaint = (
       await call(t.app, a.adminKey, {
@@ -236,8 +267,7 @@ describe('GraphQL subscriptions', () => {
 
   it("hears only its own deployment's relay: channels are named under REDIS_PREFIX", async () => {
     const tenant = await createTestTenant(t.tenancy);
-    const heard = listen(connect(firstUrl, tenant.adminKey), EVENTS);
-    await sleep(500);
+    const heard = await listenReady(connect(firstUrl, tenant.adminKey), firstUrl, EVENTS);
     const event = (id: string, position: number) => ({
       id,
       tenantId: tenant.tenantId,
@@ -265,9 +295,8 @@ describe('GraphQL subscriptions', () => {
     const tenant = await createTestTenant(t.tenancy);
     const key = await tenant.keyWith('complaints:read');
     const leaving = connect(secondApi.url, tenant.adminKey);
-    const left = listen(leaving, EVENTS);
-    const revoked = listen(connect(secondApi.url, key), EVENTS);
-    await sleep(500);
+    const left = await listenReady(leaving, secondApi.url, EVENTS);
+    const revoked = await listenReady(connect(secondApi.url, key), secondApi.url, EVENTS);
     const before = secondApi.lines.length;
     await call(t.app, tenant.adminKey, { method: 'POST', url: '/v1/complaints', json: complaintBody() });
     await eventually(async () => left.results.length > 0 && revoked.results.length > 0);
@@ -291,8 +320,7 @@ describe('GraphQL subscriptions', () => {
     const keyId = keys
       .json()
       .data.find((k: { scopes: string[] }) => k.scopes.join() === 'complaints:read').id;
-    const heard = listen(connect(firstUrl, key), EVENTS);
-    await sleep(500);
+    const heard = await listenReady(connect(firstUrl, key), firstUrl, EVENTS);
     await call(t.app, tenant.adminKey, { method: 'POST', url: '/v1/complaints', json: complaintBody() });
     await eventually(async () => heard.results.length > 0);
     const revoke = await call(t.app, tenant.adminKey, { method: 'DELETE', url: `/v1/api-keys/${keyId}` });
