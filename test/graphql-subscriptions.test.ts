@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { redisTarget } from '../src/lib/redis.js';
 import { connectLiveEvents, createLiveEventPublisher } from '../src/modules/events/live-events.js';
+import { subscriptionsListening } from './graphql-client.js';
 import { call, complaintBody, createFastLaneTenant, createTestTenant, type TestApp } from './harness.js';
 import { type IsolatedTestApp, startIsolatedTestApp } from './isolated-database.js';
 import { testRedisEnv } from './redis-keys.js';
@@ -101,16 +102,6 @@ function listen(client: Client, query: string, variables: Record<string, unknown
   return received;
 }
 
-/** How many GraphQL subscriptions the API process at `baseUrl` counts as listening (/metrics). */
-async function listeningOn(baseUrl: string): Promise<number> {
-  const res = await fetch(`${baseUrl}/metrics`);
-  expect(res.status).toBe(200);
-  const line = (await res.text())
-    .split('\n')
-    .find((l) => l.startsWith('redress_graphql_subscriptions_listening '));
-  return Number(line?.split(' ')[1] ?? 0);
-}
-
 /**
  * Subscribes as `listen` does, through `client` of the API process at `baseUrl`, and returns once
  * that process counts one more subscription listening: Redis has subscribed it, so every event
@@ -122,11 +113,11 @@ async function listenReady(
   query: string,
   variables: Record<string, unknown> = {},
 ): Promise<Received> {
-  const before = await listeningOn(baseUrl);
+  const before = await subscriptionsListening(baseUrl);
   const received = listen(client, query, variables);
   await eventually(async () => {
     if (received.errors.length > 0) throw new Error(`refused: ${JSON.stringify(received.errors)}`);
-    return (await listeningOn(baseUrl)) > before;
+    return (await subscriptionsListening(baseUrl)) > before;
   });
   return received;
 }

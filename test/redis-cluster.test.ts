@@ -11,6 +11,7 @@ import {
   createLiveEventPublisher,
   liveEventsTopic,
 } from '../src/modules/events/live-events.js';
+import { subscriptionsListening } from './graphql-client.js';
 import {
   call,
   complaintBody,
@@ -272,6 +273,8 @@ describe('live events on Redis', () => {
       retryAttempts: 0,
     });
     const heard: string[] = [];
+    const url = `http://127.0.0.1:${address.port}`;
+    const before = await subscriptionsListening(url);
     try {
       client.subscribe(
         { query: 'subscription { events { id type } }' },
@@ -284,7 +287,7 @@ describe('live events on Redis', () => {
           complete: () => {},
         },
       );
-      await sleep(500); // the subscription reaches Redis
+      await eventually(async () => (await subscriptionsListening(url)) > before);
 
       // Every node, masters and replicas, each through a connection to that node alone: on a
       // cluster, all but one are not the node this API process subscribed through.
