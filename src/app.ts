@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import Fastify, { type FastifyInstance, LogController } from 'fastify';
 import { validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { Logger } from 'pino';
-import { Registry } from 'prom-client';
+import { Gauge, Registry } from 'prom-client';
 import type { Env } from './config/env.js';
 import type { ChangeListener } from './db/change-notifications.js';
 import { createReportsDatabase, type Database } from './db/client.js';
@@ -215,6 +215,11 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   await app.register(graphqlPlugin, {
     services,
     liveEvents,
+    liveSubscriptions: new Gauge({
+      name: 'redress_graphql_subscriptions_listening',
+      help: 'GraphQL subscriptions of this process whose live events Redis has subscribed them to',
+      registers: [metrics],
+    }),
     graphiql: env.NODE_ENV !== 'production',
     maxDepth: env.GRAPHQL_MAX_DEPTH,
     maxCost: env.GRAPHQL_MAX_COST,

@@ -75,3 +75,16 @@ export function countQueries(pool: pg.Pool) {
   pool.on('acquire', onAcquire);
   return counter;
 }
+
+/**
+ * How many GraphQL subscriptions the API process at `baseUrl` counts as listening on its /metrics:
+ * each counts once Redis has subscribed it, so what is published after that reaches it.
+ */
+export async function subscriptionsListening(baseUrl: string): Promise<number> {
+  const res = await fetch(`${baseUrl}/metrics`);
+  expect(res.status).toBe(200);
+  const line = (await res.text())
+    .split('\n')
+    .find((l) => l.startsWith('redress_graphql_subscriptions_listening '));
+  return Number(line?.split(' ')[1] ?? 0);
+}

@@ -5,7 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { redisTarget } from '../src/lib/redis.js';
 import { connectLiveEvents, createLiveEventPublisher } from '../src/modules/events/live-events.js';
-import { call, complaintBody, createTestTenant, type TestApp, type TestTenant } from './harness.js';
+import { subscriptionsListening } from './graphql-client.js';
+import { call, complaintBody, createFastLaneTenant, createTestTenant, type TestApp } from './harness.js';
 import { type IsolatedTestApp, startIsolatedTestApp } from './isolated-database.js';
 import { testRedisEnv } from './redis-keys.js';
 import {
@@ -101,21 +102,24 @@ function listen(client: Client, query: string, variables: Record<string, unknown
   return received;
 }
 
-/** A tenant whose `fast` web complaints must be answered online within `seconds`. */
-async function tenantWithFastReply(seconds: number): Promise<TestTenant> {
-  const tenant = await createTestTenant(t.tenancy);
-  const policy = await call(t.app, tenant.adminKey, {
-    method: 'POST',
-    url: '/v1/sla-policies',
-    json: {
-      name: 'Fast lane',
-      priority: 1,
-      match: { categories: ['fast'] },
-      targets: { onlineReply: { duration: `PT${seconds}S`, clock: 'calendar' } },
-    },
+/**
+ * Subscribes as `listen` does, through `client` of the API process at `baseUrl`, and returns once
+ * that process counts one more subscription listening: Redis has subscribed it, so every event
+ * published from then on reaches it. One at a time, so the one counted is this one.
+ */
+async function listenReady(
+  client: Client,
+  baseUrl: string,
+  query: string,
+  variables: Record<string, unknown> = {},
+): Promise<Received> {
+  const before = await subscriptionsListening(baseUrl);
+  const received = listen(client, query, variables);
+  await eventually(async () => {
+    if (received.errors.length > 0) throw new Error(`refused: ${JSON.stringify(received.errors)}`);
+    return (await subscriptionsListening(baseUrl)) > before;
   });
-  expect(policy.statusCode, policy.body).toBe(201);
-  return tenant;
+  return received;
 }
 
 const EVENTS = 'subscription ($types: [String!]) { events(types: $types) { id type timestamp data } }';
@@ -128,16 +132,17 @@ const ESCALATIONS = `subscription { escalations {
 
 describe('GraphQL subscriptions', () => {
   it("delivers the worker's breach to its own tenant's subscribers on every API process, and to no one else", async () => {
-    const a = await tenantWithFastReply(2);
-    const b = await tenantWithFastReply(2);
+    const a = await createFastLaneTenant(t);
+    const b = await createFastLaneTenant(t);
     const aOnFirst = connect(firstUrl, a.adminKey);
     const aOnSecond = connect(secondApi.url, await a.keyWith('complaints:read'));
     const bOnSecond = connect(secondApi.url, b.adminKey);
-    const breachesHere = listen(aOnFirst, EVENTS, { types: ['deadline.*'] });
-    const escalationsThere = listen(aOnSecond, ESCALATIONS);
-    const breachesThere = listen(aOnSecond, EVENTS, { types: ['deadline.breached'] });
-    const everythingOfB = listen(bOnSecond, EVENTS);
-    await sleep(500); // the subscriptions reach Redis
+    const breachesHere = await listenReady(aOnFirst, firstUrl, EVENTS, { types: ['deadline.*'] });
+    const escalationsThere = await listenReady(aOnSecond, secondApi.url, ESCALATIONS);
+    const breachesThere = await listenReady(aOnSecond, secondApi.url, EVENTS, {
+      types: ['deadline.breached'],
+    });
+    const everythingOfB = await listenReady(bOnSecond, secondApi.url, EVENTS);
 
     const complaint = (
       await call(t.app, a.adminKey, {
@@ -253,8 +258,7 @@ describe('GraphQL subscriptions', () => {
 
   it("hears only its own deployment's relay: channels are named under REDIS_PREFIX", async () => {
     const tenant = await createTestTenant(t.tenancy);
-    const heard = listen(connect(firstUrl, tenant.adminKey), EVENTS);
-    await sleep(500);
+    const heard = await listenReady(connect(firstUrl, tenant.adminKey), firstUrl, EVENTS);
     const event = (id: string, position: number) => ({
       id,
       tenantId: tenant.tenantId,
@@ -282,9 +286,8 @@ describe('GraphQL subscriptions', () => {
     const tenant = await createTestTenant(t.tenancy);
     const key = await tenant.keyWith('complaints:read');
     const leaving = connect(secondApi.url, tenant.adminKey);
-    const left = listen(leaving, EVENTS);
-    const revoked = listen(connect(secondApi.url, key), EVENTS);
-    await sleep(500);
+    const left = await listenReady(leaving, secondApi.url, EVENTS);
+    const revoked = await listenReady(connect(secondApi.url, key), secondApi.url, EVENTS);
     const before = secondApi.lines.length;
     await call(t.app, tenant.adminKey, { method: 'POST', url: '/v1/complaints', json: complaintBody() });
     await eventually(async () => left.results.length > 0 && revoked.results.length > 0);
@@ -308,8 +311,7 @@ describe('GraphQL subscriptions', () => {
     const keyId = keys
       .json()
       .data.find((k: { scopes: string[] }) => k.scopes.join() === 'complaints:read').id;
-    const heard = listen(connect(firstUrl, key), EVENTS);
-    await sleep(500);
+    const heard = await listenReady(connect(firstUrl, key), firstUrl, EVENTS);
     await call(t.app, tenant.adminKey, { method: 'POST', url: '/v1/complaints', json: complaintBody() });
     await eventually(async () => heard.results.length > 0);
     const revoke = await call(t.app, tenant.adminKey, { method: 'DELETE', url: `/v1/api-keys/${keyId}` });

@@ -8,6 +8,7 @@ import { systemClock } from '../src/lib/clock.js';
 import { createRequestRedis, type RedisClient, redisTarget } from '../src/lib/redis.js';
 import { type DeadlineQueue, openDeadlineQueue } from '../src/modules/deadlines/deadline-queue.js';
 import { connectLiveEvents } from '../src/modules/events/live-events.js';
+import type { TargetKey } from '../src/modules/sla-policies/sla-targets.js';
 import type { Scope } from '../src/modules/tenancy/scopes.js';
 import type { TenancyService } from '../src/modules/tenancy/tenancy.service.js';
 import { createServices, type Services } from '../src/services.js';
@@ -129,6 +130,35 @@ export async function createTestTenant(tenancy: TenancyService, name?: string): 
       return key;
     },
   };
+}
+
+/**
+ * A fresh tenant whose web complaints in category `fast` run on the policy "Fast lane", with these
+ * targets (ISO 8601 durations) on the calendar clock: by default an online reply due in two
+ * seconds, so a worker breaches it within a test. Without `warnAt` the policy warns at the API's
+ * default fractions.
+ */
+export async function createFastLaneTenant(
+  t: Pick<TestApp, 'app' | 'tenancy'>,
+  options: { targets?: Partial<Record<TargetKey, string>>; warnAt?: number[] } = {},
+): Promise<TestTenant & { policyId: string }> {
+  const { targets = { onlineReply: 'PT2S' }, warnAt } = options;
+  const tenant = await createTestTenant(t.tenancy);
+  const policy = await call(t.app, tenant.adminKey, {
+    method: 'POST',
+    url: '/v1/sla-policies',
+    json: {
+      name: 'Fast lane',
+      priority: 1,
+      match: { categories: ['fast'] },
+      targets: Object.fromEntries(
+        Object.entries(targets).map(([target, duration]) => [target, { duration, clock: 'calendar' }]),
+      ),
+      ...(warnAt ? { warnAt } : {}),
+    },
+  });
+  expect(policy.statusCode, policy.body).toBe(201);
+  return { ...tenant, policyId: policy.json().id };
 }
 
 /** A fresh tenant whose workflow settings put it on UTC, so a test can name its days plainly. */

@@ -4,16 +4,21 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import WebSocket from 'ws';
 import { pipelinedRedisStore } from '../src/http/plugins/pipelined-rate-limit-store.js';
 import { queuePrefix } from '../src/jobs/queues.js';
-import { isCluster, type RedisClient, slotOf } from '../src/lib/redis.js';
+import { isCluster, type RedisClient, redisTarget, slotOf } from '../src/lib/redis.js';
 import { deadlineShard } from '../src/modules/deadlines/deadline-scheduler.js';
-import { connectLiveEvents, createLiveEventPublisher } from '../src/modules/events/live-events.js';
+import {
+  connectLiveEvents,
+  createLiveEventPublisher,
+  liveEventsTopic,
+} from '../src/modules/events/live-events.js';
+import { subscriptionsListening } from './graphql-client.js';
 import {
   call,
   complaintBody,
+  createFastLaneTenant,
   createTestTenant,
   startTestApp,
   type TestApp,
-  type TestTenant,
 } from './harness.js';
 import { type IsolatedTestApp, startIsolatedTestApp } from './isolated-database.js';
 import { connectTestRedis, listKeysUnder, onRedisCluster, testRedisEnv } from './redis-keys.js';
@@ -60,26 +65,9 @@ async function slotOwners(redis: RedisClient): Promise<(slot: number) => string>
   };
 }
 
-/** A tenant whose web complaints in `fast` must be answered online within two seconds. */
-async function tenantWithFastReply(): Promise<TestTenant> {
-  const tenant = await createTestTenant(t.tenancy);
-  const policy = await call(t.app, tenant.adminKey, {
-    method: 'POST',
-    url: '/v1/sla-policies',
-    json: {
-      name: 'Fast lane',
-      priority: 1,
-      match: { categories: ['fast'] },
-      targets: { onlineReply: { duration: 'PT2S', clock: 'calendar' } },
-    },
-  });
-  expect(policy.statusCode, policy.body).toBe(201);
-  return tenant;
-}
-
 describe('BullMQ on Redis', () => {
   it("keeps every queue's keys in one slot, a slot per queue, and breaches through every deadline shard", async () => {
-    const tenant = await tenantWithFastReply();
+    const tenant = await createFastLaneTenant(t);
     const complaints = await Promise.all(
       Array.from({ length: 8 }, async () => {
         const res = await call(t.app, tenant.adminKey, {
@@ -241,6 +229,38 @@ describe('rate limits on Redis', () => {
 });
 
 describe('live events on Redis', () => {
+  it('calls a second subscriber of a topic back only once Redis has subscribed the topic', async () => {
+    const live = connectLiveEvents({
+      redis: redisTarget(t.env),
+      prefix: isolated.redisPrefix,
+      onError: () => {},
+    });
+    const topic = liveEventsTopic(isolated.redisPrefix, randomUUID());
+    const subscribed = () =>
+      new Promise<void>((resolve, reject) =>
+        live.emitter.on(
+          topic,
+          (_message, done) => done(),
+          (error?: unknown) => (error ? reject(error) : resolve()),
+        ),
+      );
+    // Connections subscribed to the topic, on every node: on a cluster each node counts its own.
+    const subscribers = async () => {
+      const nodes = isCluster(t.redis) ? t.redis.nodes('all') : [t.redis];
+      const replies = await Promise.all(nodes.map((node) => node.pubsub('NUMSUB', topic)));
+      return replies.reduce((sum, reply) => sum + Number((reply as [string, number])[1]), 0);
+    };
+    try {
+      // The connection is new: the first subscriber's SUBSCRIBE is still on its way.
+      const first = subscribed();
+      await subscribed();
+      expect(await subscribers()).toBe(1);
+      await first;
+    } finally {
+      await live.close();
+    }
+  });
+
   it('reaches a subscriber through whichever node the event was published on', async () => {
     await t.app.listen({ host: '127.0.0.1', port: 0 });
     const address = t.app.server.address();
@@ -253,6 +273,8 @@ describe('live events on Redis', () => {
       retryAttempts: 0,
     });
     const heard: string[] = [];
+    const url = `http://127.0.0.1:${address.port}`;
+    const before = await subscriptionsListening(url);
     try {
       client.subscribe(
         { query: 'subscription { events { id type } }' },
@@ -265,7 +287,7 @@ describe('live events on Redis', () => {
           complete: () => {},
         },
       );
-      await sleep(500); // the subscription reaches Redis
+      await eventually(async () => (await subscriptionsListening(url)) > before);
 
       // Every node, masters and replicas, each through a connection to that node alone: on a
       // cluster, all but one are not the node this API process subscribed through.

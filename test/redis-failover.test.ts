@@ -6,7 +6,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { queuePrefix } from '../src/jobs/queues.js';
 import { slotOf } from '../src/lib/redis.js';
-import { call, complaintBody, createTestTenant, type TestApp } from './harness.js';
+import { call, complaintBody, createFastLaneTenant, type TestApp } from './harness.js';
 import { type IsolatedTestApp, startIsolatedTestApp } from './isolated-database.js';
 import { connectTestRedis, onRedisCluster, redisTargetOf } from './redis-keys.js';
 import { eventually, sleep, startWorkerProcess, type WorkerProcess } from './worker-process.js';
@@ -50,19 +50,7 @@ describe.skipIf(!onRedisCluster())('a Redis Cluster failover', () => {
   }, 60_000);
 
   it('breaches every deadline once, within the reconcile interval, when the queue’s master dies as they fall due', async () => {
-    const tenant = await createTestTenant(t.tenancy);
-    const policy = await call(t.app, tenant.adminKey, {
-      method: 'POST',
-      url: '/v1/sla-policies',
-      json: {
-        name: 'Fast lane',
-        priority: 1,
-        match: { categories: ['fast'] },
-        warnAt: [],
-        targets: { onlineReply: { duration: 'PT5S', clock: 'calendar' } },
-      },
-    });
-    expect(policy.statusCode, policy.body).toBe(201);
+    const tenant = await createFastLaneTenant(t, { targets: { onlineReply: 'PT5S' }, warnAt: [] });
     // A burst: the deadlines fall due over about a second, each armed in Redis by the API.
     const complaints = await Promise.all(
       Array.from({ length: COMPLAINTS }, async () => {

@@ -3,7 +3,7 @@ import { queuePrefix } from '../src/jobs/queues.js';
 import { scanKeys, unlinkKeys } from '../src/lib/redis.js';
 import { wakeUpJobId } from '../src/modules/deadlines/deadline-scheduler.js';
 import type { DeadlineView } from '../src/modules/deadlines/deadline-views.js';
-import { call, complaintBody, createTestTenant, type TestApp, type TestTenant } from './harness.js';
+import { call, complaintBody, createFastLaneTenant, type TestApp, type TestTenant } from './harness.js';
 import { type IsolatedTestApp, startIsolatedTestApp } from './isolated-database.js';
 import { connectTestRedis, listKeysUnder, testRedisEnv } from './redis-keys.js';
 import { eventually, sleep, startWorkerProcess, type WorkerProcess } from './worker-process.js';
@@ -40,24 +40,6 @@ function workerEnv(): Record<string, string> {
   };
 }
 
-/** A tenant whose web complaints in `category` run on a policy with these targets. */
-async function tenantWithPolicy(targets: Record<string, unknown>, warnAt?: number[]) {
-  const tenant = await createTestTenant(t.tenancy);
-  const policy = await call(t.app, tenant.adminKey, {
-    method: 'POST',
-    url: '/v1/sla-policies',
-    json: {
-      name: 'Fast lane',
-      priority: 1,
-      match: { categories: ['fast'] },
-      targets,
-      ...(warnAt ? { warnAt } : {}),
-    },
-  });
-  expect(policy.statusCode, policy.body).toBe(201);
-  return { tenant, policy: policy.json() };
-}
-
 async function createFast(tenant: TestTenant, overrides: Record<string, unknown> = {}) {
   const res = await call(t.app, tenant.adminKey, {
     method: 'POST',
@@ -91,14 +73,12 @@ async function eventsFor(deadlineId: string, type: string) {
 
 describe('deadline enforcement', () => {
   it('breaches an online reply of PT2S within a second of its due time, once', async () => {
-    const { tenant, policy } = await tenantWithPolicy({
-      onlineReply: { duration: 'PT2S', clock: 'calendar' },
-    });
+    const tenant = await createFastLaneTenant(t);
     const complaint = await createFast(tenant);
     const reply = await deadline(tenant, complaint.id, 'online_reply');
     expect(reply).toMatchObject({
       status: 'pending',
-      policyId: policy.id,
+      policyId: tenant.policyId,
       policyVersion: 1,
       targetDuration: 'PT2S',
     });
@@ -139,7 +119,7 @@ describe('deadline enforcement', () => {
   });
 
   it('meets the online reply when an outbound reply reaches the customer in time', async () => {
-    const { tenant } = await tenantWithPolicy({ onlineReply: { duration: 'PT2S', clock: 'calendar' } });
+    const tenant = await createFastLaneTenant(t);
     const complaint = await createFast(tenant);
     const reply = await call(t.app, tenant.adminKey, {
       method: 'POST',
@@ -157,7 +137,7 @@ describe('deadline enforcement', () => {
   });
 
   it('records a late reply as met with its breach kept', async () => {
-    const { tenant } = await tenantWithPolicy({ onlineReply: { duration: 'PT1S', clock: 'calendar' } });
+    const tenant = await createFastLaneTenant(t, { targets: { onlineReply: 'PT1S' } });
     const complaint = await createFast(tenant);
     const id = (await deadline(tenant, complaint.id, 'online_reply')).id;
     await eventually(
@@ -176,10 +156,7 @@ describe('deadline enforcement', () => {
   });
 
   it('fires warnings at their fraction of the allowed time', async () => {
-    const { tenant } = await tenantWithPolicy(
-      { onlineReply: { duration: 'PT2S', clock: 'calendar' } },
-      [0.5],
-    );
+    const tenant = await createFastLaneTenant(t, { warnAt: [0.5] });
     const complaint = await createFast(tenant);
     const reply = await deadline(tenant, complaint.id, 'online_reply');
     const warnAt = new Date(reply.warnAts[0]!).getTime();
@@ -197,7 +174,7 @@ describe('deadline enforcement', () => {
   });
 
   it('pauses resolution while awaiting the customer and resumes it with the time that was left', async () => {
-    const { tenant } = await tenantWithPolicy({ resolution: { duration: 'PT4S', clock: 'calendar' } });
+    const tenant = await createFastLaneTenant(t, { targets: { resolution: 'PT4S' } });
     const complaint = await createFast(tenant, { channel: 'phone' });
     const move = (to: string) =>
       call(t.app, tenant.adminKey, {
@@ -246,7 +223,7 @@ describe('deadline enforcement', () => {
   });
 
   it('cancels what is pending on withdrawal, and opens a follow-up on resolution', async () => {
-    const { tenant } = await tenantWithPolicy({ followUp: { duration: 'PT1H', clock: 'calendar' } });
+    const tenant = await createFastLaneTenant(t, { targets: { followUp: 'PT1H' } });
     const withdrawn = await createFast(tenant);
     await call(t.app, tenant.adminKey, {
       method: 'POST',
@@ -279,7 +256,7 @@ describe('deadline enforcement', () => {
 
 describe('nothing is lost', () => {
   it('re-arms every pending deadline after Redis loses its data, and breaches each once', async () => {
-    const { tenant } = await tenantWithPolicy({ onlineReply: { duration: 'PT3S', clock: 'calendar' } });
+    const tenant = await createFastLaneTenant(t, { targets: { onlineReply: 'PT3S' } });
     const complaints = await Promise.all(Array.from({ length: 5 }, () => createFast(tenant)));
     const replies = await Promise.all(complaints.map((c) => deadline(tenant, c.id, 'online_reply')));
 
@@ -308,7 +285,7 @@ describe('nothing is lost', () => {
   it('lands the breach of a worker killed with SIGKILL exactly once, through the next worker', async () => {
     await worker.kill();
     try {
-      const { tenant } = await tenantWithPolicy({ onlineReply: { duration: 'PT1S', clock: 'calendar' } });
+      const tenant = await createFastLaneTenant(t, { targets: { onlineReply: 'PT1S' } });
       const complaint = await createFast(tenant);
       const reply = await deadline(tenant, complaint.id, 'online_reply');
       await sleep(2_000); // due while no worker runs

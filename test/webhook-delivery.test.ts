@@ -3,7 +3,14 @@ import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { unlinkKeys } from '../src/lib/redis.js';
 import type { DeadlineView } from '../src/modules/deadlines/deadline-views.js';
-import { call, complaintBody, createTestTenant, type TestApp, type TestTenant } from './harness.js';
+import {
+  call,
+  complaintBody,
+  createFastLaneTenant,
+  createTestTenant,
+  type TestApp,
+  type TestTenant,
+} from './harness.js';
 import { type IsolatedTestApp, startIsolatedTestApp } from './isolated-database.js';
 import { type ReceivedRequest, type Receiver, startReceiver } from './receiver.js';
 import { connectTestRedis, listKeysUnder, testRedisEnv } from './redis-keys.js';
@@ -313,18 +320,7 @@ describe('webhook delivery', () => {
   });
 
   it('sends the escalation of a breached deadline to its subscriber, signed', async () => {
-    const tenant = await createTestTenant(t.tenancy);
-    const policy = await call(t.app, tenant.adminKey, {
-      method: 'POST',
-      url: '/v1/sla-policies',
-      json: {
-        name: 'Fast lane',
-        priority: 1,
-        match: { categories: ['fast'] },
-        targets: { onlineReply: { duration: 'PT2S', clock: 'calendar' } },
-      },
-    });
-    expect(policy.statusCode, policy.body).toBe(201);
+    const tenant = await createFastLaneTenant(t);
     const path = newPath('escalations');
     const { secret } = await subscribe(tenant, path, ['complaint.escalated']);
     const complaint = await call(t.app, tenant.adminKey, {

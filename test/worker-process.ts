@@ -20,7 +20,11 @@ export async function startWorkerProcess(env: Record<string, string>): Promise<W
   });
   const lines: string[] = [];
   const started = new Promise<void>((resolve, reject) => {
-    const timeout = setTimeout(() => reject(new Error(`worker did not start:\n${lines.join('\n')}`)), 20_000);
+    // A worker that did not start in time is killed, or it would run on after the test, unseen.
+    const timeout = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`worker did not start:\n${lines.join('\n')}`));
+    }, 20_000);
     for (const stream of [child.stdout!, child.stderr!]) {
       createInterface({ input: stream }).on('line', (line) => {
         lines.push(line);

@@ -3,7 +3,7 @@ import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createQueue } from '../src/jobs/queues.js';
 import type { DeadlineView } from '../src/modules/deadlines/deadline-views.js';
-import { call, complaintBody, createTestTenant, type TestApp, type TestTenant } from './harness.js';
+import { call, complaintBody, createFastLaneTenant, type TestApp, type TestTenant } from './harness.js';
 import { type IsolatedTestApp, startIsolatedTestApp } from './isolated-database.js';
 import { onRedisCluster, testRedisEnv } from './redis-keys.js';
 import { startTcpProxy } from './tcp-proxy.js';
@@ -50,24 +50,6 @@ async function freePort(): Promise<number> {
   const { port } = server.address() as AddressInfo;
   await new Promise((resolve) => server.close(resolve));
   return port;
-}
-
-/** A tenant whose web complaints in category `fast` run on a policy with this online reply target. */
-async function tenantWithReplyIn(duration: string, warnAt: number[]) {
-  const tenant = await createTestTenant(t.tenancy);
-  const policy = await call(t.app, tenant.adminKey, {
-    method: 'POST',
-    url: '/v1/sla-policies',
-    json: {
-      name: 'Fast lane',
-      priority: 1,
-      match: { categories: ['fast'] },
-      warnAt,
-      targets: { onlineReply: { duration, clock: 'calendar' } },
-    },
-  });
-  expect(policy.statusCode, policy.body).toBe(201);
-  return tenant;
 }
 
 async function createFast(tenant: TestTenant) {
@@ -145,9 +127,9 @@ describe("the worker's /metrics", () => {
   it('counts a breach in the detection-lag histogram, with deadlines by status and queue depths', async () => {
     const port = await freePort();
     const worker = await startWorker({ WORKER_METRICS_PORT: String(port) });
-    const tenant = await tenantWithReplyIn('PT1S', [0.5]);
+    const tenant = await createFastLaneTenant(t, { targets: { onlineReply: 'PT1S' }, warnAt: [0.5] });
     // A reply due in ten minutes: within the arming horizon, so its wake-up waits in Redis.
-    await createFast(await tenantWithReplyIn('PT10M', []));
+    await createFast(await createFastLaneTenant(t, { targets: { onlineReply: 'PT10M' }, warnAt: [] }));
     const complaint = await createFast(tenant);
     const reply = await onlineReply(tenant, complaint.id);
     const breached = await eventually(async () => {
@@ -291,7 +273,7 @@ describe('a worker killed with SIGKILL in the middle of recording a breach', () 
   // lands through the dead worker), and the next worker's job and sweeps must not repeat it.
   it('lands the breach exactly once: the lock released, a new worker started', async () => {
     // No warnings: the breach is the deadline's first and only wake-up.
-    const tenant = await tenantWithReplyIn('PT2S', []);
+    const tenant = await createFastLaneTenant(t, { targets: { onlineReply: 'PT2S' }, warnAt: [] });
     const first = await startWorker();
     const complaint = await createFast(tenant);
     const reply = await onlineReply(tenant, complaint.id);
@@ -312,7 +294,7 @@ describe('a worker killed with SIGKILL in the middle of recording a breach', () 
   });
 
   it('lands it through the next worker when PostgreSQL drops the dead worker’s statement', async () => {
-    const tenant = await tenantWithReplyIn('PT2S', []);
+    const tenant = await createFastLaneTenant(t, { targets: { onlineReply: 'PT2S' }, warnAt: [] });
     // The server checks every 100 ms whether the client is still there, and ends the session
     // (rolling back its statement) when it is not, so nothing of the killed worker commits.
     const first = await startWorker({ PGOPTIONS: '-c client_connection_check_interval=100' });
@@ -341,7 +323,7 @@ describe('a worker cut off from PostgreSQL', () => {
     const proxy = await startTcpProxy(isolated.databaseUrl);
     try {
       const worker = await startWorker({ DATABASE_URL: proxy.through(isolated.databaseUrl) });
-      const tenant = await tenantWithReplyIn('PT2S', []);
+      const tenant = await createFastLaneTenant(t, { targets: { onlineReply: 'PT2S' }, warnAt: [] });
       await proxy.cut();
       // The deadline falls due during the outage, through which sweeps (every second) fail.
       const complaint = await createFast(tenant);
@@ -367,7 +349,7 @@ describe('a worker cut off from Redis', () => {
     const proxy = await startTcpProxy(redisUrl);
     try {
       const worker = await startWorker({ REDIS_URL: proxy.through(redisUrl) });
-      const tenant = await tenantWithReplyIn('PT2S', []);
+      const tenant = await createFastLaneTenant(t, { targets: { onlineReply: 'PT2S' }, warnAt: [] });
       await proxy.cut();
       // Armed by the API in Redis, which the worker cannot reach: only its sweeps can breach it.
       const complaint = await createFast(tenant);

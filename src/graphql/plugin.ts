@@ -51,6 +51,8 @@ export interface GraphqlOptions {
   >;
   /** Where relayed events arrive; the same Redis channels in every API process. */
   liveEvents: { emitter: LiveEvents; topicFor(tenantId: string): string; link: LiveEventsLink };
+  /** Counts the subscriptions listening for live events, for /metrics. */
+  liveSubscriptions?: { inc(): void; dec(): void };
   /** GraphiQL at /graphiql, outside production. */
   graphiql: boolean;
   maxDepth: number;
@@ -58,7 +60,9 @@ export interface GraphqlOptions {
 }
 
 /** Every module's GraphQL: SDL, resolvers and loaders, merged. */
-export function graphqlSchema(options: Pick<GraphqlOptions, 'services' | 'liveEvents'>) {
+export function graphqlSchema(
+  options: Pick<GraphqlOptions, 'services' | 'liveEvents' | 'liveSubscriptions'>,
+) {
   const { services } = options;
   return mergeModules([
     complaintsGraphql({ complaints: services.complaints, idempotency: services.idempotency }),
@@ -74,6 +78,7 @@ export function graphqlSchema(options: Pick<GraphqlOptions, 'services' | 'liveEv
       tenancy: services.tenancy,
       topicFor: options.liveEvents.topicFor,
       link: options.liveEvents.link,
+      listening: options.liveSubscriptions,
     }),
     webhooksGraphql({ webhooks: services.webhooks }),
     settingsGraphql({ settings: services.settings }),

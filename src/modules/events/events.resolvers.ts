@@ -68,8 +68,10 @@ export function eventsGraphql(deps: {
   topicFor: (tenantId: string) => string;
   /** Whether the pub/sub reaches Redis; absent, it is taken to be always up. */
   link?: LiveEventsLink;
+  /** Counts the subscriptions that are listening: up once Redis has subscribed, down as they end. */
+  listening?: { inc(): void; dec(): void };
 }): GraphqlModule {
-  const { complaints, tenancy, link } = deps;
+  const { complaints, tenancy, link, listening } = deps;
 
   /**
    * The tenant's events from the moment of subscribing, those `keep` selects. The key is checked
@@ -85,6 +87,7 @@ export function eventsGraphql(deps: {
     keep: (event: EventEnvelope) => boolean,
   ): AsyncGenerator<EventEnvelope> {
     let stopWatching = () => {};
+    let counted = false;
     try {
       const { tenantId } = requireScope(context, scope);
       if (!context.pubsub) throw new Error('subscriptions run over WebSocket only');
@@ -96,6 +99,9 @@ export function eventsGraphql(deps: {
       }
       // Each message is one relay batch of the tenant's events (LiveEventMessage).
       const queue = await context.pubsub.subscribe(deps.topicFor(tenantId));
+      // Redis has subscribed the topic (connectLiveEvents): from here on, each event is heard.
+      listening?.inc();
+      counted = true;
       // Left without destroying the queue: Mercurius ends it when the subscription closes, and a
       // destroyed one reported each subscriber leaving as an error in the log.
       for await (const batch of queue.iterator({ destroyOnReturn: false }) as AsyncIterable<string>) {
@@ -113,6 +119,7 @@ export function eventsGraphql(deps: {
       throw asGraphqlError(error);
     } finally {
       stopWatching();
+      if (counted) listening?.dec();
     }
   }
 

@@ -75,6 +75,21 @@ export function connectLiveEvents(options: {
   // mqemitter-redis takes the connections as given (typed for a single server; it calls only
   // what a Cluster has too: subscribe, publish, quit and their events).
   const emitter = mqemitterRedis({ subConn, pubConn } as unknown as Parameters<typeof mqemitterRedis>[0]);
+  // A subscriber counts as listening (Mercurius resolves its subscribe) when `on` calls back. For a
+  // topic it has already sent SUBSCRIBE for, mqemitter-redis calls back at once, though that
+  // SUBSCRIBE may still be on its way, and it calls back without the error when SUBSCRIBE fails:
+  // a second subscriber of a tenant in a process could start deaf. One more SUBSCRIBE of the topic
+  // (idempotent, answered in order on the subscribing connection, the same node's on a cluster)
+  // answers only once the topic is subscribed, or fails with the reason. Topics never hold
+  // mqemitter's wildcards (liveEventsTopic).
+  const on = emitter.on.bind(emitter);
+  emitter.on = (topic, listener, callback?: (error?: unknown) => void) =>
+    on(topic, listener, () => {
+      subConn.subscribe(topic).then(
+        () => callback?.(),
+        (error: unknown) => callback?.(error),
+      );
+    });
   // Connection trouble is reported here, at most every half minute: ioredis reconnects by itself
   // and fails each attempt while Redis is away. Left unheard, the emitter's 'error' would end
   // the process.
