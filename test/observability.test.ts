@@ -1,9 +1,11 @@
 import { spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { parser } from '@prometheus-io/lezer-promql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parse } from 'yaml';
+import { parse, stringify } from 'yaml';
 import { metricFamilies, parseExposition, sample } from './exposition.js';
 import { call, complaintBody, createTestTenant, type TestApp, type TestTenant } from './harness.js';
 import { type IsolatedTestApp, startIsolatedTestApp } from './isolated-database.js';
@@ -145,7 +147,23 @@ describe("the worker's HTTP endpoints", () => {
   });
 });
 
-describe('promtool check metrics', () => {
+interface Panel {
+  title: string;
+  targets?: { expr: string }[];
+  panels?: Panel[];
+}
+/** Every query of the dashboard, with the panel it is in. */
+const dashboardExpressions = async () => {
+  const dashboard = JSON.parse(
+    await readFile(new URL('../ops/grafana/dashboards/redress.json', import.meta.url), 'utf8'),
+  ) as { panels: Panel[] };
+  const panels = (list: Panel[]): Panel[] => list.flatMap((panel) => [panel, ...panels(panel.panels ?? [])]);
+  return panels(dashboard.panels).flatMap((panel) =>
+    (panel.targets ?? []).map((target) => ({ where: `dashboard: ${panel.title}`, expr: target.expr })),
+  );
+};
+
+describe('promtool', () => {
   const promtool = spawnSync('promtool', ['--version']).error === undefined;
 
   // Skipped on a machine without promtool, never in CI: .ci/run installs it there.
@@ -163,15 +181,40 @@ describe('promtool check metrics', () => {
       });
     }
   });
+
+  it.skipIf(!promtool && !process.env.CI)('parses and type-checks every query of the dashboard', async () => {
+    expect(promtool, 'promtool is not on PATH; .ci/run installs it').toBe(true);
+    // As recording rules, the queries go through Prometheus's own parser and type checks.
+    const rules = (await dashboardExpressions()).map(({ expr }, i) => ({
+      record: `dashboard:query_${i}`,
+      expr: grafanaToPromql(expr),
+    }));
+    const dir = await mkdtemp(join(tmpdir(), 'redress-dashboard-'));
+    try {
+      await writeFile(
+        join(dir, 'dashboard.rules.yml'),
+        stringify({ groups: [{ name: 'dashboard', rules }] }),
+      );
+      const result = spawnSync('promtool', ['check', 'rules', join(dir, 'dashboard.rules.yml')], {
+        encoding: 'utf8',
+      });
+      expect(result.stdout + result.stderr).toContain(`SUCCESS: ${rules.length} rules found`);
+      expect(result.status).toBe(0);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
 });
 
 /** Series Prometheus makes itself for every target, which no /metrics shows. */
 const PROMETHEUS_OWN = new Set(['up']);
 
+/** Grafana's interval variables are not PromQL; any duration stands in for them. */
+const grafanaToPromql = (expr: string) => expr.replace(/\$__(rate_interval|interval|range)/g, '5m');
+
 /** Every metric name a PromQL expression selects; throws on an expression that does not parse. */
 function metricNames(expr: string): string[] {
-  // Grafana's interval variables are not PromQL; any duration stands in for them.
-  const promql = expr.replace(/\$__(rate_interval|interval|range)/g, '5m');
+  const promql = grafanaToPromql(expr);
   const tree = parser.parse(promql);
   const names: string[] = [];
   tree.iterate({
@@ -185,21 +228,6 @@ function metricNames(expr: string): string[] {
 }
 
 describe('the dashboard and the alert rules', () => {
-  interface Panel {
-    title: string;
-    targets?: { expr: string }[];
-    panels?: Panel[];
-  }
-  const dashboardExpressions = async () => {
-    const dashboard = JSON.parse(
-      await readFile(new URL('../ops/grafana/dashboards/redress.json', import.meta.url), 'utf8'),
-    ) as { panels: Panel[] };
-    const panels = (list: Panel[]): Panel[] =>
-      list.flatMap((panel) => [panel, ...panels(panel.panels ?? [])]);
-    return panels(dashboard.panels).flatMap((panel) =>
-      (panel.targets ?? []).map((target) => ({ where: `dashboard: ${panel.title}`, expr: target.expr })),
-    );
-  };
   const alertRules = async () =>
     (
       parse(await readFile(new URL('../ops/prometheus/alerts.yml', import.meta.url), 'utf8')) as {
