@@ -286,8 +286,13 @@ describe("the worker's /readyz while PostgreSQL is away", () => {
         checks: { postgres: { status: 'down' }, redis: { status: 'up' } },
       });
       expect((await fetch(`${workerUrl}/healthz`)).status).toBe(200);
-      const samples = parseExposition(await workerScrape());
-      expect(sample(samples, 'redress_dependency_up', { dependency: 'postgres' })).toBe(0);
+      // A scrape within a second of the last reuses its reading of the stores.
+      const samples = await eventually(async () => {
+        const scraped = parseExposition(await workerScrape());
+        return sample(scraped, 'redress_dependency_up', { dependency: 'postgres' }) === 0
+          ? scraped
+          : undefined;
+      }, 5_000);
       expect(sample(samples, 'redress_dependency_up', { dependency: 'redis' })).toBe(1);
     } finally {
       await postgresProxy.restore();
