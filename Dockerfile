@@ -19,6 +19,10 @@ RUN npm run build
 # --- runtime: production dependencies, compiled code and migrations --------------------------
 FROM node:22-bookworm-slim AS runtime
 ENV NODE_ENV=production
+# The commit `redress_build_info` on /metrics names:
+#   docker build --build-arg REDRESS_BUILD_COMMIT=$(git rev-parse HEAD) .
+ARG REDRESS_BUILD_COMMIT=""
+ENV REDRESS_BUILD_COMMIT=$REDRESS_BUILD_COMMIT
 # A larger young generation: a busy API allocates fast, and with V8's default 16 MB semi-spaces it
 # stopped for a scavenge every ~45 ms, spending about a tenth of its time there. With 32 MB, about
 # half of that, and intake ran faster with a shorter tail (bench/, which starts the processes with

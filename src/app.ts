@@ -13,6 +13,7 @@ import { idempotencyPlugin } from './http/plugins/idempotency.js';
 import { inputHygienePlugin } from './http/plugins/input-hygiene.js';
 import { openapiPlugin } from './http/plugins/openapi.js';
 import { rateLimitPlugin } from './http/plugins/rate-limit.js';
+import { requestMetricsPlugin } from './http/plugins/request-metrics.js';
 import { createResponseSerializerCompiler } from './http/response-serializer.js';
 import { type Clock, systemClock } from './lib/clock.js';
 import { ValidationError } from './lib/errors.js';
@@ -30,6 +31,7 @@ import { type LiveEvents, type LiveEventsLink, localLiveEvents } from './modules
 import { followUpsRoutes } from './modules/follow-ups/follow-ups.routes.js';
 import { healthRoutes } from './modules/health/health.routes.js';
 import { metricsRoutes } from './modules/health/metrics.routes.js';
+import { checkReadiness } from './modules/health/readiness.js';
 import { identityRoutes } from './modules/identity/identity.routes.js';
 import { majorComplaintsRoutes } from './modules/major-complaints/major-complaints.routes.js';
 import { ownershipRoutes } from './modules/ownership/ownership.routes.js';
@@ -161,6 +163,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   await app.register(authPlugin, { tenancy });
   // The API's Prometheus metrics, shown on /metrics: plugins add theirs as they are registered.
   const metrics = new Registry();
+  await app.register(requestMetricsPlugin, { metrics });
   await app.register(rateLimitPlugin, {
     metrics,
     redis,
@@ -174,8 +177,12 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   await app.register(metricsRoutes, {
     registry: metrics,
     token: env.METRICS_TOKEN,
+    commit: env.REDRESS_BUILD_COMMIT,
     sources: {
       deadlineCounts: () => services.repositories.deadlines.countByStatus(),
+      outboxBacklog: () => services.repositories.events.outboxBacklog(),
+      webhookSubscriptions: () => services.repositories.webhooks.countSubscriptionsByState(),
+      readiness: () => checkReadiness({ pool: database.pool, redis }),
       queueCounts: async (): Promise<Record<string, Record<string, number>>> =>
         deps.deadlineQueue
           ? { deadlines: await deps.deadlineQueue.jobCounts('wait', 'delayed', 'active', 'failed') }

@@ -1,9 +1,9 @@
-import { createServer, type Server } from 'node:http';
+import type { Server } from 'node:http';
 import { Worker } from 'bullmq';
 import closeWithGrace from 'close-with-grace';
 import pTimeout from 'p-timeout';
 import pino from 'pino';
-import { collectDefaultMetrics, Registry } from 'prom-client';
+import { Registry } from 'prom-client';
 import { ConfigError, type Env, loadEnv } from './config/env.js';
 import { createDatabase } from './db/client.js';
 import { serverSettingWarnings } from './db/server-settings.js';
@@ -12,8 +12,8 @@ import { createQueue, type DeadlineJob, type QueuePayloads, queuePrefix } from '
 import { createBatcher } from './lib/batcher.js';
 import { systemClock } from './lib/clock.js';
 import { loggerOptions } from './lib/logger.js';
-import { redisTarget } from './lib/redis.js';
-import { createDeadlineMetrics, registerDeadlineGauges } from './modules/deadlines/deadline-metrics.js';
+import { createRequestRedis, redisTarget } from './lib/redis.js';
+import { createDeadlineMetrics } from './modules/deadlines/deadline-metrics.js';
 import { openDeadlineQueue } from './modules/deadlines/deadline-queue.js';
 import { REDIS_STEP_TIMEOUT_MS, reconcileDeadlines } from './modules/deadlines/deadline-reconciler.js';
 import { processDeadlineJob } from './modules/deadlines/deadlines.jobs.js';
@@ -21,6 +21,10 @@ import { MAX_WAKE_UPS_PER_TRANSACTION } from './modules/deadlines/deadlines.repo
 import { startEventRelay } from './modules/events/event-relay.js';
 import { purgeOldEvents } from './modules/events/events.jobs.js';
 import { connectLiveEvents, createLiveEventPublisher } from './modules/events/live-events.js';
+import { registerProcessMetrics } from './modules/health/process-metrics.js';
+import { checkReadiness } from './modules/health/readiness.js';
+import { registerStoreGauges } from './modules/health/store-gauges.js';
+import { createWorkerHttpServer } from './modules/health/worker-http.js';
 import { purgeExpiredKeys } from './modules/idempotency/idempotency.jobs.js';
 import { startWebhookDispatcher } from './modules/webhooks/webhook-dispatcher.js';
 import { createWebhookFanout } from './modules/webhooks/webhook-fanout.js';
@@ -32,7 +36,7 @@ import { createServices } from './services.js';
 // Any number for the advisory lock, fixed so that only one worker sweeps at a time.
 const RECONCILER_LOCK_ID = 7_361_022_002;
 
-/** Starts the BullMQ workers, the deadline reconciler and the metrics endpoint; no API. */
+/** Starts the BullMQ workers, the deadline reconciler and the health and metrics endpoints; no API. */
 export async function startWorker(env: Env) {
   const log = pino(loggerOptions(env.LOG_LEVEL, { role: 'worker' }));
   const clock = systemClock;
@@ -57,11 +61,21 @@ export async function startWorker(env: Env) {
   });
   const maintenanceQueue = createQueue('maintenance', deadlineQueue.connection, env.REDIS_PREFIX);
 
+  // Readiness asks Redis on a request-path connection of its own, which fails fast while Redis is
+  // away; the queue connection would hold the PING until Redis is back.
+  const readinessRedis = createRequestRedis(redis);
+  readinessRedis.on('error', () => {});
+  readinessRedis.connect().catch(() => {});
+  const readiness = () => checkReadiness({ pool: database.pool, redis: readinessRedis });
+
   const registry = new Registry();
-  collectDefaultMetrics({ register: registry, prefix: 'redress_worker_' });
+  registerProcessMetrics(registry, { prefix: 'redress_worker_', commit: env.REDRESS_BUILD_COMMIT });
   const metrics = createDeadlineMetrics(registry);
-  registerDeadlineGauges(registry, {
+  registerStoreGauges(registry, {
     deadlineCounts: () => services.repositories.deadlines.countByStatus(),
+    outboxBacklog: () => services.repositories.events.outboxBacklog(),
+    webhookSubscriptions: () => services.repositories.webhooks.countSubscriptionsByState(),
+    readiness,
     queueCounts: async () => ({
       deadlines: await deadlineQueue.jobCounts('wait', 'delayed', 'active', 'failed'),
       maintenance: await maintenanceQueue.getJobCounts('wait', 'delayed', 'active', 'failed'),
@@ -231,19 +245,7 @@ export async function startWorker(env: Env) {
 
   let metricsServer: Server | null = null;
   if (env.WORKER_METRICS_PORT > 0) {
-    metricsServer = createServer(async (request, response) => {
-      if (request.url !== '/metrics') {
-        response.writeHead(404).end();
-        return;
-      }
-      try {
-        const body = await registry.metrics();
-        response.writeHead(200, { 'content-type': registry.contentType }).end(body);
-      } catch (err) {
-        log.error({ err }, 'metrics collection failed');
-        response.writeHead(500).end();
-      }
-    });
+    metricsServer = createWorkerHttpServer({ registry, readiness, log });
     await new Promise<void>((resolve) => metricsServer!.listen(env.WORKER_METRICS_PORT, env.HOST, resolve));
   }
 
@@ -281,6 +283,7 @@ export async function startWorker(env: Env) {
       await new Promise<void>((resolve) =>
         metricsServer ? metricsServer.close(() => resolve()) : resolve(),
       );
+      readinessRedis.disconnect();
       await database.close();
       log.info('worker stopped');
     },

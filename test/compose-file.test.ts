@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
 import { parse, parseDocument } from 'yaml';
@@ -58,6 +59,57 @@ describe('docker-compose.yml', () => {
       redis: [['REDRESS_REDIS_PORT', '6379', '6379']],
       api: [['REDRESS_API_PORT', '3000', '3000']],
       worker: [['REDRESS_WORKER_METRICS_PORT', '9464', '9464']],
+      prometheus: [['REDRESS_PROMETHEUS_PORT', '9090', '9090']],
+      grafana: [['REDRESS_GRAFANA_PORT', '3001', '3000']],
     });
+  });
+
+  it('adds Prometheus and Grafana under the observability profile, scraping the API and the worker where they listen', async () => {
+    interface Service {
+      profiles?: string[];
+      volumes?: string[];
+      environment?: Record<string, string>;
+      healthcheck?: { test: string[] };
+    }
+    const { services } = parse(composeText, { merge: true }) as { services: Record<string, Service> };
+    expect(services.prometheus?.profiles).toEqual(['observability']);
+    expect(services.grafana?.profiles).toEqual(['observability']);
+    // What they mount from the checkout is there.
+    const mounted = [...(services.prometheus?.volumes ?? []), ...(services.grafana?.volumes ?? [])]
+      .map((volume) => volume.split(':')[0]!)
+      .filter((source) => source.startsWith('./'));
+    expect(mounted.length).toBeGreaterThanOrEqual(3);
+    for (const source of mounted)
+      expect(existsSync(new URL(`.${source}`, import.meta.url)), source).toBe(true);
+
+    const read = async (path: string) =>
+      parse(await readFile(new URL(`../${path}`, import.meta.url), 'utf8'));
+    const prometheus = (await read('ops/prometheus/prometheus.yml')) as {
+      scrape_configs: { job_name: string; static_configs: { targets: string[] }[] }[];
+    };
+    const targets = Object.fromEntries(
+      prometheus.scrape_configs.map((job) => [job.job_name, job.static_configs.flatMap((c) => c.targets)]),
+    );
+    const workerPort = services.worker?.environment?.WORKER_METRICS_PORT;
+    expect(targets).toEqual({
+      'redress-api': [`api:${services.api?.environment?.PORT}`],
+      'redress-worker': [`worker:${workerPort}`],
+    });
+    // The worker's liveness is its /healthz, which touches neither PostgreSQL nor Redis.
+    expect(services.worker?.healthcheck?.test.join(' ')).toContain(`127.0.0.1:${workerPort}/healthz`);
+
+    const datasources = (await read('ops/grafana/provisioning/datasources/prometheus.yml')) as {
+      datasources: { uid: string; url: string }[];
+    };
+    const dashboard = (await read('ops/grafana/dashboards/redress.json')) as {
+      panels: { datasource?: { uid: string } }[];
+    };
+    const uids = new Set(
+      dashboard.panels.flatMap((panel) => (panel.datasource ? [panel.datasource.uid] : [])),
+    );
+    expect(datasources.datasources.map(({ uid, url }) => ({ uid, url }))).toEqual([
+      { uid: [...uids][0], url: 'http://prometheus:9090' },
+    ]);
+    expect(uids.size).toBe(1);
   });
 });

@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
+import net, { type AddressInfo } from 'node:net';
 import { createInterface } from 'node:readline';
 
 export interface WorkerProcess {
@@ -112,4 +113,13 @@ export async function startApiProcess(env: Record<string, string>): Promise<Work
       await exited;
     },
   };
+}
+
+/** A TCP port nothing listens on now, for a process that takes its port from the environment. */
+export async function freePort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
 }

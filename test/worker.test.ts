@@ -1,14 +1,14 @@
-import net, { type AddressInfo } from 'node:net';
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createQueue } from '../src/jobs/queues.js';
 import type { DeadlineView } from '../src/modules/deadlines/deadline-views.js';
+import { parseExposition, sample } from './exposition.js';
 import { call, complaintBody, createFastLaneTenant, type TestApp, type TestTenant } from './harness.js';
 import { type IsolatedTestApp, startIsolatedTestApp } from './isolated-database.js';
 import { onRedisCluster, testRedisEnv } from './redis-keys.js';
 import { startTcpProxy } from './tcp-proxy.js';
 import { citusWorkerUrls } from './test-database.js';
-import { eventually, sleep, startWorkerProcess, type WorkerProcess } from './worker-process.js';
+import { eventually, freePort, sleep, startWorkerProcess, type WorkerProcess } from './worker-process.js';
 
 /**
  * The worker process as production runs it: its /metrics endpoint after a real breach, and a
@@ -42,14 +42,6 @@ async function startWorker(env: Record<string, string> = {}): Promise<WorkerProc
   });
   workers.push(worker);
   return worker;
-}
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 async function createFast(tenant: TestTenant) {
@@ -94,33 +86,6 @@ async function traces(tenant: TestTenant, complaintId: string, deadlineId: strin
       (escalation) => escalation.trigger === 'breach',
     ),
   };
-}
-
-interface Sample {
-  name: string;
-  labels: Record<string, string>;
-  value: number;
-}
-
-/** Samples of the Prometheus text exposition format. */
-function parseExposition(text: string): Sample[] {
-  const samples: Sample[] = [];
-  for (const line of text.split('\n')) {
-    if (line === '' || line.startsWith('#')) continue;
-    const match = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})?\s+(\S+)/.exec(line);
-    if (!match) throw new Error(`not a sample: ${line}`);
-    const labels = Object.fromEntries(
-      [...(match[2] ?? '').matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g)].map((m) => [m[1]!, m[2]!]),
-    );
-    samples.push({ name: match[1]!, labels, value: Number(match[3]) });
-  }
-  return samples;
-}
-
-function sample(samples: Sample[], name: string, labels: Record<string, string> = {}): number | undefined {
-  return samples.find(
-    (s) => s.name === name && Object.entries(labels).every(([key, value]) => s.labels[key] === value),
-  )?.value;
 }
 
 describe("the worker's /metrics", () => {

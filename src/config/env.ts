@@ -109,6 +109,8 @@ export const envSchema = z.object({
   WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(500).default(200),
   /** Port of the worker's Prometheus /metrics endpoint; 0 turns it off. */
   WORKER_METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(9464),
+  /** The git commit the build came from, shown by `redress_build_info` on /metrics. */
+  REDRESS_BUILD_COMMIT: z.string().max(64).optional(),
   /** When set, the API's /metrics needs `Authorization: Bearer <METRICS_TOKEN>`. */
   METRICS_TOKEN: z.string().min(16).max(200).optional(),
   /** Public base URL; when set, Location headers are absolute URLs under it. */

@@ -59,6 +59,11 @@ export const eventOutbox = pgTable(
     // Retention never deletes an event still listed here.
     tenantId: uuid('tenant_id').notNull(),
     position: bigint('position', { mode: 'number' }).notNull(),
+    /**
+     * When the transaction that wrote the event began: the relay's lag on /metrics is the age of
+     * the oldest row (outboxBacklog). Not the event's occurred_at, which a caller may backdate.
+     */
+    queuedAt: instant('queued_at').notNull().defaultNow(),
   },
   (table) => [
     primaryKey({ name: 'event_outbox_pkey', columns: [table.tenantId, table.position] }),

@@ -277,6 +277,20 @@ export function createEventsRepository(db: Queryable) {
       return result.rows[0]!.awake;
     },
 
+    /**
+     * Events the relay has yet to fan out, all tenants, and the age of the oldest in seconds (0
+     * when none wait), for /metrics. The work list is empty but for a relay's last few
+     * milliseconds, so counting it is cheap; it is long only while no relay runs.
+     */
+    async outboxBacklog(tx: Queryable = db): Promise<{ waiting: number; oldestAgeSeconds: number }> {
+      const result = await tx.execute<{ waiting: number; oldest_age_seconds: number }>(sql`
+        select count(*)::int as waiting,
+          coalesce(extract(epoch from now() - min(${eventOutbox.queuedAt})), 0)::float8 as oldest_age_seconds
+        from ${eventOutbox}`);
+      const row = result.rows[0]!;
+      return { waiting: row.waiting, oldestAgeSeconds: Math.max(0, row.oldest_age_seconds) };
+    },
+
     /** Deletes events (and, by cascade, their deliveries) older than `before`, a batch at a time. */
     async purgeOlderThan(before: Date, batchSize: number, tx: Queryable = db): Promise<number> {
       const result = await tx.execute(sql`

@@ -1,40 +1,9 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import pTimeout from 'p-timeout';
 import type pg from 'pg';
 import { z } from 'zod';
 import type { RedisClient } from '../../lib/redis.js';
 import { OUTAGE_RETRY_AFTER_SECONDS } from '../../lib/unreachable.js';
-
-const CHECK_TIMEOUT_MS = 2_000;
-
-const checkResult = z.object({
-  status: z.enum(['up', 'down']),
-  latencyMs: z.number(),
-  error: z.string().optional(),
-});
-const readinessSchema = z
-  .object({
-    status: z.enum(['ready', 'not_ready']),
-    checks: z.object({ postgres: checkResult, redis: checkResult }),
-  })
-  .meta({ id: 'Readiness' });
-
-async function timed(check: () => Promise<unknown>): Promise<z.infer<typeof checkResult>> {
-  const started = performance.now();
-  try {
-    await pTimeout(check(), {
-      milliseconds: CHECK_TIMEOUT_MS,
-      message: `no answer within ${CHECK_TIMEOUT_MS} ms`,
-    });
-    return { status: 'up', latencyMs: Math.round(performance.now() - started) };
-  } catch (error) {
-    return {
-      status: 'down',
-      latencyMs: Math.round(performance.now() - started),
-      error: (error as Error).message,
-    };
-  }
-}
+import { checkReadiness, readinessSchema } from './readiness.js';
 
 /** Liveness (/healthz) and readiness (/readyz: PostgreSQL and Redis answer). Public, unauthenticated. */
 export const healthRoutes: FastifyPluginAsyncZod<{ pool: pg.Pool; redis: RedisClient }> = async (
@@ -68,15 +37,10 @@ export const healthRoutes: FastifyPluginAsyncZod<{ pool: pg.Pool; redis: RedisCl
       },
     },
     async (_request, reply) => {
-      const [postgres, redisCheck] = await Promise.all([
-        timed(() => pool.query('select 1')),
-        timed(() => redis.ping()),
-      ]);
-      const ready = postgres.status === 'up' && redisCheck.status === 'up';
+      const readiness = await checkReadiness({ pool, redis });
+      const ready = readiness.status === 'ready';
       if (!ready) reply.header('retry-after', String(OUTAGE_RETRY_AFTER_SECONDS));
-      return reply
-        .code(ready ? 200 : 503)
-        .send({ status: ready ? 'ready' : 'not_ready', checks: { postgres, redis: redisCheck } });
+      return reply.code(ready ? 200 : 503).send(readiness);
     },
   );
 };

@@ -1,10 +1,11 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import { collectDefaultMetrics, Registry } from 'prom-client';
+import { Registry } from 'prom-client';
 import { z } from 'zod';
 import { PROBLEM_CONTENT_TYPE, problemSchema } from '../../http/problem.js';
 import { UnauthenticatedError } from '../../lib/errors.js';
-import { type DeadlineGaugeSources, registerDeadlineGauges } from '../deadlines/deadline-metrics.js';
+import { registerProcessMetrics } from './process-metrics.js';
+import { registerStoreGauges, type StoreGaugeSources } from './store-gauges.js';
 
 const sameSecret = (given: string, expected: string) => {
   const a = Buffer.from(given);
@@ -13,18 +14,21 @@ const sameSecret = (given: string, expected: string) => {
 };
 
 /**
- * Prometheus metrics of the API process: deadlines by status, queue depths and process health.
+ * Prometheus metrics of the API process: HTTP requests (requestMetricsPlugin), the gauges read
+ * from PostgreSQL and Redis (registerStoreGauges), build info and process health.
  * The counts span all tenants, so set METRICS_TOKEN wherever the port is reachable from outside.
  * Breach detection lag is measured where breaches are recorded: the worker's own /metrics.
  */
 export const metricsRoutes: FastifyPluginAsyncZod<{
-  sources: DeadlineGaugeSources;
+  sources: StoreGaugeSources;
   token: string | undefined;
+  /** The git commit the build came from (REDRESS_BUILD_COMMIT), for `redress_build_info`. */
+  commit: string | undefined;
   /** Where the app's plugins keep their own metrics (the rate limit's); these are added to it. */
   registry: Registry;
-}> = async (app, { sources, token, registry }) => {
-  collectDefaultMetrics({ register: registry, prefix: 'redress_api_' });
-  registerDeadlineGauges(registry, sources);
+}> = async (app, { sources, token, commit, registry }) => {
+  registerProcessMetrics(registry, { prefix: 'redress_api_', commit });
+  registerStoreGauges(registry, sources);
 
   app.get(
     '/metrics',

@@ -82,6 +82,25 @@ export interface SubscriptionOutcome {
 /** SQL of subscriptions, secrets, deliveries and attempts: the API's and the dispatcher's. */
 export function createWebhooksRepository(db: Queryable) {
   return {
+    /**
+     * Subscriptions by status (active, disabled) and why they were disabled (`gone`, `failing`,
+     * `manual`; `none` for active ones), all tenants, for /metrics.
+     */
+    async countSubscriptionsByState(
+      tx: Queryable = db,
+    ): Promise<{ status: 'active' | 'disabled'; reason: string; count: number }[]> {
+      const result = await tx.execute<{ active: boolean; reason: string | null; count: number }>(sql`
+        select ${webhookSubscriptions.active} as active, ${webhookSubscriptions.disabledReason} as reason,
+          count(*)::int as count
+        from ${webhookSubscriptions}
+        group by ${webhookSubscriptions.active}, ${webhookSubscriptions.disabledReason}`);
+      return result.rows.map((row) => ({
+        status: row.active ? 'active' : 'disabled',
+        reason: row.active ? 'none' : (row.reason ?? 'manual'),
+        count: row.count,
+      }));
+    },
+
     async insertSubscription(row: NewSubscriptionRow, tx: Queryable = db): Promise<SubscriptionRow> {
       const [inserted] = await tx.insert(webhookSubscriptions).values(row).returning();
       return inserted!;
