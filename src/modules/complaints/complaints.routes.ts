@@ -176,7 +176,7 @@ export const complaintsRoutes: FastifyPluginAsyncZod<{
         tags,
         security: bearerSecurity,
         params: complaintKeyParams,
-        headers: actingHeaders.extend({ 'if-match': z.string().max(1000).optional() }),
+        headers: idempotentWriteHeaders.extend({ 'if-match': z.string().max(1000).optional() }),
         body: transitionBody,
         response: { 200: complaintSchema, ...problemResponses(404, 409, 412, 413, 415) },
       },
