@@ -8,6 +8,8 @@ import type { ChangeListener } from './db/change-notifications.js';
 import { createReportsDatabase, type Database } from './db/client.js';
 import { graphqlPlugin } from './graphql/plugin.js';
 import { authPlugin } from './http/plugins/auth.js';
+import { conditionalGetPlugin } from './http/plugins/conditional-get.js';
+import { corsPlugin } from './http/plugins/cors.js';
 import { errorsPlugin, sendProblem } from './http/plugins/errors.js';
 import { idempotencyPlugin } from './http/plugins/idempotency.js';
 import { inputHygienePlugin } from './http/plugins/input-hygiene.js';
@@ -158,6 +160,8 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     services;
 
   await app.register(errorsPlugin);
+  await app.register(corsPlugin, { allowedOrigins: env.CORS_ALLOWED_ORIGINS });
+  await app.register(conditionalGetPlugin);
   await app.register(inputHygienePlugin);
   await app.register(openapiPlugin, { docs: env.DOCS_ENABLED });
   await app.register(authPlugin, { tenancy });

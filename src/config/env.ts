@@ -4,6 +4,16 @@ const booleanFromString = z
   .enum(['true', 'false', '1', '0'])
   .transform((value) => value === 'true' || value === '1');
 
+/** True for `scheme://host[:port]` exactly as browsers send it in `Origin` (no path, no slash). */
+function isOrigin(value: string): boolean {
+  try {
+    const url = new URL(value);
+    return (url.protocol === 'https:' || url.protocol === 'http:') && url.origin === value;
+  } catch {
+    return false;
+  }
+}
+
 /** The environment the service reads, each variable validated once at start-up. */
 export const envSchema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
@@ -113,6 +123,30 @@ export const envSchema = z.object({
   REDRESS_BUILD_COMMIT: z.string().max(64).optional(),
   /** When set, the API's /metrics needs `Authorization: Bearer <METRICS_TOKEN>`. */
   METRICS_TOKEN: z.string().min(16).max(200).optional(),
+  /**
+   * Browser origins (`https://crm.example.com`) whose pages may call the API, comma-separated; empty
+   * (the default) answers no cross-origin request. Credentials (cookies) are never allowed: the API
+   * takes keys and tokens in `Authorization` only.
+   */
+  CORS_ALLOWED_ORIGINS: z
+    .string()
+    .max(4000)
+    .default('')
+    .transform((raw, ctx) => {
+      const origins = raw
+        .split(',')
+        .map((item) => item.trim())
+        .filter((item) => item !== '');
+      const bad = origins.find((origin) => !isOrigin(origin));
+      if (bad !== undefined) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `'${bad.slice(0, 100)}' is not an origin: give scheme, host and port only, e.g. https://crm.example.com`,
+        });
+        return z.NEVER;
+      }
+      return origins;
+    }),
   /** Public base URL; when set, Location headers are absolute URLs under it. */
   PUBLIC_BASE_URL: z.string().url().optional(),
   /**

@@ -1,5 +1,5 @@
 import { IDEMPOTENCY_KEY_PATTERN } from '../http/plugins/idempotency.js';
-import { AppError, ValidationError } from '../lib/errors.js';
+import { AppError, type ErrorCode, ValidationError } from '../lib/errors.js';
 import { type IdempotencyService, requestFingerprint } from '../modules/idempotency/idempotency.service.js';
 import type { IdempotencyBinding } from '../modules/idempotency/idempotency-binding.js';
 
@@ -7,7 +7,7 @@ import type { IdempotencyBinding } from '../modules/idempotency/idempotency-bind
 class ReplayedError extends AppError {
   readonly title = 'Replayed answer of the first attempt';
   constructor(
-    readonly code: string,
+    readonly code: ErrorCode,
     readonly status: number,
     detail: string,
     extensions: Record<string, unknown>,
@@ -73,7 +73,7 @@ export async function idempotentMutation<T>(
 }
 
 interface StoredRefusal {
-  code: string;
+  code: ErrorCode;
   status: number;
   detail: string;
   extensions: Record<string, unknown>;

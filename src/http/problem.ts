@@ -1,19 +1,83 @@
 import { z } from 'zod';
+import { ERROR_CODES } from '../lib/errors.js';
+import { COMPLAINT_STATUSES } from '../modules/complaints/complaint-status.js';
+import { SCOPES } from '../modules/tenancy/scopes.js';
 
-/** RFC 9457 problem document, as every Redress error is rendered. */
+const count = z.number().int().nonnegative();
+
+/**
+ * RFC 9457 problem document, as every Redress error is rendered. `code` is one of ERROR_CODES;
+ * the members after `errors` are the extensions some codes add, each named in its description.
+ */
 export const problemSchema = z
   .object({
     type: z.string().describe('URI naming the problem type; stable per `code`.'),
     title: z.string(),
     status: z.number().int(),
     detail: z.string(),
-    code: z.string().describe('Stable machine-readable error code.'),
+    code: z.enum(ERROR_CODES).describe('Stable machine-readable error code.'),
     requestId: z.string(),
     instance: z.string().optional(),
     errors: z
       .array(z.object({ field: z.string(), message: z.string() }))
       .optional()
       .describe('For validation errors: each bad field and what is wrong with it.'),
+    currentEtag: z.string().optional().describe('precondition_failed: the ETag the resource has now.'),
+    currentStatus: z
+      .string()
+      .optional()
+      .describe('The status of the complaint, resolution, follow-up or pre-refund that refused the change.'),
+    allowedTransitions: z
+      .array(z.enum(COMPLAINT_STATUSES))
+      .optional()
+      .describe('invalid_transition: the statuses the complaint may move to from `currentStatus`.'),
+    existingComplaint: z
+      .object({ id: z.uuid(), reference: z.string() })
+      .nullable()
+      .optional()
+      .describe('external_ref_conflict: the complaint that already has this `externalRef`.'),
+    requiredScope: z.enum(SCOPES).optional().describe('insufficient_scope: the scope the operation needs.'),
+    allowedMethods: z
+      .array(z.string())
+      .optional()
+      .describe('method_not_allowed: the methods the path answers.'),
+    retryAfterSeconds: count.optional().describe('rate_limited: seconds until the key may call again.'),
+    service: z
+      .enum(['postgres', 'redis'])
+      .optional()
+      .describe('service_unavailable: the backing service that cannot be reached.'),
+    reason: z.string().optional().describe('webhook_url_refused: why the URL is refused.'),
+    calendarId: z.string().optional().describe('calendar_has_no_open_time: the calendar that is never open.'),
+    variable: z.string().optional().describe('template_variable_missing: the variable that has no value.'),
+    assignee: z.string().nullable().optional().describe('already_owner: the current owner.'),
+    currentLevel: count.optional().describe('escalation_level_not_higher: the escalation level now.'),
+    disabledReason: z
+      .string()
+      .nullable()
+      .optional()
+      .describe('webhook_inactive: why the webhook was disabled.'),
+    resolutionId: z.string().optional().describe('The resolution in play that blocks the change.'),
+    optionId: z.string().optional().describe('The resolution option concerned.'),
+    optionIndex: count
+      .optional()
+      .describe('approval_limit_unreachable: the position of the option proposed.'),
+    approval: z.string().optional().describe('The approval state of the option concerned.'),
+    amount: z.number().optional().describe('The amount concerned, in `currency`.'),
+    currency: z.string().optional().describe('ISO 4217 currency of `amount`.'),
+    alreadyPreRefunded: z
+      .number()
+      .optional()
+      .describe('pre_refund_over_limit: what was pre-refunded before.'),
+    role: z.string().optional().describe('The role of the person concerned.'),
+    roles: z.array(z.string()).optional().describe("unknown_role: the tenant's roles."),
+    staff: z
+      .string()
+      .optional()
+      .describe('conflict_of_interest: the staff member who may not handle the complaint.'),
+    basis: z
+      .enum(['subject_of_complaint', 'declared_conflict'])
+      .optional()
+      .describe('conflict_of_interest: why they may not.'),
   })
   .catchall(z.unknown())
   .meta({ id: 'Problem' });

@@ -88,10 +88,10 @@ describe('response serialization', () => {
       title: 'Conflict',
       status: 409,
       detail: 'Complaint is closed',
-      code: 'invalid_transition',
+      code: 'invalid_transition' as const,
       requestId: 'r-1',
       instance: undefined,
-      allowedTransitions: ['investigating'],
+      allowedTransitions: ['investigating' as const],
       currentStatus: 'closed',
     };
     const written = compile(problemSchema, true)(problem);

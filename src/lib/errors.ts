@@ -4,6 +4,82 @@
  * code in `extensions`. Codes are part of the public contract: never rename or reuse one.
  */
 
+/**
+ * Every `code` a caller can be sent, by status. The contract's `Problem.code` enum is made from
+ * this list, and `AppError.code` may only be one of them, so a new code cannot go unlisted.
+ */
+export const ERROR_CODES = [
+  // 400, 401, 403, 404, 405
+  'validation_failed',
+  'malformed_json',
+  'invalid_cursor',
+  'graphql_validation_failed',
+  'query_too_deep',
+  'query_too_costly',
+  'unauthenticated',
+  'invalid_token',
+  'token_expired',
+  'insufficient_scope',
+  'on_behalf_of_not_allowed',
+  'not_found',
+  'route_not_found',
+  'method_not_allowed',
+  // 409
+  'already_owner',
+  'calendar_in_use',
+  'complaint_finished',
+  'complaint_not_in_handling',
+  'conflict_already_declared',
+  'conflict_of_interest',
+  'deadline_met_by_action',
+  'deadline_not_open',
+  'default_policy_fixed',
+  'escalation_level_not_higher',
+  'external_ref_conflict',
+  'follow_up_not_pending',
+  'invalid_transition',
+  'not_rejected_at_intake',
+  'option_awaiting_approval',
+  'option_not_awaiting_approval',
+  'option_rejected',
+  'pre_refund_already_verified',
+  'reply_template_exists',
+  'identity_provider_exists',
+  'resolution_already_open',
+  'resolution_awaiting_approval',
+  'resolution_choice_missing',
+  'resolution_closed',
+  'resolution_not_awaiting_approval',
+  'webhook_inactive',
+  'idempotency_request_in_progress',
+  // 412, 413, 415
+  'precondition_failed',
+  'payload_too_large',
+  'unsupported_media_type',
+  'unsupported_content_encoding',
+  // 422
+  'approval_limit_unreachable',
+  'approver_is_proposer',
+  'approver_not_authorised',
+  'pre_refund_over_limit',
+  'unknown_role',
+  'template_variable_missing',
+  'template_render_failed',
+  'idempotency_key_reused',
+  'webhook_url_refused',
+  'calendar_has_no_open_time',
+  // 428, 429, 500, 503
+  'precondition_required',
+  'rate_limited',
+  'internal_error',
+  'service_unavailable',
+  'concurrent_change',
+  'report_timed_out',
+] as const;
+
+/** A stable machine-readable error code. */
+export type ErrorCode = (typeof ERROR_CODES)[number];
+
 export interface FieldProblem {
   /** JSON pointer-ish dotted path of the offending field, e.g. `body.customer.email`. */
   field: string;
@@ -19,7 +95,7 @@ export interface AppErrorOptions {
 }
 
 export abstract class AppError extends Error {
-  abstract readonly code: string;
+  abstract readonly code: ErrorCode;
   abstract readonly status: number;
   abstract readonly title: string;
   readonly detail: string;
@@ -109,7 +185,7 @@ export class UnauthenticatedError extends AppError {
  * WWW-Authenticate challenge, so an OAuth client knows to get a new token.
  */
 export class InvalidTokenError extends AppError {
-  readonly code: string = 'invalid_token';
+  readonly code: ErrorCode = 'invalid_token';
   readonly status = 401;
   readonly title: string = 'Access token invalid';
   constructor(detail: string, options: { cause?: unknown } = {}) {
@@ -190,7 +266,7 @@ export class ConflictError extends AppError {
   readonly status = 409;
   readonly title: string;
   constructor(
-    readonly code: string,
+    readonly code: ErrorCode,
     title: string,
     options: AppErrorOptions,
   ) {
@@ -204,7 +280,7 @@ export class UnprocessableError extends AppError {
   readonly status = 422;
   readonly title: string;
   constructor(
-    readonly code: string,
+    readonly code: ErrorCode,
     title: string,
     options: AppErrorOptions,
   ) {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { etagForVersion, ifMatchSatisfied } from './etag.js';
+import { etagForVersion, ifMatchSatisfied, ifNoneMatchMatches } from './etag.js';
 
 describe('If-Match', () => {
   const current = etagForVersion(3);
@@ -13,5 +13,20 @@ describe('If-Match', () => {
     ['', false],
   ])('%s → %s', (header, expected) => {
     expect(ifMatchSatisfied(header, current)).toBe(expected);
+  });
+});
+
+describe('If-None-Match', () => {
+  const current = etagForVersion(3);
+  it.each([
+    ['"3"', true],
+    ['*', true],
+    ['"2", "3"', true],
+    ['W/"3"', true],
+    ['"2"', false],
+    ['3', false],
+    ['', false],
+  ])('%s → %s', (header, expected) => {
+    expect(ifNoneMatchMatches(header, current)).toBe(expected);
   });
 });

@@ -4,6 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import { jsonSchemaTransform, jsonSchemaTransformObject } from 'fastify-type-provider-zod';
 import { EVENT_CATALOGUE } from '../../modules/events/event-types.js';
+import { completeOperations, type RouteFacts, tidySchemas } from '../openapi-contract.js';
 
 export const API_VERSION = '0.1.0';
 
@@ -49,6 +50,8 @@ function eventWebhooks(): OpenApiWebhooks {
         post: {
           operationId: `event.${type}`,
           summary,
+          // Authenticated by its signature (the webhook-* headers), not by a key of the receiver's.
+          security: [],
           description:
             `Sent to subscriptions whose \`events\` select \`${type}\`. \`data.${subject}\` is the ${subject} ` +
             'as the REST API shows it. Answer 2xx within 15 s; anything else is retried on the Standard Webhooks ' +
@@ -69,12 +72,16 @@ function eventWebhooks(): OpenApiWebhooks {
 /** Builds the OpenAPI 3.1 document from the route schemas; serves /docs when enabled. */
 export const openapiPlugin = fp(
   async (app: FastifyInstance, options: { docs: boolean }) => {
+    // What each documented route does beyond its schema, gathered as routes are transformed and
+    // read when the whole document is completed (openapi-contract.ts).
+    const factsByOperation = new Map<string, RouteFacts>();
     await app.register(swagger, {
       openapi: {
         openapi: '3.1.0',
         info: {
           title: 'Redress API',
           version: API_VERSION,
+          contact: { name: 'Redress', url: 'https://redress.dev' },
           description:
             'Headless complaint handling for CRM and call-centre systems: intake from every channel, ' +
             'deadlines kept to the second, escalations that always arrive, and a complete record.\n\n' +
@@ -153,11 +160,27 @@ export const openapiPlugin = fp(
         },
       },
       // GraphQL has its own contract, schema.graphql; its routes stay out of this one.
-      transform: (input) =>
-        /^\/graph(?:ql|iql)(?:\/|$)/.test(input.url)
-          ? { schema: { hide: true }, url: input.url }
-          : jsonSchemaTransform(input),
-      transformObject: jsonSchemaTransformObject,
+      transform: (input) => {
+        if (/^\/graph(?:ql|iql)(?:\/|$)/.test(input.url)) return { schema: { hide: true }, url: input.url };
+        const { route } = input;
+        const operationId = (route.schema as { operationId?: string } | undefined)?.operationId;
+        if (operationId) {
+          const security = (route.schema as { security?: unknown[] }).security;
+          factsByOperation.set(operationId, {
+            method: String(route.method),
+            secured: Array.isArray(security) && security.length > 0,
+            idempotent: route.config?.idempotent === true,
+            sends: route.config?.sends ?? [],
+          });
+        }
+        return jsonSchemaTransform(input);
+      },
+      transformObject: (input) => {
+        const document = jsonSchemaTransformObject(input) as unknown as Record<string, unknown>;
+        completeOperations(document, factsByOperation);
+        tidySchemas(document);
+        return document as ReturnType<typeof jsonSchemaTransformObject>;
+      },
     });
     if (options.docs) {
       await app.register(swaggerUi, { routePrefix: '/docs' });

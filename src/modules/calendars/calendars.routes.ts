@@ -23,10 +23,12 @@ export const calendarsRoutes: FastifyPluginAsyncZod<{
   app.post(
     '/v1/calendars',
     {
-      config: { scope: 'policies:manage' },
+      config: { scope: 'policies:manage', sends: ['location', 'etag'] },
       schema: {
         operationId: 'createCalendar',
         summary: 'Create a business calendar',
+        description:
+          'Creates a business calendar (time zone, weekly hours, holidays) for business-hour deadline clocks, answering 201 with its `Location` and `ETag`.',
         tags,
         security: bearerSecurity,
         body: calendarBody,
@@ -50,6 +52,7 @@ export const calendarsRoutes: FastifyPluginAsyncZod<{
       schema: {
         operationId: 'listCalendars',
         summary: 'List business calendars',
+        description: "The tenant's business calendars.",
         tags,
         security: bearerSecurity,
         response: { 200: calendarListSchema, ...problemResponses() },
@@ -61,10 +64,11 @@ export const calendarsRoutes: FastifyPluginAsyncZod<{
   app.get(
     '/v1/calendars/:id',
     {
-      config: { scope: 'policies:manage' },
+      config: { scope: 'policies:manage', sends: ['etag'] },
       schema: {
         operationId: 'getCalendar',
         summary: 'Get a business calendar',
+        description: 'One business calendar with its `ETag`, for `If-Match` on replacement.',
         tags,
         security: bearerSecurity,
         params: calendarIdParams,
@@ -80,7 +84,7 @@ export const calendarsRoutes: FastifyPluginAsyncZod<{
   app.put(
     '/v1/calendars/:id',
     {
-      config: { scope: 'policies:manage' },
+      config: { scope: 'policies:manage', sends: ['etag'] },
       schema: {
         operationId: 'replaceCalendar',
         summary: 'Replace a business calendar',

@@ -42,7 +42,7 @@ export const complaintsRoutes: FastifyPluginAsyncZod<{
   app.post(
     '/v1/complaints',
     {
-      config: { scope: 'complaints:write', idempotent: true },
+      config: { scope: 'complaints:write', idempotent: true, sends: ['location', 'etag'] },
       schema: {
         operationId: 'createComplaint',
         summary: 'Take in a complaint',
@@ -110,10 +110,12 @@ export const complaintsRoutes: FastifyPluginAsyncZod<{
   app.get(
     '/v1/complaints/:id',
     {
-      config: { scope: 'complaints:read' },
+      config: { scope: 'complaints:read', sends: ['etag'] },
       schema: {
         operationId: 'getComplaint',
         summary: 'Get a complaint by id or reference',
+        description:
+          'Answers the complaint with its `ETag`, for `If-Match` on later changes. Send that ETag in `If-None-Match` to get 304 while the complaint is unchanged.',
         tags,
         security: bearerSecurity,
         params: complaintKeyParams,
@@ -130,7 +132,7 @@ export const complaintsRoutes: FastifyPluginAsyncZod<{
   app.patch(
     '/v1/complaints/:id',
     {
-      config: { scope: 'complaints:write' },
+      config: { scope: 'complaints:write', sends: ['etag'] },
       schema: {
         operationId: 'updateComplaint',
         summary: 'Edit a complaint',
@@ -163,7 +165,7 @@ export const complaintsRoutes: FastifyPluginAsyncZod<{
   app.post(
     '/v1/complaints/:id/transitions',
     {
-      config: { scope: 'complaints:write', idempotent: true },
+      config: { scope: 'complaints:write', idempotent: true, sends: ['etag'] },
       schema: {
         operationId: 'transitionComplaint',
         summary: 'Change the status of a complaint',
@@ -174,7 +176,7 @@ export const complaintsRoutes: FastifyPluginAsyncZod<{
         tags,
         security: bearerSecurity,
         params: complaintKeyParams,
-        headers: actingHeaders.extend({ 'if-match': z.string().max(1000).optional() }),
+        headers: idempotentWriteHeaders.extend({ 'if-match': z.string().max(1000).optional() }),
         body: transitionBody,
         response: { 200: complaintSchema, ...problemResponses(404, 409, 412, 413, 415) },
       },
@@ -194,7 +196,7 @@ export const complaintsRoutes: FastifyPluginAsyncZod<{
   app.post(
     '/v1/complaints/:id/acceptance-override',
     {
-      config: { scope: 'complaints:write', idempotent: true },
+      config: { scope: 'complaints:write', idempotent: true, sends: ['etag'] },
       schema: {
         operationId: 'overrideAcceptance',
         summary: 'Take in a complaint the acceptance checks declined',
@@ -229,6 +231,8 @@ export const complaintsRoutes: FastifyPluginAsyncZod<{
       schema: {
         operationId: 'recordCommunication',
         summary: 'Record a contact with the customer',
+        description:
+          "Records a contact with the customer (its channel, direction and content) on the complaint's timeline. Send `Idempotency-Key` to make retries safe.",
         tags,
         security: bearerSecurity,
         params: complaintKeyParams,

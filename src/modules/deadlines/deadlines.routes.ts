@@ -40,6 +40,8 @@ export const deadlinesRoutes: FastifyPluginAsyncZod<{
       schema: {
         operationId: 'listComplaintDeadlines',
         summary: 'The deadlines of a complaint',
+        description:
+          'Every deadline of the complaint (acknowledgement, resolution, report-up …), open and settled, with when each is due.',
         tags,
         security: bearerSecurity,
         params: complaintKeyParams,
@@ -60,6 +62,8 @@ export const deadlinesRoutes: FastifyPluginAsyncZod<{
       schema: {
         operationId: 'listDeadlines',
         summary: 'Deadlines across complaints, soonest due first (work queues)',
+        description:
+          "Open deadlines across the tenant's complaints, soonest due first: filter by status, kind, due window and assignee to build work queues. Pages with `limit` and the opaque `nextCursor`.",
         tags,
         security: bearerSecurity,
         querystring: listQuery,

@@ -64,6 +64,8 @@ export const escalationsRoutes: FastifyPluginAsyncZod<{
       schema: {
         operationId: 'listComplaintEscalations',
         summary: 'The escalations of a complaint, oldest first',
+        description:
+          'Every escalation of the complaint, oldest first: on breach, for major complaints, and by hand.',
         tags,
         security: bearerSecurity,
         params: complaintKeyParams,

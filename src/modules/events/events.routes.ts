@@ -10,7 +10,7 @@ export const eventsRoutes: FastifyPluginAsyncZod<{ events: EventsService }> = as
   app.get(
     '/v1/events',
     {
-      config: { scope: 'complaints:read' },
+      config: { scope: 'complaints:read', sends: ['cache-control'] },
       schema: {
         operationId: 'listEvents',
         summary: 'Read the event feed',

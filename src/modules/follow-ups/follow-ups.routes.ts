@@ -51,6 +51,7 @@ export const followUpsRoutes: FastifyPluginAsyncZod<{ followUps: FollowUpsServic
       schema: {
         operationId: 'getFollowUp',
         summary: 'A follow-up visit',
+        description: 'One follow-up visit, with when it is due and its outcome once recorded.',
         tags,
         security: bearerSecurity,
         params: followUpIdParams,

@@ -17,6 +17,8 @@ export const healthRoutes: FastifyPluginAsyncZod<{ pool: pg.Pool; redis: RedisCl
       schema: {
         operationId: 'healthz',
         summary: 'The process is up',
+        description:
+          'Answers 200 while the process runs, without touching PostgreSQL or Redis: for liveness probes.',
         tags: ['health'],
         response: { 200: z.object({ status: z.literal('ok') }) },
       },

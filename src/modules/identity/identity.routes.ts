@@ -50,6 +50,8 @@ export const identityRoutes: FastifyPluginAsyncZod<{
       schema: {
         operationId: 'listIdentityProviders',
         summary: "List the tenant's identity providers",
+        description:
+          'Every OIDC issuer and audience whose access tokens this tenant accepts, with how their claims map to scopes; oldest first.',
         tags,
         security: bearerSecurity,
         response: { 200: identityProviderListSchema, ...problemResponses() },
@@ -67,6 +69,7 @@ export const identityRoutes: FastifyPluginAsyncZod<{
       schema: {
         operationId: 'getIdentityProvider',
         summary: 'Get an identity provider',
+        description: 'One identity provider of the tenant: its issuer, audience, keys and claim mapping.',
         tags,
         security: bearerSecurity,
         params: identityProviderIdParams,

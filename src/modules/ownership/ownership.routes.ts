@@ -18,7 +18,7 @@ export const ownershipRoutes: FastifyPluginAsyncZod<{
   app.post(
     '/v1/complaints/:id/handover',
     {
-      config: { scope: 'complaints:write' },
+      config: { scope: 'complaints:write', sends: ['etag'] },
       schema: {
         operationId: 'handOverComplaint',
         summary: 'Hand a complaint over to its next owner',
@@ -49,7 +49,7 @@ export const ownershipRoutes: FastifyPluginAsyncZod<{
   app.post(
     '/v1/complaints/:id/conflicts',
     {
-      config: { scope: 'complaints:write' },
+      config: { scope: 'complaints:write', sends: ['location'] },
       schema: {
         operationId: 'declareConflict',
         summary: 'Declare a conflict of interest in a complaint',

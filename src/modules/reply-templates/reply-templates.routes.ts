@@ -27,7 +27,7 @@ export const replyTemplatesRoutes: FastifyPluginAsyncZod<{
   app.post(
     '/v1/reply-templates',
     {
-      config: { scope: 'policies:manage' },
+      config: { scope: 'policies:manage', sends: ['location', 'etag'] },
       schema: {
         operationId: 'createReplyTemplate',
         summary: 'Create a reply template',
@@ -57,6 +57,7 @@ export const replyTemplatesRoutes: FastifyPluginAsyncZod<{
       schema: {
         operationId: 'listReplyTemplates',
         summary: 'List reply templates, by key and locale',
+        description: "The tenant's reply templates, filtered by `key` and `locale`.",
         tags,
         security: bearerSecurity,
         querystring: listTemplatesQuery,
@@ -71,10 +72,11 @@ export const replyTemplatesRoutes: FastifyPluginAsyncZod<{
   app.get(
     '/v1/reply-templates/:id',
     {
-      config: { scope: 'complaints:read' },
+      config: { scope: 'complaints:read', sends: ['etag'] },
       schema: {
         operationId: 'getReplyTemplate',
         summary: 'Get a reply template',
+        description: 'One reply template with its `ETag`, for `If-Match` on changes.',
         tags,
         security: bearerSecurity,
         params: templateIdParams,
@@ -90,7 +92,7 @@ export const replyTemplatesRoutes: FastifyPluginAsyncZod<{
   app.patch(
     '/v1/reply-templates/:id',
     {
-      config: { scope: 'policies:manage' },
+      config: { scope: 'policies:manage', sends: ['etag'] },
       schema: {
         operationId: 'updateReplyTemplate',
         summary: 'Change a reply template (a new version)',
@@ -121,6 +123,7 @@ export const replyTemplatesRoutes: FastifyPluginAsyncZod<{
       schema: {
         operationId: 'deleteReplyTemplate',
         summary: 'Delete a reply template',
+        description: 'Deletes a reply template. Communications written from it keep their text.',
         tags,
         security: bearerSecurity,
         params: templateIdParams,

@@ -15,7 +15,7 @@ export const reportsRoutes: FastifyPluginAsyncZod<{ reports: ReportsService }> =
   app.get(
     '/v1/reports/daily-inventory',
     {
-      config: { scope: 'reports:read' },
+      config: { scope: 'reports:read', sends: ['content-disposition'] },
       schema: {
         operationId: 'getDailyInventory',
         summary: 'The daily inventory (日盘点)',

@@ -81,6 +81,8 @@ export const resolutionsRoutes: FastifyPluginAsyncZod<{
       schema: {
         operationId: 'listResolutions',
         summary: 'The resolutions of a complaint, oldest first',
+        description:
+          'Every resolution proposed for the complaint, oldest first, with its options and their approvals.',
         tags,
         security: bearerSecurity,
         params: complaintKeyParams,
@@ -101,6 +103,8 @@ export const resolutionsRoutes: FastifyPluginAsyncZod<{
       schema: {
         operationId: 'getResolution',
         summary: 'A resolution of a complaint',
+        description:
+          "One resolution of the complaint, with its options, approvals and the customer's choice.",
         tags,
         security: bearerSecurity,
         params: resolutionParams,
@@ -235,7 +239,7 @@ export const resolutionsRoutes: FastifyPluginAsyncZod<{
   app.post(
     '/v1/complaints/:id/pre-refunds',
     {
-      config: { scope: 'complaints:write', idempotent: true },
+      config: { scope: 'complaints:write', idempotent: true, sends: ['location'] },
       schema: {
         operationId: 'issuePreRefund',
         summary: 'Refund the principal at once (预退费)',
@@ -272,6 +276,8 @@ export const resolutionsRoutes: FastifyPluginAsyncZod<{
       schema: {
         operationId: 'listPreRefunds',
         summary: 'The pre-refunds of a complaint',
+        description:
+          'The pre-refunds issued on the complaint before its resolution, and whether each was verified.',
         tags,
         security: bearerSecurity,
         params: complaintKeyParams,

@@ -17,7 +17,7 @@ export const settingsRoutes: FastifyPluginAsyncZod<{ settings: SettingsService }
   app.get(
     '/v1/settings/workflow',
     {
-      config: { scope: 'policies:manage' },
+      config: { scope: 'policies:manage', sends: ['etag'] },
       schema: {
         operationId: 'getWorkflowSettings',
         summary: 'The workflow settings in force',
@@ -36,7 +36,7 @@ export const settingsRoutes: FastifyPluginAsyncZod<{ settings: SettingsService }
   app.put(
     '/v1/settings/workflow',
     {
-      config: { scope: 'policies:manage' },
+      config: { scope: 'policies:manage', sends: ['etag'] },
       schema: {
         operationId: 'replaceWorkflowSettings',
         summary: 'Replace the workflow settings',

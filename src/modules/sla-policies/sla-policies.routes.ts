@@ -26,7 +26,7 @@ export const slaPoliciesRoutes: FastifyPluginAsyncZod<{
   app.post(
     '/v1/sla-policies',
     {
-      config: { scope: 'policies:manage' },
+      config: { scope: 'policies:manage', sends: ['location', 'etag'] },
       schema: {
         operationId: 'createSlaPolicy',
         summary: 'Create an SLA policy',
@@ -56,6 +56,7 @@ export const slaPoliciesRoutes: FastifyPluginAsyncZod<{
       schema: {
         operationId: 'listSlaPolicies',
         summary: 'List SLA policies',
+        description: "The tenant's SLA policies in their current versions.",
         tags,
         security: bearerSecurity,
         response: { 200: policyListSchema, ...problemResponses() },
@@ -67,10 +68,11 @@ export const slaPoliciesRoutes: FastifyPluginAsyncZod<{
   app.get(
     '/v1/sla-policies/:id',
     {
-      config: { scope: 'policies:manage' },
+      config: { scope: 'policies:manage', sends: ['etag'] },
       schema: {
         operationId: 'getSlaPolicy',
         summary: 'Get an SLA policy (its current version)',
+        description: 'The current version of an SLA policy, with its `ETag` for `If-Match` on changes.',
         tags,
         security: bearerSecurity,
         params: policyIdParams,
@@ -86,7 +88,7 @@ export const slaPoliciesRoutes: FastifyPluginAsyncZod<{
   app.patch(
     '/v1/sla-policies/:id',
     {
-      config: { scope: 'policies:manage' },
+      config: { scope: 'policies:manage', sends: ['etag'] },
       schema: {
         operationId: 'updateSlaPolicy',
         summary: 'Change an SLA policy (writes a new version)',

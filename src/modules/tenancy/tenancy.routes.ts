@@ -23,7 +23,7 @@ export const tenancyRoutes: FastifyPluginAsyncZod<{
   app.post(
     '/v1/api-keys',
     {
-      config: { scope: 'admin' },
+      config: { scope: 'admin', sends: ['location', 'cache-control'] },
       schema: {
         operationId: 'createApiKey',
         summary: 'Create an API key',
@@ -56,6 +56,8 @@ export const tenancyRoutes: FastifyPluginAsyncZod<{
       schema: {
         operationId: 'listApiKeys',
         summary: "List the tenant's API keys",
+        description:
+          "The tenant's API keys, revoked ones included, with their scopes. Secrets are never shown again after creation.",
         tags,
         security: bearerSecurity,
         response: { 200: apiKeyListSchema, ...problemResponses() },
@@ -73,6 +75,8 @@ export const tenancyRoutes: FastifyPluginAsyncZod<{
       schema: {
         operationId: 'getApiKey',
         summary: 'Get an API key',
+        description:
+          'One API key of the tenant, with its scopes, when it was last used and whether it is revoked. The secret is not shown.',
         tags,
         security: bearerSecurity,
         params: apiKeyIdParams,

@@ -33,7 +33,7 @@ export const webhooksRoutes: FastifyPluginAsyncZod<{
   app.post(
     '/v1/webhooks',
     {
-      config,
+      config: { ...config, sends: ['location', 'etag', 'cache-control'] },
       schema: {
         operationId: 'createWebhook',
         summary: 'Subscribe an endpoint to events',
@@ -84,10 +84,12 @@ export const webhooksRoutes: FastifyPluginAsyncZod<{
   app.get(
     '/v1/webhooks/:id',
     {
-      config,
+      config: { ...config, sends: ['etag'] },
       schema: {
         operationId: 'getWebhook',
         summary: 'Get a webhook subscription',
+        description:
+          'One webhook subscription with its `ETag`, for `If-Match` on changes. The signing secret is not shown.',
         tags,
         security: bearerSecurity,
         params: webhookIdParams,
@@ -103,7 +105,7 @@ export const webhooksRoutes: FastifyPluginAsyncZod<{
   app.patch(
     '/v1/webhooks/:id',
     {
-      config,
+      config: { ...config, sends: ['etag'] },
       schema: {
         operationId: 'updateWebhook',
         summary: 'Change a webhook subscription',
@@ -156,7 +158,7 @@ export const webhooksRoutes: FastifyPluginAsyncZod<{
   app.post(
     '/v1/webhooks/:id/rotate-secret',
     {
-      config,
+      config: { ...config, sends: ['cache-control'] },
       schema: {
         operationId: 'rotateWebhookSecret',
         summary: 'Start a new signing secret',
