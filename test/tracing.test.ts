@@ -192,7 +192,7 @@ describe('tracing', () => {
     const delivered = await eventually(() => Promise.resolve(receiver.on('/hooks/breaches')[0]), 60_000);
     expect(JSON.parse(delivered.rawBody)).toMatchObject({
       type: 'deadline.breached',
-      complaintId: complaint.id,
+      data: { complaintId: complaint.id },
     });
     expect(delivered.headers.traceparent).toMatch(new RegExp(`^00-${traceId}-[0-9a-f]{16}-01$`));
 
