@@ -126,8 +126,8 @@ beforeAll(async () => {
       {
         ...shared,
         // The reconciler sweeps once, at start: one sweeping later could arm the breach before the
-      // warning job does, outside the complaint's trace (which is right: it starts its own).
-      SLA_RECONCILE_INTERVAL: '300',
+        // warning job does, outside the complaint's trace (which is right: it starts its own).
+        SLA_RECONCILE_INTERVAL: '300',
         WORKER_CONCURRENCY: '10',
         WEBHOOK_ALLOW_PRIVATE: 'true',
         WEBHOOK_RETRY_SCHEDULE: '0,1,1',
