@@ -1,8 +1,10 @@
 # syntax=docker/dockerfile:1
 
 # One image for every Redress process:
-#   node dist/src/main.js     the API (default command), port 3000
-#   node dist/src/worker.js   the BullMQ worker and deadline reconciler, metrics on 9464
+#   node --import ./dist/src/tracing.js dist/src/main.js     the API (default command), port 3000
+#   node --import ./dist/src/tracing.js dist/src/worker.js   the BullMQ worker and deadline reconciler, metrics on 9464
+# The tracing preload starts OpenTelemetry before anything it instruments loads; it does nothing
+# unless the OTEL_* variables turn tracing on (README, Tracing).
 #   node dist/src/cli.js …    admin commands: migrate, tenant create, apikey create|revoke, demo
 # No HEALTHCHECK here: docker-compose.yml (or the orchestrator) checks /readyz.
 
@@ -41,4 +43,4 @@ USER node
 EXPOSE 3000 9464
 # Use the compiled entry points. The npm scripts (`npm start`, `npm run cli`, …) run tsx on
 # src/*.ts, which this image deliberately does not contain: they are for a checkout.
-CMD ["node", "dist/src/main.js"]
+CMD ["node", "--import", "./dist/src/tracing.js", "dist/src/main.js"]

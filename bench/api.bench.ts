@@ -28,6 +28,7 @@ import {
   benchConnections,
   benchDuration,
   benchResources,
+  benchTracingEnv,
   benchWarmup,
   type Child,
   closedLoop,
@@ -91,9 +92,11 @@ export async function runApiBenchmark(): Promise<void> {
       ...DEPLOYED_NODE_FLAGS,
       ...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []),
     ];
+    // BENCH_TRACING=0.1: both trace 10 % of requests, to measure what tracing costs intake.
+    const tracing = await benchTracingEnv();
     const api = await startChild(
       'src/main.ts',
-      apiEnv(resources, apiPort, apiPoolMax ? { DATABASE_POOL_MAX: apiPoolMax } : {}),
+      apiEnv(resources, apiPort, { ...tracing, ...(apiPoolMax ? { DATABASE_POOL_MAX: apiPoolMax } : {}) }),
       () => false,
       async () => (await fetch(`http://127.0.0.1:${apiPort}/readyz`)).status === 200,
       childNodeArgs,
@@ -110,6 +113,9 @@ export async function runApiBenchmark(): Promise<void> {
         `API pool ${apiPoolMax ?? 'default'}, ${cpus().length} CPUs; database ${resources.databaseName}`,
     );
     if (profileDir) console.log(`  profiling the API into ${profileDir}: figures are lower than without`);
+    if (tracing.OTEL_TRACES_SAMPLER_ARG) {
+      console.log(`  tracing on in the API and the worker, sampling ${tracing.OTEL_TRACES_SAMPLER_ARG}`);
+    }
     const base = { connections: benchConnections, pipelining: 1 };
 
     const helloResult = await load(
@@ -125,7 +131,7 @@ export async function runApiBenchmark(): Promise<void> {
     // PostgreSQL serialises across the cluster (migration 0008): that measures a stack nobody runs.
     const worker = await startChild(
       'src/worker.ts',
-      appEnv(resources, { WORKER_METRICS_PORT: '0', SLA_RECONCILE_INTERVAL: '300' }),
+      appEnv(resources, { ...tracing, WORKER_METRICS_PORT: '0', SLA_RECONCILE_INTERVAL: '300' }),
       () => false,
       async () => {
         const { rowCount } = await database.pool.query(

@@ -8,7 +8,8 @@ import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
+import { createServer as createHttpServer } from 'node:http';
+import { type AddressInfo, createServer } from 'node:net';
 import { cpus } from 'node:os';
 import { createInterface } from 'node:readline';
 import autocannon from 'autocannon';
@@ -132,6 +133,43 @@ async function withAdmin<T>(work: (client: pg.Client) => Promise<T>): Promise<T>
   }
 }
 
+/**
+ * With BENCH_TRACING=<ratio> (0.1 for 10 %), the environment that turns tracing on in the API and
+ * the worker: sampled at that ratio, exported over OTLP/HTTP (protobuf, the default a collector
+ * expects) to a sink in this process that reads each export and answers 200, so what is measured
+ * is the processes' own cost and not a collector's. Empty, and no sink, when unset.
+ */
+export async function benchTracingEnv(): Promise<Record<string, string>> {
+  const ratio = process.env.BENCH_TRACING;
+  if (!ratio) return {};
+  if (!(Number(ratio) >= 0 && Number(ratio) <= 1))
+    throw new Error(`BENCH_TRACING must be a ratio from 0 to 1, not '${ratio}'`);
+  let exported = 0;
+  const sink = createHttpServer((request, response) => {
+    request.on('data', (chunk: Buffer) => {
+      exported += chunk.length;
+    });
+    request.on('end', () => response.writeHead(200, { 'content-type': 'application/x-protobuf' }).end());
+  });
+  sink.listen(0, '127.0.0.1');
+  await once(sink, 'listening');
+  const { port } = sink.address() as AddressInfo;
+  registerCleanup(async () => {
+    console.log(`  tracing at ${ratio}: ${(exported / 1e6).toFixed(1)} MB of spans exported`);
+    sink.closeAllConnections();
+    await new Promise<void>((resolve) => sink.close(() => resolve()));
+  });
+  return {
+    OTEL_TRACES_EXPORTER: 'otlp',
+    OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${port}`,
+    OTEL_EXPORTER_OTLP_PROTOCOL: 'http/protobuf',
+    OTEL_TRACES_SAMPLER: 'parentbased_traceidratio',
+    OTEL_TRACES_SAMPLER_ARG: ratio,
+    OTEL_METRICS_EXPORTER: 'none',
+    OTEL_LOGS_EXPORTER: 'none',
+  };
+}
+
 export async function freePort(): Promise<number> {
   const server = createServer();
   server.listen(0, '127.0.0.1');
@@ -198,7 +236,9 @@ export async function startChild(
   pollReady?: () => Promise<boolean>,
   nodeArgs: string[] = [],
 ): Promise<Child> {
-  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', entry], {
+  // Redress's entry points start with the tracing preload, as the image starts them.
+  const preload = entry.startsWith('src/') ? ['--import', './src/tracing.ts'] : [];
+  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', ...preload, entry], {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -7,6 +7,7 @@ import { createDatabase } from './db/client.js';
 import { systemClock } from './lib/clock.js';
 import { loggerOptions } from './lib/logger.js';
 import { createRequestRedis, redisTarget } from './lib/redis.js';
+import { tracingLifecycle } from './lib/tracing-switch.js';
 import { openDeadlineQueue } from './modules/deadlines/deadline-queue.js';
 import { connectLiveEvents } from './modules/events/live-events.js';
 
@@ -47,6 +48,7 @@ async function main(): Promise<void> {
     await changes.close();
     redis.disconnect();
     await database.close();
+    await tracingLifecycle.shutdown();
   });
 
   await app.listen({ host: env.HOST, port: env.PORT });

@@ -9,10 +9,12 @@ import { createDatabase } from './db/client.js';
 import { serverSettingWarnings } from './db/server-settings.js';
 import { scheduleMaintenance } from './jobs/maintenance.js';
 import { createQueue, type DeadlineJob, type QueuePayloads, queuePrefix } from './jobs/queues.js';
+import { queueTelemetry } from './jobs/telemetry.js';
 import { createBatcher } from './lib/batcher.js';
 import { systemClock } from './lib/clock.js';
 import { loggerOptions } from './lib/logger.js';
 import { createRequestRedis, redisTarget } from './lib/redis.js';
+import { tracingLifecycle } from './lib/tracing-switch.js';
 import { createDeadlineMetrics } from './modules/deadlines/deadline-metrics.js';
 import { openDeadlineQueue } from './modules/deadlines/deadline-queue.js';
 import { REDIS_STEP_TIMEOUT_MS, reconcileDeadlines } from './modules/deadlines/deadline-reconciler.js';
@@ -108,6 +110,7 @@ export async function startWorker(env: Env) {
           connection: deadlineQueue.connection,
           prefix: queuePrefix(env.REDIS_PREFIX, queue.name),
           concurrency: Math.ceil(env.WORKER_CONCURRENCY / deadlineQueue.queues.length),
+          ...(queueTelemetry ? { telemetry: queueTelemetry } : {}),
         },
       ),
   );
@@ -140,6 +143,7 @@ export async function startWorker(env: Env) {
       connection: deadlineQueue.connection,
       prefix: queuePrefix(env.REDIS_PREFIX, 'maintenance'),
       concurrency: 1,
+      ...(queueTelemetry ? { telemetry: queueTelemetry } : {}),
     },
   );
   maintenanceWorker.on('failed', (job, err) => log.error({ err, jobId: job?.id }, 'maintenance job failed'));
@@ -286,6 +290,7 @@ export async function startWorker(env: Env) {
       readinessRedis.disconnect();
       await database.close();
       log.info('worker stopped');
+      await tracingLifecycle.shutdown();
     },
   };
 }

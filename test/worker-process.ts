@@ -14,18 +14,25 @@ export interface WorkerProcess {
 }
 
 /** Starts `src/worker.ts` as its own process, as production runs it, and waits until it is up. */
-export async function startWorkerProcess(env: Record<string, string>): Promise<WorkerProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/worker.ts'], {
-    env: { ...process.env, LOG_LEVEL: 'info', WORKER_METRICS_PORT: '0', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+export async function startWorkerProcess(
+  env: Record<string, string>,
+  startTimeoutMs = 45_000,
+): Promise<WorkerProcess> {
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', '--import', './src/tracing.ts', 'src/worker.ts'],
+    {
+      env: { ...process.env, LOG_LEVEL: 'info', WORKER_METRICS_PORT: '0', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   const lines: string[] = [];
   const started = new Promise<void>((resolve, reject) => {
     // A worker that did not start in time is killed, or it would run on after the test, unseen.
     const timeout = setTimeout(() => {
       child.kill('SIGKILL');
       reject(new Error(`worker did not start:\n${lines.join('\n')}`));
-    }, 20_000);
+    }, startTimeoutMs);
     for (const stream of [child.stdout!, child.stderr!]) {
       createInterface({ input: stream }).on('line', (line) => {
         lines.push(line);
@@ -76,9 +83,12 @@ export async function eventually<T>(
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Starts `src/main.ts` as its own API process, as production runs it, and waits until it is ready. */
-export async function startApiProcess(env: Record<string, string>): Promise<WorkerProcess & { url: string }> {
+export async function startApiProcess(
+  env: Record<string, string>,
+  startTimeoutMs = 45_000,
+): Promise<WorkerProcess & { url: string }> {
   const port = env.PORT ?? '0';
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+  const child = spawn(process.execPath, ['--import', 'tsx', '--import', './src/tracing.ts', 'src/main.ts'], {
     env: { ...process.env, LOG_LEVEL: 'warn', HOST: '127.0.0.1', ...env, PORT: port },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -93,7 +103,7 @@ export async function startApiProcess(env: Record<string, string>): Promise<Work
       if (child.exitCode !== null) throw new Error(`API exited with ${child.exitCode}:\n${lines.join('\n')}`);
       const res = await fetch(`${url}/readyz`).catch(() => null);
       return res?.status === 200;
-    }, 20_000);
+    }, startTimeoutMs);
   } catch (error) {
     child.kill('SIGKILL');
     throw error;

@@ -1,5 +1,6 @@
 import { Queue, type QueueOptions } from 'bullmq';
 import type { RedisClient } from '../lib/redis.js';
+import { queueTelemetry } from './telemetry.js';
 
 /**
  * Every queue Redress runs, with the payload type of its jobs. Payloads carry ids only, never
@@ -63,6 +64,7 @@ export function createQueue<N extends QueueName>(
   const { name = kind, ...queueOptions } = options;
   return new Queue<QueuePayloads[N]>(name, {
     ...queueOptions,
+    ...(queueTelemetry ? { telemetry: queueTelemetry } : {}),
     connection,
     prefix: queuePrefix(redisPrefix, name),
   });

@@ -5,6 +5,8 @@ import {
   type LoggerOptions,
   stdSerializers,
 } from 'pino';
+import { traceLogFields } from './trace-context.js';
+import { tracingEnabled } from './tracing-switch.js';
 
 /**
  * Paths pino replaces with "[redacted]". Customer identity is confidential (DOMAIN §6), so it
@@ -62,11 +64,16 @@ export function serializeRequest(request: { method?: string; url?: string; id?: 
   return { method: request.method, path: request.url?.split('?')[0], requestId: request.id };
 }
 
-/** pino options shared by the API, the worker and the CLI. */
+/**
+ * pino options shared by the API, the worker and the CLI. With tracing on, each line written
+ * inside a sampled span names its trace_id and span_id (ids only: nothing of the span's
+ * attributes), so a log line leads to its trace and back.
+ */
 export function loggerOptions(level: string, base: Record<string, unknown> = {}): LoggerOptions {
   return {
     level,
     base: { service: 'redress', ...base },
+    ...(tracingEnabled ? { mixin: traceLogFields } : {}),
     redact: { paths: redactedLogPaths, censor: '[redacted]' },
     serializers: { err: serializeError, req: serializeRequest },
     timestamp: () => `,"time":"${new Date().toISOString()}"`,

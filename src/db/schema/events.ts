@@ -1,3 +1,4 @@
+import { sql } from 'drizzle-orm';
 import {
   bigint,
   foreignKey,
@@ -39,6 +40,16 @@ export const events = pgTable(
     occurredAt: instant('occurred_at').notNull().defaultNow(),
     /** Set for an event meant for one webhook subscription only (a ping); kept out of the feed. */
     subscriptionId: uuid('subscription_id'),
+    /**
+     * The W3C trace context of the transaction that wrote the event (TraceCarrier in
+     * src/lib/trace-context.ts), so the relay and each webhook delivery continue the trace of the
+     * request or job that caused it. Never part of the envelope integrators see: deliveries carry
+     * it as a `traceparent` header. Writers that do not name it (SQL functions) get what the
+     * transaction set in `redress.trace_context`; null with tracing off.
+     */
+    traceContext: jsonb('trace_context')
+      .$type<Record<string, string>>()
+      .default(sql`(nullif(current_setting('redress.trace_context', true), ''))::jsonb`),
   },
   (table) => [
     primaryKey({ name: 'events_pkey', columns: [table.tenantId, table.position] }),

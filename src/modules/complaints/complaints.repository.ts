@@ -31,6 +31,8 @@ import { statementRolledBack } from '../../db/sql-errors.js';
 import { createBatcher } from '../../lib/batcher.js';
 import { ServiceUnavailableError } from '../../lib/errors.js';
 import { isUuid } from '../../lib/ids.js';
+import { currentTraceContext, type TraceCarrier } from '../../lib/trace-context.js';
+import { tracingEnabled } from '../../lib/tracing-switch.js';
 import type { NewDeadlineRow } from '../deadlines/deadlines.repository.js';
 import { actorColumns } from './complaint-records.js';
 import {
@@ -327,9 +329,9 @@ const intakeStatement = preparedStatement<
       v.item->'timelineData'
     from v order by v.ord
   ), e as (
-    insert into ${events} (id, tenant_id, type, complaint_id, sequence, reference, occurred_at, data)
+    insert into ${events} (id, tenant_id, type, complaint_id, sequence, reference, occurred_at, data, trace_context)
     select v.item->>'eventId', v.tenant_id, 'complaint.created', v.id, 1, v.reference, v.created_at,
-      jsonb_build_object('complaint', v.complaint, 'actor', v.actor)
+      jsonb_build_object('complaint', v.complaint, 'actor', v.actor), nullif(v.item->'traceContext', 'null')
     from v order by v.ord
   ), i as (
     update ${idempotencyKeys} ik set resource_id = ci.id from ci
@@ -368,6 +370,8 @@ export interface ComplaintIntake {
   idempotencyKey: string | null;
   /** How the reference starts (`C-`, `BJ-2026-`) and the digits its number is padded to. */
   reference: { lead: string; digits: number };
+  /** The request's trace context, which its `complaint.created` event keeps (set at submit). */
+  traceContext?: TraceCarrier | null;
 }
 
 /**
@@ -414,6 +418,7 @@ function intakeJson(intake: ComplaintIntake, referenceNumber: bigint): Record<st
     timelineData: takenInEntryData(intake.view),
     eventId: intake.eventId,
     idempotencyKey: intake.idempotencyKey,
+    traceContext: intake.traceContext ?? null,
   };
 }
 
@@ -584,8 +589,11 @@ export function createComplaintsRepository(db: Queryable) {
      * (see intakeBatches).
      */
     async insertAtIntake(intake: ComplaintIntake, tx?: Queryable): Promise<ComplaintRow | undefined> {
-      if (tx) return (await insertIntakes(db, tx, [intake]))[0];
-      return intakeBatches.submit(intake);
+      // Each intake keeps its own request's trace context: a batch is written in one statement,
+      // in whichever request's context happened to start it.
+      const traced = tracingEnabled ? { ...intake, traceContext: currentTraceContext() } : intake;
+      if (tx) return (await insertIntakes(db, tx, [traced]))[0];
+      return intakeBatches.submit(traced);
     },
 
     async findByKey(

@@ -4,6 +4,7 @@ import type { DeadlineJob, QueuePayloads } from '../../jobs/queues.js';
 import { createBatcher } from '../../lib/batcher.js';
 import { groupBy } from '../../lib/group-by.js';
 import type { RedisClient } from '../../lib/redis.js';
+import { currentTraceContext, type TraceCarrier } from '../../lib/trace-context.js';
 import type { DeadlineRow } from './deadlines.repository.js';
 
 /** What arming needs to know of a deadline. */
@@ -14,6 +15,8 @@ export interface DeadlineWakeUp {
   jobId: string;
   at: number;
   job: DeadlineJob;
+  /** The trace context it was armed in; the job's span continues it (see src/jobs/telemetry.ts). */
+  traceContext?: TraceCarrier | null;
 }
 
 // Completed jobs go at once: PostgreSQL keeps the record. A job that fails every attempt goes too,
@@ -87,6 +90,12 @@ export interface DeadlineScheduler {
   add(wakeUps: readonly DeadlineWakeUp[]): Promise<void>;
 }
 
+/** A deadline handed to arm(), with the trace context it was armed in. */
+interface Arming {
+  deadline: ArmableDeadline;
+  traceContext: TraceCarrier | null;
+}
+
 /** Most deadlines armed in one round trip. */
 const MAX_DEADLINES_PER_ARMING = 200;
 
@@ -129,14 +138,17 @@ export function createDeadlineScheduler(
   // for each cost the API, the worker and Redis about as much again as the jobs in it. A queue's
   // keys share one hash slot (see queuePrefix), so each write stays within one cluster node.
   const arming = createBatcher({
-    run: async (deadlines: ArmableDeadline[]) => {
+    run: async (armings: Arming[]) => {
       const current = now();
       await scheduler.add(
-        deadlines
-          .flatMap((deadline) => nextWakeUp(deadline) ?? [])
+        armings
+          .flatMap(({ deadline, traceContext }) => {
+            const wakeUp = nextWakeUp(deadline);
+            return wakeUp ? { ...wakeUp, traceContext } : [];
+          })
           .filter((wakeUp) => withinArmingHorizon(wakeUp, current)),
       );
-      return deadlines.map(() => undefined);
+      return armings.map(() => undefined);
     },
     maxBatch: MAX_DEADLINES_PER_ARMING,
     maxWaitMs: 1,
@@ -151,7 +163,15 @@ export function createDeadlineScheduler(
             group.map((wakeUp) => ({
               name: wakeUp.job.action,
               data: {},
-              opts: { ...JOB_OPTIONS, jobId: wakeUp.jobId, delay: Math.max(0, wakeUp.at - current) },
+              opts: {
+                ...JOB_OPTIONS,
+                jobId: wakeUp.jobId,
+                delay: Math.max(0, wakeUp.at - current),
+                // BullMQ's own telemetry field: the worker's span for the job continues this trace.
+                ...(wakeUp.traceContext
+                  ? { telemetry: { metadata: JSON.stringify(wakeUp.traceContext) } }
+                  : {}),
+              },
             })),
           ),
         ),
@@ -168,7 +188,10 @@ export function createDeadlineScheduler(
     },
 
     async arm(deadlines) {
-      await Promise.all(deadlines.map(arming.submit));
+      // Each deadline keeps the trace context of the request or job that armed it: a batch goes
+      // to Redis in whichever caller's context happened to start it.
+      const traceContext = currentTraceContext();
+      await Promise.all(deadlines.map((deadline) => arming.submit({ deadline, traceContext })));
     },
 
     async missing(wakeUps) {

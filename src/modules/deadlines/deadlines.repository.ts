@@ -9,6 +9,7 @@ import {
   deadlines,
   nextWakeAt,
 } from '../../db/schema/index.js';
+import { withTraceContext } from '../../db/trace-context.js';
 import { FINISHED_STATUSES } from '../complaints/complaint-status.js';
 import { TOP_LEVEL } from '../escalations/escalation-levels.js';
 import type { DeadlineKind } from '../sla-policies/sla-targets.js';
@@ -248,10 +249,13 @@ export function createDeadlinesRepository(db: Queryable) {
         escalationId: wakeUp.type === 'breach' ? wakeUp.escalationId : null,
         escalationEventId: wakeUp.type === 'breach' ? wakeUp.escalationEventId : null,
       }));
-      const result = await tx.execute<RecordedWakeUpRow & { i: number }>(sql`
+      // The batch's events carry the trace context of the job that started the batch.
+      const result = await withTraceContext(tx, (q) =>
+        q.execute<RecordedWakeUpRow & { i: number }>(sql`
         select * from record_deadline_wake_ups(${JSON.stringify(items)}::jsonb, ${at}::timestamptz,
           ${JSON.stringify(actor)}::jsonb, ${TOP_LEVEL}::smallint,
-          ${sql.param(FINISHED_STATUSES)}::complaint_status[])`);
+          ${sql.param(FINISHED_STATUSES)}::complaint_status[])`),
+      );
       const recorded: Array<RecordedWakeUp | undefined> = wakeUps.map(() => undefined);
       for (const row of result.rows) {
         recorded[row.i] = {

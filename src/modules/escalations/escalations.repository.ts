@@ -2,6 +2,7 @@ import { and, asc, eq, inArray, sql } from 'drizzle-orm';
 import type { Queryable } from '../../db/client.js';
 import { tableRowFromRaw } from '../../db/raw-rows.js';
 import { type ActorRecord, type EscalationTarget, escalations } from '../../db/schema/index.js';
+import { withTraceContext } from '../../db/trace-context.js';
 
 export type EscalationRow = typeof escalations.$inferSelect;
 
@@ -29,11 +30,13 @@ export function createEscalationsRepository(db: Queryable) {
       },
       tx: Queryable = db,
     ): Promise<EscalationRow | undefined> {
-      const result = await tx.execute<Record<string, unknown>>(sql`
+      const result = await withTraceContext(tx, (q) =>
+        q.execute<Record<string, unknown>>(sql`
         select * from escalate_complaint(${input.id}::uuid, ${input.eventId}::text, ${input.tenantId}::uuid,
           ${input.complaintId}::uuid, ${input.level}::smallint, ${input.trigger}::escalation_trigger, ${input.reason}::text,
           null::uuid, ${JSON.stringify(input.targets)}::jsonb, ${JSON.stringify(input.actor)}::jsonb,
-          ${input.at}::timestamptz, ${input.writtenAtLevel}::boolean)`);
+          ${input.at}::timestamptz, ${input.writtenAtLevel}::boolean)`),
+      );
       const raw = result.rows[0];
       return raw?.id ? tableRowFromRaw(escalations, raw) : undefined;
     },

@@ -1,6 +1,8 @@
 import type { Logger } from 'pino';
 import type { Db, Tx } from '../../db/client.js';
 import { listenOnChannels, type PgListener } from '../../db/pg-listener.js';
+import { type Span, SpanKind, SpanStatusCode, startSpanUnder } from '../../lib/trace-context.js';
+import { tracingEnabled } from '../../lib/tracing-switch.js';
 import type { EventRow, EventsRepository } from './events.repository.js';
 
 /** Channel a trigger on `events` notifies on commit, when the relay may be asleep. */
@@ -20,6 +22,12 @@ const LINGER_POLL_MS = 25;
  * then waits this long at worst, and about half of it on average, before it is fanned out.
  */
 const AWAKE_FOR_GOOD_POLL_MS = 100;
+
+const relaySpan = (event: EventRow) =>
+  startSpanUnder(`event relay ${event.type}`, event.traceContext, {
+    kind: SpanKind.PRODUCER,
+    attributes: { 'redress.event.id': event.id, 'redress.event.type': event.type },
+  });
 
 /** Something the relay hands every new event to. */
 export interface EventConsumer {
@@ -77,22 +85,33 @@ export function startEventRelay(deps: {
   }
 
   async function relayBatch(): Promise<EventRow[]> {
-    const claimed = await deps.db.transaction(async (tx) => {
-      const rows = await deps.events.claimUnrelayed(batchSize, tx);
-      if (rows.length === 0) return rows;
-      if (!awakeForGood) await deps.events.markRelayAwake(AWAKE_MS, tx);
-      for (const consumer of deps.consumers) await consumer.withinClaim?.(rows, tx);
-      return rows;
-    });
-    for (const consumer of deps.consumers) {
-      if (claimed.length === 0 || !consumer.afterCommit) continue;
-      try {
-        consumer.afterCommit(claimed);
-      } catch (err) {
-        deps.log.error({ err, consumer: consumer.name }, 'event consumer failed after commit');
+    // A span for each event relayed, in the trace the event was written in: from its claim until
+    // its deliveries are committed and its consumers have been told.
+    let spans: Array<Span | undefined> = [];
+    try {
+      const claimed = await deps.db.transaction(async (tx) => {
+        const rows = await deps.events.claimUnrelayed(batchSize, tx);
+        if (rows.length === 0) return rows;
+        if (tracingEnabled) spans = rows.map(relaySpan);
+        if (!awakeForGood) await deps.events.markRelayAwake(AWAKE_MS, tx);
+        for (const consumer of deps.consumers) await consumer.withinClaim?.(rows, tx);
+        return rows;
+      });
+      for (const consumer of deps.consumers) {
+        if (claimed.length === 0 || !consumer.afterCommit) continue;
+        try {
+          consumer.afterCommit(claimed);
+        } catch (err) {
+          deps.log.error({ err, consumer: consumer.name }, 'event consumer failed after commit');
+        }
       }
+      return claimed;
+    } catch (error) {
+      for (const span of spans) span?.setStatus({ code: SpanStatusCode.ERROR, message: 'relay failed' });
+      throw error;
+    } finally {
+      for (const span of spans) span?.end();
     }
-    return claimed;
   }
 
   async function relayAll(): Promise<number> {

@@ -4,6 +4,7 @@ import type { Queryable } from '../../db/client.js';
 import { tableRowFromRaw } from '../../db/raw-rows.js';
 import { complaints, eventFeed, eventFeedHeads, eventOutbox, events } from '../../db/schema/index.js';
 import { randomBase62 } from '../../lib/ids.js';
+import { currentTraceContext } from '../../lib/trace-context.js';
 import { type ComplaintEventType, type EventType, eventTypesSelected } from './event-types.js';
 
 export type EventRow = typeof events.$inferSelect;
@@ -105,6 +106,7 @@ export function createEventsRepository(db: Queryable) {
           reference: input.complaint.reference,
           occurredAt: input.occurredAt,
           data: input.payload,
+          traceContext: currentTraceContext() ?? undefined,
         })
         .returning();
       return row!;
@@ -133,6 +135,7 @@ export function createEventsRepository(db: Queryable) {
           occurredAt: input.occurredAt,
           subscriptionId: input.subscriptionId ?? null,
           data: input.payload,
+          traceContext: currentTraceContext() ?? undefined,
         })
         .returning();
       return row!;

@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import { listenOnChannels } from '../../db/pg-listener.js';
 import type { Clock } from '../../lib/clock.js';
+import { currentTraceContext, inSpan, SpanKind, SpanStatusCode } from '../../lib/trace-context.js';
 import { toEventEnvelope } from '../events/event-envelope.js';
 import { nextStep } from './retry-schedule.js';
 import type { WebhookMetrics } from './webhook-metrics.js';
@@ -103,6 +104,44 @@ export function startWebhookDispatcher(deps: {
     });
   }
 
+  /**
+   * Sends one attempt in a span of its own under the trace its event was written in, and tells
+   * the receiver that trace in a `traceparent` header (W3C Trace Context; the signature covers the
+   * id, timestamp and body, never this header).
+   */
+  async function sendTraced(
+    delivery: LeasedDelivery,
+    attempt: number,
+    body: string,
+    headers: Record<string, string>,
+    signal: AbortSignal,
+  ): Promise<SendResult> {
+    if (!delivery.traceContext) return deps.sender.send(delivery.url, body, headers, signal);
+    return inSpan(
+      `webhook deliver ${delivery.event.type}`,
+      {
+        parent: delivery.traceContext,
+        kind: SpanKind.CLIENT,
+        attributes: {
+          'redress.event.id': delivery.event.id,
+          'redress.event.type': delivery.event.type,
+          'redress.webhook.subscription_id': delivery.subscriptionId,
+          'redress.webhook.delivery_id': delivery.id,
+          'redress.webhook.attempt': attempt,
+        },
+      },
+      async (span) => {
+        const traced = { ...headers, ...currentTraceContext() };
+        const result = await deps.sender.send(delivery.url, body, traced, signal);
+        if (result.status !== null) span?.setAttribute('http.response.status_code', result.status);
+        if (result.status === null || result.status >= 300) {
+          span?.setStatus({ code: SpanStatusCode.ERROR, message: result.error ?? `HTTP ${result.status}` });
+        }
+        return result;
+      },
+    );
+  }
+
   async function deliver(delivery: LeasedDelivery, signal: AbortSignal): Promise<void> {
     const attempt = delivery.attemptCount + 1;
     const attemptedAt = clock.now();
@@ -120,7 +159,7 @@ export function startWebhookDispatcher(deps: {
         secrets: delivery.secrets,
         at: attemptedAt,
       });
-      send = await deps.sender.send(delivery.url, body, headers, signal);
+      send = await sendTraced(delivery, attempt, body, headers, signal);
     }
     if (signal.aborted) {
       givenBack.push(delivery);

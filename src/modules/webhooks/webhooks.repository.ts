@@ -9,6 +9,7 @@ import {
   webhookSubscriptions,
 } from '../../db/schema/index.js';
 import { newId } from '../../lib/ids.js';
+import type { TraceCarrier } from '../../lib/trace-context.js';
 import type { StoredEvent } from '../events/event-envelope.js';
 
 export type SubscriptionRow = typeof webhookSubscriptions.$inferSelect;
@@ -40,6 +41,8 @@ export interface LeasedDelivery {
   url: string;
   /** Secrets that sign now: the current one first, then rotated ones still inside their overlap. */
   secrets: string[];
+  /** The trace context the event was written in, which the attempt's span continues. */
+  traceContext: TraceCarrier | null;
 }
 
 /**
@@ -367,6 +370,7 @@ export function createWebhooksRepository(db: Queryable) {
         event_data: Record<string, unknown>;
         url: string;
         secrets: string[];
+        event_trace_context: TraceCarrier | null;
       }>(sql`
         select * from lease_due_webhook_deliveries(${options.limit}::int, ${options.perSubscription}::int,
           ${array(busyIds)}::uuid[], ${array(busyCounts)}::int[], ${Math.round(options.leaseMs)}::int)`);
@@ -389,6 +393,7 @@ export function createWebhooksRepository(db: Queryable) {
         },
         url: row.url,
         secrets: row.secrets,
+        traceContext: row.event_trace_context,
       }));
     },
 
