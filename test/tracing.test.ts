@@ -3,7 +3,7 @@ import { createServer as createHttpServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { call, complaintBody, createTestTenant, type TestApp } from './harness.js';
+import { call, complaintBody, createFastLaneTenant, type TestApp } from './harness.js';
 import { type IsolatedTestApp, startIsolatedTestApp } from './isolated-database.js';
 import { type Receiver, startReceiver } from './receiver.js';
 import { testRedisEnv } from './redis-keys.js';
@@ -148,18 +148,7 @@ afterAll(async () => {
 
 describe('tracing', () => {
   it('follows a complaint from its request through its SQL, the breach job, the relay and the webhook delivery', async () => {
-    const tenant = await createTestTenant(t.tenancy);
-    const policy = await call(t.app, tenant.adminKey, {
-      method: 'POST',
-      url: '/v1/sla-policies',
-      json: {
-        name: 'Fast lane',
-        priority: 1,
-        match: { categories: ['fast'] },
-        targets: { onlineReply: { duration: 'PT2S', clock: 'calendar' } },
-      },
-    });
-    expect(policy.statusCode, policy.body).toBe(201);
+    const tenant = await createFastLaneTenant(t);
     const subscription = await call(t.app, tenant.adminKey, {
       method: 'POST',
       url: '/v1/webhooks',
