@@ -7,11 +7,13 @@ import type { Queryable } from './client.js';
  *
  * Reference tables are shared by all tenants and copied to every node, so any tenant's rows can
  * join them, and any node's triggers read them, where they lie: `tenants`; `api_keys`, which a
- * request looks up by the hash of its key before it knows its tenant; and `outbox_relay_state`,
+ * request looks up by the hash of its key before it knows its tenant; `identity_providers`, which
+ * an access token is matched to by its issuer and audience before its tenant is known; and
+ * `outbox_relay_state`,
  * the relay's word that it is awake, which a transaction that wrote events reads as it commits
  * (notify_relay_at_commit), on the node that holds those events.
  */
-export const REFERENCE_TABLES = ['tenants', 'api_keys', 'outbox_relay_state'] as const;
+export const REFERENCE_TABLES = ['tenants', 'api_keys', 'identity_providers', 'outbox_relay_state'] as const;
 
 const SHARED_TABLES: readonly string[] = REFERENCE_TABLES;
 
