@@ -1,11 +1,13 @@
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createQueue } from '../src/jobs/queues.js';
+import { systemClock } from '../src/lib/clock.js';
+import { openDeadlineQueue } from '../src/modules/deadlines/deadline-queue.js';
 import type { DeadlineView } from '../src/modules/deadlines/deadline-views.js';
 import { parseExposition, sample } from './exposition.js';
 import { call, complaintBody, createFastLaneTenant, type TestApp, type TestTenant } from './harness.js';
 import { type IsolatedTestApp, startIsolatedTestApp } from './isolated-database.js';
-import { onRedisCluster, testRedisEnv } from './redis-keys.js';
+import { onRedisCluster, testRedisEnv, testRedisTarget } from './redis-keys.js';
 import { startTcpProxy } from './tcp-proxy.js';
 import { citusWorkerUrls } from './test-database.js';
 import { eventually, freePort, sleep, startWorkerProcess, type WorkerProcess } from './worker-process.js';
@@ -127,10 +129,16 @@ describe("the worker's /metrics", () => {
       expect(sample(samples, 'redress_deadlines', { status }), status).toBe(counted[status] ?? 0);
 
     // Queue depths, as BullMQ counts them: the ten-minute reply's job, the maintenance schedule.
-    const maintenance = createQueue('maintenance', t.deadlineQueue.connection, isolated.redisPrefix);
+    // Counted on a connection that waits for Redis as the worker's does, not on the API's, whose
+    // commands give up after a second: on a loaded machine a count across a cluster can take longer.
+    const counting = openDeadlineQueue(testRedisTarget(), isolated.redisPrefix, systemClock, {
+      failFast: false,
+      shards: t.env.DEADLINE_QUEUE_SHARDS,
+    });
+    const maintenance = createQueue('maintenance', counting.connection, isolated.redisPrefix);
     try {
       const queues = {
-        deadlines: await t.deadlineQueue.jobCounts('wait', 'delayed', 'active', 'failed'),
+        deadlines: await counting.jobCounts('wait', 'delayed', 'active', 'failed'),
         maintenance: await maintenance.getJobCounts('wait', 'delayed', 'active', 'failed'),
       };
       expect(queues.deadlines.delayed).toBeGreaterThan(0);
@@ -141,6 +149,7 @@ describe("the worker's /metrics", () => {
       }
     } finally {
       await maintenance.close();
+      await counting.close();
     }
     expect(sample(samples, 'redress_metrics_source_up', { source: 'postgres' })).toBe(1);
     expect(sample(samples, 'redress_metrics_source_up', { source: 'redis' })).toBe(1);
