@@ -4,7 +4,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import WebSocket from 'ws';
 import { connectLiveEvents, liveEventsTopic } from '../src/modules/events/live-events.js';
-import { postGraphql } from './graphql-client.js';
+import { postGraphql, subscriptionsListening } from './graphql-client.js';
 import {
   call,
   complaintBody,
@@ -15,7 +15,7 @@ import {
 } from './harness.js';
 import { type RedisServer, startRedisServer } from './redis-server.js';
 import { startTcpProxy, type TcpProxy } from './tcp-proxy.js';
-import { eventually, sleep } from './worker-process.js';
+import { eventually } from './worker-process.js';
 
 /**
  * Outages answer 503, never 500, and the API recovers without a restart. The app talks to a
@@ -99,6 +99,18 @@ function subscribe(key: string): Subscribed {
       complete: () => {},
     },
   );
+  return subscribed;
+}
+
+/**
+ * Subscribes as `subscribe` does and returns once the API counts one more subscription listening:
+ * Redis has subscribed it, so every event published from then on reaches it.
+ */
+async function subscribeListening(key: string): Promise<Subscribed> {
+  const before = await subscriptionsListening(baseUrl);
+  const subscribed = subscribe(key);
+  await subscribed.ack;
+  await eventually(async () => (await subscriptionsListening(baseUrl)) > before);
   return subscribed;
 }
 
@@ -242,9 +254,7 @@ describe('PostgreSQL cannot be reached', () => {
     const again = await postGraphql(t.app, tenant.adminKey, '{ complaints(first: 5) { nodes { id } } }');
     expect(again.status).toBe(200);
     expect((await t.app.inject({ method: 'GET', url: '/readyz' })).statusCode).toBe(200);
-    const subscribed = subscribe(freshKey);
-    await subscribed.ack;
-    await sleep(300); // the subscription reaches Redis
+    const subscribed = await subscribeListening(freshKey);
     await publishEvent(tenant.tenantId, 'evt_after_postgres');
     await eventually(async () => subscribed.results.length > 0);
     expect(subscribed.results).toEqual([{ events: { id: 'evt_after_postgres', type: 'complaint.created' } }]);
@@ -286,9 +296,7 @@ describe('PostgreSQL cannot be reached', () => {
 describe('Redis cannot be reached', () => {
   it('keeps intake working, uncounted and said so, closes subscriptions with the reason, and recovers', async () => {
     const key = await tenant.keyWith('complaints:read', 'complaints:write');
-    const listening = subscribe(key);
-    await listening.ack;
-    await sleep(300);
+    const listening = await subscribeListening(key);
     await publishEvent(tenant.tenantId, 'evt_before_redis');
     await eventually(async () => listening.results.length > 0);
 
