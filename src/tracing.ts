@@ -39,14 +39,19 @@ if (tracingEnabledIn(process.env)) {
     // OTEL_SERVICE_NAME wins; otherwise each process is named after its entry point.
     serviceName: process.env.OTEL_SERVICE_NAME ?? serviceNameOf(process.argv[1] ?? ''),
     instrumentations: [
-      new HttpInstrumentation({
-        ignoreIncomingRequestHook: (request) => UNTRACED_PATHS.has((request.url ?? '').split('?')[0]!),
-      }),
+      // Outgoing calls only (an issuer's keys, say): @fastify/otel's request span is the server
+      // span, continuing the caller's traceparent. A second server span from node:http would
+      // cost every request, traced or not, and say nothing more.
+      new HttpInstrumentation({ disableIncomingRequestInstrumentation: true }),
       // Queries outside any request or job (the relay's polling, the reconciler's sweeps) would
-      // each start a trace of their own.
-      new PgInstrumentation({ requireParentSpan: true }),
+      // each start a trace of their own. A pool checkout is no work of its own: its span would
+      // double the spans of every query and say nothing the query's does not.
+      new PgInstrumentation({ requireParentSpan: true, ignoreConnectSpans: true }),
       new FastifyOtelInstrumentation({
         registerOnInitialization: true,
+        // The request and its handler, not each of the dozen hooks every request passes (auth,
+        // rate limit, idempotency, metrics): their spans cost intake more than they tell.
+        instrumentHooks: false,
         ignorePaths: (route) => UNTRACED_PATHS.has(route.url),
       }),
     ],

@@ -219,4 +219,33 @@ describe('tracing', () => {
     expect(logged.length).toBeGreaterThan(0);
     // As long as its waits above may take together, on a busy machine.
   }, 150_000);
+
+  it("continues a caller's trace: its traceparent is the request span's parent, with the route named", async () => {
+    const tenant = await createFastLaneTenant(t);
+    const callerTrace = '4bf92f3577b34da6a3ce929d0e0e4736';
+    const callerSpan = '00f067aa0ba902b7';
+    const listed = await fetch(`${api.url}/v1/complaints?limit=1`, {
+      headers: {
+        authorization: `Bearer ${tenant.adminKey}`,
+        traceparent: `00-${callerTrace}-${callerSpan}-01`,
+      },
+    });
+    expect(listed.status).toBe(200);
+    const request = await eventually(
+      async () =>
+        collector.spans.find(
+          (span) => span.traceId === callerTrace && span.service === 'redress-api' && span.kind === SERVER,
+        ),
+      30_000,
+    );
+    expect(request.parentSpanId).toBe(callerSpan);
+    expect(request.attributes).toMatchObject({
+      'http.request.method': 'GET',
+      'http.route': '/v1/complaints',
+    });
+    // One server span per request: none from node:http beside the route's.
+    expect(
+      collector.spans.filter((span) => span.traceId === callerTrace && span.kind === SERVER),
+    ).toHaveLength(1);
+  }, 60_000);
 });
