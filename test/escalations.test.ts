@@ -591,6 +591,7 @@ describe('JSON built in SQL', () => {
       externalRef: `ext-${Date.now()}`,
       category: 'fire',
       complainantRelation: 'representative',
+      complainantAuthorised: true,
       responsibility: 'upstream',
       upstreamParty: 'Otis Elevators',
       needType: 'emotional',

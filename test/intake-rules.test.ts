@@ -109,10 +109,37 @@ describe('complainant relation', () => {
     expect(await api.deadlines(declined.id)).toEqual([]);
     const authorised = await api.create({ complainantRelation: 'other', complainantAuthorised: true });
     expect(authorised).toMatchObject({ status: 'received', complainantAuthorised: true, rejection: null });
-    for (const relation of ['self', 'immediate_family', 'representative']) {
+    for (const relation of ['self', 'immediate_family']) {
       expect((await api.create({ complainantRelation: relation })).status).toBe('received');
     }
     expect((await api.create()).complainantRelation).toBe('self');
+  });
+
+  it('declines a proxy complaint whose representative shows no authority, and takes in one who does', async () => {
+    const declined = await api.create({ complainantRelation: 'representative' });
+    expect(declined).toMatchObject({
+      status: 'rejected',
+      complainantRelation: 'representative',
+      complainantAuthorised: false,
+      rejection: { code: 'representative_not_authorised' },
+    });
+    expect(await api.deadlines(declined.id)).toEqual([]);
+    const authorised = await api.create({
+      complainantRelation: 'representative',
+      complainantAuthorised: true,
+    });
+    expect(authorised).toMatchObject({ status: 'received', rejection: null });
+    expect((await api.deadlines(authorised.id)).length).toBeGreaterThan(0);
+    // A supervisor takes the declined one in, as any rejection at intake.
+    const res = await override(declined.id, {
+      reason: 'The power of attorney arrived by post',
+      supervisor: 'li.na',
+    });
+    expect(res.statusCode, res.body).toBe(200);
+    expect(res.json()).toMatchObject({
+      status: 'received',
+      acceptanceOverride: { rejectionCode: 'representative_not_authorised' },
+    });
   });
 
   it.each([
@@ -132,7 +159,7 @@ describe('POST /v1/complaints/{id}/acceptance-override', () => {
   it('takes a declined complaint in: received, with its deadlines from now, on the timeline and evented', async () => {
     const declined = await api.create({ category: 'billing', occurredAt: daysAgo(200) });
     const before = Date.now();
-    const res = await override(declined.reference, {
+    const res = await override(declined.id, {
       reason: 'The customer only learnt of the charge last week',
       supervisor: 'li.na',
     });

@@ -58,6 +58,7 @@ export const complainantRelation = pgEnum('complainant_relation', [
 export const acceptanceRejectionCode = pgEnum('acceptance_rejection_code', [
   'outside_acceptance_window',
   'not_a_stakeholder',
+  'representative_not_authorised',
 ]);
 /** Responsibility class (DOMAIN §2, 一类/二类/三类投诉): ours, an upstream party's, or external. */
 export const complaintResponsibility = pgEnum('complaint_responsibility', ['own', 'upstream', 'external']);

@@ -75,7 +75,8 @@ describe('stakeholders', () => {
   it.each([
     ['self', false, null],
     ['immediate_family', false, null],
-    ['representative', false, null],
+    ['representative', false, 'representative_not_authorised'],
+    ['representative', true, null],
     ['other', true, null],
     ['other', false, 'not_a_stakeholder'],
   ] as const)('%s (authorised %s) → %s', (relation, authorised, expected) => {

@@ -11,8 +11,15 @@ export interface AcceptanceRejection {
 }
 
 /**
- * The acceptance checks of intake (DOMAIN §1, 受理时限 and 核实身份), pure: a complainant who is
- * not a stakeholder and holds no authority is declined, and so is an event older than its
+ * Complainants who speak for someone else and must show that person's authority
+ * (`complainantAuthorised`): a representative (代投诉, a proxy complaint) and anyone else who is not
+ * a stakeholder (DOMAIN §1, seed 000).
+ */
+export const RELATIONS_NEEDING_AUTHORITY: readonly ComplainantRelation[] = ['representative', 'other'];
+
+/**
+ * The acceptance checks of intake (DOMAIN §1, 受理时限 and 核实身份), pure: a complainant who
+ * speaks for someone else without their authority is declined, and so is an event older than its
  * category's acceptance window at receipt. Null when the complaint is accepted.
  *
  * Windows run on calendar dates in the tenant's time zone, as its customers count them: an event
@@ -29,13 +36,20 @@ export function acceptanceDecision(input: {
   /** The tenant's time zone (workflow settings), which decides on what date things happened. */
   timeZone: string;
 }): AcceptanceRejection | null {
-  if (input.complainantRelation === 'other' && !input.complainantAuthorised) {
-    return {
-      code: 'not_a_stakeholder',
-      detail:
-        'The complainant is neither the affected party, an immediate family member nor their representative, ' +
-        'and holds no authority to complain for them.',
-    };
+  if (RELATIONS_NEEDING_AUTHORITY.includes(input.complainantRelation) && !input.complainantAuthorised) {
+    return input.complainantRelation === 'representative'
+      ? {
+          code: 'representative_not_authorised',
+          detail:
+            'The complaint is made for the affected party by a representative (a proxy complaint), ' +
+            'who has shown no authority to complain for them.',
+        }
+      : {
+          code: 'not_a_stakeholder',
+          detail:
+            'The complainant is neither the affected party nor an immediate family member, ' +
+            'and holds no authority to complain for them.',
+        };
   }
   const { category, occurredAt } = input;
   // hasOwn: a category named 'constructor' must not find Object.prototype's.

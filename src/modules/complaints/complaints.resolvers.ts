@@ -255,7 +255,7 @@ const typeDefs = /* GraphQL */ `
     assignee: String
     "The caller's own id; unique per tenant."
     externalRef: String
-    "Defaults to self; other is declined as not_a_stakeholder unless authorised."
+    "Defaults to self; representative is declined as representative_not_authorised, and other as not_a_stakeholder, unless authorised."
     complainantRelation: ComplainantRelation
     complainantAuthorised: Boolean
     responsibility: Responsibility

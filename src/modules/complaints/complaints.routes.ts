@@ -201,7 +201,7 @@ export const complaintsRoutes: FastifyPluginAsyncZod<{
         operationId: 'overrideAcceptance',
         summary: 'Take in a complaint the acceptance checks declined',
         description:
-          'A supervisor overrides a rejection at intake (`outside_acceptance_window`, `not_a_stakeholder`) with a ' +
+          'A supervisor overrides a rejection at intake (`outside_acceptance_window`, `not_a_stakeholder`, `representative_not_authorised`) with a ' +
           'reason: the complaint is `received` again, with its intake deadlines running from now, and reported up ' +
           'if it is major. The override stays on the complaint (`acceptanceOverride`) and its timeline. 409 ' +
           '`not_rejected_at_intake` for any other complaint.',

@@ -141,7 +141,9 @@ export const createComplaintBody = z
     complainantAuthorised: z
       .boolean()
       .default(false)
-      .describe("A complainant related as 'other' who holds the affected party's authority."),
+      .describe(
+        "The complainant holds the affected party's authority: needed when related as 'representative' (a proxy complaint) or 'other'.",
+      ),
     responsibility: responsibilitySchema.optional(),
     upstreamParty: text(200)
       .optional()

@@ -1,0 +1,1 @@
+ALTER TYPE "public"."acceptance_rejection_code" ADD VALUE 'representative_not_authorised';
