@@ -274,7 +274,26 @@ describe('resolutions', () => {
       options: [{ kind: 'refund', description: 'x', amount: 10, currency: 'USD' }],
     });
     expect(usd.statusCode).toBe(422);
-    expect(usd.json()).toMatchObject({ code: 'approval_limit_unreachable', currency: 'USD' });
+    expect(usd.json()).toMatchObject({ code: 'approval_limit_unreachable', currency: 'USD', ceiling: 0 });
+    // The default matrix's ceiling: the general manager's CNY 200,000, and not a fen more.
+    const aboveCeiling = await post(base(complaint.id), {
+      proposedBy: handler,
+      options: [
+        { kind: 'refund', description: 'The bill', amount: 120, currency: 'CNY' },
+        { kind: 'compensation', description: 'Outsized', amount: 200_000.01, currency: 'CNY' },
+      ],
+    });
+    expect(aboveCeiling.statusCode).toBe(422);
+    expect(aboveCeiling.json()).toMatchObject({
+      code: 'approval_limit_unreachable',
+      optionIndex: 1,
+      amount: 200_000.01,
+      currency: 'CNY',
+      ceiling: 200_000,
+    });
+    // Nothing of the refused proposal was written.
+    const listed = await call(t.app, tenant.adminKey, { method: 'GET', url: base(complaint.id) });
+    expect(listed.json().data).toEqual([]);
     for (const options of [
       [],
       [{ kind: 'refund', description: 'no amount' }],

@@ -40,7 +40,7 @@ describe('/v1/settings/workflow', () => {
         { role: 'handler', currency: 'CNY', maxAmount: 500 },
         { role: 'team_lead', currency: 'CNY', maxAmount: 5000 },
         { role: 'department_manager', currency: 'CNY', maxAmount: 50000 },
-        { role: 'general_manager', currency: 'CNY', maxAmount: null },
+        { role: 'general_manager', currency: 'CNY', maxAmount: 200_000 },
       ],
     });
 

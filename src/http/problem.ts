@@ -61,6 +61,10 @@ export const problemSchema = z
     optionIndex: count
       .optional()
       .describe('approval_limit_unreachable: the position of the option proposed.'),
+    ceiling: z
+      .number()
+      .optional()
+      .describe('approval_limit_unreachable: the most any role may grant in `currency` (0: none may).'),
     approval: z.string().optional().describe('The approval state of the option concerned.'),
     amount: z.number().optional().describe('The amount concerned, in `currency`.'),
     currency: z.string().optional().describe('ISO 4217 currency of `amount`.'),

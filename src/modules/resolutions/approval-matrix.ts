@@ -31,6 +31,24 @@ export function roleCovers(limits: readonly ApprovalLimit[], role: string, money
   return limit === null || money.amount <= limit;
 }
 
+/**
+ * The most any of `roles` may grant in `currency` (the matrix's ceiling there): null when one has
+ * no limit, 0 when none may grant anything.
+ */
+export function ceilingOf(
+  limits: readonly ApprovalLimit[],
+  roles: readonly string[],
+  currency: string,
+): number | null {
+  let ceiling = 0;
+  for (const role of roles) {
+    const limit = limitOf(limits, role, currency);
+    if (limit === null) return null;
+    ceiling = Math.max(ceiling, limit);
+  }
+  return ceiling;
+}
+
 /** Whether any role can approve this: an amount beyond every limit is refused outright (no buying off). */
 export function someRoleCovers(
   limits: readonly ApprovalLimit[],

@@ -14,7 +14,7 @@ import type { IdempotencyRepository } from '../idempotency/idempotency.repositor
 import { bindToKey, type IdempotencyBinding } from '../idempotency/idempotency-binding.js';
 import type { OwnershipService } from '../ownership/ownership.service.js';
 import type { WorkflowSettings } from '../settings/settings.schemas.js';
-import { roleCovers, someRoleCovers, statusAfterApprovals } from './approval-matrix.js';
+import { ceilingOf, roleCovers, someRoleCovers, statusAfterApprovals } from './approval-matrix.js';
 import { toPreRefundView, toResolutionView } from './resolution-views.js';
 import type {
   PreRefundRow,
@@ -285,9 +285,10 @@ export function createResolutionsService(deps: {
         input.options.forEach((option, index) => {
           const money = { amount: option.amount ?? null, currency: option.currency ?? null };
           if (!someRoleCovers(settings.approvalLimits, settings.roles, money)) {
+            const ceiling = ceilingOf(settings.approvalLimits, settings.roles, money.currency!);
             throw new UnprocessableError('approval_limit_unreachable', 'No role may grant this', {
-              detail: `Option ${index + 1} (${option.kind}, ${option.amount} ${option.currency}) is above every role's approval limit; compensation follows policy.`,
-              extensions: { optionIndex: index, amount: option.amount, currency: option.currency },
+              detail: `Option ${index + 1} (${option.kind}, ${option.amount} ${option.currency}) is above every role's approval limit (the most any role may grant in ${option.currency} is ${ceiling}); compensation follows policy, and no customer is bought off.`,
+              extensions: { optionIndex: index, amount: option.amount, currency: option.currency, ceiling },
             });
           }
         });

@@ -120,10 +120,11 @@ export const workflowSettingsSchema = z
         { role: 'handler', currency: 'CNY', maxAmount: 500 },
         { role: 'team_lead', currency: 'CNY', maxAmount: 5_000 },
         { role: 'department_manager', currency: 'CNY', maxAmount: 50_000 },
-        { role: 'general_manager', currency: 'CNY', maxAmount: null },
+        // The ceiling (no buying customers off, seed 000): what no role may grant is refused.
+        { role: 'general_manager', currency: 'CNY', maxAmount: 200_000 },
       ])
       .describe(
-        'The approval matrix: what each role may grant per currency. An option above the proposer’s limit waits for a role whose limit covers it.',
+        'The approval matrix: what each role may grant per currency. An option above the proposer’s limit waits for a role whose limit covers it; one above every role’s limit (the ceiling, by default CNY 200,000, the general manager’s) is refused. A null limit removes the ceiling in that currency.',
       ),
   })
   .superRefine((settings, ctx) => {
