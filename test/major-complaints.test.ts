@@ -79,6 +79,21 @@ describe('major at intake', () => {
     });
   });
 
+  it.each([
+    ['premisesBlocked', 'premises_blocked', 'premises blocked'],
+    ['highValueReturn', 'high_value_return', 'return of high-value goods'],
+    ['negativeMediaCoverage', 'negative_media_coverage', 'negative media coverage'],
+  ])('makes a complaint with %s major, reported up, and shows the flag', async (flag, reason, words) => {
+    const complaint = await api.create({ [flag]: true });
+    expect(complaint).toMatchObject({ severity: 'major', majorReasons: [reason], [flag]: true });
+    const { escalation } = await expectReportedUp(complaint.id, [reason]);
+    expect(escalation.reason).toBe(`Major complaint (${words}): reported up to the department manager.`);
+    const events = await eventsOf(t, complaint.id);
+    expect(events[0]!.data.complaint).toMatchObject({ majorReasons: [reason], [flag]: true });
+    // Off by default.
+    expect((await api.create())[flag]).toBe(false);
+  });
+
   it("follows the tenant's own safety categories", async () => {
     const { ownApi } = await freshTenant();
     await ownApi.settings({ safetyCategories: ['gas_leak'] });
@@ -89,6 +104,9 @@ describe('major at intake', () => {
   it.each([
     [{ mediaExposure: 'yes' }, 'body.mediaExposure'],
     [{ regulatorInvolved: 1 }, 'body.regulatorInvolved'],
+    [{ premisesBlocked: 'true' }, 'body.premisesBlocked'],
+    [{ highValueReturn: null }, 'body.highValueReturn'],
+    [{ negativeMediaCoverage: 0 }, 'body.negativeMediaCoverage'],
     [{ incidentKey: '' }, 'body.incidentKey'],
     [{ incidentKey: 'x'.repeat(201) }, 'body.incidentKey'],
   ])('refuses %o with 400 naming the field', async (overrides, field) => {
@@ -313,6 +331,35 @@ describe('becoming major by an edit', () => {
     const regulator = await api.patch(moved.id, { regulatorInvolved: true });
     expect(regulator.json().majorReasons).toEqual(['safety_category', 'regulator_involved']);
     expect((await api.escalations(moved.id)).map((e) => e.trigger)).toEqual(['major']);
+
+    // The handbook's other triggers, by an edit: each on the timeline as the field it is.
+    const blocked = await api.create();
+    const res2 = await api.patch(blocked.id, { premisesBlocked: true });
+    expect(res2.statusCode, res2.body).toBe(200);
+    expect(res2.json()).toMatchObject({
+      severity: 'major',
+      majorReasons: ['premises_blocked'],
+      premisesBlocked: true,
+    });
+    await expectReportedUp(blocked.id, ['premises_blocked']);
+    const more = await api.patch(blocked.id, { highValueReturn: true, negativeMediaCoverage: true });
+    expect(more.json().majorReasons).toEqual([
+      'premises_blocked',
+      'high_value_return',
+      'negative_media_coverage',
+    ]);
+    const timeline = await call(t.app, tenant.adminKey, {
+      method: 'GET',
+      url: `/v1/complaints/${blocked.id}/timeline`,
+    });
+    const fields = timeline
+      .json()
+      .data.flatMap((entry: { changes?: Array<{ field: string }> | null }) =>
+        (entry.changes ?? []).map((c) => c.field),
+      );
+    expect(fields).toEqual(
+      expect.arrayContaining(['premisesBlocked', 'highValueReturn', 'negativeMediaCoverage']),
+    );
   });
 
   it('links an edited complaint to an incident and makes the matter collective', async () => {

@@ -81,6 +81,9 @@ export const majorReason = pgEnum('major_reason', [
   'repeat',
   'media_exposure',
   'regulator_involved',
+  'premises_blocked',
+  'high_value_return',
+  'negative_media_coverage',
 ]);
 
 /** A supervisor's decision to take in a complaint the acceptance checks declined. */
@@ -150,6 +153,9 @@ export const complaints = pgTable(
     majorSince: instant('major_since'),
     mediaExposure: boolean('media_exposure').notNull().default(false),
     regulatorInvolved: boolean('regulator_involved').notNull().default(false),
+    premisesBlocked: boolean('premises_blocked').notNull().default(false),
+    highValueReturn: boolean('high_value_return').notNull().default(false),
+    negativeMediaCoverage: boolean('negative_media_coverage').notNull().default(false),
     /** Links complaints about the same matter; enough of them make a collective complaint. */
     incidentKey: text('incident_key'),
     /**

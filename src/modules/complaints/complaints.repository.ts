@@ -273,7 +273,8 @@ const intakeStatement = preparedStatement<
       customer_name, customer_phone, customer_email, customer_address, customer_external_id, desired_outcome,
       occurred_at, received_at, received_by, assignee, escalation_level, external_ref, complainant_relation,
       complainant_authorised, responsibility, upstream_party, need_type, liability_finding, liability_reason,
-      liability_note, major_reasons, major_since, media_exposure, regulator_involved, incident_key, customer_key,
+      liability_note, major_reasons, major_since, media_exposure, regulator_involved, premises_blocked,
+      high_value_return, negative_media_coverage, incident_key, customer_key,
       subject_staff, tags, metadata, event_sequence, created_at, updated_at)
     select r.id, r.tenant_id,
       ${complaintReferenceSql(sql`(input.item->>'referenceNumber')::bigint`, {
@@ -285,7 +286,7 @@ const intakeStatement = preparedStatement<
       r.received_at, r.received_by, r.assignee, r.escalation_level, r.external_ref, r.complainant_relation,
       r.complainant_authorised, r.responsibility, r.upstream_party, r.need_type, r.liability_finding,
       r.liability_reason, r.liability_note, r.major_reasons, r.major_since, r.media_exposure, r.regulator_involved,
-      r.incident_key, r.customer_key, r.subject_staff, r.tags, r.metadata, 1, r.created_at, r.updated_at
+      r.premises_blocked, r.high_value_return, r.negative_media_coverage, r.incident_key, r.customer_key, r.subject_staff, r.tags, r.metadata, 1, r.created_at, r.updated_at
     from input cross join lateral jsonb_populate_record(null::${complaints}, input.item->'complaint') as r
     where input.item->>'idempotencyKey' is null
       or (exists (select 1 from k where k.tenant_id = r.tenant_id and k.key = input.item->>'idempotencyKey')
@@ -386,6 +387,9 @@ const INTAKE_COLUMN_DEFAULTS: Partial<Record<keyof NewComplaintRow, unknown>> = 
   complainantAuthorised: false,
   mediaExposure: false,
   regulatorInvolved: false,
+  premisesBlocked: false,
+  highValueReturn: false,
+  negativeMediaCoverage: false,
   majorReasons: [],
   subjectStaff: [],
   tags: [],

@@ -138,6 +138,12 @@ const typeDefs = /* GraphQL */ `
     mediaExposure: Boolean!
     "Raised with a regulator or the manufacturer."
     regulatorInvolved: Boolean!
+    "The customer blocks the premises."
+    premisesBlocked: Boolean!
+    "The customer returns or exchanges high-value goods."
+    highValueReturn: Boolean!
+    "The matter has had negative media coverage."
+    negativeMediaCoverage: Boolean!
     "Links complaints about the same matter; enough of them make a collective, major complaint."
     incidentKey: String
     "Staff the complaint is about; none of them may handle it."
@@ -265,6 +271,9 @@ const typeDefs = /* GraphQL */ `
     liability: LiabilityInput
     mediaExposure: Boolean
     regulatorInvolved: Boolean
+    premisesBlocked: Boolean
+    highValueReturn: Boolean
+    negativeMediaCoverage: Boolean
     incidentKey: String
     subjectStaff: [String!]
     tags: [String!]
@@ -299,6 +308,9 @@ const typeDefs = /* GraphQL */ `
     liability: LiabilityInput
     mediaExposure: Boolean
     regulatorInvolved: Boolean
+    premisesBlocked: Boolean
+    highValueReturn: Boolean
+    negativeMediaCoverage: Boolean
     incidentKey: String
     "Replaces the whole list."
     subjectStaff: [String!]

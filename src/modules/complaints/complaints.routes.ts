@@ -55,7 +55,7 @@ export const complaintsRoutes: FastifyPluginAsyncZod<{
           '`rejected`, with `rejection` {code, detail} saying why. Major-complaint rules make it major, with ' +
           '`majorReasons`: `severity: major` (manual), a safety category, a repeat of the same customer and ' +
           'category, enough complaints linked by `incidentKey` (collective), `mediaExposure`, ' +
-          '`regulatorInvolved`. An `assignee` (or first receiver) listed in `subjectStaff` is 409 ' +
+          '`regulatorInvolved`, `premisesBlocked`, `highValueReturn`, `negativeMediaCoverage`. An `assignee` (or first receiver) listed in `subjectStaff` is 409 ' +
           '`conflict_of_interest`.',
         tags,
         security: bearerSecurity,
@@ -139,7 +139,8 @@ export const complaintsRoutes: FastifyPluginAsyncZod<{
         description:
           'Changes the fields sent (JSON merge semantics; `null` clears a field). Requires `If-Match` with the ' +
           'ETag last read: 428 without it, 412 when the complaint changed since. Changing the category to a ' +
-          'safety category, setting `mediaExposure` or `regulatorInvolved`, or linking to an incident with ' +
+          'safety category, setting `mediaExposure`, `regulatorInvolved`, `premisesBlocked`, `highValueReturn` or ' +
+          '`negativeMediaCoverage`, or linking to an incident with ' +
           'enough complaints makes the complaint major (`complaint.made_major`, escalated, report-up deadline); ' +
           '`severity: general` makes it general again. An `assignee` who is in `subjectStaff` or declared a ' +
           'conflict is 409 `conflict_of_interest`.',

@@ -155,6 +155,15 @@ export const createComplaintBody = z
       .boolean()
       .default(false)
       .describe('Raised with a regulator or the manufacturer: major.'),
+    premisesBlocked: z.boolean().default(false).describe('The customer blocks the premises (堵门): major.'),
+    highValueReturn: z
+      .boolean()
+      .default(false)
+      .describe('The customer returns or exchanges high-value goods: major.'),
+    negativeMediaCoverage: z
+      .boolean()
+      .default(false)
+      .describe('The matter has had negative media coverage: major.'),
     incidentKey: incidentKeySchema.optional(),
     subjectStaff: subjectStaffSchema.default([]),
     tags: tagsSchema.default([]),
@@ -198,6 +207,9 @@ export const updateComplaintBody = z
     liability: liabilityInput.nullable().optional().describe('Replaces the whole finding; null clears it.'),
     mediaExposure: z.boolean().optional(),
     regulatorInvolved: z.boolean().optional(),
+    premisesBlocked: z.boolean().optional(),
+    highValueReturn: z.boolean().optional(),
+    negativeMediaCoverage: z.boolean().optional(),
     incidentKey: incidentKeySchema.nullable().optional(),
     subjectStaff: subjectStaffSchema.optional().describe('Replaces the whole list.'),
     tags: tagsSchema.optional(),
@@ -401,6 +413,9 @@ export const complaintSchema = z
     majorSince: z.string().nullable().describe('When it last became major.'),
     mediaExposure: z.boolean(),
     regulatorInvolved: z.boolean(),
+    premisesBlocked: z.boolean(),
+    highValueReturn: z.boolean(),
+    negativeMediaCoverage: z.boolean(),
     incidentKey: z.string().nullable(),
     subjectStaff: z.array(z.string()),
     tags: z.array(z.string()),

@@ -31,8 +31,11 @@ import type { MajorComplaintsService } from '../major-complaints/major-complaint
 import {
   customerIdentityKey,
   describeReasons,
+  MAJOR_FLAG_NAMES,
   type MajorReason,
+  majorFlagsOf,
   mergeReasons,
+  reasonsOfNewFlags,
 } from '../major-complaints/major-rules.js';
 import { conflictOfInterestError } from '../ownership/ownership.service.js';
 import { recusalOf } from '../ownership/recusal.js';
@@ -446,8 +449,7 @@ export function createComplaintsService(deps: {
         {
           severity: input.severity,
           category,
-          mediaExposure: input.mediaExposure,
-          regulatorInvolved: input.regulatorInvolved,
+          ...majorFlagsOf(input),
           customerKey,
           receivedAt,
         },
@@ -485,8 +487,7 @@ export function createComplaintsService(deps: {
           ...liabilityColumns(input.liability ?? null),
           majorReasons,
           majorSince: major ? now : null,
-          mediaExposure: input.mediaExposure,
-          regulatorInvolved: input.regulatorInvolved,
+          ...majorFlagsOf(input),
           incidentKey: input.incidentKey ?? null,
           subjectStaff: input.subjectStaff,
           // A major complaint starts reported up to the department manager (DOMAIN §4); a declined
@@ -1080,8 +1081,7 @@ function diffUpdate(
   if (category !== current.category && category !== null && settings.safetyCategories.includes(category)) {
     addedReasons.push('safety_category');
   }
-  if (input.mediaExposure === true && !current.mediaExposure) addedReasons.push('media_exposure');
-  if (input.regulatorInvolved === true && !current.regulatorInvolved) addedReasons.push('regulator_involved');
+  addedReasons.push(...reasonsOfNewFlags(current, input));
   if (input.severity === 'general') {
     if (addedReasons.length > 0) {
       problems.push({
@@ -1138,8 +1138,7 @@ function diffUpdate(
       changes.push({ field: 'liability', before, after });
     }
   }
-  consider('mediaExposure', 'mediaExposure', input.mediaExposure);
-  consider('regulatorInvolved', 'regulatorInvolved', input.regulatorInvolved);
+  for (const flag of MAJOR_FLAG_NAMES) consider(flag, flag, input[flag]);
   consider('incidentKey', 'incidentKey', input.incidentKey);
   consider('subjectStaff', 'subjectStaff', input.subjectStaff);
   consider('tags', 'tags', input.tags);

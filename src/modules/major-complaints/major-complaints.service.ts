@@ -18,7 +18,7 @@ import type { EventsRepository } from '../events/events.repository.js';
 import type { WorkflowSettings } from '../settings/settings.schemas.js';
 import type { MajorComplaintFilters, MajorComplaintsRepository } from './major-complaints.repository.js';
 import type { ListMajorComplaintsQuery } from './major-complaints.schemas.js';
-import { type MajorReason, mergeReasons, ownMajorReasons } from './major-rules.js';
+import { type MajorFlags, type MajorReason, mergeReasons, ownMajorReasons } from './major-rules.js';
 
 const DAY_MS = 86_400_000;
 const listCursorShape = z.tuple([z.iso.datetime(), z.uuid()]);
@@ -113,11 +113,9 @@ export function createMajorComplaintsService(deps: {
      */
     async reasonsAtIntake(
       tenantId: string,
-      facts: {
+      facts: MajorFlags & {
         severity: 'general' | 'major';
         category: string | null;
-        mediaExposure: boolean;
-        regulatorInvolved: boolean;
         customerKey: string | null;
         receivedAt: Date;
       },

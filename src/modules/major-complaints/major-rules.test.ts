@@ -1,6 +1,14 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { customerIdentityKey, MAJOR_REASONS, mergeReasons, ownMajorReasons } from './major-rules.js';
+import {
+  customerIdentityKey,
+  MAJOR_FLAG_NAMES,
+  MAJOR_FLAGS,
+  MAJOR_REASONS,
+  mergeReasons,
+  ownMajorReasons,
+  reasonsOfNewFlags,
+} from './major-rules.js';
 
 describe('own major reasons', () => {
   const none = {
@@ -8,6 +16,9 @@ describe('own major reasons', () => {
     category: 'billing',
     mediaExposure: false,
     regulatorInvolved: false,
+    premisesBlocked: false,
+    highValueReturn: false,
+    negativeMediaCoverage: false,
     safetyCategories: ['fire', 'flooding'],
   };
 
@@ -26,9 +37,28 @@ describe('own major reasons', () => {
         category: 'fire',
         mediaExposure: true,
         regulatorInvolved: true,
+        premisesBlocked: true,
+        highValueReturn: true,
+        negativeMediaCoverage: true,
       }),
-    ).toEqual(['manual', 'safety_category', 'media_exposure', 'regulator_involved']);
+    ).toEqual([
+      'manual',
+      'safety_category',
+      'media_exposure',
+      'regulator_involved',
+      'premises_blocked',
+      'high_value_return',
+      'negative_media_coverage',
+    ]);
     expect(ownMajorReasons({ ...none, category: 'flooding' })).toEqual(['safety_category']);
+  });
+
+  it.each(MAJOR_FLAG_NAMES)('makes a complaint major for %s alone, at intake and by an edit', (flag) => {
+    expect(ownMajorReasons({ ...none, [flag]: true })).toEqual([MAJOR_FLAGS[flag]]);
+    expect(reasonsOfNewFlags(none, { [flag]: true })).toEqual([MAJOR_FLAGS[flag]]);
+    // A flag it had already, or one cleared, gives no new reason.
+    expect(reasonsOfNewFlags({ ...none, [flag]: true }, { [flag]: true })).toEqual([]);
+    expect(reasonsOfNewFlags({ ...none, [flag]: true }, { [flag]: false })).toEqual([]);
   });
 });
 
