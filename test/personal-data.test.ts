@@ -191,6 +191,39 @@ describe('a complaint read with and without personal_data:read', () => {
     expectNoSecrets(JSON.stringify(masked.data));
   });
 
+  it('a reply template rendered for a caller without the scope fills in the customer masked', async () => {
+    const template = await call(t.app, tenant.adminKey, {
+      method: 'POST',
+      url: '/v1/reply-templates',
+      json: {
+        key: 'personal_preview',
+        locale: 'en',
+        name: 'Preview',
+        body: 'Dear {{customer.name}} ({{customer.phone}}), about {{reference}}: {{desiredOutcome}}',
+      },
+    });
+    expect(template.statusCode, template.body).toBe(201);
+    const render = (key: string) =>
+      call(t.app, key, {
+        method: 'POST',
+        url: `/v1/reply-templates/${template.json().id}/render`,
+        json: { complaintId },
+      });
+    expect((await render(clearKey)).json().body).toBe(
+      `Dear Wang Li (+86 139 8765 4321), about ${reference}: ${OUTCOME}`,
+    );
+    const masked = await render(maskedKey);
+    expect(masked.json().body).toBe(`Dear Wang L*** (+86 139****4321), about ${reference}: ${MASKED_TEXT}`);
+    const gql = await postGraphql(
+      t.app,
+      maskedKey,
+      'query ($id: ID!, $input: RenderReplyTemplateInput!) { renderReplyTemplate(id: $id, input: $input) { body } }',
+      { id: template.json().id, input: { complaintId } },
+    );
+    expect(gql.errors).toEqual([]);
+    expect(gql.data.renderReplyTemplate.body).toBe(masked.json().body);
+  });
+
   it('the daily inventory CSV holds no personal data to mask', async () => {
     const key = await tenant.keyWith('reports:read');
     const csv = await call(t.app, key, {
