@@ -92,7 +92,7 @@ export const PROBLEM_TYPE_BASE = 'https://redress.dev/problems/';
 const descriptions: Record<number, string> = {
   400: 'Invalid request (validation_failed, malformed_json, invalid_cursor).',
   401: 'Missing, unknown, expired or revoked API key (unauthenticated); an access token that does not verify (invalid_token) or has expired (token_expired), with `WWW-Authenticate: Bearer error="invalid_token"`.',
-  403: 'The API key or access token lacks the scope this operation needs (insufficient_scope; `actors:impersonate` for X-On-Behalf-Of), an access token sent X-On-Behalf-Of (on_behalf_of_not_allowed), or a webhook subscription asked for personal data in clear without `personal_data:read` (clear_personal_data_not_allowed).',
+  403: 'The API key or access token lacks the scope this operation needs (insufficient_scope; `actors:impersonate` for X-On-Behalf-Of), or an access token sent X-On-Behalf-Of (on_behalf_of_not_allowed).',
   404: 'No such resource for this tenant (not_found), or no such endpoint (route_not_found).',
   409: 'Conflict with the current state (see `code`).',
   412: 'If-Match does not match the current ETag (precondition_failed).',
