@@ -5,8 +5,10 @@ import {
   communicationSchema,
   complaintPageSchema,
   complaintSchema,
+  type TimelineEntryView,
   timelinePageSchema,
 } from '../../modules/complaints/complaints.schemas.js';
+import type { EventEnvelope } from '../../modules/events/event-envelope.js';
 import { feedPageSchema } from '../../modules/events/events.schemas.js';
 import {
   maskCommunication,
@@ -18,9 +20,9 @@ import {
 
 type Masker = (body: unknown) => unknown;
 
-// biome-ignore lint/suspicious/noExplicitAny: masks apply to the answer's JSON, whatever its type
+/** A page of records (`{ data: [...] }`) with each record masked. */
 const pageOf =
-  (mask: (item: any) => unknown): Masker =>
+  (mask: Masker): Masker =>
   (body) => {
     const page = body as { data?: unknown };
     return Array.isArray(page.data) ? { ...page, data: page.data.map(mask) } : body;
@@ -35,8 +37,8 @@ const MASKERS = new Map<unknown, Masker>([
   [complaintPageSchema, pageOf(maskComplaint)],
   [communicationSchema, maskCommunication],
   [communicationListSchema, pageOf(maskCommunication)],
-  [timelinePageSchema, pageOf(maskTimelineEntry)],
-  [feedPageSchema, pageOf(maskEvent)],
+  [timelinePageSchema, pageOf((entry) => maskTimelineEntry(entry as TimelineEntryView))],
+  [feedPageSchema, pageOf((event) => maskEvent(event as EventEnvelope))],
 ]);
 
 /** A route's hooks of one kind as a list, however the route declared them. */
@@ -63,7 +65,8 @@ export const personalDataPlugin = fp(
       }
       if (maskers.size === 0) return;
       const mask = async (request: FastifyRequest, reply: FastifyReply, payload: unknown) => {
-        if (!request.auth || seesPersonalData(request.auth.scopes)) return payload;
+        // Masked unless the caller is known to hold the scope.
+        if (request.auth && seesPersonalData(request.auth.scopes)) return payload;
         const masker = maskers.get(reply.statusCode);
         if (!masker || typeof payload !== 'string' || payload === '') return payload;
         return JSON.stringify(masker(JSON.parse(payload)));
