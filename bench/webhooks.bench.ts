@@ -219,11 +219,11 @@ export async function runWebhookBenchmark(): Promise<void> {
     let secret = '';
     for (let i = 0; i < SUBSCRIPTIONS; i += 1) {
       const { tenant } = await services.tenancy.createTenant(`Bench ${i}`);
-      // As the tenant's admin key would, which reads complaints.
+      // As the tenant's admin key would, which reads complaints and personal data.
       const created = await services.webhooks.create(
         tenant.id,
-        { url: `${receiver.url}/hooks/${i}`, events: ['complaint.*'], active: true },
-        { readsComplaints: true },
+        { url: `${receiver.url}/hooks/${i}`, events: ['complaint.*'], personalData: 'clear', active: true },
+        { readsComplaints: true, readsPersonalData: true },
       );
       secret = created.secret;
       tenants.push(tenant.id);

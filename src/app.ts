@@ -14,6 +14,7 @@ import { errorsPlugin, sendProblem } from './http/plugins/errors.js';
 import { idempotencyPlugin } from './http/plugins/idempotency.js';
 import { inputHygienePlugin } from './http/plugins/input-hygiene.js';
 import { openapiPlugin } from './http/plugins/openapi.js';
+import { personalDataPlugin } from './http/plugins/personal-data.js';
 import { rateLimitPlugin } from './http/plugins/rate-limit.js';
 import { requestMetricsPlugin } from './http/plugins/request-metrics.js';
 import { createResponseSerializerCompiler } from './http/response-serializer.js';
@@ -176,6 +177,8 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     keyPrefix: env.REDIS_PREFIX,
   });
   await app.register(idempotencyPlugin, { idempotency });
+  // After idempotency: answers are stored whole and masked as each caller gets them.
+  await app.register(personalDataPlugin);
 
   await app.register(healthRoutes, { pool: database.pool, redis });
   await app.register(metricsRoutes, {

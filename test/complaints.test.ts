@@ -18,9 +18,15 @@ beforeAll(async () => {
   t = await startTestApp();
   tenant = await createTestTenant(t.tenancy);
   other = await createTestTenant(t.tenancy);
-  readKey = await tenant.keyWith('complaints:read');
+  // Both see the customer in clear (personal-data.test.ts reads complaints without that).
+  readKey = await tenant.keyWith('complaints:read', 'personal_data:read');
   // A CRM's key: it names the agent it acts for in X-On-Behalf-Of.
-  writeKey = await tenant.keyWith('complaints:read', 'complaints:write', 'actors:impersonate');
+  writeKey = await tenant.keyWith(
+    'complaints:read',
+    'complaints:write',
+    'actors:impersonate',
+    'personal_data:read',
+  );
 });
 afterAll(() => t.close());
 
@@ -648,7 +654,7 @@ describe('communications and timeline', () => {
       contactMade: true,
       recordedBy: {
         type: 'api_key',
-        name: 'key complaints:read complaints:write actors:impersonate',
+        name: 'key complaints:read complaints:write actors:impersonate personal_data:read',
         onBehalfOf: 'li.na',
       },
     });

@@ -43,7 +43,8 @@ export const COMPLAINT_FIELDS = /* GraphQL */ `
   complainantRelation complainantAuthorised rejection { code detail }
   acceptanceOverride { rejectionCode reason supervisor overriddenAt }
   responsibility upstreamParty needType liability { finding reason note }
-  majorReasons majorSince mediaExposure regulatorInvolved incidentKey subjectStaff
+  majorReasons majorSince mediaExposure regulatorInvolved premisesBlocked highValueReturn negativeMediaCoverage
+  incidentKey subjectStaff
   tags metadata version
   nextDeadline { id kind dueAt }
   createdAt updatedAt

@@ -92,7 +92,21 @@ describe('what reaches the logs', () => {
       });
       expect(refusedDocument.statusCode).toBe(400);
       expect(refusedDocument.body).toContain('13800004242');
+      // A read masked for a key without personal_data:read, and a clear webhook refused to it.
+      const reader = await tenant.keyWith('complaints:read', 'webhooks:manage');
+      const maskedRead = await call(logged.app, reader, {
+        method: 'GET',
+        url: `/v1/complaints/${created.json().id}`,
+      });
+      expect(maskedRead.json().customer.name).toBe('Zed S***');
+      const clearHook = await call(logged.app, reader, {
+        method: 'POST',
+        url: '/v1/webhooks',
+        json: { url: 'https://crm.example.com/hooks', events: ['complaint.*'], personalData: 'clear' },
+      });
+      expect(clearHook.statusCode).toBe(403);
       const all = lines.join('');
+      expect(all).not.toContain('Zed S***');
       expect(all).not.toContain(tenant.adminKey);
       expect(all).not.toContain('Zed Secretname');
       expect(all).not.toContain('0000 4242');

@@ -103,6 +103,7 @@ let keyB: SigningKey;
 const SCOPE_MAP = {
   agent: ['complaints:read', 'complaints:write'],
   viewer: ['complaints:read'],
+  'customer-data': ['personal_data:read'],
   'redress-admin': ['admin'],
 };
 
@@ -307,6 +308,22 @@ describe('access tokens', () => {
       json: complaintBody(),
     });
     expect(created.statusCode, created.body).toBe(201);
+  });
+
+  it('shows a person the customer in clear only when a claim grants personal_data:read', async () => {
+    const created = await call(t.app, tenantA.adminKey, {
+      method: 'POST',
+      url: '/v1/complaints',
+      json: complaintBody({ customer: { name: 'Wang Fang', email: 'wangfang@example.com' } }),
+    });
+    expect(created.statusCode, created.body).toBe(201);
+    const url = `/v1/complaints/${created.json().id}`;
+    const viewer = await tokenA({ claims: { roles: ['viewer'] } });
+    const masked = await call(t.app, viewer, { method: 'GET', url });
+    expect(masked.json().customer).toMatchObject({ name: 'Wang F***', email: 'w***@example.com' });
+    const trusted = await tokenA({ claims: { roles: ['viewer', 'customer-data'] } });
+    const clear = await call(t.app, trusted, { method: 'GET', url });
+    expect(clear.json().customer).toMatchObject({ name: 'Wang Fang', email: 'wangfang@example.com' });
   });
 
   it("keeps a tenant's complaints from another tenant's issuer: 404", async () => {

@@ -15,6 +15,7 @@ import { followUpsGraphql } from '../modules/follow-ups/follow-ups.resolvers.js'
 import { identityGraphql } from '../modules/identity/identity.resolvers.js';
 import { majorComplaintsGraphql } from '../modules/major-complaints/major-complaints.resolvers.js';
 import { ownershipGraphql } from '../modules/ownership/ownership.resolvers.js';
+import { personalDataGraphql } from '../modules/personal-data/personal-data.resolvers.js';
 import { replyTemplatesGraphql } from '../modules/reply-templates/reply-templates.resolvers.js';
 import { reportsGraphql } from '../modules/reports/reports.resolvers.js';
 import { resolutionsGraphql } from '../modules/resolutions/resolutions.resolvers.js';
@@ -91,6 +92,7 @@ export function graphqlSchema(
     followUpsGraphql({ followUps: services.followUps, idempotency: services.idempotency }),
     replyTemplatesGraphql({ templates: services.templates }),
     reportsGraphql({ reports: services.reports }),
+    personalDataGraphql(),
   ]);
 }
 

@@ -21,6 +21,7 @@ export const ERROR_CODES = [
   'token_expired',
   'insufficient_scope',
   'on_behalf_of_not_allowed',
+  'clear_personal_data_not_allowed',
   'not_found',
   'route_not_found',
   'method_not_allowed',
@@ -227,6 +228,23 @@ export class ForbiddenScopeError extends AppError {
     super({
       detail: `This operation needs the '${requiredScope}' scope, which the API key or access token does not have.`,
       extensions: { requiredScope },
+    });
+  }
+}
+
+/**
+ * A webhook subscription may receive personal data in clear (`personalData: "clear"`) only if the
+ * key or person that creates or changes it may read it so (`personal_data:read`).
+ */
+export class ClearPersonalDataNotAllowedError extends AppError {
+  readonly code = 'clear_personal_data_not_allowed';
+  readonly status = 403;
+  readonly title = 'Personal data in clear needs personal_data:read';
+  constructor() {
+    super({
+      detail:
+        "A webhook subscription with personalData 'clear' needs the 'personal_data:read' scope, which the API key or access token does not have; subscribe with personalData 'masked' instead.",
+      extensions: { requiredScope: 'personal_data:read' },
     });
   }
 }

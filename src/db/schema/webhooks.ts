@@ -15,6 +15,9 @@ import { instant } from './columns.js';
 import { events } from './events.js';
 import { tenantForeignKey, tenantIdColumn } from './tenancy.js';
 
+/** Whether a subscription's deliveries carry personal data in clear or masked (src/modules/personal-data/). */
+export const webhookPersonalData = pgEnum('webhook_personal_data', ['clear', 'masked']);
+
 /** A tenant's webhook endpoint and the event types (or wildcards) it wants. */
 export const webhookSubscriptions = pgTable(
   'webhook_subscriptions',
@@ -25,6 +28,8 @@ export const webhookSubscriptions = pgTable(
     /** Exact types (`deadline.breached`), prefix wildcards (`deadline.*`) or `*`. */
     eventTypes: text('event_types').array().notNull(),
     description: text('description'),
+    /** `masked` unless created or changed to `clear` by a caller holding personal_data:read. */
+    personalData: webhookPersonalData('personal_data').notNull().default('masked'),
     active: boolean('active').notNull().default(true),
     /** Why delivery stopped: `gone` (the endpoint answered 410), `failing` (5 days of failures), or `manual`. */
     disabledReason: text('disabled_reason'),

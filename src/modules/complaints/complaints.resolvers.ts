@@ -108,9 +108,11 @@ const typeDefs = /* GraphQL */ `
     priority: Priority!
     category: String
     subject: String!
+    "Personal data: [masked: personal data] without personal_data:read."
     description: String!
+    "Personal data: masked without personal_data:read (Wang F***, 王*, +86 138****8000, w***@example.com)."
     customer: Customer!
-    "What the customer asks for."
+    "What the customer asks for. Personal data: [masked: personal data] without personal_data:read."
     desiredOutcome: String
     occurredAt: DateTime
     receivedAt: DateTime!
@@ -179,7 +181,9 @@ const typeDefs = /* GraphQL */ `
     type: String!
     actor: Actor!
     occurredAt: DateTime!
+    "Personal fields' before and after are masked without personal_data:read."
     changes: [FieldChange!]
+    "The complaint as taken in, or the communication, masked without personal_data:read."
     data: JSONObject
   }
 
@@ -206,6 +210,7 @@ const typeDefs = /* GraphQL */ `
     complaintId: ID!
     direction: Direction!
     channel: Channel!
+    "Personal data: [masked: personal data] without personal_data:read."
     body: String!
     "True when the customer was actually reached (not a missed call)."
     contactMade: Boolean!

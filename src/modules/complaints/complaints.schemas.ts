@@ -340,6 +340,9 @@ export const listTimelineQuery = z.strictObject({
   cursor: z.string().min(1).max(500).optional(),
 });
 
+const MASKED_FREE_TEXT =
+  'Personal data: without `personal_data:read`, the fixed text `[masked: personal data]`.';
+
 export const actorSchema = z
   .object({
     type: z
@@ -365,15 +368,20 @@ export const complaintSchema = z
     priority: prioritySchema,
     category: z.string().nullable(),
     subject: z.string(),
-    description: z.string(),
-    customer: z.object({
-      name: z.string().nullable(),
-      phone: z.string().nullable(),
-      email: z.string().nullable(),
-      address: z.string().nullable(),
-      externalId: z.string().nullable(),
-    }),
-    desiredOutcome: z.string().nullable(),
+    description: z.string().describe(MASKED_FREE_TEXT),
+    customer: z
+      .object({
+        name: z.string().nullable(),
+        phone: z.string().nullable(),
+        email: z.string().nullable(),
+        address: z.string().nullable(),
+        externalId: z.string().nullable(),
+      })
+      .describe(
+        'Personal data: without `personal_data:read`, masked, as in `Wang F***` (王*), `+86 138****8000`, ' +
+          '`w***@example.com`, the external id `CR***45`, and the address as `[masked: personal data]`.',
+      ),
+    desiredOutcome: z.string().nullable().describe(MASKED_FREE_TEXT),
     occurredAt: z.string().nullable(),
     receivedAt: z.string(),
     receivedBy: z.string(),
@@ -437,7 +445,7 @@ export const communicationSchema = z
     complaintId: z.uuid(),
     direction: directionSchema,
     channel: channelSchema,
-    body: z.string(),
+    body: z.string().describe(MASKED_FREE_TEXT),
     contactMade: z.boolean(),
     occurredAt: z.string(),
     recordedBy: actorSchema,
@@ -466,7 +474,11 @@ export const timelineEntrySchema = z
     changes: z.array(z.object({ field: z.string(), before: z.unknown(), after: z.unknown() })).nullable(),
     data: z.record(z.string(), z.unknown()).nullable(),
   })
-  .meta({ id: 'TimelineEntry' });
+  .meta({ id: 'TimelineEntry' })
+  .describe(
+    'Without `personal_data:read`, the personal fields in `changes` and `data` (the complaint as taken in, a ' +
+      'communication) are masked as on the complaint.',
+  );
 
 export const timelinePageSchema = z
   .object({ data: z.array(timelineEntrySchema), nextCursor: z.string().nullable() })

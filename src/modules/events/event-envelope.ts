@@ -25,7 +25,8 @@ export const eventEnvelopeSchema = z
       })
       .catchall(z.unknown())
       .describe(
-        'Complaint events add `complaint`, `deadline`, `communication` or `escalation` (the subject as the REST API shows it) and `actor`.',
+        'Complaint events add `complaint`, `deadline`, `communication` or `escalation` (the subject as the REST API shows it) and `actor`. ' +
+          'Personal data in them is masked, as on the complaint, for readers without `personal_data:read` and for webhook subscriptions with `personalData: masked`.',
       ),
   })
   .meta({ id: 'Event' });

@@ -6,6 +6,7 @@ import { AppError, ForbiddenScopeError } from '../../lib/errors.js';
 import { outageError, serviceUnreachableError } from '../../lib/unreachable.js';
 import { complaintNode } from '../complaints/complaints.resolvers.js';
 import type { ComplaintsService } from '../complaints/complaints.service.js';
+import { maskEvent, seesPersonalData } from '../personal-data/personal-fields.js';
 import { hasScope, type Scope } from '../tenancy/scopes.js';
 import type { TenancyService } from '../tenancy/tenancy.service.js';
 import type { EventEnvelope } from './event-envelope.js';
@@ -24,7 +25,7 @@ const typeDefs = /* GraphQL */ `
     "${EVENT_TYPES.join(', ')}"
     type: String!
     timestamp: DateTime!
-    "tenantId, complaintId, reference, sequence and the subject as the REST API shows it."
+    "tenantId, complaintId, reference, sequence and the subject as the REST API shows it; personal data masked without personal_data:read."
     data: JSONObject!
     "For complaint events: the complaint as it stands now."
     complaint: Complaint @complexity(value: 5)
@@ -110,7 +111,8 @@ export function eventsGraphql(deps: {
           const current = await tenancy.authenticate(context.authorization);
           if (current.tenantId !== tenantId) return;
           if (!hasScope(current.scopes, scope)) throw new ForbiddenScopeError(scope);
-          yield event;
+          // Masked by the scopes the key holds now, as the scope above is checked now.
+          yield seesPersonalData(current.scopes) ? event : maskEvent(event);
         }
       }
     } catch (error) {

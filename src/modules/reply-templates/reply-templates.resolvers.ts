@@ -1,5 +1,6 @@
 import { etagOfVersion, parseArgs, requireScope, withoutNulls } from '../../graphql/context.js';
 import type { GraphqlModule } from '../../graphql/module.js';
+import { seesPersonalData } from '../personal-data/personal-fields.js';
 import {
   createTemplateBody,
   listTemplatesQuery,
@@ -8,6 +9,7 @@ import {
   toTemplateView,
   updateTemplateBody,
 } from './reply-templates.schemas.js';
+
 import type { ReplyTemplatesService } from './reply-templates.service.js';
 
 const typeDefs = /* GraphQL */ `
@@ -108,7 +110,7 @@ export function replyTemplatesGraphql(deps: { templates: ReplyTemplatesService }
           return toTemplateView(await templates.get(tenantId, idArg(args.id)));
         },
         async renderReplyTemplate(_root, args, context) {
-          const { tenantId } = requireScope(context, 'complaints:read');
+          const { tenantId, scopes } = requireScope(context, 'complaints:read');
           const id = idArg(args.id);
           // Null variables mean none, as when REST leaves them out; a null inside them stays an error.
           const { complaintId, variables } = args.input;
@@ -117,7 +119,7 @@ export function replyTemplatesGraphql(deps: { templates: ReplyTemplatesService }
             { complaintId, variables: variables ?? undefined },
             'input',
           );
-          return templates.render(tenantId, id, input);
+          return templates.render(tenantId, id, input, seesPersonalData(scopes));
         },
       },
       Mutation: {

@@ -4,6 +4,7 @@ import { requireAuth } from '../../http/plugins/auth.js';
 import { problemResponses } from '../../http/problem.js';
 import { bearerSecurity, resourceUrl } from '../../http/route-helpers.js';
 import { etagForVersion } from '../../lib/etag.js';
+import { seesPersonalData } from '../personal-data/personal-fields.js';
 import {
   createTemplateBody,
   listTemplatesQuery,
@@ -145,7 +146,8 @@ export const replyTemplatesRoutes: FastifyPluginAsyncZod<{
         summary: 'Render a reply template for a complaint',
         description:
           'Fills the template from the complaint (`reference`, `customer.*`, `nextDueAt` in the tenant time ' +
-          'zone …) and `variables`. A variable with no value is 422 `template_variable_missing` naming it, never a blank.',
+          'zone …) and `variables`. A variable with no value is 422 `template_variable_missing` naming it, never a blank. ' +
+          'Without `personal_data:read`, the customer’s data and desired outcome are filled in masked.',
         tags,
         security: bearerSecurity,
         params: templateIdParams,
@@ -153,6 +155,9 @@ export const replyTemplatesRoutes: FastifyPluginAsyncZod<{
         response: { 200: renderedTemplateSchema, ...problemResponses(404, 413, 415, 422) },
       },
     },
-    async (request) => templates.render(requireAuth(request).tenantId, request.params.id, request.body),
+    async (request) => {
+      const auth = requireAuth(request);
+      return templates.render(auth.tenantId, request.params.id, request.body, seesPersonalData(auth.scopes));
+    },
   );
 };

@@ -14,6 +14,7 @@ import { newId } from '../../lib/ids.js';
 import type { ComplaintRow, ComplaintsRepository } from '../complaints/complaints.repository.js';
 import { COMMUNICATION_BODY_MAX } from '../complaints/complaints.schemas.js';
 import type { DeadlinesRepository } from '../deadlines/deadlines.repository.js';
+import { maskComplaint } from '../personal-data/personal-fields.js';
 import type { ReplyTemplateRow, ReplyTemplatesRepository } from './reply-templates.repository.js';
 import type {
   CreateTemplateInput,
@@ -62,21 +63,28 @@ export function createReplyTemplatesService(deps: {
     return row;
   }
 
-  /** Renders a template for a complaint; a variable without a value is a 422 naming it. */
+  /**
+   * Renders a template for a complaint; a variable without a value is a 422 naming it. With
+   * `inClear` false (a preview for a caller without personal_data:read) the customer's data is
+   * filled in masked, as that caller reads it on the complaint.
+   */
   async function renderFor(
     template: ReplyTemplateRow,
     complaint: ComplaintRow,
     variables: TemplateVariables,
     tx: Queryable,
+    inClear = true,
   ): Promise<RenderedTemplate> {
     const next = await deps.deadlines.nextPendingFor(complaint.tenantId, [complaint.id], tx);
-    const context = complaintTemplateContext(
+    const facts = complaintTemplateContext(
       complaint,
       next.get(complaint.id),
       await deps.timeZoneOf(complaint.tenantId, tx),
       clock.now(),
       variables,
     );
+    // The context names the customer and desired outcome by the complaint view's paths.
+    const context = inClear ? facts : maskComplaint(facts);
     try {
       return {
         templateId: template.id,
@@ -133,12 +141,20 @@ export function createReplyTemplatesService(deps: {
       if (!(await templates.delete(tenantId, id))) throw new NotFoundError('Reply template', id);
     },
 
-    /** Renders a template against a complaint of the same tenant, for a handler to send. */
-    async render(tenantId: string, id: string, input: RenderTemplateInput): Promise<RenderedTemplate> {
+    /**
+     * Renders a template against a complaint of the same tenant, for a handler to send; the
+     * customer's data masked unless the caller may read it in clear (`inClear`).
+     */
+    async render(
+      tenantId: string,
+      id: string,
+      input: RenderTemplateInput,
+      inClear: boolean,
+    ): Promise<RenderedTemplate> {
       const template = await get(tenantId, id);
       const complaint = await deps.complaints.findByKey(tenantId, input.complaintId);
       if (!complaint) throw new NotFoundError('Complaint', input.complaintId);
-      return renderFor(template, complaint, input.variables, db);
+      return renderFor(template, complaint, input.variables, db, inClear);
     },
 
     /**

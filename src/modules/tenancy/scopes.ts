@@ -1,6 +1,8 @@
 /**
  * What an API key or a signed-in person may do. `admin` includes every other scope.
  * `actors:impersonate` lets an API key name the person it acts for in `X-On-Behalf-Of`.
+ * `personal_data:read` shows the customer's personal data in clear; without it, REST, GraphQL, the
+ * feed and subscriptions show it masked (src/modules/personal-data/).
  */
 export const SCOPES = [
   'complaints:read',
@@ -9,6 +11,7 @@ export const SCOPES = [
   'webhooks:manage',
   'reports:read',
   'actors:impersonate',
+  'personal_data:read',
   'admin',
 ] as const;
 

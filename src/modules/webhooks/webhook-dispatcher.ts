@@ -3,6 +3,7 @@ import { listenOnChannels } from '../../db/pg-listener.js';
 import type { Clock } from '../../lib/clock.js';
 import { currentTraceContext, inSpan, SpanKind, SpanStatusCode } from '../../lib/trace-context.js';
 import { toEventEnvelope } from '../events/event-envelope.js';
+import { maskEvent } from '../personal-data/personal-fields.js';
 import { nextStep } from './retry-schedule.js';
 import type { WebhookMetrics } from './webhook-metrics.js';
 import type { SendResult, WebhookSender } from './webhook-sender.js';
@@ -148,7 +149,9 @@ export function startWebhookDispatcher(deps: {
     if (attempt === 1 && delivery.redeliveryOf === null) {
       deps.metrics.firstAttempt((attemptedAt.getTime() - delivery.event.occurredAt.getTime()) / 1000);
     }
-    const body = JSON.stringify(toEventEnvelope(delivery.event));
+    // A masked subscription gets the event masked; the signature covers exactly what is sent.
+    const envelope = toEventEnvelope(delivery.event);
+    const body = JSON.stringify(delivery.personalData === 'clear' ? envelope : maskEvent(envelope));
     let send: SendResult;
     if (delivery.secrets.length === 0) {
       send = { status: null, latencyMs: 0, error: 'no signing secret', excerpt: null, retryAfter: undefined };

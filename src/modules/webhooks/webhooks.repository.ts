@@ -43,6 +43,8 @@ export interface LeasedDelivery {
   secrets: string[];
   /** The trace context the event was written in, which the attempt's span continues. */
   traceContext: TraceCarrier | null;
+  /** Whether the subscription takes personal data in clear or masked. */
+  personalData: 'clear' | 'masked';
 }
 
 /**
@@ -371,6 +373,7 @@ export function createWebhooksRepository(db: Queryable) {
         url: string;
         secrets: string[];
         event_trace_context: TraceCarrier | null;
+        personal_data: 'clear' | 'masked';
       }>(sql`
         select * from lease_due_webhook_deliveries(${options.limit}::int, ${options.perSubscription}::int,
           ${array(busyIds)}::uuid[], ${array(busyCounts)}::int[], ${Math.round(options.leaseMs)}::int)`);
@@ -394,6 +397,7 @@ export function createWebhooksRepository(db: Queryable) {
         url: row.url,
         secrets: row.secrets,
         traceContext: row.event_trace_context,
+        personalData: row.personal_data,
       }));
     },
 

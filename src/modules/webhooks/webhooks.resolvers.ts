@@ -5,6 +5,7 @@ import {
   createWebhookBody,
   DELIVERY_STATUSES,
   deliveryIdParams,
+  personalDataSchema,
   toWebhookView,
   updateWebhookBody,
   type WebhookView,
@@ -16,6 +17,7 @@ import { callerOf, type WebhooksService } from './webhooks.service.js';
 const typeDefs = /* GraphQL */ `
   ${enumSdl('WebhookDisabledReason', webhookSchema.shape.disabledReason.unwrap().options)}
   ${enumSdl('WebhookDeliveryStatus', DELIVERY_STATUSES)}
+  ${enumSdl('WebhookPersonalData', personalDataSchema.options, 'Whether deliveries carry personal data in clear (needs personal_data:read to set) or masked.')}
 
   "A webhook subscription, as GET /v1/webhooks/{id} shows it: never its secrets."
   type Webhook {
@@ -24,6 +26,8 @@ const typeDefs = /* GraphQL */ `
     "Event types or wildcards it receives (deadline.*, *)."
     events: [String!]!
     description: String
+    "clear or masked: how deliveries carry the customer's personal data."
+    personalData: WebhookPersonalData!
     active: Boolean!
     "gone: the endpoint answered 410; failing: every attempt failed for days; manual."
     disabledReason: WebhookDisabledReason
@@ -101,6 +105,8 @@ const typeDefs = /* GraphQL */ `
     url: String!
     events: [String!]!
     description: String
+    "masked by default; clear needs personal_data:read (clear_personal_data_not_allowed otherwise)."
+    personalData: WebhookPersonalData
     active: Boolean
   }
 
@@ -109,6 +115,8 @@ const typeDefs = /* GraphQL */ `
     url: String
     events: [String!]
     description: String
+    "clear needs personal_data:read."
+    personalData: WebhookPersonalData
     active: Boolean
   }
 

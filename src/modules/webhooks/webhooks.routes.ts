@@ -42,7 +42,9 @@ export const webhooksRoutes: FastifyPluginAsyncZod<{
           'POST of the event envelope with `webhook-id`, `webhook-timestamp` and `webhook-signature` (Standard ' +
           'Webhooks). A URL whose host is or resolves to a non-public address is 422 `webhook_url_refused`. ' +
           'Events other than `webhook.*` carry their complaint, customer included: subscribing to one also ' +
-          'needs `complaints:read` (403 `insufficient_scope` otherwise).',
+          'needs `complaints:read` (403 `insufficient_scope` otherwise). Deliveries carry personal data masked ' +
+          'unless `personalData` is `clear`, which needs `personal_data:read` (403 ' +
+          '`clear_personal_data_not_allowed` otherwise); the signature covers the body as sent.',
         tags,
         security: bearerSecurity,
         body: createWebhookBody,
@@ -113,7 +115,8 @@ export const webhooksRoutes: FastifyPluginAsyncZod<{
           'Requires If-Match with the ETag last read: 428 without it, 412 when it changed since. ' +
           '`active: true` re-activates a disabled subscription and its pending deliveries resume; ' +
           '`active: false` pauses it (`disabledReason: manual`). Changing a subscription that hears ' +
-          'complaint events (any but `webhook.*`) needs `complaints:read` too.',
+          'complaint events (any but `webhook.*`) needs `complaints:read` too, and `personalData: clear` needs ' +
+          '`personal_data:read` (403 `clear_personal_data_not_allowed`).',
         tags,
         security: bearerSecurity,
         params: webhookIdParams,

@@ -28,11 +28,20 @@ const eventSelection = z
 
 const description = z.string().trim().max(500);
 
+export const personalDataSchema = z
+  .enum(['clear', 'masked'])
+  .meta({ id: 'WebhookPersonalData' })
+  .describe(
+    'Whether deliveries carry the customer’s personal data in clear or masked, as callers without ' +
+      '`personal_data:read` see it. `clear` needs that scope (403 `clear_personal_data_not_allowed`).',
+  );
+
 export const createWebhookBody = z
   .strictObject({
     url: webhookUrl,
     events: eventSelection,
     description: description.optional(),
+    personalData: personalDataSchema.default('masked'),
     active: z.boolean().default(true),
   })
   .meta({ id: 'WebhookCreate' });
@@ -42,6 +51,7 @@ export const updateWebhookBody = z
     url: webhookUrl.optional(),
     events: eventSelection.optional(),
     description: description.nullable().optional().describe('`null` clears it.'),
+    personalData: personalDataSchema.optional(),
     active: z
       .boolean()
       .optional()
@@ -70,6 +80,7 @@ export const webhookSchema = z
     url: z.string(),
     events: z.array(z.string()),
     description: z.string().nullable(),
+    personalData: personalDataSchema,
     active: z.boolean(),
     disabledReason: z
       .enum(['gone', 'failing', 'manual'])
@@ -166,6 +177,7 @@ export function toWebhookView(row: SubscriptionRow): WebhookView {
     url: row.url,
     events: row.eventTypes,
     description: row.description,
+    personalData: row.personalData,
     active: row.active,
     disabledReason: row.disabledReason as WebhookView['disabledReason'],
     disabledAt: iso(row.disabledAt),

@@ -3,6 +3,7 @@ import type { Db } from '../../db/client.js';
 import type { Clock } from '../../lib/clock.js';
 import { decodeCursor, encodeCursor } from '../../lib/cursor.js';
 import {
+  ClearPersonalDataNotAllowedError,
   ConflictError,
   ForbiddenScopeError,
   NotFoundError,
@@ -13,6 +14,7 @@ import { etagForVersion, ifMatchSatisfied } from '../../lib/etag.js';
 import { newId } from '../../lib/ids.js';
 import { COMPLAINT_EVENT_TYPES, matchesAnyEventPattern } from '../events/event-types.js';
 import type { EventsRepository } from '../events/events.repository.js';
+import { seesPersonalData } from '../personal-data/personal-fields.js';
 import { hasScope } from '../tenancy/scopes.js';
 import type { AuthContext } from '../tenancy/tenancy.service.js';
 import type { NextStep } from './retry-schedule.js';
@@ -69,12 +71,35 @@ function inactive(row: SubscriptionRow, action: string): ConflictError {
 /** What the caller's API key may read, for what its subscriptions may hear. */
 export interface WebhookCaller {
   readsComplaints: boolean;
+  /** Holds personal_data:read, so may have deliveries carry personal data in clear. */
+  readsPersonalData: boolean;
 }
 
 /** The WebhookCaller of an authenticated key. */
 export const callerOf = (auth: Pick<AuthContext, 'scopes'>): WebhookCaller => ({
   readsComplaints: hasScope(auth.scopes, 'complaints:read'),
+  readsPersonalData: seesPersonalData(auth.scopes),
 });
+
+/**
+ * A subscription that takes personal data in clear has the worker post it what only
+ * personal_data:read reads: only such a caller may ask for `clear`, and, as with assertMayHear,
+ * only such a caller may change a subscription that is clear and hears complaint events (pointing
+ * it elsewhere is hearing them). Clear subscriptions to `webhook.*` alone carry no personal data.
+ */
+function assertMayHearInClear(
+  asked: 'clear' | 'masked' | undefined,
+  resulting: { personalData: 'clear' | 'masked'; patterns: readonly string[] },
+  caller: WebhookCaller,
+): void {
+  if (caller.readsPersonalData) return;
+  const hearsComplaints = COMPLAINT_EVENT_TYPES.some((type) =>
+    matchesAnyEventPattern(resulting.patterns, type),
+  );
+  if (asked === 'clear' || (resulting.personalData === 'clear' && hearsComplaints)) {
+    throw new ClearPersonalDataNotAllowedError();
+  }
+}
 
 /**
  * Events other than webhook.* carry the complaint, its customer included, which a key reads with
@@ -113,6 +138,11 @@ export function createWebhooksService(deps: {
       caller: WebhookCaller,
     ): Promise<{ row: SubscriptionRow; secret: string }> {
       assertMayHear(input.events, caller);
+      assertMayHearInClear(
+        input.personalData,
+        { personalData: input.personalData, patterns: input.events },
+        caller,
+      );
       await deps.checkUrl(input.url);
       const secret = newWebhookSecret();
       const now = clock.now();
@@ -124,6 +154,7 @@ export function createWebhooksService(deps: {
             url: input.url,
             eventTypes: input.events,
             description: input.description ?? null,
+            personalData: input.personalData,
             active: input.active,
             disabledReason: input.active ? null : 'manual',
             disabledAt: input.active ? null : now,
@@ -157,6 +188,9 @@ export function createWebhooksService(deps: {
       caller: WebhookCaller,
     ): Promise<SubscriptionRow> {
       if (!ifMatch) throw new PreconditionRequiredError('webhook');
+      if (input.personalData === 'clear' && !caller.readsPersonalData) {
+        throw new ClearPersonalDataNotAllowedError();
+      }
       if (input.url !== undefined) await deps.checkUrl(input.url);
       return db.transaction(async (tx) => {
         const current = await webhooks.findSubscription(tenantId, id, { forUpdate: true }, tx);
@@ -166,11 +200,20 @@ export function createWebhooksService(deps: {
         }
         // Pointing a subscription that hears complaints somewhere else is hearing them too.
         assertMayHear(input.events ?? current.eventTypes, caller);
+        assertMayHearInClear(
+          input.personalData,
+          {
+            personalData: input.personalData ?? current.personalData,
+            patterns: input.events ?? current.eventTypes,
+          },
+          caller,
+        );
         const now = clock.now();
         const changes: SubscriptionChanges = {};
         if (input.url !== undefined) changes.url = input.url;
         if (input.events !== undefined) changes.eventTypes = input.events;
         if (input.description !== undefined) changes.description = input.description;
+        if (input.personalData !== undefined) changes.personalData = input.personalData;
         if (input.active === true && !current.active) {
           Object.assign(changes, {
             active: true,

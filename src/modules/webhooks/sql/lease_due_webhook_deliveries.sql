@@ -13,13 +13,14 @@
 -- Planned afresh on every call (plan_cache_mode): the plans PL/pgSQL would otherwise keep, made
 -- for any tenant and any arrays, reached the chosen deliveries through scans, and the dispatcher
 -- lost two fifths of its burst throughput (npm run bench -- webhooks).
--- Each delivery comes back with its event's trace context, which the attempt's span continues.
+-- Each delivery comes back with its event's trace context, which the attempt's span continues,
+-- and whether its subscription takes personal data in clear or masked.
 CREATE OR REPLACE FUNCTION lease_due_webhook_deliveries(p_limit int, p_per_subscription int,
   p_busy_subscriptions uuid[], p_busy_counts int[], p_lease_ms int)
 RETURNS TABLE (id uuid, tenant_id uuid, subscription_id uuid, event_id text, attempt_count smallint,
   redelivery_of uuid, lease text, event_type text, occurred_ms float8, event_complaint_id uuid,
   event_reference text, event_sequence bigint, event_data jsonb, url text, secrets text[],
-  event_trace_context jsonb)
+  event_trace_context jsonb, personal_data webhook_personal_data)
 LANGUAGE plpgsql SET plan_cache_mode = force_custom_plan AS $$
 DECLARE
   v_full uuid[];
@@ -110,7 +111,7 @@ BEGIN
             WHERE ws.tenant_id = v_tenant AND ws.subscription_id = l.subscription_id
               AND (ws.expires_at IS NULL OR ws.expires_at > now())
             ORDER BY ws.expires_at DESC NULLS FIRST, ws.created_at DESC),
-      e.trace_context
+      e.trace_context, s.personal_data
     FROM leased l
     JOIN events e ON e.tenant_id = v_tenant AND e.id = l.event_id
     JOIN webhook_subscriptions s ON s.tenant_id = v_tenant AND s.id = l.subscription_id;
