@@ -42,7 +42,7 @@ export const COMPLAINT_FIELDS = /* GraphQL */ `
   desiredOutcome occurredAt receivedAt receivedBy assignee escalationLevel externalRef
   complainantRelation complainantAuthorised rejection { code detail }
   acceptanceOverride { rejectionCode reason supervisor overriddenAt }
-  responsibility upstreamParty needType liability { finding reason note }
+  responsibility upstreamParty needType qualityClass cause rootCauseNote liability { finding reason note }
   majorReasons majorSince mediaExposure regulatorInvolved premisesBlocked highValueReturn negativeMediaCoverage
   incidentKey subjectStaff
   tags metadata version

@@ -58,7 +58,8 @@ describe('hot statements keep to their indexes', () => {
     // (received), the rest closed, as in a tenant with history; eight staff share them.
     await t.database.pool.query(
       `insert into complaints (id, tenant_id, reference, status, channel, category, severity, subject, description,
-         customer_name, customer_phone, customer_key, received_at, received_by, assignee, major_reasons, major_since)
+         customer_name, customer_phone, customer_key, received_at, received_by, assignee, major_reasons, major_since,
+         cause, quality_class)
        select gen_random_uuid(), $1, 'P-' || lpad(g::text, 6, '0'),
          case when g <= 600 and g % 4 = 1 then 'received' else 'closed' end::complaint_status,
          case when g % 50 = 3 then 'fax' else 'web' end::complaint_channel,
@@ -70,7 +71,10 @@ describe('hot statements keep to their indexes', () => {
          '+86 138 ' || lpad(g::text, 8, '0'),
          'tel:+86138' || lpad(g::text, 8, '0'), now() - g * interval '500 ms', 'seed', 'staff-' || g % 8,
          case when g % 10 = 0 then '{manual}'::major_reason[] else '{}' end,
-         case when g % 10 = 0 then now() - g * interval '500 ms' end
+         case when g % 10 = 0 then now() - g * interval '500 ms' end,
+         -- Most complaints found a common cause, five a rare one; a fifth are classed quality.
+         case when g % 1000 = 7 then 'label_mismatch' when g % 3 = 0 then 'delivery' end,
+         case when g % 5 = 0 then 'quality' end::quality_class
        from generate_series(1, $2::int) g`,
       [tenantId, SEEDED, FIRST_IDEOGRAPH],
     );
@@ -354,6 +358,20 @@ describe('hot statements keep to their indexes', () => {
       'complaints_tenant_channel_category_idx',
     );
     expect(complaintRowsRead(several)).toBe(5);
+  });
+
+  it('lists complaints by a rare cause from the cause index, reading only its matches', async () => {
+    const repository = createComplaintsRepository(t.database.db);
+    const nodes = await analyzedNodes(
+      repository.listQuery(tenantId, { cause: 'label_mismatch' }, 25).toSQL(),
+    );
+    const scan = nodes.find((node) => node['Relation Name'] === 'complaints');
+    expect(scan).toMatchObject({ 'Node Type': 'Index Scan', 'Index Name': 'complaints_tenant_cause_idx' });
+    expect(complaintRowsRead(nodes)).toBe(5);
+    const quality = await analyzedNodes(
+      repository.listQuery(tenantId, { qualityClass: 'quality', cause: 'label_mismatch' }, 25).toSQL(),
+    );
+    expect(complaintRowsRead(quality)).toBeLessThanOrEqual(5);
   });
 
   it('keeps other combinations to the walk of their most selective filter', async () => {

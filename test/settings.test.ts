@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEFAULT_CAUSES } from '../src/modules/settings/cause-taxonomy.js';
 import { call, createTestTenant, startTestApp, type TestApp } from './harness.js';
 
 let t: TestApp;
@@ -42,6 +43,23 @@ describe('/v1/settings/workflow', () => {
         { role: 'department_manager', currency: 'CNY', maxAmount: 50000 },
         { role: 'general_manager', currency: 'CNY', maxAmount: 200_000 },
       ],
+      causes: DEFAULT_CAUSES,
+    });
+    // The seed's causes (003 §8.1.1): product defects by whose responsibility, nine service
+    // failures, and misuse of new products, each in Chinese and English.
+    const causes = first.json().causes as Array<{
+      code: string;
+      group: string;
+      labels: { zh: string; en: string };
+    }>;
+    expect(causes.map((c) => c.group)).toEqual([
+      ...Array(3).fill('product_defect'),
+      ...Array(9).fill('service_failure'),
+      'misuse',
+    ]);
+    expect(causes.find((c) => c.code === 'broken_promise')?.labels).toEqual({
+      zh: '不遵守双方的约定',
+      en: 'Broken promises',
     });
 
     const put = await call(t.app, tenant.adminKey, {

@@ -46,6 +46,9 @@ export function toComplaintView(row: ComplaintRow, nextDeadline: NextDeadline | 
     responsibility: row.responsibility,
     upstreamParty: row.upstreamParty,
     needType: row.needType,
+    qualityClass: row.qualityClass,
+    cause: row.cause,
+    rootCauseNote: row.rootCauseNote,
     liability: row.liabilityFinding
       ? { finding: row.liabilityFinding, reason: row.liabilityReason, note: row.liabilityNote }
       : null,

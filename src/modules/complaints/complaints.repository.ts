@@ -66,6 +66,8 @@ export interface ComplaintFilters {
   category?: string;
   assignee?: string;
   incidentKey?: string;
+  qualityClass?: ComplaintRow['qualityClass'];
+  cause?: string;
   receivedFrom?: Date;
   receivedTo?: Date;
   text?: string;
@@ -123,6 +125,8 @@ function listConditions(tenantId: string, filters: ComplaintFilters): SQL {
   if (filters.category) conditions.push(eq(complaints.category, filters.category));
   if (filters.assignee) conditions.push(eq(complaints.assignee, filters.assignee));
   if (filters.incidentKey) conditions.push(eq(complaints.incidentKey, filters.incidentKey));
+  if (filters.qualityClass) conditions.push(eq(complaints.qualityClass, filters.qualityClass));
+  if (filters.cause) conditions.push(eq(complaints.cause, filters.cause));
   if (filters.receivedFrom) conditions.push(gte(complaints.receivedAt, filters.receivedFrom));
   if (filters.receivedTo) conditions.push(lt(complaints.receivedAt, filters.receivedTo));
   if (filters.after) {
@@ -272,7 +276,8 @@ const intakeStatement = preparedStatement<
     insert into ${complaints} (id, tenant_id, reference, channel, severity, priority, category, subject, description,
       customer_name, customer_phone, customer_email, customer_address, customer_external_id, desired_outcome,
       occurred_at, received_at, received_by, assignee, escalation_level, external_ref, complainant_relation,
-      complainant_authorised, responsibility, upstream_party, need_type, liability_finding, liability_reason,
+      complainant_authorised, responsibility, upstream_party, need_type, quality_class, cause, liability_finding,
+      liability_reason,
       liability_note, major_reasons, major_since, media_exposure, regulator_involved, premises_blocked,
       high_value_return, negative_media_coverage, incident_key, customer_key,
       subject_staff, tags, metadata, event_sequence, created_at, updated_at)
@@ -284,7 +289,8 @@ const intakeStatement = preparedStatement<
       r.channel, r.severity, r.priority, r.category, r.subject, r.description, r.customer_name, r.customer_phone,
       r.customer_email, r.customer_address, r.customer_external_id, r.desired_outcome, r.occurred_at,
       r.received_at, r.received_by, r.assignee, r.escalation_level, r.external_ref, r.complainant_relation,
-      r.complainant_authorised, r.responsibility, r.upstream_party, r.need_type, r.liability_finding,
+      r.complainant_authorised, r.responsibility, r.upstream_party, r.need_type, r.quality_class, r.cause,
+      r.liability_finding,
       r.liability_reason, r.liability_note, r.major_reasons, r.major_since, r.media_exposure, r.regulator_involved,
       r.premises_blocked, r.high_value_return, r.negative_media_coverage, r.incident_key, r.customer_key, r.subject_staff, r.tags, r.metadata, 1, r.created_at, r.updated_at
     from input cross join lateral jsonb_populate_record(null::${complaints}, input.item->'complaint') as r

@@ -10,6 +10,7 @@ import {
   liabilityFinding,
   majorReason,
   nonLiabilityReason,
+  qualityClass,
 } from '../../db/schema/index.js';
 import {
   actingContextOf,
@@ -52,6 +53,7 @@ const typeDefs = /* GraphQL */ `
   ${enumSdl('RejectionCode', acceptanceRejectionCode.enumValues, 'Why the acceptance checks declined a complaint at intake.')}
   ${enumSdl('Responsibility', complaintResponsibility.enumValues, 'own: our service; upstream: an upstream party, still ours to follow up; external: the environment or third parties.')}
   ${enumSdl('NeedType', complaintNeedType.enumValues, 'What the customer needs first.')}
+  ${enumSdl('QualityClass', qualityClass.enumValues, 'Quality (品质异常) or non-quality (非品质异常).')}
   ${enumSdl('LiabilityFinding', liabilityFinding.enumValues)}
   ${enumSdl('NonLiabilityReason', nonLiabilityReason.enumValues)}
   ${enumSdl('MajorReason', majorReason.enumValues, 'Why a complaint is major.')}
@@ -131,6 +133,11 @@ const typeDefs = /* GraphQL */ `
     "The upstream party the complaint was forwarded to (responsibility upstream)."
     upstreamParty: String
     needType: NeedType
+    qualityClass: QualityClass
+    "A code of the tenant's causes; null until found."
+    cause: String
+    "What lay behind the cause, written at resolution."
+    rootCauseNote: String
     liability: Liability
     "Why the complaint is major; empty while it is general."
     majorReasons: [MajorReason!]!
@@ -234,6 +241,9 @@ const typeDefs = /* GraphQL */ `
     assignee: String
     "Complaints linked to this incident."
     incidentKey: String
+    qualityClass: QualityClass
+    "A cause code."
+    cause: String
     "Received at or after this instant."
     receivedFrom: DateTime
     "Received before this instant."
@@ -273,6 +283,9 @@ const typeDefs = /* GraphQL */ `
     "Required for responsibility upstream."
     upstreamParty: String
     needType: NeedType
+    qualityClass: QualityClass
+    "A code of the tenant's causes (workflow settings)."
+    cause: String
     liability: LiabilityInput
     mediaExposure: Boolean
     regulatorInvolved: Boolean
@@ -309,6 +322,11 @@ const typeDefs = /* GraphQL */ `
     responsibility: Responsibility
     upstreamParty: String
     needType: NeedType
+    qualityClass: QualityClass
+    "Recorded when the cause is found."
+    cause: String
+    "What lay behind the cause, written at resolution."
+    rootCauseNote: String
     "Replaces the whole finding; null clears it."
     liability: LiabilityInput
     mediaExposure: Boolean

@@ -11,11 +11,13 @@ import {
   liabilityFinding,
   majorReason,
   nonLiabilityReason,
+  qualityClass,
 } from '../../db/schema/index.js';
 import { instantSchema } from '../../http/instant.js';
 import { commaSeparatedEnum } from '../../http/query-params.js';
 import { nextDeadlineSchema } from '../deadlines/deadline-views.js';
 import { templateVariablesSchema } from '../reply-templates/reply-templates.schemas.js';
+import { causeCodeSchema } from '../settings/settings.schemas.js';
 import { classificationProblems } from './classification.js';
 import { COMPLAINT_KEY_PATTERN } from './complaint-reference.js';
 import { COMPLAINT_STATUSES } from './complaint-status.js';
@@ -39,6 +41,11 @@ export const responsibilitySchema = z
     'own: our service; upstream: an upstream party (developer, manufacturer, supplier), forwarded to ' +
       '`upstreamParty` and still ours to follow up; external: the environment or third parties.',
   );
+export const qualityClassSchema = z
+  .enum(qualityClass.enumValues)
+  .meta({ id: 'QualityClass' })
+  .describe('Quality (品质异常: the product or service itself was faulty) or non-quality (非品质异常).');
+
 export const needTypeSchema = z
   .enum(complaintNeedType.enumValues)
   .meta({ id: 'NeedType' })
@@ -149,6 +156,8 @@ export const createComplaintBody = z
       .optional()
       .describe("The upstream party; required for responsibility 'upstream'."),
     needType: needTypeSchema.optional(),
+    qualityClass: qualityClassSchema.optional(),
+    cause: causeCodeSchema.optional(),
     liability: liabilityInput.optional(),
     mediaExposure: z.boolean().default(false).describe('The customer threatens media exposure: major.'),
     regulatorInvolved: z
@@ -204,6 +213,12 @@ export const updateComplaintBody = z
       .describe("Moving away from 'upstream' clears upstreamParty."),
     upstreamParty: text(200).nullable().optional(),
     needType: needTypeSchema.nullable().optional(),
+    qualityClass: qualityClassSchema.nullable().optional(),
+    cause: causeCodeSchema.nullable().optional().describe('Recorded when the cause is found.'),
+    rootCauseNote: text(2_000)
+      .nullable()
+      .optional()
+      .describe('What lay behind the cause, written at resolution.'),
     liability: liabilityInput.nullable().optional().describe('Replaces the whole finding; null clears it.'),
     mediaExposure: z.boolean().optional(),
     regulatorInvolved: z.boolean().optional(),
@@ -274,6 +289,7 @@ const complaintFilterFields = {
   category: text(100),
   assignee: text(200),
   incidentKey: text(200).describe('Complaints linked to this incident.'),
+  cause: causeCodeSchema,
   receivedFrom: instant.describe('Received at or after this instant.'),
   receivedTo: instant.describe('Received before this instant.'),
   q: text(200).describe('Text search in subject, description and customer name.'),
@@ -287,6 +303,8 @@ export const listComplaintsQuery = z.strictObject({
   category: complaintFilterFields.category.optional(),
   assignee: complaintFilterFields.assignee.optional(),
   incidentKey: complaintFilterFields.incidentKey.optional(),
+  qualityClass: qualityClassSchema.optional(),
+  cause: complaintFilterFields.cause.optional(),
   receivedFrom: complaintFilterFields.receivedFrom.optional(),
   receivedTo: complaintFilterFields.receivedTo.optional(),
   q: complaintFilterFields.q.optional(),
@@ -305,6 +323,8 @@ export const complaintsArgs = z
         category: complaintFilterFields.category.nullish(),
         assignee: complaintFilterFields.assignee.nullish(),
         incidentKey: complaintFilterFields.incidentKey.nullish(),
+        qualityClass: qualityClassSchema.nullish(),
+        cause: complaintFilterFields.cause.nullish(),
         receivedFrom: complaintFilterFields.receivedFrom.nullish(),
         receivedTo: complaintFilterFields.receivedTo.nullish(),
         q: complaintFilterFields.q.nullish(),
@@ -321,6 +341,8 @@ export const complaintsArgs = z
       category: filter?.category ?? undefined,
       assignee: filter?.assignee ?? undefined,
       incidentKey: filter?.incidentKey ?? undefined,
+      qualityClass: filter?.qualityClass ?? undefined,
+      cause: filter?.cause ?? undefined,
       receivedFrom: filter?.receivedFrom ?? undefined,
       receivedTo: filter?.receivedTo ?? undefined,
       q: filter?.q ?? undefined,
@@ -408,6 +430,9 @@ export const complaintSchema = z
     responsibility: responsibilitySchema.nullable(),
     upstreamParty: z.string().nullable(),
     needType: needTypeSchema.nullable(),
+    qualityClass: qualityClassSchema.nullable(),
+    cause: z.string().nullable().describe("A code of the tenant's causes; null until found."),
+    rootCauseNote: z.string().nullable(),
     liability: z
       .object({
         finding: z.enum(liabilityFinding.enumValues),

@@ -40,6 +40,7 @@ import {
 import { conflictOfInterestError } from '../ownership/ownership.service.js';
 import { recusalOf } from '../ownership/recusal.js';
 import type { ReplyTemplatesService } from '../reply-templates/reply-templates.service.js';
+import { isKnownCause } from '../settings/cause-taxonomy.js';
 import type { WorkflowSettings } from '../settings/settings.schemas.js';
 import { type AcceptanceRejection, acceptanceDecision } from './acceptance.js';
 import { classificationProblems } from './classification.js';
@@ -433,6 +434,8 @@ export function createComplaintsService(deps: {
         );
       }
       const settings = await deps.settings.current(context.tenantId);
+      const unknownCause = causeProblems(input.cause, settings);
+      if (unknownCause.length > 0) throw new ValidationError(unknownCause);
       const category = input.category ?? null;
       const rejection = acceptanceDecision({
         category,
@@ -484,6 +487,8 @@ export function createComplaintsService(deps: {
           responsibility: input.responsibility ?? null,
           upstreamParty: input.upstreamParty ?? null,
           needType: input.needType ?? null,
+          qualityClass: input.qualityClass ?? null,
+          cause: input.cause ?? null,
           ...liabilityColumns(input.liability ?? null),
           majorReasons,
           majorSince: major ? now : null,
@@ -617,6 +622,8 @@ export function createComplaintsService(deps: {
         category: query.category,
         assignee: query.assignee,
         incidentKey: query.incidentKey,
+        qualityClass: query.qualityClass,
+        cause: query.cause,
         receivedFrom: query.receivedFrom ? new Date(query.receivedFrom) : undefined,
         receivedTo: query.receivedTo ? new Date(query.receivedTo) : undefined,
         text: query.q,
@@ -1003,7 +1010,15 @@ function earliestPending(rows: NewDeadlineRow[]): NextDeadline | undefined {
 type Change = { field: string; before: unknown; after: unknown };
 
 /** Fields whose change is announced as `complaint.classified` too. */
-const CLASSIFICATION_FIELDS = new Set(['responsibility', 'upstreamParty', 'needType', 'liability']);
+const CLASSIFICATION_FIELDS = new Set([
+  'responsibility',
+  'upstreamParty',
+  'needType',
+  'liability',
+  'qualityClass',
+  'cause',
+  'rootCauseNote',
+]);
 
 type LiabilityInput = NonNullable<CreateComplaintInput['liability']>;
 
@@ -1017,6 +1032,17 @@ function liabilityColumns(
     liabilityReason: liability.finding === 'not_liable' ? liability.reason : null,
     liabilityNote: liability.note ?? null,
   };
+}
+
+/** A cause must be one of the tenant's (workflow settings `causes`); null or none is no cause. */
+function causeProblems(cause: string | null | undefined, settings: Pick<WorkflowSettings, 'causes'>) {
+  if (!cause || isKnownCause(settings.causes, cause)) return [];
+  return [
+    {
+      field: 'body.cause',
+      message: `'${cause}' is not one of the tenant's causes (${settings.causes.map((c) => c.code).join(', ')})`,
+    },
+  ];
 }
 
 /** The customer's identity key (what repeats are found by) once an edit is applied. */
@@ -1039,7 +1065,7 @@ function customerKeyAfterEdit(current: ComplaintRow, input: UpdateComplaintInput
 function diffUpdate(
   current: ComplaintRow,
   input: UpdateComplaintInput,
-  settings: Pick<WorkflowSettings, 'safetyCategories'>,
+  settings: Pick<WorkflowSettings, 'safetyCategories' | 'causes'>,
   now: Date,
   /** Whether the edit's category and customer make the complaint a repeat (repeatAfterEdit). */
   repeat: boolean,
@@ -1071,7 +1097,10 @@ function diffUpdate(
     : input.upstreamParty !== undefined
       ? input.upstreamParty
       : current.upstreamParty;
-  const problems = classificationProblems({ responsibility, upstreamParty });
+  const problems = [
+    ...classificationProblems({ responsibility, upstreamParty }),
+    ...causeProblems(input.cause, settings),
+  ];
 
   // Major-complaint rules fire on what this edit changes (DOMAIN §2).
   const category = input.category !== undefined ? input.category : current.category;
@@ -1125,6 +1154,9 @@ function diffUpdate(
   consider('responsibility', 'responsibility', input.responsibility);
   consider('upstreamParty', 'upstreamParty', leavesUpstream ? null : input.upstreamParty);
   consider('needType', 'needType', input.needType);
+  consider('qualityClass', 'qualityClass', input.qualityClass);
+  consider('cause', 'cause', input.cause);
+  consider('rootCauseNote', 'rootCauseNote', input.rootCauseNote);
   if (input.liability !== undefined) {
     const before = current.liabilityFinding
       ? { finding: current.liabilityFinding, reason: current.liabilityReason, note: current.liabilityNote }

@@ -1,5 +1,6 @@
 import { etagOfVersion, parseArgs, requireScope } from '../../graphql/context.js';
-import type { GraphqlModule } from '../../graphql/module.js';
+import { enumSdl, type GraphqlModule } from '../../graphql/module.js';
+import { CAUSE_GROUPS } from './cause-taxonomy.js';
 import { workflowSettingsSchema } from './settings.schemas.js';
 import type { SettingsService, VersionedSettings } from './settings.service.js';
 
@@ -11,6 +12,31 @@ const typeDefs = /* GraphQL */ `
     currency: String!
     "Null for no limit."
     maxAmount: Float
+  }
+
+  ${enumSdl('CauseGroup', CAUSE_GROUPS, 'The family of a cause: a product defect, a service failure, misuse, or other.')}
+
+  "Something complaints may be put down to; statistics count by its code."
+  type Cause {
+    code: String!
+    group: CauseGroup!
+    labels: CauseLabels!
+  }
+
+  type CauseLabels {
+    zh: String!
+    en: String!
+  }
+
+  input CauseInput {
+    code: String!
+    group: CauseGroup!
+    labels: CauseLabelsInput!
+  }
+
+  input CauseLabelsInput {
+    zh: String!
+    en: String!
   }
 
   "How a tenant's complaint references look: {prefix}-{year}-{number}, the year only when asked for."
@@ -43,6 +69,8 @@ const typeDefs = /* GraphQL */ `
     referenceFormat: ReferenceFormat!
     roles: [String!]!
     approvalLimits: [ApprovalLimit!]!
+    "What complaints may be put down to; seed 003 §8.1.1 unless set."
+    causes: [Cause!]!
     "Send it back as \`version\` to replaceWorkflowSettings (REST: the ETag)."
     version: Int!
   }
@@ -64,6 +92,7 @@ const typeDefs = /* GraphQL */ `
     referenceFormat: ReferenceFormatInput
     roles: [String!]
     approvalLimits: [ApprovalLimitInput!]
+    causes: [CauseInput!]
   }
 
   extend type Query {

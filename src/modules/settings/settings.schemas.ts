@@ -1,6 +1,7 @@
 import { Duration, IANAZone } from 'luxon';
 import { z } from 'zod';
 import { DEFAULT_REFERENCE_FORMAT, referenceFormatSchema } from '../complaints/complaint-reference.js';
+import { CAUSE_GROUPS, DEFAULT_CAUSES } from './cause-taxonomy.js';
 
 /**
  * Where a tenant's days start and end until it names another zone. The report counts kept in SQL
@@ -44,6 +45,30 @@ const approvalLimit = z
       .describe('Largest amount this role may grant on its own; null for no limit.'),
   })
   .meta({ id: 'ApprovalLimit' });
+
+/** A code complaints are recorded and counted by: lower case, digits and underscores. */
+export const causeCodeSchema = z
+  .string()
+  .regex(
+    /^[a-z][a-z0-9_]{0,63}$/,
+    'must be lower case letters, digits and underscores, starting with a letter',
+  )
+  .describe('A cause code from the tenant’s causes (workflow settings), e.g. `broken_promise`.');
+
+const causeSchema = z
+  .strictObject({
+    code: causeCodeSchema,
+    group: z
+      .enum(CAUSE_GROUPS)
+      .describe('The family of the cause: a product defect, a service failure, misuse, or other.'),
+    labels: z
+      .strictObject({
+        zh: z.string().trim().min(1).max(200),
+        en: z.string().trim().min(1).max(200),
+      })
+      .describe('How the cause reads, in Chinese and English.'),
+  })
+  .meta({ id: 'Cause' });
 
 /**
  * The workflow rules of a tenant. Every field has the seed value (DOMAIN.md) as its default, so a
@@ -126,8 +151,27 @@ export const workflowSettingsSchema = z
       .describe(
         'The approval matrix: what each role may grant per currency. An option above the proposer’s limit waits for a role whose limit covers it; one above every role’s limit (the ceiling, by default CNY 200,000, the general manager’s) is refused. A null limit removes the ceiling in that currency.',
       ),
+    causes: z
+      .array(causeSchema)
+      .min(1)
+      .max(200)
+      .default(DEFAULT_CAUSES)
+      .describe(
+        'What complaints may be put down to (`cause` on a complaint), grouped into families; by default the causes of seed 003 §8.1.1 in Chinese and English. A code complaints already carry may be dropped: they keep it.',
+      ),
   })
   .superRefine((settings, ctx) => {
+    const codes = new Set<string>();
+    settings.causes.forEach((cause, index) => {
+      if (codes.has(cause.code)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['causes', index, 'code'],
+          message: `'${cause.code}' is listed twice`,
+        });
+      }
+      codes.add(cause.code);
+    });
     settings.approvalLimits.forEach((limit, index) => {
       if (!settings.roles.includes(limit.role)) {
         ctx.addIssue({

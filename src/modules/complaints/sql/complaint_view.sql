@@ -37,6 +37,9 @@ BEGIN
     'responsibility', c.responsibility,
     'upstreamParty', c.upstream_party,
     'needType', c.need_type,
+    'qualityClass', c.quality_class,
+    'cause', c.cause,
+    'rootCauseNote', c.root_cause_note,
     'liability', CASE WHEN c.liability_finding IS NULL THEN NULL
       ELSE jsonb_build_object('finding', c.liability_finding, 'reason', c.liability_reason, 'note', c.liability_note) END,
     'majorReasons', to_jsonb(c.major_reasons),
