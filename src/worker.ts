@@ -137,6 +137,12 @@ export async function startWorker(env: Env) {
           return services.repositories.deadlines.foldBreachCounts();
         case 'fold-report-counts':
           return services.repositories.reportCounts.fold();
+        case 'close-quiet-resolved': {
+          let closed = 0;
+          for (const tenantId of await services.repositories.complaints.tenantsWithResolved())
+            closed += await services.complaints.closeQuietResolved(tenantId);
+          return closed;
+        }
       }
     },
     {

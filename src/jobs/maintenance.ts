@@ -13,6 +13,8 @@ export const MAINTENANCE_SCHEDULE: Record<MaintenanceTask, number> = {
   'fold-deadline-breach-counts': 60_000,
   // Each report reads the changes not yet folded for its days: a minute's deadline changes.
   'fold-report-counts': 60_000,
+  // A quiet period is days long (autoCloseAfter): a complaint closes within minutes of its end.
+  'close-quiet-resolved': 5 * 60_000,
 };
 
 /**

@@ -24,6 +24,7 @@ import {
   complaintTimeline,
   deadlines,
   events,
+  followUps,
   idempotencyKeys,
   searchCharacters,
 } from '../../db/schema/index.js';
@@ -662,6 +663,42 @@ export function createComplaintsRepository(db: Queryable) {
         .where(and(filtered, ...(filters.text ? textSearchConditions(filters.text) : [])))
         .orderBy(desc(complaints.receivedAt), desc(complaints.id))
         .limit(limit + 1);
+    },
+
+    /**
+     * The tenants with resolved complaints, for the sweep that closes the quiet ones a tenant at a
+     * time: a read across tenants that locks nothing, which Citus runs on every shard.
+     */
+    async tenantsWithResolved(tx: Queryable = db): Promise<string[]> {
+      const rows = await tx.execute<{ tenant_id: string }>(
+        sql`select distinct c.tenant_id from ${complaints} c where c.status = 'resolved' order by 1`,
+      );
+      return rows.rows.map((row) => row.tenant_id);
+    },
+
+    /**
+     * Up to `limit` of a tenant's resolved complaints (one, with `complaintId`) quiet since
+     * `quietSince`: unchanged since then, no follow-up visit pending, and none made since. Oldest
+     * quiet first. Read from the status index, which holds every complaint that is not closed.
+     */
+    async quietResolved(
+      tenantId: string,
+      quietSince: Date,
+      limit: number,
+      complaintId: string | null = null,
+      tx: Queryable = db,
+    ): Promise<string[]> {
+      const rows = await tx.execute<{ id: string }>(sql`
+        select c.id from ${complaints} c
+        where c.tenant_id = ${tenantId}::uuid and c.status = 'resolved'
+          and c.updated_at <= ${quietSince}::timestamptz
+          and (${complaintId}::uuid is null or c.id = ${complaintId}::uuid)
+          and not exists (select 1 from ${followUps} f
+            where f.tenant_id = c.tenant_id and f.complaint_id = c.id
+              and (f.status = 'pending' or f.completed_at > ${quietSince}::timestamptz))
+        order by c.updated_at, c.id
+        limit ${limit}`);
+      return rows.rows.map((row) => row.id);
     },
 
     /** Applies changes and bumps the version; the caller holds the row lock. */

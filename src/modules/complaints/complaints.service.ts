@@ -1,4 +1,5 @@
 import { isDeepStrictEqual } from 'node:util';
+import { DateTime, Duration } from 'luxon';
 import { z } from 'zod';
 import type { Db, Queryable, Tx } from '../../db/client.js';
 import type { ActorRecord } from '../../db/schema/index.js';
@@ -174,6 +175,8 @@ export function createComplaintsService(deps: {
     reason: string | null,
     tx: Tx,
     followUpFlags: FollowUpFlags = {},
+    /** Closed by itself after the quiet period (closeQuietResolved), not by a person. */
+    automatic = false,
   ): Promise<{ updated: ComplaintRow; effects: DeadlineEffects }> {
     const from = current.status;
     const now = clock.now();
@@ -202,6 +205,8 @@ export function createComplaintsService(deps: {
     await emit(context, updated, 'complaint.status_changed', now, { complaint: view, from, to, reason }, tx);
     if (reopened)
       await emit(context, updated, 'complaint.reopened', now, { complaint: view, from, reason }, tx);
+    if (to === 'closed')
+      await emit(context, updated, 'complaint.closed', now, { complaint: view, reason, automatic }, tx);
     if (followUp) await deps.followUps.announce(context, updated, followUp, tx);
     return { updated, effects };
   }
@@ -904,6 +909,35 @@ export function createComplaintsService(deps: {
       });
       await deadlines.arm(result.effects);
       return result.state;
+    },
+
+    /**
+     * Closes a tenant's resolved complaints that stayed quiet for its `autoCloseAfter` with no
+     * follow-up visit pending (确保关闭: followed to closure, never left resolved), up to
+     * `limit`, each in its own transaction under its row lock, checked again there. Closed by the
+     * system actor, with the reason on the timeline and in `complaint.closed`. Returns how many.
+     */
+    async closeQuietResolved(tenantId: string, limit = 500): Promise<number> {
+      const settings = await deps.settings.current(tenantId);
+      const quietFor = Duration.fromISO(settings.autoCloseAfter);
+      const quietSince = DateTime.fromJSDate(clock.now()).minus(quietFor).toJSDate();
+      const reason = `Closed automatically: resolved and quiet for ${settings.autoCloseAfter} with no follow-up visit pending.`;
+      const context: ActingContext = { tenantId, actor: SYSTEM_ACTOR };
+      let closed = 0;
+      for (const id of await complaints.quietResolved(tenantId, quietSince, limit)) {
+        const effects = await db.transaction(async (tx) => {
+          const current = await complaints.findByKey(tenantId, id, { forUpdate: true }, tx);
+          // Changed since it was found (reopened, edited, visited): it is not quiet any more.
+          if (!current || (await complaints.quietResolved(tenantId, quietSince, 1, id, tx)).length === 0)
+            return null;
+          return (await applyTransition(context, current, 'closed', reason, tx, {}, true)).effects;
+        });
+        if (effects) {
+          await deadlines.arm(effects);
+          closed += 1;
+        }
+      }
+      return closed;
     },
 
     /** Records a contact with the customer, inbound or outbound, on the complaint's record. */

@@ -12,6 +12,11 @@ export const EVENT_CATALOGUE = {
     subject: 'escalation',
     summary: 'A complaint went up an escalation level: on a breach, as a major complaint, or by hand.',
   },
+  'complaint.closed': {
+    subject: 'complaint',
+    summary:
+      'A complaint was closed (`reason`): by hand, or by itself (`automatic: true`) once it stayed resolved and quiet for the tenant’s `autoCloseAfter` with no follow-up visit pending.',
+  },
   'complaint.reopened': {
     subject: 'complaint',
     summary: 'A resolved or closed complaint went back to investigating.',
@@ -23,7 +28,8 @@ export const EVENT_CATALOGUE = {
   },
   'complaint.classified': {
     subject: 'complaint',
-    summary: 'Responsibility, upstream party, need type or liability finding of a complaint changed.',
+    summary:
+      'Responsibility, upstream party, need type, liability finding, quality class, cause or root-cause note of a complaint changed.',
   },
   'complaint.handed_over': {
     subject: 'complaint',

@@ -63,6 +63,8 @@ const typeDefs = /* GraphQL */ `
     collectiveThreshold: Int!
     repeatWindowDays: Int!
     followUpMaxAttempts: Int!
+    "ISO-8601 duration a resolved complaint stays quiet before it closes by itself (default P7D)."
+    autoCloseAfter: String!
     "IANA time zone such as Asia/Shanghai: where the tenant's days start and end."
     timeZone: String!
     "How new complaints' references look (BJ-2026-0001234); existing ones keep theirs."
@@ -88,6 +90,7 @@ const typeDefs = /* GraphQL */ `
     collectiveThreshold: Int
     repeatWindowDays: Int
     followUpMaxAttempts: Int
+    autoCloseAfter: String
     timeZone: String
     referenceFormat: ReferenceFormatInput
     roles: [String!]

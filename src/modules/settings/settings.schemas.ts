@@ -119,6 +119,17 @@ export const workflowSettingsSchema = z
       .max(20)
       .default(3)
       .describe('Follow-up visits tried when the customer is unreachable before giving up.'),
+    autoCloseAfter: z
+      .string()
+      .max(20)
+      .refine((text) => {
+        const duration = Duration.fromISO(text);
+        return duration.isValid && duration.as('hours') >= 1 && duration.as('days') <= 365;
+      }, 'must be an ISO-8601 duration from PT1H to P365D, such as P7D')
+      .default('P7D')
+      .describe(
+        'How long a resolved complaint stays quiet before it closes by itself (确保关闭), once no follow-up visit is pending: its visit was made, or it was exempt or declined. Counted from the later of its last change and its last visit.',
+      ),
     timeZone: z
       .string()
       .max(100)
