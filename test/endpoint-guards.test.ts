@@ -417,6 +417,15 @@ const ROUTES: Route[] = [
     bad: { body: { ...validComplaintWrite, direction: 'sideways' }, field: 'body.direction' },
   },
   {
+    method: 'POST',
+    path: '/v1/complaints/{id}/desk-feedback',
+    scope: 'complaints:write',
+    kind: 'item',
+    url: (f) => `/v1/complaints/${f.complaintId}/desk-feedback`,
+    body: () => ({ summary: 'Fed back to the central service desk' }),
+    bad: { body: { summary: '' }, field: 'body.summary' },
+  },
+  {
     method: 'GET',
     path: '/v1/complaints/{id}/timeline',
     scope: 'complaints:read',

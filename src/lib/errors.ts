@@ -38,6 +38,7 @@ export const ERROR_CODES = [
   'escalation_level_not_higher',
   'external_ref_conflict',
   'follow_up_not_pending',
+  'desk_feedback_not_owed',
   'invalid_transition',
   'not_rejected_at_intake',
   'option_awaiting_approval',

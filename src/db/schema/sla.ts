@@ -29,6 +29,7 @@ export const deadlineKind = pgEnum('deadline_kind', [
   'major_report',
   'progress_update',
   'pre_refund_verification',
+  'desk_feedback',
 ]);
 
 export const deadlineStatus = pgEnum('deadline_status', [
@@ -82,6 +83,7 @@ export interface StoredTargets {
   majorReport: StoredTarget;
   progressUpdate: StoredTarget;
   preRefundVerification: StoredTarget;
+  deskFeedback: StoredTarget;
 }
 
 /** Who hears of an escalation, per level (1 team lead, 2 department manager, 3 crisis team). */

@@ -21,6 +21,7 @@ import {
 } from '../../graphql/context.js';
 import { idempotentMutation } from '../../graphql/idempotency.js';
 import { enumSdl, type GraphqlModule, pageInfo } from '../../graphql/module.js';
+import { toDeadlineView } from '../deadlines/deadline-views.js';
 import type { IdempotencyService } from '../idempotency/idempotency.service.js';
 import { COMPLAINT_STATUSES } from './complaint-status.js';
 import { toCommunicationView, toComplaintView, toTimelineEntryView } from './complaint-views.js';
@@ -31,6 +32,7 @@ import {
   complaintsArgs,
   createCommunicationBody,
   createComplaintBody,
+  deskFeedbackBody,
   directionSchema,
   pageArgs,
   transitionBody,
@@ -382,6 +384,8 @@ const typeDefs = /* GraphQL */ `
     ): Complaint!
     "Records a contact with the customer. With idempotencyKey a retry records nothing more and gets the first answer."
     recordCommunication(complaintId: ID!, input: CommunicationInput!, idempotencyKey: String): Communication!
+    "Records that the resolution was fed back to the central service desk, meeting its desk_feedback deadline (desk_feedback_not_owed when none is open)."
+    recordDeskFeedback(complaintId: ID!, summary: String!, desk: String, idempotencyKey: String): Deadline!
     """
     A supervisor takes in a complaint the acceptance checks declined, with a reason; the complaint is
     received again with its intake deadlines running from now (not_rejected_at_intake otherwise).
@@ -481,6 +485,26 @@ export function complaintsGraphql(deps: {
             },
             async (binding) =>
               toCommunicationView(await complaints.recordCommunication(acting, id, input, binding)),
+          );
+        },
+        async recordDeskFeedback(_root, args, context) {
+          const acting = actingContextOf(context, 'complaints:write');
+          const id = keyArg(args.complaintId, 'complaintId');
+          const input = parseArgs(
+            deskFeedbackBody,
+            withoutNullFields({ summary: args.summary, desk: args.desk }),
+            'input',
+          );
+          return idempotentMutation(
+            idempotency,
+            {
+              tenantId: acting.tenantId,
+              key: args.idempotencyKey,
+              operation: 'recordDeskFeedback',
+              input: { complaintId: id, ...input },
+            },
+            async (binding) =>
+              toDeadlineView(await complaints.recordDeskFeedback(acting, id, input, binding)),
           );
         },
         async overrideAcceptance(_root, args, context) {

@@ -10,6 +10,7 @@ import {
   idempotentWriteHeaders,
   resourceUrl,
 } from '../../http/route-helpers.js';
+import { deadlineSchema, toDeadlineView } from '../deadlines/deadline-views.js';
 import {
   complaintEtag,
   toCommunicationView,
@@ -24,6 +25,7 @@ import {
   complaintSchema,
   createCommunicationBody,
   createComplaintBody,
+  deskFeedbackBody,
   listComplaintsQuery,
   listTimelineQuery,
   timelinePageSchema,
@@ -251,6 +253,37 @@ export const complaintsRoutes: FastifyPluginAsyncZod<{
       );
       return reply.code(201).send(toCommunicationView(row));
     },
+  );
+
+  app.post(
+    '/v1/complaints/:id/desk-feedback',
+    {
+      config: { scope: 'complaints:write', idempotent: true },
+      schema: {
+        operationId: 'recordDeskFeedback',
+        summary: 'Record the feedback of a resolution to the central service desk',
+        description:
+          'A resolution is fed back to the central service desk within the policy’s `deskFeedback` target (24 hours by ' +
+          'default, seed 000): resolving opens a `desk_feedback` deadline, and this meets it, on the timeline and as ' +
+          '`complaint.desk_feedback_recorded`. Answers with the deadline met. 409 `desk_feedback_not_owed` when none is ' +
+          'open (the complaint is not resolved, or the feedback was given). Send `Idempotency-Key` to make retries safe.',
+        tags,
+        security: bearerSecurity,
+        params: complaintKeyParams,
+        headers: idempotentWriteHeaders,
+        body: deskFeedbackBody,
+        response: { 200: deadlineSchema, ...problemResponses(404, 409, 413, 415) },
+      },
+    },
+    async (request) =>
+      toDeadlineView(
+        await complaints.recordDeskFeedback(
+          actingContext(request),
+          request.params.id,
+          request.body,
+          idempotencyOf(request),
+        ),
+      ),
   );
 
   app.get(

@@ -247,6 +247,15 @@ export const acceptanceOverrideBody = z
   })
   .meta({ id: 'AcceptanceOverride' });
 
+export const deskFeedbackBody = z
+  .strictObject({
+    summary: text(2_000).describe(
+      'What was fed back: the resolution, its measures and the customer’s answer.',
+    ),
+    desk: text(200).optional().describe('The central service desk it went to, when there are several.'),
+  })
+  .meta({ id: 'DeskFeedback' });
+
 /** Longest communication body, written directly or rendered from a template. */
 export const COMMUNICATION_BODY_MAX = 20_000;
 
@@ -514,6 +523,7 @@ export type UpdateComplaintInput = z.output<typeof updateComplaintBody>;
 export type TransitionInput = z.output<typeof transitionBody>;
 export type AcceptanceOverrideInput = z.output<typeof acceptanceOverrideBody>;
 export type CreateCommunicationInput = z.output<typeof createCommunicationBody>;
+export type DeskFeedbackInput = z.output<typeof deskFeedbackBody>;
 export type ListComplaintsQuery = z.output<typeof listComplaintsQuery>;
 export type ComplaintView = z.output<typeof complaintSchema>;
 export type CommunicationView = z.output<typeof communicationSchema>;

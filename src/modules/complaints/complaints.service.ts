@@ -18,8 +18,8 @@ import {
 import { ifMatchSatisfied } from '../../lib/etag.js';
 import { groupBy } from '../../lib/group-by.js';
 import { newId, newTimeOrderedId } from '../../lib/ids.js';
-import type { NextDeadline } from '../deadlines/deadline-views.js';
-import type { NewDeadlineRow } from '../deadlines/deadlines.repository.js';
+import { type NextDeadline, toDeadlineView } from '../deadlines/deadline-views.js';
+import type { DeadlineRow, NewDeadlineRow } from '../deadlines/deadlines.repository.js';
 import type { DeadlineEffects, DeadlinesService } from '../deadlines/deadlines.service.js';
 import { MAJOR_COMPLAINT_LEVEL } from '../escalations/escalation-levels.js';
 import type { ComplaintEventType } from '../events/event-types.js';
@@ -68,6 +68,7 @@ import type {
   AcceptanceOverrideInput,
   CreateCommunicationInput,
   CreateComplaintInput,
+  DeskFeedbackInput,
   ListComplaintsQuery,
   TransitionInput,
   UpdateComplaintInput,
@@ -494,6 +495,8 @@ export function createComplaintsService(deps: {
           needType: input.needType ?? null,
           qualityClass: input.qualityClass ?? null,
           cause: input.cause ?? null,
+          // Written at resolution, never at intake.
+          rootCauseNote: null,
           ...liabilityColumns(input.liability ?? null),
           majorReasons,
           majorSince: major ? now : null,
@@ -938,6 +941,51 @@ export function createComplaintsService(deps: {
         }
       }
       return closed;
+    },
+
+    /**
+     * Records that a resolution was fed back to the central service desk (seed 000), meeting the
+     * `desk_feedback` deadline its resolution opened: on the timeline and as
+     * `complaint.desk_feedback_recorded`. 409 `desk_feedback_not_owed` when none is open.
+     */
+    async recordDeskFeedback(
+      context: ActingContext,
+      key: string,
+      input: DeskFeedbackInput,
+      idempotency: IdempotencyBinding | null = null,
+    ): Promise<DeadlineRow> {
+      if (idempotency?.recoveredResourceId) {
+        const recorded = await deadlines.find(context.tenantId, idempotency.recoveredResourceId);
+        if (!recorded) throw new NotFoundError('Deadline', idempotency.recoveredResourceId);
+        return recorded;
+      }
+      return db.transaction(async (tx) => {
+        const complaint = await complaints.findByKey(context.tenantId, key, { forUpdate: true }, tx);
+        if (!complaint) throw new NotFoundError('Complaint', key);
+        const met = await deadlines.meetOwed(complaint, 'desk_feedback', context.actor, tx);
+        if (!met) {
+          throw new ConflictError('desk_feedback_not_owed', 'No desk feedback is owed', {
+            detail: `Complaint '${complaint.reference}' owes no feedback to the central service desk: it is owed once the complaint is resolved, until it is given.`,
+            extensions: { currentStatus: complaint.status },
+          });
+        }
+        const now = clock.now();
+        const feedback = { summary: input.summary, desk: input.desk ?? null, deadlineId: met.id };
+        await complaints.appendTimeline(
+          [timelineEntry(context, complaint.id, 'complaint.desk_feedback_recorded', now, { data: feedback })],
+          tx,
+        );
+        await emit(
+          context,
+          complaint,
+          'complaint.desk_feedback_recorded',
+          now,
+          { deskFeedback: feedback, deadline: toDeadlineView(met) },
+          tx,
+        );
+        await bindToKey(deps.idempotency, context.tenantId, idempotency, met.id, tx);
+        return met;
+      });
     },
 
     /** Records a contact with the customer, inbound or outbound, on the complaint's record. */

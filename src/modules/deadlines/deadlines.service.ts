@@ -45,7 +45,7 @@ const MANUALLY_MET: ReadonlySet<DeadlineKind> = new Set(['major_report', 'follow
  * Kinds owed whatever becomes of the complaint: money already paid back at once must be verified
  * even when the customer withdraws or the complaint is closed.
  */
-const OUTLIVES_COMPLAINT: ReadonlySet<DeadlineKind> = new Set(['pre_refund_verification']);
+const OUTLIVES_COMPLAINT: ReadonlySet<DeadlineKind> = new Set(['pre_refund_verification', 'desk_feedback']);
 
 type ComplaintRef = Pick<ComplaintRow, 'id' | 'tenantId' | 'reference' | 'channel' | 'category' | 'severity'>;
 
@@ -410,11 +410,15 @@ export function createDeadlinesService(deps: {
             actor,
             tx,
           );
+          // The resolution goes back to the central service desk within the policy's deskFeedback
+          // target (24 hours by default, seed 000); closing the complaint does not take it away.
+          toArm.push(...(await open(complaint, [{ kind: 'desk_feedback', startsAt: now }], tx)));
           break;
         case 'investigating':
           if (from === 'resolved' || from === 'closed') {
-            // A reopened complaint needs resolving again; the follow-up of the old resolution is moot.
-            await cancel(current, ['follow_up'], tx);
+            // A reopened complaint needs resolving again; the follow-up visit and the desk feedback of
+            // the old resolution are moot (the next resolution owes its own).
+            await cancel(current, ['follow_up', 'desk_feedback'], tx);
             toArm.push(...(await open(complaint, [{ kind: 'resolution', startsAt: now }], tx)));
           }
           break;
@@ -458,6 +462,31 @@ export function createDeadlinesService(deps: {
       const row = unmet.find((candidate) => candidate.id === deadlineId);
       if (row) await meet(complaint, [row], [row.kind], actor, tx);
       return deadlines.find(complaint.tenantId, deadlineId, tx);
+    },
+
+    /**
+     * Meets the complaint's oldest open deadline of `kind` by the action that satisfies it (the
+     * desk feedback), in the caller's transaction, which holds the complaint's row lock. Returns
+     * it as it then stands, or null when none of that kind is open.
+     */
+    async meetOwed(
+      complaint: ComplaintRef,
+      kind: DeadlineKind,
+      actor: ActorRecord,
+      tx: Queryable,
+    ): Promise<DeadlineRow | null> {
+      const unmet = await deadlines.lockUnmetForComplaint(complaint.tenantId, complaint.id, tx);
+      const owed = unmet.find(
+        (row) => row.kind === kind && (row.status === 'pending' || row.status === 'paused'),
+      );
+      if (!owed) return null;
+      await meet(complaint, [owed], [kind], actor, tx);
+      return (await deadlines.find(complaint.tenantId, owed.id, tx)) ?? null;
+    },
+
+    /** A deadline of the tenant by id, as stored. */
+    find(tenantId: string, deadlineId: string, tx?: Queryable): Promise<DeadlineRow | undefined> {
+      return deadlines.find(tenantId, deadlineId, tx);
     },
 
     /** Cancels the given open deadlines (a follow-up visit no longer owed). */

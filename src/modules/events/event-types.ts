@@ -17,6 +17,11 @@ export const EVENT_CATALOGUE = {
     summary:
       'A complaint was closed (`reason`): by hand, or by itself (`automatic: true`) once it stayed resolved and quiet for the tenant’s `autoCloseAfter` with no follow-up visit pending.',
   },
+  'complaint.desk_feedback_recorded': {
+    subject: 'complaint',
+    summary:
+      'A resolution was fed back to the central service desk (`deskFeedback`), meeting its `desk_feedback` deadline (`deadline`).',
+  },
   'complaint.reopened': {
     subject: 'complaint',
     summary: 'A resolved or closed complaint went back to investigating.',

@@ -9,6 +9,7 @@ export const TARGET_KEYS = [
   'majorReport',
   'progressUpdate',
   'preRefundVerification',
+  'deskFeedback',
 ] as const;
 export type TargetKey = (typeof TARGET_KEYS)[number];
 
@@ -20,6 +21,7 @@ export const DEADLINE_KINDS = [
   'major_report',
   'progress_update',
   'pre_refund_verification',
+  'desk_feedback',
 ] as const;
 export type DeadlineKind = (typeof DEADLINE_KINDS)[number];
 
@@ -31,6 +33,7 @@ export const kindOfTarget: Record<TargetKey, DeadlineKind> = {
   majorReport: 'major_report',
   progressUpdate: 'progress_update',
   preRefundVerification: 'pre_refund_verification',
+  deskFeedback: 'desk_feedback',
 };
 
 export const targetOfKind = Object.fromEntries(
@@ -40,8 +43,9 @@ export const targetOfKind = Object.fromEntries(
 /**
  * The seed values (DOMAIN §3): first contact within 24 hours, online complaints answered within
  * 4 hours, resolution in 5 business days, a follow-up visit within 24 hours of resolution, major
- * complaints reported within 24 hours, progress updates every 4 hours when promised or major, and
- * a pre-refund verified within 3 days (3日内查证).
+ * complaints reported within 24 hours, progress updates every 4 hours when promised or major, a
+ * pre-refund verified within 3 days (3日内查证), and the resolution fed back to the central service
+ * desk within 24 hours of it (seed 000).
  */
 export const DEFAULT_TARGETS: StoredTargets = {
   firstContact: { duration: 'PT24H', clock: 'calendar' },
@@ -51,6 +55,7 @@ export const DEFAULT_TARGETS: StoredTargets = {
   majorReport: { duration: 'PT24H', clock: 'calendar' },
   progressUpdate: { duration: 'PT4H', clock: 'calendar' },
   preRefundVerification: { duration: 'P3D', clock: 'calendar' },
+  deskFeedback: { duration: 'PT24H', clock: 'calendar' },
 };
 
 /**

@@ -1,0 +1,1 @@
+ALTER TYPE "public"."deadline_kind" ADD VALUE 'desk_feedback';
