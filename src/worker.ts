@@ -32,6 +32,7 @@ import { startWebhookDispatcher } from './modules/webhooks/webhook-dispatcher.js
 import { createWebhookFanout } from './modules/webhooks/webhook-fanout.js';
 import { createWebhookMetrics } from './modules/webhooks/webhook-metrics.js';
 import { createWebhookSender } from './modules/webhooks/webhook-sender.js';
+import { processReplayJob, replayJobFailed, requeueStaleReplays } from './modules/webhooks/webhooks.jobs.js';
 import { createWebhookOutcomes } from './modules/webhooks/webhooks.service.js';
 import { createServices } from './services.js';
 
@@ -62,6 +63,7 @@ export async function startWorker(env: Env) {
     onBackgroundError: (err, context) => log.warn({ err }, `background task failed: ${context}`),
   });
   const maintenanceQueue = createQueue('maintenance', deadlineQueue.connection, env.REDIS_PREFIX);
+  const replayQueue = createQueue('webhook-replays', deadlineQueue.connection, env.REDIS_PREFIX);
 
   // Readiness asks Redis on a request-path connection of its own, which fails fast while Redis is
   // away; the queue connection would hold the PING until Redis is back.
@@ -81,6 +83,7 @@ export async function startWorker(env: Env) {
     queueCounts: async () => ({
       deadlines: await deadlineQueue.jobCounts('wait', 'delayed', 'active', 'failed'),
       maintenance: await maintenanceQueue.getJobCounts('wait', 'delayed', 'active', 'failed'),
+      'webhook-replays': await replayQueue.getJobCounts('wait', 'delayed', 'active', 'failed'),
     }),
   });
 
@@ -137,6 +140,12 @@ export async function startWorker(env: Env) {
           return services.repositories.deadlines.foldBreachCounts();
         case 'fold-report-counts':
           return services.repositories.reportCounts.fold();
+        case 'requeue-webhook-replays':
+          return requeueStaleReplays({
+            repository: services.repositories.webhooks,
+            queue: replayQueue,
+            clock,
+          });
       }
     },
     {
@@ -147,6 +156,23 @@ export async function startWorker(env: Env) {
     },
   );
   maintenanceWorker.on('failed', (job, err) => log.error({ err, jobId: job?.id }, 'maintenance job failed'));
+
+  // Webhook replays: each job works one replay through in batches (webhook-replays.ts).
+  const replayWorker = new Worker<QueuePayloads['webhook-replays']>(
+    'webhook-replays',
+    (job) => processReplayJob({ replays: services.webhookReplays }, job),
+    {
+      connection: deadlineQueue.connection,
+      prefix: queuePrefix(env.REDIS_PREFIX, 'webhook-replays'),
+      concurrency: 2,
+      ...(queueTelemetry ? { telemetry: queueTelemetry } : {}),
+    },
+  );
+  replayWorker.on('failed', (job, err) => {
+    log.error({ err, jobId: job?.id }, 'webhook replay job failed');
+    void replayJobFailed({ replays: services.webhookReplays, log }, job, err);
+  });
+  replayWorker.on('error', (err) => log.error({ err }, 'webhook replay worker error'));
 
   // Webhook delivery: the dispatcher leases due deliveries from PostgreSQL and sends them.
   const timeoutMs = env.WEBHOOK_TIMEOUT_SECONDS * 1000;
@@ -282,7 +308,9 @@ export async function startWorker(env: Env) {
       await dispatcher.stop();
       await Promise.all(deadlineWorkers.map((deadlineWorker) => deadlineWorker.close()));
       await maintenanceWorker.close();
+      await replayWorker.close();
       await maintenanceQueue.close();
+      await replayQueue.close();
       await deadlineQueue.close();
       await new Promise<void>((resolve) =>
         metricsServer ? metricsServer.close(() => resolve()) : resolve(),

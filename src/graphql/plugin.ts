@@ -36,6 +36,7 @@ export interface GraphqlOptions {
     | 'deadlines'
     | 'escalations'
     | 'webhooks'
+    | 'webhookReplays'
     | 'settings'
     | 'idempotency'
     | 'tenancy'
@@ -80,7 +81,11 @@ export function graphqlSchema(
       link: options.liveEvents.link,
       listening: options.liveSubscriptions,
     }),
-    webhooksGraphql({ webhooks: services.webhooks }),
+    webhooksGraphql({
+      webhooks: services.webhooks,
+      replays: services.webhookReplays,
+      idempotency: services.idempotency,
+    }),
     settingsGraphql({ settings: services.settings }),
     slaPoliciesGraphql({ policies: services.policies }),
     calendarsGraphql({ calendars: services.calendars }),

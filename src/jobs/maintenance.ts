@@ -13,6 +13,9 @@ export const MAINTENANCE_SCHEDULE: Record<MaintenanceTask, number> = {
   'fold-deadline-breach-counts': 60_000,
   // Each report reads the changes not yet folded for its days: a minute's deadline changes.
   'fold-report-counts': 60_000,
+  // A replay whose job was lost (the enqueue after commit failed, Redis lost its data) waits this
+  // long, and the stale age in webhooks.jobs.ts, before it is queued again.
+  'requeue-webhook-replays': 60_000,
 };
 
 /**

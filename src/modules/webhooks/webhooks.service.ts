@@ -55,7 +55,8 @@ function afterCursor(cursor: string | undefined) {
   return { createdAt: new Date(createdAt), id };
 }
 
-function inactive(row: SubscriptionRow, action: string): ConflictError {
+/** The refusal of an action that needs the subscription active: 409 `webhook_inactive`. */
+export function inactive(row: SubscriptionRow, action: string): ConflictError {
   return new ConflictError('webhook_inactive', 'The webhook is not active', {
     detail: `Webhook '${row.id}' is not active (${row.disabledReason ?? 'manual'}); re-activate it with PATCH {"active": true} before you ${action}.`,
     extensions: { disabledReason: row.disabledReason },
@@ -124,6 +125,7 @@ export function createWebhooksService(deps: {
             url: input.url,
             eventTypes: input.events,
             description: input.description ?? null,
+            maxDeliveriesPerSecond: input.maxDeliveriesPerSecond ?? null,
             active: input.active,
             disabledReason: input.active ? null : 'manual',
             disabledAt: input.active ? null : now,
@@ -171,6 +173,14 @@ export function createWebhooksService(deps: {
         if (input.url !== undefined) changes.url = input.url;
         if (input.events !== undefined) changes.eventTypes = input.events;
         if (input.description !== undefined) changes.description = input.description;
+        if (
+          input.maxDeliveriesPerSecond !== undefined &&
+          input.maxDeliveriesPerSecond !== current.maxDeliveriesPerSecond
+        ) {
+          changes.maxDeliveriesPerSecond = input.maxDeliveriesPerSecond;
+          // A limit lifted or raised: deliveries waiting their turn may go now.
+          await webhooks.notifyDispatchers(tx);
+        }
         if (input.active === true && !current.active) {
           Object.assign(changes, {
             active: true,
