@@ -131,7 +131,11 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   const replayQueue = deps.deadlineQueue
     ? createQueue('webhook-replays', deps.deadlineQueue.connection, env.REDIS_PREFIX)
     : null;
-  if (replayQueue) app.addHook('onClose', () => replayQueue.close());
+  if (replayQueue) {
+    // Its start-up commands may time out while Redis is slow or away; each enqueue reports its own.
+    replayQueue.on('error', () => {});
+    app.addHook('onClose', () => replayQueue.close());
+  }
 
   const outageWarnings = new Map<string, (error: unknown) => void>();
   const services = createServices({

@@ -64,6 +64,7 @@ export async function startWorker(env: Env) {
   });
   const maintenanceQueue = createQueue('maintenance', deadlineQueue.connection, env.REDIS_PREFIX);
   const replayQueue = createQueue('webhook-replays', deadlineQueue.connection, env.REDIS_PREFIX);
+  replayQueue.on('error', (err) => log.warn({ err }, 'webhook replay queue: Redis trouble'));
 
   // Readiness asks Redis on a request-path connection of its own, which fails fast while Redis is
   // away; the queue connection would hold the PING until Redis is back.

@@ -15,7 +15,7 @@ export const MAINTENANCE_SCHEDULE: Record<MaintenanceTask, number> = {
   'fold-report-counts': 60_000,
   // A replay whose job was lost (the enqueue after commit failed, Redis lost its data) waits this
   // long, and the stale age in webhooks.jobs.ts, before it is queued again.
-  'requeue-webhook-replays': 60_000,
+  'requeue-webhook-replays': 15_000,
 };
 
 /**

@@ -11,7 +11,7 @@ export type ReplayQueue = Pick<Queue<QueuePayloads['webhook-replays']>, 'add'>;
 /** Attempts of a replay's job before the replay is marked failed. */
 export const REPLAY_JOB_ATTEMPTS = 5;
 /** A queued or running replay untouched this long may have lost its job, and is queued again. */
-export const REPLAY_STALE_MS = 60_000;
+export const REPLAY_STALE_MS = 15_000;
 
 /**
  * Queues a replay's job. The job id is the replay's, so queueing it again while it waits or runs
