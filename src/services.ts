@@ -65,6 +65,8 @@ export function createServices(deps: {
   onBackgroundError?: (error: unknown, context: string) => void;
   /** Queues a webhook replay's job after commit (webhooks.jobs.ts); absent, the sweeper queues it. */
   enqueueWebhookReplay?: ((job: { tenantId: string; replayId: string }) => Promise<void>) | null;
+  /** Failed deliveries a webhook replay requeues per transaction (WEBHOOK_REPLAY_BATCH_SIZE). */
+  webhookReplayBatchSize?: number;
   /** Committed-change notices; with them, API keys and SLA configuration are cached in process. */
   changes?: ChangeListener | null;
   /** The SSRF check of webhook URLs; refuses non-public addresses unless given otherwise. */
@@ -280,6 +282,7 @@ export function createServices(deps: {
     clock,
     enqueue: deps.enqueueWebhookReplay ?? null,
     onEnqueueError: (error) => deps.onBackgroundError?.(error, 'queueing a webhook replay'),
+    ...(deps.webhookReplayBatchSize ? { batchSize: deps.webhookReplayBatchSize } : {}),
   });
   const calendars = createCalendarsService({
     db,

@@ -61,6 +61,7 @@ export async function startWorker(env: Env) {
     clock,
     scheduler: deadlineQueue.scheduler,
     onBackgroundError: (err, context) => log.warn({ err }, `background task failed: ${context}`),
+    webhookReplayBatchSize: env.WEBHOOK_REPLAY_BATCH_SIZE,
   });
   const maintenanceQueue = createQueue('maintenance', deadlineQueue.connection, env.REDIS_PREFIX);
   const replayQueue = createQueue('webhook-replays', deadlineQueue.connection, env.REDIS_PREFIX);

@@ -1,3 +1,4 @@
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { newId } from '../src/lib/ids.js';
 import { createWebhookReplays } from '../src/modules/webhooks/webhook-replays.js';
@@ -23,7 +24,12 @@ beforeAll(async () => {
   isolated = await startIsolatedTestApp('webhook-tools', { WEBHOOK_ALLOW_PRIVATE: 'true' });
   t = isolated.app;
   receiver = await startReceiver();
-  worker = await startWorkerProcess({
+  worker = await startWorkerProcess(workerEnv());
+});
+
+/** Replays go two deliveries a transaction, so a test can stop one between its batches. */
+function workerEnv(): Record<string, string> {
+  return {
     DATABASE_URL: isolated.databaseUrl,
     ...testRedisEnv(),
     REDIS_PREFIX: isolated.redisPrefix,
@@ -32,8 +38,9 @@ beforeAll(async () => {
     WEBHOOK_TIMEOUT_SECONDS: '2',
     WEBHOOK_CONCURRENCY: '8',
     WEBHOOK_MAX_IN_FLIGHT_PER_ENDPOINT: '4',
-  });
-});
+    WEBHOOK_REPLAY_BATCH_SIZE: '2',
+  };
+}
 afterAll(async () => {
   await worker?.stop();
   await receiver?.close();
@@ -103,7 +110,21 @@ function replay(tenant: TestTenant, webhookId: string, body: unknown, headers: R
   });
 }
 
-async function finishedReplay(tenant: TestTenant, webhookId: string, replayId: string): Promise<Replay> {
+async function readReplay(tenant: TestTenant, webhookId: string, replayId: string): Promise<Replay> {
+  const res = await call(t.app, tenant.adminKey, {
+    method: 'GET',
+    url: `/v1/webhooks/${webhookId}/replays/${replayId}`,
+  });
+  expect(res.statusCode, res.body).toBe(200);
+  return res.json();
+}
+
+async function finishedReplay(
+  tenant: TestTenant,
+  webhookId: string,
+  replayId: string,
+  timeoutMs = 15_000,
+): Promise<Replay> {
   return eventually(async () => {
     const res = await call(t.app, tenant.adminKey, {
       method: 'GET',
@@ -112,7 +133,7 @@ async function finishedReplay(tenant: TestTenant, webhookId: string, replayId: s
     expect(res.statusCode, res.body).toBe(200);
     const body = res.json() as Replay;
     return body.status === 'completed' || body.status === 'failed' ? body : undefined;
-  }, 15_000);
+  }, timeoutMs);
 }
 
 const idsOn = (path: string) => receiver.on(path).map((r) => r.headers['webhook-id'] as string);
@@ -228,6 +249,59 @@ describe('replaying failed deliveries', () => {
     await sleep(1_000);
     for (const eventId of events) expect(countOf(idsOn(path), eventId)).toBe(5);
   }, 60_000);
+
+  it('finishes a replay whose worker was killed between batches, requeueing each delivery once', async () => {
+    const tenant = await createTestTenant(t.tenancy);
+    const path = newPath('killed-mid-replay');
+    let down = true;
+    receiver.answer(path, () => (down ? { status: 500 } : { status: 200 }));
+    const hook = await subscribe(tenant, path);
+    const since = new Date(Date.now() - 1_000).toISOString();
+    const events: string[] = [];
+    for (let i = 0; i < 5; i += 1) events.push(await ping(tenant, hook.id));
+    const failed = (await settled(tenant, hook.id, 5)).reverse();
+    down = false;
+
+    // The first delivery of the second batch (oldest first, two a batch): its event held FOR
+    // UPDATE, the second batch waits on its foreign-key check, after the first has committed.
+    const holder = new pg.Client({ connectionString: isolated.databaseUrl });
+    await holder.connect();
+    try {
+      await holder.query('begin');
+      await holder.query('select 1 from events where tenant_id = $1 and id = $2 for update', [
+        tenant.tenantId,
+        failed[2]!.eventId,
+      ]);
+      const res = await replay(tenant, hook.id, { since, until: new Date().toISOString() });
+      expect(res.statusCode, res.body).toBe(202);
+      const replayId = res.json().id as string;
+      await eventually(async () => {
+        const now = await readReplay(tenant, hook.id, replayId);
+        return now.status === 'running' && now.matched === 2 ? now : undefined;
+      });
+
+      await worker.kill();
+      try {
+        worker = await startWorkerProcess(workerEnv());
+      } finally {
+        await holder.query('rollback');
+      }
+      // BullMQ hands the killed worker's job over once its lock has run out (30 s), and the new
+      // run goes on from the cursor the first batch committed.
+      const done = await finishedReplay(tenant, hook.id, replayId, 90_000);
+      expect(done).toMatchObject({ status: 'completed', matched: 5, requeued: 5 });
+    } finally {
+      await holder.end();
+      if (worker.child.exitCode !== null || worker.child.signalCode !== null)
+        worker = await startWorkerProcess(workerEnv());
+    }
+    const list = await settled(tenant, hook.id, 10);
+    const again = list.filter((d) => d.redeliveryOf !== null);
+    expect(again.map((d) => d.eventId).sort()).toEqual([...events].sort());
+    for (const delivery of again) expect(delivery).toMatchObject({ status: 'succeeded', attemptCount: 1 });
+    await sleep(1_000);
+    for (const eventId of events) expect(countOf(idsOn(path), eventId)).toBe(5);
+  }, 150_000);
 
   it('refuses empty, inverted and over-long ranges with webhook_replay_range_invalid', async () => {
     const tenant = await createTestTenant(t.tenancy);
