@@ -167,6 +167,11 @@ export async function startWorker(env: Env) {
       connection: deadlineQueue.connection,
       prefix: queuePrefix(env.REDIS_PREFIX, 'webhook-replays'),
       concurrency: 2,
+      // A worker that dies mid-replay hands its job over within about 20 s rather than a minute.
+      // Should a busy event loop let a lock lapse, the job runs twice at once, which a replay
+      // allows (each batch locks the replay row and goes on from its cursor).
+      lockDuration: 15_000,
+      stalledInterval: 5_000,
       ...(queueTelemetry ? { telemetry: queueTelemetry } : {}),
     },
   );

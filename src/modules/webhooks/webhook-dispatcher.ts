@@ -37,6 +37,10 @@ const MIN_WAIT_MS = 10;
 // How far ahead a rate-limited subscription's send slots are leased: the dispatcher holds such a
 // delivery until its slot starts, so a subscription at 100 a second needs ten passes a second,
 // not a hundred. The per-subscription cap (perEndpoint) bounds how many it holds at once.
+// The pace itself (maxDeliveriesPerSecond) is kept in PostgreSQL, not Redis: it is handed out in
+// the same statement that leases the deliveries (lease_due_webhook_deliveries), so every worker
+// shares one pace without a second store to agree with, a Redis flush cannot lift a limit, and on
+// a Redis Cluster there is nothing to keep within one slot.
 const PACE_LOOKAHEAD_MS = 1_000;
 
 /** Resolves after `ms`, or at once when `signal` aborts. */
