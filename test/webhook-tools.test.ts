@@ -446,6 +446,26 @@ describe('replaying failed deliveries', () => {
       return answer.data?.webhookReplay?.status === 'completed' ? answer : undefined;
     });
     expect(read.data.webhookReplay).toMatchObject({ id, matched: 0, requeued: 0 });
+
+    // The scope REST asks for, and another tenant's ids are simply not found.
+    const readOnly = await tenant.keyWith('complaints:read', 'complaints:write');
+    const refused = await postGraphql(t.app, readOnly, mutation, {
+      webhookId: hook.id,
+      input: { since: new Date(Date.now() - 60_000).toISOString(), until: new Date().toISOString() },
+    });
+    expect(refused.errors[0]?.extensions).toMatchObject({
+      code: 'insufficient_scope',
+      requiredScope: 'webhooks:manage',
+    });
+    const other = await createTestTenant(t.tenancy);
+    const foreign = await postGraphql(
+      t.app,
+      other.adminKey,
+      'query ($webhookId: ID!, $id: ID!) { webhookReplay(webhookId: $webhookId, id: $id) { id } }',
+      { webhookId: hook.id, id },
+    );
+    expect(foreign.data?.webhookReplay ?? null).toBeNull();
+    expect(foreign.errors[0]?.extensions.code).toBe('not_found');
   });
 });
 
