@@ -21,7 +21,7 @@ CREATE TABLE "webhook_replays" (
 CREATE TABLE "webhook_send_pace" (
 	"tenant_id" uuid NOT NULL,
 	"subscription_id" uuid NOT NULL,
-	"next_slot_at" timestamp (3) with time zone NOT NULL,
+	"next_slot_at" timestamp with time zone NOT NULL,
 	CONSTRAINT "webhook_send_pace_pkey" PRIMARY KEY("tenant_id","subscription_id")
 );
 --> statement-breakpoint

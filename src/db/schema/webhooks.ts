@@ -9,6 +9,7 @@ import {
   primaryKey,
   smallint,
   text,
+  timestamp,
   uniqueIndex,
   uuid,
 } from 'drizzle-orm/pg-core';
@@ -160,7 +161,9 @@ export const webhookSendPace = pgTable(
   {
     tenantId: tenantIdColumn(),
     subscriptionId: uuid('subscription_id').notNull(),
-    nextSlotAt: instant('next_slot_at').notNull(),
+    // Microseconds, unlike the other instants: slots are computed and compared in SQL only, and a
+    // millisecond rounding would move a slot earlier or later than its pace.
+    nextSlotAt: timestamp('next_slot_at', { withTimezone: true, mode: 'date' }).notNull(),
   },
   (table) => [
     primaryKey({ name: 'webhook_send_pace_pkey', columns: [table.tenantId, table.subscriptionId] }),
