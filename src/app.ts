@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import Fastify, { type FastifyInstance, LogController } from 'fastify';
 import { validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
+import pTimeout from 'p-timeout';
 import type { Logger } from 'pino';
 import { Gauge, Registry } from 'prom-client';
 import type { Env } from './config/env.js';
@@ -18,6 +19,7 @@ import { personalDataPlugin } from './http/plugins/personal-data.js';
 import { rateLimitPlugin } from './http/plugins/rate-limit.js';
 import { requestMetricsPlugin } from './http/plugins/request-metrics.js';
 import { createResponseSerializerCompiler } from './http/response-serializer.js';
+import { createQueue } from './jobs/queues.js';
 import { type Clock, systemClock } from './lib/clock.js';
 import { ValidationError } from './lib/errors.js';
 import { lazyChildLogger, loggerOptions } from './lib/logger.js';
@@ -45,6 +47,7 @@ import { settingsRoutes } from './modules/settings/settings.routes.js';
 import { slaPoliciesRoutes } from './modules/sla-policies/sla-policies.routes.js';
 import { tenancyRoutes } from './modules/tenancy/tenancy.routes.js';
 import { createWebhookUrlGuard } from './modules/webhooks/webhook-url-policy.js';
+import { enqueueReplay } from './modules/webhooks/webhooks.jobs.js';
 import { webhooksRoutes } from './modules/webhooks/webhooks.routes.js';
 import { createServices } from './services.js';
 
@@ -124,8 +127,23 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     reportsDatabase = owned;
   }
 
+  // Webhook replays run on the worker; the API only queues them, on the deadline queue's
+  // connection, which fails at once while Redis is away (the worker's sweep queues them later).
+  const replayQueue = deps.deadlineQueue
+    ? createQueue('webhook-replays', deps.deadlineQueue.connection, env.REDIS_PREFIX)
+    : null;
+  if (replayQueue) {
+    // Its start-up commands may time out while Redis is slow or away; each enqueue reports its own.
+    replayQueue.on('error', () => {});
+    app.addHook('onClose', () => replayQueue.close());
+  }
+
   const outageWarnings = new Map<string, (error: unknown) => void>();
   const services = createServices({
+    // Bounded: a request must not wait on Redis; the replay is committed and queued later if need be.
+    enqueueWebhookReplay: replayQueue
+      ? (job) => pTimeout(enqueueReplay(replayQueue, job), { milliseconds: 1_000 })
+      : null,
     db: database.db,
     reportsDb: reportsDatabase.db,
     clock,
@@ -207,7 +225,11 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   await app.register(escalationsRoutes, { escalations, complaints, publicBaseUrl: env.PUBLIC_BASE_URL });
   await app.register(eventsRoutes, { events });
   await app.register(settingsRoutes, { settings: services.settings });
-  await app.register(webhooksRoutes, { webhooks, publicBaseUrl: env.PUBLIC_BASE_URL });
+  await app.register(webhooksRoutes, {
+    webhooks,
+    replays: services.webhookReplays,
+    publicBaseUrl: env.PUBLIC_BASE_URL,
+  });
   await app.register(resolutionsRoutes, {
     resolutions: services.resolutions,
     complaints,

@@ -45,6 +45,7 @@ import {
 import { createSlaPoliciesService } from './modules/sla-policies/sla-policies.service.js';
 import { type ApiKeyRow, createTenancyRepository } from './modules/tenancy/tenancy.repository.js';
 import { createTenancyService } from './modules/tenancy/tenancy.service.js';
+import { createWebhookReplays } from './modules/webhooks/webhook-replays.js';
 import { createWebhookUrlGuard, type WebhookUrlGuard } from './modules/webhooks/webhook-url-policy.js';
 import { createWebhooksRepository } from './modules/webhooks/webhooks.repository.js';
 import { createWebhooksService } from './modules/webhooks/webhooks.service.js';
@@ -62,6 +63,10 @@ export function createServices(deps: {
   scheduler: DeadlineScheduler | null;
   idempotencyTtlHours?: number;
   onBackgroundError?: (error: unknown, context: string) => void;
+  /** Queues a webhook replay's job after commit (webhooks.jobs.ts); absent, the sweeper queues it. */
+  enqueueWebhookReplay?: ((job: { tenantId: string; replayId: string }) => Promise<void>) | null;
+  /** Failed deliveries a webhook replay requeues per transaction (WEBHOOK_REPLAY_BATCH_SIZE). */
+  webhookReplayBatchSize?: number;
   /** Committed-change notices; with them, API keys and SLA configuration are cached in process. */
   changes?: ChangeListener | null;
   /** The SSRF check of webhook URLs; refuses non-public addresses unless given otherwise. */
@@ -270,6 +275,15 @@ export function createServices(deps: {
     clock,
     checkUrl: deps.webhookUrlGuard ?? createWebhookUrlGuard({ allowPrivate: false }),
   });
+  const webhookReplays = createWebhookReplays({
+    db,
+    webhooks: repositories.webhooks,
+    idempotency: repositories.idempotency,
+    clock,
+    enqueue: deps.enqueueWebhookReplay ?? null,
+    onEnqueueError: (error) => deps.onBackgroundError?.(error, 'queueing a webhook replay'),
+    ...(deps.webhookReplayBatchSize ? { batchSize: deps.webhookReplayBatchSize } : {}),
+  });
   const calendars = createCalendarsService({
     db,
     calendars: repositories.calendars,
@@ -287,6 +301,7 @@ export function createServices(deps: {
     escalations,
     events,
     webhooks,
+    webhookReplays,
     settings,
     templates,
     resolutions,

@@ -32,6 +32,7 @@ import { startWebhookDispatcher } from './modules/webhooks/webhook-dispatcher.js
 import { createWebhookFanout } from './modules/webhooks/webhook-fanout.js';
 import { createWebhookMetrics } from './modules/webhooks/webhook-metrics.js';
 import { createWebhookSender } from './modules/webhooks/webhook-sender.js';
+import { processReplayJob, replayJobFailed, requeueStaleReplays } from './modules/webhooks/webhooks.jobs.js';
 import { createWebhookOutcomes } from './modules/webhooks/webhooks.service.js';
 import { createServices } from './services.js';
 
@@ -60,8 +61,11 @@ export async function startWorker(env: Env) {
     clock,
     scheduler: deadlineQueue.scheduler,
     onBackgroundError: (err, context) => log.warn({ err }, `background task failed: ${context}`),
+    webhookReplayBatchSize: env.WEBHOOK_REPLAY_BATCH_SIZE,
   });
   const maintenanceQueue = createQueue('maintenance', deadlineQueue.connection, env.REDIS_PREFIX);
+  const replayQueue = createQueue('webhook-replays', deadlineQueue.connection, env.REDIS_PREFIX);
+  replayQueue.on('error', (err) => log.warn({ err }, 'webhook replay queue: Redis trouble'));
 
   // Readiness asks Redis on a request-path connection of its own, which fails fast while Redis is
   // away; the queue connection would hold the PING until Redis is back.
@@ -81,6 +85,7 @@ export async function startWorker(env: Env) {
     queueCounts: async () => ({
       deadlines: await deadlineQueue.jobCounts('wait', 'delayed', 'active', 'failed'),
       maintenance: await maintenanceQueue.getJobCounts('wait', 'delayed', 'active', 'failed'),
+      'webhook-replays': await replayQueue.getJobCounts('wait', 'delayed', 'active', 'failed'),
     }),
   });
 
@@ -143,6 +148,12 @@ export async function startWorker(env: Env) {
             closed += await services.complaints.closeQuietResolved(tenantId);
           return closed;
         }
+        case 'requeue-webhook-replays':
+          return requeueStaleReplays({
+            repository: services.repositories.webhooks,
+            queue: replayQueue,
+            clock,
+          });
       }
     },
     {
@@ -153,6 +164,28 @@ export async function startWorker(env: Env) {
     },
   );
   maintenanceWorker.on('failed', (job, err) => log.error({ err, jobId: job?.id }, 'maintenance job failed'));
+
+  // Webhook replays: each job works one replay through in batches (webhook-replays.ts).
+  const replayWorker = new Worker<QueuePayloads['webhook-replays']>(
+    'webhook-replays',
+    (job) => processReplayJob({ replays: services.webhookReplays }, job),
+    {
+      connection: deadlineQueue.connection,
+      prefix: queuePrefix(env.REDIS_PREFIX, 'webhook-replays'),
+      concurrency: 2,
+      // A worker that dies mid-replay hands its job over within about 20 s rather than a minute.
+      // Should a busy event loop let a lock lapse, the job runs twice at once, which a replay
+      // allows (each batch locks the replay row and goes on from its cursor).
+      lockDuration: 15_000,
+      stalledInterval: 5_000,
+      ...(queueTelemetry ? { telemetry: queueTelemetry } : {}),
+    },
+  );
+  replayWorker.on('failed', (job, err) => {
+    log.error({ err, jobId: job?.id }, 'webhook replay job failed');
+    void replayJobFailed({ replays: services.webhookReplays, log }, job, err);
+  });
+  replayWorker.on('error', (err) => log.error({ err }, 'webhook replay worker error'));
 
   // Webhook delivery: the dispatcher leases due deliveries from PostgreSQL and sends them.
   const timeoutMs = env.WEBHOOK_TIMEOUT_SECONDS * 1000;
@@ -288,7 +321,9 @@ export async function startWorker(env: Env) {
       await dispatcher.stop();
       await Promise.all(deadlineWorkers.map((deadlineWorker) => deadlineWorker.close()));
       await maintenanceWorker.close();
+      await replayWorker.close();
       await maintenanceQueue.close();
+      await replayQueue.close();
       await deadlineQueue.close();
       await new Promise<void>((resolve) =>
         metricsServer ? metricsServer.close(() => resolve()) : resolve(),

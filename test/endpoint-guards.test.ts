@@ -50,6 +50,8 @@ interface Fixture {
   policyId: string;
   webhookId: string;
   deliveryId: string;
+  /** A replay of the webhook's failed deliveries; no worker runs here, so it stays queued. */
+  replayId: string;
   apiKeyId: string;
   identityProviderId: string;
   /** The handler of every complaint above, named for this tenant alone: reports show it. */
@@ -180,6 +182,10 @@ async function seed(): Promise<Seeded> {
     }>;
     return list.length > 0 ? list : undefined;
   });
+  const replay = await ok(tenant, 'POST', `/v1/webhooks/${webhook.id}/replays`, {
+    since: new Date(Date.now() - 3_600_000).toISOString(),
+    until: new Date().toISOString(),
+  });
   const apiKey = await ok(tenant, 'POST', '/v1/api-keys', { name: 'guarded', scopes: ['reports:read'] });
   const identityProvider = await ok(tenant, 'POST', '/v1/identity-providers', {
     name: 'guarded',
@@ -207,6 +213,7 @@ async function seed(): Promise<Seeded> {
       policyId: policy.id as string,
       webhookId: webhook.id as string,
       deliveryId: delivery!.id,
+      replayId: replay.id as string,
       apiKeyId: apiKey.id as string,
       identityProviderId: identityProvider.id as string,
       assignee,
@@ -236,6 +243,7 @@ async function snapshot({ tenant, fixture: f }: Seeded): Promise<Record<string, 
     `/v1/sla-policies/${f.policyId}`,
     `/v1/webhooks/${f.webhookId}`,
     `/v1/webhooks/${f.webhookId}/deliveries`,
+    `/v1/webhooks/${f.webhookId}/replays/${f.replayId}`,
     `/v1/api-keys/${f.apiKeyId}`,
     `/v1/identity-providers/${f.identityProviderId}`,
     '/v1/settings/workflow',
@@ -915,6 +923,23 @@ const ROUTES: Route[] = [
     kind: 'item',
     url: (f) => `/v1/webhooks/${f.webhookId}/ping`,
     bad: { url: () => '/v1/webhooks/0/ping', field: 'params.id' },
+  },
+  {
+    method: 'POST',
+    path: '/v1/webhooks/{id}/replays',
+    scope: 'webhooks:manage',
+    kind: 'item',
+    url: (f) => `/v1/webhooks/${f.webhookId}/replays`,
+    body: () => ({ since: new Date(Date.now() - 60_000).toISOString(), until: new Date().toISOString() }),
+    bad: { body: { since: 'yesterday', until: new Date().toISOString() }, field: 'body.since' },
+  },
+  {
+    method: 'GET',
+    path: '/v1/webhooks/{id}/replays/{replayId}',
+    scope: 'webhooks:manage',
+    kind: 'item',
+    url: (f) => `/v1/webhooks/${f.webhookId}/replays/${f.replayId}`,
+    bad: { url: (f) => `/v1/webhooks/${f.webhookId}/replays/nope`, field: 'params.replayId' },
   },
 ];
 

@@ -122,6 +122,7 @@ describe('BullMQ on Redis', () => {
       'deadlines-1',
       'deadlines-2',
       'maintenance',
+      'webhook-replays',
     ]);
     for (const [queue, slots] of slotsByQueue) expect([...slots], queue).toHaveLength(1);
     const slots = [...slotsByQueue.values()].map((queueSlots) => [...queueSlots][0]);

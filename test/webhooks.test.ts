@@ -739,3 +739,89 @@ describe('recording attempts', () => {
     expect(logged.attempts).toHaveLength(1);
   });
 });
+
+describe('pacing a subscription with maxDeliveriesPerSecond', () => {
+  const webhooks = () => t.services.repositories.webhooks;
+
+  /** Leases what is due with a second's lookahead, keeps this subscription's, gives the rest back. */
+  async function leaseFor(subscriptionId: string, perSubscription = 100) {
+    const leased = await webhooks().claimDue({
+      limit: 100,
+      perSubscription,
+      inFlight: new Map(),
+      leaseMs: 60_000,
+      lookaheadMs: 1_000,
+    });
+    await webhooks().releaseLeases(leased.filter((d) => d.subscriptionId !== subscriptionId));
+    return leased.filter((d) => d.subscriptionId === subscriptionId);
+  }
+
+  /** A limited subscription with `count` due deliveries (copies of one ping's). */
+  async function limitedWith(limit: number, count: number) {
+    const hook = await created({ maxDeliveriesPerSecond: limit });
+    const ping = await call(t.app, manageKey, { method: 'POST', url: `/v1/webhooks/${hook.id}/ping` });
+    expect(ping.statusCode).toBe(202);
+    await eventually(async () => {
+      await relay.drain();
+      const { rows } = await t.database.pool.query(
+        'select 1 from webhook_deliveries where subscription_id = $1',
+        [hook.id],
+      );
+      return rows.length > 0;
+    });
+    await t.database.pool.query(
+      `insert into webhook_deliveries (id, tenant_id, subscription_id, event_id, next_attempt_at)
+       select gen_random_uuid(), d.tenant_id, d.subscription_id, d.event_id, now()
+       from webhook_deliveries d, generate_series(2, $2::int)
+       where d.subscription_id = $1`,
+      [hook.id, count],
+    );
+    return hook as { id: string };
+  }
+
+  it('hands out slots 1/limit apart up to a second ahead, each once, and waits for the next', async () => {
+    const hook = await limitedWith(10, 15);
+    const first = await leaseFor(hook.id);
+    // Eleven slots start within the second: now, 100 ms, … 1000 ms; the lease runs that much longer.
+    expect(first.map((d) => Math.round(d.waitMs / 100)).sort((a, b) => a - b)).toEqual(
+      Array.from({ length: 11 }, (_, i) => i),
+    );
+    // Another lease goes on where the pace stands: no slot is handed out twice, none closer than
+    // 100 ms to another. The lease token is the end of the lease: slot + 60 s.
+    const second = await leaseFor(hook.id);
+    expect(second.length).toBeLessThan(4);
+    const slots = [...first, ...second]
+      .map((d) => Date.parse(`${d.lease.replace(' ', 'T')}:00`) - 60_000)
+      .sort((a, b) => a - b);
+    for (let i = 1; i < slots.length; i += 1) expect(slots[i]! - slots[i - 1]!).toBeGreaterThanOrEqual(99);
+    // The rest wait for their slot to come within the lookahead.
+    const { rows } = await t.database.pool.query(
+      `select id from webhook_subscriptions where active and id <> $1`,
+      [hook.id],
+    );
+    const wait = await webhooks().msUntilNextDue(
+      rows.map((row) => row.id as string),
+      1_000,
+    );
+    expect(wait).toBeGreaterThan(0);
+    expect(wait).toBeLessThanOrEqual(1_000);
+    // Waiting their turn, none of them was attempted or failed.
+    const { rows: states } = await t.database.pool.query(
+      'select status, attempt_count from webhook_deliveries where subscription_id = $1',
+      [hook.id],
+    );
+    expect(states.every((row) => row.status === 'pending' && row.attempt_count === 0)).toBe(true);
+  });
+
+  it('takes no more slots than the per-subscription cap leaves room for', async () => {
+    const hook = await limitedWith(5, 3);
+    const leased = await leaseFor(hook.id, 2);
+    expect(leased.map((d) => Math.round(d.waitMs / 100)).sort((a, b) => a - b)).toEqual([0, 2]);
+  });
+
+  it('leaves a subscription without a limit unpaced', async () => {
+    const { hook } = await withDelivery();
+    const leased = await leaseFor(hook.id);
+    expect(leased.map((d) => d.waitMs)).toEqual([0]);
+  });
+});

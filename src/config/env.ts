@@ -204,6 +204,8 @@ export const envSchema = z.object({
   WEBHOOK_CONCURRENCY: z.coerce.number().int().min(1).max(2_000).default(64),
   /** Requests one worker process has in flight to one subscription, so a slow endpoint cannot take every slot. */
   WEBHOOK_MAX_IN_FLIGHT_PER_ENDPOINT: z.coerce.number().int().min(1).max(1_000).default(4),
+  /** Failed deliveries a webhook replay requeues per transaction (webhook-replays.ts). */
+  WEBHOOK_REPLAY_BATCH_SIZE: z.coerce.number().int().min(1).max(5_000).default(500),
 });
 
 /** The schema with the rules that span variables: one Redis, a server or a cluster. */

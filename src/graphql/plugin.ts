@@ -37,6 +37,7 @@ export interface GraphqlOptions {
     | 'deadlines'
     | 'escalations'
     | 'webhooks'
+    | 'webhookReplays'
     | 'settings'
     | 'idempotency'
     | 'tenancy'
@@ -81,7 +82,11 @@ export function graphqlSchema(
       link: options.liveEvents.link,
       listening: options.liveSubscriptions,
     }),
-    webhooksGraphql({ webhooks: services.webhooks }),
+    webhooksGraphql({
+      webhooks: services.webhooks,
+      replays: services.webhookReplays,
+      idempotency: services.idempotency,
+    }),
     settingsGraphql({ settings: services.settings }),
     slaPoliciesGraphql({ policies: services.policies }),
     calendarsGraphql({ calendars: services.calendars }),

@@ -30,7 +30,10 @@ export const RESPONSE_HEADERS = {
     'Strong entity tag of the resource as answered. Send it back in `If-Match` to change the resource, or in `If-None-Match` to read it again only if it changed.',
     { type: 'string', maxLength: 100 },
   ),
-  Location: header('URL of the resource the request created.', { type: 'string', format: 'uri-reference' }),
+  Location: header('URL of the resource the request created (201), or of the operation it started (202).', {
+    type: 'string',
+    format: 'uri-reference',
+  }),
   'Idempotent-Replayed': header(
     'Present (`true`) when this is the stored answer of an earlier request with the same `Idempotency-Key`.',
     { type: 'string', enum: ['true'] },
@@ -95,7 +98,8 @@ function headersOf(facts: RouteFacts, status: string): HeaderName[] {
   if (facts.idempotent && REPLAYABLE.test(status)) names.push('Idempotent-Replayed');
   if (success) {
     for (const sent of facts.sends) {
-      if (sent === 'location' && status !== '201') continue;
+      // Location names what a 201 created, or where to follow what a 202 started.
+      if (sent === 'location' && status !== '201' && status !== '202') continue;
       if (sent !== 'etag' && status === '304') continue;
       names.push(SENT_HEADER_NAMES[sent]);
     }

@@ -56,6 +56,18 @@ export const problemSchema = z
       .nullable()
       .optional()
       .describe('webhook_inactive: why the webhook was disabled.'),
+    replayId: z
+      .string()
+      .optional()
+      .describe('webhook_replay_in_progress: the replay of this webhook still queued or running.'),
+    since: z.string().optional().describe('webhook_replay_range_invalid: the start of the range asked for.'),
+    until: z
+      .string()
+      .optional()
+      .describe('webhook_replay_range_invalid: the end of the range, a time later than now taken as now.'),
+    maxRangeDays: count
+      .optional()
+      .describe('webhook_replay_range_invalid: the longest range a replay may cover.'),
     resolutionId: z.string().optional().describe('The resolution in play that blocks the change.'),
     optionId: z.string().optional().describe('The resolution option concerned.'),
     optionIndex: count
@@ -94,7 +106,7 @@ export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
 export const PROBLEM_TYPE_BASE = 'https://redress.dev/problems/';
 
 const descriptions: Record<number, string> = {
-  400: 'Invalid request (validation_failed, malformed_json, invalid_cursor).',
+  400: 'Invalid request (validation_failed, malformed_json, invalid_cursor, webhook_replay_range_invalid).',
   401: 'Missing, unknown, expired or revoked API key (unauthenticated); an access token that does not verify (invalid_token) or has expired (token_expired), with `WWW-Authenticate: Bearer error="invalid_token"`.',
   403: 'The API key or access token lacks the scope this operation needs (insufficient_scope; `actors:impersonate` for X-On-Behalf-Of), or an access token sent X-On-Behalf-Of (on_behalf_of_not_allowed).',
   404: 'No such resource for this tenant (not_found), or no such endpoint (route_not_found).',

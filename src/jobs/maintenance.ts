@@ -15,6 +15,9 @@ export const MAINTENANCE_SCHEDULE: Record<MaintenanceTask, number> = {
   'fold-report-counts': 60_000,
   // A quiet period is days long (autoCloseAfter): a complaint closes within minutes of its end.
   'close-quiet-resolved': 5 * 60_000,
+  // A replay whose job was lost (the enqueue after commit failed, Redis lost its data) waits this
+  // long, and the stale age in webhooks.jobs.ts, before it is queued again.
+  'requeue-webhook-replays': 15_000,
 };
 
 /**

@@ -15,6 +15,8 @@ export interface QueuePayloads {
   deadlines: Record<string, never>;
   /** Housekeeping on a schedule: retention of idempotency keys and events, counts kept for metrics. */
   maintenance: { task: MaintenanceTask };
+  /** Works through one webhook replay (webhooks.jobs.ts); the replay row holds the rest. */
+  'webhook-replays': { tenantId: string; replayId: string };
 }
 
 export type QueueName = keyof QueuePayloads;
@@ -24,7 +26,8 @@ export type MaintenanceTask =
   | 'purge-old-events'
   | 'fold-deadline-breach-counts'
   | 'fold-report-counts'
-  | 'close-quiet-resolved';
+  | 'close-quiet-resolved'
+  | 'requeue-webhook-replays';
 
 /**
  * A deadline wake-up as its job id spells it. `armedFor` is the due time the job was armed for
@@ -34,7 +37,7 @@ export type DeadlineJob =
   | { action: 'breach'; deadlineId: string; armedFor: number }
   | { action: 'warn'; deadlineId: string; armedFor: number; index: number };
 
-export const QUEUE_NAMES: readonly QueueName[] = ['deadlines', 'maintenance'];
+export const QUEUE_NAMES: readonly QueueName[] = ['deadlines', 'maintenance', 'webhook-replays'];
 
 /**
  * The BullMQ prefix of one queue: under the deployment's REDIS_PREFIX, with a hash tag naming the

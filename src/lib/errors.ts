@@ -13,6 +13,7 @@ export const ERROR_CODES = [
   'validation_failed',
   'malformed_json',
   'invalid_cursor',
+  'webhook_replay_range_invalid',
   'graphql_validation_failed',
   'query_too_deep',
   'query_too_costly',
@@ -53,6 +54,7 @@ export const ERROR_CODES = [
   'resolution_closed',
   'resolution_not_awaiting_approval',
   'webhook_inactive',
+  'webhook_replay_in_progress',
   'idempotency_request_in_progress',
   // 412, 413, 415
   'precondition_failed',
@@ -138,6 +140,16 @@ export class InvalidCursorError extends AppError {
     super({
       detail: `Cursor '${truncate(cursor)}' is not one this API issued; start again without a cursor.`,
     });
+  }
+}
+
+/** A webhook replay's time range that is empty, inverted or longer than allowed. */
+export class ReplayRangeError extends AppError {
+  readonly code = 'webhook_replay_range_invalid';
+  readonly status = 400;
+  readonly title = 'Invalid replay range';
+  constructor(detail: string, extensions: { since: string; until: string; maxRangeDays: number }) {
+    super({ detail, extensions });
   }
 }
 

@@ -9,6 +9,8 @@ import {
   primaryKey,
   smallint,
   text,
+  timestamp,
+  uniqueIndex,
   uuid,
 } from 'drizzle-orm/pg-core';
 import { instant } from './columns.js';
@@ -36,6 +38,11 @@ export const webhookSubscriptions = pgTable(
     disabledAt: instant('disabled_at'),
     /** Start of the current run of failed attempts; null after any success. */
     failingSince: instant('failing_since'),
+    /**
+     * The most deliveries a second the dispatchers send it, all workers together; null for no
+     * limit. Paced by webhook_send_pace.
+     */
+    maxDeliveriesPerSecond: integer('max_deliveries_per_second'),
     version: integer('version').notNull().default(1),
     createdAt: instant('created_at').notNull().defaultNow(),
     updatedAt: instant('updated_at').notNull().defaultNow(),
@@ -144,5 +151,83 @@ export const webhookDeliveryAttempts = pgTable(
       webhookDeliveries,
     ).onDelete('cascade'),
     index('webhook_delivery_attempts_delivery_idx').on(table.tenantId, table.deliveryId, table.id),
+  ],
+);
+
+/**
+ * The pace of a rate-limited subscription: the earliest time its next attempt may start. Kept in
+ * PostgreSQL beside the leases it governs (lease_due_webhook_deliveries advances it under a row
+ * lock as it leases), so every worker shares it and a Redis flush cannot lift the limit. A table of
+ * its own, not a column of the subscription: the attempt recorder and the API lock subscription
+ * rows, and leasing must not queue behind them.
+ */
+export const webhookSendPace = pgTable(
+  'webhook_send_pace',
+  {
+    tenantId: tenantIdColumn(),
+    subscriptionId: uuid('subscription_id').notNull(),
+    // Microseconds, unlike the other instants: slots are computed and compared in SQL only, and a
+    // millisecond rounding would move a slot earlier or later than its pace.
+    nextSlotAt: timestamp('next_slot_at', { withTimezone: true, mode: 'date' }).notNull(),
+  },
+  (table) => [
+    primaryKey({ name: 'webhook_send_pace_pkey', columns: [table.tenantId, table.subscriptionId] }),
+    tenantForeignKey(
+      'webhook_send_pace_subscription_fk',
+      { tenantId: table.tenantId, column: table.subscriptionId },
+      webhookSubscriptions,
+    ).onDelete('cascade'),
+  ],
+);
+
+export const webhookReplayStatus = pgEnum('webhook_replay_status', [
+  'queued',
+  'running',
+  'completed',
+  'failed',
+]);
+
+/**
+ * A request to send again a subscription's failed deliveries created in [since, until), worked
+ * through by a background job in batches. The cursor is the last delivery handled, written in the
+ * transaction that requeues its batch, so a job run again or taken over after a crash goes on
+ * where the last commit left off and requeues nothing twice.
+ */
+export const webhookReplays = pgTable(
+  'webhook_replays',
+  {
+    id: uuid('id').notNull(),
+    tenantId: tenantIdColumn(),
+    subscriptionId: uuid('subscription_id').notNull(),
+    since: instant('since').notNull(),
+    until: instant('until').notNull(),
+    status: webhookReplayStatus('status').notNull().default('queued'),
+    /** Failed deliveries found in the range so far. */
+    matched: integer('matched').notNull().default(0),
+    /** New deliveries made so far: one per event not already delivered or pending again. */
+    requeued: integer('requeued').notNull().default(0),
+    cursorCreatedAt: instant('cursor_created_at'),
+    cursorId: uuid('cursor_id'),
+    error: text('error'),
+    createdAt: instant('created_at').notNull().defaultNow(),
+    updatedAt: instant('updated_at').notNull().defaultNow(),
+    startedAt: instant('started_at'),
+    completedAt: instant('completed_at'),
+  },
+  (table) => [
+    primaryKey({ name: 'webhook_replays_pkey', columns: [table.tenantId, table.id] }),
+    tenantForeignKey(
+      'webhook_replays_subscription_fk',
+      { tenantId: table.tenantId, column: table.subscriptionId },
+      webhookSubscriptions,
+    ).onDelete('cascade'),
+    // One replay under way per subscription: a second would race the first over the same rows.
+    uniqueIndex('webhook_replays_open_idx')
+      .on(table.tenantId, table.subscriptionId)
+      .where(sql`${table.status} in ('queued', 'running')`),
+    // The sweeper's look-up, across tenants, of replays whose job may have been lost.
+    index('webhook_replays_open_age_idx')
+      .on(table.updatedAt)
+      .where(sql`${table.status} in ('queued', 'running')`),
   ],
 );

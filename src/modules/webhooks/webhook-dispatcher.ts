@@ -35,6 +35,28 @@ const RECORD_BATCH = 500;
 // Shortest wait for a delivery falling due: a row due "now" that was not claimable is locked by
 // another dispatcher's claim and will be leased (or released) within milliseconds.
 const MIN_WAIT_MS = 10;
+// How far ahead a rate-limited subscription's send slots are leased: the dispatcher holds such a
+// delivery until its slot starts, so a subscription at 100 a second needs ten passes a second,
+// not a hundred. The per-subscription cap (perEndpoint) bounds how many it holds at once.
+// The pace itself (maxDeliveriesPerSecond) is kept in PostgreSQL, not Redis: it is handed out in
+// the same statement that leases the deliveries (lease_due_webhook_deliveries), so every worker
+// shares one pace without a second store to agree with, a Redis flush cannot lift a limit, and on
+// a Redis Cluster there is nothing to keep within one slot.
+const PACE_LOOKAHEAD_MS = 1_000;
+
+/** Resolves after `ms`, or at once when `signal` aborts. */
+function pause(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve();
+    const timer = setTimeout(done, ms);
+    function done() {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+    signal.addEventListener('abort', done, { once: true });
+  });
+}
 
 /**
  * Sends webhook deliveries from the worker. PostgreSQL is the truth: due rows are leased from it
@@ -144,6 +166,13 @@ export function startWebhookDispatcher(deps: {
   }
 
   async function deliver(delivery: LeasedDelivery, signal: AbortSignal): Promise<void> {
+    // A rate-limited subscription's delivery waits for the slot its lease was given: it is neither
+    // attempted nor failed meanwhile, and a dispatcher stopping gives it back untouched.
+    if (delivery.waitMs > 0) await pause(delivery.waitMs, signal);
+    if (signal.aborted) {
+      givenBack.push(delivery);
+      return;
+    }
     const attempt = delivery.attemptCount + 1;
     const attemptedAt = clock.now();
     if (attempt === 1 && delivery.redeliveryOf === null) {
@@ -201,7 +230,7 @@ export function startWebhookDispatcher(deps: {
   async function armDueTimer() {
     // Subscriptions at their cap are skipped: their own completions wake the dispatcher.
     const full = [...perSubscription].filter(([, n]) => n >= settings.perEndpoint).map(([id]) => id);
-    const wait = await repository.msUntilNextDue(full);
+    const wait = await repository.msUntilNextDue(full, PACE_LOOKAHEAD_MS);
     if (stopped || wait === null || wait >= pollIntervalMs) return;
     clearTimeout(dueTimer);
     dueTimer = setTimeout(wake, Math.max(MIN_WAIT_MS, Math.ceil(wait)));
@@ -219,6 +248,7 @@ export function startWebhookDispatcher(deps: {
         perSubscription: settings.perEndpoint,
         inFlight: perSubscription,
         leaseMs,
+        lookaheadMs: PACE_LOOKAHEAD_MS,
       });
       if (stopped) {
         givenBack.push(...claimed);

@@ -5,7 +5,9 @@ import {
   events,
   webhookDeliveries,
   webhookDeliveryAttempts,
+  webhookReplays,
   webhookSecrets,
+  webhookSendPace,
   webhookSubscriptions,
 } from '../../db/schema/index.js';
 import { newId } from '../../lib/ids.js';
@@ -20,6 +22,8 @@ export type SubscriptionChanges = Partial<
 export type DeliveryRow = typeof webhookDeliveries.$inferSelect;
 export type DeliveryStatus = DeliveryRow['status'];
 export type AttemptRow = typeof webhookDeliveryAttempts.$inferSelect;
+export type ReplayRow = typeof webhookReplays.$inferSelect;
+export type ReplayStatus = ReplayRow['status'];
 /** Channel dispatchers LISTEN on: notified when deliveries become due without an event (redelivery, re-activation). */
 export const DELIVERIES_CHANNEL = 'redress_deliveries';
 
@@ -45,6 +49,11 @@ export interface LeasedDelivery {
   traceContext: TraceCarrier | null;
   /** Whether the subscription takes personal data in clear or masked. */
   personalData: 'clear' | 'masked';
+  /**
+   * Milliseconds to wait before sending: the start of the slot the subscription's rate limit gave
+   * this delivery (0 without a limit). The lease already runs that much longer.
+   */
+  waitMs: number;
 }
 
 /**
@@ -351,6 +360,8 @@ export function createWebhooksRepository(db: Queryable) {
         perSubscription: number;
         inFlight: ReadonlyMap<string, number>;
         leaseMs: number;
+        /** How far ahead a rate-limited subscription's slots are handed out (see the function). */
+        lookaheadMs?: number;
       },
       tx: Queryable = db,
     ): Promise<LeasedDelivery[]> {
@@ -374,9 +385,11 @@ export function createWebhooksRepository(db: Queryable) {
         secrets: string[];
         event_trace_context: TraceCarrier | null;
         personal_data: 'clear' | 'masked';
+        wait_ms: number;
       }>(sql`
         select * from lease_due_webhook_deliveries(${options.limit}::int, ${options.perSubscription}::int,
-          ${array(busyIds)}::uuid[], ${array(busyCounts)}::int[], ${Math.round(options.leaseMs)}::int)`);
+          ${array(busyIds)}::uuid[], ${array(busyCounts)}::int[], ${Math.round(options.leaseMs)}::int,
+          ${Math.round(options.lookaheadMs ?? 0)}::int)`);
       return result.rows.map((row) => ({
         id: row.id,
         tenantId: row.tenant_id,
@@ -398,6 +411,7 @@ export function createWebhooksRepository(db: Queryable) {
         secrets: row.secrets,
         traceContext: row.event_trace_context,
         personalData: row.personal_data,
+        waitMs: Number(row.wait_ms),
       }));
     },
 
@@ -406,11 +420,18 @@ export function createWebhooksRepository(db: Queryable) {
      * is due now), skipping subscriptions whose in-flight requests will wake the dispatcher anyway;
      * null when nothing is waiting.
      */
-    async msUntilNextDue(excludedSubscriptions: string[], tx: Queryable = db): Promise<number | null> {
+    async msUntilNextDue(
+      excludedSubscriptions: string[],
+      lookaheadMs = 0,
+      tx: Queryable = db,
+    ): Promise<number | null> {
       // Not greatest(0, …) in SQL: GREATEST skips NULLs, so "nothing waiting" would come back as 0,
-      // "due now", and an idle dispatcher would poll in a loop.
+      // "due now", and an idle dispatcher would poll in a loop. A rate-limited subscription's
+      // delivery is due no earlier than its next slot comes within the lookahead.
       const result = await tx.execute<{ wait_ms: number | null }>(sql`
-        select (extract(epoch from min(due.next_attempt_at) - now()) * 1000)::float8 as wait_ms
+        select (extract(epoch from min(greatest(due.next_attempt_at,
+            coalesce(p.next_slot_at - make_interval(secs => ${lookaheadMs / 1000}::float8), '-infinity')))
+          - now()) * 1000)::float8 as wait_ms
         from ${webhookSubscriptions} s
         cross join lateral (
           select d.next_attempt_at from ${webhookDeliveries} d
@@ -418,6 +439,8 @@ export function createWebhooksRepository(db: Queryable) {
             and (d.leased_until is null or d.leased_until < now())
           order by d.next_attempt_at limit 1
         ) due
+        left join ${webhookSendPace} p on p.tenant_id = s.tenant_id and p.subscription_id = s.id
+          and s.max_deliveries_per_second is not null
         where s.active and s.id <> all(${array(excludedSubscriptions)}::uuid[])`);
       const wait = result.rows[0]?.wait_ms;
       return wait === null || wait === undefined ? null : Math.max(0, Number(wait));
@@ -473,6 +496,179 @@ export function createWebhooksRepository(db: Queryable) {
           ${failingBefore.toISOString()}::timestamptz,
           ${at.toISOString()}::timestamptz)`);
       return result.rows.map((raw) => tableRowFromRaw(webhookSubscriptions, raw));
+    },
+
+    /**
+     * A new replay, queued; undefined when the subscription already has one queued or running
+     * (webhook_replays_open_idx), which the caller then names.
+     */
+    async insertReplay(
+      row: {
+        id: string;
+        tenantId: string;
+        subscriptionId: string;
+        since: Date;
+        until: Date;
+        createdAt: Date;
+      },
+      tx: Queryable = db,
+    ): Promise<ReplayRow | undefined> {
+      const result = await tx.execute<Record<string, unknown>>(sql`
+        insert into ${webhookReplays} (id, tenant_id, subscription_id, since, until, created_at, updated_at)
+        values (${row.id}, ${row.tenantId}, ${row.subscriptionId}, ${row.since.toISOString()}::timestamptz,
+          ${row.until.toISOString()}::timestamptz, ${row.createdAt.toISOString()}::timestamptz,
+          ${row.createdAt.toISOString()}::timestamptz)
+        on conflict (tenant_id, subscription_id) where status in ('queued', 'running') do nothing
+        returning *`);
+      const [raw] = result.rows;
+      return raw ? tableRowFromRaw(webhookReplays, raw) : undefined;
+    },
+
+    /** The replay of this subscription queued or running, if there is one. */
+    async findOpenReplay(
+      tenantId: string,
+      subscriptionId: string,
+      tx: Queryable = db,
+    ): Promise<ReplayRow | undefined> {
+      const [row] = await tx
+        .select()
+        .from(webhookReplays)
+        .where(
+          and(
+            eq(webhookReplays.tenantId, tenantId),
+            eq(webhookReplays.subscriptionId, subscriptionId),
+            inArray(webhookReplays.status, ['queued', 'running']),
+          ),
+        );
+      return row;
+    },
+
+    /** A replay by its id, of this subscription (or, without one, of any of the tenant's). */
+    async findReplay(
+      tenantId: string,
+      id: string,
+      options: { subscriptionId?: string; forUpdate?: boolean } = {},
+      tx: Queryable = db,
+    ): Promise<ReplayRow | undefined> {
+      const query = tx
+        .select()
+        .from(webhookReplays)
+        .where(
+          and(
+            eq(webhookReplays.tenantId, tenantId),
+            eq(webhookReplays.id, id),
+            options.subscriptionId ? eq(webhookReplays.subscriptionId, options.subscriptionId) : undefined,
+          ),
+        );
+      const [row] = options.forUpdate ? await query.for('update') : await query;
+      return row;
+    },
+
+    async updateReplay(
+      tenantId: string,
+      id: string,
+      changes: Partial<
+        Pick<
+          ReplayRow,
+          | 'status'
+          | 'matched'
+          | 'requeued'
+          | 'cursorCreatedAt'
+          | 'cursorId'
+          | 'error'
+          | 'startedAt'
+          | 'completedAt'
+          | 'updatedAt'
+        >
+      >,
+      tx: Queryable = db,
+    ): Promise<ReplayRow> {
+      const [row] = await tx
+        .update(webhookReplays)
+        .set(changes)
+        .where(and(eq(webhookReplays.tenantId, tenantId), eq(webhookReplays.id, id)))
+        .returning();
+      return row!;
+    },
+
+    /**
+     * The next `limit` failed deliveries of a replay's range after its cursor, oldest first, each
+     * saying whether its event still needs sending: false when the subscription has a delivery of
+     * that event pending or succeeded (redelivered already, or an earlier row of this replay).
+     */
+    async failedDeliveriesAfter(
+      replay: Pick<
+        ReplayRow,
+        'tenantId' | 'subscriptionId' | 'since' | 'until' | 'cursorCreatedAt' | 'cursorId'
+      >,
+      limit: number,
+      tx: Queryable = db,
+    ): Promise<Array<{ id: string; eventId: string; createdAt: Date; needed: boolean }>> {
+      const cursor =
+        replay.cursorCreatedAt && replay.cursorId
+          ? sql`and (d.created_at, d.id) > (${replay.cursorCreatedAt.toISOString()}::timestamptz, ${replay.cursorId}::uuid)`
+          : sql``;
+      const result = await tx.execute<{
+        id: string;
+        event_id: string;
+        created_ms: number;
+        needed: boolean;
+      }>(sql`
+        select d.id, d.event_id, (extract(epoch from d.created_at) * 1000)::float8 as created_ms,
+          not exists (
+            select from ${webhookDeliveries} o
+            where o.tenant_id = d.tenant_id and o.event_id = d.event_id and o.subscription_id = d.subscription_id
+              and o.status in ('pending', 'succeeded')
+          ) as needed
+        from ${webhookDeliveries} d
+        where d.tenant_id = ${replay.tenantId} and d.subscription_id = ${replay.subscriptionId}
+          and d.created_at >= ${replay.since.toISOString()}::timestamptz
+          and d.created_at < ${replay.until.toISOString()}::timestamptz
+          and d.status = 'failed' ${cursor}
+        order by d.created_at, d.id
+        limit ${limit}`);
+      return result.rows.map((row) => ({
+        id: row.id,
+        eventId: row.event_id,
+        createdAt: new Date(Number(row.created_ms)),
+        needed: row.needed,
+      }));
+    },
+
+    /** New deliveries, due at once by PostgreSQL's clock, each sending again the event of the one it names. */
+    async insertRedeliveries(
+      rows: Array<{ tenantId: string; subscriptionId: string; eventId: string; redeliveryOf: string }>,
+      createdAt: Date,
+      tx: Queryable,
+    ): Promise<number> {
+      if (rows.length === 0) return 0;
+      const result = await tx.execute(sql`
+        insert into ${webhookDeliveries} (id, tenant_id, subscription_id, event_id, redelivery_of, next_attempt_at, created_at)
+        select v.id, v.tenant_id, v.subscription_id, v.event_id, v.redelivery_of, now(), ${createdAt.toISOString()}::timestamptz
+        from unnest(${array(rows.map(() => newId()))}::uuid[], ${array(rows.map((r) => r.tenantId))}::uuid[],
+                    ${array(rows.map((r) => r.subscriptionId))}::uuid[], ${array(rows.map((r) => r.eventId))}::text[],
+                    ${array(rows.map((r) => r.redeliveryOf))}::uuid[])
+          as v(id, tenant_id, subscription_id, event_id, redelivery_of)`);
+      return result.rowCount ?? rows.length;
+    },
+
+    /**
+     * Replays queued or running, of every tenant, not touched since `before`: their job may have
+     * been lost (Redis flushed, the enqueue after commit failed). Spans tenants on purpose: the
+     * sweeper that enqueues them again serves all of them; it locks nothing.
+     */
+    async staleOpenReplays(before: Date, limit: number, tx: Queryable = db): Promise<TenantRowKey[]> {
+      return tx
+        .select({ tenantId: webhookReplays.tenantId, id: webhookReplays.id })
+        .from(webhookReplays)
+        .where(
+          and(
+            inArray(webhookReplays.status, ['queued', 'running']),
+            sql`${webhookReplays.updatedAt} < ${before.toISOString()}::timestamptz`,
+          ),
+        )
+        .orderBy(asc(webhookReplays.updatedAt))
+        .limit(limit);
     },
   };
 }

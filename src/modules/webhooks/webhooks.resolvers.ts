@@ -1,11 +1,19 @@
 import { z } from 'zod';
 import { etagOfVersion, parseArgs, requireScope } from '../../graphql/context.js';
+import { idempotentMutation } from '../../graphql/idempotency.js';
 import { enumSdl, type GraphqlModule, pageInfo } from '../../graphql/module.js';
+import type { IdempotencyService } from '../idempotency/idempotency.service.js';
+import type { WebhookReplays } from './webhook-replays.js';
 import {
   createWebhookBody,
   DELIVERY_STATUSES,
   deliveryIdParams,
   personalDataSchema,
+  REPLAY_MAX_RANGE_DAYS,
+  REPLAY_STATUSES,
+  replayIdParams,
+  replayWebhookBody,
+  toReplayView,
   toWebhookView,
   updateWebhookBody,
   type WebhookView,
@@ -18,6 +26,7 @@ const typeDefs = /* GraphQL */ `
   ${enumSdl('WebhookDisabledReason', webhookSchema.shape.disabledReason.unwrap().options)}
   ${enumSdl('WebhookDeliveryStatus', DELIVERY_STATUSES)}
   ${enumSdl('WebhookPersonalData', personalDataSchema.options, 'Whether deliveries carry personal data in clear (needs personal_data:read to set) or masked.')}
+  ${enumSdl('WebhookReplayStatus', REPLAY_STATUSES)}
 
   "A webhook subscription, as GET /v1/webhooks/{id} shows it: never its secrets."
   type Webhook {
@@ -34,6 +43,8 @@ const typeDefs = /* GraphQL */ `
     disabledAt: DateTime
     "Start of the current run of failed attempts; null after any success."
     failingSince: DateTime
+    "The most delivery attempts a second sent to it, all workers together; null for no limit."
+    maxDeliveriesPerSecond: Int
     "Send it back as \`version\` to updateWebhook (REST: the ETag)."
     version: Int!
     createdAt: DateTime!
@@ -108,6 +119,8 @@ const typeDefs = /* GraphQL */ `
     "masked by default; clear needs personal_data:read (clear_personal_data_not_allowed otherwise)."
     personalData: WebhookPersonalData
     active: Boolean
+    "1 to 1000 delivery attempts a second; null or left out for no limit."
+    maxDeliveriesPerSecond: Int
   }
 
   "Fields left out stay; description null clears it; active true re-activates a disabled one."
@@ -118,6 +131,33 @@ const typeDefs = /* GraphQL */ `
     "clear needs personal_data:read."
     personalData: WebhookPersonalData
     active: Boolean
+    "1 to 1000 delivery attempts a second; null lifts the limit."
+    maxDeliveriesPerSecond: Int
+  }
+
+  "A background replay of a webhook's failed deliveries, as GET /v1/webhooks/{id}/replays/{replayId} shows it."
+  type WebhookReplay {
+    id: ID!
+    webhookId: ID!
+    since: DateTime!
+    "As asked for, or the time of the request when that was later."
+    until: DateTime!
+    "queued, then running, then completed; failed when it gave up (error)."
+    status: WebhookReplayStatus!
+    "Failed deliveries found in the range so far."
+    matched: Int!
+    "New deliveries made so far, one per event not delivered or pending again already."
+    requeued: Int!
+    error: String
+    createdAt: DateTime!
+    startedAt: DateTime
+    completedAt: DateTime
+  }
+
+  "Failed deliveries created at or after since and before until (later than now counts as now)."
+  input WebhookReplayInput {
+    since: DateTime!
+    until: DateTime!
   }
 
   extend type Query {
@@ -125,6 +165,8 @@ const typeDefs = /* GraphQL */ `
     webhooks(first: Int = 25, after: String): WebhookConnection! @complexity(value: 2, multipliers: ["first"])
     "A webhook subscription; null with a not_found error when this tenant has none."
     webhook(id: ID!): Webhook
+    "A replay of a webhook's failed deliveries; null with a not_found error when there is none."
+    webhookReplay(webhookId: ID!, id: ID!): WebhookReplay
   }
 
   extend type Mutation {
@@ -140,6 +182,13 @@ const typeDefs = /* GraphQL */ `
     redeliverWebhookDelivery(webhookId: ID!, deliveryId: ID!): WebhookDelivery!
     "Sends a webhook.ping to this subscription alone."
     pingWebhook(id: ID!): WebhookPing!
+    """
+    Starts a background replay of the failed deliveries in a range, each sent again under the same
+    webhook-id (REST: POST /v1/webhooks/{id}/replays). webhook_replay_range_invalid for an empty
+    range or one over ${REPLAY_MAX_RANGE_DAYS} days; webhook_inactive while disabled;
+    webhook_replay_in_progress while another runs. With idempotencyKey a retry gives the first answer.
+    """
+    replayWebhookDeliveries(webhookId: ID!, input: WebhookReplayInput!, idempotencyKey: String): WebhookReplay!
   }
 `;
 
@@ -151,8 +200,12 @@ const deliveriesArgs = listArgs.extend({ status: z.array(z.enum(DELIVERY_STATUSE
 const idArg = (value: unknown) => parseArgs(webhookIdParams, { id: value }, 'args').id;
 
 /** Webhook subscriptions over GraphQL (scope webhooks:manage): the same WebhooksService calls as REST. */
-export function webhooksGraphql(deps: { webhooks: WebhooksService }): GraphqlModule {
-  const { webhooks } = deps;
+export function webhooksGraphql(deps: {
+  webhooks: WebhooksService;
+  replays: WebhookReplays;
+  idempotency: IdempotencyService;
+}): GraphqlModule {
+  const { webhooks, replays } = deps;
   return {
     typeDefs,
     resolvers: {
@@ -169,6 +222,15 @@ export function webhooksGraphql(deps: { webhooks: WebhooksService }): GraphqlMod
         async webhook(_root, args, context) {
           const { tenantId } = requireScope(context, 'webhooks:manage');
           return toWebhookView(await webhooks.get(tenantId, idArg(args.id)));
+        },
+        async webhookReplay(_root, args, context) {
+          const { tenantId } = requireScope(context, 'webhooks:manage');
+          const { id, replayId } = parseArgs(
+            replayIdParams,
+            { id: args.webhookId, replayId: args.id },
+            'args',
+          );
+          return toReplayView(await replays.get(tenantId, id, replayId));
         },
       },
       Webhook: {
@@ -230,6 +292,29 @@ export function webhooksGraphql(deps: { webhooks: WebhooksService }): GraphqlMod
         async pingWebhook(_root, args, context) {
           const { tenantId } = requireScope(context, 'webhooks:manage');
           return webhooks.ping(tenantId, idArg(args.id));
+        },
+        async replayWebhookDeliveries(_root, args, context) {
+          const { tenantId } = requireScope(context, 'webhooks:manage');
+          const id = parseArgs(webhookIdParams, { id: args.webhookId }, 'args').id;
+          const input = parseArgs(replayWebhookBody, args.input, 'input');
+          return idempotentMutation(
+            deps.idempotency,
+            {
+              tenantId,
+              key: args.idempotencyKey,
+              operation: 'replayWebhookDeliveries',
+              input: { id, input },
+            },
+            async (binding) =>
+              toReplayView(
+                await replays.start(
+                  tenantId,
+                  id,
+                  { since: new Date(input.since), until: new Date(input.until) },
+                  binding,
+                ),
+              ),
+          );
         },
       },
     },

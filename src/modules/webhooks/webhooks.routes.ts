@@ -1,9 +1,11 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { requireAuth } from '../../http/plugins/auth.js';
+import { idempotencyOf } from '../../http/plugins/idempotency.js';
 import { problemResponses } from '../../http/problem.js';
 import { bearerSecurity, resourceUrl } from '../../http/route-helpers.js';
 import { etagForVersion } from '../../lib/etag.js';
+import type { WebhookReplays } from './webhook-replays.js';
 import {
   createWebhookBody,
   deliveryIdParams,
@@ -12,7 +14,12 @@ import {
   listDeliveriesQuery,
   listWebhooksQuery,
   pingAcceptedSchema,
+  REPLAY_MAX_RANGE_DAYS,
+  replayIdParams,
+  replaySchema,
+  replayWebhookBody,
   rotatedSecretSchema,
+  toReplayView,
   toWebhookView,
   updateWebhookBody,
   webhookIdParams,
@@ -28,8 +35,9 @@ const config = { scope: 'webhooks:manage' } as const;
 /** Webhook subscriptions, their secrets and delivery log (scope `webhooks:manage`). */
 export const webhooksRoutes: FastifyPluginAsyncZod<{
   webhooks: WebhooksService;
+  replays: WebhookReplays;
   publicBaseUrl?: string;
-}> = async (app, { webhooks, publicBaseUrl }) => {
+}> = async (app, { webhooks, replays, publicBaseUrl }) => {
   app.post(
     '/v1/webhooks',
     {
@@ -249,5 +257,75 @@ export const webhooksRoutes: FastifyPluginAsyncZod<{
       const accepted = await webhooks.ping(requireAuth(request).tenantId, request.params.id);
       return reply.code(202).send(accepted);
     },
+  );
+
+  app.post(
+    '/v1/webhooks/:id/replays',
+    {
+      config: { ...config, idempotent: true, sends: ['location'] },
+      schema: {
+        operationId: 'replayWebhookDeliveries',
+        summary: "Send a webhook's failed deliveries again",
+        description:
+          'Starts a background replay of the failed deliveries created in [`since`, `until`) and answers 202 with ' +
+          'it; poll `Location` for its progress. Each failed delivery whose event the subscription has not had ' +
+          'delivered or pending since becomes a new delivery of that event, under the same `webhook-id` so ' +
+          'receivers can de-duplicate, with its own attempts on the retry schedule. `until` later than now ' +
+          `counts as now; an empty range, or one over ${REPLAY_MAX_RANGE_DAYS} days, is 400 ` +
+          '`webhook_replay_range_invalid`. 409 `webhook_inactive` while the subscription is disabled (re-activate ' +
+          'it first), 409 `webhook_replay_in_progress` while another replay of it is queued or running. Honours ' +
+          '`Idempotency-Key`.',
+        tags,
+        security: bearerSecurity,
+        params: webhookIdParams,
+        headers: z.object({
+          'idempotency-key': z
+            .string()
+            .min(1)
+            .max(255)
+            .optional()
+            .describe(
+              'Makes the request safe to retry: the same key and body replay the first answer; kept ≥ 24 h.',
+            ),
+        }),
+        body: replayWebhookBody,
+        response: { 202: replaySchema, ...problemResponses(404, 409, 413, 415, 422) },
+      },
+    },
+    async (request, reply) => {
+      const row = await replays.start(
+        requireAuth(request).tenantId,
+        request.params.id,
+        { since: new Date(request.body.since), until: new Date(request.body.until) },
+        idempotencyOf(request),
+      );
+      return reply
+        .code(202)
+        .header(
+          'location',
+          resourceUrl(publicBaseUrl, `/v1/webhooks/${row.subscriptionId}/replays/${row.id}`),
+        )
+        .send(toReplayView(row));
+    },
+  );
+
+  app.get(
+    '/v1/webhooks/:id/replays/:replayId',
+    {
+      config,
+      schema: {
+        operationId: 'getWebhookReplay',
+        summary: 'Get a replay of failed deliveries',
+        description: 'Its status and counts so far: `matched` failed deliveries, `requeued` new deliveries.',
+        tags,
+        security: bearerSecurity,
+        params: replayIdParams,
+        response: { 200: replaySchema, ...problemResponses(404) },
+      },
+    },
+    async (request) =>
+      toReplayView(
+        await replays.get(requireAuth(request).tenantId, request.params.id, request.params.replayId),
+      ),
   );
 };

@@ -1,9 +1,10 @@
 import { z } from 'zod';
+import { instantSchema } from '../../http/instant.js';
 import { commaSeparatedEnum } from '../../http/query-params.js';
 import { EVENT_TYPES } from '../events/event-types.js';
 import { eventPatternSchema } from '../events/events.schemas.js';
 import { WEBHOOK_URL_MAX_LENGTH, webhookUrlProblem } from './webhook-url-policy.js';
-import type { AttemptRow, DeliveryRow, SubscriptionRow } from './webhooks.repository.js';
+import type { AttemptRow, DeliveryRow, ReplayRow, SubscriptionRow } from './webhooks.repository.js';
 
 export const DELIVERY_STATUSES = ['pending', 'succeeded', 'failed'] as const;
 
@@ -36,6 +37,20 @@ export const personalDataSchema = z
       '`personal_data:read` see it. `clear` needs that scope (403 `clear_personal_data_not_allowed`).',
   );
 
+/** The most deliveries a second a subscription may be limited to; more is as good as no limit. */
+export const MAX_DELIVERIES_PER_SECOND = 1_000;
+
+const maxDeliveriesPerSecond = z
+  .number()
+  .int()
+  .min(1)
+  .max(MAX_DELIVERIES_PER_SECOND)
+  .nullable()
+  .describe(
+    `The most delivery attempts a second sent to this endpoint, all workers together (1 to ${MAX_DELIVERIES_PER_SECOND}); ` +
+      '`null` for no limit. Deliveries beyond it wait their turn: they are not dropped, not failed and use no attempt.',
+  );
+
 export const createWebhookBody = z
   .strictObject({
     url: webhookUrl,
@@ -43,6 +58,7 @@ export const createWebhookBody = z
     description: description.optional(),
     personalData: personalDataSchema.default('masked'),
     active: z.boolean().default(true),
+    maxDeliveriesPerSecond: maxDeliveriesPerSecond.optional(),
   })
   .meta({ id: 'WebhookCreate' });
 
@@ -56,6 +72,7 @@ export const updateWebhookBody = z
       .boolean()
       .optional()
       .describe('`true` re-activates a disabled subscription: its pending deliveries resume.'),
+    maxDeliveriesPerSecond: maxDeliveriesPerSecond.optional().describe('`null` lifts the limit.'),
   })
   .refine((body) => Object.keys(body).length > 0, 'must change at least one field')
   .meta({ id: 'WebhookUpdate' });
@@ -91,6 +108,11 @@ export const webhookSchema = z
       .string()
       .nullable()
       .describe('Start of the current run of failed attempts; null after any success.'),
+    maxDeliveriesPerSecond: z
+      .number()
+      .int()
+      .nullable()
+      .describe('The most delivery attempts a second sent to this endpoint; null for no limit.'),
     version: z.number().int(),
     createdAt: z.string(),
     updatedAt: z.string(),
@@ -162,11 +184,53 @@ export const pingAcceptedSchema = z
   })
   .meta({ id: 'WebhookPingAccepted' });
 
+/** The longest range one replay may cover; events older than EVENT_RETENTION_DAYS are gone anyway. */
+export const REPLAY_MAX_RANGE_DAYS = 31;
+
+export const REPLAY_STATUSES = ['queued', 'running', 'completed', 'failed'] as const;
+
+export const replayIdParams = z.object({ id: z.uuid(), replayId: z.uuid() });
+
+export const replayWebhookBody = z
+  .strictObject({
+    since: instantSchema.describe('Replay failed deliveries created at or after this time.'),
+    until: instantSchema.describe(
+      `…and before this time; a time later than now counts as now. At most ${REPLAY_MAX_RANGE_DAYS} days after \`since\`.`,
+    ),
+  })
+  .meta({ id: 'WebhookReplayRequest' });
+
+export const replaySchema = z
+  .object({
+    id: z.uuid(),
+    webhookId: z.uuid(),
+    since: z.string(),
+    until: z.string().describe('As asked for, or the time of the request when that was later.'),
+    status: z
+      .enum(REPLAY_STATUSES)
+      .describe(
+        '`queued`, then `running` while the worker goes through the range, then `completed`; `failed` when it gave up (`error`).',
+      ),
+    matched: z.number().int().describe('Failed deliveries found in the range so far.'),
+    requeued: z
+      .number()
+      .int()
+      .describe(
+        'New deliveries made so far, one per event; `matched` less those whose event was delivered or pending again already.',
+      ),
+    error: z.string().nullable(),
+    createdAt: z.string(),
+    startedAt: z.string().nullable(),
+    completedAt: z.string().nullable(),
+  })
+  .meta({ id: 'WebhookReplay' });
+
 export type CreateWebhookInput = z.output<typeof createWebhookBody>;
 export type UpdateWebhookInput = z.output<typeof updateWebhookBody>;
 export type ListDeliveriesQuery = z.output<typeof listDeliveriesQuery>;
 export type WebhookView = z.output<typeof webhookSchema>;
 export type DeliveryView = z.output<typeof deliverySchema>;
+export type ReplayView = z.output<typeof replaySchema>;
 
 const iso = (date: Date | null): string | null => date?.toISOString() ?? null;
 
@@ -182,6 +246,7 @@ export function toWebhookView(row: SubscriptionRow): WebhookView {
     disabledReason: row.disabledReason as WebhookView['disabledReason'],
     disabledAt: iso(row.disabledAt),
     failingSince: iso(row.failingSince),
+    maxDeliveriesPerSecond: row.maxDeliveriesPerSecond,
     version: row.version,
     createdAt: row.createdAt.toISOString(),
     updatedAt: row.updatedAt.toISOString(),
@@ -216,5 +281,22 @@ export function toDeliveryView(
       error: attempt.error,
       responseExcerpt: attempt.responseExcerpt,
     })),
+  };
+}
+
+/** A replay as the API shows it. */
+export function toReplayView(row: ReplayRow): ReplayView {
+  return {
+    id: row.id,
+    webhookId: row.subscriptionId,
+    since: row.since.toISOString(),
+    until: row.until.toISOString(),
+    status: row.status,
+    matched: row.matched,
+    requeued: row.requeued,
+    error: row.error,
+    createdAt: row.createdAt.toISOString(),
+    startedAt: iso(row.startedAt),
+    completedAt: iso(row.completedAt),
   };
 }

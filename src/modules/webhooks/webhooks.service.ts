@@ -57,7 +57,8 @@ function afterCursor(cursor: string | undefined) {
   return { createdAt: new Date(createdAt), id };
 }
 
-function inactive(row: SubscriptionRow, action: string): ConflictError {
+/** The refusal of an action that needs the subscription active: 409 `webhook_inactive`. */
+export function inactive(row: SubscriptionRow, action: string): ConflictError {
   return new ConflictError('webhook_inactive', 'The webhook is not active', {
     detail: `Webhook '${row.id}' is not active (${row.disabledReason ?? 'manual'}); re-activate it with PATCH {"active": true} before you ${action}.`,
     extensions: { disabledReason: row.disabledReason },
@@ -155,6 +156,7 @@ export function createWebhooksService(deps: {
             eventTypes: input.events,
             description: input.description ?? null,
             personalData: input.personalData,
+            maxDeliveriesPerSecond: input.maxDeliveriesPerSecond ?? null,
             active: input.active,
             disabledReason: input.active ? null : 'manual',
             disabledAt: input.active ? null : now,
@@ -214,6 +216,14 @@ export function createWebhooksService(deps: {
         if (input.events !== undefined) changes.eventTypes = input.events;
         if (input.description !== undefined) changes.description = input.description;
         if (input.personalData !== undefined) changes.personalData = input.personalData;
+        if (
+          input.maxDeliveriesPerSecond !== undefined &&
+          input.maxDeliveriesPerSecond !== current.maxDeliveriesPerSecond
+        ) {
+          changes.maxDeliveriesPerSecond = input.maxDeliveriesPerSecond;
+          // A limit lifted or raised: deliveries waiting their turn may go now.
+          await webhooks.notifyDispatchers(tx);
+        }
         if (input.active === true && !current.active) {
           Object.assign(changes, {
             active: true,
