@@ -138,3 +138,16 @@ export const eventTypesSelected = (patterns: readonly string[]): EventType[] =>
 /** Whether a pattern can select any type in the catalogue: a typo such as `deadline.breach` cannot. */
 export const patternSelectsKnownType = (pattern: string): boolean =>
   EVENT_TYPES.some((type) => matchesEventPattern(pattern, type));
+
+/**
+ * The one mapping from an event type to the names other languages give it: `complaint.created`
+ * is `ComplaintCreated` in schema names (`ComplaintCreatedEvent`, `ComplaintCreatedData`) and
+ * `COMPLAINT_CREATED` in GraphQL's `EventType` enum, whose values must be names.
+ */
+export const eventTypeNames = (type: EventType): { pascal: string; enumValue: string } => {
+  const words = type.split(/[._]/);
+  return {
+    pascal: words.map((word) => word.charAt(0).toUpperCase() + word.slice(1)).join(''),
+    enumValue: words.join('_').toUpperCase(),
+  };
+};

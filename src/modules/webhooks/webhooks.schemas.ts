@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { commaSeparatedEnum } from '../../http/query-params.js';
+import { eventPatternSchema } from '../events/event-pattern.js';
 import { EVENT_TYPES } from '../events/event-types.js';
-import { eventPatternSchema } from '../events/events.schemas.js';
 import { WEBHOOK_URL_MAX_LENGTH, webhookUrlProblem } from './webhook-url-policy.js';
 import type { AttemptRow, DeliveryRow, SubscriptionRow } from './webhooks.repository.js';
 
