@@ -59,10 +59,11 @@ export const EVENT_DATA_SCHEMAS = {
     from: statusSchema,
     to: statusSchema,
     reason: z.string().nullable(),
+    ...by,
+    // Optional fields last: fast-json-stringify writes them after the required ones.
     reasonCode: rejectionCodeSchema
       .optional()
       .describe('Why the acceptance checks declined it, when intake rejected it.'),
-    ...by,
   }),
   'complaint.assigned': complaintEvent.extend({
     ...complaint,
@@ -84,6 +85,7 @@ export const EVENT_DATA_SCHEMAS = {
   'complaint.made_major': complaintEvent.extend({
     ...complaint,
     reasons: z.array(majorReasonSchema).describe('The reasons this change added.'),
+    ...by,
     incidentKey: z.string().optional().describe('For `collective`: the incident the complaints share.'),
     linkedComplaints: z
       .number()
@@ -94,7 +96,6 @@ export const EVENT_DATA_SCHEMAS = {
       .string()
       .optional()
       .describe('For `collective`: the reference of the complaint that reached the threshold.'),
-    ...by,
   }),
   'complaint.classified': complaintEvent.extend({
     ...complaint,
