@@ -11,7 +11,10 @@ import type { EventRow } from './events.repository.js';
  */
 export const eventEnvelopeSchema = z
   .discriminatedUnion('type', Object.values(EVENT_SCHEMAS) as [EventSchema, ...EventSchema[]])
-  .meta({ id: 'Event' });
+  .meta({
+    id: 'Event',
+    description: 'An event of any type, told apart by `type`: each type has an envelope schema of its own.',
+  });
 
 type EventSchema = (typeof EVENT_SCHEMAS)[EventType];
 

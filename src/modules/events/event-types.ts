@@ -1,7 +1,8 @@
 /**
  * The catalogue of events Redress emits. Webhooks, the pull feed and live subscriptions all carry
  * these types; the README and the OpenAPI `webhooks` section are written from this list, so a
- * type added here is documented everywhere at once.
+ * type added here is documented everywhere at once. The shape of each type's `data` lives in
+ * event-data.ts, which must name every type here (it does not compile otherwise).
  */
 export const EVENT_CATALOGUE = {
   'complaint.created': { subject: 'complaint', summary: 'A complaint was taken in.' },
