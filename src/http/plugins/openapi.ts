@@ -45,7 +45,7 @@ function eventWebhooks(): OpenApiWebhooks {
             required: true,
             content: {
               'application/json': {
-                schema: { $ref: `#/components/schemas/${eventTypeNames(type as EventType).pascal}Event` },
+                schema: { $ref: `#/components/schemas/${eventTypeNames(type as EventType).envelope}` },
               },
             },
           },

@@ -43,7 +43,7 @@ const deliveryHeadersSchema = {
  * holds for one event type; the fields chosen decide the rest, as always in GraphQL.
  */
 const subscriptionPayload = (type: EventType) => {
-  const { pascal, enumValue } = eventTypeNames(type);
+  const { data, enumValue } = eventTypeNames(type);
   return {
     type: 'object',
     properties: {
@@ -52,13 +52,13 @@ const subscriptionPayload = (type: EventType) => {
         properties: {
           events: {
             type: 'object',
-            description: `The Event, \`type\` ${enumValue}; \`payload\` is a ${pascal}Data and \`data\` the same untyped.`,
+            description: `The Event, \`type\` ${enumValue}; \`payload\` is a ${data} and \`data\` the same untyped.`,
             properties: {
               id: { type: 'string' },
               type: { const: enumValue },
               timestamp: { type: 'string', format: 'date-time' },
-              payload: { $ref: `${SCHEMAS}${pascal}Data` },
-              data: { $ref: `${SCHEMAS}${pascal}Data` },
+              payload: { $ref: `${SCHEMAS}${data}` },
+              data: { $ref: `${SCHEMAS}${data}` },
             },
           },
         },
@@ -71,20 +71,20 @@ const subscriptionPayload = (type: EventType) => {
 function messages(): Json {
   const all: Json = {};
   for (const type of EVENT_TYPES) {
-    const { pascal } = eventTypeNames(type);
+    const { pascal, envelope } = eventTypeNames(type);
     const { summary } = EVENT_CATALOGUE[type];
     const common = { name: type, summary, contentType: 'application/json' };
     all[`${pascal}Webhook`] = {
       ...common,
       title: `${type} (webhook)`,
       headers: deliveryHeadersSchema,
-      payload: { $ref: `${SCHEMAS}${pascal}Event` },
+      payload: { $ref: `${SCHEMAS}${envelope}` },
       bindings: { http: { bindingVersion: '0.3.0' } },
     };
     all[`${pascal}FeedEntry`] = {
       ...common,
       title: `${type} (feed)`,
-      payload: { $ref: `${SCHEMAS}${pascal}Event` },
+      payload: { $ref: `${SCHEMAS}${envelope}` },
     };
     all[`${pascal}Subscription`] = {
       ...common,

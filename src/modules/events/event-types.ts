@@ -142,13 +142,19 @@ export const patternSelectsKnownType = (pattern: string): boolean =>
 
 /**
  * The one mapping from an event type to the names other languages give it: `complaint.created`
- * is `ComplaintCreated` in schema names (`ComplaintCreatedEvent`, `ComplaintCreatedData`) and
+ * is `ComplaintCreated` (`pascal`), its envelope schema `ComplaintCreatedEvent` and its data
+ * `ComplaintCreatedData` (in openapi.yaml, asyncapi.yaml and GraphQL alike), and
  * `COMPLAINT_CREATED` in GraphQL's `EventType` enum, whose values must be names.
  */
-export const eventTypeNames = (type: EventType): { pascal: string; enumValue: string } => {
+export const eventTypeNames = (
+  type: EventType,
+): { pascal: string; envelope: string; data: string; enumValue: string } => {
   const words = type.split(/[._]/);
+  const pascal = words.map((word) => word.charAt(0).toUpperCase() + word.slice(1)).join('');
   return {
-    pascal: words.map((word) => word.charAt(0).toUpperCase() + word.slice(1)).join(''),
+    pascal,
+    envelope: `${pascal}Event`,
+    data: `${pascal}Data`,
     enumValue: words.join('_').toUpperCase(),
   };
 };

@@ -8,7 +8,7 @@ import { complaintNode } from '../complaints/complaints.resolvers.js';
 import type { ComplaintsService } from '../complaints/complaints.service.js';
 import { hasScope, type Scope } from '../tenancy/scopes.js';
 import type { TenancyService } from '../tenancy/tenancy.service.js';
-import { eventCatalogueSdl, eventDataTypeName } from './event-data-sdl.js';
+import { eventCatalogueSdl } from './event-data-sdl.js';
 import type { EventEnvelope } from './event-envelope.js';
 import { eventPatternSchema } from './event-pattern.js';
 import { eventTypeNames, matchesAnyEventPattern } from './event-types.js';
@@ -133,7 +133,7 @@ export function eventsGraphql(deps: {
       Event: {
         type: (event: EventEnvelope) => eventTypeNames(event.type).enumValue,
         // graphql-js finds the union member by __typename.
-        payload: (event: EventEnvelope) => ({ __typename: eventDataTypeName(event.type), ...event.data }),
+        payload: (event: EventEnvelope) => ({ __typename: eventTypeNames(event.type).data, ...event.data }),
       },
       Subscription: {
         events: {
