@@ -152,7 +152,8 @@ export const EVENT_DATA_SCHEMAS = {
   }),
   'webhook.disabled': tenantEvent.extend({
     webhook: webhookSchema,
-    reason: z.enum(['gone', 'failing']),
+    // Only the endpoint disables a subscription by itself; `manual` is the tenant's own doing.
+    reason: webhookSchema.shape.disabledReason.unwrap().exclude(['manual']),
   }),
   'webhook.ping': tenantEvent.extend({ webhook: webhookSchema.pick({ id: true, url: true }) }),
 } as const satisfies Record<EventType, z.ZodObject>;
