@@ -33,9 +33,12 @@ async function writeEvent(
   name: string,
   subscriptionId: string | null = null,
 ) {
+  // Pings all, with the data the event catalogue gives a ping: the feed shows only what it names.
   const { rows } = await on.query(
-    `insert into events (id, tenant_id, type, data, subscription_id) values ($1, $2, $3, '{}', $4) returning position`,
-    [`evt_${name}`, tenantId, subscriptionId ? 'webhook.ping' : 'complaint.updated', subscriptionId],
+    `insert into events (id, tenant_id, type, data, subscription_id)
+     values ($1, $2, 'webhook.ping', jsonb_build_object('webhook',
+       jsonb_build_object('id', gen_random_uuid(), 'url', 'https://crm.example/hooks')), $3) returning position`,
+    [`evt_${name}`, tenantId, subscriptionId],
   );
   return Number(rows[0].position);
 }

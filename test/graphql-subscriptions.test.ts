@@ -4,7 +4,9 @@ import { type Client, createClient } from 'graphql-ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { redisTarget } from '../src/lib/redis.js';
+import { EVENT_TYPES, eventTypeNames } from '../src/modules/events/event-types.js';
 import { connectLiveEvents, createLiveEventPublisher } from '../src/modules/events/live-events.js';
+import { eventProblems } from './event-catalogue.js';
 import { subscriptionsListening } from './graphql-client.js';
 import { call, complaintBody, createFastLaneTenant, createTestTenant, type TestApp } from './harness.js';
 import { type IsolatedTestApp, startIsolatedTestApp } from './isolated-database.js';
@@ -122,7 +124,29 @@ async function listenReady(
   return received;
 }
 
-const EVENTS = 'subscription ($types: [String!]) { events(types: $types) { id type timestamp data } }';
+const EVENTS = `subscription ($types: [String!]) { events(types: $types) {
+  id type timestamp data
+  payload { __typename ... on DeadlineBreachedData { deadline { id status } } }
+} }`;
+
+/** An event as a subscriber heard it, back in the webhooks' form, to hold to the event catalogue. */
+const TYPE_OF_ENUM = new Map(EVENT_TYPES.map((type) => [eventTypeNames(type).enumValue, type]));
+const asDelivered = ({
+  id,
+  type,
+  timestamp,
+  data,
+}: {
+  id: string;
+  type: string;
+  timestamp: string;
+  data: unknown;
+}) => ({
+  id,
+  type: TYPE_OF_ENUM.get(type),
+  timestamp,
+  data,
+});
 const ESCALATIONS = `subscription { escalations {
   eventId timestamp
   escalation { level previousLevel trigger deadlineId }
@@ -162,7 +186,8 @@ describe('GraphQL subscriptions', () => {
       10_000,
     );
     expect(breach).toMatchObject({
-      type: 'deadline.breached',
+      type: 'DEADLINE_BREACHED',
+      payload: { __typename: 'DeadlineBreachedData', deadline: { id: reply.id, status: 'breached' } },
       data: {
         tenantId: a.tenantId,
         complaintId: complaint.id,
@@ -171,10 +196,12 @@ describe('GraphQL subscriptions', () => {
     });
     // The same event, with the same id, on the first API process…
     const here = await eventually(
-      async () => breachesHere.results.find((r) => r.events.type === 'deadline.breached')?.events,
+      async () => breachesHere.results.find((r) => r.events.type === 'DEADLINE_BREACHED')?.events,
     );
     expect(here).toEqual(breach);
-    expect(breachesHere.results.map((r) => r.events.type)).toContain('deadline.warning');
+    expect(breachesHere.results.map((r) => r.events.type)).toContain('DEADLINE_WARNING');
+    // What subscribers hear is what the catalogue says of each type.
+    expect(breachesHere.results.flatMap((r) => eventProblems(asDelivered(r.events)))).toEqual([]);
     // …as the escalation it set off…
     const escalation = await eventually(async () => escalationsThere.results[0]?.escalations);
     expect(escalation).toMatchObject({
@@ -203,14 +230,15 @@ describe('GraphQL subscriptions', () => {
     ).json();
     await eventually(async () =>
       everythingOfB.results.some(
-        (r) => r.events.data.complaintId === own.id && r.events.type === 'complaint.created',
+        (r) => r.events.data.complaintId === own.id && r.events.type === 'COMPLAINT_CREATED',
       ),
     );
     await sleep(300);
     expect(everythingOfB.results.length).toBeGreaterThan(0);
     expect(everythingOfB.results.every((r) => r.events.data.tenantId === b.tenantId)).toBe(true);
     expect(everythingOfB.errors).toEqual([]);
-    expect(breachesThere.results.every((r) => r.events.type === 'deadline.breached')).toBe(true);
+    expect(breachesThere.results.every((r) => r.events.type === 'DEADLINE_BREACHED')).toBe(true);
+    expect(everythingOfB.results.flatMap((r) => eventProblems(asDelivered(r.events)))).toEqual([]);
   });
 
   it('refuses subscriptions without a valid key, without the scope, or with unknown event types', async () => {

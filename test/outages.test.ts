@@ -257,7 +257,7 @@ describe('PostgreSQL cannot be reached', () => {
     const subscribed = await subscribeListening(freshKey);
     await publishEvent(tenant.tenantId, 'evt_after_postgres');
     await eventually(async () => subscribed.results.length > 0);
-    expect(subscribed.results).toEqual([{ events: { id: 'evt_after_postgres', type: 'complaint.created' } }]);
+    expect(subscribed.results).toEqual([{ events: { id: 'evt_after_postgres', type: 'COMPLAINT_CREATED' } }]);
   });
 
   it('leaves each intake cut off mid-flight written whole or not at all', async () => {

@@ -1,5 +1,6 @@
 import { createServer, type IncomingHttpHeaders, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { eventProblems } from './event-catalogue.js';
 
 /** A request the receiver took, with the body exactly as it arrived (signatures cover these bytes). */
 export interface ReceivedRequest {
@@ -24,12 +25,17 @@ export interface Receiver {
   answer(path: string, decide: (index: number) => Answer): void;
   /** Ends every request being held. */
   releaseHeld(): void;
+  /** Stops the receiver; fails when a webhook delivery it took did not match the event catalogue. */
   close(): Promise<void>;
 }
 
-/** A real HTTP receiver on 127.0.0.1 and a random port, the way an integrator's endpoint would run. */
+/**
+ * A real HTTP receiver on 127.0.0.1 and a random port, the way an integrator's endpoint would run.
+ * Each webhook delivery it takes (a `webhook-id` header) is held to the event catalogue.
+ */
 export async function startReceiver(): Promise<Receiver> {
   const requests: ReceivedRequest[] = [];
+  const offCatalogue: string[] = [];
   const answers = new Map<string, (index: number) => Answer>();
   const held = new Set<ServerResponse>();
   const server: Server = createServer((request, response) => {
@@ -44,6 +50,7 @@ export async function startReceiver(): Promise<Receiver> {
         rawBody: Buffer.concat(chunks).toString('utf8'),
         receivedAt: Date.now(),
       });
+      if (request.headers['webhook-id']) offCatalogue.push(...deliveryProblems(requests.at(-1)!.rawBody));
       const answer = answers.get(path)?.(index) ?? { status: 200, body: 'ok' };
       if ('hold' in answer) {
         held.add(response);
@@ -71,6 +78,17 @@ export async function startReceiver(): Promise<Receiver> {
       for (const response of held) response.destroy();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
+      if (offCatalogue.length > 0) {
+        throw new Error(`Webhook deliveries off the event catalogue:\n${offCatalogue.join('\n')}`);
+      }
     },
   };
+}
+
+function deliveryProblems(body: string): string[] {
+  try {
+    return eventProblems(JSON.parse(body));
+  } catch {
+    return [`not JSON: ${body.slice(0, 200)}`];
+  }
 }

@@ -3,7 +3,7 @@
  * openapi-typescript's defaults (`npm run client:check` generates it into ./generated and
  * type-checks this file). It is never run in CI; it shows that the contract's types carry a real
  * integration: take a complaint in safely, list a work queue, edit with If-Match, move the status
- * on and record a call.
+ * on and record a call; and take its events, typed per event type.
  */
 import createClient from 'openapi-fetch';
 import type { components, paths } from './generated/redress.js';
@@ -92,4 +92,23 @@ export async function handleCall(ticketId: string, agent: string): Promise<void>
   });
   console.log(again.response.status === 304 ? 'unchanged' : `now ${again.data?.status}`);
   console.log(`rate limit left: ${again.response.headers.get('x-ratelimit-remaining')}`);
+}
+
+type RedressEvent = components['schemas']['Event'];
+
+/**
+ * A webhook receiver's handler (after verifying the signature): each event type's `data` is typed
+ * by openapi.yaml's per-type envelope, so narrowing on `type` is all a CRM needs.
+ */
+export function onEvent(event: RedressEvent): string {
+  switch (event.type) {
+    case 'deadline.breached':
+      return `${event.data.reference}: the ${event.data.deadline.kind} deadline was due ${event.data.deadline.dueAt}`;
+    case 'complaint.status_changed':
+      return `${event.data.reference}: ${event.data.from} → ${event.data.to}`;
+    case 'webhook.ping':
+      return `ping for ${event.data.webhook.url}`;
+    default:
+      return event.type;
+  }
 }

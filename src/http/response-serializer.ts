@@ -20,12 +20,56 @@ function zodSchemaOf(schema: ResponseSchema, method: string, url: string): $ZodT
  * An empty registry names no schema, so every part is inline and the schema stands alone.
  */
 export function responseJsonSchema(schema: $ZodType): Record<string, unknown> {
-  return z.toJSONSchema(schema, {
-    io: 'output',
-    target: 'openapi-3.0',
-    unrepresentable: 'any',
-    metadata: z.registry(),
-  }) as Record<string, unknown>;
+  return discriminatedChains(
+    z.toJSONSchema(schema, {
+      io: 'output',
+      target: 'openapi-3.0',
+      unrepresentable: 'any',
+      metadata: z.registry(),
+    }),
+  ) as Record<string, unknown>;
+}
+
+type JsonSchema = Record<string, unknown>;
+
+/** The property every branch fixes to one value of its own (`type` of an event), if any. */
+function discriminatorOf(branches: JsonSchema[]): string | undefined {
+  const first = branches[0]?.properties as Record<string, JsonSchema> | undefined;
+  return Object.keys(first ?? {}).find((name) =>
+    branches.every((branch) => {
+      const property = (branch.properties as Record<string, JsonSchema> | undefined)?.[name];
+      return Array.isArray(property?.enum) && property.enum.length === 1;
+    }),
+  );
+}
+
+/**
+ * A discriminated union (zod writes it as `oneOf`, as events are by `type`) as an if/then/else
+ * chain on its discriminator. fast-json-stringify picks a `oneOf` branch by validating the whole
+ * value against each branch with Ajv, which the OpenAPI 3.0 dialect's `nullable` defeats (no
+ * branch matched a complaint with a null field) and which would cost a full validation per item;
+ * the chain checks one property per branch. A value no branch names is written as it is.
+ */
+function discriminatedChains(schema: unknown): unknown {
+  if (Array.isArray(schema)) return schema.map(discriminatedChains);
+  if (!schema || typeof schema !== 'object') return schema;
+  const node = Object.fromEntries(
+    Object.entries(schema).map(([key, child]) => [key, discriminatedChains(child)]),
+  ) as JsonSchema;
+  const branches = node.oneOf as JsonSchema[] | undefined;
+  const discriminator = Array.isArray(branches) ? discriminatorOf(branches) : undefined;
+  if (!branches || !discriminator) return node;
+  const { oneOf: _, ...rest } = node;
+  const chain = branches.reduceRight<JsonSchema>((otherwise, branch) => {
+    const value = ((branch.properties as Record<string, JsonSchema>)[discriminator]!.enum as unknown[])[0];
+    return {
+      if: { type: 'object', properties: { [discriminator]: { const: value } }, required: [discriminator] },
+      // biome-ignore lint/suspicious/noThenProperty: JSON Schema's if/then/else, never awaited
+      then: branch,
+      else: otherwise,
+    };
+  }, {});
+  return { ...rest, ...chain };
 }
 
 /**

@@ -3,41 +3,24 @@ import swaggerUi from '@fastify/swagger-ui';
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import { jsonSchemaTransform, jsonSchemaTransformObject } from 'fastify-type-provider-zod';
-import { EVENT_CATALOGUE } from '../../modules/events/event-types.js';
+import { EVENT_CATALOGUE, type EventType, eventTypeNames } from '../../modules/events/event-types.js';
+import { DELIVERY_HEADERS } from '../../modules/webhooks/webhook-signing.js';
 import { completeOperations, type RouteFacts, tidySchemas } from '../openapi-contract.js';
 
 export const API_VERSION = '0.1.0';
 
-const SIGNATURE_HEADERS = [
-  {
-    name: 'webhook-id',
-    in: 'header' as const,
-    required: true,
-    description:
-      'The event id (`evt_…`): the same on every retry and redelivery, so receivers de-duplicate by it.',
-    schema: { type: 'string' as const },
-  },
-  {
-    name: 'webhook-timestamp',
-    in: 'header' as const,
-    required: true,
-    description: 'Seconds since the epoch when this attempt was sent.',
-    schema: { type: 'string' as const },
-  },
-  {
-    name: 'webhook-signature',
-    in: 'header' as const,
-    required: true,
-    description:
-      'Space-separated `v1,<base64 HMAC-SHA256 of "id.timestamp.body">` entries, one per active secret ' +
-      '(two during the 24 h after a rotation). Verify with any Standard Webhooks library.',
-    schema: { type: 'string' as const },
-  },
-];
+const SIGNATURE_HEADERS = DELIVERY_HEADERS.map(({ name, required, description }) => ({
+  name,
+  in: 'header' as const,
+  required,
+  description,
+  schema: { type: 'string' as const },
+}));
 
 /**
- * The OpenAPI 3.1 `webhooks` section: one entry per event type of the catalogue, each the
- * Standard Webhooks envelope that webhooks, the feed and subscriptions all carry.
+ * The OpenAPI 3.1 `webhooks` section: one entry per event type of the catalogue, each its own
+ * envelope (`ComplaintCreatedEvent` …, from event-data.ts) as webhooks, the feed and
+ * subscriptions all carry it.
  */
 type OpenApiDocument = Extract<NonNullable<FastifyDynamicSwaggerOptions['openapi']>, { webhooks?: unknown }>;
 type OpenApiWebhooks = NonNullable<OpenApiDocument['webhooks']>;
@@ -60,7 +43,11 @@ function eventWebhooks(): OpenApiWebhooks {
           parameters: SIGNATURE_HEADERS,
           requestBody: {
             required: true,
-            content: { 'application/json': { schema: { $ref: '#/components/schemas/Event' } } },
+            content: {
+              'application/json': {
+                schema: { $ref: `#/components/schemas/${eventTypeNames(type as EventType).envelope}` },
+              },
+            },
           },
           responses: { '200': { description: 'Received. Any 2xx answer counts as delivered.' } },
         },

@@ -385,6 +385,16 @@ export const actorSchema = z
   })
   .meta({ id: 'Actor' });
 
+/** Why the acceptance checks declined a complaint at intake. */
+export const rejectionSchema = z
+  .object({ code: rejectionCodeSchema, detail: z.string() })
+  .meta({ id: 'ComplaintRejection' });
+
+/** One field a change touched, with its value before and after. */
+export const fieldChangeSchema = z
+  .object({ field: z.string(), before: z.unknown(), after: z.unknown() })
+  .meta({ id: 'FieldChange' });
+
 export const complaintSchema = z
   .object({
     id: z.uuid(),
@@ -421,8 +431,7 @@ export const complaintSchema = z
     externalRef: z.string().nullable(),
     complainantRelation: complainantRelationSchema,
     complainantAuthorised: z.boolean(),
-    rejection: z
-      .object({ code: rejectionCodeSchema, detail: z.string() })
+    rejection: rejectionSchema
       .nullable()
       .describe(
         'Why the acceptance checks declined the complaint at intake (status `rejected`); null otherwise.',
@@ -505,7 +514,7 @@ export const timelineEntrySchema = z
       ),
     actor: actorSchema,
     occurredAt: z.string(),
-    changes: z.array(z.object({ field: z.string(), before: z.unknown(), after: z.unknown() })).nullable(),
+    changes: z.array(fieldChangeSchema).nullable(),
     data: z.record(z.string(), z.unknown()).nullable(),
   })
   .meta({ id: 'TimelineEntry' })

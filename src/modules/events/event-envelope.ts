@@ -1,35 +1,23 @@
 import { z } from 'zod';
-import { EVENT_TYPES } from './event-types.js';
+import { EVENT_SCHEMAS } from './event-data.js';
+import type { EventType } from './event-types.js';
 import type { EventRow } from './events.repository.js';
 
 /**
  * What every consumer receives, by webhook, pull feed or subscription: the Standard Webhooks
- * envelope. `data` holds the tenant, the complaint (id, reference, per-complaint `sequence`) for
- * complaint events, the subject as the REST API shows it, and the actor where a person acted.
+ * envelope, one shape per event type (event-data.ts), told apart by `type`. `data` holds the
+ * tenant, the complaint (id, reference, per-complaint `sequence`) for complaint events, the
+ * subjects as the REST API shows them, and the actor where someone acted.
  */
 export const eventEnvelopeSchema = z
-  .object({
-    id: z.string().describe('`evt_…`; the same in every delivery, retry, redelivery and the feed.'),
-    type: z.enum(EVENT_TYPES),
-    timestamp: z.string().describe('When the change happened (ISO-8601, UTC).'),
-    data: z
-      .object({
-        tenantId: z.uuid(),
-        complaintId: z.uuid().optional(),
-        reference: z.string().optional(),
-        sequence: z
-          .number()
-          .int()
-          .optional()
-          .describe('Per-complaint event number, gap-free and increasing: order and de-duplicate by it.'),
-      })
-      .catchall(z.unknown())
-      .describe(
-        'Complaint events add `complaint`, `deadline`, `communication` or `escalation` (the subject as the REST API shows it) and `actor`. ' +
-          'Personal data in them is masked, as on the complaint, for readers without `personal_data:read` and for webhook subscriptions with `personalData: masked`.',
-      ),
-  })
-  .meta({ id: 'Event' });
+  .discriminatedUnion('type', Object.values(EVENT_SCHEMAS) as [EventSchema, ...EventSchema[]])
+  .meta({
+    id: 'Event',
+    description:
+      'An event of any type, told apart by `type`: each type has an envelope schema of its own. Personal data in it is masked, as on the complaint, for readers without `personal_data:read` and for webhook subscriptions with `personalData: masked`.',
+  });
+
+type EventSchema = (typeof EVENT_SCHEMAS)[EventType];
 
 export type EventEnvelope = z.output<typeof eventEnvelopeSchema>;
 
@@ -56,8 +44,8 @@ export function toEventEnvelope(row: StoredEvent): EventEnvelope {
         };
   return {
     id: row.id,
-    type: row.type as EventEnvelope['type'],
+    type: row.type,
     timestamp: row.occurredAt.toISOString(),
-    data: { ...about, ...row.data } as EventEnvelope['data'],
-  };
+    data: { ...about, ...row.data },
+  } as EventEnvelope;
 }

@@ -1,7 +1,8 @@
 /**
  * The catalogue of events Redress emits. Webhooks, the pull feed and live subscriptions all carry
  * these types; the README and the OpenAPI `webhooks` section are written from this list, so a
- * type added here is documented everywhere at once.
+ * type added here is documented everywhere at once. The shape of each type's `data` lives in
+ * event-data.ts, which must name every type here (it does not compile otherwise).
  */
 export const EVENT_CATALOGUE = {
   'complaint.created': { subject: 'complaint', summary: 'A complaint was taken in.' },
@@ -149,3 +150,22 @@ export const eventTypesSelected = (patterns: readonly string[]): EventType[] =>
 /** Whether a pattern can select any type in the catalogue: a typo such as `deadline.breach` cannot. */
 export const patternSelectsKnownType = (pattern: string): boolean =>
   EVENT_TYPES.some((type) => matchesEventPattern(pattern, type));
+
+/**
+ * The one mapping from an event type to the names other languages give it: `complaint.created`
+ * is `ComplaintCreated` (`pascal`), its envelope schema `ComplaintCreatedEvent` and its data
+ * `ComplaintCreatedData` (in openapi.yaml, asyncapi.yaml and GraphQL alike), and
+ * `COMPLAINT_CREATED` in GraphQL's `EventType` enum, whose values must be names.
+ */
+export const eventTypeNames = (
+  type: EventType,
+): { pascal: string; envelope: string; data: string; enumValue: string } => {
+  const words = type.split(/[._]/);
+  const pascal = words.map((word) => word.charAt(0).toUpperCase() + word.slice(1)).join('');
+  return {
+    pascal,
+    envelope: `${pascal}Event`,
+    data: `${pascal}Data`,
+    enumValue: words.join('_').toUpperCase(),
+  };
+};

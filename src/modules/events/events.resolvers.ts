@@ -9,23 +9,27 @@ import type { ComplaintsService } from '../complaints/complaints.service.js';
 import { maskEvent, seesPersonalData } from '../personal-data/personal-fields.js';
 import { hasScope, type Scope } from '../tenancy/scopes.js';
 import type { TenancyService } from '../tenancy/tenancy.service.js';
+import { eventCatalogueSdl } from './event-data-sdl.js';
 import type { EventEnvelope } from './event-envelope.js';
-import { EVENT_TYPES, matchesAnyEventPattern } from './event-types.js';
-import { eventPatternSchema } from './events.schemas.js';
+import { eventPatternSchema } from './event-pattern.js';
+import { eventTypeNames, matchesAnyEventPattern } from './event-types.js';
 import { type LiveEventsLink, liveEventsOf } from './live-events.js';
 
 /** How long a subscription starting while Redis reconnects waits for it before it is refused. */
 const LINK_WAIT_MS = 2_000;
 
 const typeDefs = /* GraphQL */ `
+  ${eventCatalogueSdl()}
+
   "An event: the envelope (and id) webhooks deliver and GET /v1/events reads."
   type Event {
     "evt_…; the same in every delivery, the feed and subscriptions."
     id: ID!
-    "${EVENT_TYPES.join(', ')}"
-    type: String!
+    type: EventType!
     timestamp: DateTime!
-    "tenantId, complaintId, reference, sequence and the subject as the REST API shows it; personal data masked without personal_data:read."
+    "The data of the event, typed per event type (the same fields as \`data\`); personal data masked without personal_data:read."
+    payload: EventData!
+    "The same data untyped, as webhooks and the feed carry it, masked alike; kept for clients written before \`payload\`."
     data: JSONObject!
     "For complaint events: the complaint as it stands now."
     complaint: Complaint @complexity(value: 5)
@@ -128,6 +132,11 @@ export function eventsGraphql(deps: {
   return {
     typeDefs,
     resolvers: {
+      Event: {
+        type: (event: EventEnvelope) => eventTypeNames(event.type).enumValue,
+        // graphql-js finds the union member by __typename.
+        payload: (event: EventEnvelope) => ({ __typename: eventTypeNames(event.type).data, ...event.data }),
+      },
       Subscription: {
         events: {
           subscribe: (_root: unknown, args: { types?: string[] | null }, context: GraphQLContext) => {
@@ -141,13 +150,16 @@ export function eventsGraphql(deps: {
         escalations: {
           subscribe: (_root: unknown, _args: unknown, context: GraphQLContext) =>
             tenantEvents(context, 'complaints:read', (event) => event.type === 'complaint.escalated'),
-          resolve: (event: EventEnvelope) => ({
-            eventId: event.id,
-            timestamp: event.timestamp,
-            escalation: event.data.escalation,
-            complaint: event.data.complaint,
-            deadline: event.data.deadline ?? null,
-          }),
+          resolve: (event: EventEnvelope) => {
+            const { data } = event as Extract<EventEnvelope, { type: 'complaint.escalated' }>;
+            return {
+              eventId: event.id,
+              timestamp: event.timestamp,
+              escalation: data.escalation,
+              complaint: data.complaint,
+              deadline: data.deadline ?? null,
+            };
+          },
         },
       },
     },
@@ -156,7 +168,7 @@ export function eventsGraphql(deps: {
         // The complaints of a batch of events in two queries.
         async complaint(queries, context) {
           const { tenantId } = requireScope(context, 'complaints:read');
-          const ids = queries.map(({ obj }) => (obj as EventEnvelope).data.complaintId);
+          const ids = queries.map(({ obj }) => complaintIdOf(obj as EventEnvelope));
           const states = await complaints.getMany(
             tenantId,
             ids.filter((id): id is string => id !== undefined),
@@ -170,6 +182,10 @@ export function eventsGraphql(deps: {
     },
   };
 }
+
+/** The complaint an event is about; none for the tenant's own events (webhook.*). */
+const complaintIdOf = (event: EventEnvelope): string | undefined =>
+  'complaintId' in event.data ? event.data.complaintId : undefined;
 
 function parseTypes(types: string[]): string[] {
   try {

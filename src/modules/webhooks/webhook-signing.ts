@@ -26,6 +26,37 @@ export function signatureHeader(secrets: readonly string[], id: string, at: Date
   return secrets.map((secret) => signerFor(secret).sign(id, at, body)).join(' ');
 }
 
+/**
+ * The headers of a delivery that a receiver reads, as openapi.yaml and asyncapi.yaml describe
+ * them; deliveryHeaders below sets them (and webhook-dispatcher.ts `traceparent`).
+ */
+export const DELIVERY_HEADERS = [
+  {
+    name: 'webhook-id',
+    required: true,
+    description:
+      'The event id (`evt_…`): the same on every retry and redelivery, so receivers de-duplicate by it.',
+  },
+  {
+    name: 'webhook-timestamp',
+    required: true,
+    description: 'Seconds since the epoch when this attempt was sent.',
+  },
+  {
+    name: 'webhook-signature',
+    required: true,
+    description:
+      'Space-separated `v1,<base64 HMAC-SHA256 of "id.timestamp.body">` entries, one per active secret ' +
+      '(two during the 24 h after a rotation). Verify with any Standard Webhooks library.',
+  },
+  {
+    name: 'traceparent',
+    required: false,
+    description:
+      'W3C Trace Context of the change the event reports, when tracing is on and the change was sampled.',
+  },
+] as const;
+
 /** Every header of a delivery attempt but the transport ones (content-length, host). */
 export function deliveryHeaders(input: {
   eventId: string;

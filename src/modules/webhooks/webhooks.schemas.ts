@@ -1,8 +1,8 @@
 import { z } from 'zod';
 import { instantSchema } from '../../http/instant.js';
 import { commaSeparatedEnum } from '../../http/query-params.js';
+import { eventPatternSchema } from '../events/event-pattern.js';
 import { EVENT_TYPES } from '../events/event-types.js';
-import { eventPatternSchema } from '../events/events.schemas.js';
 import { WEBHOOK_URL_MAX_LENGTH, webhookUrlProblem } from './webhook-url-policy.js';
 import type { AttemptRow, DeliveryRow, ReplayRow, SubscriptionRow } from './webhooks.repository.js';
 
