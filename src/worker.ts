@@ -137,6 +137,8 @@ export async function startWorker(env: Env) {
           return services.repositories.deadlines.foldBreachCounts();
         case 'fold-report-counts':
           return services.repositories.reportCounts.fold();
+        case 'digest-timelines':
+          return services.timelineIntegrity.digestFinishedDays();
       }
     },
     {

@@ -13,6 +13,8 @@ export const MAINTENANCE_SCHEDULE: Record<MaintenanceTask, number> = {
   'fold-deadline-breach-counts': 60_000,
   // Each report reads the changes not yet folded for its days: a minute's deadline changes.
   'fold-report-counts': 60_000,
+  // Each run digests the UTC days that ended since the last (once per tenant-day, whenever it runs).
+  'digest-timelines': 60 * 60_000,
 };
 
 /**

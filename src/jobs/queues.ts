@@ -23,7 +23,8 @@ export type MaintenanceTask =
   | 'purge-expired-idempotency-keys'
   | 'purge-old-events'
   | 'fold-deadline-breach-counts'
-  | 'fold-report-counts';
+  | 'fold-report-counts'
+  | 'digest-timelines';
 
 /**
  * A deadline wake-up as its job id spells it. `armedFor` is the due time the job was armed for
