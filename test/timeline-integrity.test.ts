@@ -50,7 +50,7 @@ const verification = (id: string, key = tenant.adminKey) =>
 /** The complaint's entries in id order, as stored. */
 async function entries(complaintId: string): Promise<Array<{ id: string; entry_hash: Buffer }>> {
   const { rows } = await t.database.pool.query(
-    'select id::text, entry_hash from complaint_timeline where complaint_id = $1 order by id',
+    'select t.id::text, t.entry_hash from complaint_timeline t where t.complaint_id = $1 order by t.id',
     [complaintId],
   );
   return rows;
@@ -103,6 +103,16 @@ describe('the timeline hash chain', () => {
     );
     const res = (await verification(complaint.id)).json();
     expect(res).toMatchObject({ valid: true, entries: 9, firstMismatch: null });
+  });
+
+  it('chains several entries of one complaint written in one statement, each after the one before', async () => {
+    const complaint = await send('POST', '/v1/complaints', complaintBody());
+    await t.database.pool.query(
+      `insert into complaint_timeline (tenant_id, complaint_id, type, actor_type, actor_name, data)
+       select $1, $2, 'test.note', 'system', 'Redress', jsonb_build_object('n', n) from generate_series(1, 5) n`,
+      [tenant.tenantId, complaint.id],
+    );
+    expect((await verification(complaint.id)).json()).toMatchObject({ valid: true, entries: 6 });
   });
 
   it('gives a writer that waited for another a later id, so id order stays chain order', async () => {
