@@ -263,6 +263,16 @@ describe('the daily timeline digest', () => {
         )
       ).rows;
 
+    // Today is not over: the tenant, made today, has no digest yet.
+    await createTimelineIntegrityService({
+      db: t.database.db,
+      repository: t.services.repositories.timelineIntegrity,
+      complaints: t.services.complaints,
+      events: t.services.repositories.events,
+      clock: systemClock,
+    }).digestFinishedDays();
+    expect(await digestEvents()).toEqual([]);
+
     expect(await service.digestFinishedDays()).toBeGreaterThanOrEqual(1);
     const [event, ...more] = await digestEvents();
     expect(more).toEqual([]);

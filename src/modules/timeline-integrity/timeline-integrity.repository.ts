@@ -135,10 +135,9 @@ export function createTimelineIntegrityRepository(db: Queryable) {
       return row;
     },
 
-    /** Every tenant's id: `tenants` is a reference table, on every node. */
-    async tenantIds(tx: Queryable = db): Promise<string[]> {
-      const rows = await tx.select({ id: tenants.id }).from(tenants).orderBy(tenants.id);
-      return rows.map((row) => row.id);
+    /** Every tenant, with when it was made: `tenants` is a reference table, on every node. */
+    async tenants(tx: Queryable = db): Promise<Array<{ id: string; createdAt: Date }>> {
+      return tx.select({ id: tenants.id, createdAt: tenants.createdAt }).from(tenants).orderBy(tenants.id);
     },
   };
 }

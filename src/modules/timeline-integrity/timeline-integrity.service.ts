@@ -79,8 +79,8 @@ export function createTimelineIntegrityService(deps: {
     digestTenantDay,
 
     /**
-     * Digests every tenant's finished UTC days not digested yet, up to yesterday and at most
-     * DIGEST_CATCH_UP_DAYS back, a tenant-day per transaction. Safe to run at any time and from
+     * Digests every tenant's finished UTC days not digested yet, up to yesterday, at most
+     * DIGEST_CATCH_UP_DAYS back and none before the tenant was made, a tenant-day per transaction. Safe to run at any time and from
      * any worker: each tenant-day gets one row in timeline_digests and one event. Returns how
      * many events it wrote.
      */
@@ -88,10 +88,13 @@ export function createTimelineIntegrityService(deps: {
       const yesterday = utcDay(new Date(clock.now().getTime() - DAY_MS));
       const earliest = utcDay(new Date(clock.now().getTime() - DIGEST_CATCH_UP_DAYS * DAY_MS));
       let written = 0;
-      for (const tenantId of await repository.tenantIds()) {
+      for (const tenant of await repository.tenants()) {
+        const tenantId = tenant.id;
         const last = await repository.lastDigestDay(tenantId);
         let day = last === null ? yesterday : nextDay(last);
         if (day < earliest) day = earliest;
+        // No digest of a day before the tenant existed: a new tenant's first is of its first day.
+        if (day < utcDay(tenant.createdAt)) day = utcDay(tenant.createdAt);
         for (; day <= yesterday; day = nextDay(day)) {
           if (await digestTenantDay(tenantId, day)) written += 1;
         }
