@@ -46,6 +46,7 @@ import { resolutionsRoutes } from './modules/resolutions/resolutions.routes.js';
 import { settingsRoutes } from './modules/settings/settings.routes.js';
 import { slaPoliciesRoutes } from './modules/sla-policies/sla-policies.routes.js';
 import { tenancyRoutes } from './modules/tenancy/tenancy.routes.js';
+import { timelineIntegrityRoutes } from './modules/timeline-integrity/timeline-integrity.routes.js';
 import { createWebhookUrlGuard } from './modules/webhooks/webhook-url-policy.js';
 import { enqueueReplay } from './modules/webhooks/webhooks.jobs.js';
 import { webhooksRoutes } from './modules/webhooks/webhooks.routes.js';
@@ -219,6 +220,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   await app.register(complaintsRoutes, { complaints, publicBaseUrl: env.PUBLIC_BASE_URL });
   await app.register(ownershipRoutes, { ownership: services.ownership, publicBaseUrl: env.PUBLIC_BASE_URL });
   await app.register(majorComplaintsRoutes, { majorComplaints: services.majorComplaints });
+  await app.register(timelineIntegrityRoutes, { timelineIntegrity: services.timelineIntegrity });
   await app.register(deadlinesRoutes, { deadlines, complaints });
   await app.register(calendarsRoutes, { calendars, publicBaseUrl: env.PUBLIC_BASE_URL });
   await app.register(slaPoliciesRoutes, { policies, publicBaseUrl: env.PUBLIC_BASE_URL });

@@ -45,6 +45,8 @@ import {
 import { createSlaPoliciesService } from './modules/sla-policies/sla-policies.service.js';
 import { type ApiKeyRow, createTenancyRepository } from './modules/tenancy/tenancy.repository.js';
 import { createTenancyService } from './modules/tenancy/tenancy.service.js';
+import { createTimelineIntegrityRepository } from './modules/timeline-integrity/timeline-integrity.repository.js';
+import { createTimelineIntegrityService } from './modules/timeline-integrity/timeline-integrity.service.js';
 import { createWebhookReplays } from './modules/webhooks/webhook-replays.js';
 import { createWebhookUrlGuard, type WebhookUrlGuard } from './modules/webhooks/webhook-url-policy.js';
 import { createWebhooksRepository } from './modules/webhooks/webhooks.repository.js';
@@ -113,6 +115,7 @@ export function createServices(deps: {
     majorComplaints: createMajorComplaintsRepository(db),
     ownership: createOwnershipRepository(db),
     identity: createIdentityRepository(db),
+    timelineIntegrity: createTimelineIntegrityRepository(db),
   };
   const settings = createSettingsService({
     db,
@@ -284,6 +287,13 @@ export function createServices(deps: {
     onEnqueueError: (error) => deps.onBackgroundError?.(error, 'queueing a webhook replay'),
     ...(deps.webhookReplayBatchSize ? { batchSize: deps.webhookReplayBatchSize } : {}),
   });
+  const timelineIntegrity = createTimelineIntegrityService({
+    db,
+    repository: repositories.timelineIntegrity,
+    complaints,
+    events: repositories.events,
+    clock,
+  });
   const calendars = createCalendarsService({
     db,
     calendars: repositories.calendars,
@@ -310,6 +320,7 @@ export function createServices(deps: {
     majorComplaints,
     ownership,
     identity,
+    timelineIntegrity,
   };
 }
 

@@ -154,6 +154,8 @@ export async function startWorker(env: Env) {
             queue: replayQueue,
             clock,
           });
+        case 'digest-timelines':
+          return services.timelineIntegrity.digestFinishedDays();
       }
     },
     {

@@ -406,9 +406,10 @@ describe('migrations made before distribution', () => {
           'FOREIGN KEY ("tenant_id","complaint_id") REFERENCES "public"."complaints"("tenant_id","id")',
         ),
       ),
-      // What later migrations added to the table (staff_sign_in: a person's subject), which
-      // today's code writes.
+      // What later migrations added to the table (staff_sign_in: a person's subject;
+      // timeline_hash_chain: the entry's link in its chain), which today's code writes.
       'alter table complaint_timeline add column actor_subject text',
+      'alter table complaint_timeline add column entry_hash bytea',
     ]);
   }
 

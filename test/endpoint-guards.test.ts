@@ -442,6 +442,14 @@ const ROUTES: Route[] = [
     bad: { url: (f) => `/v1/complaints/${f.complaintId}/timeline?cursor=abc`, code: 'invalid_cursor' },
   },
   {
+    method: 'GET',
+    path: '/v1/complaints/{id}/timeline/verification',
+    scope: 'complaints:read',
+    kind: 'item',
+    url: (f) => `/v1/complaints/${f.complaintId}/timeline/verification`,
+    bad: { url: () => '/v1/complaints/not%20a%20complaint/timeline/verification', field: 'params.id' },
+  },
+  {
     method: 'POST',
     path: '/v1/complaints/{id}/acceptance-override',
     scope: 'complaints:write',

@@ -6,7 +6,9 @@
  * as a webhook delivers it, must match its type's schema; the receiver checks each delivery too.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { systemClock } from '../src/lib/clock.js';
 import { EVENT_TYPES, type EventType } from '../src/modules/events/event-types.js';
+import { createTimelineIntegrityService } from '../src/modules/timeline-integrity/timeline-integrity.service.js';
 import { eventProblems } from './event-catalogue.js';
 import { call, complaintBody, createFastLaneTenant, type TestApp, type TestTenant } from './harness.js';
 import { daysAgo } from './intake-helpers.js';
@@ -184,6 +186,16 @@ describe('the event catalogue', () => {
       reason: 'The customer only learnt of the charge last week',
       supervisor: 'li.na',
     });
+
+    // The day's timelines digested, as the worker does once the day is over: run as if tomorrow.
+    const tomorrow = { now: () => new Date(systemClock.now().getTime() + 86_400_000) };
+    await createTimelineIntegrityService({
+      db: t.database.db,
+      repository: t.services.repositories.timelineIntegrity,
+      complaints: t.services.complaints,
+      events: t.services.repositories.events,
+      clock: tomorrow,
+    }).digestFinishedDays();
 
     // Every type has happened: in the feed (pings go to their subscription only)…
     const inFeed = new Set<EventType>(EVENT_TYPES.filter((type) => type !== 'webhook.ping'));

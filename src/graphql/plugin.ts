@@ -23,6 +23,7 @@ import { settingsGraphql } from '../modules/settings/settings.resolvers.js';
 import { slaPoliciesGraphql } from '../modules/sla-policies/sla-policies.resolvers.js';
 import { tenancyGraphql } from '../modules/tenancy/tenancy.resolvers.js';
 import type { TenancyService } from '../modules/tenancy/tenancy.service.js';
+import { timelineIntegrityGraphql } from '../modules/timeline-integrity/timeline-integrity.resolvers.js';
 import { webhooksGraphql } from '../modules/webhooks/webhooks.resolvers.js';
 import type { Services } from '../services.js';
 import type { GraphQLContext } from './context.js';
@@ -46,6 +47,7 @@ export interface GraphqlOptions {
     | 'calendars'
     | 'ownership'
     | 'majorComplaints'
+    | 'timelineIntegrity'
     | 'resolutions'
     | 'followUps'
     | 'templates'
@@ -94,6 +96,7 @@ export function graphqlSchema(
     identityGraphql({ identity: services.identity }),
     ownershipGraphql({ ownership: services.ownership }),
     majorComplaintsGraphql({ majorComplaints: services.majorComplaints }),
+    timelineIntegrityGraphql({ timelineIntegrity: services.timelineIntegrity }),
     followUpsGraphql({ followUps: services.followUps, idempotency: services.idempotency }),
     replyTemplatesGraphql({ templates: services.templates }),
     reportsGraphql({ reports: services.reports }),

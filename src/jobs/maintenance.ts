@@ -18,6 +18,8 @@ export const MAINTENANCE_SCHEDULE: Record<MaintenanceTask, number> = {
   // A replay whose job was lost (the enqueue after commit failed, Redis lost its data) waits this
   // long, and the stale age in webhooks.jobs.ts, before it is queued again.
   'requeue-webhook-replays': 15_000,
+  // Each run digests the UTC days that ended since the last (once per tenant-day, whenever it runs).
+  'digest-timelines': 60 * 60_000,
 };
 
 /**

@@ -27,7 +27,8 @@ export type MaintenanceTask =
   | 'fold-deadline-breach-counts'
   | 'fold-report-counts'
   | 'close-quiet-resolved'
-  | 'requeue-webhook-replays';
+  | 'requeue-webhook-replays'
+  | 'digest-timelines';
 
 /**
  * A deadline wake-up as its job id spells it. `armedFor` is the due time the job was armed for

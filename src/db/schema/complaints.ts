@@ -4,6 +4,7 @@ import {
   bigint,
   boolean,
   check,
+  date,
   index,
   integer,
   jsonb,
@@ -15,7 +16,7 @@ import {
   uniqueIndex,
   uuid,
 } from 'drizzle-orm/pg-core';
-import { instant } from './columns.js';
+import { bytea, instant } from './columns.js';
 import { tenantForeignKey, tenantIdColumn } from './tenancy.js';
 
 export const complaintChannel = pgEnum('complaint_channel', [
@@ -458,9 +459,35 @@ export const complaintTimeline = pgTable(
      * communication, a follow-up): its id out of `data`, with what that row holds for good.
      */
     subjectId: uuid('subject_id'),
+    /**
+     * The entry's link in its complaint's hash chain: sha256 of the entry before it (its
+     * entry_hash) and of its own content as stored. Set by a trigger on every insert, whatever the
+     * writer (src/modules/timeline-integrity/sql/timeline_hash_chain.sql); 32 bytes.
+     */
+    entryHash: bytea('entry_hash').notNull(),
   },
   (table) => [
     primaryKey({ name: 'complaint_timeline_pkey', columns: [table.tenantId, table.complaintId, table.id] }),
     complaintForeignKey('complaint_timeline_complaint_fk', table),
   ],
+);
+
+/**
+ * The daily digest of a tenant's timelines, one row per tenant and UTC day once the day is over:
+ * how many complaints' chains grew that day and a hash over their heads (the entry_hash of each
+ * one's last entry of the day, in complaint id order). The row is what makes the
+ * `timeline.digest` event once per tenant-day: the job writes the event only with a row it
+ * inserted. An outside system that keeps the events can show later that no chain was rewritten.
+ */
+export const timelineDigests = pgTable(
+  'timeline_digests',
+  {
+    tenantId: tenantIdColumn(),
+    day: date('day').notNull(),
+    complaints: integer('complaints').notNull(),
+    digest: bytea('digest').notNull(),
+    eventId: text('event_id').notNull(),
+    createdAt: instant('created_at').notNull().defaultNow(),
+  },
+  (table) => [primaryKey({ name: 'timeline_digests_pkey', columns: [table.tenantId, table.day] })],
 );

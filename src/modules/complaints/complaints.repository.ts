@@ -54,7 +54,7 @@ export type TimelineRow = typeof complaintTimeline.$inferSelect;
 /** A timeline entry to write: the actor as the record it is; the table keeps it as columns. */
 export type NewTimelineRow = Omit<
   typeof complaintTimeline.$inferInsert,
-  'actorType' | 'actorId' | 'actorName' | 'actorOnBehalfOf' | 'actorSubject'
+  'actorType' | 'actorId' | 'actorName' | 'actorOnBehalfOf' | 'actorSubject' | 'entryHash'
 > & { actor: ActorRecord };
 export type CommunicationRow = typeof communications.$inferSelect;
 /** The earliest pending deadline shown on a complaint. */
@@ -715,7 +715,14 @@ export function createComplaintsRepository(db: Queryable) {
       if (entries.length === 0) return;
       await tx
         .insert(complaintTimeline)
-        .values(entries.map(({ actor, ...entry }) => ({ ...entry, ...actorColumns(actor) })));
+        // The hash chain's trigger sets entry_hash (timeline_hash_chain.sql), whatever is sent.
+        .values(
+          entries.map(({ actor, ...entry }) => ({
+            ...entry,
+            ...actorColumns(actor),
+            entryHash: sql`default`,
+          })),
+        );
     },
 
     /**

@@ -15,6 +15,7 @@ import { FOLLOW_UP_EXEMPTIONS } from '../follow-ups/follow-up-exemptions.js';
 import { followUpSchema } from '../follow-ups/follow-ups.schemas.js';
 import { conflictSchema } from '../ownership/ownership.schemas.js';
 import { preRefundSchema, resolutionSchema } from '../resolutions/resolutions.schemas.js';
+import { timelineDigestEventDataSchema } from '../timeline-integrity/timeline-integrity.schemas.js';
 import { webhookSchema } from '../webhooks/webhooks.schemas.js';
 import { type EventType, eventTypeNames } from './event-types.js';
 
@@ -167,6 +168,7 @@ export const EVENT_DATA_SCHEMAS = {
     attemptsExhausted: z.boolean().describe('The customer was unreachable on the last attempt allowed.'),
     ...by,
   }),
+  'timeline.digest': tenantEvent.extend(timelineDigestEventDataSchema.shape),
   'webhook.disabled': tenantEvent.extend({
     webhook: webhookSchema,
     // Only the endpoint disables a subscription by itself; `manual` is the tenant's own doing.

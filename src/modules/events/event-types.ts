@@ -102,6 +102,11 @@ export const EVENT_CATALOGUE = {
     summary:
       'The outcome of a follow-up visit was recorded (satisfied, unsatisfied, unreachable or declined).',
   },
+  'timeline.digest': {
+    subject: 'digest',
+    summary:
+      'Once per tenant and UTC day: how many complaint timelines grew that day and a sha256 digest of their hash-chain heads, for an outside system to keep (`day`, `complaints`, `digest`).',
+  },
   'webhook.disabled': {
     subject: 'webhook',
     summary: 'A webhook subscription stopped receiving: its endpoint answered 410, or failed for 5 days.',
@@ -115,12 +120,15 @@ export const EVENT_CATALOGUE = {
 export type EventType = keyof typeof EVENT_CATALOGUE;
 export const EVENT_TYPES = Object.keys(EVENT_CATALOGUE) as [EventType, ...EventType[]];
 
-/** Event types of complaints: they carry the complaint id, reference and per-complaint sequence. */
-export type ComplaintEventType = Exclude<EventType, `webhook.${string}`>;
+/** Event types about a tenant rather than one complaint: webhook subscriptions, timeline digests. */
+export type TenantEventType = Extract<EventType, `webhook.${string}` | `timeline.${string}`>;
 
-/** The types that carry a complaint, its customer included: every type but `webhook.*`. */
+/** Event types of complaints: they carry the complaint id, reference and per-complaint sequence. */
+export type ComplaintEventType = Exclude<EventType, TenantEventType>;
+
+/** The types that carry a complaint, its customer included: every type but `webhook.*` and `timeline.*`. */
 export const COMPLAINT_EVENT_TYPES = EVENT_TYPES.filter(
-  (type): type is ComplaintEventType => !type.startsWith('webhook.'),
+  (type): type is ComplaintEventType => !type.startsWith('webhook.') && !type.startsWith('timeline.'),
 );
 
 const PATTERN = /^(?:\*|[a-z_]+\.\*|[a-z_]+\.[a-z_]+)$/;

@@ -5,7 +5,12 @@ import { tableRowFromRaw } from '../../db/raw-rows.js';
 import { complaints, eventFeed, eventFeedHeads, eventOutbox, events } from '../../db/schema/index.js';
 import { randomBase62 } from '../../lib/ids.js';
 import { currentTraceContext } from '../../lib/trace-context.js';
-import { type ComplaintEventType, type EventType, eventTypesSelected } from './event-types.js';
+import {
+  type ComplaintEventType,
+  type EventType,
+  eventTypesSelected,
+  type TenantEventType,
+} from './event-types.js';
 
 export type EventRow = typeof events.$inferSelect;
 export type { EventType } from './event-types.js';
@@ -113,13 +118,15 @@ export function createEventsRepository(db: Queryable) {
     },
 
     /**
-     * Appends an event that is about the tenant's set-up rather than a complaint (a webhook
-     * subscription). `subscriptionId` addresses it to one subscription only, out of the feed.
+     * Appends an event that is about the tenant rather than a complaint (a webhook subscription, a
+     * day's timeline digest). `subscriptionId` addresses it to one subscription only, out of the feed.
      */
     async appendForTenant(
       input: {
+        /** The event's id when the caller keeps it elsewhere too; a new one otherwise. */
+        id?: string;
         tenantId: string;
-        type: Extract<EventType, `webhook.${string}`>;
+        type: TenantEventType;
         occurredAt: Date;
         payload: Record<string, unknown>;
         subscriptionId?: string;
@@ -129,7 +136,7 @@ export function createEventsRepository(db: Queryable) {
       const [row] = await tx
         .insert(events)
         .values({
-          id: newEventId(),
+          id: input.id ?? newEventId(),
           tenantId: input.tenantId,
           type: input.type,
           occurredAt: input.occurredAt,
