@@ -34,6 +34,7 @@ describe('/v1/settings/workflow', () => {
       collectiveThreshold: 3,
       repeatWindowDays: 30,
       followUpMaxAttempts: 3,
+      autoCloseAfter: 'P7D',
       timeZone: 'Asia/Shanghai',
       referenceFormat: { prefix: 'C', year: false, digits: 6 },
       roles: ['handler', 'team_lead', 'department_manager', 'general_manager'],
