@@ -247,6 +247,10 @@ export const complaints = pgTable(
     index('complaints_tenant_cause_idx')
       .on(table.tenantId, table.cause, table.receivedAt.desc().nullsFirst(), table.id.desc().nullsFirst())
       .where(sql`${table.cause} is not null`),
+    // The listing narrowed by need type, and its immediate needs first (order=immediate_first).
+    index('complaints_tenant_need_idx')
+      .on(table.tenantId, table.needType, table.receivedAt.desc().nullsFirst(), table.id.desc().nullsFirst())
+      .where(sql`${table.needType} is not null`),
     index('complaints_tenant_quality_idx')
       .on(
         table.tenantId,

@@ -69,6 +69,9 @@ export interface ComplaintFilters {
   incidentKey?: string;
   qualityClass?: ComplaintRow['qualityClass'];
   cause?: string;
+  needTypes?: NonNullable<ComplaintRow['needType']>[];
+  /** Complaints whose need type is not this one, unclassified ones included. */
+  needTypeOtherThan?: NonNullable<ComplaintRow['needType']>;
   receivedFrom?: Date;
   receivedTo?: Date;
   text?: string;
@@ -128,6 +131,9 @@ function listConditions(tenantId: string, filters: ComplaintFilters): SQL {
   if (filters.incidentKey) conditions.push(eq(complaints.incidentKey, filters.incidentKey));
   if (filters.qualityClass) conditions.push(eq(complaints.qualityClass, filters.qualityClass));
   if (filters.cause) conditions.push(eq(complaints.cause, filters.cause));
+  if (filters.needTypes?.length) conditions.push(inArray(complaints.needType, filters.needTypes));
+  if (filters.needTypeOtherThan)
+    conditions.push(sql`${complaints.needType} is distinct from ${filters.needTypeOtherThan}`);
   if (filters.receivedFrom) conditions.push(gte(complaints.receivedAt, filters.receivedFrom));
   if (filters.receivedTo) conditions.push(lt(complaints.receivedAt, filters.receivedTo));
   if (filters.after) {

@@ -38,12 +38,7 @@ import {
   transitionBody,
   updateComplaintBody,
 } from './complaints.schemas.js';
-import {
-  type ComplaintState,
-  type ComplaintsService,
-  complaintListCursor,
-  timelineCursor,
-} from './complaints.service.js';
+import { type ComplaintState, type ComplaintsService, timelineCursor } from './complaints.service.js';
 
 const typeDefs = /* GraphQL */ `
   ${enumSdl('Channel', complaintChannel.enumValues)}
@@ -55,6 +50,13 @@ const typeDefs = /* GraphQL */ `
   ${enumSdl('RejectionCode', acceptanceRejectionCode.enumValues, 'Why the acceptance checks declined a complaint at intake.')}
   ${enumSdl('Responsibility', complaintResponsibility.enumValues, 'own: our service; upstream: an upstream party, still ours to follow up; external: the environment or third parties.')}
   ${enumSdl('NeedType', complaintNeedType.enumValues, 'What the customer needs first.')}
+  "How the complaint list is ordered."
+  enum ComplaintOrder {
+    "Newest received first."
+    received
+    "Complaints needing an immediate fix first, then the rest, each newest received first."
+    immediate_first
+  }
   ${enumSdl('QualityClass', qualityClass.enumValues, 'Quality (品质异常) or non-quality (非品质异常).')}
   ${enumSdl('LiabilityFinding', liabilityFinding.enumValues)}
   ${enumSdl('NonLiabilityReason', nonLiabilityReason.enumValues)}
@@ -246,6 +248,8 @@ const typeDefs = /* GraphQL */ `
     qualityClass: QualityClass
     "A cause code."
     cause: String
+    "Complaints with one of these need types."
+    needType: [NeedType!]
     "Received at or after this instant."
     receivedFrom: DateTime
     "Received before this instant."
@@ -362,7 +366,7 @@ const typeDefs = /* GraphQL */ `
     "A complaint by id or reference (give one); null with a not_found error when this tenant has none."
     complaint(id: ID, reference: String): Complaint
     "Complaints newest received first, at most 100 a page."
-    complaints(filter: ComplaintFilter, first: Int = 25, after: String): ComplaintConnection!
+    complaints(filter: ComplaintFilter, order: ComplaintOrder = received, first: Int = 25, after: String): ComplaintConnection!
       @complexity(value: 2, multipliers: ["first"])
   }
 
@@ -426,14 +430,11 @@ export function complaintsGraphql(deps: {
         async complaints(_root, args, context) {
           const { tenantId } = requireScope(context, 'complaints:read');
           const query = parseArgs(complaintsArgs, args, 'args');
-          const { states, nextCursor } = await complaints.list(tenantId, query);
+          const { states, cursors, nextCursor } = await complaints.list(tenantId, query);
           const nodes = states.map(complaintNode);
           return {
             nodes,
-            edges: states.map((state, index) => ({
-              cursor: complaintListCursor(state.row),
-              node: nodes[index],
-            })),
+            edges: states.map((_state, index) => ({ cursor: cursors[index]!, node: nodes[index] })),
             pageInfo: pageInfo(nextCursor),
           };
         },

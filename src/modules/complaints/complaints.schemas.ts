@@ -293,6 +293,13 @@ export const createCommunicationBody = z
   })
   .meta({ id: 'CommunicationCreate' });
 
+/** How the complaint list is ordered. */
+export const complaintOrderSchema = z
+  .enum(['received', 'immediate_first'])
+  .describe(
+    '`received`: newest received first. `immediate_first`: complaints needing an immediate fix first, then the rest, each newest received first (handle immediate needs first, seed 004).',
+  );
+
 /** The filters of the complaint list that REST takes as query parameters and GraphQL as `filter`. */
 const complaintFilterFields = {
   category: text(100),
@@ -314,6 +321,10 @@ export const listComplaintsQuery = z.strictObject({
   incidentKey: complaintFilterFields.incidentKey.optional(),
   qualityClass: qualityClassSchema.optional(),
   cause: complaintFilterFields.cause.optional(),
+  needType: commaSeparatedEnum(complaintNeedType.enumValues, 'needType')
+    .optional()
+    .describe('Complaints with one of these need types.'),
+  order: complaintOrderSchema.default('received'),
   receivedFrom: complaintFilterFields.receivedFrom.optional(),
   receivedTo: complaintFilterFields.receivedTo.optional(),
   q: complaintFilterFields.q.optional(),
@@ -334,16 +345,18 @@ export const complaintsArgs = z
         incidentKey: complaintFilterFields.incidentKey.nullish(),
         qualityClass: qualityClassSchema.nullish(),
         cause: complaintFilterFields.cause.nullish(),
+        needType: z.array(needTypeSchema).max(complaintNeedType.enumValues.length).nullish(),
         receivedFrom: complaintFilterFields.receivedFrom.nullish(),
         receivedTo: complaintFilterFields.receivedTo.nullish(),
         q: complaintFilterFields.q.nullish(),
       })
       .nullish(),
+    order: complaintOrderSchema.nullish(),
     first: z.number().int().min(1).max(100),
     after: pageCursor.nullish(),
   })
   .transform(
-    ({ filter, first, after }): ListComplaintsQuery => ({
+    ({ filter, order, first, after }): ListComplaintsQuery => ({
       status: filter?.status?.length ? filter.status : undefined,
       channel: filter?.channel?.length ? filter.channel : undefined,
       severity: filter?.severity ?? undefined,
@@ -352,6 +365,8 @@ export const complaintsArgs = z
       incidentKey: filter?.incidentKey ?? undefined,
       qualityClass: filter?.qualityClass ?? undefined,
       cause: filter?.cause ?? undefined,
+      needType: filter?.needType?.length ? filter.needType : undefined,
+      order: order ?? 'received',
       receivedFrom: filter?.receivedFrom ?? undefined,
       receivedTo: filter?.receivedTo ?? undefined,
       q: filter?.q ?? undefined,

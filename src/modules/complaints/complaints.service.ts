@@ -18,6 +18,7 @@ import {
 import { ifMatchSatisfied } from '../../lib/etag.js';
 import { groupBy } from '../../lib/group-by.js';
 import { newId, newTimeOrderedId } from '../../lib/ids.js';
+import { twoRunCursor, twoRunCursorShape, twoRunPage } from '../../lib/two-run-pages.js';
 import { type NextDeadline, toDeadlineView } from '../deadlines/deadline-views.js';
 import type { DeadlineRow, NewDeadlineRow } from '../deadlines/deadlines.repository.js';
 import type { DeadlineEffects, DeadlinesService } from '../deadlines/deadlines.service.js';
@@ -618,11 +619,14 @@ export function createComplaintsService(deps: {
       return { row, nextDeadline: earliestPending(planned) };
     },
 
-    /** A page of complaints, newest received first, with a cursor for the next page. */
+    /**
+     * A page of complaints, newest received first (with `order: immediate_first`, those needing an
+     * immediate fix first, each part newest first), with each one's cursor and the next page's.
+     */
     async list(
       tenantId: string,
       query: ListComplaintsQuery,
-    ): Promise<{ states: ComplaintState[]; nextCursor: string | null }> {
+    ): Promise<{ states: ComplaintState[]; cursors: string[]; nextCursor: string | null }> {
       const filters: ComplaintFilters = {
         statuses: query.status,
         channels: query.channel,
@@ -632,24 +636,59 @@ export function createComplaintsService(deps: {
         incidentKey: query.incidentKey,
         qualityClass: query.qualityClass,
         cause: query.cause,
+        needTypes: query.needType,
         receivedFrom: query.receivedFrom ? new Date(query.receivedFrom) : undefined,
         receivedTo: query.receivedTo ? new Date(query.receivedTo) : undefined,
         text: query.q,
       };
-      if (query.cursor) {
-        const [receivedAt, id] = decodeCursor(query.cursor, listCursorShape);
-        filters.after = { receivedAt: new Date(receivedAt), id };
+      let page: ComplaintRow[];
+      let cursors: string[];
+      let nextCursor: string | null;
+      if (query.order === 'immediate_first') {
+        const [run, position] = query.cursor
+          ? decodeCursor(query.cursor, twoRunCursorShape(listCursorShape))
+          : (['first', null] as const);
+        // A need-type filter that leaves out immediate needs has nothing to put first.
+        const firstWanted = !query.needType?.length || query.needType.includes('immediate');
+        const result = await twoRunPage(
+          async (part, after, n) =>
+            part === 'first' && !firstWanted
+              ? []
+              : complaints.list(
+                  tenantId,
+                  {
+                    ...filters,
+                    ...(part === 'first'
+                      ? { needTypes: ['immediate' as const] }
+                      : { needTypeOtherThan: 'immediate' as const }),
+                    after: after ? { receivedAt: new Date(after[0]), id: after[1] } : undefined,
+                  },
+                  n,
+                ),
+          (row) => [row.receivedAt.toISOString(), row.id] as [string, string],
+          { run, after: position },
+          query.limit,
+        );
+        page = result.rows;
+        cursors = result.positions.map(twoRunCursor);
+        nextCursor = result.next ? twoRunCursor(result.next) : null;
+      } else {
+        if (query.cursor) {
+          const [receivedAt, id] = decodeCursor(query.cursor, listCursorShape);
+          filters.after = { receivedAt: new Date(receivedAt), id };
+        }
+        const rows = await complaints.list(tenantId, filters, query.limit);
+        page = rows.slice(0, query.limit);
+        const last = page.at(-1);
+        cursors = page.map(complaintListCursor);
+        nextCursor = rows.length > query.limit && last ? complaintListCursor(last) : null;
       }
-      const rows = await complaints.list(tenantId, filters, query.limit);
-      const page = rows.slice(0, query.limit);
-      const last = page.at(-1);
-      const nextCursor = rows.length > query.limit && last ? complaintListCursor(last) : null;
       // One query for the next deadline of the whole page, not one per complaint.
       const next = await deadlines.nextPendingFor(
         tenantId,
         page.map((row) => row.id),
       );
-      return { states: page.map((row) => ({ row, nextDeadline: next.get(row.id) })), nextCursor };
+      return { states: page.map((row) => ({ row, nextDeadline: next.get(row.id) })), cursors, nextCursor };
     },
 
     /**

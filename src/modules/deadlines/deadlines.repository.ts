@@ -3,6 +3,7 @@ import type { Queryable } from '../../db/client.js';
 import { preparedStatement } from '../../db/prepared.js';
 import {
   type ActorRecord,
+  type complaintNeedType,
   complaints,
   deadlineBreachChanges,
   deadlineBreachCounts,
@@ -59,12 +60,19 @@ export type WakeUpToRecord = { deadlineId: string; armedFor: Date; eventId: stri
   | { type: 'warning'; index: number }
 );
 
+/** What a customer needs first (DOMAIN §2, 需求分类). */
+export type NeedType = (typeof complaintNeedType.enumValues)[number];
+
 export interface DeadlineFilters {
   statuses?: DeadlineStatus[];
   kinds?: DeadlineKind[];
   dueBefore?: Date;
   dueAfter?: Date;
   assignee?: string;
+  /** Deadlines of complaints with one of these need types. */
+  needTypes?: NeedType[];
+  /** Deadlines of complaints whose need type is not this one (unclassified ones included). */
+  needTypeOtherThan?: NeedType;
   complaintId?: string;
   /** Keyset position in (dueAt, id) order. */
   after?: { dueAt: Date; id: string };
@@ -196,6 +204,16 @@ export function createDeadlinesRepository(db: Queryable) {
       if (filters.assignee) {
         conditions.push(
           sql`exists (select 1 from ${complaints} where ${complaints.tenantId} = ${deadlines.tenantId} and ${complaints.id} = ${deadlines.complaintId} and ${complaints.assignee} = ${filters.assignee})`,
+        );
+      }
+      if (filters.needTypes?.length) {
+        conditions.push(
+          sql`exists (select 1 from ${complaints} where ${complaints.tenantId} = ${deadlines.tenantId} and ${complaints.id} = ${deadlines.complaintId} and ${inArray(complaints.needType, filters.needTypes)})`,
+        );
+      }
+      if (filters.needTypeOtherThan) {
+        conditions.push(
+          sql`exists (select 1 from ${complaints} where ${complaints.tenantId} = ${deadlines.tenantId} and ${complaints.id} = ${deadlines.complaintId} and ${complaints.needType} is distinct from ${filters.needTypeOtherThan})`,
         );
       }
       if (filters.after) {

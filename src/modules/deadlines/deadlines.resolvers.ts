@@ -2,10 +2,10 @@ import { z } from 'zod';
 import { actingContextOf, parseArgs, requireScope } from '../../graphql/context.js';
 import { enumSdl, type GraphqlModule, pageInfo } from '../../graphql/module.js';
 import { instantSchema } from '../../http/instant.js';
-import { complaintKeyParams, pageArgs } from '../complaints/complaints.schemas.js';
+import { complaintKeyParams, needTypeSchema, pageArgs } from '../complaints/complaints.schemas.js';
 import { DEADLINE_KINDS } from '../sla-policies/sla-targets.js';
 import { type DeadlineView, deadlineSchema, toDeadlineView } from './deadline-views.js';
-import { type DeadlinesService, deadlineListCursor } from './deadlines.service.js';
+import type { DeadlinesService } from './deadlines.service.js';
 
 const typeDefs = /* GraphQL */ `
   ${enumSdl('DeadlineKind', DEADLINE_KINDS)}
@@ -58,6 +58,16 @@ const typeDefs = /* GraphQL */ `
     dueAfter: DateTime
     "Deadlines of complaints with this assignee."
     assignee: String
+    "Deadlines of complaints with one of these need types."
+    needType: [NeedType!]
+  }
+
+  "How the deadline work queue is ordered."
+  enum DeadlineOrder {
+    "Soonest due first."
+    due
+    "The deadlines of complaints needing an immediate fix first, then the rest, each soonest due first."
+    immediate_first
   }
 
   extend type Complaint {
@@ -67,7 +77,7 @@ const typeDefs = /* GraphQL */ `
 
   extend type Query {
     "Deadlines across complaints, soonest due first (work queues), at most 100 a page."
-    deadlines(filter: DeadlineFilter, first: Int = 50, after: String): DeadlineConnection!
+    deadlines(filter: DeadlineFilter, order: DeadlineOrder = due, first: Int = 50, after: String): DeadlineConnection!
       @complexity(value: 2, multipliers: ["first"])
   }
 
@@ -85,8 +95,10 @@ const deadlinesArgs = pageArgs.extend({
       dueBefore: instantSchema.nullish(),
       dueAfter: instantSchema.nullish(),
       assignee: z.string().trim().min(1).max(200).nullish(),
+      needType: z.array(needTypeSchema).max(3).nullish(),
     })
     .nullish(),
+  order: z.enum(['due', 'immediate_first']).nullish(),
 });
 const completeArgs = z.strictObject({ complaintId: complaintKeyParams.shape.id, deadlineId: z.uuid() });
 
@@ -99,8 +111,8 @@ export function deadlinesGraphql(deps: { deadlines: DeadlinesService }): Graphql
       Query: {
         async deadlines(_root, args, context) {
           const { tenantId } = requireScope(context, 'complaints:read');
-          const { filter, first, after } = parseArgs(deadlinesArgs, args, 'args');
-          const { rows, nextCursor } = await deadlines.list(
+          const { filter, order, first, after } = parseArgs(deadlinesArgs, args, 'args');
+          const { rows, cursors, nextCursor } = await deadlines.list(
             tenantId,
             {
               statuses: filter?.status?.length ? filter.status : undefined,
@@ -108,14 +120,16 @@ export function deadlinesGraphql(deps: { deadlines: DeadlinesService }): Graphql
               dueBefore: filter?.dueBefore ? new Date(filter.dueBefore) : undefined,
               dueAfter: filter?.dueAfter ? new Date(filter.dueAfter) : undefined,
               assignee: filter?.assignee ?? undefined,
+              needTypes: filter?.needType?.length ? filter.needType : undefined,
             },
             first,
             after ?? undefined,
+            order === 'immediate_first',
           );
           const nodes = rows.map(toDeadlineView);
           return {
             nodes,
-            edges: rows.map((row, index) => ({ cursor: deadlineListCursor(row), node: nodes[index] })),
+            edges: rows.map((_row, index) => ({ cursor: cursors[index]!, node: nodes[index] })),
             pageInfo: pageInfo(nextCursor),
           };
         },

@@ -1,5 +1,6 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import { complaintNeedType } from '../../db/schema/index.js';
 import { instantSchema } from '../../http/instant.js';
 import { actorOf, requireAuth } from '../../http/plugins/auth.js';
 import { problemResponses } from '../../http/problem.js';
@@ -20,6 +21,15 @@ const listQuery = z.strictObject({
   dueBefore: instantSchema.optional(),
   dueAfter: instantSchema.optional(),
   assignee: z.string().trim().min(1).max(200).optional(),
+  needType: commaSeparatedEnum(complaintNeedType.enumValues, 'needType')
+    .optional()
+    .describe('Deadlines of complaints with one of these need types.'),
+  order: z
+    .enum(['due', 'immediate_first'])
+    .default('due')
+    .describe(
+      '`due`: soonest due first. `immediate_first`: the deadlines of complaints needing an immediate fix first, then the rest, each soonest due first (handle immediate needs first, seed 004).',
+    ),
   limit: z.coerce.number().int().min(1).max(100).default(50),
   cursor: z.string().min(1).max(500).optional(),
 });
@@ -71,7 +81,7 @@ export const deadlinesRoutes: FastifyPluginAsyncZod<{
       },
     },
     async (request) => {
-      const { status, kind, dueBefore, dueAfter, assignee, limit, cursor } = request.query;
+      const { status, kind, dueBefore, dueAfter, assignee, needType, order, limit, cursor } = request.query;
       const { rows, nextCursor } = await deadlines.list(
         requireAuth(request).tenantId,
         {
@@ -80,9 +90,11 @@ export const deadlinesRoutes: FastifyPluginAsyncZod<{
           dueBefore: dueBefore ? new Date(dueBefore) : undefined,
           dueAfter: dueAfter ? new Date(dueAfter) : undefined,
           assignee,
+          needTypes: needType,
         },
         limit,
         cursor,
+        order === 'immediate_first',
       );
       return { data: rows.map(toDeadlineView), nextCursor };
     },

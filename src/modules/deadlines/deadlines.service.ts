@@ -7,6 +7,7 @@ import { decodeCursor, encodeCursor } from '../../lib/cursor.js';
 import { ConflictError, NotFoundError } from '../../lib/errors.js';
 import { groupBy } from '../../lib/group-by.js';
 import { newId, newTimeOrderedId } from '../../lib/ids.js';
+import { twoRunCursor, twoRunCursorShape, twoRunPage } from '../../lib/two-run-pages.js';
 import type { BusinessCalendar } from '../calendars/business-time.js';
 import { isFinished, isResolvedOrFinished } from '../complaints/complaint-status.js';
 import type { ComplaintRow, ComplaintsRepository } from '../complaints/complaints.repository.js';
@@ -592,8 +593,44 @@ export function createDeadlinesService(deps: {
     nextPendingFor: (tenantId: string, complaintIds: string[], tx?: Queryable) =>
       deadlines.nextPendingFor(tenantId, complaintIds, tx),
 
-    /** A work-queue page in due order. */
-    async list(tenantId: string, filters: Omit<DeadlineFilters, 'after'>, limit: number, cursor?: string) {
+    /**
+     * A work-queue page in due order; with `immediateFirst`, the deadlines of complaints whose
+     * customer needs an immediate fix first, each part in due order (DOMAIN §2, seed 004).
+     */
+    async list(
+      tenantId: string,
+      filters: Omit<DeadlineFilters, 'after' | 'needTypeOtherThan'>,
+      limit: number,
+      cursor?: string,
+      immediateFirst = false,
+    ) {
+      if (immediateFirst) {
+        const [run, position] = cursor
+          ? decodeCursor(cursor, twoRunCursorShape(listCursorShape))
+          : (['first', null] as const);
+        // A need-type filter that leaves out immediate needs has nothing to put first.
+        const firstWanted = !filters.needTypes?.length || filters.needTypes.includes('immediate');
+        const { rows, positions, next } = await twoRunPage(
+          async (part, after, n) =>
+            part === 'first' && !firstWanted
+              ? []
+              : deadlines.list(
+                  tenantId,
+                  {
+                    ...filters,
+                    ...(part === 'first'
+                      ? { needTypes: ['immediate' as const] }
+                      : { needTypeOtherThan: 'immediate' as const }),
+                    after: after ? { dueAt: new Date(after[0]), id: after[1] } : undefined,
+                  },
+                  n,
+                ),
+          (row) => [row.dueAt.toISOString(), row.id] as [string, string],
+          { run, after: position },
+          limit,
+        );
+        return { rows, cursors: positions.map(twoRunCursor), nextCursor: next ? twoRunCursor(next) : null };
+      }
       const after = cursor ? decodeCursor(cursor, listCursorShape) : null;
       const rows = await deadlines.list(
         tenantId,
@@ -604,6 +641,7 @@ export function createDeadlinesService(deps: {
       const last = page.at(-1);
       return {
         rows: page,
+        cursors: page.map(deadlineListCursor),
         nextCursor: rows.length > limit && last ? deadlineListCursor(last) : null,
       };
     },

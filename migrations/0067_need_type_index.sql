@@ -1,0 +1,1 @@
+CREATE INDEX "complaints_tenant_need_idx" ON "complaints" USING btree ("tenant_id","need_type","received_at" DESC NULLS FIRST,"id" DESC NULLS FIRST) WHERE "complaints"."need_type" is not null;
