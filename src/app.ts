@@ -28,6 +28,7 @@ import { throttled } from './lib/throttle.js';
 import { unreachableMessage, unreachableService } from './lib/unreachable.js';
 import { calendarsRoutes } from './modules/calendars/calendars.routes.js';
 import { complaintsRoutes } from './modules/complaints/complaints.routes.js';
+import { dataSubjectsRoutes } from './modules/data-subjects/data-subjects.routes.js';
 import type { DeadlineQueue } from './modules/deadlines/deadline-queue.js';
 import { deadlinesRoutes } from './modules/deadlines/deadlines.routes.js';
 import { escalationsRoutes } from './modules/escalations/escalations.routes.js';
@@ -221,6 +222,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   await app.register(ownershipRoutes, { ownership: services.ownership, publicBaseUrl: env.PUBLIC_BASE_URL });
   await app.register(majorComplaintsRoutes, { majorComplaints: services.majorComplaints });
   await app.register(timelineIntegrityRoutes, { timelineIntegrity: services.timelineIntegrity });
+  await app.register(dataSubjectsRoutes, { dataSubjects: services.dataSubjects });
   await app.register(deadlinesRoutes, { deadlines, complaints });
   await app.register(calendarsRoutes, { calendars, publicBaseUrl: env.PUBLIC_BASE_URL });
   await app.register(slaPoliciesRoutes, { policies, publicBaseUrl: env.PUBLIC_BASE_URL });

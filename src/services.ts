@@ -6,6 +6,8 @@ import { createCalendarsRepository } from './modules/calendars/calendars.reposit
 import { createCalendarsService } from './modules/calendars/calendars.service.js';
 import { createComplaintsRepository } from './modules/complaints/complaints.repository.js';
 import { createComplaintsService } from './modules/complaints/complaints.service.js';
+import { createDataSubjectsRepository } from './modules/data-subjects/data-subjects.repository.js';
+import { createDataSubjectsService } from './modules/data-subjects/data-subjects.service.js';
 import type { DeadlineScheduler } from './modules/deadlines/deadline-scheduler.js';
 import { createDeadlinesRepository } from './modules/deadlines/deadlines.repository.js';
 import { createDeadlinesService } from './modules/deadlines/deadlines.service.js';
@@ -116,6 +118,7 @@ export function createServices(deps: {
     ownership: createOwnershipRepository(db),
     identity: createIdentityRepository(db),
     timelineIntegrity: createTimelineIntegrityRepository(db),
+    dataSubjects: createDataSubjectsRepository(db),
   };
   const settings = createSettingsService({
     db,
@@ -294,6 +297,14 @@ export function createServices(deps: {
     events: repositories.events,
     clock,
   });
+  const dataSubjects = createDataSubjectsService({
+    db,
+    repository: repositories.dataSubjects,
+    complaints: repositories.complaints,
+    deadlines: repositories.deadlines,
+    events: repositories.events,
+    clock,
+  });
   const calendars = createCalendarsService({
     db,
     calendars: repositories.calendars,
@@ -321,6 +332,7 @@ export function createServices(deps: {
     ownership,
     identity,
     timelineIntegrity,
+    dataSubjects,
   };
 }
 

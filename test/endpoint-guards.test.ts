@@ -493,6 +493,20 @@ const ROUTES: Route[] = [
     url: (f) => `/v1/complaints/${f.complaintId}/conflicts`,
     bad: { url: () => '/v1/complaints/not-a-uuid/conflicts', field: 'params.id' },
   },
+  // Data subjects: our complaints name the fixture customer's phone (complaintBody), theirs too.
+  {
+    method: 'POST',
+    path: '/v1/data-subjects/export',
+    scope: 'personal_data:export',
+    kind: 'list',
+    url: () => '/v1/data-subjects/export',
+    body: () => ({ phone: '+86 138 0013 8000' }),
+    bad: {
+      body: { phone: '+86 138 0013 8000', email: 'wang.fang@example.com' },
+      code: 'data_subject_invalid',
+      field: 'body.email',
+    },
+  },
   // Deadlines
   {
     method: 'GET',

@@ -1,9 +1,10 @@
 /**
  * The event catalogue against what Redress really sends: complaints taken through their whole
  * life (intake, edits, ownership, the worker's warnings, breaches and escalations, resolutions,
- * pre-refunds, follow-up visits, reopening, acceptance overrides) and webhooks pinged and
- * disabled, until every type of the catalogue has happened. Each event, as the feed shows it and
- * as a webhook delivers it, must match its type's schema; the receiver checks each delivery too.
+ * pre-refunds, follow-up visits, reopening, acceptance overrides), webhooks pinged and disabled,
+ * timelines digested and a data subject exported, until every type of the catalogue has happened.
+ * Each event, as the feed shows it and as a webhook delivers it, must match its type's schema; the
+ * receiver checks each delivery too.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { systemClock } from '../src/lib/clock.js';
@@ -196,6 +197,9 @@ describe('the event catalogue', () => {
       events: t.services.repositories.events,
       clock: tomorrow,
     }).digestFinishedDays();
+
+    // A data subject's access export, recorded without the subject in clear.
+    await post('/v1/data-subjects/export', { phone: '+86 138 0013 8000' });
 
     // Every type has happened: in the feed (pings go to their subscription only)…
     const inFeed = new Set<EventType>(EVENT_TYPES.filter((type) => type !== 'webhook.ping'));

@@ -105,12 +105,34 @@ describe('what reaches the logs', () => {
         json: { url: 'https://crm.example.com/hooks', events: ['complaint.*'], personalData: 'clear' },
       });
       expect(clearHook.statusCode).toBe(403);
+      // An access export answers the customer's data in clear, and a malformed subject is refused:
+      // neither the subject nor what is held on them reaches the logs.
+      const exported = await call(logged.app, tenant.adminKey, {
+        method: 'POST',
+        url: '/v1/data-subjects/export',
+        json: { phone: '+86 138 0000 4242' },
+      });
+      expect(exported.statusCode, exported.body).toBe(200);
+      expect(exported.body).toContain('Zed Secretname');
+      const refusedSubject = await call(logged.app, tenant.adminKey, {
+        method: 'POST',
+        url: '/v1/data-subjects/export',
+        json: { phone: '+86 138 0000 4242', email: 'zed@secretname.example' },
+      });
+      expect(refusedSubject.statusCode).toBe(400);
+      const refusedGraphql = await call(logged.app, tenant.adminKey, {
+        method: 'POST',
+        url: '/graphql',
+        json: { query: 'mutation { exportDataSubject(email: "zed-at-secretname.example") }' },
+      });
+      expect(refusedGraphql.json().errors[0].extensions.code).toBe('data_subject_invalid');
       const all = lines.join('');
       expect(all).not.toContain('Zed S***');
       expect(all).not.toContain(tenant.adminKey);
       expect(all).not.toContain('Zed Secretname');
       expect(all).not.toContain('0000 4242');
       expect(all).not.toContain('13800004242');
+      expect(all).not.toContain('secretname.example');
     } finally {
       await logged.close();
     }

@@ -7,6 +7,9 @@ import {
   createComplaintsRepository,
   shortSearchHead,
 } from '../src/modules/complaints/complaints.repository.js';
+import { type DataSubjectInput, parseDataSubject } from '../src/modules/data-subjects/data-subject.js';
+import { createDataSubjectsRepository } from '../src/modules/data-subjects/data-subjects.repository.js';
+import { EXPORT_COMPLAINT_LIMIT } from '../src/modules/data-subjects/data-subjects.schemas.js';
 import { ARMING_HORIZON_MS } from '../src/modules/deadlines/deadline-scheduler.js';
 import {
   createDeadlinesRepository,
@@ -190,6 +193,28 @@ describe('hot statements keep to their indexes', () => {
   async function queryScans(query: { toSQL(): { sql: string; params: unknown[] } }) {
     return scans(await explainPlan(t.database.pool, query.toSQL()));
   }
+
+  it("finds a data subject's complaints by probes of the customer indexes, never a walk of the tenant", async () => {
+    const repository = createDataSubjectsRepository(t.database.db);
+    const indexesOf = async (input: DataSubjectInput) => {
+      const found = await queryScans(
+        repository.subjectComplaintsQuery(tenantId, parseDataSubject(input), EXPORT_COMPLAINT_LIMIT + 1),
+      );
+      expect(found, JSON.stringify(input)).not.toContainEqual(expect.objectContaining({ type: 'Seq Scan' }));
+      return new Set(found.map((scan) => scan.index).filter(Boolean));
+    };
+    // A phone or an email is the key of some complaints and beside another identifier on others.
+    expect(await indexesOf({ phone: '+86 138 0000 2500' })).toEqual(
+      new Set(['complaints_tenant_customer_category_idx', 'complaints_tenant_phone_key_idx']),
+    );
+    expect(await indexesOf({ email: 'wang.fang@example.com' })).toEqual(
+      new Set(['complaints_tenant_customer_category_idx', 'complaints_tenant_email_key_idx']),
+    );
+    // An external id is always the key.
+    expect(await indexesOf({ externalId: 'CRM-0012345' })).toEqual(
+      new Set(['complaints_tenant_customer_category_idx']),
+    );
+  });
 
   it('lists complaints newest first straight from the received index, on every page', async () => {
     const repository = createComplaintsRepository(t.database.db);

@@ -7,6 +7,7 @@ import { toAppError } from '../http/plugins/errors.js';
 import { AppError, GraphqlValidationError } from '../lib/errors.js';
 import { calendarsGraphql } from '../modules/calendars/calendars.resolvers.js';
 import { complaintsGraphql } from '../modules/complaints/complaints.resolvers.js';
+import { dataSubjectsGraphql } from '../modules/data-subjects/data-subjects.resolvers.js';
 import { deadlinesGraphql } from '../modules/deadlines/deadlines.resolvers.js';
 import { escalationsGraphql } from '../modules/escalations/escalations.resolvers.js';
 import { eventsGraphql } from '../modules/events/events.resolvers.js';
@@ -48,6 +49,7 @@ export interface GraphqlOptions {
     | 'ownership'
     | 'majorComplaints'
     | 'timelineIntegrity'
+    | 'dataSubjects'
     | 'resolutions'
     | 'followUps'
     | 'templates'
@@ -97,6 +99,7 @@ export function graphqlSchema(
     ownershipGraphql({ ownership: services.ownership }),
     majorComplaintsGraphql({ majorComplaints: services.majorComplaints }),
     timelineIntegrityGraphql({ timelineIntegrity: services.timelineIntegrity }),
+    dataSubjectsGraphql({ dataSubjects: services.dataSubjects }),
     followUpsGraphql({ followUps: services.followUps, idempotency: services.idempotency }),
     replyTemplatesGraphql({ templates: services.templates }),
     reportsGraphql({ reports: services.reports }),

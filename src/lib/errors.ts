@@ -14,6 +14,7 @@ export const ERROR_CODES = [
   'malformed_json',
   'invalid_cursor',
   'webhook_replay_range_invalid',
+  'data_subject_invalid',
   'graphql_validation_failed',
   'query_too_deep',
   'query_too_costly',
@@ -139,6 +140,23 @@ export class InvalidCursorError extends AppError {
   constructor(cursor: string) {
     super({
       detail: `Cursor '${truncate(cursor)}' is not one this API issued; start again without a cursor.`,
+    });
+  }
+}
+
+/**
+ * A data subject named by none of phone, email and external id, by more than one, or by one that
+ * is malformed. The detail never quotes the value: it is personal data, and problems are logged.
+ */
+export class DataSubjectInvalidError extends AppError {
+  readonly code = 'data_subject_invalid';
+  readonly status = 400;
+  readonly title = 'Invalid data subject';
+  constructor(readonly errors: FieldProblem[]) {
+    super({
+      detail:
+        'Name the data subject by exactly one of phone, email and externalId, well formed; see `errors`.',
+      extensions: { errors },
     });
   }
 }

@@ -110,6 +110,38 @@ export function searchCharacters(columns: {
   return sql`string_to_array(lower(${columns.subject} || ' ' || ${columns.description} || ' ' || coalesce(${columns.customerName}, '')), null)`;
 }
 
+/**
+ * A complaint's customer phone and email as the customer keys they would make: `tel:` with a `+`
+ * if written with one and the digits, and `email:` with the address in lower case, as
+ * customerIdentityKey (src/modules/major-complaints/major-rules.ts) makes them. A complaint's
+ * customer_key holds only the first of external id, phone and email, so finding every complaint
+ * of a phone or an email (a data subject's, src/modules/data-subjects/) also looks these up:
+ * complaints_tenant_phone_key_idx and complaints_tenant_email_key_idx index them, and the
+ * lookup filters on them, so both must use these definitions.
+ */
+export function customerPhoneKey(columns: { customerPhone: AnyPgColumn }): SQL {
+  return sql`('tel:' || case when ${columns.customerPhone} like '+%' then '+' else '' end || regexp_replace(${columns.customerPhone}, '[^0-9]', '', 'g'))`;
+}
+
+/** See customerPhoneKey. */
+export function customerEmailKey(columns: { customerEmail: AnyPgColumn }): SQL {
+  return sql`('email:' || lower(${columns.customerEmail}))`;
+}
+
+/**
+ * Which complaints the phone (email) index holds: those whose phone (email) is not already their
+ * customer_key, which complaints_tenant_customer_category_idx finds. Most complaints name one
+ * identifier or lead with their phone, so these indexes stay small and most intakes add no entry.
+ */
+export function phoneBesideKey(columns: { customerPhone: AnyPgColumn; customerKey: AnyPgColumn }): SQL {
+  return sql`${columns.customerPhone} is not null and ${columns.customerKey} is distinct from ${customerPhoneKey(columns)}`;
+}
+
+/** See phoneBesideKey. */
+export function emailBesideKey(columns: { customerEmail: AnyPgColumn; customerKey: AnyPgColumn }): SQL {
+  return sql`${columns.customerEmail} is not null and ${columns.customerKey} is distinct from ${customerEmailKey(columns)}`;
+}
+
 /** The search indexes' pending-list limit, in kB (see complaints_search_trgm_idx). */
 const SEARCH_PENDING_LIST_KB = 512;
 
@@ -289,6 +321,14 @@ export const complaints = pgTable(
     index('complaints_tenant_customer_category_idx')
       .on(table.tenantId, table.customerKey, table.category, table.receivedAt)
       .where(sql`${table.customerKey} is not null`),
+    // A data subject's complaints by a phone or email that is not their customer_key (an external
+    // id or a phone came first): see phoneBesideKey. A probe each, never a walk of the tenant.
+    index('complaints_tenant_phone_key_idx')
+      .on(table.tenantId, customerPhoneKey(table))
+      .where(phoneBesideKey(table)),
+    index('complaints_tenant_email_key_idx')
+      .on(table.tenantId, customerEmailKey(table))
+      .where(emailBesideKey(table)),
     // Collective complaints: everything linked to one incident.
     index('complaints_tenant_incident_idx')
       .on(table.tenantId, table.incidentKey)

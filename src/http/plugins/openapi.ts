@@ -121,6 +121,11 @@ export const openapiPlugin = fp(
             name: 'settings',
             description: 'Workflow rules of the tenant: acceptance, major complaints, follow-ups, approvals',
           },
+          {
+            name: 'data-subjects',
+            description:
+              'Access exports of a data subject’s personal data (scopes `personal_data:export` and `personal_data:read`)',
+          },
           { name: 'api-keys', description: 'API keys of the calling tenant (scope `admin`)' },
           {
             name: 'identity-providers',

@@ -9,6 +9,7 @@ import {
   rejectionSchema,
   statusSchema,
 } from '../complaints/complaints.schemas.js';
+import { dataSubjectExportedEventDataSchema } from '../data-subjects/data-subject-event.js';
 import { deadlineSchema } from '../deadlines/deadline-views.js';
 import { escalationSchema } from '../escalations/escalations.schemas.js';
 import { FOLLOW_UP_EXEMPTIONS } from '../follow-ups/follow-up-exemptions.js';
@@ -168,6 +169,7 @@ export const EVENT_DATA_SCHEMAS = {
     attemptsExhausted: z.boolean().describe('The customer was unreachable on the last attempt allowed.'),
     ...by,
   }),
+  'data_subject.exported': tenantEvent.extend(dataSubjectExportedEventDataSchema.shape),
   'timeline.digest': tenantEvent.extend(timelineDigestEventDataSchema.shape),
   'webhook.disabled': tenantEvent.extend({
     webhook: webhookSchema,

@@ -102,6 +102,11 @@ export const EVENT_CATALOGUE = {
     summary:
       'The outcome of a follow-up visit was recorded (satisfied, unsatisfied, unreachable or declined).',
   },
+  'data_subject.exported': {
+    subject: 'subject',
+    summary:
+      'Everything held on a data subject was exported (`POST /v1/data-subjects/export`): the identifier masked, the counts, and who asked; never the subject in clear.',
+  },
   'timeline.digest': {
     subject: 'digest',
     summary:
@@ -120,15 +125,24 @@ export const EVENT_CATALOGUE = {
 export type EventType = keyof typeof EVENT_CATALOGUE;
 export const EVENT_TYPES = Object.keys(EVENT_CATALOGUE) as [EventType, ...EventType[]];
 
-/** Event types about a tenant rather than one complaint: webhook subscriptions, timeline digests. */
-export type TenantEventType = Extract<EventType, `webhook.${string}` | `timeline.${string}`>;
+/**
+ * Event types about a tenant rather than one complaint: webhook subscriptions, timeline digests,
+ * access exports of data subjects.
+ */
+export type TenantEventType = Extract<
+  EventType,
+  `webhook.${string}` | `timeline.${string}` | `data_subject.${string}`
+>;
+
+/** The prefixes of TenantEventType. */
+const TENANT_EVENT_PREFIXES = ['webhook.', 'timeline.', 'data_subject.'] as const;
 
 /** Event types of complaints: they carry the complaint id, reference and per-complaint sequence. */
 export type ComplaintEventType = Exclude<EventType, TenantEventType>;
 
-/** The types that carry a complaint, its customer included: every type but `webhook.*` and `timeline.*`. */
+/** The types that carry a complaint, its customer included: every type but the tenant's own (TENANT_EVENT_PREFIXES). */
 export const COMPLAINT_EVENT_TYPES = EVENT_TYPES.filter(
-  (type): type is ComplaintEventType => !type.startsWith('webhook.') && !type.startsWith('timeline.'),
+  (type): type is ComplaintEventType => !TENANT_EVENT_PREFIXES.some((prefix) => type.startsWith(prefix)),
 );
 
 const PATTERN = /^(?:\*|[a-z_]+\.\*|[a-z_]+\.[a-z_]+)$/;

@@ -10,7 +10,7 @@ const typeDefs = /* GraphQL */ `
     name: String!
     "The visible start of the key, to tell keys apart."
     prefix: String!
-    "complaints:read, complaints:write, policies:manage, webhooks:manage, reports:read, actors:impersonate, personal_data:read, admin."
+    "complaints:read, complaints:write, policies:manage, webhooks:manage, reports:read, actors:impersonate, personal_data:read, personal_data:export, admin."
     scopes: [String!]!
     createdAt: DateTime!
     "Updated at most once a minute."
