@@ -40,6 +40,7 @@ import { checkReadiness } from './modules/health/readiness.js';
 import { identityRoutes } from './modules/identity/identity.routes.js';
 import { majorComplaintsRoutes } from './modules/major-complaints/major-complaints.routes.js';
 import { ownershipRoutes } from './modules/ownership/ownership.routes.js';
+import { promisesRoutes } from './modules/promises/promises.routes.js';
 import { replyTemplatesRoutes } from './modules/reply-templates/reply-templates.routes.js';
 import { reportsRoutes } from './modules/reports/reports.routes.js';
 import { resolutionsRoutes } from './modules/resolutions/resolutions.routes.js';
@@ -237,6 +238,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     complaints,
     publicBaseUrl: env.PUBLIC_BASE_URL,
   });
+  await app.register(promisesRoutes, { promises: services.promises, publicBaseUrl: env.PUBLIC_BASE_URL });
   await app.register(followUpsRoutes, { followUps: services.followUps });
   await app.register(reportsRoutes, { reports: services.reports });
   await app.register(replyTemplatesRoutes, {

@@ -29,6 +29,8 @@ import { createMajorComplaintsRepository } from './modules/major-complaints/majo
 import { createMajorComplaintsService } from './modules/major-complaints/major-complaints.service.js';
 import { createOwnershipRepository } from './modules/ownership/ownership.repository.js';
 import { createOwnershipService } from './modules/ownership/ownership.service.js';
+import { createPromisesRepository } from './modules/promises/promises.repository.js';
+import { createPromisesService } from './modules/promises/promises.service.js';
 import { createReplyTemplatesRepository } from './modules/reply-templates/reply-templates.repository.js';
 import { createReplyTemplatesService } from './modules/reply-templates/reply-templates.service.js';
 import { createReportCounts } from './modules/reports/report-counts.js';
@@ -108,6 +110,7 @@ export function createServices(deps: {
     webhooks: createWebhooksRepository(db),
     settings: createSettingsRepository(db),
     followUps: createFollowUpsRepository(db),
+    promises: createPromisesRepository(db),
     replyTemplates: createReplyTemplatesRepository(db),
     resolutions: createResolutionsRepository(db),
     reports: createReportsRepository(deps.reportsDb ?? db),
@@ -252,6 +255,15 @@ export function createServices(deps: {
     recusal: ownership,
     clock,
   });
+  const promises = createPromisesService({
+    db,
+    promises: repositories.promises,
+    complaints: repositories.complaints,
+    deadlines,
+    events: repositories.events,
+    idempotency: repositories.idempotency,
+    clock,
+  });
   const followUps = createFollowUpsService({
     db,
     followUps: repositories.followUps,
@@ -315,6 +327,7 @@ export function createServices(deps: {
     settings,
     templates,
     resolutions,
+    promises,
     followUps,
     reports,
     majorComplaints,

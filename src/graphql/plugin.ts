@@ -16,6 +16,7 @@ import { identityGraphql } from '../modules/identity/identity.resolvers.js';
 import { majorComplaintsGraphql } from '../modules/major-complaints/major-complaints.resolvers.js';
 import { ownershipGraphql } from '../modules/ownership/ownership.resolvers.js';
 import { personalDataGraphql } from '../modules/personal-data/personal-data.resolvers.js';
+import { promisesGraphql } from '../modules/promises/promises.resolvers.js';
 import { replyTemplatesGraphql } from '../modules/reply-templates/reply-templates.resolvers.js';
 import { reportsGraphql } from '../modules/reports/reports.resolvers.js';
 import { resolutionsGraphql } from '../modules/resolutions/resolutions.resolvers.js';
@@ -49,6 +50,7 @@ export interface GraphqlOptions {
     | 'majorComplaints'
     | 'timelineIntegrity'
     | 'resolutions'
+    | 'promises'
     | 'followUps'
     | 'templates'
     | 'reports'
@@ -77,6 +79,7 @@ export function graphqlSchema(
       complaints: services.complaints,
       idempotency: services.idempotency,
     }),
+    promisesGraphql({ promises: services.promises, idempotency: services.idempotency }),
     eventsGraphql({
       complaints: services.complaints,
       tenancy: services.tenancy,

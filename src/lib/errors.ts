@@ -46,6 +46,7 @@ export const ERROR_CODES = [
   'option_not_awaiting_approval',
   'option_rejected',
   'pre_refund_already_verified',
+  'promise_not_open',
   'reply_template_exists',
   'identity_provider_exists',
   'resolution_already_open',

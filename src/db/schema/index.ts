@@ -3,6 +3,7 @@ export * from './escalations.js';
 export * from './events.js';
 export * from './follow-ups.js';
 export * from './idempotency.js';
+export * from './promises.js';
 export * from './reply-templates.js';
 export * from './reports.js';
 export * from './resolutions.js';

@@ -87,6 +87,20 @@ export const EVENT_CATALOGUE = {
     subject: 'preRefund',
     summary: 'A pre-refund was verified (confirmed or disputed), meeting its verification deadline.',
   },
+  'promise.made': {
+    subject: 'promise',
+    summary:
+      'A handler recorded a promise to the customer (what, by when); its `promise` deadline started. Broken promises are `deadline.breached` of kind `promise`.',
+  },
+  'promise.kept': {
+    subject: 'promise',
+    summary:
+      'A promise to the customer was kept, meeting its `promise` deadline (late when it was broken first).',
+  },
+  'promise.withdrawn': {
+    subject: 'promise',
+    summary: 'A promise to the customer was withdrawn with a reason; its `promise` deadline was cancelled.',
+  },
   'follow_up.due': {
     subject: 'followUp',
     summary:
