@@ -31,6 +31,8 @@ interface Fixture {
   /** The complaint's major-report deadline: the one kind completed by hand. */
   deadlineId: string;
   preRefundId: string;
+  /** An open promise made to the complaint's customer. */
+  promiseId: string;
   conflictId: string;
   /** A complaint the acceptance checks declined at intake, for a supervisor to take in. */
   declinedComplaintId: string;
@@ -135,6 +137,10 @@ async function seed(): Promise<Seeded> {
     currency: 'CNY',
     refundedBy: handler,
   });
+  const promise = await ok(tenant, 'POST', `/v1/complaints/${complaintId}/promises`, {
+    description: 'Call back with the engineer’s report',
+    dueAt: new Date(Date.now() + 7 * 86_400_000).toISOString(),
+  });
   const conflict = await ok(tenant, 'POST', `/v1/complaints/${complaintId}/conflicts`, {
     staff: 'zhao.lei',
     reason: 'Neighbour of the customer',
@@ -199,6 +205,7 @@ async function seed(): Promise<Seeded> {
       complaintId,
       deadlineId: deadlines.find((d) => d.kind === 'major_report')!.id,
       preRefundId: preRefund.id as string,
+      promiseId: promise.id as string,
       conflictId: conflict.id as string,
       declinedComplaintId,
       proposalComplaintId,
@@ -236,6 +243,7 @@ async function snapshot({ tenant, fixture: f }: Seeded): Promise<Record<string, 
     `/v1/complaints/${f.complaintId}/deadlines`,
     `/v1/complaints/${f.complaintId}/escalations`,
     `/v1/complaints/${f.complaintId}/pre-refunds`,
+    `/v1/complaints/${f.complaintId}/promises`,
     `/v1/complaints/${f.complaintId}/conflicts`,
     `/v1/follow-ups/${f.followUpId}`,
     '/v1/reply-templates',
@@ -726,6 +734,50 @@ const ROUTES: Route[] = [
     body: () => ({ outcome: 'confirmed', verifiedBy: lead }),
     bad: { body: { outcome: 'maybe', verifiedBy: lead }, field: 'body.outcome' },
   },
+  // Promises to the customer
+  {
+    method: 'POST',
+    path: '/v1/complaints/{id}/promises',
+    scope: 'complaints:write',
+    kind: 'item',
+    url: (f) => `/v1/complaints/${f.complaintId}/promises`,
+    body: () => ({ description: 'Call back', dueAt: new Date(Date.now() + 86_400_000).toISOString() }),
+    bad: { body: { description: 'Call back', dueAt: 'tomorrow' }, field: 'body.dueAt' },
+  },
+  {
+    method: 'GET',
+    path: '/v1/complaints/{id}/promises',
+    scope: 'complaints:read',
+    kind: 'item',
+    url: (f) => `/v1/complaints/${f.complaintId}/promises`,
+    bad: { url: () => '/v1/complaints/not-a-uuid/promises', field: 'params.id' },
+  },
+  {
+    method: 'GET',
+    path: '/v1/complaints/{id}/promises/{promiseId}',
+    scope: 'complaints:read',
+    kind: 'item',
+    url: (f) => `/v1/complaints/${f.complaintId}/promises/${f.promiseId}`,
+    bad: { url: (f) => `/v1/complaints/${f.complaintId}/promises/not-a-uuid`, field: 'params.promiseId' },
+  },
+  {
+    method: 'POST',
+    path: '/v1/complaints/{id}/promises/{promiseId}/kept',
+    scope: 'complaints:write',
+    kind: 'item',
+    url: (f) => `/v1/complaints/${f.complaintId}/promises/${f.promiseId}/kept`,
+    body: () => ({ note: 'Called back' }),
+    bad: { body: { note: '' }, field: 'body.note' },
+  },
+  {
+    method: 'POST',
+    path: '/v1/complaints/{id}/promises/{promiseId}/withdrawal',
+    scope: 'complaints:write',
+    kind: 'item',
+    url: (f) => `/v1/complaints/${f.complaintId}/promises/${f.promiseId}/withdrawal`,
+    body: () => ({ reason: 'The customer chose a refund' }),
+    bad: { body: { reason: '' }, field: 'body.reason' },
+  },
   // Follow-up visits
   {
     method: 'GET',
@@ -1130,7 +1182,7 @@ describe('references across tenants', () => {
     expect(await snapshot(us)).toEqual(before);
   });
 
-  it("reaches no resolution or pre-refund of another of our complaints through this one's URL", async () => {
+  it("reaches no resolution, pre-refund or promise of another of our complaints through this one's URL", async () => {
     const f = us.fixture;
     const before = await snapshot(us);
     const elsewhere = [
@@ -1145,6 +1197,12 @@ describe('references across tenants', () => {
         url: `/v1/complaints/${f.proposalComplaintId}/pre-refunds/${f.preRefundId}/verification`,
         json: { outcome: 'confirmed', verifiedBy: lead },
       },
+      {
+        method: 'POST' as const,
+        url: `/v1/complaints/${f.proposalComplaintId}/promises/${f.promiseId}/kept`,
+        json: {},
+      },
+      { method: 'GET' as const, url: `/v1/complaints/${f.proposalComplaintId}/promises/${f.promiseId}` },
     ];
     for (const options of elsewhere) {
       const res = await call(t.app, us.tenant.adminKey, options);

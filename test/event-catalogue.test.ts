@@ -1,7 +1,7 @@
 /**
  * The event catalogue against what Redress really sends: complaints taken through their whole
  * life (intake, edits, ownership, the worker's warnings, breaches and escalations, resolutions,
- * pre-refunds, follow-up visits, reopening, acceptance overrides) and webhooks pinged and
+ * pre-refunds, promises, follow-up visits, reopening, acceptance overrides) and webhooks pinged and
  * disabled, until every type of the catalogue has happened. Each event, as the feed shows it and
  * as a webhook delivers it, must match its type's schema; the receiver checks each delivery too.
  */
@@ -135,6 +135,20 @@ describe('the event catalogue', () => {
       outcome: 'confirmed',
       verifiedBy: lead,
     });
+    // Promises to the customer: one kept, one withdrawn with a reason.
+    const promiseDue = new Date(Date.now() + 86_400_000).toISOString();
+    const kept = await post(
+      `/v1/complaints/${id}/promises`,
+      { description: 'Call back', dueAt: promiseDue },
+      201,
+    );
+    await post(`/v1/complaints/${id}/promises/${kept.id}/kept`, { note: 'Called back' });
+    const dropped = await post(
+      `/v1/complaints/${id}/promises`,
+      { description: 'Visit', dueAt: promiseDue },
+      201,
+    );
+    await post(`/v1/complaints/${id}/promises/${dropped.id}/withdrawal`, { reason: 'Not needed any more' });
     const resolution = await post(
       resolutions,
       {
