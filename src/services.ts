@@ -45,6 +45,8 @@ import {
   type PolicyRow,
 } from './modules/sla-policies/sla-policies.repository.js';
 import { createSlaPoliciesService } from './modules/sla-policies/sla-policies.service.js';
+import { createSurveysRepository } from './modules/surveys/surveys.repository.js';
+import { createSurveysService } from './modules/surveys/surveys.service.js';
 import { type ApiKeyRow, createTenancyRepository } from './modules/tenancy/tenancy.repository.js';
 import { createTenancyService } from './modules/tenancy/tenancy.service.js';
 import { createTimelineIntegrityRepository } from './modules/timeline-integrity/timeline-integrity.repository.js';
@@ -111,6 +113,7 @@ export function createServices(deps: {
     settings: createSettingsRepository(db),
     followUps: createFollowUpsRepository(db),
     promises: createPromisesRepository(db),
+    surveys: createSurveysRepository(db, deps.reportsDb ?? db),
     replyTemplates: createReplyTemplatesRepository(db),
     resolutions: createResolutionsRepository(db),
     reports: createReportsRepository(deps.reportsDb ?? db),
@@ -264,6 +267,15 @@ export function createServices(deps: {
     idempotency: repositories.idempotency,
     clock,
   });
+  const surveys = createSurveysService({
+    db,
+    surveys: repositories.surveys,
+    complaints: repositories.complaints,
+    events: repositories.events,
+    idempotency: repositories.idempotency,
+    timeZoneOf: async (tenantId, tx) => (await settings.current(tenantId, tx)).timeZone,
+    clock,
+  });
   const followUps = createFollowUpsService({
     db,
     followUps: repositories.followUps,
@@ -328,6 +340,7 @@ export function createServices(deps: {
     templates,
     resolutions,
     promises,
+    surveys,
     followUps,
     reports,
     majorComplaints,

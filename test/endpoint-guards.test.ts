@@ -33,6 +33,8 @@ interface Fixture {
   preRefundId: string;
   /** An open promise made to the complaint's customer. */
   promiseId: string;
+  /** A satisfaction survey sent and answered (CSAT counts it), and one sent only. */
+  surveyId: string;
   conflictId: string;
   /** A complaint the acceptance checks declined at intake, for a supervisor to take in. */
   declinedComplaintId: string;
@@ -141,6 +143,9 @@ async function seed(): Promise<Seeded> {
     description: 'Call back with the engineer’s report',
     dueAt: new Date(Date.now() + 7 * 86_400_000).toISOString(),
   });
+  const answered = await ok(tenant, 'POST', `/v1/complaints/${complaintId}/surveys`, {});
+  await ok(tenant, 'POST', `/v1/complaints/${complaintId}/surveys/${answered.id}/answer`, { score: 4 });
+  const survey = await ok(tenant, 'POST', `/v1/complaints/${complaintId}/surveys`, {});
   const conflict = await ok(tenant, 'POST', `/v1/complaints/${complaintId}/conflicts`, {
     staff: 'zhao.lei',
     reason: 'Neighbour of the customer',
@@ -206,6 +211,7 @@ async function seed(): Promise<Seeded> {
       deadlineId: deadlines.find((d) => d.kind === 'major_report')!.id,
       preRefundId: preRefund.id as string,
       promiseId: promise.id as string,
+      surveyId: survey.id as string,
       conflictId: conflict.id as string,
       declinedComplaintId,
       proposalComplaintId,
@@ -244,6 +250,7 @@ async function snapshot({ tenant, fixture: f }: Seeded): Promise<Record<string, 
     `/v1/complaints/${f.complaintId}/escalations`,
     `/v1/complaints/${f.complaintId}/pre-refunds`,
     `/v1/complaints/${f.complaintId}/promises`,
+    `/v1/complaints/${f.complaintId}/surveys`,
     `/v1/complaints/${f.complaintId}/conflicts`,
     `/v1/follow-ups/${f.followUpId}`,
     '/v1/reply-templates',
@@ -777,6 +784,41 @@ const ROUTES: Route[] = [
     url: (f) => `/v1/complaints/${f.complaintId}/promises/${f.promiseId}/withdrawal`,
     body: () => ({ reason: 'The customer chose a refund' }),
     bad: { body: { reason: '' }, field: 'body.reason' },
+  },
+  // Satisfaction surveys
+  {
+    method: 'POST',
+    path: '/v1/complaints/{id}/surveys',
+    scope: 'complaints:write',
+    kind: 'item',
+    url: (f) => `/v1/complaints/${f.complaintId}/surveys`,
+    body: () => ({ channel: 'phone' }),
+    bad: { body: { channel: 'pigeon' }, field: 'body.channel' },
+  },
+  {
+    method: 'GET',
+    path: '/v1/complaints/{id}/surveys',
+    scope: 'complaints:read',
+    kind: 'item',
+    url: (f) => `/v1/complaints/${f.complaintId}/surveys`,
+    bad: { url: () => '/v1/complaints/not-a-uuid/surveys', field: 'params.id' },
+  },
+  {
+    method: 'POST',
+    path: '/v1/complaints/{id}/surveys/{surveyId}/answer',
+    scope: 'complaints:write',
+    kind: 'item',
+    url: (f) => `/v1/complaints/${f.complaintId}/surveys/${f.surveyId}/answer`,
+    body: () => ({ score: 5, comment: 'Well handled' }),
+    bad: { body: { score: 9 }, field: 'body.score' },
+  },
+  {
+    method: 'GET',
+    path: '/v1/reports/csat',
+    scope: 'reports:read',
+    kind: 'list',
+    url: () => `/v1/reports/csat?from=${dayFromToday(-1)}&to=${dayFromToday(1)}&groupBy=assignee`,
+    bad: { url: () => '/v1/reports/csat?from=2026-01-02&to=2026-01-01', field: 'querystring.to' },
   },
   // Follow-up visits
   {

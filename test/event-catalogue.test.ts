@@ -135,6 +135,9 @@ describe('the event catalogue', () => {
       outcome: 'confirmed',
       verifiedBy: lead,
     });
+    // A satisfaction survey, sent and answered.
+    const survey = await post(`/v1/complaints/${id}/surveys`, {}, 201);
+    await post(`/v1/complaints/${id}/surveys/${survey.id}/answer`, { score: 4, comment: 'Fixed' });
     // Promises to the customer: one kept, one withdrawn with a reason.
     const promiseDue = new Date(Date.now() + 86_400_000).toISOString();
     const kept = await post(

@@ -172,6 +172,15 @@ const writes: IdempotentWrite[] = [
     resourceOf: (answer) => answer.id,
   },
   {
+    name: 'a satisfaction survey',
+    target: onComplaint('surveys'),
+    body: { channel: 'phone' },
+    other: { channel: 'email' },
+    entry: 'survey.sent',
+    table: 'satisfaction_surveys',
+    resourceOf: (answer) => answer.id,
+  },
+  {
     // Unreachable: the answer names the next attempt it scheduled, which a recovery must find again.
     name: 'a follow-up outcome',
     target: dueFollowUp,

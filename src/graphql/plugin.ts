@@ -22,6 +22,7 @@ import { reportsGraphql } from '../modules/reports/reports.resolvers.js';
 import { resolutionsGraphql } from '../modules/resolutions/resolutions.resolvers.js';
 import { settingsGraphql } from '../modules/settings/settings.resolvers.js';
 import { slaPoliciesGraphql } from '../modules/sla-policies/sla-policies.resolvers.js';
+import { surveysGraphql } from '../modules/surveys/surveys.resolvers.js';
 import { tenancyGraphql } from '../modules/tenancy/tenancy.resolvers.js';
 import type { TenancyService } from '../modules/tenancy/tenancy.service.js';
 import { timelineIntegrityGraphql } from '../modules/timeline-integrity/timeline-integrity.resolvers.js';
@@ -51,6 +52,7 @@ export interface GraphqlOptions {
     | 'timelineIntegrity'
     | 'resolutions'
     | 'promises'
+    | 'surveys'
     | 'followUps'
     | 'templates'
     | 'reports'
@@ -80,6 +82,7 @@ export function graphqlSchema(
       idempotency: services.idempotency,
     }),
     promisesGraphql({ promises: services.promises, idempotency: services.idempotency }),
+    surveysGraphql({ surveys: services.surveys, idempotency: services.idempotency }),
     eventsGraphql({
       complaints: services.complaints,
       tenancy: services.tenancy,

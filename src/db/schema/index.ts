@@ -8,5 +8,6 @@ export * from './reply-templates.js';
 export * from './reports.js';
 export * from './resolutions.js';
 export * from './sla.js';
+export * from './surveys.js';
 export * from './tenancy.js';
 export * from './webhooks.js';

@@ -116,6 +116,7 @@ export const openapiPlugin = fp(
             name: 'promises',
             description: 'Promises made to the customer, each a deadline kept, broken or withdrawn',
           },
+          { name: 'surveys', description: 'Satisfaction surveys (满意度调查) and their answers' },
           { name: 'follow-ups', description: 'Follow-up visits after resolution and their outcomes (回访)' },
           {
             name: 'reports',

@@ -16,6 +16,7 @@ import { followUpSchema } from '../follow-ups/follow-ups.schemas.js';
 import { conflictSchema } from '../ownership/ownership.schemas.js';
 import { promiseSchema } from '../promises/promises.schemas.js';
 import { preRefundSchema, resolutionSchema } from '../resolutions/resolutions.schemas.js';
+import { surveySchema } from '../surveys/surveys.schemas.js';
 import { timelineDigestEventDataSchema } from '../timeline-integrity/timeline-integrity.schemas.js';
 import { webhookSchema } from '../webhooks/webhooks.schemas.js';
 import { type EventType, eventTypeNames } from './event-types.js';
@@ -159,6 +160,8 @@ export const EVENT_DATA_SCHEMAS = {
   'promise.made': complaintEvent.extend({ promise: promiseSchema, ...by }),
   'promise.kept': complaintEvent.extend({ promise: promiseSchema, ...by }),
   'promise.withdrawn': complaintEvent.extend({ promise: promiseSchema, ...by }),
+  'survey.sent': complaintEvent.extend({ survey: surveySchema, ...by }),
+  'survey.answered': complaintEvent.extend({ survey: surveySchema, ...by }),
   'follow_up.due': complaintEvent.extend({ followUp: followUpSchema, ...by }),
   'follow_up.exempted': complaintEvent.extend({
     exemption: z.strictObject({

@@ -101,6 +101,14 @@ export const EVENT_CATALOGUE = {
     subject: 'promise',
     summary: 'A promise to the customer was withdrawn with a reason; its `promise` deadline was cancelled.',
   },
+  'survey.sent': {
+    subject: 'survey',
+    summary: 'A satisfaction survey was sent to the customer of a complaint (`channel`).',
+  },
+  'survey.answered': {
+    subject: 'survey',
+    summary: 'The customer answered a satisfaction survey: a score from 1 to 5 and a comment.',
+  },
   'follow_up.due': {
     subject: 'followUp',
     summary:
