@@ -41,11 +41,13 @@ import { checkReadiness } from './modules/health/readiness.js';
 import { identityRoutes } from './modules/identity/identity.routes.js';
 import { majorComplaintsRoutes } from './modules/major-complaints/major-complaints.routes.js';
 import { ownershipRoutes } from './modules/ownership/ownership.routes.js';
+import { promisesRoutes } from './modules/promises/promises.routes.js';
 import { replyTemplatesRoutes } from './modules/reply-templates/reply-templates.routes.js';
 import { reportsRoutes } from './modules/reports/reports.routes.js';
 import { resolutionsRoutes } from './modules/resolutions/resolutions.routes.js';
 import { settingsRoutes } from './modules/settings/settings.routes.js';
 import { slaPoliciesRoutes } from './modules/sla-policies/sla-policies.routes.js';
+import { surveysRoutes } from './modules/surveys/surveys.routes.js';
 import { tenancyRoutes } from './modules/tenancy/tenancy.routes.js';
 import { timelineIntegrityRoutes } from './modules/timeline-integrity/timeline-integrity.routes.js';
 import { createWebhookUrlGuard } from './modules/webhooks/webhook-url-policy.js';
@@ -239,6 +241,8 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     complaints,
     publicBaseUrl: env.PUBLIC_BASE_URL,
   });
+  await app.register(promisesRoutes, { promises: services.promises, publicBaseUrl: env.PUBLIC_BASE_URL });
+  await app.register(surveysRoutes, { surveys: services.surveys, publicBaseUrl: env.PUBLIC_BASE_URL });
   await app.register(followUpsRoutes, { followUps: services.followUps });
   await app.register(reportsRoutes, { reports: services.reports });
   await app.register(replyTemplatesRoutes, {

@@ -31,6 +31,8 @@ import { createMajorComplaintsRepository } from './modules/major-complaints/majo
 import { createMajorComplaintsService } from './modules/major-complaints/major-complaints.service.js';
 import { createOwnershipRepository } from './modules/ownership/ownership.repository.js';
 import { createOwnershipService } from './modules/ownership/ownership.service.js';
+import { createPromisesRepository } from './modules/promises/promises.repository.js';
+import { createPromisesService } from './modules/promises/promises.service.js';
 import { createReplyTemplatesRepository } from './modules/reply-templates/reply-templates.repository.js';
 import { createReplyTemplatesService } from './modules/reply-templates/reply-templates.service.js';
 import { createReportCounts } from './modules/reports/report-counts.js';
@@ -45,6 +47,8 @@ import {
   type PolicyRow,
 } from './modules/sla-policies/sla-policies.repository.js';
 import { createSlaPoliciesService } from './modules/sla-policies/sla-policies.service.js';
+import { createSurveysRepository } from './modules/surveys/surveys.repository.js';
+import { createSurveysService } from './modules/surveys/surveys.service.js';
 import { type ApiKeyRow, createTenancyRepository } from './modules/tenancy/tenancy.repository.js';
 import { createTenancyService } from './modules/tenancy/tenancy.service.js';
 import { createTimelineIntegrityRepository } from './modules/timeline-integrity/timeline-integrity.repository.js';
@@ -110,6 +114,8 @@ export function createServices(deps: {
     webhooks: createWebhooksRepository(db),
     settings: createSettingsRepository(db),
     followUps: createFollowUpsRepository(db),
+    promises: createPromisesRepository(db),
+    surveys: createSurveysRepository(db, deps.reportsDb ?? db),
     replyTemplates: createReplyTemplatesRepository(db),
     resolutions: createResolutionsRepository(db),
     reports: createReportsRepository(deps.reportsDb ?? db),
@@ -255,6 +261,24 @@ export function createServices(deps: {
     recusal: ownership,
     clock,
   });
+  const promises = createPromisesService({
+    db,
+    promises: repositories.promises,
+    complaints: repositories.complaints,
+    deadlines,
+    events: repositories.events,
+    idempotency: repositories.idempotency,
+    clock,
+  });
+  const surveys = createSurveysService({
+    db,
+    surveys: repositories.surveys,
+    complaints: repositories.complaints,
+    events: repositories.events,
+    idempotency: repositories.idempotency,
+    timeZoneOf: async (tenantId, tx) => (await settings.current(tenantId, tx)).timeZone,
+    clock,
+  });
   const followUps = createFollowUpsService({
     db,
     followUps: repositories.followUps,
@@ -326,6 +350,8 @@ export function createServices(deps: {
     settings,
     templates,
     resolutions,
+    promises,
+    surveys,
     followUps,
     reports,
     majorComplaints,

@@ -31,6 +31,10 @@ interface Fixture {
   /** The complaint's major-report deadline: the one kind completed by hand. */
   deadlineId: string;
   preRefundId: string;
+  /** An open promise made to the complaint's customer. */
+  promiseId: string;
+  /** A satisfaction survey sent and answered (CSAT counts it), and one sent only. */
+  surveyId: string;
   conflictId: string;
   /** A complaint the acceptance checks declined at intake, for a supervisor to take in. */
   declinedComplaintId: string;
@@ -135,6 +139,13 @@ async function seed(): Promise<Seeded> {
     currency: 'CNY',
     refundedBy: handler,
   });
+  const promise = await ok(tenant, 'POST', `/v1/complaints/${complaintId}/promises`, {
+    description: 'Call back with the engineer’s report',
+    dueAt: new Date(Date.now() + 7 * 86_400_000).toISOString(),
+  });
+  const answered = await ok(tenant, 'POST', `/v1/complaints/${complaintId}/surveys`, {});
+  await ok(tenant, 'POST', `/v1/complaints/${complaintId}/surveys/${answered.id}/answer`, { score: 4 });
+  const survey = await ok(tenant, 'POST', `/v1/complaints/${complaintId}/surveys`, {});
   const conflict = await ok(tenant, 'POST', `/v1/complaints/${complaintId}/conflicts`, {
     staff: 'zhao.lei',
     reason: 'Neighbour of the customer',
@@ -199,6 +210,8 @@ async function seed(): Promise<Seeded> {
       complaintId,
       deadlineId: deadlines.find((d) => d.kind === 'major_report')!.id,
       preRefundId: preRefund.id as string,
+      promiseId: promise.id as string,
+      surveyId: survey.id as string,
       conflictId: conflict.id as string,
       declinedComplaintId,
       proposalComplaintId,
@@ -236,6 +249,8 @@ async function snapshot({ tenant, fixture: f }: Seeded): Promise<Record<string, 
     `/v1/complaints/${f.complaintId}/deadlines`,
     `/v1/complaints/${f.complaintId}/escalations`,
     `/v1/complaints/${f.complaintId}/pre-refunds`,
+    `/v1/complaints/${f.complaintId}/promises`,
+    `/v1/complaints/${f.complaintId}/surveys`,
     `/v1/complaints/${f.complaintId}/conflicts`,
     `/v1/follow-ups/${f.followUpId}`,
     '/v1/reply-templates',
@@ -740,6 +755,85 @@ const ROUTES: Route[] = [
     body: () => ({ outcome: 'confirmed', verifiedBy: lead }),
     bad: { body: { outcome: 'maybe', verifiedBy: lead }, field: 'body.outcome' },
   },
+  // Promises to the customer
+  {
+    method: 'POST',
+    path: '/v1/complaints/{id}/promises',
+    scope: 'complaints:write',
+    kind: 'item',
+    url: (f) => `/v1/complaints/${f.complaintId}/promises`,
+    body: () => ({ description: 'Call back', dueAt: new Date(Date.now() + 86_400_000).toISOString() }),
+    bad: { body: { description: 'Call back', dueAt: 'tomorrow' }, field: 'body.dueAt' },
+  },
+  {
+    method: 'GET',
+    path: '/v1/complaints/{id}/promises',
+    scope: 'complaints:read',
+    kind: 'item',
+    url: (f) => `/v1/complaints/${f.complaintId}/promises`,
+    bad: { url: () => '/v1/complaints/not-a-uuid/promises', field: 'params.id' },
+  },
+  {
+    method: 'GET',
+    path: '/v1/complaints/{id}/promises/{promiseId}',
+    scope: 'complaints:read',
+    kind: 'item',
+    url: (f) => `/v1/complaints/${f.complaintId}/promises/${f.promiseId}`,
+    bad: { url: (f) => `/v1/complaints/${f.complaintId}/promises/not-a-uuid`, field: 'params.promiseId' },
+  },
+  {
+    method: 'POST',
+    path: '/v1/complaints/{id}/promises/{promiseId}/kept',
+    scope: 'complaints:write',
+    kind: 'item',
+    url: (f) => `/v1/complaints/${f.complaintId}/promises/${f.promiseId}/kept`,
+    body: () => ({ note: 'Called back' }),
+    bad: { body: { note: '' }, field: 'body.note' },
+  },
+  {
+    method: 'POST',
+    path: '/v1/complaints/{id}/promises/{promiseId}/withdrawal',
+    scope: 'complaints:write',
+    kind: 'item',
+    url: (f) => `/v1/complaints/${f.complaintId}/promises/${f.promiseId}/withdrawal`,
+    body: () => ({ reason: 'The customer chose a refund' }),
+    bad: { body: { reason: '' }, field: 'body.reason' },
+  },
+  // Satisfaction surveys
+  {
+    method: 'POST',
+    path: '/v1/complaints/{id}/surveys',
+    scope: 'complaints:write',
+    kind: 'item',
+    url: (f) => `/v1/complaints/${f.complaintId}/surveys`,
+    body: () => ({ channel: 'phone' }),
+    bad: { body: { channel: 'pigeon' }, field: 'body.channel' },
+  },
+  {
+    method: 'GET',
+    path: '/v1/complaints/{id}/surveys',
+    scope: 'complaints:read',
+    kind: 'item',
+    url: (f) => `/v1/complaints/${f.complaintId}/surveys`,
+    bad: { url: () => '/v1/complaints/not-a-uuid/surveys', field: 'params.id' },
+  },
+  {
+    method: 'POST',
+    path: '/v1/complaints/{id}/surveys/{surveyId}/answer',
+    scope: 'complaints:write',
+    kind: 'item',
+    url: (f) => `/v1/complaints/${f.complaintId}/surveys/${f.surveyId}/answer`,
+    body: () => ({ score: 5, comment: 'Well handled' }),
+    bad: { body: { score: 9 }, field: 'body.score' },
+  },
+  {
+    method: 'GET',
+    path: '/v1/reports/csat',
+    scope: 'reports:read',
+    kind: 'list',
+    url: () => `/v1/reports/csat?from=${dayFromToday(-1)}&to=${dayFromToday(1)}&groupBy=assignee`,
+    bad: { url: () => '/v1/reports/csat?from=2026-01-02&to=2026-01-01', field: 'querystring.to' },
+  },
   // Follow-up visits
   {
     method: 'GET',
@@ -1144,7 +1238,7 @@ describe('references across tenants', () => {
     expect(await snapshot(us)).toEqual(before);
   });
 
-  it("reaches no resolution or pre-refund of another of our complaints through this one's URL", async () => {
+  it("reaches no resolution, pre-refund or promise of another of our complaints through this one's URL", async () => {
     const f = us.fixture;
     const before = await snapshot(us);
     const elsewhere = [
@@ -1159,6 +1253,12 @@ describe('references across tenants', () => {
         url: `/v1/complaints/${f.proposalComplaintId}/pre-refunds/${f.preRefundId}/verification`,
         json: { outcome: 'confirmed', verifiedBy: lead },
       },
+      {
+        method: 'POST' as const,
+        url: `/v1/complaints/${f.proposalComplaintId}/promises/${f.promiseId}/kept`,
+        json: {},
+      },
+      { method: 'GET' as const, url: `/v1/complaints/${f.proposalComplaintId}/promises/${f.promiseId}` },
     ];
     for (const options of elsewhere) {
       const res = await call(t.app, us.tenant.adminKey, options);

@@ -1,10 +1,10 @@
 /**
  * The event catalogue against what Redress really sends: complaints taken through their whole
  * life (intake, edits, ownership, the worker's warnings, breaches and escalations, resolutions,
- * pre-refunds, follow-up visits, reopening, acceptance overrides), webhooks pinged and disabled,
- * timelines digested and a data subject exported, until every type of the catalogue has happened.
- * Each event, as the feed shows it and as a webhook delivers it, must match its type's schema; the
- * receiver checks each delivery too.
+ * pre-refunds, promises, surveys, follow-up visits, reopening, acceptance overrides), webhooks pinged
+ * and disabled, timelines digested and a data subject exported, until every type of the catalogue
+ * has happened. Each event, as the feed shows it and as a webhook delivers it, must match its
+ * type's schema; the receiver checks each delivery too.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { systemClock } from '../src/lib/clock.js';
@@ -136,6 +136,23 @@ describe('the event catalogue', () => {
       outcome: 'confirmed',
       verifiedBy: lead,
     });
+    // A satisfaction survey, sent and answered.
+    const survey = await post(`/v1/complaints/${id}/surveys`, {}, 201);
+    await post(`/v1/complaints/${id}/surveys/${survey.id}/answer`, { score: 4, comment: 'Fixed' });
+    // Promises to the customer: one kept, one withdrawn with a reason.
+    const promiseDue = new Date(Date.now() + 86_400_000).toISOString();
+    const kept = await post(
+      `/v1/complaints/${id}/promises`,
+      { description: 'Call back', dueAt: promiseDue },
+      201,
+    );
+    await post(`/v1/complaints/${id}/promises/${kept.id}/kept`, { note: 'Called back' });
+    const dropped = await post(
+      `/v1/complaints/${id}/promises`,
+      { description: 'Visit', dueAt: promiseDue },
+      201,
+    );
+    await post(`/v1/complaints/${id}/promises/${dropped.id}/withdrawal`, { reason: 'Not needed any more' });
     const resolution = await post(
       resolutions,
       {

@@ -160,6 +160,27 @@ const writes: IdempotentWrite[] = [
     resourceOf: (answer) => answer.id,
   },
   {
+    name: 'a promise to the customer',
+    target: onComplaint('promises'),
+    body: {
+      description: 'Call back with the report',
+      dueAt: new Date(Date.now() + 86_400_000).toISOString(),
+    },
+    other: { description: 'Visit on Monday', dueAt: new Date(Date.now() + 86_400_000).toISOString() },
+    entry: 'promise.made',
+    table: 'promises',
+    resourceOf: (answer) => answer.id,
+  },
+  {
+    name: 'a satisfaction survey',
+    target: onComplaint('surveys'),
+    body: { channel: 'phone' },
+    other: { channel: 'email' },
+    entry: 'survey.sent',
+    table: 'satisfaction_surveys',
+    resourceOf: (answer) => answer.id,
+  },
+  {
     // Unreachable: the answer names the next attempt it scheduled, which a recovery must find again.
     name: 'a follow-up outcome',
     target: dueFollowUp,

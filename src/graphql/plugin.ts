@@ -17,11 +17,13 @@ import { identityGraphql } from '../modules/identity/identity.resolvers.js';
 import { majorComplaintsGraphql } from '../modules/major-complaints/major-complaints.resolvers.js';
 import { ownershipGraphql } from '../modules/ownership/ownership.resolvers.js';
 import { personalDataGraphql } from '../modules/personal-data/personal-data.resolvers.js';
+import { promisesGraphql } from '../modules/promises/promises.resolvers.js';
 import { replyTemplatesGraphql } from '../modules/reply-templates/reply-templates.resolvers.js';
 import { reportsGraphql } from '../modules/reports/reports.resolvers.js';
 import { resolutionsGraphql } from '../modules/resolutions/resolutions.resolvers.js';
 import { settingsGraphql } from '../modules/settings/settings.resolvers.js';
 import { slaPoliciesGraphql } from '../modules/sla-policies/sla-policies.resolvers.js';
+import { surveysGraphql } from '../modules/surveys/surveys.resolvers.js';
 import { tenancyGraphql } from '../modules/tenancy/tenancy.resolvers.js';
 import type { TenancyService } from '../modules/tenancy/tenancy.service.js';
 import { timelineIntegrityGraphql } from '../modules/timeline-integrity/timeline-integrity.resolvers.js';
@@ -51,6 +53,8 @@ export interface GraphqlOptions {
     | 'timelineIntegrity'
     | 'dataSubjects'
     | 'resolutions'
+    | 'promises'
+    | 'surveys'
     | 'followUps'
     | 'templates'
     | 'reports'
@@ -79,6 +83,8 @@ export function graphqlSchema(
       complaints: services.complaints,
       idempotency: services.idempotency,
     }),
+    promisesGraphql({ promises: services.promises, idempotency: services.idempotency }),
+    surveysGraphql({ surveys: services.surveys, idempotency: services.idempotency }),
     eventsGraphql({
       complaints: services.complaints,
       tenancy: services.tenancy,

@@ -47,6 +47,8 @@ export const ERROR_CODES = [
   'option_not_awaiting_approval',
   'option_rejected',
   'pre_refund_already_verified',
+  'promise_not_open',
+  'survey_already_answered',
   'reply_template_exists',
   'identity_provider_exists',
   'resolution_already_open',

@@ -30,6 +30,7 @@ export const deadlineKind = pgEnum('deadline_kind', [
   'progress_update',
   'pre_refund_verification',
   'desk_feedback',
+  'promise',
 ]);
 
 export const deadlineStatus = pgEnum('deadline_status', [

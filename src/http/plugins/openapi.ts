@@ -112,6 +112,11 @@ export const openapiPlugin = fp(
             name: 'reply-templates',
             description: 'Shared reply wording per locale, rendered against a complaint (统一回复口径)',
           },
+          {
+            name: 'promises',
+            description: 'Promises made to the customer, each a deadline kept, broken or withdrawn',
+          },
+          { name: 'surveys', description: 'Satisfaction surveys (满意度调查) and their answers' },
           { name: 'follow-ups', description: 'Follow-up visits after resolution and their outcomes (回访)' },
           {
             name: 'reports',

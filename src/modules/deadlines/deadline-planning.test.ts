@@ -42,6 +42,31 @@ describe('deadline planning', () => {
     ).toBe('2026-09-26T08:00:00.000Z');
   });
 
+  it('plans a promise to the customer on real time to the moment promised, with no policy target', () => {
+    const promised = new Date('2026-09-23T08:00:00Z');
+    const planned = planDeadline({
+      kind: 'promise',
+      startsAt: received,
+      policy,
+      calendar: null,
+      dueAt: promised,
+    });
+    expect(planned).toMatchObject({
+      kind: 'promise',
+      clock: 'calendar',
+      duration: null,
+      durationMs: 48 * 3_600_000,
+      calendarId: null,
+      policyId: 'p',
+    });
+    expect(planned.dueAt).toEqual(promised);
+    expect(planned.warnAts.map((d) => d.toISOString())).toEqual([
+      '2026-09-22T08:00:00.000Z',
+      '2026-09-22T20:00:00.000Z',
+    ]);
+    expect(() => planDeadline({ kind: 'promise', startsAt: received, policy, calendar: null })).toThrow();
+  });
+
   it('takes a promised time as the due time', () => {
     const promised = new Date('2026-09-21T09:30:00Z');
     const planned = planDeadline({

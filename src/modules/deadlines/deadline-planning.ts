@@ -10,6 +10,7 @@ import {
 import { addPolicyDuration } from '../calendars/policy-duration.js';
 import {
   type DeadlineKind,
+  isGivenDueKind,
   isOnlineChannel,
   targetOfKind,
   withDefaultTargets,
@@ -31,8 +32,8 @@ export interface PlanningPolicy {
 export interface PlannedDeadline {
   kind: DeadlineKind;
   clock: DurationClock;
-  /** The ISO-8601 target it came from, e.g. PT24H. */
-  duration: string;
+  /** The ISO-8601 target it came from, e.g. PT24H; null for a kind whose due time is given (a promise). */
+  duration: string | null;
   startsAt: Date;
   dueAt: Date;
   warnAts: Date[];
@@ -86,6 +87,24 @@ export function planDeadline(input: {
 
 function planOnCalendar(input: Parameters<typeof planDeadline>[0]): PlannedDeadline {
   const { kind, startsAt, policy, calendar } = input;
+  if (isGivenDueKind(kind)) {
+    // A promise runs on real time to the moment promised; the policy only gives its warnings.
+    if (!input.dueAt) throw new Error(`A '${kind}' deadline needs its due time`);
+    const durationMs = Math.max(0, input.dueAt.getTime() - startsAt.getTime());
+    return {
+      kind,
+      clock: 'calendar',
+      duration: null,
+      startsAt,
+      dueAt: input.dueAt,
+      warnAts: warningsFor(startsAt, durationMs, policy.warnAt, 'calendar', null),
+      warnFractions: [...policy.warnAt],
+      durationMs,
+      policyId: policy.id,
+      policyVersion: policy.version,
+      calendarId: null,
+    };
+  }
   // A policy stored before a kind existed has no target for it: the default applies.
   const target = withDefaultTargets(policy.targets)[targetOfKind[kind]];
   const clock = target.clock;

@@ -44,9 +44,14 @@ const PAUSABLE: ReadonlySet<DeadlineKind> = new Set(['resolution', 'progress_upd
 const MANUALLY_MET: ReadonlySet<DeadlineKind> = new Set(['major_report', 'follow_up']);
 /**
  * Kinds owed whatever becomes of the complaint: money already paid back at once must be verified
- * even when the customer withdraws or the complaint is closed.
+ * even when the customer withdraws or the complaint is closed, and a promise made to the customer
+ * stands until it is kept or withdrawn with a reason (seeds 000, 002), whatever the status.
  */
-const OUTLIVES_COMPLAINT: ReadonlySet<DeadlineKind> = new Set(['pre_refund_verification', 'desk_feedback']);
+const OUTLIVES_COMPLAINT: ReadonlySet<DeadlineKind> = new Set([
+  'pre_refund_verification',
+  'desk_feedback',
+  'promise',
+]);
 
 type ComplaintRef = Pick<ComplaintRow, 'id' | 'tenantId' | 'reference' | 'channel' | 'category' | 'severity'>;
 
@@ -438,11 +443,12 @@ export function createDeadlinesService(deps: {
 
     /**
      * Opens deadlines of a complaint under the policy governing it now (a follow-up visit, a
-     * pre-refund verification), inside the caller's transaction; arm them after commit.
+     * pre-refund verification, a promise with its given `dueAt`), inside the caller's transaction;
+     * arm them after commit.
      */
     openDeadlines(
       complaint: ComplaintRef,
-      requests: Array<{ kind: DeadlineKind; startsAt: Date; sourceId?: string | null }>,
+      requests: Array<{ kind: DeadlineKind; startsAt: Date; dueAt?: Date; sourceId?: string | null }>,
       tx: Queryable,
     ): Promise<DeadlineRow[]> {
       return open(complaint, requests, tx);

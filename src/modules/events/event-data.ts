@@ -15,7 +15,9 @@ import { escalationSchema } from '../escalations/escalations.schemas.js';
 import { FOLLOW_UP_EXEMPTIONS } from '../follow-ups/follow-up-exemptions.js';
 import { followUpSchema } from '../follow-ups/follow-ups.schemas.js';
 import { conflictSchema } from '../ownership/ownership.schemas.js';
+import { promiseSchema } from '../promises/promises.schemas.js';
 import { preRefundSchema, resolutionSchema } from '../resolutions/resolutions.schemas.js';
+import { surveySchema } from '../surveys/surveys.schemas.js';
 import { timelineDigestEventDataSchema } from '../timeline-integrity/timeline-integrity.schemas.js';
 import { webhookSchema } from '../webhooks/webhooks.schemas.js';
 import { type EventType, eventTypeNames } from './event-types.js';
@@ -156,6 +158,11 @@ export const EVENT_DATA_SCHEMAS = {
   'resolution.executed': complaintEvent.extend(resolution),
   'pre_refund.issued': complaintEvent.extend({ preRefund: preRefundSchema, ...by }),
   'pre_refund.verified': complaintEvent.extend({ preRefund: preRefundSchema, ...by }),
+  'promise.made': complaintEvent.extend({ promise: promiseSchema, ...by }),
+  'promise.kept': complaintEvent.extend({ promise: promiseSchema, ...by }),
+  'promise.withdrawn': complaintEvent.extend({ promise: promiseSchema, ...by }),
+  'survey.sent': complaintEvent.extend({ survey: surveySchema, ...by }),
+  'survey.answered': complaintEvent.extend({ survey: surveySchema, ...by }),
   'follow_up.due': complaintEvent.extend({ followUp: followUpSchema, ...by }),
   'follow_up.exempted': complaintEvent.extend({
     exemption: z.strictObject({

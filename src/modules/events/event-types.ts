@@ -87,6 +87,28 @@ export const EVENT_CATALOGUE = {
     subject: 'preRefund',
     summary: 'A pre-refund was verified (confirmed or disputed), meeting its verification deadline.',
   },
+  'promise.made': {
+    subject: 'promise',
+    summary:
+      'A handler recorded a promise to the customer (what, by when); its `promise` deadline started. Broken promises are `deadline.breached` of kind `promise`.',
+  },
+  'promise.kept': {
+    subject: 'promise',
+    summary:
+      'A promise to the customer was kept, meeting its `promise` deadline (late when it was broken first).',
+  },
+  'promise.withdrawn': {
+    subject: 'promise',
+    summary: 'A promise to the customer was withdrawn with a reason; its `promise` deadline was cancelled.',
+  },
+  'survey.sent': {
+    subject: 'survey',
+    summary: 'A satisfaction survey was sent to the customer of a complaint (`channel`).',
+  },
+  'survey.answered': {
+    subject: 'survey',
+    summary: 'The customer answered a satisfaction survey: a score from 1 to 5 and a comment.',
+  },
   'follow_up.due': {
     subject: 'followUp',
     summary:

@@ -199,13 +199,15 @@ export function createSlaPoliciesService(deps: {
       tenantId: string,
       id: string,
       input: PreviewInput,
-    ): Promise<{ policy: PolicyRow; planned: PlannedDeadline[] }> {
+    ): Promise<{ policy: PolicyRow; planned: Array<PlannedDeadline & { duration: string }> }> {
       const policy = await get(tenantId, id);
       const calendar = await calendarOf(policy);
       const receivedAt = new Date(input.receivedAt);
-      const planned = intakeKinds({ channel: input.channel, severity: input.severity }).map((kind) =>
-        planDeadline({ kind, startsAt: receivedAt, policy, calendar }),
-      );
+      // Intake opens policy kinds only, each with its target's duration.
+      const planned = intakeKinds({ channel: input.channel, severity: input.severity }).map((kind) => {
+        const deadline = planDeadline({ kind, startsAt: receivedAt, policy, calendar });
+        return { ...deadline, duration: deadline.duration ?? '' };
+      });
       return { policy, planned };
     },
   };

@@ -22,10 +22,20 @@ export const DEADLINE_KINDS = [
   'progress_update',
   'pre_refund_verification',
   'desk_feedback',
+  'promise',
 ] as const;
 export type DeadlineKind = (typeof DEADLINE_KINDS)[number];
 
-export const kindOfTarget: Record<TargetKey, DeadlineKind> = {
+/**
+ * Kinds whose due time the caller always gives, so no policy target stands behind them: a promise
+ * to the customer falls due when the handler said it would.
+ */
+export const GIVEN_DUE_KINDS = ['promise'] as const satisfies readonly DeadlineKind[];
+export type GivenDueKind = (typeof GIVEN_DUE_KINDS)[number];
+/** The kinds a policy sets a target for. */
+export type PolicyDeadlineKind = Exclude<DeadlineKind, GivenDueKind>;
+
+export const kindOfTarget: Record<TargetKey, PolicyDeadlineKind> = {
   firstContact: 'first_contact',
   onlineReply: 'online_reply',
   resolution: 'resolution',
@@ -38,7 +48,11 @@ export const kindOfTarget: Record<TargetKey, DeadlineKind> = {
 
 export const targetOfKind = Object.fromEntries(
   Object.entries(kindOfTarget).map(([target, kind]) => [kind, target]),
-) as Record<DeadlineKind, TargetKey>;
+) as Record<PolicyDeadlineKind, TargetKey>;
+
+/** True for a kind whose due time is given rather than set by a policy target. */
+export const isGivenDueKind = (kind: DeadlineKind): kind is GivenDueKind =>
+  (GIVEN_DUE_KINDS as readonly DeadlineKind[]).includes(kind);
 
 /**
  * The seed values (DOMAIN §3): first contact within 24 hours, online complaints answered within
