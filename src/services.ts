@@ -29,6 +29,7 @@ import { createMajorComplaintsRepository } from './modules/major-complaints/majo
 import { createMajorComplaintsService } from './modules/major-complaints/major-complaints.service.js';
 import { createOwnershipRepository } from './modules/ownership/ownership.repository.js';
 import { createOwnershipService } from './modules/ownership/ownership.service.js';
+import { createRegulatoryRegimesService } from './modules/regulatory-regimes/regulatory-regimes.service.js';
 import { createReplyTemplatesRepository } from './modules/reply-templates/reply-templates.repository.js';
 import { createReplyTemplatesService } from './modules/reply-templates/reply-templates.service.js';
 import { createReportCounts } from './modules/reports/report-counts.js';
@@ -300,9 +301,22 @@ export function createServices(deps: {
     clock,
     onChanged: (tenantId) => slaConfigCache.forget({ kind: 'sla_config', tenantId }),
   });
+  const regulatoryRegimes = createRegulatoryRegimesService({
+    db,
+    complaints: repositories.complaints,
+    transitions: complaints,
+    deadlineRows: repositories.deadlines,
+    deadlines,
+    policies: repositories.policies,
+    calendarFor: (tenantId, calendarId, tx) => policies.calendarFor(tenantId, calendarId, tx),
+    rolesOf: async (tenantId, tx) => (await settings.current(tenantId, tx)).roles,
+    events: repositories.events,
+    clock,
+  });
   return {
     repositories,
     tenancy,
+    regulatoryRegimes,
     idempotency,
     complaints,
     calendars,

@@ -16,6 +16,7 @@ import { identityGraphql } from '../modules/identity/identity.resolvers.js';
 import { majorComplaintsGraphql } from '../modules/major-complaints/major-complaints.resolvers.js';
 import { ownershipGraphql } from '../modules/ownership/ownership.resolvers.js';
 import { personalDataGraphql } from '../modules/personal-data/personal-data.resolvers.js';
+import { regulatoryRegimesGraphql } from '../modules/regulatory-regimes/regulatory-regimes.resolvers.js';
 import { replyTemplatesGraphql } from '../modules/reply-templates/reply-templates.resolvers.js';
 import { reportsGraphql } from '../modules/reports/reports.resolvers.js';
 import { resolutionsGraphql } from '../modules/resolutions/resolutions.resolvers.js';
@@ -48,6 +49,7 @@ export interface GraphqlOptions {
     | 'ownership'
     | 'majorComplaints'
     | 'timelineIntegrity'
+    | 'regulatoryRegimes'
     | 'resolutions'
     | 'followUps'
     | 'templates'
@@ -91,6 +93,7 @@ export function graphqlSchema(
     }),
     settingsGraphql({ settings: services.settings }),
     slaPoliciesGraphql({ policies: services.policies }),
+    regulatoryRegimesGraphql({ regimes: services.regulatoryRegimes }),
     calendarsGraphql({ calendars: services.calendars }),
     tenancyGraphql({ tenancy: services.tenancy }),
     identityGraphql({ identity: services.identity }),

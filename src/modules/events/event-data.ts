@@ -14,6 +14,7 @@ import { escalationSchema } from '../escalations/escalations.schemas.js';
 import { FOLLOW_UP_EXEMPTIONS } from '../follow-ups/follow-up-exemptions.js';
 import { followUpSchema } from '../follow-ups/follow-ups.schemas.js';
 import { conflictSchema } from '../ownership/ownership.schemas.js';
+import { extensionSchema } from '../regulatory-regimes/regulatory-regimes.schemas.js';
 import { preRefundSchema, resolutionSchema } from '../resolutions/resolutions.schemas.js';
 import { timelineDigestEventDataSchema } from '../timeline-integrity/timeline-integrity.schemas.js';
 import { webhookSchema } from '../webhooks/webhooks.schemas.js';
@@ -147,6 +148,11 @@ export const EVENT_DATA_SCHEMAS = {
   'deadline.met': complaintEvent.extend({
     deadline: deadlineSchema,
     late: z.boolean().describe('Met after its breach.'),
+  }),
+  'deadline.extended': complaintEvent.extend({
+    deadline: deadlineSchema,
+    extension: extensionSchema,
+    ...by,
   }),
   'resolution.proposed': complaintEvent.extend(resolution),
   'resolution.approved': complaintEvent.extend(approval),
