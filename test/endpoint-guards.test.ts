@@ -521,6 +521,22 @@ const ROUTES: Route[] = [
       field: 'params.deadlineId',
     },
   },
+  {
+    method: 'POST',
+    path: '/v1/complaints/{id}/deadlines/{deadlineId}/extensions',
+    scope: 'complaints:write',
+    kind: 'item',
+    url: (f) => `/v1/complaints/${f.complaintId}/deadlines/${f.deadlineId}/extensions`,
+    body: () => ({
+      reason: 'The card network has not answered',
+      approver: lead,
+      customerNotice: { channel: 'email', body: 'We need more time.' },
+    }),
+    bad: {
+      url: (f) => `/v1/complaints/${f.complaintId}/deadlines/not-a-uuid/extensions`,
+      field: 'params.deadlineId',
+    },
+  },
   // Calendars
   {
     method: 'POST',
@@ -577,6 +593,23 @@ const ROUTES: Route[] = [
     url: () => '/v1/sla-policies',
     body: () => ({ name: 'x', priority: 7 }),
     bad: { body: { name: 'x', priority: -1 }, field: 'body.priority' },
+  },
+  {
+    method: 'POST',
+    path: '/v1/sla-policies/from-regime',
+    scope: 'policies:manage',
+    kind: 'create',
+    url: () => '/v1/sla-policies/from-regime',
+    body: () => ({ regime: 'us_cfpb', match: { categories: ['cfpb'] } }),
+    bad: { body: { regime: 'nowhere' }, field: 'body.regime' },
+  },
+  {
+    method: 'GET',
+    path: '/v1/regulatory-regimes',
+    scope: 'policies:manage',
+    kind: 'tenant',
+    url: () => '/v1/regulatory-regimes',
+    bad: null,
   },
   {
     method: 'GET',

@@ -356,3 +356,59 @@ describe('POST /v1/complaints/{id}/deadlines/{deadlineId}/extensions', () => {
     expect(bad.statusCode).toBe(400);
   });
 });
+
+describe('over GraphQL', () => {
+  const gql = async (query: string, variables: Json = {}) => {
+    const res = await call(t.app, tenant.adminKey, {
+      method: 'POST',
+      url: '/graphql',
+      json: { query, variables },
+    });
+    return res.json() as Json;
+  };
+
+  it('lists the templates, applies one and extends a deadline, with the same codes as REST', async () => {
+    const listed = await gql(
+      '{ regulatoryRegimes { id clocks { kind duration citation } extensions { step approverRole } } }',
+    );
+    expect(listed.errors).toBeUndefined();
+    expect(listed.data.regulatoryRegimes.map((regime: Json) => regime.id)).toEqual([...REGIME_IDS]);
+
+    const calendarId = (await ok(tenant, 'POST', '/v1/calendars', frankfurt, 201)).id;
+    const created = await gql(
+      `mutation ($input: SlaPolicyFromRegimeInput!) {
+        createSlaPolicyFromRegime(input: $input) { id regime targets { resolution { duration clock endsOnWorkingDay } } }
+      }`,
+      { input: { regime: 'uk_fca_disp_payments', match: { categories: ['gql-pay'] }, calendarId } },
+    );
+    expect(created.errors).toBeUndefined();
+    expect(created.data.createSlaPolicyFromRegime).toMatchObject({
+      regime: 'uk_fca_disp_payments',
+      targets: { resolution: { duration: 'P15D', clock: 'business', endsOnWorkingDay: null } },
+    });
+
+    const { complaint, resolution } = await complaintWithResolution(tenant, 'gql-pay');
+    const extend = (approver: Json) =>
+      gql(
+        `mutation ($complaintId: ID!, $deadlineId: ID!, $input: DeadlineExtensionInput!) {
+          extendDeadline(complaintId: $complaintId, deadlineId: $deadlineId, input: $input) {
+            deadline { id dueAt targetDuration }
+            extension { regime step approver { role } citation communicationId }
+          }
+        }`,
+        {
+          complaintId: complaint.id,
+          deadlineId: resolution.id,
+          input: { reason: 'Awaiting the card scheme', approver, customerNotice: notice },
+        },
+      );
+    const extended = await extend(lead);
+    expect(extended.errors).toBeUndefined();
+    expect(extended.data.extendDeadline).toMatchObject({
+      deadline: { id: resolution.id, targetDuration: 'P35D' },
+      extension: { regime: 'uk_fca_disp_payments', step: 1, approver: { role: 'team_lead' } },
+    });
+    const again = await extend(gm);
+    expect(again.errors[0].extensions.code).toBe('extension_limit_reached');
+  });
+});

@@ -146,7 +146,9 @@ describe('/v1/sla-policies', () => {
           majorReport: { duration: 'PT24H', clock: 'calendar' },
           progressUpdate: { duration: 'PT4H', clock: 'calendar' },
           preRefundVerification: { duration: 'P3D', clock: 'calendar' },
+          deskFeedback: { duration: 'PT24H', clock: 'calendar' },
         },
+        regime: null,
       }),
     ]);
   });
