@@ -29,6 +29,7 @@ import { createMajorComplaintsRepository } from './modules/major-complaints/majo
 import { createMajorComplaintsService } from './modules/major-complaints/major-complaints.service.js';
 import { createOwnershipRepository } from './modules/ownership/ownership.repository.js';
 import { createOwnershipService } from './modules/ownership/ownership.service.js';
+import { createRegulatoryRegimesRepository } from './modules/regulatory-regimes/regulatory-regimes.repository.js';
 import { createRegulatoryRegimesService } from './modules/regulatory-regimes/regulatory-regimes.service.js';
 import { createReplyTemplatesRepository } from './modules/reply-templates/reply-templates.repository.js';
 import { createReplyTemplatesService } from './modules/reply-templates/reply-templates.service.js';
@@ -310,6 +311,8 @@ export function createServices(deps: {
     policies: repositories.policies,
     calendarFor: (tenantId, calendarId, tx) => policies.calendarFor(tenantId, calendarId, tx),
     rolesOf: async (tenantId, tx) => (await settings.current(tenantId, tx)).roles,
+    timeZoneOf: async (tenantId) => (await settings.current(tenantId)).timeZone,
+    repository: createRegulatoryRegimesRepository(db),
     events: repositories.events,
     clock,
   });

@@ -595,6 +595,19 @@ const ROUTES: Route[] = [
     bad: { body: { name: 'x', priority: -1 }, field: 'body.priority' },
   },
   {
+    method: 'GET',
+    path: '/v1/reports/regulatory-compliance',
+    scope: 'reports:read',
+    kind: 'tenant',
+    url: () =>
+      `/v1/reports/regulatory-compliance?regime=eu_psd2&from=${dayFromToday(-1)}&to=${dayFromToday(0)}`,
+    bad: {
+      url: () =>
+        `/v1/reports/regulatory-compliance?regime=eu_psd2&from=${dayFromToday(0)}&to=${dayFromToday(-1)}`,
+      field: 'querystring.to',
+    },
+  },
+  {
     method: 'POST',
     path: '/v1/sla-policies/from-regime',
     scope: 'policies:manage',

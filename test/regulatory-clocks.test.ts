@@ -412,3 +412,64 @@ describe('over GraphQL', () => {
     expect(again.errors[0].extensions.code).toBe('extension_limit_reached');
   });
 });
+
+describe('GET /v1/reports/regulatory-compliance', () => {
+  it('counts a regime’s complaints, their extensions and clocks, as JSON, CSV and over GraphQL', async () => {
+    const own = await createTestTenant(t.tenancy);
+    await regimePolicy(own, 'eu_psd2', 'psd2', frankfurt);
+    const { complaint, resolution } = await complaintWithResolution(own, 'psd2');
+    await complaintWithResolution(own, 'facilities'); // the default policy: not counted
+    await ok(own, 'POST', extensionsUrl(complaint.id, resolution.id), {
+      reason: 'Awaiting the card scheme',
+      approver: lead,
+      customerNotice: notice,
+    });
+    const day = (offset: number) => new Date(Date.now() + offset * 86_400_000).toISOString().slice(0, 10);
+    const url = `/v1/reports/regulatory-compliance?regime=eu_psd2&from=${day(-1)}&to=${day(1)}`;
+    const report = await ok(own, 'GET', url);
+    expect(report).toMatchObject({
+      regime: 'eu_psd2',
+      received: 1,
+      closed: 0,
+      extensionsUsed: 1,
+      extendedComplaints: 1,
+      breaches: 0,
+      clocks: [{ id: 'final_response', decided: 0, within: 0, withinPercent: null }],
+    });
+
+    const csv = await call(t.app, own.adminKey, { method: 'GET', url, headers: { accept: 'text/csv' } });
+    expect(csv.statusCode).toBe(200);
+    expect(csv.headers['content-type']).toContain('text/csv');
+    const [header, row, ...rest] = csv.body.trim().split('\n');
+    expect(header).toBe(
+      'regime,from,to,received,closed,extensionsUsed,breaches,clock,kind,duration,clockType,decided,within,withinPercent,citation',
+    );
+    expect(row).toMatch(/^eu_psd2,.*,1,0,1,0,final_response,resolution,P15D,business,0,0,,/);
+    expect(rest).toEqual([]);
+
+    const overGraphql = await call(t.app, own.adminKey, {
+      method: 'POST',
+      url: '/graphql',
+      json: {
+        query: `{ regulatoryComplianceReport(regime: "eu_psd2", from: "${day(-1)}", to: "${day(1)}") { received extensionsUsed clocks { id within } } }`,
+      },
+    });
+    expect(overGraphql.json()).toEqual({
+      data: {
+        regulatoryComplianceReport: {
+          received: 1,
+          extensionsUsed: 1,
+          clocks: [{ id: 'final_response', within: 0 }],
+        },
+      },
+    });
+
+    const backwards = await call(t.app, own.adminKey, {
+      method: 'GET',
+      url: `/v1/reports/regulatory-compliance?regime=eu_psd2&from=${day(1)}&to=${day(-1)}`,
+    });
+    expect(backwards.statusCode).toBe(400);
+    // Another tenant sees none of it.
+    expect((await ok(other, 'GET', url)).received).toBe(0);
+  });
+});

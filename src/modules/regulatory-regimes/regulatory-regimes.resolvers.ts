@@ -3,7 +3,7 @@ import { actingContextOf, parseArgs, requireScope } from '../../graphql/context.
 import type { GraphqlModule } from '../../graphql/module.js';
 import { complaintKeyParams } from '../complaints/complaints.schemas.js';
 import { toDeadlineView } from '../deadlines/deadline-views.js';
-import { extensionBody, regimeCatalogue } from './regulatory-regimes.schemas.js';
+import { extensionBody, regimeCatalogue, regimeReportQuery } from './regulatory-regimes.schemas.js';
 import type { RegulatoryRegimesService } from './regulatory-regimes.service.js';
 
 const typeDefs = /* GraphQL */ `
@@ -85,9 +85,41 @@ const typeDefs = /* GraphQL */ `
     customerNotice: CustomerNoticeInput!
   }
 
+  "A clock of the compliance report: how many complaints it decided, and how many were answered within it."
+  type RegulatoryClockCompliance {
+    id: String!
+    label: String!
+    kind: DeadlineKind
+    duration: String!
+    clock: SlaClock!
+    citation: String!
+    decided: Int!
+    within: Int!
+    withinPercent: Float
+  }
+
+  "As GET /v1/reports/regulatory-compliance answers."
+  type RegulatoryComplianceReport {
+    regime: String!
+    name: String!
+    citation: String!
+    from: String!
+    to: String!
+    timeZone: String!
+    asOf: DateTime!
+    received: Int!
+    closed: Int!
+    extensionsUsed: Int!
+    extendedComplaints: Int!
+    breaches: Int!
+    clocks: [RegulatoryClockCompliance!]!
+  }
+
   extend type Query {
     "The regulatory templates (scope policies:manage)."
     regulatoryRegimes: [RegulatoryRegime!]!
+    "Compliance with a regime for complaints received from \`from\` to \`to\`, local days (scope reports:read)."
+    regulatoryComplianceReport(regime: String!, from: String!, to: String!): RegulatoryComplianceReport!
   }
 
   extend type Mutation {
@@ -111,6 +143,10 @@ export function regulatoryRegimesGraphql(deps: { regimes: RegulatoryRegimesServi
         regulatoryRegimes(_root, _args, context) {
           requireScope(context, 'policies:manage');
           return regimeCatalogue();
+        },
+        regulatoryComplianceReport(_root, args, context) {
+          const { tenantId } = requireScope(context, 'reports:read');
+          return deps.regimes.report(tenantId, parseArgs(regimeReportQuery, args, 'args'));
         },
       },
       Mutation: {

@@ -1,5 +1,6 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import { requireAuth } from '../../http/plugins/auth.js';
 import { problemResponses } from '../../http/problem.js';
 import { actingContext, actingHeaders, bearerSecurity } from '../../http/route-helpers.js';
 import { complaintKeyParams } from '../complaints/complaints.schemas.js';
@@ -9,6 +10,8 @@ import {
   extensionBody,
   regimeCatalogue,
   regimeListSchema,
+  regimeReportQuery,
+  regimeReportSchema,
 } from './regulatory-regimes.schemas.js';
 import type { RegulatoryRegimesService } from './regulatory-regimes.service.js';
 
@@ -20,6 +23,40 @@ export const regulatoryRegimesRoutes: FastifyPluginAsyncZod<{ regimes: Regulator
   app,
   { regimes },
 ) => {
+  app.get(
+    '/v1/reports/regulatory-compliance',
+    {
+      config: { scope: 'reports:read', sends: ['content-disposition'] },
+      schema: {
+        operationId: 'getRegulatoryCompliance',
+        summary: 'Compliance with a regulatory regime over a period',
+        description:
+          'Complaints received from `from` to `to` (local days, inclusive) under a policy made from `regime`: ' +
+          'received, closed, for each clock of the regime the share answered within it (of those it has decided), ' +
+          'extensions used and breaches. Send `Accept: text/csv` for CSV, one row per clock.',
+        tags: ['reports'],
+        security: bearerSecurity,
+        querystring: regimeReportQuery,
+        produces: ['application/json', 'text/csv'],
+        response: { 200: regimeReportSchema, ...problemResponses() },
+      },
+    },
+    async (request, reply) => {
+      const view = await regimes.report(requireAuth(request).tenantId, request.query);
+      if (!(request.headers.accept && /\btext\/csv\b/i.test(request.headers.accept))) return view;
+      return (
+        reply
+          .type('text/csv; charset=utf-8')
+          .header(
+            'content-disposition',
+            `attachment; filename="regulatory-compliance-${view.regime}-${view.from}-${view.to}.csv"`,
+          )
+          // A string body goes out as it is, past the JSON serializer the typed reply expects.
+          .send(regimes.reportCsv(view) as unknown as typeof view)
+      );
+    },
+  );
+
   app.post(
     '/v1/complaints/:id/deadlines/:deadlineId/extensions',
     {

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { channelSchema } from '../complaints/complaints.schemas.js';
 import { deadlineSchema } from '../deadlines/deadline-views.js';
+import { localDateSchema } from '../reports/reports.schemas.js';
 import { staffSchema } from '../resolutions/resolutions.schemas.js';
 import { DEADLINE_KINDS } from '../sla-policies/sla-targets.js';
 import { REGIME_IDS, REGIMES, type RegulatoryRegime } from './regimes.js';
@@ -117,3 +118,54 @@ export const extensionSchema = z
 export const extendedDeadlineSchema = z
   .object({ deadline: deadlineSchema, extension: extensionSchema })
   .meta({ id: 'ExtendedDeadline' });
+
+export const regimeReportQuery = z
+  .strictObject({
+    regime: z.enum(REGIME_IDS).describe('The regime whose complaints to count.'),
+    from: localDateSchema.describe('First day of receipt, in the tenant time zone.'),
+    to: localDateSchema.describe('Last day of receipt (inclusive), at most 366 days after `from`.'),
+  })
+  .refine((query) => query.from <= query.to, { message: 'must not be before from', path: ['to'] });
+
+export type RegimeReportQuery = z.output<typeof regimeReportQuery>;
+
+export const regimeReportSchema = z
+  .object({
+    regime: z.enum(REGIME_IDS),
+    name: z.string(),
+    citation: z.string(),
+    from: z.string(),
+    to: z.string(),
+    timeZone: z.string(),
+    asOf: z.string().describe('Clocks still running at this instant are not yet decided.'),
+    received: z
+      .number()
+      .int()
+      .describe('Complaints received in the period under a policy made from the regime.'),
+    closed: z.number().int().describe('Of those, resolved or closed now.'),
+    extensionsUsed: z.number().int().describe('Extension steps taken on their regime deadlines.'),
+    extendedComplaints: z.number().int().describe('Complaints with at least one extension.'),
+    breaches: z.number().int().describe('Their regime deadlines that were breached (kept when met late).'),
+    clocks: z.array(
+      z.object({
+        id: z.string(),
+        label: z.string(),
+        kind: z.enum(DEADLINE_KINDS).nullable(),
+        duration: z.string(),
+        clock: z.enum(['calendar', 'business']),
+        citation: z.string(),
+        decided: z.number().int().describe('Complaints whose clock ran out or whose deadline was met.'),
+        within: z
+          .number()
+          .int()
+          .describe('Of those, answered within the clock counted from receipt (before any extension).'),
+        withinPercent: z
+          .number()
+          .nullable()
+          .describe('within / decided, to one decimal; null when none is decided.'),
+      }),
+    ),
+  })
+  .meta({ id: 'RegulatoryComplianceReport' });
+
+export type RegimeReportView = z.output<typeof regimeReportSchema>;

@@ -1,6 +1,7 @@
+import { stringify } from 'csv-stringify/sync';
 import type { Db, Queryable } from '../../db/client.js';
 import type { Clock } from '../../lib/clock.js';
-import { ConflictError, NotFoundError, UnprocessableError } from '../../lib/errors.js';
+import { ConflictError, NotFoundError, UnprocessableError, ValidationError } from '../../lib/errors.js';
 import { addDuration, type BusinessCalendar, durationBetween } from '../calendars/business-time.js';
 import type { ActingContext } from '../complaints/complaint-records.js';
 import type { ComplaintsRepository } from '../complaints/complaints.repository.js';
@@ -9,9 +10,14 @@ import { toDeadlineView } from '../deadlines/deadline-views.js';
 import type { DeadlineRow, DeadlinesRepository } from '../deadlines/deadlines.repository.js';
 import type { DeadlineEffects, DeadlinesService } from '../deadlines/deadlines.service.js';
 import type { EventsRepository } from '../events/events.repository.js';
+import { daysBetween, reportPeriod } from '../reports/report-periods.js';
 import type { SlaPoliciesRepository } from '../sla-policies/sla-policies.repository.js';
+import { regimeCompliance } from './regime-compliance.js';
 import { clockDueAt, isRegimeId, REGIMES, roleMayApprove } from './regimes.js';
-import type { ExtensionInput } from './regulatory-regimes.schemas.js';
+import type { RegulatoryRegimesRepository } from './regulatory-regimes.repository.js';
+import type { ExtensionInput, RegimeReportQuery, RegimeReportView } from './regulatory-regimes.schemas.js';
+
+const MAX_PERIOD_DAYS = 366;
 
 /**
  * Extending a deadline under its regulatory template (regimes.ts): an action with the approval the
@@ -31,6 +37,8 @@ export function createRegulatoryRegimesService(deps: {
     tx: Queryable,
   ) => Promise<BusinessCalendar | null>;
   rolesOf: (tenantId: string, tx: Queryable) => Promise<string[]>;
+  timeZoneOf: (tenantId: string) => Promise<string>;
+  repository: RegulatoryRegimesRepository;
   events: EventsRepository;
   clock: Clock;
 }) {
@@ -74,6 +82,81 @@ export function createRegulatoryRegimesService(deps: {
   }
 
   return {
+    /**
+     * The compliance report of a regime for complaints received from `from` to `to` (local days):
+     * received, closed, the share answered within each clock, extensions used and breaches.
+     */
+    async report(tenantId: string, query: RegimeReportQuery): Promise<RegimeReportView> {
+      if (daysBetween(query.from, query.to) > MAX_PERIOD_DAYS) {
+        throw new ValidationError([
+          { field: 'querystring.to', message: `must be at most ${MAX_PERIOD_DAYS} days after from` },
+        ]);
+      }
+      const regime = REGIMES[query.regime];
+      const timeZone = await deps.timeZoneOf(tenantId);
+      const period = reportPeriod(query.from, query.to, timeZone);
+      const complaints = await deps.repository.governedComplaints(tenantId, regime.id, period);
+      const calendars = new Map<string, BusinessCalendar>();
+      for (const calendarId of new Set(complaints.flatMap((c) => (c.calendarId ? [c.calendarId] : [])))) {
+        const calendar = await deps.calendarFor(tenantId, calendarId, db);
+        if (calendar) calendars.set(calendarId, calendar);
+      }
+      const now = clock.now();
+      return {
+        regime: regime.id,
+        name: regime.name,
+        citation: regime.citation,
+        from: query.from,
+        to: query.to,
+        timeZone,
+        asOf: now.toISOString(),
+        ...regimeCompliance(regime, complaints, calendars, now),
+      };
+    },
+
+    /** The report as CSV: one row per clock, the period's totals repeated on each. */
+    reportCsv(view: RegimeReportView): string {
+      return stringify(
+        view.clocks.map((clock) => ({
+          regime: view.regime,
+          from: view.from,
+          to: view.to,
+          received: view.received,
+          closed: view.closed,
+          extensionsUsed: view.extensionsUsed,
+          breaches: view.breaches,
+          clock: clock.id,
+          kind: clock.kind ?? '',
+          duration: clock.duration,
+          clockType: clock.clock,
+          decided: clock.decided,
+          within: clock.within,
+          withinPercent: clock.withinPercent ?? '',
+          citation: clock.citation,
+        })),
+        {
+          header: true,
+          columns: [
+            'regime',
+            'from',
+            'to',
+            'received',
+            'closed',
+            'extensionsUsed',
+            'breaches',
+            'clock',
+            'kind',
+            'duration',
+            'clockType',
+            'decided',
+            'within',
+            'withinPercent',
+            'citation',
+          ],
+        },
+      );
+    },
+
     /** Extends a complaint's deadline by its regime's next extension step. */
     async extend(context: ActingContext, complaintKey: string, deadlineId: string, input: ExtensionInput) {
       const effects: DeadlineEffects = { toArm: [] };
