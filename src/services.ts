@@ -313,6 +313,8 @@ export function createServices(deps: {
     rolesOf: async (tenantId, tx) => (await settings.current(tenantId, tx)).roles,
     timeZoneOf: async (tenantId) => (await settings.current(tenantId)).timeZone,
     repository: createRegulatoryRegimesRepository(db),
+    hasPreRefund: async (tenantId, complaintId, tx) =>
+      (await repositories.resolutions.listPreRefunds(tenantId, complaintId, tx)).length > 0,
     events: repositories.events,
     clock,
   });

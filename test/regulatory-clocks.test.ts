@@ -295,6 +295,31 @@ describe('POST /v1/complaints/{id}/deadlines/{deadlineId}/extensions', () => {
     expect(third.json().code).toBe('extension_limit_reached');
   });
 
+  it('extends a Regulation E investigation only once the provisional credit is given', async () => {
+    const newYork = { ...frankfurt, name: 'New York', timeZone: 'America/New_York' };
+    await regimePolicy(tenant, 'us_reg_e', 'reg-e', newYork);
+    const { complaint, resolution } = await complaintWithResolution(tenant, 'reg-e');
+    const url = extensionsUrl(complaint.id, resolution.id);
+    const body = { reason: 'Merchant records requested', approver: lead, customerNotice: notice };
+    const early = await call(t.app, tenant.adminKey, { method: 'POST', url, json: body });
+    expect(early.statusCode).toBe(422);
+    expect(early.json()).toMatchObject({ code: 'extension_not_allowed', regime: 'us_reg_e' });
+
+    await ok(
+      tenant,
+      'POST',
+      `/v1/complaints/${complaint.id}/pre-refunds`,
+      { amount: 100, currency: 'CNY', refundedBy: { name: 'Zhang Wei', role: 'handler' } },
+      201,
+    );
+    const first = await ok(tenant, 'POST', url, body);
+    // 45 calendar days from the start, whatever the calendar.
+    expect(first.deadline).toMatchObject({ clock: 'calendar', targetDuration: 'P45D' });
+    expect(Date.parse(first.deadline.dueAt) - Date.parse(resolution.startsAt)).toBe(45 * 86_400_000);
+    const second = await ok(tenant, 'POST', url, body);
+    expect(Date.parse(second.deadline.dueAt) - Date.parse(resolution.startsAt)).toBe(90 * 86_400_000);
+  });
+
   it('refuses deadlines no regime extends, settled ones, and another tenant’s', async () => {
     // FCA DISP 1.6 has no extension of its 8 weeks.
     await regimePolicy(tenant, 'uk_fca_disp', 'fca');

@@ -63,6 +63,8 @@ export interface ExtensionStep {
   approverRole: string;
   /** When the regime allows it: what the approver confirms by approving. */
   condition: string;
+  /** The provisional credit must have been given first: in Redress, a pre-refund of the complaint. */
+  requiresPreRefund?: boolean;
   citation: string;
 }
 
@@ -255,6 +257,7 @@ export const REGIMES: Record<RegimeId, RegulatoryRegime> = {
         duration: 'P45D',
         clock: 'calendar',
         approverRole: 'team_lead',
+        requiresPreRefund: true,
         condition:
           'Provisional credit (in Redress: the pre-refund) given within 10 business days, and the consumer told of it within 2 business days of crediting.',
         citation: '12 CFR 1005.11(c)(2)',
@@ -263,6 +266,7 @@ export const REGIMES: Record<RegimeId, RegulatoryRegime> = {
         duration: 'P90D',
         clock: 'calendar',
         approverRole: 'team_lead',
+        requiresPreRefund: true,
         condition:
           'The transfer was not initiated within a State, resulted from a point-of-sale debit card transaction, or occurred within 30 days after the first deposit to a new account; provisional credit given.',
         citation: '12 CFR 1005.11(c)(3)(ii)',

@@ -29,6 +29,8 @@ const typeDefs = /* GraphQL */ `
     clock: SlaClock!
     endsOnWorkingDay: Boolean!
     approverRole: String!
+    "The provisional credit (a pre-refund of the complaint) must come first."
+    requiresPreRefund: Boolean!
     condition: String!
     citation: String!
   }

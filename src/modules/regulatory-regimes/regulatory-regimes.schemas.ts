@@ -25,6 +25,9 @@ const extensionView = z.object({
   clock: z.enum(['calendar', 'business']),
   endsOnWorkingDay: z.boolean(),
   approverRole: z.string().describe('The least role of the tenant’s ladder that may approve it.'),
+  requiresPreRefund: z
+    .boolean()
+    .describe('The provisional credit (a pre-refund of the complaint) must come first.'),
   condition: z.string(),
   citation: z.string(),
 });
@@ -74,6 +77,7 @@ export function toRegimeView(regime: RegulatoryRegime): z.output<typeof regimeSc
       clock: step.clock,
       endsOnWorkingDay: step.endsOnWorkingDay ?? false,
       approverRole: step.approverRole,
+      requiresPreRefund: step.requiresPreRefund ?? false,
       condition: step.condition,
       citation: step.citation,
     })),

@@ -38,6 +38,8 @@ export function createRegulatoryRegimesService(deps: {
   ) => Promise<BusinessCalendar | null>;
   rolesOf: (tenantId: string, tx: Queryable) => Promise<string[]>;
   timeZoneOf: (tenantId: string) => Promise<string>;
+  /** Whether the complaint has had a pre-refund: Regulation E's provisional credit. */
+  hasPreRefund: (tenantId: string, complaintId: string, tx: Queryable) => Promise<boolean>;
   repository: RegulatoryRegimesRepository;
   events: EventsRepository;
   clock: Clock;
@@ -191,6 +193,12 @@ export function createRegulatoryRegimesService(deps: {
           });
         }
 
+        if (step.requiresPreRefund && !(await deps.hasPreRefund(tenantId, complaint.id, tx))) {
+          throw new UnprocessableError('extension_not_allowed', 'Provisional credit first', {
+            detail: `Extension ${row.extensions + 1} under '${regime.id}' needs the provisional credit given first (${step.citation}): record it as a pre-refund of complaint '${complaintKey}'.`,
+            extensions: { regime: regime.id, kind: row.kind },
+          });
+        }
         const roles = await deps.rolesOf(tenantId, tx);
         if (!roles.includes(input.approver.role)) {
           throw new UnprocessableError('unknown_role', 'Unknown role', {
