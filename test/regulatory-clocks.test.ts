@@ -228,6 +228,17 @@ describe('POST /v1/complaints/{id}/deadlines/{deadlineId}/extensions', () => {
     ).toBeUndefined();
     expect(event?.data).toMatchObject({ deadline: { id: resolution.id }, extension: { step: 1 } });
 
+    // A wake-up armed for the old due time finds the deadline moved and records nothing; the
+    // one for the new due time would breach it.
+    expect(
+      await t.services.deadlines.recordBreach(resolution.id, new Date(resolution.dueAt)),
+    ).toBeUndefined();
+    const after = (await ok(tenant, 'GET', `/v1/complaints/${complaint.id}/deadlines`)).data as Json[];
+    expect(after.find((deadline) => deadline.id === resolution.id)).toMatchObject({
+      status: 'pending',
+      dueAt: expected.toISOString(),
+    });
+
     // PSD2 allows one extension.
     const again = await call(t.app, tenant.adminKey, {
       method: 'POST',
