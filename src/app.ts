@@ -42,6 +42,7 @@ import { identityRoutes } from './modules/identity/identity.routes.js';
 import { majorComplaintsRoutes } from './modules/major-complaints/major-complaints.routes.js';
 import { ownershipRoutes } from './modules/ownership/ownership.routes.js';
 import { promisesRoutes } from './modules/promises/promises.routes.js';
+import { regulatoryRegimesRoutes } from './modules/regulatory-regimes/regulatory-regimes.routes.js';
 import { replyTemplatesRoutes } from './modules/reply-templates/reply-templates.routes.js';
 import { reportsRoutes } from './modules/reports/reports.routes.js';
 import { resolutionsRoutes } from './modules/resolutions/resolutions.routes.js';
@@ -228,6 +229,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   await app.register(deadlinesRoutes, { deadlines, complaints });
   await app.register(calendarsRoutes, { calendars, publicBaseUrl: env.PUBLIC_BASE_URL });
   await app.register(slaPoliciesRoutes, { policies, publicBaseUrl: env.PUBLIC_BASE_URL });
+  await app.register(regulatoryRegimesRoutes, { regimes: services.regulatoryRegimes });
   await app.register(escalationsRoutes, { escalations, complaints, publicBaseUrl: env.PUBLIC_BASE_URL });
   await app.register(eventsRoutes, { events });
   await app.register(settingsRoutes, { settings: services.settings });

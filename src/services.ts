@@ -33,6 +33,8 @@ import { createOwnershipRepository } from './modules/ownership/ownership.reposit
 import { createOwnershipService } from './modules/ownership/ownership.service.js';
 import { createPromisesRepository } from './modules/promises/promises.repository.js';
 import { createPromisesService } from './modules/promises/promises.service.js';
+import { createRegulatoryRegimesRepository } from './modules/regulatory-regimes/regulatory-regimes.repository.js';
+import { createRegulatoryRegimesService } from './modules/regulatory-regimes/regulatory-regimes.service.js';
 import { createReplyTemplatesRepository } from './modules/reply-templates/reply-templates.repository.js';
 import { createReplyTemplatesService } from './modules/reply-templates/reply-templates.service.js';
 import { createReportCounts } from './modules/reports/report-counts.js';
@@ -335,9 +337,26 @@ export function createServices(deps: {
     clock,
     onChanged: (tenantId) => slaConfigCache.forget({ kind: 'sla_config', tenantId }),
   });
+  const regulatoryRegimes = createRegulatoryRegimesService({
+    db,
+    complaints: repositories.complaints,
+    transitions: complaints,
+    deadlineRows: repositories.deadlines,
+    deadlines,
+    policies: repositories.policies,
+    calendarFor: (tenantId, calendarId, tx) => policies.calendarFor(tenantId, calendarId, tx),
+    rolesOf: async (tenantId, tx) => (await settings.current(tenantId, tx)).roles,
+    timeZoneOf: async (tenantId) => (await settings.current(tenantId)).timeZone,
+    repository: createRegulatoryRegimesRepository(db),
+    hasPreRefund: async (tenantId, complaintId, tx) =>
+      (await repositories.resolutions.listPreRefunds(tenantId, complaintId, tx)).length > 0,
+    events: repositories.events,
+    clock,
+  });
   return {
     repositories,
     tenancy,
+    regulatoryRegimes,
     idempotency,
     complaints,
     calendars,

@@ -550,6 +550,22 @@ const ROUTES: Route[] = [
       field: 'params.deadlineId',
     },
   },
+  {
+    method: 'POST',
+    path: '/v1/complaints/{id}/deadlines/{deadlineId}/extensions',
+    scope: 'complaints:write',
+    kind: 'item',
+    url: (f) => `/v1/complaints/${f.complaintId}/deadlines/${f.deadlineId}/extensions`,
+    body: () => ({
+      reason: 'The card network has not answered',
+      approver: lead,
+      customerNotice: { channel: 'email', body: 'We need more time.' },
+    }),
+    bad: {
+      url: (f) => `/v1/complaints/${f.complaintId}/deadlines/not-a-uuid/extensions`,
+      field: 'params.deadlineId',
+    },
+  },
   // Calendars
   {
     method: 'POST',
@@ -606,6 +622,36 @@ const ROUTES: Route[] = [
     url: () => '/v1/sla-policies',
     body: () => ({ name: 'x', priority: 7 }),
     bad: { body: { name: 'x', priority: -1 }, field: 'body.priority' },
+  },
+  {
+    method: 'GET',
+    path: '/v1/reports/regulatory-compliance',
+    scope: 'reports:read',
+    kind: 'tenant',
+    url: () =>
+      `/v1/reports/regulatory-compliance?regime=eu_psd2&from=${dayFromToday(-1)}&to=${dayFromToday(0)}`,
+    bad: {
+      url: () =>
+        `/v1/reports/regulatory-compliance?regime=eu_psd2&from=${dayFromToday(0)}&to=${dayFromToday(-1)}`,
+      field: 'querystring.to',
+    },
+  },
+  {
+    method: 'POST',
+    path: '/v1/sla-policies/from-regime',
+    scope: 'policies:manage',
+    kind: 'create',
+    url: () => '/v1/sla-policies/from-regime',
+    body: () => ({ regime: 'us_cfpb', match: { categories: ['cfpb'] } }),
+    bad: { body: { regime: 'nowhere' }, field: 'body.regime' },
+  },
+  {
+    method: 'GET',
+    path: '/v1/regulatory-regimes',
+    scope: 'policies:manage',
+    kind: 'tenant',
+    url: () => '/v1/regulatory-regimes',
+    bad: null,
   },
   {
     method: 'GET',

@@ -205,6 +205,43 @@ describe('the event catalogue', () => {
       supervisor: 'li.na',
     });
 
+    // A PSD2 complaint's reply deadline extended to 35 business days with a holding reply.
+    const frankfurt = await post(
+      '/v1/calendars',
+      {
+        name: 'Frankfurt',
+        timeZone: 'Europe/Berlin',
+        weeklyHours: Object.fromEntries(
+          ['monday', 'tuesday', 'wednesday', 'thursday', 'friday'].map((day) => [
+            day,
+            [{ start: '09:00', end: '17:00' }],
+          ]),
+        ),
+      },
+      201,
+    );
+    await post(
+      '/v1/sla-policies/from-regime',
+      { regime: 'eu_psd2', match: { categories: ['payments'] }, calendarId: frankfurt.id, priority: 2 },
+      201,
+    );
+    const payment = await post(
+      '/v1/complaints',
+      complaintBody({ channel: 'phone', category: 'payments' }),
+      201,
+    );
+    const owed = ((await get(`/v1/complaints/${payment.id}/deadlines`)).data as Json[]).find(
+      (deadline) => deadline.kind === 'resolution',
+    )!;
+    await post(`/v1/complaints/${payment.id}/deadlines/${owed.id}/extensions`, {
+      reason: 'The card network has not answered',
+      approver: lead,
+      customerNotice: {
+        channel: 'email',
+        body: 'We need more time; our final reply follows by the date below.',
+      },
+    });
+
     // The day's timelines digested, as the worker does once the day is over: run as if tomorrow.
     const tomorrow = { now: () => new Date(systemClock.now().getTime() + 86_400_000) };
     await createTimelineIntegrityService({

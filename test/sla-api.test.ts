@@ -148,6 +148,7 @@ describe('/v1/sla-policies', () => {
           preRefundVerification: { duration: 'P3D', clock: 'calendar' },
           deskFeedback: { duration: 'PT24H', clock: 'calendar' },
         },
+        regime: null,
       }),
     ]);
   });

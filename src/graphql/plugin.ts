@@ -18,6 +18,7 @@ import { majorComplaintsGraphql } from '../modules/major-complaints/major-compla
 import { ownershipGraphql } from '../modules/ownership/ownership.resolvers.js';
 import { personalDataGraphql } from '../modules/personal-data/personal-data.resolvers.js';
 import { promisesGraphql } from '../modules/promises/promises.resolvers.js';
+import { regulatoryRegimesGraphql } from '../modules/regulatory-regimes/regulatory-regimes.resolvers.js';
 import { replyTemplatesGraphql } from '../modules/reply-templates/reply-templates.resolvers.js';
 import { reportsGraphql } from '../modules/reports/reports.resolvers.js';
 import { resolutionsGraphql } from '../modules/resolutions/resolutions.resolvers.js';
@@ -52,6 +53,7 @@ export interface GraphqlOptions {
     | 'majorComplaints'
     | 'timelineIntegrity'
     | 'dataSubjects'
+    | 'regulatoryRegimes'
     | 'resolutions'
     | 'promises'
     | 'surveys'
@@ -99,6 +101,7 @@ export function graphqlSchema(
     }),
     settingsGraphql({ settings: services.settings }),
     slaPoliciesGraphql({ policies: services.policies }),
+    regulatoryRegimesGraphql({ regimes: services.regulatoryRegimes }),
     calendarsGraphql({ calendars: services.calendars }),
     tenancyGraphql({ tenancy: services.tenancy }),
     identityGraphql({ identity: services.identity }),

@@ -36,6 +36,8 @@ export const ERROR_CODES = [
   'conflict_of_interest',
   'deadline_met_by_action',
   'deadline_not_open',
+  'deadline_not_pending',
+  'extension_limit_reached',
   'default_policy_fixed',
   'escalation_level_not_higher',
   'external_ref_conflict',
@@ -75,6 +77,7 @@ export const ERROR_CODES = [
   'idempotency_key_reused',
   'webhook_url_refused',
   'calendar_has_no_open_time',
+  'extension_not_allowed',
   // 428, 429, 500, 503
   'precondition_required',
   'rate_limited',

@@ -74,6 +74,11 @@ export const calendars = pgTable(
 export interface StoredTarget {
   duration: string;
   clock: 'calendar' | 'business';
+  /**
+   * A due time on a closed day of the policy calendar moves to the next working day (a regulatory
+   * period whose last day is a rest day, 民法典 第二百零三条); set by regulatory templates only.
+   */
+  endsOnWorkingDay?: boolean;
 }
 
 export interface StoredTargets {
@@ -117,6 +122,8 @@ export const slaPolicies = pgTable(
       .notNull()
       .default(DEFAULT_ESCALATION_TARGETS),
     isDefault: boolean('is_default').notNull().default(false),
+    /** The regulatory template it was made from (regimes.ts), which says how its deadlines may be extended. */
+    regime: text('regime'),
     active: boolean('active').notNull().default(true),
     version: integer('version').notNull().default(1),
     createdAt: instant('created_at').notNull().defaultNow(),
@@ -232,6 +239,8 @@ export const deadlines = pgTable(
     calendarId: uuid('calendar_id'),
     /** What started it: the inbound communication for a next-reply deadline, a promise for a progress update. */
     sourceId: uuid('source_id'),
+    /** How many of its regime's extension steps have moved it (POST …/deadlines/{id}/extensions). */
+    extensions: smallint('extensions').notNull().default(0),
     createdAt: instant('created_at').notNull().defaultNow(),
     updatedAt: instant('updated_at').notNull().defaultNow(),
   },

@@ -7,7 +7,7 @@ import {
   durationBetween,
   NoOpenTimeError,
 } from '../calendars/business-time.js';
-import { addPolicyDuration } from '../calendars/policy-duration.js';
+import { clockDueAt } from '../regulatory-regimes/regimes.js';
 import {
   type DeadlineKind,
   isGivenDueKind,
@@ -109,8 +109,8 @@ function planOnCalendar(input: Parameters<typeof planDeadline>[0]): PlannedDeadl
   const target = withDefaultTargets(policy.targets)[targetOfKind[kind]];
   const clock = target.clock;
   // On a calendar clock the policy calendar plays no part: its days are 24 real hours.
-  const dueAt =
-    input.dueAt ?? addPolicyDuration(startsAt, target.duration, clock === 'business' ? calendar : null);
+  // A regulatory target may end on a working day (regimes.ts), read in the policy calendar.
+  const dueAt = input.dueAt ?? clockDueAt(target, startsAt, calendar);
   const durationMs = durationBetween(startsAt, dueAt, clock, calendar);
   return {
     kind,

@@ -16,6 +16,7 @@ import { FOLLOW_UP_EXEMPTIONS } from '../follow-ups/follow-up-exemptions.js';
 import { followUpSchema } from '../follow-ups/follow-ups.schemas.js';
 import { conflictSchema } from '../ownership/ownership.schemas.js';
 import { promiseSchema } from '../promises/promises.schemas.js';
+import { extensionSchema } from '../regulatory-regimes/regulatory-regimes.schemas.js';
 import { preRefundSchema, resolutionSchema } from '../resolutions/resolutions.schemas.js';
 import { surveySchema } from '../surveys/surveys.schemas.js';
 import { timelineDigestEventDataSchema } from '../timeline-integrity/timeline-integrity.schemas.js';
@@ -150,6 +151,11 @@ export const EVENT_DATA_SCHEMAS = {
   'deadline.met': complaintEvent.extend({
     deadline: deadlineSchema,
     late: z.boolean().describe('Met after its breach.'),
+  }),
+  'deadline.extended': complaintEvent.extend({
+    deadline: deadlineSchema,
+    extension: extensionSchema,
+    ...by,
   }),
   'resolution.proposed': complaintEvent.extend(resolution),
   'resolution.approved': complaintEvent.extend(approval),

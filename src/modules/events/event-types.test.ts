@@ -7,12 +7,14 @@ describe('event type selection', () => {
       'deadline.warning',
       'deadline.breached',
       'deadline.met',
+      'deadline.extended',
     ]);
     expect(eventTypesSelected(['deadline.met', 'deadline.*', 'complaint.created'])).toEqual([
       'complaint.created',
       'deadline.warning',
       'deadline.breached',
       'deadline.met',
+      'deadline.extended',
     ]);
     expect(eventTypesSelected(['*'])).toEqual(EVENT_TYPES);
   });

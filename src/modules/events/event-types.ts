@@ -59,6 +59,11 @@ export const EVENT_CATALOGUE = {
     subject: 'deadline',
     summary: 'A deadline was met (`late: true` when after its breach).',
   },
+  'deadline.extended': {
+    subject: 'deadline',
+    summary:
+      'A deadline was extended as its regulatory regime allows (`extension`: step, reason, approver, the rule, and the customer notice sent).',
+  },
   'resolution.proposed': {
     subject: 'resolution',
     summary: 'Resolution options were proposed; those above the proposer’s approval limit await an approver.',

@@ -2,6 +2,7 @@ import { etagOfVersion, parseArgs, requireScope, withoutNulls } from '../../grap
 import type { GraphqlModule } from '../../graphql/module.js';
 import {
   createPolicyBody,
+  policyFromRegimeBody,
   policyIdParams,
   previewBody,
   toPolicyView,
@@ -15,6 +16,8 @@ const typeDefs = /* GraphQL */ `
     "ISO-8601 duration such as PT24H or P5D."
     duration: String!
     clock: SlaClock!
+    "Set by regulatory templates: a due time on a closed day of the calendar moves to the next working day."
+    endsOnWorkingDay: Boolean
   }
 
   type SlaTargets {
@@ -48,6 +51,8 @@ const typeDefs = /* GraphQL */ `
     targets: SlaTargets!
     escalationTargets: EscalationTargets!
     isDefault: Boolean!
+    "The regulatory template the policy was made from (regulatoryRegimes), if any."
+    regime: String
     active: Boolean!
     "Send it back as \`version\` to updateSlaPolicy (REST: the ETag)."
     version: Int!
@@ -123,6 +128,17 @@ const typeDefs = /* GraphQL */ `
     active: Boolean
   }
 
+  "As POST /v1/sla-policies/from-regime takes it."
+  input SlaPolicyFromRegimeInput {
+    regime: String!
+    name: String
+    priority: Int
+    match: SlaPolicyMatchInput
+    calendarId: ID
+    warnAt: [Float!]
+    active: Boolean
+  }
+
   input SlaPreviewInput {
     receivedAt: DateTime!
     channel: Channel!
@@ -142,6 +158,8 @@ const typeDefs = /* GraphQL */ `
   extend type Mutation {
     "Creates an SLA policy (scope policies:manage)."
     createSlaPolicy(input: SlaPolicyInput!): SlaPolicy!
+    "Applies a regulatory template: a policy whose targets are the regime's clocks (scope policies:manage)."
+    createSlaPolicyFromRegime(input: SlaPolicyFromRegimeInput!): SlaPolicy!
     "Writes a new version of a policy still at \`version\`; deadlines keep the version they came from."
     updateSlaPolicy(id: ID!, version: Int!, input: SlaPolicyUpdateInput!): SlaPolicy!
   }
@@ -202,6 +220,11 @@ export function slaPoliciesGraphql(deps: { policies: SlaPoliciesService }): Grap
           const { tenantId } = requireScope(context, 'policies:manage');
           const input = parseArgs(createPolicyBody, restInput(args.input), 'input');
           return graphqlView(toPolicyView(await policies.create(tenantId, input)));
+        },
+        async createSlaPolicyFromRegime(_root, args, context) {
+          const { tenantId } = requireScope(context, 'policies:manage');
+          const input = parseArgs(policyFromRegimeBody, withoutNulls(args.input), 'input');
+          return graphqlView(toPolicyView(await policies.createFromRegime(tenantId, input)));
         },
         async updateSlaPolicy(_root, args, context) {
           const { tenantId } = requireScope(context, 'policies:manage');

@@ -6,6 +6,7 @@ import { bearerSecurity, resourceUrl } from '../../http/route-helpers.js';
 import { etagForVersion } from '../../lib/etag.js';
 import {
   createPolicyBody,
+  policyFromRegimeBody,
   policyIdParams,
   policyListSchema,
   policySchema,
@@ -41,6 +42,33 @@ export const slaPoliciesRoutes: FastifyPluginAsyncZod<{
     },
     async (request, reply) => {
       const row = await policies.create(requireAuth(request).tenantId, request.body);
+      return reply
+        .code(201)
+        .header('location', resourceUrl(publicBaseUrl, `/v1/sla-policies/${row.id}`))
+        .header('etag', etagForVersion(row.version))
+        .send(toPolicyView(row));
+    },
+  );
+
+  app.post(
+    '/v1/sla-policies/from-regime',
+    {
+      config: { scope: 'policies:manage', sends: ['location', 'etag'] },
+      schema: {
+        operationId: 'createSlaPolicyFromRegime',
+        summary: 'Apply a regulatory template',
+        description:
+          'Creates an SLA policy whose targets are the clocks of a regime of GET /v1/regulatory-regimes, for the ' +
+          'categories or channels of `match`; the policy remembers the regime, which says how its deadlines may be ' +
+          'extended. A regime counting business or working days needs `calendarId`.',
+        tags,
+        security: bearerSecurity,
+        body: policyFromRegimeBody,
+        response: { 201: policySchema, ...problemResponses(413, 415) },
+      },
+    },
+    async (request, reply) => {
+      const row = await policies.createFromRegime(requireAuth(request).tenantId, request.body);
       return reply
         .code(201)
         .header('location', resourceUrl(publicBaseUrl, `/v1/sla-policies/${row.id}`))

@@ -3,6 +3,7 @@ import { instantSchema } from '../../http/instant.js';
 import { channelSchema, severitySchema } from '../../modules/complaints/complaints.schemas.js';
 import { parseIsoDuration } from '../calendars/business-time.js';
 import { escalationTargetsSchema } from '../escalations/escalations.schemas.js';
+import { REGIME_IDS } from '../regulatory-regimes/regimes.js';
 import type { PolicyRow } from './sla-policies.repository.js';
 import { DEADLINE_KINDS, TARGET_KEYS, withDefaultTargets } from './sla-targets.js';
 
@@ -78,6 +79,37 @@ export const createPolicyBody = z
   })
   .meta({ id: 'SlaPolicyCreate' });
 
+export const regimeIdSchema = z
+  .enum(REGIME_IDS)
+  .describe('A regulatory template of GET /v1/regulatory-regimes.')
+  .meta({ id: 'RegimeId' });
+
+export const policyFromRegimeBody = z
+  .strictObject({
+    regime: regimeIdSchema,
+    name: z.string().trim().min(1).max(100).optional().describe('Defaults to the regime’s name.'),
+    priority: z
+      .number()
+      .int()
+      .min(0)
+      .max(100_000)
+      .default(100)
+      .describe('Lower wins when several policies match.'),
+    match: matchSchema
+      .default({ channels: [], categories: [], severities: [] })
+      .describe('The categories or channels the regime governs; empty lists match everything.'),
+    calendarId: z
+      .uuid()
+      .nullable()
+      .default(null)
+      .describe(
+        'The calendar business days and working days are read in; required when the regime counts them.',
+      ),
+    warnAt: warnAtSchema.default([0.75]),
+    active: z.boolean().default(true),
+  })
+  .meta({ id: 'SlaPolicyFromRegime' });
+
 export const updatePolicyBody = z
   .strictObject({
     name: z.string().trim().min(1).max(100).optional(),
@@ -109,7 +141,16 @@ export const previewBody = z
 
 export const policyIdParams = z.object({ id: z.uuid() });
 
-const targetView = z.object({ duration: z.string(), clock: z.enum(['calendar', 'business']) });
+const targetView = z.object({
+  duration: z.string(),
+  clock: z.enum(['calendar', 'business']),
+  endsOnWorkingDay: z
+    .boolean()
+    .optional()
+    .describe(
+      'Set by regulatory templates: a due time on a closed day of the calendar moves to the next working day.',
+    ),
+});
 
 export const policySchema = z
   .object({
@@ -131,6 +172,7 @@ export const policySchema = z
     ),
     escalationTargets: escalationTargetsSchema,
     isDefault: z.boolean(),
+    regime: regimeIdSchema.nullable().describe('The regulatory template the policy was made from, if any.'),
     active: z.boolean(),
     version: z.number().int(),
     createdAt: z.string(),
@@ -158,6 +200,7 @@ export const previewSchema = z
   .meta({ id: 'SlaPreview' });
 
 export type CreatePolicyInput = z.output<typeof createPolicyBody>;
+export type PolicyFromRegimeInput = z.output<typeof policyFromRegimeBody>;
 export type UpdatePolicyInput = z.output<typeof updatePolicyBody>;
 export type PreviewInput = z.output<typeof previewBody>;
 
@@ -172,6 +215,7 @@ export function toPolicyView(row: PolicyRow): z.output<typeof policySchema> {
     targets: withDefaultTargets(row.targets),
     escalationTargets: row.escalationTargets,
     isDefault: row.isDefault,
+    regime: (row.regime as z.output<typeof regimeIdSchema> | null) ?? null,
     active: row.active,
     version: row.version,
     createdAt: row.createdAt.toISOString(),

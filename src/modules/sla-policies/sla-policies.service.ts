@@ -15,13 +15,20 @@ import type { BusinessCalendar } from '../calendars/business-time.js';
 import type { CalendarsRepository } from '../calendars/calendars.repository.js';
 import { toBusinessCalendar } from '../calendars/calendars.service.js';
 import { intakeKinds, type PlannedDeadline, planDeadline } from '../deadlines/deadline-planning.js';
+import { REGIMES } from '../regulatory-regimes/regimes.js';
 import { type ComplaintFacts, selectPolicy } from './policy-matching.js';
 import type { PolicyRow, SlaPoliciesRepository } from './sla-policies.repository.js';
-import type { CreatePolicyInput, PreviewInput, UpdatePolicyInput } from './sla-policies.schemas.js';
+import type {
+  CreatePolicyInput,
+  PolicyFromRegimeInput,
+  PreviewInput,
+  UpdatePolicyInput,
+} from './sla-policies.schemas.js';
 import {
   DEFAULT_ESCALATION_TARGETS,
   DEFAULT_TARGETS,
   DEFAULT_WARN_AT,
+  targetOfKind,
   withDefaultTargets,
 } from './sla-targets.js';
 
@@ -140,6 +147,62 @@ export function createSlaPoliciesService(deps: {
             targets: { ...DEFAULT_TARGETS, ...input.targets },
             escalationTargets: input.escalationTargets ?? DEFAULT_ESCALATION_TARGETS,
             isDefault: false,
+            active: input.active,
+            createdAt: now,
+            updatedAt: now,
+          },
+          tx,
+        );
+      });
+    },
+
+    /**
+     * Applies a regulatory template: a policy whose targets are the regime's clocks (the others
+     * keep the defaults), for the categories or channels of `match`. A regime counting business or
+     * working days needs the calendar they are read in.
+     */
+    async createFromRegime(tenantId: string, input: PolicyFromRegimeInput): Promise<PolicyRow> {
+      const regime = REGIMES[input.regime];
+      const targets = { ...DEFAULT_TARGETS };
+      for (const clock of regime.clocks) {
+        if (!clock.kind) continue;
+        targets[targetOfKind[clock.kind]] = {
+          duration: clock.duration,
+          clock: clock.clock,
+          ...(clock.endsOnWorkingDay ? { endsOnWorkingDay: true } : {}),
+        };
+      }
+      // Only the clocks that become deadlines: a window such as FCA's three business days is read
+      // by reports, not enforced.
+      const needsCalendar = [...regime.clocks.filter((clock) => clock.kind), ...regime.extensions].some(
+        (clock) => clock.clock === 'business' || clock.endsOnWorkingDay,
+      );
+      if (needsCalendar && !input.calendarId) {
+        throw new ValidationError([
+          {
+            field: 'body.calendarId',
+            message: `regime '${regime.id}' counts business or working days: give the calendar they are read in`,
+          },
+        ]);
+      }
+      return db.transaction(async (tx) => {
+        await assertCalendarExists(tenantId, input.calendarId, tx);
+        await announceChange({ kind: 'sla_config', tenantId }, tx);
+        cache.delete(`policies:${tenantId}`);
+        const now = clock.now();
+        return policies.insert(
+          {
+            id: newId(),
+            tenantId,
+            name: input.name ?? regime.name.slice(0, 100),
+            priority: input.priority,
+            match: input.match,
+            calendarId: input.calendarId,
+            warnAt: input.warnAt,
+            targets,
+            escalationTargets: DEFAULT_ESCALATION_TARGETS,
+            isDefault: false,
+            regime: regime.id,
             active: input.active,
             createdAt: now,
             updatedAt: now,
