@@ -134,20 +134,28 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
 
   // Webhook replays run on the worker; the API only queues them, on the deadline queue's
   // connection, which fails at once while Redis is away (the worker's sweep queues them later).
-  const replayQueue = deps.deadlineQueue
-    ? createQueue('webhook-replays', deps.deadlineQueue.connection, env.REDIS_PREFIX)
-    : null;
-  if (replayQueue) {
-    // Its start-up commands may time out while Redis is slow or away; each enqueue reports its own.
-    replayQueue.on('error', () => {});
-    app.addHook('onClose', () => replayQueue.close());
-  }
+  // Made at the first replay, not at start: on a Redis Cluster, a queue opened on that shared
+  // connection at start made the API's own deadline-queue commands time out (the cluster pass of
+  // test/deadline-reconciler.test.ts), and most API processes never queue a replay.
+  const deadlineConnection = deps.deadlineQueue?.connection ?? null;
+  let replayQueue: ReturnType<typeof createQueue<'webhook-replays'>> | null = null;
+  const replayQueueOf = (connection: NonNullable<typeof deadlineConnection>) => {
+    if (!replayQueue) {
+      replayQueue = createQueue('webhook-replays', connection, env.REDIS_PREFIX);
+      // Its start-up commands may time out while Redis is slow or away; each enqueue reports its own.
+      replayQueue.on('error', () => {});
+    }
+    return replayQueue;
+  };
+  app.addHook('onClose', async () => {
+    await replayQueue?.close();
+  });
 
   const outageWarnings = new Map<string, (error: unknown) => void>();
   const services = createServices({
     // Bounded: a request must not wait on Redis; the replay is committed and queued later if need be.
-    enqueueWebhookReplay: replayQueue
-      ? (job) => pTimeout(enqueueReplay(replayQueue, job), { milliseconds: 1_000 })
+    enqueueWebhookReplay: deadlineConnection
+      ? (job) => pTimeout(enqueueReplay(replayQueueOf(deadlineConnection), job), { milliseconds: 1_000 })
       : null,
     db: database.db,
     reportsDb: reportsDatabase.db,

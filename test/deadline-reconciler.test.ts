@@ -1,11 +1,12 @@
 import pino from 'pino';
 import { Registry } from 'prom-client';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { createDeadlineMetrics } from '../src/modules/deadlines/deadline-metrics.js';
 import { reconcileDeadlines } from '../src/modules/deadlines/deadline-reconciler.js';
 import { ARMING_HORIZON_MS, nextWakeUp } from '../src/modules/deadlines/deadline-scheduler.js';
 import { call, complaintBody, createTestTenant, type TestApp, type TestTenant } from './harness.js';
 import { type IsolatedTestApp, startIsolatedTestApp } from './isolated-database.js';
+import { patientDeadlineQueue } from './redis-keys.js';
 
 let isolated: IsolatedTestApp;
 let t: TestApp;
@@ -101,10 +102,12 @@ describe('the reconciler and the arming horizon', () => {
     // A web complaint's deadlines are hours away: intake armed none of them.
     const wakeUps = deadlines.flatMap((deadline) => nextWakeUp(deadline) ?? []);
     expect(wakeUps.length).toBeGreaterThan(1);
+    const looking = patientDeadlineQueue(t.env.REDIS_PREFIX, t.env.DEADLINE_QUEUE_SHARDS);
+    onTestFinished(() => looking.close());
     const inRedis = async () =>
       (
         await Promise.all(
-          wakeUps.map((wakeUp) => t.deadlineQueue.queueFor(wakeUp.job.deadlineId).getJob(wakeUp.jobId)),
+          wakeUps.map((wakeUp) => looking.queueFor(wakeUp.job.deadlineId).getJob(wakeUp.jobId)),
         )
       ).map(Boolean);
     expect(await inRedis()).toEqual(wakeUps.map(() => false));

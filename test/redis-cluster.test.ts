@@ -21,7 +21,13 @@ import {
   type TestApp,
 } from './harness.js';
 import { type IsolatedTestApp, startIsolatedTestApp } from './isolated-database.js';
-import { connectTestRedis, listKeysUnder, onRedisCluster, testRedisEnv } from './redis-keys.js';
+import {
+  connectTestRedis,
+  listKeysUnder,
+  onRedisCluster,
+  patientDeadlineQueue,
+  testRedisEnv,
+} from './redis-keys.js';
 import { eventually, sleep, startWorkerProcess, type WorkerProcess } from './worker-process.js';
 
 /**
@@ -86,7 +92,14 @@ describe('BullMQ on Redis', () => {
       const dueAt = new Date(Date.now() + 10 * 60_000);
       return { id, status: 'pending' as const, dueAt, warnAts: [], warningsFired: 0 };
     });
-    await t.deadlineQueue.scheduler.arm(inEachShard);
+    // Armed through a queue of the test's own that waits for Redis: the API's gives up after a
+    // second, and on a busy machine the first commands to a shard's master can take longer.
+    const arming = patientDeadlineQueue(t.env.REDIS_PREFIX, SHARDS);
+    try {
+      await arming.scheduler.arm(inEachShard);
+    } finally {
+      await arming.close();
+    }
 
     // Each complaint's reply deadline is breached once, whichever shard its jobs went to.
     for (const complaint of complaints) {

@@ -1,5 +1,6 @@
 import { inject } from 'vitest';
 import { loadEnv } from '../src/config/env.js';
+import { systemClock } from '../src/lib/clock.js';
 import {
   createRedis,
   type RedisClient,
@@ -8,6 +9,7 @@ import {
   scanKeys,
   unlinkKeys,
 } from '../src/lib/redis.js';
+import { openDeadlineQueue } from '../src/modules/deadlines/deadline-queue.js';
 
 /**
  * The Redis settings the run's tests use: TEST_REDIS_CLUSTER_NODES's cluster when the run has one
@@ -67,4 +69,13 @@ export async function deleteKeysUnder(target: RedisTarget, prefix: string): Prom
     redis.disconnect();
   }
   return deleted;
+}
+
+/**
+ * A deadline queue for a test to look into BullMQ with (getJob, counts), on its own connection
+ * that waits for Redis: the app's own connection gives up after a second, and a test's look must
+ * not fail because the machine is busy. Close it when done.
+ */
+export function patientDeadlineQueue(prefix: string, shards: number) {
+  return openDeadlineQueue(testRedisTarget(), prefix, systemClock, { failFast: false, shards });
 }

@@ -1,11 +1,11 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { queuePrefix } from '../src/jobs/queues.js';
 import { scanKeys, unlinkKeys } from '../src/lib/redis.js';
 import { wakeUpJobId } from '../src/modules/deadlines/deadline-scheduler.js';
 import type { DeadlineView } from '../src/modules/deadlines/deadline-views.js';
 import { call, complaintBody, createFastLaneTenant, type TestApp, type TestTenant } from './harness.js';
 import { type IsolatedTestApp, startIsolatedTestApp } from './isolated-database.js';
-import { connectTestRedis, listKeysUnder, testRedisEnv } from './redis-keys.js';
+import { connectTestRedis, listKeysUnder, patientDeadlineQueue, testRedisEnv } from './redis-keys.js';
 import { eventually, sleep, startWorkerProcess, type WorkerProcess } from './worker-process.js';
 
 /**
@@ -89,8 +89,10 @@ describe('deadline enforcement', () => {
     const armedFor = new Date(reply.dueAt).getTime();
     const warnJob = wakeUpJobId({ action: 'warn', deadlineId: reply.id, index: 0, armedFor });
     const breachJob = wakeUpJobId({ action: 'breach', deadlineId: reply.id, armedFor });
-    expect(await t.deadlineQueue.queueFor(reply.id).getJob(warnJob)).toBeDefined();
-    expect(await t.deadlineQueue.queueFor(reply.id).getJob(breachJob)).toBeUndefined();
+    const looking = patientDeadlineQueue(t.env.REDIS_PREFIX, t.env.DEADLINE_QUEUE_SHARDS);
+    onTestFinished(() => looking.close());
+    expect(await looking.queueFor(reply.id).getJob(warnJob)).toBeDefined();
+    expect(await looking.queueFor(reply.id).getJob(breachJob)).toBeUndefined();
 
     const breached = await eventually(async () => {
       const current = await deadline(tenant, complaint.id, 'online_reply');

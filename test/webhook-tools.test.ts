@@ -123,7 +123,9 @@ async function finishedReplay(
   tenant: TestTenant,
   webhookId: string,
   replayId: string,
-  timeoutMs = 15_000,
+  // Within a second as a rule; up to the sweep's half a minute when queueing the job timed out,
+  // as it can on a loaded cluster.
+  timeoutMs = 40_000,
 ): Promise<Replay> {
   return eventually(async () => {
     const res = await call(t.app, tenant.adminKey, {
@@ -301,7 +303,13 @@ describe('replaying failed deliveries', () => {
     expect(again.map((d) => d.eventId).sort()).toEqual([...events].sort());
     for (const delivery of again) expect(delivery).toMatchObject({ status: 'succeeded', attemptCount: 1 });
     await sleep(1_000);
-    for (const eventId of events) expect(countOf(idsOn(path), eventId)).toBe(5);
+    // The failed attempts and the replay make five. The killed worker may have sent a replayed
+    // delivery whose answer it never recorded; the next worker sends it again under the same
+    // webhook-id (at least once on the wire, once in effect), so six at most.
+    for (const eventId of events) {
+      expect(countOf(idsOn(path), eventId)).toBeGreaterThanOrEqual(5);
+      expect(countOf(idsOn(path), eventId)).toBeLessThanOrEqual(6);
+    }
   }, 150_000);
 
   it('refuses empty, inverted and over-long ranges with webhook_replay_range_invalid', async () => {
