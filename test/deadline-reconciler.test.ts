@@ -1,6 +1,6 @@
 import pino from 'pino';
 import { Registry } from 'prom-client';
-import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDeadlineMetrics } from '../src/modules/deadlines/deadline-metrics.js';
 import { reconcileDeadlines } from '../src/modules/deadlines/deadline-reconciler.js';
 import { ARMING_HORIZON_MS, nextWakeUp } from '../src/modules/deadlines/deadline-scheduler.js';
@@ -14,19 +14,28 @@ let tenant: TestTenant;
 
 // A database of its own: the reconciler sweeps every tenant's deadlines, and must neither breach
 // another file's nor count them here.
+/**
+ * The queue the sweeps arm on, and the test looks into: the worker's kind, which waits for Redis,
+ * not the API's, whose commands give up after a second.
+ */
+let queue: ReturnType<typeof patientDeadlineQueue>;
 beforeAll(async () => {
   isolated = await startIsolatedTestApp('reconciler');
   t = isolated.app;
+  queue = patientDeadlineQueue(t.env.REDIS_PREFIX, t.env.DEADLINE_QUEUE_SHARDS);
   tenant = await createTestTenant(t.tenancy);
 });
-afterAll(() => isolated?.close());
+afterAll(async () => {
+  await queue?.close();
+  await isolated?.close();
+});
 
 /** One sweep, as if it ran `aheadMs` from now (the jobs it adds still count from the real now). */
 function reconcile(aheadMs = 0) {
   return reconcileDeadlines({
     repository: t.services.repositories.deadlines,
     deadlines: t.services.deadlines,
-    scheduler: t.deadlineQueue.scheduler,
+    scheduler: queue.scheduler,
     metrics: createDeadlineMetrics(new Registry()),
     now: () => Date.now() + aheadMs,
     log: pino({ level: 'silent' }),
@@ -102,13 +111,9 @@ describe('the reconciler and the arming horizon', () => {
     // A web complaint's deadlines are hours away: intake armed none of them.
     const wakeUps = deadlines.flatMap((deadline) => nextWakeUp(deadline) ?? []);
     expect(wakeUps.length).toBeGreaterThan(1);
-    const looking = patientDeadlineQueue(t.env.REDIS_PREFIX, t.env.DEADLINE_QUEUE_SHARDS);
-    onTestFinished(() => looking.close());
     const inRedis = async () =>
       (
-        await Promise.all(
-          wakeUps.map((wakeUp) => looking.queueFor(wakeUp.job.deadlineId).getJob(wakeUp.jobId)),
-        )
+        await Promise.all(wakeUps.map((wakeUp) => queue.queueFor(wakeUp.job.deadlineId).getJob(wakeUp.jobId)))
       ).map(Boolean);
     expect(await inRedis()).toEqual(wakeUps.map(() => false));
 
