@@ -91,7 +91,11 @@ describe('deadline enforcement', () => {
     const breachJob = wakeUpJobId({ action: 'breach', deadlineId: reply.id, armedFor });
     const looking = patientDeadlineQueue(t.env.REDIS_PREFIX, t.env.DEADLINE_QUEUE_SHARDS);
     onTestFinished(() => looking.close());
-    expect(await looking.queueFor(reply.id).getJob(warnJob)).toBeDefined();
+    // Armed after the intake committed, on the API's connection: a look on another connection may
+    // come first, so it waits for the job a moment.
+    expect(
+      await eventually(async () => await looking.queueFor(reply.id).getJob(warnJob), 2_000),
+    ).toBeDefined();
     expect(await looking.queueFor(reply.id).getJob(breachJob)).toBeUndefined();
 
     const breached = await eventually(async () => {
