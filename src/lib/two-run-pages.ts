@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { encodeCursor } from './cursor.js';
+import { decodeCursor, encodeCursor } from './cursor.js';
 
 /**
  * Keyset pages of a list read in two runs: a first part in the list's own order, then the rest in
@@ -18,6 +18,13 @@ export interface TwoRunPosition<P> {
 /** The cursor's shape for a list whose own keyset position has shape `position`. */
 export const twoRunCursorShape = <P>(position: z.ZodType<P>) =>
   z.tuple([z.enum(['first', 'rest']), position.nullable()]);
+
+/** Where a page starts: from `cursor` (decoded with `position`, the list's own keyset shape), else the beginning. */
+export function twoRunStart<P>(cursor: string | undefined, position: z.ZodType<P>): TwoRunPosition<P> {
+  if (!cursor) return { run: 'first', after: null };
+  const [run, after] = decodeCursor(cursor, twoRunCursorShape(position));
+  return { run, after };
+}
 
 /** A position as the cursor the API hands out. */
 export const twoRunCursor = <P>(position: TwoRunPosition<P>): string =>

@@ -44,6 +44,7 @@ import {
 import type { ComplaintStatus } from './complaint-status.js';
 import { takenInEntryData } from './complaint-views.js';
 import type { ComplaintView } from './complaints.schemas.js';
+import type { NeedType } from './immediate-first.js';
 
 export type ComplaintRow = typeof complaints.$inferSelect;
 export type NewComplaintRow = Omit<typeof complaints.$inferInsert, 'reference'>;
@@ -69,9 +70,9 @@ export interface ComplaintFilters {
   incidentKey?: string;
   qualityClass?: ComplaintRow['qualityClass'];
   cause?: string;
-  needTypes?: NonNullable<ComplaintRow['needType']>[];
+  needTypes?: NeedType[];
   /** Complaints whose need type is not this one, unclassified ones included. */
-  needTypeOtherThan?: NonNullable<ComplaintRow['needType']>;
+  needTypeOtherThan?: NeedType;
   receivedFrom?: Date;
   receivedTo?: Date;
   text?: string;

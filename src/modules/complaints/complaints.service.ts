@@ -18,7 +18,7 @@ import {
 import { ifMatchSatisfied } from '../../lib/etag.js';
 import { groupBy } from '../../lib/group-by.js';
 import { newId, newTimeOrderedId } from '../../lib/ids.js';
-import { twoRunCursor, twoRunCursorShape, twoRunPage } from '../../lib/two-run-pages.js';
+import { twoRunCursor, twoRunPage, twoRunStart } from '../../lib/two-run-pages.js';
 import { type NextDeadline, toDeadlineView } from '../deadlines/deadline-views.js';
 import type { DeadlineRow, NewDeadlineRow } from '../deadlines/deadlines.repository.js';
 import type { DeadlineEffects, DeadlinesService } from '../deadlines/deadlines.service.js';
@@ -74,6 +74,7 @@ import type {
   TransitionInput,
   UpdateComplaintInput,
 } from './complaints.schemas.js';
+import { needTypesOfRun } from './immediate-first.js';
 
 /** Tolerance for callers' clocks running ahead when they send receivedAt / occurredAt. */
 const CLOCK_SKEW_MS = 5 * 60_000;
@@ -645,28 +646,15 @@ export function createComplaintsService(deps: {
       let cursors: string[];
       let nextCursor: string | null;
       if (query.order === 'immediate_first') {
-        const [run, position] = query.cursor
-          ? decodeCursor(query.cursor, twoRunCursorShape(listCursorShape))
-          : (['first', null] as const);
-        // A need-type filter that leaves out immediate needs has nothing to put first.
-        const firstWanted = !query.needType?.length || query.needType.includes('immediate');
         const result = await twoRunPage(
-          async (part, after, n) =>
-            part === 'first' && !firstWanted
-              ? []
-              : complaints.list(
-                  tenantId,
-                  {
-                    ...filters,
-                    ...(part === 'first'
-                      ? { needTypes: ['immediate' as const] }
-                      : { needTypeOtherThan: 'immediate' as const }),
-                    after: after ? { receivedAt: new Date(after[0]), id: after[1] } : undefined,
-                  },
-                  n,
-                ),
+          async (run, after, n) => {
+            const narrowed = needTypesOfRun(run, query.needType);
+            if (!narrowed) return [];
+            const position = after ? { receivedAt: new Date(after[0]), id: after[1] } : undefined;
+            return complaints.list(tenantId, { ...filters, ...narrowed, after: position }, n);
+          },
           (row) => [row.receivedAt.toISOString(), row.id] as [string, string],
-          { run, after: position },
+          twoRunStart(query.cursor, listCursorShape),
           query.limit,
         );
         page = result.rows;

@@ -3,7 +3,6 @@ import type { Queryable } from '../../db/client.js';
 import { preparedStatement } from '../../db/prepared.js';
 import {
   type ActorRecord,
-  type complaintNeedType,
   complaints,
   deadlineBreachChanges,
   deadlineBreachCounts,
@@ -12,6 +11,7 @@ import {
 } from '../../db/schema/index.js';
 import { withTraceContext } from '../../db/trace-context.js';
 import { FINISHED_STATUSES } from '../complaints/complaint-status.js';
+import type { NeedType } from '../complaints/immediate-first.js';
 import { TOP_LEVEL } from '../escalations/escalation-levels.js';
 import type { DeadlineKind } from '../sla-policies/sla-targets.js';
 
@@ -59,9 +59,6 @@ export type WakeUpToRecord = { deadlineId: string; armedFor: Date; eventId: stri
   | { type: 'breach'; escalationId: string; escalationEventId: string }
   | { type: 'warning'; index: number }
 );
-
-/** What a customer needs first (DOMAIN §2, 需求分类). */
-export type NeedType = (typeof complaintNeedType.enumValues)[number];
 
 export interface DeadlineFilters {
   statuses?: DeadlineStatus[];

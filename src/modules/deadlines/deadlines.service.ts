@@ -7,10 +7,11 @@ import { decodeCursor, encodeCursor } from '../../lib/cursor.js';
 import { ConflictError, NotFoundError } from '../../lib/errors.js';
 import { groupBy } from '../../lib/group-by.js';
 import { newId, newTimeOrderedId } from '../../lib/ids.js';
-import { twoRunCursor, twoRunCursorShape, twoRunPage } from '../../lib/two-run-pages.js';
+import { twoRunCursor, twoRunPage, twoRunStart } from '../../lib/two-run-pages.js';
 import type { BusinessCalendar } from '../calendars/business-time.js';
 import { isFinished, isResolvedOrFinished } from '../complaints/complaint-status.js';
 import type { ComplaintRow, ComplaintsRepository } from '../complaints/complaints.repository.js';
+import { needTypesOfRun } from '../complaints/immediate-first.js';
 import { type EventsRepository, newEventId } from '../events/events.repository.js';
 import type { GoverningPolicy } from '../sla-policies/sla-policies.service.js';
 import { DEADLINE_KINDS, type DeadlineKind, isOnlineChannel } from '../sla-policies/sla-targets.js';
@@ -611,28 +612,15 @@ export function createDeadlinesService(deps: {
       immediateFirst = false,
     ) {
       if (immediateFirst) {
-        const [run, position] = cursor
-          ? decodeCursor(cursor, twoRunCursorShape(listCursorShape))
-          : (['first', null] as const);
-        // A need-type filter that leaves out immediate needs has nothing to put first.
-        const firstWanted = !filters.needTypes?.length || filters.needTypes.includes('immediate');
         const { rows, positions, next } = await twoRunPage(
-          async (part, after, n) =>
-            part === 'first' && !firstWanted
-              ? []
-              : deadlines.list(
-                  tenantId,
-                  {
-                    ...filters,
-                    ...(part === 'first'
-                      ? { needTypes: ['immediate' as const] }
-                      : { needTypeOtherThan: 'immediate' as const }),
-                    after: after ? { dueAt: new Date(after[0]), id: after[1] } : undefined,
-                  },
-                  n,
-                ),
+          async (run, after, n) => {
+            const narrowed = needTypesOfRun(run, filters.needTypes);
+            if (!narrowed) return [];
+            const position = after ? { dueAt: new Date(after[0]), id: after[1] } : undefined;
+            return deadlines.list(tenantId, { ...filters, ...narrowed, after: position }, n);
+          },
           (row) => [row.dueAt.toISOString(), row.id] as [string, string],
-          { run, after: position },
+          twoRunStart(cursor, listCursorShape),
           limit,
         );
         return { rows, cursors: positions.map(twoRunCursor), nextCursor: next ? twoRunCursor(next) : null };
