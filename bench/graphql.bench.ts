@@ -15,6 +15,7 @@ import { isDeepStrictEqual } from 'node:util';
 import { createDatabase } from '../src/db/client.js';
 import { systemClock } from '../src/lib/clock.js';
 import { createServices } from '../src/services.js';
+import { COMPLAINT_FIELDS } from '../test/complaint-fields.js';
 import {
   apiEnv,
   benchConnections,
@@ -40,16 +41,7 @@ const TARGET_RATIO = 0.7;
 const QUERY = `query Page($first: Int!) {
   complaints(first: $first) {
     nodes {
-      id reference status channel severity priority category subject description
-      customer { name phone email address externalId }
-      desiredOutcome occurredAt receivedAt receivedBy assignee escalationLevel externalRef
-      complainantRelation complainantAuthorised rejection { code detail }
-      acceptanceOverride { rejectionCode reason supervisor overriddenAt }
-      responsibility upstreamParty needType liability { finding reason note }
-      majorReasons majorSince mediaExposure regulatorInvolved incidentKey subjectStaff
-      tags metadata version
-      nextDeadline { id kind dueAt }
-      createdAt updatedAt
+      ${COMPLAINT_FIELDS}
       deadlines {
         id complaintId kind status startsAt dueAt warnAts warningsFired clock targetDuration remainingMs
         pausedAt metAt breachedAt cancelledAt metLate policyId policyVersion createdAt

@@ -35,20 +35,7 @@ export function validationFields(answer: GraphqlAnswer): string[] {
   return [...new Set((answer.errors[0]!.extensions.errors as Array<{ field: string }>).map((e) => e.field))];
 }
 
-/** Every field of the REST complaint, so a GraphQL complaint compares to REST's JSON whole. */
-export const COMPLAINT_FIELDS = /* GraphQL */ `
-  id reference status channel severity priority category subject description
-  customer { name phone email address externalId }
-  desiredOutcome occurredAt receivedAt receivedBy assignee escalationLevel externalRef
-  complainantRelation complainantAuthorised rejection { code detail }
-  acceptanceOverride { rejectionCode reason supervisor overriddenAt }
-  responsibility upstreamParty needType qualityClass cause rootCauseNote liability { finding reason note }
-  majorReasons majorSince mediaExposure regulatorInvolved premisesBlocked highValueReturn negativeMediaCoverage
-  incidentKey subjectStaff
-  tags metadata version
-  nextDeadline { id kind dueAt }
-  createdAt updatedAt
-`;
+export { COMPLAINT_FIELDS } from './complaint-fields.js';
 
 /**
  * Counts the statements the app's pool sends, through the driver's own 'acquire' event: every
