@@ -48,7 +48,6 @@ DECLARE
   v_pace_starts timestamptz[] := '{}';
   v_pace_steps_ms float8[] := '{}';
   v_pace_allowed int[] := '{}';
-  v_paced_tenants uuid[];
   v_chosen_tenants uuid[];
   v_chosen_ids uuid[];
   v_chosen_subscriptions uuid[];
@@ -79,43 +78,36 @@ BEGIN
   IF v_tenants IS NULL THEN
     RETURN;
   END IF;
-  -- The tenants among them with a rate-limited subscription (read unlocked, as above): only those
-  -- pay for pace rows, so a lease for subscriptions without a limit costs what it did before.
-  SELECT array_agg(DISTINCT s.tenant_id) INTO v_paced_tenants
-  FROM webhook_subscriptions s
-  WHERE s.tenant_id = ANY (v_tenants) AND s.active AND s.max_deliveries_per_second IS NOT NULL;
 
   FOREACH v_tenant IN ARRAY v_tenants LOOP
     -- The tenant's limited subscriptions with due work: their pace rows, made on first use and
     -- locked, and how many slots each has within the horizon.
-    IF v_tenant = ANY (coalesce(v_paced_tenants, '{}')) THEN
-      INSERT INTO webhook_send_pace (tenant_id, subscription_id, next_slot_at)
-      SELECT v_tenant, s.id, now()
-      FROM webhook_subscriptions s
-      WHERE s.tenant_id = v_tenant AND s.active AND s.max_deliveries_per_second IS NOT NULL
+    INSERT INTO webhook_send_pace (tenant_id, subscription_id, next_slot_at)
+    SELECT v_tenant, s.id, now()
+    FROM webhook_subscriptions s
+    WHERE s.tenant_id = v_tenant AND s.active AND s.max_deliveries_per_second IS NOT NULL
+      AND EXISTS (SELECT FROM webhook_deliveries d
+                  WHERE d.tenant_id = v_tenant AND d.subscription_id = s.id AND d.status = 'pending'
+                    AND d.next_attempt_at <= now())
+    ORDER BY s.id
+    ON CONFLICT DO NOTHING;
+    SELECT v_pace_tenants || coalesce(array_agg(v_tenant), '{}'), v_pace_ids || coalesce(array_agg(x.id), '{}'),
+      v_pace_starts || coalesce(array_agg(x.start), '{}'), v_pace_steps_ms || coalesce(array_agg(x.step_ms), '{}'),
+      v_pace_allowed || coalesce(array_agg(
+        CASE WHEN x.start > v_horizon THEN 0
+             ELSE floor(extract(epoch FROM v_horizon - x.start) * 1000 / x.step_ms)::int + 1 END), '{}')
+    INTO v_pace_tenants, v_pace_ids, v_pace_starts, v_pace_steps_ms, v_pace_allowed
+    FROM (
+      SELECT s.id, greatest(p.next_slot_at, now()) AS start, (1000.0 / s.max_deliveries_per_second)::float8 AS step_ms
+      FROM webhook_send_pace p
+      JOIN webhook_subscriptions s ON s.tenant_id = v_tenant AND s.id = p.subscription_id
+      WHERE p.tenant_id = v_tenant AND s.active AND s.max_deliveries_per_second IS NOT NULL
         AND EXISTS (SELECT FROM webhook_deliveries d
                     WHERE d.tenant_id = v_tenant AND d.subscription_id = s.id AND d.status = 'pending'
                       AND d.next_attempt_at <= now())
-      ORDER BY s.id
-      ON CONFLICT DO NOTHING;
-      SELECT v_pace_tenants || coalesce(array_agg(v_tenant), '{}'), v_pace_ids || coalesce(array_agg(x.id), '{}'),
-        v_pace_starts || coalesce(array_agg(x.start), '{}'), v_pace_steps_ms || coalesce(array_agg(x.step_ms), '{}'),
-        v_pace_allowed || coalesce(array_agg(
-          CASE WHEN x.start > v_horizon THEN 0
-               ELSE floor(extract(epoch FROM v_horizon - x.start) * 1000 / x.step_ms)::int + 1 END), '{}')
-      INTO v_pace_tenants, v_pace_ids, v_pace_starts, v_pace_steps_ms, v_pace_allowed
-      FROM (
-        SELECT s.id, greatest(p.next_slot_at, now()) AS start, (1000.0 / s.max_deliveries_per_second)::float8 AS step_ms
-        FROM webhook_send_pace p
-        JOIN webhook_subscriptions s ON s.tenant_id = v_tenant AND s.id = p.subscription_id
-        WHERE p.tenant_id = v_tenant AND s.active AND s.max_deliveries_per_second IS NOT NULL
-          AND EXISTS (SELECT FROM webhook_deliveries d
-                      WHERE d.tenant_id = v_tenant AND d.subscription_id = s.id AND d.status = 'pending'
-                        AND d.next_attempt_at <= now())
-        ORDER BY p.subscription_id
-        FOR UPDATE OF p
-      ) AS x;
-    END IF;
+      ORDER BY p.subscription_id
+      FOR UPDATE OF p
+    ) AS x;
 
     -- Each tenant's candidates, locked; rows another dispatcher holds are skipped. No subscription
     -- can have more than p_limit chosen, nor more than its slots, so no more are locked.
